@@ -1,0 +1,377 @@
+"""Parse the text forms people write for alterations into :class:`Alteration` records.
+
+Accepted forms (gene names resolve through the knowledge base's aliases)::
+
+    EGFR T790M   EGFR p.T790M   EGFR p.Thr790Met   EGFR:p.(Thr790Met)   KRAS G12C
+    NF1 R1362*   NF1 p.Arg1362Ter   NF1 W2288fs   NF1 p.Trp2288LeufsTer5
+    EGFR E746_A750del   EGFR L747_P753delinsS   EGFR D770_N771insSVD   EGFR N771_H773dup
+    EGFR exon 19 deletion   EGFR ex19del   EGFR exon 20 insertion   MET exon 14 skipping
+    KIT exon 11 mutation   BRAF V600   EGFR G719X (any change at the codon)
+    HER2 amplification   PTEN loss   RB1 loss   NF1 truncating   ALK fusion
+    EML4::ALK   BCR::ABL1   BCR-ABL1   FLT3 ITD   AXL overexpression   KRAS mutation
+    transformation:SCLC   transformation:squamous   EMT   TMB-high   MSI-high
+
+An ``X`` after a codon means "any change" in an oncogene (``G719X``) and a stop codon in
+a tumour suppressor (``NF1 R1362X``), as both conventions are in use.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from oncoresist.errors import InputError, UnknownGeneError
+from oncoresist.kb import KnowledgeBase, load_kb
+from oncoresist.variants._alteration import Alteration
+from oncoresist.variants._genes import is_known_gene, resolve_gene
+
+THREE_TO_ONE = {
+    "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E",
+    "GLY": "G", "HIS": "H", "ILE": "I", "LEU": "L", "LYS": "K", "MET": "M", "PHE": "F",
+    "PRO": "P", "SER": "S", "THR": "T", "TRP": "W", "TYR": "Y", "VAL": "V", "TER": "*",
+    "SEC": "U", "XAA": "X",
+}  # fmt: skip
+_THREE = re.compile("(" + "|".join(k.capitalize() for k in THREE_TO_ONE) + ")")
+
+ACCEPTED_FORMS = (
+    "accepted forms: 'GENE T790M', 'GENE p.Thr790Met', 'GENE E746_A750del', "
+    "'GENE D770_N771insSVD', 'GENE R1362*', 'GENE W2288fs', 'GENE exon 19 deletion', "
+    "'GENE amplification', 'GENE loss', 'GENE fusion', 'A::B', 'FLT3 ITD', "
+    "'transformation:SCLC', 'TMB-high', 'MSI-high'"
+)
+
+_AA = "ACDEFGHIKLMNPQRSTVWYUX"
+_MISSENSE = re.compile(rf"^([{_AA}])(\d+)([{_AA}*=])$")
+_CODON = re.compile(rf"^([{_AA}])(\d+)$")
+_FRAMESHIFT = re.compile(rf"^([{_AA}])(\d+)(?:[{_AA}])?fs(?:\*|X|TER)?\d*\??$", re.IGNORECASE)
+_DEL = re.compile(rf"^([{_AA}])(\d+)(?:_([{_AA}])(\d+))?del([{_AA}]*)$")
+_DELINS = re.compile(rf"^([{_AA}])(\d+)(?:_([{_AA}])(\d+))?delins([{_AA}*]+)$")
+_INS = re.compile(rf"^([{_AA}])(\d+)_([{_AA}])(\d+)ins([{_AA}]+)$")
+_DUP = re.compile(rf"^([{_AA}])(\d+)(?:_([{_AA}])(\d+))?dup([{_AA}]*)$")
+_KEYWORDS = {"delins", "del", "ins", "dup"}
+_EXON = re.compile(
+    r"^(?:exon|ex)\s*(\d+)\s*"
+    r"(deletion|del|insertion|ins|mutation|mut|mutations|skipping|skip|alteration|"
+    r"duplication|dup|delins)?$",
+    re.IGNORECASE,
+)
+_EXON_WORD = {
+    "deletion": "deletion", "del": "deletion", "insertion": "insertion", "ins": "insertion",
+    "duplication": "insertion", "dup": "insertion", "mutation": "mutation",
+    "mut": "mutation", "mutations": "mutation", "alteration": "mutation",
+    "skipping": "skipping", "skip": "skipping", "delins": "deletion", None: "mutation",
+}  # fmt: skip
+
+_WORDS: dict[str, tuple[str, str]] = {}
+for _words, _kind, _change in [
+    ("amplification amp amplified gain copy-number-gain copy-number-gain", "amplification",
+     "amplification"),
+    ("loss deletion del homozygous-deletion deep-deletion loss-of-function lof inactivation "
+     "biallelic-inactivation biallelic-loss inactivating-mutation truncating "
+     "truncating-mutation truncation", "loss", "loss"),
+    ("fusion rearrangement translocation fusions", "fusion", "fusion"),
+    ("overexpression expression high-expression upregulation over-expression "
+     "protein-expression", "expression", "overexpression"),
+    ("mutation mutations mutant oncogenic-mutation activating-mutation any-mutation "
+     "alteration", "mutation", "mutation"),
+    ("itd internal-tandem-duplication", "indel", "ITD"),
+]:  # fmt: skip
+    for _w in _words.split():
+        _WORDS[_w] = (_kind, _change)
+
+PHENOTYPES = {
+    "transformation:sclc": "transformation:SCLC",
+    "sclc transformation": "transformation:SCLC",
+    "small cell transformation": "transformation:SCLC",
+    "transformation:small cell": "transformation:SCLC",
+    "transformation:squamous": "transformation:squamous",
+    "squamous transformation": "transformation:squamous",
+    "transformation:neuroendocrine": "transformation:neuroendocrine",
+    "neuroendocrine transformation": "transformation:neuroendocrine",
+    "transformation:nepc": "transformation:neuroendocrine",
+    "emt": "EMT",
+    "epithelial-mesenchymal transition": "EMT",
+    "epithelial-to-mesenchymal transition": "EMT",
+    "tmb-high": "TMB-high",
+    "tmb-h": "TMB-high",
+    "tmb high": "TMB-high",
+    "high tmb": "TMB-high",
+    "msi-high": "MSI-high",
+    "msi-h": "MSI-high",
+    "msi high": "MSI-high",
+    "dmmr": "MSI-high",
+    "mismatch repair deficient": "MSI-high",
+}
+
+
+def _one_letter(text: str) -> str:
+    """Convert three-letter amino-acid codes to one letter (``Thr790Met`` -> ``T790M``)."""
+    return _THREE.sub(lambda m: THREE_TO_ONE[m.group(1).upper()], text)
+
+
+def _strip_protein_prefix(text: str) -> str:
+    change = text.strip()
+    if change.lower().startswith("p."):
+        change = change[2:]
+    if change.startswith("(") and change.endswith(")"):
+        change = change[1:-1]
+    return change.strip()
+
+
+def parse_protein_change(text: str, *, gene: str, role: str = "oncogene") -> dict:
+    """Parse a protein change (one- or three-letter, with or without ``p.``) into fields.
+
+    Returns
+    -------
+    dict
+        Keyword arguments for :class:`Alteration`: ``kind``, ``change``, ``variant_type``,
+        ``position``, ``end_position``, ``ref_aa``, ``alt_aa``, ``inserted``.
+
+    Raises
+    ------
+    InputError
+        When the text is not a protein change of a known form.
+    """
+    raw = _strip_protein_prefix(text)
+    change = _one_letter(raw)
+    if "fs" in change.lower():
+        m = _FRAMESHIFT.match(change)
+        if m:
+            pos = int(m.group(2))
+            return dict(kind="indel", change=f"{m.group(1)}{pos}fs", variant_type="frameshift",
+                        position=pos, end_position=pos, ref_aa=m.group(1))  # fmt: skip
+    change = "".join(
+        part.lower() if part.lower() in _KEYWORDS else part.upper()
+        for part in re.split(r"(delins|del|ins|dup)", change, flags=re.IGNORECASE)
+    )
+    m = _MISSENSE.match(change)
+    if m:
+        ref, pos, alt = m.group(1), int(m.group(2)), m.group(3)
+        if alt == "X" and role == "tumour_suppressor":
+            alt = "*"
+        if alt == "=":
+            vtype = "synonymous"
+        elif alt == "*":
+            vtype = "nonsense"
+        elif alt == "X":
+            vtype = "codon"
+        else:
+            vtype = "missense"
+        return dict(kind="point", change=f"{ref}{pos}{alt}", variant_type=vtype, position=pos,
+                    end_position=pos, ref_aa=ref, alt_aa=alt)  # fmt: skip
+    m = _CODON.match(change)
+    if m:
+        ref, pos = m.group(1), int(m.group(2))
+        return dict(kind="point", change=f"{ref}{pos}", variant_type="codon", position=pos,
+                    end_position=pos, ref_aa=ref, alt_aa="X")  # fmt: skip
+    for pattern, vtype, word in ((_DELINS, "delins", "delins"), (_DEL, "deletion", "del"),
+                                 (_DUP, "duplication", "dup")):  # fmt: skip
+        m = pattern.match(change)
+        if m:
+            start_aa, start = m.group(1), int(m.group(2))
+            end_aa = m.group(3) or start_aa
+            end = int(m.group(4)) if m.group(4) else start
+            if end < start:
+                break
+            span = f"{start_aa}{start}" + (f"_{end_aa}{end}" if end != start else "")
+            inserted = m.group(5) if vtype == "delins" else None
+            suffix = f"delins{inserted}" if vtype == "delins" else word
+            return dict(kind="indel", change=f"{span}{suffix}", variant_type=vtype,
+                        position=start, end_position=end, ref_aa=start_aa,
+                        inserted=inserted)  # fmt: skip
+    m = _INS.match(change)
+    if m and int(m.group(4)) == int(m.group(2)) + 1:
+        start = int(m.group(2))
+        return dict(kind="indel", change=f"{m.group(1)}{start}_{m.group(3)}{start + 1}ins{m.group(5)}",
+                    variant_type="insertion", position=start, end_position=start + 1,
+                    ref_aa=m.group(1), inserted=m.group(5))  # fmt: skip
+    raise InputError(
+        f"{gene}: cannot read the change {text.strip()!r}; {ACCEPTED_FORMS}", field="alteration"
+    )
+
+
+def _exon_event(text: str) -> tuple[int, str] | None:
+    compact = text.strip()
+    m = re.match(r"^(?:exon|ex)\s*(\d+)\s*([a-z]+)$", compact, re.IGNORECASE)
+    if m and m.group(2).lower() in _EXON_WORD:
+        compact = f"exon {m.group(1)} {m.group(2)}"
+    m = _EXON.match(compact)
+    if not m:
+        return None
+    word = m.group(2).lower() if m.group(2) else None
+    return int(m.group(1)), _EXON_WORD[word]
+
+
+def _gene_role(kb: KnowledgeBase, gene: str) -> str:
+    return kb.genes[gene].role if gene in kb.genes else "oncogene"
+
+
+def parse_change(
+    change: str, *, gene: str, kb: KnowledgeBase | None = None, **extra: object
+) -> Alteration:
+    """Parse the change part of an alteration for an already-resolved gene symbol.
+
+    Parameters
+    ----------
+    change
+        ``T790M``, ``p.Thr790Met``, ``exon 19 deletion``, ``amplification`` ...
+    gene
+        HGNC symbol (already resolved).
+    kb
+        Knowledge base (the shipped one by default) for exon ranges and gene roles.
+    **extra
+        Further :class:`Alteration` fields (``vaf``, ``depth``, ``sample``, coordinates).
+    """
+    kb = kb or load_kb()
+    text = " ".join(change.strip().split())
+    if not text:
+        raise InputError(f"{gene}: the change is empty; {ACCEPTED_FORMS}", field="alteration")
+    lowered = text.lower()
+    if lowered in ("wildtype", "wild-type", "wt", "negative", "normal"):
+        raise InputError(
+            f"{gene} {text}: a wild-type result is not an alteration; leave it out",
+            field="alteration",
+        )
+    word = _WORDS.get(lowered.replace(" ", "-"))
+    if word is not None:
+        kind, canonical = word
+        fields: dict = dict(kind=kind, change=canonical)
+        if canonical == "ITD":
+            fields["variant_type"] = "itd"
+        return Alteration(gene=gene, **fields, **extra)
+    m = re.match(r"^(.+?)\s+fusion$", text, re.IGNORECASE)
+    if m:
+        return _fusion_from_pair(kb, m.group(1), gene, **extra)
+    exon = _exon_event(text)
+    if exon is not None:
+        number, what = exon
+        return Alteration(
+            gene=gene, kind="exon", change=f"exon {number} {what}", exon=number, **extra
+        )
+    fields = parse_protein_change(text, gene=gene, role=_gene_role(kb, gene))
+    fields["exon"] = exon_of(kb, gene, fields.get("position"))
+    return Alteration(gene=gene, **fields, **extra)
+
+
+def exon_of(kb: KnowledgeBase, gene: str, codon: int | None) -> int | None:
+    """The exon holding a codon, from the knowledge base's exon codon ranges."""
+    if codon is None or gene not in kb.genes:
+        return None
+    for exon, (first, last) in kb.genes[gene].exons.items():
+        if first <= codon <= last:
+            return exon
+    return None
+
+
+def _fusion_from_pair(kb: KnowledgeBase, pair: str, gene_hint: str | None, **extra) -> Alteration:
+    parts = [p.strip() for p in re.split(r"::|/|-(?=[A-Z0-9]+$)", pair) if p.strip()]
+    if len(parts) != 2:
+        raise InputError(
+            f"cannot read the fusion {pair!r}; expected 5'::3' partners such as EML4::ALK",
+            field="alteration",
+        )
+    five, three = (resolve_gene(kb, p) for p in parts)
+    in_kb = [g for g in (three, five) if g in kb.genes]
+    if gene_hint in (five, three):
+        gene = gene_hint
+    else:
+        gene = in_kb[0] if in_kb else three
+    partner = five if gene == three else three
+    return Alteration(
+        gene=gene, kind="fusion", change=f"{five}::{three}", partner=partner, **extra
+    )
+
+
+def parse_alteration(
+    text: str, *, kb: KnowledgeBase | None = None, default_gene: str | None = None, **extra
+) -> Alteration:
+    """Parse one alteration written as text.
+
+    Parameters
+    ----------
+    text
+        ``EGFR T790M``, ``HER2 amplification``, ``EML4::ALK``, ``transformation:SCLC`` ...
+    kb
+        Knowledge base for gene aliases, roles and exon ranges (the shipped one by default).
+    default_gene
+        Gene to assume when the text holds only a change (knowledge-base files use this).
+    **extra
+        Further :class:`Alteration` fields such as ``vaf``, ``depth``, ``sample``.
+
+    Returns
+    -------
+    Alteration
+
+    Raises
+    ------
+    InputError
+        Naming the token that failed and the accepted forms.
+
+    Examples
+    --------
+    >>> parse_alteration("EGFR p.Thr790Met").label
+    'EGFR T790M'
+    >>> parse_alteration("HER2 amplification").label
+    'ERBB2 amplification'
+    """
+    kb = kb or load_kb()
+    cleaned = " ".join(str(text).replace("\u00a0", " ").split())
+    if not cleaned:
+        raise InputError(f"empty alteration; {ACCEPTED_FORMS}", field="alteration")
+    phenotype = PHENOTYPES.get(cleaned.lower())
+    if phenotype is None and cleaned.lower().startswith("transformation:"):
+        raise InputError(
+            f"unknown transformation {cleaned!r}; expected transformation:SCLC, "
+            "transformation:squamous or transformation:neuroendocrine",
+            field="alteration",
+        )
+    if phenotype is not None:
+        return Alteration(gene=None, kind="phenotype", change=phenotype, **extra)
+    head, _, rest = cleaned.partition(" ")
+    if "::" in head or (not rest and "-" in head and not is_known_gene(kb, head)):
+        if "::" in head or _is_gene_pair(kb, head):
+            return _fusion_from_pair(kb, head, None, **extra)
+    if ":" in head and "::" not in head:
+        head, _, first = head.partition(":")
+        rest = f"{first} {rest}".strip()
+    if not rest:
+        if default_gene is not None:
+            return parse_change(cleaned, gene=default_gene, kb=kb, **extra)
+        if is_known_gene(kb, head):
+            raise InputError(
+                f"{cleaned!r} names a gene but no change; {ACCEPTED_FORMS}", field="alteration"
+            )
+    try:
+        gene = resolve_gene(kb, head)
+    except UnknownGeneError as exc:
+        if default_gene is not None:
+            return parse_change(cleaned, gene=default_gene, kb=kb, **extra)
+        raise InputError(f"{exc.message} (in {cleaned!r})", field="gene") from None
+    return parse_change(rest, gene=gene, kb=kb, **extra)
+
+
+def _is_gene_pair(kb: KnowledgeBase, text: str) -> bool:
+    parts = text.split("-")
+    if len(parts) == 2 and all(is_known_gene(kb, p) for p in parts):
+        return True
+    # symbols with hyphens (NKX2-1) followed by a partner: try each split point
+    for i in range(1, len(parts)):
+        left, right = "-".join(parts[:i]), "-".join(parts[i:])
+        if is_known_gene(kb, left) and is_known_gene(kb, right):
+            return True
+    return False
+
+
+def biomarker_key(text: str, default_gene: str | None = None) -> str:
+    """Normalised identity of a knowledge-base biomarker text (``GENE change``)."""
+    return parse_alteration(text, default_gene=default_gene).key
+
+
+@lru_cache(maxsize=65536)
+def _cached(text: str, default_gene: str | None) -> Alteration:
+    return parse_alteration(text, default_gene=default_gene)
+
+
+def parse_biomarker(text: str, default_gene: str | None = None) -> Alteration:
+    """Parse a biomarker of the shipped knowledge base (cached)."""
+    return _cached(text, default_gene)
