@@ -98,9 +98,7 @@ def stats(kb: KnowledgeBase) -> dict:
         "diseases": len(kb.diseases),
         "coordinates": {build: len(table) for build, table in kb.coordinates.items()},
         "by_effect": dict(Counter(sa.assertion.effect for sa in kb.assertions)),
-        "by_mechanism": dict(
-            Counter(sa.assertion.mechanism or "none" for sa in kb.assertions)
-        ),
+        "by_mechanism": dict(Counter(sa.assertion.mechanism or "none" for sa in kb.assertions)),
         "by_evidence": dict(sorted(Counter(sa.assertion.evidence for sa in kb.assertions).items())),
         "by_gene": dict(sorted(by_gene.items())),
         "references": len(refs),

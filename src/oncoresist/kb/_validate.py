@@ -50,7 +50,9 @@ def validate(kb: KnowledgeBase, *, biomarker_key: BiomarkerKey | None = None) ->
     for symbol, gene in kb.genes.items():
         where = kb.sources.get(f"gene:{symbol}", "genes")
         for text in gene.drivers:
-            _check_biomarker(text, symbol, f"{where} gene {symbol} drivers", biomarker_key, problems)
+            _check_biomarker(
+                text, symbol, f"{where} gene {symbol} drivers", biomarker_key, problems
+            )
     expanded: dict[str, frozenset[str]] = {}
     keys: dict[str, tuple[str, ...]] = {}
     for sa in kb.assertions:

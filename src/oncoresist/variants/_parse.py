@@ -182,9 +182,9 @@ def parse_protein_change(text: str, *, gene: str, role: str = "oncogene") -> dic
     m = _INS.match(change)
     if m and int(m.group(4)) == int(m.group(2)) + 1:
         start = int(m.group(2))
-        return dict(kind="indel", change=f"{m.group(1)}{start}_{m.group(3)}{start + 1}ins{m.group(5)}",
-                    variant_type="insertion", position=start, end_position=start + 1,
-                    ref_aa=m.group(1), inserted=m.group(5))  # fmt: skip
+        change = f"{m.group(1)}{start}_{m.group(3)}{start + 1}ins{m.group(5)}"
+        return dict(kind="indel", change=change, variant_type="insertion", position=start,
+                    end_position=start + 1, ref_aa=m.group(1), inserted=m.group(5))  # fmt: skip
     raise InputError(
         f"{gene}: cannot read the change {text.strip()!r}; {ACCEPTED_FORMS}", field="alteration"
     )
@@ -272,14 +272,9 @@ def _fusion_from_pair(kb: KnowledgeBase, pair: str, gene_hint: str | None, **ext
         )
     five, three = (resolve_gene(kb, p) for p in parts)
     in_kb = [g for g in (three, five) if g in kb.genes]
-    if gene_hint in (five, three):
-        gene = gene_hint
-    else:
-        gene = in_kb[0] if in_kb else three
+    gene = gene_hint if gene_hint in (five, three) else in_kb[0] if in_kb else three
     partner = five if gene == three else three
-    return Alteration(
-        gene=gene, kind="fusion", change=f"{five}::{three}", partner=partner, **extra
-    )
+    return Alteration(gene=gene, kind="fusion", change=f"{five}::{three}", partner=partner, **extra)
 
 
 def parse_alteration(
@@ -328,9 +323,8 @@ def parse_alteration(
     if phenotype is not None:
         return Alteration(gene=None, kind="phenotype", change=phenotype, **extra)
     head, _, rest = cleaned.partition(" ")
-    if "::" in head or (not rest and "-" in head and not is_known_gene(kb, head)):
-        if "::" in head or _is_gene_pair(kb, head):
-            return _fusion_from_pair(kb, head, None, **extra)
+    if "::" in head or (not rest and "-" in head and _is_gene_pair(kb, head)):
+        return _fusion_from_pair(kb, head, None, **extra)
     if ":" in head and "::" not in head:
         head, _, first = head.partition(":")
         rest = f"{first} {rest}".strip()
@@ -362,9 +356,11 @@ def _is_gene_pair(kb: KnowledgeBase, text: str) -> bool:
     return False
 
 
-def biomarker_key(text: str, default_gene: str | None = None) -> str:
+def biomarker_key(
+    text: str, default_gene: str | None = None, *, kb: KnowledgeBase | None = None
+) -> str:
     """Normalised identity of a knowledge-base biomarker text (``GENE change``)."""
-    return parse_alteration(text, default_gene=default_gene).key
+    return parse_alteration(text, kb=kb, default_gene=default_gene).key
 
 
 @lru_cache(maxsize=65536)

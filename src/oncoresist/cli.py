@@ -1,0 +1,522 @@
+"""The ``oncoresist`` command: one sub-command group per package.
+
+Only this module (and the server) talks to people. Every :class:`InputError` becomes one
+line on stderr and exit status 2; no traceback is shown for a user's mistake.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from functools import partial
+from importlib import resources
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from oncoresist import __version__
+from oncoresist._files import atomic_write
+from oncoresist.errors import InputError, OncoresistError
+
+app = typer.Typer(
+    name="oncoresist",
+    help="Targeted-therapy resistance in cancer: knowledge base, interpretation, monitoring.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+kb_app = typer.Typer(help="The curated, cited knowledge base.", no_args_is_help=True)
+variants_app = typer.Typer(help="Parse alterations and read variant files.", no_args_is_help=True)
+app.add_typer(kb_app, name="kb")
+app.add_typer(variants_app, name="variants")
+
+out = Console(highlight=False, soft_wrap=False)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+Format = Literal["table", "json", "tsv"]
+VERDICT_STYLE = {
+    "resistant": "bold red",
+    "reduced_response": "yellow",
+    "sensitive": "bold green",
+    "no_known_effect": "dim",
+}
+# Words as well as colours, so the verdict reads without colour vision.
+VERDICT_WORD = {
+    "resistant": "RESISTANT",
+    "reduced_response": "reduced",
+    "sensitive": "sensitive",
+    "no_known_effect": "no known effect",
+}
+
+
+def _version(value: bool) -> None:
+    if value:
+        out.print(f"oncoresist {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    """Targeted-therapy resistance in cancer."""
+
+
+# ------------------------------------------------------------------------- kb
+def _kb(root: Path | None):
+    from oncoresist.kb import load_kb
+
+    return load_kb(root)
+
+
+KbRoot = Annotated[
+    Path | None, typer.Option("--kb", help="A knowledge-base directory (default: shipped).")
+]
+
+
+@kb_app.command("validate")
+def kb_validate(kb_root: KbRoot = None) -> None:
+    """Check the knowledge base: references, evidence, drugs, genes, contradictions."""
+    from oncoresist.interpret import compile_rules
+    from oncoresist.kb import stats, validate
+    from oncoresist.variants import biomarker_key
+
+    kb = _kb(kb_root)
+    problems = validate(kb, biomarker_key=partial(biomarker_key, kb=kb))
+    if problems:
+        for line in problems:
+            err.print(f"error: {line}", markup=False)
+        err.print(f"{len(problems)} problem(s) in the knowledge base", markup=False)
+        raise typer.Exit(2)
+    compile_rules(kb)
+    s = stats(kb)
+    out.print(
+        f"knowledge base is consistent: {s['assertions']} assertions, {s['drugs']} drugs, "
+        f"{s['genes']} genes, {s['references']} references"
+    )
+
+
+@kb_app.command("stats")
+def kb_stats(
+    kb_root: KbRoot = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """Coverage: counts of assertions, drugs, genes, and assertions by category."""
+    from oncoresist.kb import stats
+
+    s = stats(_kb(kb_root))
+    if as_json:
+        out.print_json(json.dumps(s))
+        return
+    table = Table(title="oncoresist knowledge base", show_header=False)
+    for key in ("assertions", "drugs", "drug_classes", "combinations", "genes", "diseases"):
+        table.add_row(key, str(s[key]))
+    table.add_row("references (PMIDs)", f"{s['references']} ({s['pmids']})")
+    table.add_row("coordinates", ", ".join(f"{b}: {n}" for b, n in s["coordinates"].items()))
+    for key in ("by_effect", "by_mechanism", "by_evidence"):
+        table.add_row(key, ", ".join(f"{k} {v}" for k, v in s[key].items()))
+    table.add_row("by_gene", ", ".join(f"{k} {v}" for k, v in s["by_gene"].items()))
+    out.print(table)
+
+
+def _assertion_table(rows: list[dict], title: str) -> Table:
+    table = Table(title=title, show_lines=False)
+    for col in ("biomarker", "drugs", "effect", "mechanism", "disease", "ev.", "references"):
+        table.add_column(col, overflow="fold")
+    for row in rows:
+        drugs = ", ".join(row["drugs"])
+        if row["except"]:
+            drugs += f" (except {', '.join(row['except'])})"
+        biomarker = " + ".join(row["biomarker"])
+        if row["phase"] != "any":
+            biomarker += f" ({row['phase']})"
+        if row["driver"]:
+            biomarker += f" [driver {row['driver']}]"
+        table.add_row(
+            biomarker,
+            drugs,
+            row["effect"],
+            row["mechanism"] or "",
+            row["disease"],
+            row["evidence"],
+            ", ".join(row["references"]),
+        )
+    return table
+
+
+@kb_app.command("show")
+def kb_show(gene: str, kb_root: KbRoot = None) -> None:
+    """Show a gene: aliases, drivers, coordinates and every assertion naming it."""
+    from oncoresist.kb import to_records
+
+    kb = _kb(kb_root)
+    symbol = kb.resolve_gene(gene)
+    g = kb.genes[symbol]
+    out.print(f"[bold]{symbol}[/bold] {g.name}; aliases: {', '.join(g.aliases) or '-'}")
+    out.print(f"role: {g.role}; drivers: {', '.join(g.drivers) or '-'} (rank {g.driver_rank})")
+    coords = [
+        f"{alt} {build} {c[0]}:{c[1]}:{c[2]}>{c[3]}"
+        for build, table in kb.coordinates.items()
+        for c, (gg, alt) in table.items()
+        if gg == symbol
+    ]
+    if coords:
+        out.print("coordinates: " + "; ".join(sorted(coords)))
+    rows = [r for r in to_records(kb) if symbol in r["genes"]]
+    out.print(_assertion_table(rows, f"{len(rows)} assertions naming {symbol}"))
+
+
+@kb_app.command("drug")
+def kb_drug(name: str, kb_root: KbRoot = None) -> None:
+    """Show a drug: synonyms, classes, targets and every assertion that covers it."""
+    from oncoresist.kb import to_records
+
+    kb = _kb(kb_root)
+    key = kb.resolve_drug(name)
+    for member in kb.members_of(key):
+        d = kb.drugs[member]
+        out.print(
+            f"[bold]{member}[/bold] ({d.modality}); synonyms: {', '.join(d.synonyms) or '-'}; "
+            f"classes: {', '.join(kb.drug_classes(member)) or '-'}; "
+            f"targets: {', '.join(d.targets) or '-'}" + ("" if d.approved else "; not approved")
+        )
+    rows = [r for r in to_records(kb) if key in r["expanded_drugs"]]
+    out.print(_assertion_table(rows, f"{len(rows)} assertions covering {key}"))
+
+
+@kb_app.command("search")
+def kb_search(text: str, kb_root: KbRoot = None) -> None:
+    """Find genes, drugs, classes, diseases and assertions whose text contains TEXT."""
+    from oncoresist.kb import to_records
+
+    kb = _kb(kb_root)
+    needle = text.lower()
+    genes = [s for s, g in kb.genes.items() if needle in " ".join([s, g.name, *g.aliases]).lower()]
+    drugs = [n for n, d in kb.drugs.items() if needle in " ".join([n, *d.synonyms]).lower()]
+    classes = [c for c, k in kb.classes.items() if needle in f"{c} {k.name}".lower()]
+    diseases = [
+        i for i, d in kb.diseases.items()
+        if needle in " ".join([i, d.name, *d.oncotree, *d.synonyms]).lower()
+    ]  # fmt: skip
+    out.print(f"genes: {', '.join(genes) or '-'}")
+    out.print(f"drugs: {', '.join(drugs) or '-'}")
+    out.print(f"drug classes: {', '.join(classes) or '-'}")
+    out.print(f"diseases: {', '.join(diseases) or '-'}")
+    rows = [
+        r for r in to_records(kb)
+        if needle in " ".join([*r["biomarker"], *r["drugs"], r["summary"], *r["genes"],
+                               *r["references"]]).lower()
+    ]  # fmt: skip
+    out.print(_assertion_table(rows, f"{len(rows)} assertions mentioning {text!r}"))
+
+
+@kb_app.command("diseases")
+def kb_diseases(kb_root: KbRoot = None) -> None:
+    """List the diseases with OncoTree codes and synonyms."""
+    kb = _kb(kb_root)
+    table = Table(title="diseases")
+    for col in ("id", "name", "OncoTree", "synonyms", "parent"):
+        table.add_column(col, overflow="fold")
+    for d in kb.diseases.values():
+        table.add_row(d.id, d.name, ", ".join(d.oncotree), ", ".join(d.synonyms), d.parent or "")
+    out.print(table)
+
+
+@kb_app.command("export")
+def kb_export(
+    fmt: Annotated[str, typer.Option("--format", help="tsv or json")] = "tsv",
+    output: Annotated[Path | None, typer.Option("--out", help="File (default stdout).")] = None,
+    kb_root: KbRoot = None,
+) -> None:
+    """Export every assertion, one row per assertion, as TSV or JSON."""
+    from oncoresist.kb import to_frame, to_records
+
+    kb = _kb(kb_root)
+    if fmt == "tsv":
+        text = to_frame(kb).to_csv(sep="\t", index=False)
+    elif fmt == "json":
+        text = json.dumps(to_records(kb), indent=1) + "\n"
+    else:
+        raise InputError(f"unknown format {fmt!r}; expected tsv or json", field="--format")
+    _emit(text, output)
+
+
+def _emit(text: str, output: Path | None) -> None:
+    if output is None:
+        sys.stdout.write(text)
+        return
+    with atomic_write(output) as handle:
+        handle.write(text)
+    err.print(f"wrote {output}", markup=False)
+
+
+# ------------------------------------------------------------------- variants
+@variants_app.command("parse")
+def variants_parse(
+    alterations: Annotated[list[str], typer.Argument(help="Alteration texts.")],
+) -> None:
+    """Normalise alteration texts (``EGFR p.Thr790Met`` -> ``EGFR T790M``)."""
+    from oncoresist.variants import parse_alteration
+
+    table = Table()
+    for col in ("input", "gene", "kind", "change", "type", "exon"):
+        table.add_column(col)
+    for text in alterations:
+        a = parse_alteration(text)
+        table.add_row(text, a.gene or "", a.kind, a.change, a.variant_type or "", str(a.exon or ""))
+    out.print(table)
+
+
+@variants_app.command("read")
+def variants_read(
+    path: Path,
+    build: Annotated[str | None, typer.Option(help="GRCh37 or GRCh38.")] = None,
+    sample: Annotated[str | None, typer.Option(help="Sample column of a VCF.")] = None,
+) -> None:
+    """Read a VCF, MAF or table and print the knowledge-base-relevant alterations as TSV."""
+    from oncoresist.variants import read_variants
+
+    cols = ["gene", "change", "kind", "vaf", "depth", "sample", "phase_set", "source"]
+    sys.stdout.write("\t".join(cols) + "\n")
+    for a in read_variants(path, build=build, sample=sample):
+        values = [getattr(a, c) for c in cols]
+        sys.stdout.write("\t".join("" if v is None else str(v) for v in values) + "\n")
+
+
+# ------------------------------------------------------------------ interpret
+def _split(text: str | None) -> list[str]:
+    if not text:
+        return []
+    return [t.strip() for t in text.replace("\n", ";").replace(",", ";").split(";") if t.strip()]
+
+
+def _parse_phase(values: list[str]) -> list[tuple[str, str, str]]:
+    triples = []
+    for value in values:
+        parts = [p.strip() for p in value.split("|")]
+        if len(parts) != 3:
+            raise InputError(
+                f"{value!r} is not 'ALTERATION|ALTERATION|cis' or '...|trans'", field="--phase"
+            )
+        triples.append((parts[0], parts[1], parts[2]))
+    return triples
+
+
+def _run_case(
+    name: str | None,
+    *,
+    alterations: list[str],
+    variants: Path | None,
+    build: str | None,
+    drugs: list[str] | None,
+    disease: str | None,
+    phase: list,
+    driver: str | None,
+):
+    from oncoresist.interpret import interpret
+
+    items: list = list(alterations)
+    if variants is not None:
+        from oncoresist.variants import read_variants
+
+        items.extend(read_variants(variants, build=build))
+    if not items:
+        raise InputError(
+            "no alterations to interpret; give --alterations, --variants or a case file"
+        )
+    return interpret(items, drugs=drugs, disease=disease, phase=phase or None, driver=driver)
+
+
+def _print_interpretation(name: str | None, result) -> None:
+    head = f"[bold]{name}[/bold]: " if name else ""
+    out.print(
+        f"{head}disease {result.disease_name or 'not given'}; primary driver "
+        f"{', '.join(result.primary_driver) or 'not identified'}; alterations: "
+        f"{', '.join(result.alterations)}"
+    )
+    for rel in result.phase:
+        out.print(f"  phase {rel.first} / {rel.second}: {rel.relation} ({rel.source})")
+    table = Table(title="verdict per drug", show_lines=True)
+    for col in ("drug", "verdict", "evidence", "why"):
+        table.add_column(col, overflow="fold")
+    for v in result.drugs:
+        why = "; ".join(
+            f"{r.alteration}: {r.mechanism or r.effect} ({r.evidence}"
+            f"{', via ' + r.via if r.via else ''})"
+            for r in v.reasons
+            if r.role == "decisive"
+        )
+        if v.phase_readings:
+            readings = v.phase_readings
+            why += f" [phase unknown: cis {readings['cis']}, trans {readings['trans']}]"
+        table.add_row(
+            v.drug,
+            f"[{VERDICT_STYLE[v.verdict]}]{VERDICT_WORD[v.verdict]}[/]",
+            v.evidence or "",
+            why,
+        )
+    out.print(table)
+    if result.options:
+        opt = Table(title="options expected to remain active", show_lines=False)
+        for col in ("#", "drug", "evidence", "why"):
+            opt.add_column(col, overflow="fold")
+        for i, o in enumerate(result.options[:10], start=1):
+            why = o.why + (f" — {o.condition}" if o.condition else "")
+            opt.add_row(str(i), o.drug, o.evidence, why)
+        out.print(opt)
+    for note in result.notes:
+        out.print(f"note: {note}", markup=False)
+
+
+@app.command("interpret")
+def interpret_cmd(
+    cases: Annotated[
+        list[Path] | None, typer.Argument(help="Case files (YAML), interpreted in order.")
+    ] = None,
+    alterations: Annotated[
+        str | None, typer.Option("--alterations", "-a", help='e.g. "EGFR L858R; EGFR T790M"')
+    ] = None,
+    variants: Annotated[
+        Path | None, typer.Option("--variants", "-v", help="VCF, MAF or alteration table.")
+    ] = None,
+    drugs: Annotated[
+        str | None,
+        typer.Option("--drugs", "-d", help='e.g. "osimertinib, gefitinib + osimertinib"'),
+    ] = None,
+    disease: Annotated[str | None, typer.Option(help="Name or OncoTree code.")] = None,
+    build: Annotated[str | None, typer.Option(help="GRCh37 or GRCh38.")] = None,
+    phase: Annotated[
+        list[str] | None, typer.Option(help='"EGFR T790M|EGFR C797S|cis" (repeatable).')
+    ] = None,
+    driver: Annotated[str | None, typer.Option(help="Primary driver gene.")] = None,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or tsv.")] = "table",
+    output: Annotated[Path | None, typer.Option("--out", help="Write JSON/TSV here.")] = None,
+) -> None:
+    """Say, per drug, resistant / reduced / sensitive, why, and what remains active."""
+    if fmt not in ("table", "json", "tsv"):
+        raise InputError(f"unknown format {fmt!r}; expected table, json or tsv", field="--format")
+    results = []
+    phase_cli = _parse_phase(phase or [])
+    drug_cli = _split(drugs) or None
+    alt_cli = _split(alterations)
+    if cases:
+        from oncoresist.interpret import read_case
+
+        for path in cases:
+            case = read_case(path)
+            variants_path = variants
+            if case.variants:
+                variants_path = (path.parent / case.variants).resolve()
+            try:
+                result = _run_case(
+                    path.stem,
+                    alterations=[*case.alterations, *alt_cli],
+                    variants=variants_path,
+                    build=case.build or build,
+                    drugs=case.drugs if case.drugs is not None else drug_cli,
+                    disease=case.disease or disease,
+                    phase=[tuple(p) for p in case.phase] + phase_cli,
+                    driver=case.driver or driver,
+                )
+            except InputError as exc:
+                raise exc.located(file=path) from None
+            results.append((path.stem, result))
+    else:
+        result = _run_case(
+            None,
+            alterations=alt_cli,
+            variants=variants,
+            build=build,
+            drugs=drug_cli,
+            disease=disease,
+            phase=phase_cli,
+            driver=driver,
+        )
+        results.append((None, result))
+    _report(results, fmt=fmt, output=output, as_array=bool(cases))
+
+
+def _report(results: list, *, fmt: str, output: Path | None, as_array: bool) -> None:
+    if fmt == "table" and output is None:
+        for name, result in results:
+            _print_interpretation(name, result)
+        return
+    if fmt == "tsv":
+        import pandas as pd
+
+        frames = []
+        for name, result in results:
+            frame = result.to_frame()
+            frame.insert(0, "case", name or "")
+            frames.append(frame)
+        text = pd.concat(frames).to_csv(sep="\t", index=False)
+    else:
+        docs = [_case_json(name, result) for name, result in results]
+        payload = docs if as_array else docs[0]
+        text = json.dumps(payload, indent=2) + "\n"
+    if fmt == "table":
+        for name, result in results:
+            _print_interpretation(name, result)
+    _emit(text, output)
+
+
+def _case_json(name: str | None, result) -> dict:
+    doc = result.to_dict(case=name)
+    return doc
+
+
+# ----------------------------------------------------------------------- demo
+@app.command("demo")
+def demo(
+    output: Annotated[Path, typer.Option("--out", help="Directory for the JSON result.")] = Path(
+        "results"
+    ),
+) -> None:
+    """Interpret the bundled, illustrative EGFR-mutant NSCLC case (not a real patient)."""
+    example = Path(str(resources.files("oncoresist") / "examples"))
+    case_path = example / "egfr_nsclc_osimertinib_progression.yaml"
+    from oncoresist.interpret import read_case
+
+    case = read_case(case_path)
+    out.print(
+        "[bold]Illustrative example, not a real patient:[/bold] "
+        f"{case.description or case_path.stem}"
+    )
+    result = _run_case(
+        case_path.stem,
+        alterations=case.alterations,
+        variants=(case_path.parent / case.variants) if case.variants else None,
+        build=case.build,
+        drugs=case.drugs,
+        disease=case.disease,
+        phase=[tuple(p) for p in case.phase],
+        driver=case.driver,
+    )
+    _print_interpretation(case_path.stem, result)
+    target = output / f"{case_path.stem}.json"
+    with atomic_write(target) as handle:
+        json.dump([_case_json(case_path.stem, result)], handle, indent=2)
+        handle.write("\n")
+    out.print(f"JSON written to {target}", markup=False)
+
+
+def main() -> None:
+    """Entry point: run the app, turning input errors into one line and exit status 2."""
+    try:
+        app()
+    except OncoresistError as exc:
+        err.print(f"error: {exc}", markup=False)
+        sys.exit(2)
+    except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
+        err.print(f"error: {exc.filename}: {exc.strerror}", markup=False)
+        sys.exit(2)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

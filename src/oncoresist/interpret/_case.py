@@ -1,0 +1,91 @@
+"""Case files: a YAML document per patient (disease, alterations, phase, drugs, variants)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
+
+from oncoresist.errors import InputError
+
+
+class Case(BaseModel):
+    """One case file.
+
+    Attributes
+    ----------
+    disease
+        Disease name, synonym or OncoTree code.
+    alterations
+        Alteration texts (``EGFR L858R``).
+    phase
+        ``[alteration, alteration, cis|trans]`` triples.
+    drugs
+        Drugs or combinations (``gefitinib + osimertinib``) to judge; all relevant if absent.
+    variants
+        A VCF, MAF or alteration table, relative to the case file.
+    build
+        Genome build of ``variants`` (GRCh37 or GRCh38) when it is a VCF without a header
+        that says so.
+    driver
+        The primary driver gene, when it should not be inferred.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    disease: str | None = None
+    alterations: list[str] = []
+    phase: list[list[str]] = []
+    drugs: list[str] | None = None
+    variants: str | None = None
+    build: str | None = None
+    driver: str | None = None
+    description: str | None = None
+
+    @field_validator("phase")
+    @classmethod
+    def _triples(cls, value: list[list[str]]) -> list[list[str]]:
+        for i, item in enumerate(value, start=1):
+            if len(item) != 3 or str(item[2]).lower() not in ("cis", "trans"):
+                raise ValueError(f"entry {i} must be [alteration, alteration, cis|trans]")
+        return value
+
+
+def read_case(path: str | Path) -> Case:
+    """Read and validate one case file; errors name the file and the key.
+
+    Raises
+    ------
+    InputError
+        For unreadable YAML, unknown keys or wrongly typed values.
+    """
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError("case file not found", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError("not UTF-8 text; expected a YAML case file", file=path) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML ({getattr(exc, 'problem', 'syntax error')})",
+            file=path,
+            record=None if mark is None else mark.line + 1,
+        ) from None
+    if not isinstance(data, dict):
+        raise InputError(
+            "expected a mapping with keys disease, alterations, phase, drugs", file=path
+        )
+    try:
+        case = Case.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        key = ".".join(str(p) for p in err["loc"])
+        raise InputError(err["msg"], file=path, field=key or None) from None
+    if not case.alterations and not case.variants:
+        raise InputError("a case needs alterations or a variants file", file=path)
+    return case

@@ -1,0 +1,189 @@
+"""The result of an interpretation: per-drug verdicts with reasons, and remaining options."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict
+
+Verdict = Literal["resistant", "reduced_response", "sensitive", "no_known_effect"]
+DiseaseMatch = Literal["exact", "broader", "narrower", "any", "unspecified", "other"]
+
+VERDICT_SEVERITY: dict[str, int] = {
+    "resistant": 3,
+    "reduced_response": 2,
+    "sensitive": 1,
+    "no_known_effect": 0,
+}
+
+
+class Reason(BaseModel):
+    """One knowledge-base assertion applied to one alteration (or compound) and one drug.
+
+    Attributes
+    ----------
+    alteration
+        The patient's alteration(s) it applies to (``EGFR T790M``; compounds joined by
+        `` + `` with the phase, ``EGFR T790M + EGFR C797S (cis)``).
+    biomarker
+        The knowledge-base biomarker it matched (``EGFR exon 19 deletion``).
+    match
+        How specific the match was: exact, codon, exon or gene.
+    effect
+        resistant, reduced_response or sensitive.
+    mechanism
+        on_target, bypass, downstream, phenotypic or microenvironment (``None`` for
+        sensitivity).
+    evidence
+        CIViC evidence level A-E.
+    disease, disease_match
+        The assertion's disease and how it relates to the patient's.
+    driver
+        The primary driver the assertion requires, if any.
+    via
+        For a combination judged through one of its members: that member.
+    assertion
+        The assertion id in the knowledge base.
+    references, summary
+        Citations and a one-line statement.
+    role
+        decisive (sets the verdict), supporting (agrees or is weaker), overridden (lost to a
+        more specific, closer-disease or stronger assertion) or other_disease.
+    why_overridden
+        For overridden or other-disease reasons: what beat it.
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    alteration: str
+    biomarker: str
+    match: str
+    effect: str
+    mechanism: str | None
+    evidence: str
+    disease: str
+    disease_match: DiseaseMatch
+    driver: str | None = None
+    via: str | None = None
+    assertion: str
+    references: list[str]
+    summary: str
+    role: Literal["decisive", "supporting", "overridden", "other_disease"] = "supporting"
+    why_overridden: str | None = None
+
+
+class DrugVerdict(BaseModel):
+    """The verdict for one drug or combination, with its reasons."""
+
+    drug: str
+    members: list[str]
+    verdict: Verdict
+    evidence: str | None
+    reasons: list[Reason]
+    disagreements: list[Reason] = []
+    phase_readings: dict[str, Verdict] | None = None
+    notes: list[str] = []
+
+
+class Option(BaseModel):
+    """A drug or combination expected to remain active, with why."""
+
+    drug: str
+    evidence: str
+    why: str
+    condition: str | None = None
+    reasons: list[Reason]
+
+
+class PhaseRelation(BaseModel):
+    """Allele phase between two alterations, with where it came from."""
+
+    first: str
+    second: str
+    relation: Literal["cis", "trans", "unknown"]
+    source: Literal["given", "input", "assumed"]
+
+
+class Interpretation(BaseModel):
+    """Everything the interpretation says about one case.
+
+    Attributes
+    ----------
+    disease
+        Disease id (``None`` when not given) and ``disease_name``.
+    alterations
+        The alterations interpreted, as labels.
+    primary_driver
+        Gene(s) judged to be the primary driver (lowest ``driver_rank``), or as given.
+    phase
+        Phase relations used by compound rules.
+    drugs
+        One :class:`DrugVerdict` per drug asked (or per drug the knowledge base links to
+        the alterations), most severe first.
+    options
+        Drugs and combinations expected to remain active, best evidence first.
+    notes
+        Caveats (unknown phase, unmatched alterations, evidence only from other diseases).
+    """
+
+    disease: str | None
+    disease_name: str | None
+    alterations: list[str]
+    primary_driver: list[str]
+    phase: list[PhaseRelation]
+    drugs: list[DrugVerdict]
+    options: list[Option]
+    notes: list[str] = []
+
+    def verdict(self, drug: str) -> DrugVerdict:
+        """The verdict for one drug key (``osimertinib`` or ``gefitinib + osimertinib``)."""
+        for item in self.drugs:
+            if item.drug == drug:
+                return item
+        raise KeyError(drug)
+
+    def to_dict(self, *, case: str | None = None) -> dict:
+        """The JSON document of ``docs/formats.md``; ``case`` names the case file stem."""
+        body = self.model_dump(mode="json")
+        out: dict = {} if case is None else {"case": case}
+        out.update(body)
+        return out
+
+    def to_frame(self) -> pd.DataFrame:
+        """A tidy table: one row per drug and reason (a drug without reasons gets one row).
+
+        Columns: drug, verdict, evidence_verdict, alteration, biomarker, match, effect,
+        mechanism, evidence, disease, disease_match, via, role, assertion, references.
+        """
+        rows = []
+        for item in self.drugs:
+            reasons = item.reasons + item.disagreements
+            if not reasons:
+                rows.append({"drug": item.drug, "verdict": item.verdict})
+            for r in reasons:
+                rows.append(
+                    {
+                        "drug": item.drug,
+                        "verdict": item.verdict,
+                        "evidence_verdict": item.evidence,
+                        "alteration": r.alteration,
+                        "biomarker": r.biomarker,
+                        "match": r.match,
+                        "effect": r.effect,
+                        "mechanism": r.mechanism,
+                        "evidence": r.evidence,
+                        "disease": r.disease,
+                        "disease_match": r.disease_match,
+                        "via": r.via,
+                        "role": r.role,
+                        "assertion": r.assertion,
+                        "references": "; ".join(r.references),
+                    }
+                )
+        columns = [
+            "drug", "verdict", "evidence_verdict", "alteration", "biomarker", "match",
+            "effect", "mechanism", "evidence", "disease", "disease_match", "via", "role",
+            "assertion", "references",
+        ]  # fmt: skip
+        return pd.DataFrame(rows, columns=columns)
