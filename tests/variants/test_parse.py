@@ -133,3 +133,18 @@ def test_spreadsheet_mangled_gene_names(name):
 def test_valid_symbols_are_not_flagged():
     for name in ("EGFR", "SEPTIN2", "MARCHF1", "NKX2-1"):
         assert looks_spreadsheet_mangled(name) is None
+
+
+def test_change_in_a_fusion_kinase():
+    a = parse_alteration("BCR::ABL1 T315I")
+    assert a.label == "ABL1 T315I"
+    assert parse_alteration("BCR-ABL1 T315I").label == "ABL1 T315I"
+    assert parse_alteration("EML4::ALK G1202R").label == "ALK G1202R"
+    assert parse_alteration("EML4-ALK fusion").change == "EML4::ALK"
+
+
+def test_unlisted_fusion_partner_is_kept():
+    a = parse_alteration("FIP1L1::PDGFRA")
+    assert (a.gene, a.partner) == ("PDGFRA", "FIP1L1")
+    with pytest.raises(InputError, match="neither partner"):
+        parse_alteration("FOO1::BAR2")

@@ -23,7 +23,7 @@ from functools import lru_cache
 from oncoresist.errors import InputError, UnknownGeneError
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.variants._alteration import Alteration
-from oncoresist.variants._genes import is_known_gene, resolve_gene
+from oncoresist.variants._genes import is_known_gene, looks_spreadsheet_mangled, resolve_gene
 
 THREE_TO_ONE = {
     "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E",
@@ -263,6 +263,20 @@ def exon_of(kb: KnowledgeBase, gene: str, codon: int | None) -> int | None:
     return None
 
 
+_SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,4})?$")
+_FUSION_WORDS = {"fusion", "fusions", "rearrangement", "translocation"}
+
+
+def _fusion_partner(kb: KnowledgeBase, name: str) -> str | None:
+    """A fusion partner's symbol; unknown but well-formed symbols are kept as written."""
+    try:
+        return resolve_gene(kb, name)
+    except UnknownGeneError:
+        if looks_spreadsheet_mangled(name) is None and _SYMBOL.match(name.strip().upper()):
+            return None
+        raise
+
+
 def _fusion_from_pair(kb: KnowledgeBase, pair: str, gene_hint: str | None, **extra) -> Alteration:
     parts = [p.strip() for p in re.split(r"::|/|-(?=[A-Z0-9]+$)", pair) if p.strip()]
     if len(parts) != 2:
@@ -270,7 +284,12 @@ def _fusion_from_pair(kb: KnowledgeBase, pair: str, gene_hint: str | None, **ext
             f"cannot read the fusion {pair!r}; expected 5'::3' partners such as EML4::ALK",
             field="alteration",
         )
-    five, three = (resolve_gene(kb, p) for p in parts)
+    resolved = [_fusion_partner(kb, p) for p in parts]
+    if resolved == [None, None]:
+        raise UnknownGeneError(
+            f"neither partner of the fusion {pair!r} is a known gene", field="alteration"
+        )
+    five, three = (r or p.upper() for r, p in zip(resolved, parts, strict=True))
     in_kb = [g for g in (three, five) if g in kb.genes]
     gene = gene_hint if gene_hint in (five, three) else in_kb[0] if in_kb else three
     partner = five if gene == three else three
@@ -323,8 +342,12 @@ def parse_alteration(
     if phenotype is not None:
         return Alteration(gene=None, kind="phenotype", change=phenotype, **extra)
     head, _, rest = cleaned.partition(" ")
-    if "::" in head or (not rest and "-" in head and _is_gene_pair(kb, head)):
-        return _fusion_from_pair(kb, head, None, **extra)
+    if "::" in head or ("-" in head and not is_known_gene(kb, head) and _is_gene_pair(kb, head)):
+        fusion = _fusion_from_pair(kb, head, None, **extra)
+        if not rest or rest.lower() in _FUSION_WORDS:
+            return fusion
+        # "BCR::ABL1 T315I": a change in the fusion's kinase
+        return parse_change(rest, gene=str(fusion.gene), kb=kb, **extra)
     if ":" in head and "::" not in head:
         head, _, first = head.partition(":")
         rest = f"{first} {rest}".strip()
@@ -348,6 +371,8 @@ def _is_gene_pair(kb: KnowledgeBase, text: str) -> bool:
     parts = text.split("-")
     if len(parts) == 2 and all(is_known_gene(kb, p) for p in parts):
         return True
+    if len(parts) == 2 and any(kb.is_gene(p) for p in parts):
+        return all(_SYMBOL.match(p.upper()) for p in parts)
     # symbols with hyphens (NKX2-1) followed by a partner: try each split point
     for i in range(1, len(parts)):
         left, right = "-".join(parts[:i]), "-".join(parts[i:])
