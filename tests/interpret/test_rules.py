@@ -228,3 +228,10 @@ def test_unmatched_alterations_are_noted(fixture_kb):
 def test_no_driver_note(fixture_kb):
     r = run(fixture_kb, ["transformation:SCLC"], disease="NSCLC")
     assert any("primary driver" in n for n in r.notes)
+
+
+def test_without_disease_specificity_is_compared_within_one_disease(fixture_kb):
+    # rafinib: exact V600E in CRC (B, resistant) vs exact V600E in melanoma (A, sensitive);
+    # mekinib: codon V600 in solid tumours (E) vs exact V600E in melanoma (B)
+    r = run(fixture_kb, ["BRAF V600E"], drugs=["rafinib", "mekinib"])
+    assert verdicts(r) == {"rafinib": "sensitive", "mekinib": "sensitive"}

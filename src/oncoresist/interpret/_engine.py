@@ -217,7 +217,7 @@ class _Case:
                     for m in self.single.get(alt.key, [])
                     if drug in m.rule.drugs and self.applicable(m, assume)
                 ]
-                chosen = max(direct, key=_Match.rank) if direct else None
+                chosen = self._best(direct) if direct else None
             if chosen is not None:
                 reason = _reason(chosen)
                 out[alt.key] = _Choice(chosen.rule.effect, (reason,), chosen.rule.evidence_rank)
@@ -227,6 +227,28 @@ class _Case:
                     out[alt.key] = derived
         self._cache[key] = out
         return out
+
+    def _best(self, matches: list[_Match]) -> _Match:
+        """The deciding match for one alteration and one drug.
+
+        With the patient's disease known: the most specific biomarker, then the closest
+        disease, then the strongest evidence. Without it, specificity is compared only
+        within one disease (assertions for any disease join every disease's group); across
+        diseases the strongest evidence wins.
+        """
+        if self.disease is not None:
+            return max(matches, key=_Match.rank)
+        universal = [m for m in matches if m.rule.disease == "any"]
+        diseases = {m.rule.disease for m in matches} - {"any"}
+        per_disease: dict[str, _Match] = {}
+        for disease in diseases or {"any"}:
+            # an assertion for every disease competes inside each disease's group
+            group = [m for m in matches if m.rule.disease == disease] + universal
+            per_disease[disease] = max(group, key=_Match.rank)
+        return max(
+            per_disease.values(),
+            key=lambda m: (m.rule.evidence_rank, m.specificity, VERDICT_SEVERITY[m.rule.effect]),
+        )
 
     def _derive(self, alt: Alteration, members: list[str], assume: str | None) -> _Choice | None:
         """A combination's effect on an alteration through its members.
