@@ -119,6 +119,7 @@ def test_bypass_needs_the_driver(fixture_kb):
     assert v["gamma + metinib"] == "sensitive"
     assert "metinib" not in v  # MET is not the primary driver here
     assert with_driver.options[0].drug == "gamma + metinib"
+    assert with_driver.options[0].unaddressed == []
     reason = with_driver.verdict("gamma").reasons[0]
     assert reason.mechanism == "bypass" and reason.driver == "EGFR"
 

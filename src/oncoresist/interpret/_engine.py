@@ -262,7 +262,15 @@ class _Case:
             return None
         best_effect = min((c.effect for c in known.values()), key=VERDICT_SEVERITY.__getitem__)
         winners = [(m, c) for m, c in known.items() if c.effect == best_effect]
-        reasons = tuple(r.model_copy(update={"via": m}) for m, c in winners for r in c.decisive)
+        vias: dict[str, list[str]] = {}
+        first: dict[str, Reason] = {}
+        for member, choice in winners:
+            for r in choice.decisive:
+                vias.setdefault(r.assertion, []).append(member)
+                first.setdefault(r.assertion, r)
+        reasons = tuple(
+            r.model_copy(update={"via": ", ".join(vias[aid])}) for aid, r in first.items()
+        )
         return _Choice(best_effect, reasons, max(c.evidence_rank for _, c in winners))
 
     def losers(self, drug: str, chosen: dict[str, _Choice], assume: str | None) -> list[Reason]:
@@ -501,7 +509,22 @@ def _universe(case: _Case) -> set[str]:
     return drugs
 
 
+def _member_labels(alteration: str) -> list[str]:
+    """The single alterations of a reason's label (``A + B (cis)`` -> ``[A, B]``)."""
+    for suffix in (" (cis)", " (trans)"):
+        alteration = alteration.removesuffix(suffix)
+    return alteration.split(" + ")
+
+
 def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
+    escape = {
+        label
+        for v in verdicts.values()
+        if v.verdict in ("resistant", "reduced_response")
+        for r in v.reasons
+        if r.role == "decisive"
+        for label in _member_labels(r.alteration)
+    }
     scored = []
     for drug, v in verdicts.items():
         condition = None
@@ -529,11 +552,22 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
         vias = sorted({r.via for r in reasons if r.via})
         if vias:
             why += f" (through {', '.join(vias)})"
-        if v.verdict == "sensitive":
+        judged = {
+            label
+            for c in case.choices(drug, None).values()
+            for r in c.decisive
+            for label in _member_labels(r.alteration)
+        }
+        unknown = sorted(escape - judged)
+        if unknown:
+            why += f"; no evidence about {', '.join(unknown)}"
+        elif v.verdict == "sensitive":
             why += "; no alteration found that defeats it"
         key = (
             condition is None,
+            not unknown,
             EVIDENCE_RANK[weakest],
+            -len(unknown),
             in_context,
             len(covered),
             -len(drug.split(" + ")),
@@ -541,7 +575,14 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
         scored.append(
             (
                 key,
-                Option(drug=drug, evidence=weakest, why=why, condition=condition, reasons=reasons),
+                Option(
+                    drug=drug,
+                    evidence=weakest,
+                    why=why,
+                    condition=condition,
+                    unaddressed=unknown,
+                    reasons=reasons,
+                ),
             )
         )
     scored.sort(key=lambda item: item[1].drug)

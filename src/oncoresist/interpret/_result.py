@@ -87,12 +87,17 @@ class DrugVerdict(BaseModel):
 
 
 class Option(BaseModel):
-    """A drug or combination expected to remain active, with why."""
+    """A drug or combination expected to remain active, with why.
+
+    ``unaddressed`` lists the alterations that defeat other drugs in this case but about
+    which the knowledge base says nothing for this option.
+    """
 
     drug: str
     evidence: str
     why: str
     condition: str | None = None
+    unaddressed: list[str] = []
     reasons: list[Reason]
 
 
