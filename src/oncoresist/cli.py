@@ -283,8 +283,9 @@ def variants_read(
     from oncoresist.variants import read_variants
 
     cols = ["gene", "change", "kind", "vaf", "depth", "sample", "phase_set", "source"]
+    records = read_variants(path, build=build, sample=sample)  # checks the header first
     sys.stdout.write("\t".join(cols) + "\n")
-    for a in read_variants(path, build=build, sample=sample):
+    for a in records:
         values = [getattr(a, c) for c in cols]
         sys.stdout.write("\t".join("" if v is None else str(v) for v in values) + "\n")
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from oncoresist.variants._alteration import Alteration, AlterationKind
+from oncoresist.variants._builds import CONTIG_LENGTHS
 from oncoresist.variants._genes import looks_spreadsheet_mangled, resolve_gene
+from oncoresist.variants._maf import read_maf
 from oncoresist.variants._parse import (
     ACCEPTED_FORMS,
     biomarker_key,
@@ -12,9 +14,13 @@ from oncoresist.variants._parse import (
     parse_biomarker,
     parse_change,
 )
+from oncoresist.variants._read import read_variants
+from oncoresist.variants._table import read_table
+from oncoresist.variants._vcf import read_vcf
 
 __all__ = [
     "ACCEPTED_FORMS",
+    "CONTIG_LENGTHS",
     "Alteration",
     "AlterationKind",
     "biomarker_key",
@@ -23,5 +29,9 @@ __all__ = [
     "parse_alteration",
     "parse_biomarker",
     "parse_change",
+    "read_maf",
+    "read_table",
+    "read_variants",
+    "read_vcf",
     "resolve_gene",
 ]
