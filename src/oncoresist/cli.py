@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import partial
 from importlib import resources
 from pathlib import Path
@@ -19,6 +21,7 @@ from rich.table import Table
 
 from oncoresist import __version__
 from oncoresist._files import atomic_write
+from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError, OncoresistError
 
 app = typer.Typer(
@@ -297,6 +300,24 @@ def _split(text: str | None) -> list[str]:
     return [t.strip() for t in text.replace("\n", ";").replace(",", ";").split(";") if t.strip()]
 
 
+@contextmanager
+def _record_progress(description: str) -> Iterator[ProgressCallback | None]:
+    """A live record counter on stderr while a long file is read (only on a terminal)."""
+    if not err.is_terminal:
+        yield None
+        return
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    columns = (
+        SpinnerColumn(),
+        TextColumn("{task.description}: {task.completed:,} records"),
+        TimeElapsedColumn(),
+    )
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task(description, total=None)
+        yield lambda n: bar.advance(task, n)
+
+
 def _parse_phase(values: list[str]) -> list[tuple[str, str, str]]:
     triples = []
     for value in values:
@@ -326,7 +347,8 @@ def _run_case(
     if variants is not None:
         from oncoresist.variants import read_variants
 
-        items.extend(read_variants(variants, build=build))
+        with _record_progress(f"reading {variants.name}") as progress:
+            items.extend(read_variants(variants, build=build, progress=progress))
     if not items:
         raise InputError(
             "no alterations to interpret; give --alterations, --variants or a case file"

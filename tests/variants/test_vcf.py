@@ -312,3 +312,18 @@ def test_strelka_style_tumor_column(write_vcf):
     rec = "7 55249071 . C T 50 PASS . GT:AD:DP 0/0:80,0:80 0/1:60,40:100"
     path = write_vcf([rec], samples=("NORMAL", "TUMOR"))
     assert [a.sample for a in read_vcf(path)] == ["TUMOR"]
+
+
+def test_progress_reports_records_read(monkeypatch):
+    from importlib import resources
+
+    import oncoresist.variants._vcf as vcf_module
+    from oncoresist.variants import read_vcf
+
+    monkeypatch.setattr(vcf_module, "RECORDS_PER_REPORT", 4)
+    example = resources.files("oncoresist") / "examples/egfr_nsclc_osimertinib_progression.vcf"
+    calls: list[int] = []
+    found = list(read_vcf(example, progress=calls.append))
+    assert len(found) == 3
+    assert calls and set(calls) == {4}
+    assert 4 * len(calls) <= 33 + 4

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase
 from oncoresist.variants._alteration import Alteration
@@ -42,6 +43,7 @@ def read_variants(
     build: str | None = None,
     sample: str | None = None,
     kb: KnowledgeBase | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[Alteration]:
     """Read a VCF, MAF or alteration table, whichever the file's content is.
 
@@ -61,6 +63,8 @@ def read_variants(
         Sample of a VCF or MAF to read; ignored for tables, whose rows name their sample.
     kb
         Knowledge base (the shipped one by default).
+    progress
+        For a VCF, called with the number of records read (see :func:`read_vcf`).
 
     Raises
     ------
@@ -81,7 +85,7 @@ def read_variants(
             field="format",
         )
     if found.kind in ("vcf", "bcf"):
-        return read_vcf(path, build=build, sample=sample, kb=kb)
+        return read_vcf(path, build=build, sample=sample, kb=kb, progress=progress)
     if found.kind == "maf":
         return read_maf(path, sample=sample, kb=kb)
     if found.kind in ("table", "parquet") or (found.kind == "unknown" and claim is not None):

@@ -23,6 +23,7 @@ from urllib.parse import unquote
 
 from cyvcf2 import VCF
 
+from oncoresist._progress import RECORDS_PER_REPORT, ProgressCallback
 from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.variants._alteration import Alteration
@@ -342,8 +343,10 @@ class _VcfReader:
         sample: str | None,
         kb: KnowledgeBase | None,
         genes: Iterable[str] | None,
+        progress: ProgressCallback | None = None,
     ) -> None:
         self.path = path
+        self.progress = progress
         self.label = str(path)
         self.kb = kb or load_kb()
         file = check_exists(path)
@@ -477,8 +480,12 @@ class _VcfReader:
         prev = None
         prev_pos = -1
         seen: dict | None = None
+        progress = self.progress
+        mask = RECORDS_PER_REPORT - 1
         try:
             for line, v in enumerate(reader, self.header.first_record_line):
+                if progress is not None and not line & mask:
+                    progress(RECORDS_PER_REPORT)
                 pos = v.POS
                 # Sorted input: a duplicate follows its twin at the same position, so only
                 # the records at the current position are remembered.
@@ -812,6 +819,7 @@ def read_vcf(
     sample: str | None = None,
     kb: KnowledgeBase | None = None,
     genes: Iterable[str] | None = None,
+    progress: ProgressCallback | None = None,
 ) -> Iterator[Alteration]:
     """Read the knowledge-base-relevant alterations of a VCF (plain, bgzipped or BCF).
 
@@ -833,6 +841,8 @@ def read_vcf(
         Knowledge base (the shipped one by default).
     genes
         Genes to report (symbols or aliases); every knowledge-base gene by default.
+    progress
+        Called with the number of records read, every 65,536 records.
 
     Yields
     ------
@@ -859,4 +869,4 @@ def read_vcf(
     >>> [a.label for a in read_vcf(vcf)]
     ['EGFR T790M', 'EGFR C797S', 'EGFR L858R']
     """
-    return iter(_VcfReader(path, build=build, sample=sample, kb=kb, genes=genes))
+    return iter(_VcfReader(path, build=build, sample=sample, kb=kb, genes=genes, progress=progress))
