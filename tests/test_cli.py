@@ -162,3 +162,32 @@ def test_demo_writes_json(tmp_path):
     assert verdicts["gefitinib + osimertinib"] == "resistant"
     assert verdicts["osimertinib"] == "resistant"
     assert doc["phase"][0]["relation"] == "cis" and doc["phase"][0]["source"] == "input"
+
+
+def test_malformed_variant_file_is_one_line_exit_2(tmp_path):
+    maf = tmp_path / "tumour.vcf"
+    maf.write_text(
+        "Hugo_Symbol\tChromosome\tStart_Position\tHGVSp_Short\tTumor_Sample_Barcode\n"
+        "EGFR\t7\t55249071\tp.T790M\tS1\n"
+    )
+    proc = cli("interpret", "--variants", str(maf), "--disease", "NSCLC")
+    assert proc.returncode == 2
+    assert "tumour.vcf" in proc.stderr and "MAF" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_variants_read_prints_alterations():
+    from importlib import resources
+
+    example = resources.files("oncoresist") / "examples/egfr_nsclc_osimertinib_progression.vcf"
+    result = runner.invoke(app, ["variants", "read", str(example)])
+    assert result.exit_code == 0
+    rows = [line.split("\t") for line in result.output.strip().splitlines()]
+    assert rows[0][:3] == ["gene", "change", "kind"]
+    assert [r[1] for r in rows[1:]] == ["T790M", "C797S", "L858R"]
+
+
+def test_variants_parse():
+    result = runner.invoke(app, ["variants", "parse", "EGFR p.Thr790Met", "HER2 amplification"])
+    assert result.exit_code == 0
+    assert "T790M" in result.output and "ERBB2" in result.output
