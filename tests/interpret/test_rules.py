@@ -236,3 +236,24 @@ def test_without_disease_specificity_is_compared_within_one_disease(fixture_kb):
     # mekinib: codon V600 in solid tumours (E) vs exact V600E in melanoma (B)
     r = run(fixture_kb, ["BRAF V600E"], drugs=["rafinib", "mekinib"])
     assert verdicts(r) == {"rafinib": "sensitive", "mekinib": "sensitive"}
+
+
+def test_agreeing_single_evidence_is_kept_beside_the_compound(fixture_kb):
+    r = run(
+        fixture_kb,
+        ["EGFR L858R", "EGFR T790M", "EGFR C797S"],
+        disease="NSCLC",
+        drugs=["gamma"],
+        phase=[("EGFR T790M", "EGFR C797S", "cis")],
+    )
+    gamma = r.drugs[0]
+    assert gamma.verdict == "resistant"
+    assert {x.assertion for x in gamma.reasons if x.role == "decisive"} == {"f-cis", "f-c797s"}
+    assert gamma.evidence == "B"
+
+
+def test_escape_alterations_listed_for_incomplete_options(fixture_kb):
+    r = run(fixture_kb, ["EGFR L858R", "EGFR T790M", "MET amplification"], disease="NSCLC")
+    by_drug = {o.drug: o for o in r.options}
+    assert by_drug["gamma + metinib"].unaddressed == []
+    assert r.options[0].drug == "gamma + metinib"

@@ -219,8 +219,22 @@ class _Case:
                 ]
                 chosen = self._best(direct) if direct else None
             if chosen is not None:
-                reason = _reason(chosen)
-                out[alt.key] = _Choice(chosen.rule.effect, (reason,), chosen.rule.evidence_rank)
+                reasons = [_reason(chosen)]
+                evidence = chosen.rule.evidence_rank
+                if chosen.rule.compound:
+                    # a single-alteration assertion that agrees with the compound still counts
+                    direct = [
+                        m
+                        for m in self.single.get(alt.key, [])
+                        if drug in m.rule.drugs
+                        and self.applicable(m, assume)
+                        and m.rule.effect == chosen.rule.effect
+                    ]
+                    if direct:
+                        agreeing = self._best(direct)
+                        reasons.append(_reason(agreeing))
+                        evidence = max(evidence, agreeing.rule.evidence_rank)
+                out[alt.key] = _Choice(chosen.rule.effect, tuple(reasons), evidence)
             elif len(members) > 1:
                 derived = self._derive(alt, members, assume)
                 if derived is not None:
@@ -517,10 +531,12 @@ def _member_labels(alteration: str) -> list[str]:
 
 
 def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
+    # An escape alteration defeats a drug that another alteration would make work.
     escape = {
         label
         for v in verdicts.values()
         if v.verdict in ("resistant", "reduced_response")
+        and any(r.effect == "sensitive" for r in v.reasons)
         for r in v.reasons
         if r.role == "decisive"
         for label in _member_labels(r.alteration)
