@@ -175,3 +175,12 @@ def test_non_genetic_mechanisms():
     assert verdict["erlotinib"] in RES
     verdict, _ = v(["EGFR L858R", "HGF overexpression"], ["gefitinib"], "NSCLC")
     assert verdict["gefitinib"] in RES
+
+
+def test_guideline_preferred_first_line_options_rank_first():
+    _, r = v(["EGFR exon 19 deletion"], None, "NSCLC")
+    assert r.options[0].drug == "osimertinib" and r.options[0].preferred
+    assert "crizotinib" not in [o.drug for o in r.options]
+    _, r = v(["EML4::ALK"], None, "NSCLC")
+    assert {o.drug for o in r.options[:3]} == {"alectinib", "brigatinib", "lorlatinib"}
+    assert not next(o for o in r.options if o.drug == "crizotinib").preferred

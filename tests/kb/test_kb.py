@@ -202,6 +202,9 @@ def test_validate_finds_contradiction_and_unknown_names(tmp_path):
         " summary: contradicts f-l858r}\n"
         "  - {id: x2, biomarker: EGFR L858R, drugs: [zeta], effect: sensitive,"
         " disease: NSCLC, evidence: E, references: [PMID:123456], summary: unknown drug}\n"
+        "  - {id: x4, biomarker: EGFR L858R, drugs: [alpha], preferred: [gamma],"
+        " effect: sensitive, disease: LUAD, evidence: E, references: [PMID:123456],"
+        " summary: preferred outside drugs}\n"
         "  - {id: x3, biomarker: EGFR Q99Z9, drugs: [alpha], effect: sensitive,"
         " disease: mars, evidence: E, references: [PMID:123456], summary: bad}\n"
     )
@@ -214,6 +217,7 @@ def test_validate_finds_contradiction_and_unknown_names(tmp_path):
     assert "unknown drug 'zeta'" in text
     assert "disease 'mars'" in text
     assert "Q99Z9" in text
+    assert "x4: preferred drugs ['gamma'] are not in its drugs" in text
 
 
 def test_fixture_validates_clean():

@@ -350,6 +350,7 @@ def _reason(m: _Match) -> Reason:
         assertion=rule.id,
         references=list(rule.references),
         summary=rule.summary,
+        preferred_for=sorted(rule.preferred),
     )
 
 
@@ -579,10 +580,14 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
             why += f"; no evidence about {', '.join(unknown)}"
         elif v.verdict == "sensitive":
             why += "; no alteration found that defeats it"
+        preferred = any(drug in r.preferred_for for r in reasons)
+        if preferred:
+            why = "guideline-preferred; " + why
         key = (
             condition is None,
             not unknown,
             EVIDENCE_RANK[weakest],
+            preferred,
             -len(unknown),
             in_context,
             len(covered),
@@ -595,6 +600,7 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
                     drug=drug,
                     evidence=weakest,
                     why=why,
+                    preferred=preferred,
                     condition=condition,
                     unaddressed=unknown,
                     reasons=reasons,

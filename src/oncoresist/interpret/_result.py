@@ -47,6 +47,8 @@ class Reason(BaseModel):
         The assertion id in the knowledge base.
     references, summary
         Citations and a one-line statement.
+    preferred_for
+        Drugs this assertion names as guideline-preferred in its setting.
     role
         decisive (sets the verdict), supporting (agrees or is weaker), overridden (lost to a
         more specific, closer-disease or stronger assertion) or other_disease.
@@ -69,6 +71,7 @@ class Reason(BaseModel):
     assertion: str
     references: list[str]
     summary: str
+    preferred_for: list[str] = []
     role: Literal["decisive", "supporting", "overridden", "other_disease"] = "supporting"
     why_overridden: str | None = None
 
@@ -96,6 +99,7 @@ class Option(BaseModel):
     drug: str
     evidence: str
     why: str
+    preferred: bool = False
     condition: str | None = None
     unaddressed: list[str] = []
     reasons: list[Reason]

@@ -26,6 +26,7 @@ class Rule:
     evidence: str
     references: tuple[str, ...]
     summary: str
+    preferred: frozenset[str] = frozenset()
 
     @property
     def compound(self) -> bool:
@@ -111,4 +112,5 @@ def _compile(kb: KnowledgeBase, sa: SourcedAssertion) -> Rule:
         evidence=a.evidence,
         references=tuple(a.references),
         summary=a.summary,
+        preferred=kb.expand_drugs(a.preferred),
     )

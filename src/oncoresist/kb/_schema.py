@@ -137,7 +137,8 @@ class Assertion(_Strict):
     must all be present, in the given ``phase``. ``drugs`` holds generic names, synonyms,
     ``class:<id>`` references and combinations written ``a + b``; ``except`` removes drugs
     from the expanded set. ``driver`` restricts the assertion to tumours whose primary
-    driver is an alteration of that gene (bypass mechanisms).
+    driver is an alteration of that gene (bypass mechanisms). ``preferred`` names the drugs
+    among them that guidelines prefer, which ranks them first among equal options.
     """
 
     id: str | None = None
@@ -152,6 +153,10 @@ class Assertion(_Strict):
     evidence: EvidenceLevel
     references: list[str] = Field(min_length=1)
     summary: str
+    preferred: list[str] = Field(
+        default_factory=list,
+        description="drugs of this assertion that guidelines prefer in this setting",
+    )
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
 

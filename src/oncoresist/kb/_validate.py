@@ -65,6 +65,13 @@ def validate(kb: KnowledgeBase, *, biomarker_key: BiomarkerKey | None = None) ->
             continue
         if not expanded[sa.id]:
             problems.append(f"{where}: no drug left after 'except'")
+        try:
+            outside = kb.expand_drugs(a.preferred) - expanded[sa.id]
+        except InputError as exc:
+            problems.append(f"{where}: preferred: {exc.message}")
+            outside = frozenset()
+        if outside:
+            problems.append(f"{where}: preferred drugs {sorted(outside)} are not in its drugs")
         if a.disease != "any" and a.disease not in kb.diseases:
             problems.append(f"{where}: disease {a.disease!r} is not in diseases.yaml")
         if a.driver is not None and a.driver not in kb.genes:
