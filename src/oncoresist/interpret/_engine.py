@@ -512,6 +512,21 @@ def _evaluate(case: _Case, drug: str) -> DrugVerdict:
     )
 
 
+def _display_order(v: DrugVerdict) -> tuple:
+    """Order of the verdicts when no drugs were asked for.
+
+    Defeated drugs first (what explains progression), then active ones (what remains), then
+    drugs that were never indicated, then those without known effect.
+    """
+    supported = any(r.effect == "sensitive" for r in v.reasons)
+    if v.verdict in ("resistant", "reduced_response"):
+        group = 0 if supported else 2
+    else:
+        group = 1 if v.verdict == "sensitive" else 3
+    evidence = EVIDENCE_RANK.get(v.evidence or "", 0)
+    return (group, -VERDICT_SEVERITY[v.verdict], -evidence, v.drug)
+
+
 def _universe(case: _Case) -> set[str]:
     drugs: set[str] = set()
     for matches in case.single.values():
@@ -680,7 +695,7 @@ def interpret(
     verdicts = {d: _evaluate(case, d) for d in sorted(set(asked) | universe)}
     shown = [verdicts[d] for d in asked]
     if drugs is None:
-        shown.sort(key=lambda v: (-VERDICT_SEVERITY[v.verdict], v.drug))
+        shown.sort(key=_display_order)
     notes = []
     matched = {a.key for a in alts if case.single.get(a.key)}
     matched |= {a.key for m in case.compound for a in m.alterations}

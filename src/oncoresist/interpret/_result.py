@@ -128,8 +128,10 @@ class Interpretation(BaseModel):
     phase
         Phase relations used by compound rules.
     drugs
-        One :class:`DrugVerdict` per drug asked (or per drug the knowledge base links to
-        the alterations), most severe first.
+        One :class:`DrugVerdict` per drug asked, in the order asked; without a list, per
+        drug the knowledge base links to the alterations: first the drugs an alteration
+        defeats although another would make them work, then the active ones, then those
+        resisted but never indicated, then those without known effect.
     options
         Drugs and combinations expected to remain active, best evidence first.
     notes
