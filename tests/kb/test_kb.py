@@ -229,3 +229,24 @@ def test_coordinate_pattern():
     assert COORDINATE_PATTERN.match("7:55249071:C>T")
     assert COORDINATE_PATTERN.match("chrX:100:A>G")
     assert not COORDINATE_PATTERN.match("7-55249071-C-T")
+
+
+def test_coordinate_alleles_must_agree_across_builds(tmp_path):
+    root = _copy_fixture(tmp_path)
+    path = root / "genes" / "EGFR.yaml"
+    path.write_text(
+        path.read_text().replace('GRCh38: "7:55181378:C>T"', 'GRCh38: "7:55181378:C>A"')
+    )
+    with pytest.raises(KnowledgeBaseError, match="same chromosome and alleles"):
+        load_kb(root)
+
+
+def test_coordinate_on_wrong_chromosome_is_reported(tmp_path):
+    root = _copy_fixture(tmp_path)
+    path = root / "genes" / "EGFR.yaml"
+    name = "    name: epidermal growth factor receptor\n"
+    text = path.read_text().replace(name, name + "    chromosome: '12'\n")
+    path.write_text(text)
+    kb = load_kb(root)
+    problems = validate(kb)
+    assert any("T790M GRCh37 is on chromosome 7; EGFR is on 12" in p for p in problems)

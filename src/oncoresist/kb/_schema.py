@@ -128,6 +128,19 @@ class Coordinate(_Strict):
             raise ValueError(f"{value!r} is not CHROM:POS:REF>ALT (e.g. 7:55249071:C>T)")
         return value
 
+    @model_validator(mode="after")
+    def _same_alleles(self) -> Coordinate:
+        if self.GRCh37 and self.GRCh38:
+            m37 = COORDINATE_PATTERN.match(self.GRCh37)
+            m38 = COORDINATE_PATTERN.match(self.GRCh38)
+            assert m37 is not None and m38 is not None  # checked above
+            if m37.group(1) != m38.group(1) or m37.groups()[2:] != m38.groups()[2:]:
+                raise ValueError(
+                    "GRCh37 and GRCh38 must give the same chromosome and alleles "
+                    f"({self.GRCh37} vs {self.GRCh38})"
+                )
+        return self
+
 
 class Assertion(_Strict):
     """One cited statement: this biomarker changes the response to these drugs.

@@ -53,6 +53,7 @@ def validate(kb: KnowledgeBase, *, biomarker_key: BiomarkerKey | None = None) ->
             _check_biomarker(
                 text, symbol, f"{where} gene {symbol} drivers", biomarker_key, problems
             )
+    problems.extend(_coordinate_problems(kb))
     expanded: dict[str, frozenset[str]] = {}
     keys: dict[str, tuple[str, ...]] = {}
     for sa in kb.assertions:
@@ -82,6 +83,20 @@ def validate(kb: KnowledgeBase, *, biomarker_key: BiomarkerKey | None = None) ->
         if all(m is not None for m in members):
             keys[sa.id] = tuple(sorted(m for m in members if m is not None))
     problems.extend(_contradictions(kb.assertions, keys, expanded))
+    return problems
+
+
+def _coordinate_problems(kb: KnowledgeBase) -> list[str]:
+    """Coordinates must lie on their gene's chromosome."""
+    problems = []
+    for build, table in kb.coordinates.items():
+        for (chrom, *_), (gene, change) in table.items():
+            expected = kb.genes[gene].chromosome if gene in kb.genes else None
+            if expected is not None and chrom != expected:
+                problems.append(
+                    f"{kb.sources.get(f'gene:{gene}', 'genes')} coordinate {change} {build} is on "
+                    f"chromosome {chrom}; {gene} is on {expected}"
+                )
     return problems
 
 
