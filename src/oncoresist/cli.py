@@ -331,7 +331,6 @@ def _parse_phase(values: list[str]) -> list[tuple[str, str, str]]:
 
 
 def _run_case(
-    name: str | None,
     *,
     alterations: list[str],
     variants: Path | None,
@@ -354,6 +353,33 @@ def _run_case(
             "no alterations to interpret; give --alterations, --variants or a case file"
         )
     return interpret(items, drugs=drugs, disease=disease, phase=phase or None, driver=driver)
+
+
+def _run_case_file(
+    case,
+    path: Path,
+    *,
+    alterations: list[str] = (),  # type: ignore[assignment]
+    variants: Path | None = None,
+    build: str | None = None,
+    drugs: list[str] | None = None,
+    disease: str | None = None,
+    phase: list = (),  # type: ignore[assignment]
+    driver: str | None = None,
+):
+    """Interpret one case file; command-line values fill what the file leaves out."""
+    try:
+        return _run_case(
+            alterations=[*case.alterations, *alterations],
+            variants=(path.parent / case.variants).resolve() if case.variants else variants,
+            build=case.build or build,
+            drugs=case.drugs if case.drugs is not None else drugs,
+            disease=case.disease or disease,
+            phase=[tuple(p) for p in case.phase] + list(phase),
+            driver=case.driver or driver,
+        )
+    except InputError as exc:
+        raise exc.located(file=path) from None
 
 
 def _print_interpretation(name: str | None, result) -> None:
@@ -432,27 +458,14 @@ def interpret_cmd(
         from oncoresist.interpret import read_case
 
         for path in cases:
-            case = read_case(path)
-            variants_path = variants
-            if case.variants:
-                variants_path = (path.parent / case.variants).resolve()
-            try:
-                result = _run_case(
-                    path.stem,
-                    alterations=[*case.alterations, *alt_cli],
-                    variants=variants_path,
-                    build=case.build or build,
-                    drugs=case.drugs if case.drugs is not None else drug_cli,
-                    disease=case.disease or disease,
-                    phase=[tuple(p) for p in case.phase] + phase_cli,
-                    driver=case.driver or driver,
-                )
-            except InputError as exc:
-                raise exc.located(file=path) from None
+            defaults = dict(variants=variants, build=build, disease=disease, driver=driver)
+            result = _run_case_file(
+                read_case(path), path, alterations=alt_cli, drugs=drug_cli, phase=phase_cli,
+                **defaults,
+            )  # fmt: skip
             results.append((path.stem, result))
     else:
         result = _run_case(
-            None,
             alterations=alt_cli,
             variants=variants,
             build=build,
@@ -480,18 +493,13 @@ def _report(results: list, *, fmt: str, output: Path | None, as_array: bool) -> 
             frames.append(frame)
         text = pd.concat(frames).to_csv(sep="\t", index=False)
     else:
-        docs = [_case_json(name, result) for name, result in results]
+        docs = [result.to_dict(case=name) for name, result in results]
         payload = docs if as_array else docs[0]
         text = json.dumps(payload, indent=2) + "\n"
     if fmt == "table":
         for name, result in results:
             _print_interpretation(name, result)
     _emit(text, output)
-
-
-def _case_json(name: str | None, result) -> dict:
-    doc = result.to_dict(case=name)
-    return doc
 
 
 # ----------------------------------------------------------------------- demo
@@ -511,20 +519,11 @@ def demo(
         "[bold]Illustrative example, not a real patient:[/bold] "
         f"{case.description or case_path.stem}"
     )
-    result = _run_case(
-        case_path.stem,
-        alterations=case.alterations,
-        variants=(case_path.parent / case.variants) if case.variants else None,
-        build=case.build,
-        drugs=case.drugs,
-        disease=case.disease,
-        phase=[tuple(p) for p in case.phase],
-        driver=case.driver,
-    )
+    result = _run_case_file(case, case_path)
     _print_interpretation(case_path.stem, result)
     target = output / f"{case_path.stem}.json"
     with atomic_write(target) as handle:
-        json.dump([_case_json(case_path.stem, result)], handle, indent=2)
+        json.dump([result.to_dict(case=case_path.stem)], handle, indent=2)
         handle.write("\n")
     out.print(f"JSON written to {target}", markup=False)
 
