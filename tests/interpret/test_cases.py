@@ -184,3 +184,11 @@ def test_guideline_preferred_first_line_options_rank_first():
     _, r = v(["EML4::ALK"], None, "NSCLC")
     assert {o.drug for o in r.options[:3]} == {"alectinib", "brigatinib", "lorlatinib"}
     assert not next(o for o in r.options if o.drug == "crizotinib").preferred
+
+
+def test_ar_v7_prefers_a_taxane():
+    verdict, _ = v(["AR-V7"], ["enzalutamide", "abiraterone", "docetaxel"], "mCRPC")
+    assert verdict["enzalutamide"] in RES and verdict["abiraterone"] in RES
+    assert verdict["docetaxel"] == "sensitive"
+    verdict, _ = v(["AR amplification"], ["docetaxel"], "prostate cancer")
+    assert verdict["docetaxel"] == "no_known_effect"

@@ -148,3 +148,9 @@ def test_unlisted_fusion_partner_is_kept():
     assert (a.gene, a.partner) == ("PDGFRA", "FIP1L1")
     with pytest.raises(InputError, match="neither partner"):
         parse_alteration("FOO1::BAR2")
+
+
+@pytest.mark.parametrize("text", ["AR-V7", "AR V7", "ARV7"])
+def test_ar_v7(text):
+    a = parse_alteration(text)
+    assert (a.gene, a.kind, a.change) == ("AR", "expression", "AR-V7")

@@ -61,7 +61,8 @@ def match_specificity(pattern: Alteration, alt: Alteration) -> int:
     if kind == "amplification":
         return GENE if alt.kind == "amplification" else 0
     if kind == "expression":
-        return GENE if alt.kind == "expression" else 0
+        # "overexpression" covers any expression event; a named variant only itself
+        return GENE if alt.kind == "expression" and pattern.change == "overexpression" else 0
     if kind == "loss":
         if alt.kind == "loss" or alt.variant_type in ("nonsense", "frameshift"):
             return GENE
@@ -97,6 +98,8 @@ def _identical(pattern: Alteration) -> int:
         return EXACT if pattern.change.endswith("skipping") else EXON
     if pattern.kind == "fusion":
         return GENE if pattern.change == "fusion" else CODON
+    if pattern.kind == "expression" and pattern.change != "overexpression":
+        return EXACT  # a named transcript variant such as AR-V7
     return GENE
 
 

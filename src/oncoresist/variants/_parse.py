@@ -6,7 +6,7 @@ Accepted forms (gene names resolve through the knowledge base's aliases)::
     NF1 R1362*   NF1 p.Arg1362Ter   NF1 W2288fs   NF1 p.Trp2288LeufsTer5
     EGFR E746_A750del   EGFR L747_P753delinsS   EGFR D770_N771insSVD   EGFR N771_H773dup
     EGFR exon 19 deletion   EGFR ex19del   EGFR exon 20 insertion   MET exon 14 skipping
-    KIT exon 11 mutation   BRAF V600   EGFR G719X (any change at the codon)
+    KIT exon 11 mutation   BRAF V600   EGFR G719X (any change at the codon)   AR-V7
     HER2 amplification   PTEN loss   RB1 loss   NF1 truncating   ALK fusion
     EML4::ALK   BCR::ABL1   BCR-ABL1   FLT3 ITD   AXL overexpression   KRAS mutation
     transformation:SCLC   transformation:squamous   EMT   TMB-high   MSI-high
@@ -101,6 +101,16 @@ PHENOTYPES = {
     "msi high": "MSI-high",
     "dmmr": "MSI-high",
     "mismatch repair deficient": "MSI-high",
+}
+
+
+# Named transcript variants read as expression events of their gene.
+SPLICE_VARIANTS = {
+    "ar-v7": ("AR", "AR-V7"),
+    "arv7": ("AR", "AR-V7"),
+    "ar v7": ("AR", "AR-V7"),
+    "ar-v7 expression": ("AR", "AR-V7"),
+    "ar-v7 positive": ("AR", "AR-V7"),
 }
 
 
@@ -341,6 +351,9 @@ def parse_alteration(
         )
     if phenotype is not None:
         return Alteration(gene=None, kind="phenotype", change=phenotype, **extra)
+    splice = SPLICE_VARIANTS.get(cleaned.lower())
+    if splice is not None:
+        return Alteration(gene=splice[0], kind="expression", change=splice[1], **extra)
     head, _, rest = cleaned.partition(" ")
     if "::" in head or ("-" in head and not is_known_gene(kb, head) and _is_gene_pair(kb, head)):
         fusion = _fusion_from_pair(kb, head, None, **extra)
