@@ -154,3 +154,28 @@ def test_unlisted_fusion_partner_is_kept():
 def test_ar_v7(text):
     a = parse_alteration(text)
     assert (a.gene, a.kind, a.change) == ("AR", "expression", "AR-V7")
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("BRAF V600E mutation", "BRAF V600E"),
+        ("KRAS G12C mut", "KRAS G12C"),
+        ("KRAS oncogenic mutation", "KRAS mutation"),
+        ("EGFR del19", "EGFR exon 19 deletion"),
+        ("EGFR 19del", "EGFR exon 19 deletion"),
+        ("ALK-positive", "ALK fusion"),
+        ("ROS1+", "ROS1 fusion"),
+        ("HER2-positive", "ERBB2 amplification"),
+        ("NTRK1 rearranged", "NTRK1 fusion"),
+        ("BCR-ABL1 positive", "BCR::ABL1"),
+        ("MET ex14 skipping", "MET exon 14 skipping"),
+    ],
+)
+def test_report_shorthand(text, label):
+    assert parse_alteration(text).label == label
+
+
+def test_positive_is_ambiguous_for_some_genes():
+    with pytest.raises(InputError, match="ambiguous"):
+        parse_alteration("EGFR positive")

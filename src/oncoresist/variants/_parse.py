@@ -10,6 +10,7 @@ Accepted forms (gene names resolve through the knowledge base's aliases)::
     HER2 amplification   PTEN loss   RB1 loss   NF1 truncating   ALK fusion
     EML4::ALK   BCR::ABL1   BCR-ABL1   FLT3 ITD   AXL overexpression   KRAS mutation
     transformation:SCLC   transformation:squamous   EMT   TMB-high   MSI-high
+    report shorthand: BRAF V600E mutation   EGFR del19   ALK-positive   HER2+   ROS1 rearranged
 
 An ``X`` after a codon means "any change" in an oncogene (``G719X``) and a stop codon in
 a tumour suppressor (``NF1 R1362X``), as both conventions are in use.
@@ -103,6 +104,15 @@ PHENOTYPES = {
     "mismatch repair deficient": "MSI-high",
 }
 
+
+# What a bare "positive" means for a gene, as reports write it (ALK-positive, HER2+).
+POSITIVE_MEANS = {
+    "ALK": "fusion", "ROS1": "fusion", "RET": "fusion", "NTRK1": "fusion", "NTRK2": "fusion",
+    "NTRK3": "fusion", "FGFR2": "fusion", "ABL1": "fusion", "ERBB2": "amplification",
+}  # fmt: skip
+_POSITIVE = re.compile(r"^([A-Za-z0-9]+)(?:-positive|-pos|\+)$", re.IGNORECASE)
+# A trailing word that adds nothing to a protein change ("V600E mutation").
+_SUFFIX = re.compile(r"\s+(mutation|mutated|mutant|mut|variant|substitution)$", re.IGNORECASE)
 
 # Named transcript variants read as expression events of their gene.
 SPLICE_VARIANTS = {
@@ -202,6 +212,9 @@ def parse_protein_change(text: str, *, gene: str, role: str = "oncogene") -> dic
 
 def _exon_event(text: str) -> tuple[int, str] | None:
     compact = text.strip()
+    m = re.match(r"^(?:del\s*(\d+)|(\d+)\s*del)$", compact, re.IGNORECASE)
+    if m:  # del19, 19del
+        return int(m.group(1) or m.group(2)), "deletion"
     m = re.match(r"^(?:exon|ex)\s*(\d+)\s*([a-z]+)$", compact, re.IGNORECASE)
     if m and m.group(2).lower() in _EXON_WORD:
         compact = f"exon {m.group(1)} {m.group(2)}"
@@ -242,6 +255,15 @@ def parse_change(
             f"{gene} {text}: a wild-type result is not an alteration; leave it out",
             field="alteration",
         )
+    if lowered in ("positive", "+", "pos", "rearranged"):
+        meaning = POSITIVE_MEANS.get(gene)
+        if meaning is None:
+            raise InputError(
+                f"{gene} {text}: 'positive' is ambiguous for {gene}; say what was found "
+                "(amplification, fusion, a protein change)",
+                field="alteration",
+            )
+        text = lowered = meaning
     word = _WORDS.get(lowered.replace(" ", "-"))
     if word is not None:
         kind, canonical = word
@@ -258,7 +280,13 @@ def parse_change(
         return Alteration(
             gene=gene, kind="exon", change=f"exon {number} {what}", exon=number, **extra
         )
-    fields = parse_protein_change(text, gene=gene, role=_gene_role(kb, gene))
+    try:
+        fields = parse_protein_change(text, gene=gene, role=_gene_role(kb, gene))
+    except InputError:
+        stripped = _SUFFIX.sub("", text)
+        if stripped == text:
+            raise
+        fields = parse_protein_change(stripped, gene=gene, role=_gene_role(kb, gene))
     fields["exon"] = exon_of(kb, gene, fields.get("position"))
     return Alteration(gene=gene, **fields, **extra)
 
@@ -274,7 +302,7 @@ def exon_of(kb: KnowledgeBase, gene: str, codon: int | None) -> int | None:
 
 
 _SYMBOL = re.compile(r"^[A-Z][A-Z0-9]{0,9}(?:-[A-Z0-9]{1,4})?$")
-_FUSION_WORDS = {"fusion", "fusions", "rearrangement", "translocation"}
+_FUSION_WORDS = {"fusion", "fusions", "rearrangement", "translocation", "positive", "+"}
 
 
 def _fusion_partner(kb: KnowledgeBase, name: str) -> str | None:
@@ -354,6 +382,7 @@ def parse_alteration(
     splice = SPLICE_VARIANTS.get(cleaned.lower())
     if splice is not None:
         return Alteration(gene=splice[0], kind="expression", change=splice[1], **extra)
+    cleaned = _POSITIVE.sub(r"\1 positive", cleaned)  # ALK-positive, HER2+ -> "GENE positive"
     head, _, rest = cleaned.partition(" ")
     if "::" in head or ("-" in head and not is_known_gene(kb, head) and _is_gene_pair(kb, head)):
         fusion = _fusion_from_pair(kb, head, None, **extra)
