@@ -1,5 +1,7 @@
 """Invariants of parsing and interpretation, checked with hypothesis."""
 
+import contextlib
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -52,3 +54,21 @@ def test_options_are_never_resisted(alterations):
     for option in r.options:
         if option.condition is None:
             assert verdicts[option.drug].verdict == "sensitive"
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.one_of(
+        st.text(max_size=40),
+        st.builds(
+            lambda g, c: f"{g} {c}",
+            st.sampled_from(["EGFR", "HER2", "ALK", "BCR::ABL1", "EML4-ALK", "NF1", "2-Sep"]),
+            st.text(alphabet="ACDEFGHIKLMNPQRSTVWY0123456789_*.:()delinsfupx -", max_size=20),
+        ),
+    )
+)
+def test_any_text_parses_or_raises_input_error(text):
+    from oncoresist.errors import InputError
+
+    with contextlib.suppress(InputError):
+        parse_alteration(text)

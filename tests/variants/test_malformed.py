@@ -359,3 +359,11 @@ def test_maf_negative_count(write_maf):
 def test_table_with_nul_byte(write_text):
     err = _error(read_table, write_text("t.csv", "gene,alteration\nEGFR,T790M\x00\n"))
     assert (err.record, err.field) == (2, "alteration")
+
+
+def test_table_header_with_a_stray_carriage_return(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_bytes(b"gene,alter\rtion\nEGFR,L858R\n")
+    with pytest.raises(InputError) as info:
+        list(read_table(path))
+    assert "t.csv" in str(info.value)

@@ -103,7 +103,16 @@ def _read_text(path: PathLike, kb: KnowledgeBase) -> Iterator[Alteration]:
                 field="header",
             )
         delimiter = _delimiter(header_text)
-        names = next(csv.reader([header_text], delimiter=delimiter))
+        try:
+            names = next(csv.reader([header_text], delimiter=delimiter))
+        except csv.Error as exc:
+            raise InputError(
+                f"cannot split the header into column names ({exc}); expected "
+                f"{_name(delimiter)}-separated text",
+                file=path,
+                record=header_line,
+                field="header",
+            ) from None
         columns = _columns(names, path, header_line)
         current = [header_line]
 
