@@ -3,8 +3,8 @@
 Rules that a per-variant lookup cannot express are applied here:
 
 - **allele phase**: compound biomarkers (EGFR T790M + C797S) apply only in the phase they
-  name; with unknown phase both readings are computed and the more severe one is reported,
-  with the other alongside (Niederst et al. 2015, PMID 25964297);
+  name; with unknown phase both readings are computed and the one least favourable to the
+  drug is reported, with the other alongside (Niederst et al. 2015, PMID 25964297);
 - **compound mutations** override their members' single-alteration evidence for the drugs
   they name (ALK C1156Y + L1198F re-sensitising to crizotinib, Shaw et al. 2016);
 - **primary driver**: bypass assertions apply only against the driver's drugs (MET
@@ -13,8 +13,10 @@ Rules that a per-variant lookup cannot express are applied here:
   other diseases is shown but never decides a verdict;
 - **drug classes** with explicit exceptions are expanded at compile time;
 - **conflicts**: for one alteration and one drug the most specific biomarker wins, then the
-  closest disease, then the strongest evidence; the losers are shown as disagreements.
-  Across alterations the most severe effect wins (any resistant clone defeats the drug).
+  closest disease, then the strongest evidence (without a disease, specificity is compared
+  only within one disease and evidence across diseases); the losers are shown as
+  disagreements. Across alterations the most severe effect wins (any resistant clone
+  defeats the drug).
 """
 
 from __future__ import annotations
@@ -477,7 +479,8 @@ def _evaluate(case: _Case, drug: str) -> DrugVerdict:
             }
             notes.append(
                 f"allele phase of {', '.join(sorted(pairs))} is unknown: {readings['cis']} if "
-                f"in cis, {readings['trans']} if in trans; the more severe reading is reported"
+                f"in cis, {readings['trans']} if in trans; the reading least favourable to "
+                "the drug is reported"
             )
         else:
             readings = None
