@@ -1,0 +1,11 @@
+"""Serial liquid-biopsy monitoring: calls, limits of detection, response and alerts.
+
+Work in progress (issue 3): see ``docs/monitor_design.md``.
+"""
+
+from __future__ import annotations
+
+from oncoresist.monitor._alerts import emergence_alerts, variant_trends
+from oncoresist.monitor._response import molecular_response
+
+__all__ = ["emergence_alerts", "molecular_response", "variant_trends"]
