@@ -33,8 +33,13 @@ app = typer.Typer(
 )
 kb_app = typer.Typer(help="The curated, cited knowledge base.", no_args_is_help=True)
 variants_app = typer.Typer(help="Parse alterations and read variant files.", no_args_is_help=True)
+monitor_app = typer.Typer(
+    help="Serial liquid biopsies: calls, limits of detection, response, alerts.",
+    no_args_is_help=True,
+)
 app.add_typer(kb_app, name="kb")
 app.add_typer(variants_app, name="variants")
+app.add_typer(monitor_app, name="monitor")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -500,6 +505,127 @@ def _report(results: list, *, fmt: str, output: Path | None, as_array: bool) -> 
         for name, result in results:
             _print_interpretation(name, result)
     _emit(text, output)
+
+
+# -------------------------------------------------------------------- monitor
+def _monitor(
+    serial: Path,
+    *,
+    normals: Path | None,
+    therapy: Path | None,
+    events: Path | None,
+    disease: str | None,
+    fpr: float,
+    recovery: float,
+    longitudinal: bool,
+) -> dict:
+    from oncoresist import monitor
+
+    obs = monitor.read_serial(serial)
+    background = monitor.BackgroundModel()
+    if normals is not None:
+        background = background.fit(monitor.read_normals(normals))
+    lines = monitor.read_therapy(therapy) if therapy else None
+    clinical = monitor.read_events(events) if events else None
+    calls = monitor.call_draws(obs, background, fpr=fpr, recovery=recovery)
+    if longitudinal:
+        pooled = monitor.call_longitudinal(obs, background, fpr=fpr)
+        calls["called_longitudinal"] = pooled["called"].to_numpy()
+        calls["first_called_date"] = pooled["first_called_date"].to_numpy()
+    return {
+        "calls": calls,
+        "response": monitor.molecular_response(calls, therapy=lines),
+        "alerts": monitor.emergence_alerts(calls, therapy=lines, events=clinical, disease=disease),
+    }
+
+
+def _print_monitor(result: dict) -> None:
+    calls, response, alerts = result["calls"], result["response"], result["alerts"]
+    for patient, obs in calls.groupby("patient_id", sort=True):
+        alterations = sorted(obs["alteration"].unique())
+        table = Table(title=f"{patient}: VAF per draw (* detected, - not assessable)")
+        table.add_column("date")
+        for alteration in alterations:
+            table.add_column(alteration, justify="right")
+        table.add_column("response")
+        category = response[response["patient_id"] == patient].set_index("sample_id")["category"]
+        for sample, draw in obs.groupby("sample_id", sort=False):
+            by_alt = draw.set_index("alteration")
+            cells = []
+            for alteration in alterations:
+                if alteration not in by_alt.index:
+                    cells.append("")
+                    continue
+                r = by_alt.loc[alteration]
+                vaf = r["alt_reads"] / r["depth"] if r["depth"] else 0.0
+                mark = {"detected": "*", "not_assessable": "-"}.get(r["state"], "")
+                cells.append(f"{vaf * 100:.2f}%{mark}")
+            date = pd_date(draw["collection_date"].iloc[0])
+            table.add_row(date, *cells, str(category.get(sample, "")))
+        out.print(table)
+        for message in alerts.loc[alerts["patient_id"] == patient, "message"]:
+            out.print(f"[bold]alert[/bold]: {message}", highlight=False)
+
+
+def pd_date(value) -> str:
+    """A date as YYYY-MM-DD."""
+    import pandas as pd
+
+    return pd.Timestamp(value).date().isoformat()
+
+
+@monitor_app.command("call")
+def monitor_call(
+    serial: Annotated[Path, typer.Argument(help="Serial ctDNA table (CSV, TSV or Parquet).")],
+    normals: Annotated[Path | None, typer.Option(help="Panel of normals.")] = None,
+    therapy: Annotated[Path | None, typer.Option(help="Therapy lines.")] = None,
+    events: Annotated[Path | None, typer.Option(help="Clinical events (progression).")] = None,
+    disease: Annotated[str | None, typer.Option(help="Disease of the patients.")] = None,
+    fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.001,
+    recovery: Annotated[float, typer.Option(help="Molecule recovery (fraction).")] = 0.5,
+    longitudinal: Annotated[
+        bool, typer.Option("--longitudinal/--per-draw", help="Pool evidence across draws.")
+    ] = True,
+    fmt: Annotated[str, typer.Option("--format", help="table, json or tsv.")] = "table",
+    output: Annotated[Path | None, typer.Option("--out", help="Write JSON/TSV here.")] = None,
+) -> None:
+    """Call variants in serial draws; show response and emergence alerts."""
+    if fmt not in ("table", "json", "tsv"):
+        raise InputError(f"unknown format {fmt!r}; expected table, json or tsv", field="--format")
+    if not 0 < fpr < 1 or not 0 < recovery <= 1:
+        raise InputError("fpr must be in (0, 1) and recovery in (0, 1]", field="--fpr/--recovery")
+    result = _monitor(
+        serial, normals=normals, therapy=therapy, events=events, disease=disease, fpr=fpr,
+        recovery=recovery, longitudinal=longitudinal,
+    )  # fmt: skip
+    if fmt == "table":
+        _print_monitor(result)
+        if output is None:
+            return
+        fmt = "json"
+    if fmt == "tsv":
+        text = result["calls"].to_csv(sep="\t", index=False)
+    else:
+        doc = {key: json.loads(frame.to_json(orient="records", date_format="iso"))
+               for key, frame in result.items()}  # fmt: skip
+        text = json.dumps(doc, indent=1) + "\n"
+    _emit(text, output)
+
+
+@monitor_app.command("demo")
+def monitor_demo() -> None:
+    """Monitor the bundled, illustrative serial-ctDNA case (simulated, not a real patient)."""
+    example = Path(str(resources.files("oncoresist") / "examples"))
+    out.print(
+        "[bold]Illustrative example, not a real patient:[/bold] EGFR L858R lung "
+        "adenocarcinoma on osimertinib, serial plasma draws"
+    )
+    result = _monitor(
+        example / "egfr_ctdna_series.csv", normals=None,
+        therapy=example / "egfr_ctdna_therapy.csv", events=example / "egfr_ctdna_events.csv",
+        disease="LUAD", fpr=0.001, recovery=0.5, longitudinal=True,
+    )  # fmt: skip
+    _print_monitor(result)
 
 
 # ----------------------------------------------------------------------- demo

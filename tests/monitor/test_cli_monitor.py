@@ -1,0 +1,56 @@
+import json
+import subprocess
+import sys
+from importlib import resources
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from oncoresist.cli import app
+
+runner = CliRunner()
+EXAMPLES = Path(str(resources.files("oncoresist") / "examples"))
+
+
+def test_monitor_demo_shows_the_alert():
+    result = runner.invoke(app, ["monitor", "demo"], terminal_width=120)
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())  # the console wraps long lines
+    assert "Illustrative" in text
+    assert "EGFR C797S, first called on day 238" in text
+    assert "resistant to osimertinib" in text
+
+
+def test_monitor_call_json(tmp_path):
+    target = tmp_path / "monitor.json"
+    result = runner.invoke(
+        app,
+        [
+            "monitor", "call", str(EXAMPLES / "egfr_ctdna_series.csv"),
+            "--therapy", str(EXAMPLES / "egfr_ctdna_therapy.csv"),
+            "--events", str(EXAMPLES / "egfr_ctdna_events.csv"),
+            "--disease", "NSCLC", "--format", "json", "--out", str(target),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(target.read_text())
+    assert set(doc) == {"calls", "response", "alerts"}
+    assert len(doc["calls"]) == 36
+    assert {"state", "p_value", "lod_vaf", "called_longitudinal"} <= set(doc["calls"][0])
+    assert doc["alerts"][0]["alteration"] == "EGFR C797S"
+    assert doc["alerts"][0]["lead_time_days"] == 92
+
+
+def test_monitor_call_bad_file_is_one_line(tmp_path):
+    bad = tmp_path / "serial.csv"
+    bad.write_text(
+        "patient_id,sample_id,collection_date,gene,alteration,alt_reads,depth\n"
+        "P1,S1,03/04/2021,EGFR,T790M,5,1000\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "oncoresist", "monitor", "call", str(bad)],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "serial.csv" in proc.stderr and "collection_date" in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
