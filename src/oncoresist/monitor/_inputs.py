@@ -21,12 +21,11 @@ what was expected.
 from __future__ import annotations
 
 import contextlib
-import csv
 import datetime as dt
 import itertools
 import math
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,7 +38,7 @@ from oncoresist.variants._builds import normalise_build, normalise_chrom
 from oncoresist.variants._genes import resolve_gene
 from oncoresist.variants._parse import parse_alteration, parse_change
 from oncoresist.variants._sniff import PathLike, check_exists, iter_lines, sniff
-from oncoresist.variants._table import _blank, _delimiter, _name, _number, _text
+from oncoresist.variants._table import _blank, _number, _text, iter_rows, read_header
 
 __all__ = ["read_events", "read_normals", "read_serial", "read_therapy"]
 
@@ -140,65 +139,12 @@ def _columns(names: list[str], known: Iterable[str], path: PathLike, header: Whe
 
 def _load_text(path: PathLike, known: Iterable[str], what: str) -> _Table:
     with contextlib.closing(iter_lines(path)) as lines:
-        header_line, header_text = 0, None
-        for number, text in lines:
-            header_line = number
-            if text.strip() and not text.startswith("#"):
-                header_text = text
-                break
-        if header_text is None:
-            raise InputError(
-                f"the file holds no header line (only blank or comment lines); expected {what}",
-                file=path,
-                record=max(header_line, 1),
-                field="header",
-            )
-        delimiter = _delimiter(header_text)
-        try:
-            names = next(csv.reader([header_text], delimiter=delimiter))
-        except csv.Error as exc:
-            raise InputError(
-                f"cannot split the header into column names ({exc}); expected "
-                f"{_name(delimiter)}-separated text",
-                file=path,
-                record=header_line,
-                field="header",
-            ) from None
+        header_line, names, delimiter = read_header(lines, path, what)
         columns = _columns(names, known, path, header_line)
-        current = [header_line]
-
-        def feed() -> Iterator[str]:
-            for number, text in lines:
-                current[0] = number
-                yield text
-
         rows: list[tuple[Where, dict[str, Any]]] = []
-        reader = csv.reader(feed(), delimiter=delimiter)
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                raise InputError(
-                    f"cannot split this line into values ({exc}); expected "
-                    f"{_name(delimiter)}-separated text",
-                    file=path,
-                    record=current[0],
-                    field="row",
-                ) from None
-            if not any(cell.strip() for cell in row):
-                continue
-            if len(row) > len(names) and any(c.strip() for c in row[len(names) :]):
-                raise InputError(
-                    f"{len(row)} values but the header has {len(names)} columns; expected one "
-                    f"value per column (a {_name(delimiter)} inside an unquoted value?)",
-                    file=path,
-                    record=current[0],
-                    field="row",
-                )
+        for line, row in iter_rows(lines, path, len(names), delimiter):
             values = {key: row[i] if i < len(row) else "" for key, i in columns.items()}
-            rows.append((current[0], values))
+            rows.append((line, values))
     return _Table(path, [str(n) for n in names], header_line, set(columns), rows)
 
 

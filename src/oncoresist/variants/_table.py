@@ -89,65 +89,94 @@ def read_table(path: PathLike, *, kb: KnowledgeBase | None = None) -> Iterator[A
 # ----------------------------------------------------------------------------- text
 def _read_text(path: PathLike, kb: KnowledgeBase) -> Iterator[Alteration]:
     with contextlib.closing(iter_lines(path)) as lines:
-        header_line = 0
-        header_text = None
-        for number, text in lines:
-            if text.strip() and not text.startswith("#"):
-                header_line, header_text = number, text
-                break
-        if header_text is None:
-            raise InputError(
-                "no header line; expected a header with gene and alteration columns",
-                file=path,
-                record=max(header_line, 1),
-                field="header",
-            )
-        delimiter = _delimiter(header_text)
-        try:
-            names = next(csv.reader([header_text], delimiter=delimiter))
-        except csv.Error as exc:
-            raise InputError(
-                f"cannot split the header into column names ({exc}); expected "
-                f"{_name(delimiter)}-separated text",
-                file=path,
-                record=header_line,
-                field="header",
-            ) from None
+        header_line, names, delimiter = read_header(
+            lines, path, "a header with gene and alteration columns"
+        )
         columns = _columns(names, path, header_line)
-        current = [header_line]
-
-        def feed() -> Iterator[str]:
-            for number, text in lines:
-                current[0] = number
-                yield text
-
-        rows = csv.reader(feed(), delimiter=delimiter)
-        while True:
-            try:
-                row = next(rows)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                raise InputError(
-                    f"cannot split this line into values ({exc}); expected {_name(delimiter)}-"
-                    "separated text",
-                    file=path,
-                    record=current[0],
-                    field="row",
-                ) from None
-            if not any(cell.strip() for cell in row):
-                continue
-            line = current[0]
-            if len(row) > len(names) and any(c.strip() for c in row[len(names) :]):
-                raise InputError(
-                    f"{len(row)} values but the header has {len(names)} columns; expected "
-                    f"one value per column (a {_name(delimiter)} inside an unquoted value?)",
-                    file=path,
-                    record=line,
-                    field="row",
-                )
+        for line, row in iter_rows(lines, path, len(names), delimiter):
             values = {key: row[i] if i < len(row) else "" for key, i in columns.items()}
             yield _alteration(values, path, line, f"{path}:{line}", kb)
+
+
+def read_header(
+    lines: Iterator[tuple[int, str]], path: PathLike, expected: str
+) -> tuple[int, list[str], str]:
+    """Read the first non-blank, non-comment line as the header of a delimited table.
+
+    Returns
+    -------
+    tuple
+        The header's line number, the column names as written and the delimiter
+        (tab, comma or semicolon).
+    """
+    header_line = 0
+    for number, text in lines:
+        header_line = number
+        if text.strip() and not text.startswith("#"):
+            break
+    else:
+        raise InputError(
+            f"no header line (only blank or comment lines); expected {expected}",
+            file=path,
+            record=max(header_line, 1),
+            field="header",
+        )
+    delimiter = _delimiter(text)
+    try:
+        names = next(csv.reader([text], delimiter=delimiter))
+    except csv.Error as exc:
+        raise InputError(
+            f"cannot split the header into column names ({exc}); expected "
+            f"{_name(delimiter)}-separated text",
+            file=path,
+            record=header_line,
+            field="header",
+        ) from None
+    return header_line, names, delimiter
+
+
+def iter_rows(
+    lines: Iterator[tuple[int, str]], path: PathLike, width: int, delimiter: str
+) -> Iterator[tuple[int, list[str]]]:
+    """The non-blank rows after the header, with their line numbers.
+
+    Raises
+    ------
+    InputError
+        For a line that cannot be split, or with more values than the header has columns.
+    """
+    current = [0]
+
+    def feed() -> Iterator[str]:
+        for number, text in lines:
+            current[0] = number
+            yield text
+
+    reader = csv.reader(feed(), delimiter=delimiter)
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as exc:
+            raise InputError(
+                f"cannot split this line into values ({exc}); expected "
+                f"{_name(delimiter)}-separated text",
+                file=path,
+                record=current[0],
+                field="row",
+            ) from None
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) > width and any(c.strip() for c in row[width:]):
+            raise InputError(
+                f"{len(row)} values but the header has {width} columns; expected one value "
+                f"per column (a {_name(delimiter)} inside an unquoted value?)",
+                file=path,
+                record=current[0],
+                field="row",
+            )
+        yield current[0], row
 
 
 def _delimiter(header: str) -> str:
