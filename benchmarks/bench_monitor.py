@@ -47,7 +47,7 @@ from oncoresist.monitor._longitudinal import call_longitudinal
 ETA = 0.5
 GE_PER_NG = 303.0
 SITES = 50
-FPR = 0.001
+FPR = 0.05  # per draw: ~1e-3 false calls per site-draw at 50 sites
 SCENARIOS = {"duplex": (3e-7, 3e-6), "umi": (3e-6, 3e-5)}
 SHAPE = 2.0
 VAFS = (0.0005, 0.001, 0.002, 0.005, 0.01)

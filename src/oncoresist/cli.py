@@ -581,7 +581,9 @@ def monitor_call(
     therapy: Annotated[Path | None, typer.Option(help="Therapy lines.")] = None,
     events: Annotated[Path | None, typer.Option(help="Clinical events (progression).")] = None,
     disease: Annotated[str | None, typer.Option(help="Disease of the patients.")] = None,
-    fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.001,
+    fpr: Annotated[
+        float, typer.Option(help="Chance that a variant-free draw has any false call.")
+    ] = 0.05,
     recovery: Annotated[float, typer.Option(help="Molecule recovery (fraction).")] = 0.5,
     longitudinal: Annotated[
         bool, typer.Option("--longitudinal/--per-draw", help="Pool evidence across draws.")
@@ -623,7 +625,7 @@ def monitor_demo() -> None:
     result = _monitor(
         example / "egfr_ctdna_series.csv", normals=None,
         therapy=example / "egfr_ctdna_therapy.csv", events=example / "egfr_ctdna_events.csv",
-        disease="LUAD", fpr=0.001, recovery=0.5, longitudinal=True,
+        disease="LUAD", fpr=0.05, recovery=0.5, longitudinal=True,
     )  # fmt: skip
     _print_monitor(result)
 

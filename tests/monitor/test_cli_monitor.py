@@ -17,7 +17,7 @@ def test_monitor_demo_shows_the_alert():
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())  # the console wraps long lines
     assert "Illustrative" in text
-    assert "EGFR C797S, first called on day 238" in text
+    assert "EGFR C797S, first called on day 182" in text
     assert "resistant to osimertinib" in text
 
 
@@ -38,7 +38,7 @@ def test_monitor_call_json(tmp_path):
     assert len(doc["calls"]) == 36
     assert {"state", "p_value", "lod_vaf", "called_longitudinal"} <= set(doc["calls"][0])
     assert doc["alerts"][0]["alteration"] == "EGFR C797S"
-    assert doc["alerts"][0]["lead_time_days"] == 92
+    assert doc["alerts"][0]["lead_time_days"] == 148
 
 
 def test_monitor_call_bad_file_is_one_line(tmp_path):

@@ -63,8 +63,8 @@ def test_rising_allele_is_called_earlier_than_per_draw():
     rng = np.random.default_rng(12)
     obs = series(rng, patients=300, draws=8, sites=5, vaf0=1e-4, doubling=45.0)
     bg = BackgroundModel(default_error=1e-5)
-    per = call_draws(obs, bg)
-    lon = call_longitudinal(obs, bg)
+    per = call_draws(obs, bg, fpr=0.001)
+    lon = call_longitudinal(obs, bg, fpr=0.001)
     s0 = obs["site"] == "s0"
     first_per = obs["draw"].where(s0 & (per["state"] == "detected")).groupby(obs["patient_id"])
     first_lon = obs["draw"].where(s0 & lon["called"]).groupby(obs["patient_id"])
