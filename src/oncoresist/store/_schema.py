@@ -1,0 +1,114 @@
+"""The tables of the store (SQLAlchemy Core); ``migrations/`` creates the same tables.
+
+Identifiers are pseudonyms (64 hex digits, see :mod:`oncoresist.store._pseudonym`); every
+row of data names the ingest that wrote it last. ``docs/store.md`` describes each column.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+__all__ = [
+    "VERSION_TABLE",
+    "events",
+    "ingests",
+    "metadata",
+    "observations",
+    "patients",
+    "samples",
+    "settings",
+    "therapy_lines",
+]
+
+VERSION_TABLE = "oncoresist_alembic_version"
+PSEUDONYM = sa.String(64)
+
+metadata = sa.MetaData(
+    naming_convention={
+        "pk": "pk_%(table_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    }
+)
+
+settings = sa.Table(
+    "store_settings",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("value", sa.String(256), nullable=False),
+)
+
+ingests = sa.Table(
+    "ingests",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("sha256", sa.String(64), nullable=False),
+    sa.Column("ingested_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("rows", sa.Integer, nullable=False),
+    sa.Column("inserted", sa.Integer, nullable=False),
+    sa.Column("updated", sa.Integer, nullable=False),
+    sa.UniqueConstraint("kind", "sha256"),
+)
+
+patients = sa.Table(
+    "patients",
+    metadata,
+    sa.Column("pseudonym", PSEUDONYM, primary_key=True),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+samples = sa.Table(
+    "samples",
+    metadata,
+    sa.Column("pseudonym", PSEUDONYM, primary_key=True),
+    sa.Column("patient", PSEUDONYM, sa.ForeignKey("patients.pseudonym"), nullable=False),
+    sa.Column("collection_date", sa.DateTime, nullable=False),
+    sa.Column("cfdna_ng", sa.Double, nullable=True),
+    sa.Column("tumor_fraction", sa.Double, nullable=True),
+    sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
+    sa.Index(None, "patient"),
+)
+
+observations = sa.Table(
+    "observations",
+    metadata,
+    sa.Column("sample", PSEUDONYM, sa.ForeignKey("samples.pseudonym"), primary_key=True),
+    sa.Column("alteration", sa.Text, primary_key=True),
+    sa.Column("gene", sa.Text, nullable=False),
+    sa.Column("alt_reads", sa.BigInteger, nullable=False),
+    sa.Column("depth", sa.BigInteger, nullable=False),
+    sa.Column("unique_molecules", sa.BigInteger, nullable=True),
+    sa.Column("chrom", sa.Text, nullable=True),
+    sa.Column("pos", sa.BigInteger, nullable=True),
+    sa.Column("ref", sa.Text, nullable=True),
+    sa.Column("alt", sa.Text, nullable=True),
+    sa.Column("build", sa.Text, nullable=True),
+    sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
+    sa.CheckConstraint("alt_reads >= 0 AND alt_reads <= depth", name="ck_observations_reads"),
+)
+
+therapy_lines = sa.Table(
+    "therapy_lines",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient", PSEUDONYM, sa.ForeignKey("patients.pseudonym"), nullable=False),
+    sa.Column("regimen", sa.Text, nullable=False),
+    sa.Column("start_date", sa.DateTime, nullable=False),
+    sa.Column("end_date", sa.DateTime, nullable=True),
+    sa.Column("reason_stopped", sa.Text, nullable=True),
+    sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
+    sa.UniqueConstraint("patient", "regimen", "start_date"),
+)
+
+events = sa.Table(
+    "events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient", PSEUDONYM, sa.ForeignKey("patients.pseudonym"), nullable=False),
+    sa.Column("event", sa.Text, nullable=False),
+    sa.Column("date", sa.DateTime, nullable=False),
+    sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
+    sa.UniqueConstraint("patient", "event", "date"),
+)
