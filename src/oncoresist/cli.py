@@ -614,6 +614,122 @@ def monitor_call(
     _emit(text, output)
 
 
+DbUrl = Annotated[
+    str | None,
+    typer.Option("--db", help="Store URL (default: ONCORESIST_DB or the user's data directory)."),
+]
+
+
+def _file_kind(path: Path) -> str:
+    """serial, therapy or events, from the file's columns."""
+    from oncoresist.variants._sniff import check_exists, iter_lines
+
+    check_exists(path)
+    for _, text in iter_lines(path):
+        if text.strip() and not text.startswith("#"):
+            header = text.lower()
+            break
+    else:
+        raise InputError("the file holds no header line", file=path, record=1, field="header")
+    if "alt_reads" in header:
+        return "serial"
+    if "regimen" in header:
+        return "therapy"
+    if "event" in header:
+        return "events"
+    raise InputError(
+        "cannot tell the kind of file; expected a serial ctDNA table (alt_reads, depth), "
+        "therapy lines (regimen) or clinical events (event)",
+        file=path,
+        record=1,
+        field="header",
+    )
+
+
+@monitor_app.command("ingest")
+def monitor_ingest(
+    files: Annotated[list[Path], typer.Argument(help="Serial, therapy or event tables.")],
+    db: DbUrl = None,
+) -> None:
+    """Store files under pseudonyms, one transaction per file; a file seen before adds nothing."""
+    from oncoresist.store import open_store
+
+    with open_store(db) as store:
+        for path in files:
+            kind = _file_kind(path)
+            ingest = {
+                "serial": store.ingest_serial,
+                "therapy": store.ingest_therapy,
+                "events": store.ingest_events,
+            }[kind]
+            result = ingest(path)
+            if result.already_ingested:
+                out.print(f"{path.name}: {kind}, already ingested; nothing added", markup=False)
+            else:
+                out.print(
+                    f"{path.name}: {kind}, {result.rows} rows ({result.inserted} new, "
+                    f"{result.updated} updated, {result.unchanged} unchanged)",
+                    markup=False,
+                )
+
+
+def _stored(store, patient: str | None, *, disease: str | None, fpr: float) -> dict:
+    from oncoresist import monitor
+
+    obs = store.observations(patient)
+    if obs.empty:
+        raise InputError(
+            "no stored observations for this patient" if patient else "the store is empty",
+            field="patient",
+        )
+    lines = store.therapy(patient)
+    clinical = store.events(patient)
+    calls = monitor.call_draws(obs, fpr=fpr)
+    return {
+        "calls": calls,
+        "response": monitor.molecular_response(calls, therapy=lines),
+        "alerts": monitor.emergence_alerts(calls, therapy=lines, events=clinical, disease=disease),
+    }
+
+
+@monitor_app.command("status")
+def monitor_status(
+    patient: Annotated[str, typer.Argument(help="The site's patient identifier.")],
+    db: DbUrl = None,
+    disease: Annotated[str | None, typer.Option(help="Disease of the patient.")] = None,
+    fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.05,
+) -> None:
+    """A stored patient's draws, calls, molecular response and alerts."""
+    from oncoresist.store import open_store
+
+    with open_store(db) as store:
+        _print_monitor(_stored(store, patient, disease=disease, fpr=fpr))
+
+
+@monitor_app.command("alerts")
+def monitor_alerts(
+    db: DbUrl = None,
+    disease: Annotated[str | None, typer.Option(help="Disease of the patients.")] = None,
+    fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.05,
+) -> None:
+    """Emergence alerts of every stored patient (pseudonyms only)."""
+    from oncoresist.store import open_store
+
+    with open_store(db) as store:
+        alerts = _stored(store, None, disease=disease, fpr=fpr)["alerts"]
+    if alerts.empty:
+        out.print("no alerts")
+        return
+    table = Table(title=f"{len(alerts)} alerts")
+    for col in ("patient", "alteration", "first called", "message"):
+        table.add_column(col, overflow="fold")
+    for row in alerts.itertuples(index=False):
+        table.add_row(
+            str(row.patient_id)[:12], row.alteration, pd_date(row.first_called_date), row.message
+        )
+    out.print(table)
+
+
 @monitor_app.command("demo")
 def monitor_demo() -> None:
     """Monitor the bundled, illustrative serial-ctDNA case (simulated, not a real patient)."""

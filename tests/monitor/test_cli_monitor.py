@@ -54,3 +54,35 @@ def test_monitor_call_bad_file_is_one_line(tmp_path):
     assert proc.returncode == 2
     assert "serial.csv" in proc.stderr and "collection_date" in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_ingest_status_alerts_through_the_store(tmp_path):
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    env = {"ONCORESIST_KEY": "ab" * 32}
+    files = [str(EXAMPLES / f"egfr_ctdna_{k}.csv") for k in ("series", "therapy", "events")]
+    first = runner.invoke(app, ["monitor", "ingest", *files, "--db", db], env=env)
+    assert first.exit_code == 0, first.output
+    assert "serial, 36 rows (36 new" in first.output
+    again = runner.invoke(app, ["monitor", "ingest", files[0], "--db", db], env=env)
+    assert "already ingested; nothing added" in again.output
+    status = runner.invoke(app, ["monitor", "status", "ILLUS-P1", "--db", db, "--disease",
+                                 "LUAD"], env=env)  # fmt: skip
+    assert status.exit_code == 0, status.output
+    assert "EGFR C797S, first called on day 182" in " ".join(status.output.split())
+    alerts = runner.invoke(app, ["monitor", "alerts", "--db", db], env=env, terminal_width=160)
+    assert alerts.exit_code == 0 and "1 alerts" in alerts.output
+    assert b"ILLUS-P1" not in (tmp_path / "store.sqlite").read_bytes()
+
+
+def test_store_without_key_is_one_line_exit_2(tmp_path):
+    import os
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("ONCORESIST_KEY")}
+    proc = subprocess.run(
+        [sys.executable, "-m", "oncoresist", "monitor", "ingest",
+         str(EXAMPLES / "egfr_ctdna_series.csv"), "--db", f"sqlite:///{tmp_path / 's.db'}"],
+        capture_output=True, text=True, timeout=120, env=env,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "ONCORESIST_KEY" in proc.stderr and "Traceback" not in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1
