@@ -410,6 +410,14 @@ def read_serial(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFr
         seen_variant[key] = (where, record)
         records.append(record)
 
+    return serial_frame(records)
+
+
+def serial_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Serial observations as the typed, sorted table :func:`read_serial` returns.
+
+    Used by the readers and by the store, so both give the same columns and dtypes.
+    """
     frame = pd.DataFrame.from_records(records, columns=list(SERIAL_COLUMNS))
     frame["collection_date"] = frame["collection_date"].astype("datetime64[ns]")
     for column in ("patient_id", "sample_id", "gene", "alteration", "chrom", "ref", "alt", "build"):
@@ -417,7 +425,9 @@ def read_serial(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFr
     for column in ("alt_reads", "depth"):
         frame[column] = frame[column].astype("int64")
     for column in ("unique_molecules", "pos"):
-        frame[column] = pd.array(frame[column].tolist(), dtype="Int64")
+        frame[column] = pd.array(
+            [None if pd.isna(v) else int(v) for v in frame[column].tolist()], dtype="Int64"
+        )
     for column in ("cfdna_ng", "tumor_fraction"):
         frame[column] = pd.to_numeric(frame[column].astype("float64"))
     frame = frame.sort_values(

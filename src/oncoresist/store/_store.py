@@ -12,11 +12,11 @@ import sqlalchemy as sa
 from oncoresist.kb import KnowledgeBase
 from oncoresist.monitor._inputs import (
     EVENT_COLUMNS,
-    SERIAL_COLUMNS,
     THERAPY_COLUMNS,
     read_events,
     read_serial,
     read_therapy,
+    serial_frame,
 )
 from oncoresist.store import _schema as s
 from oncoresist.store._engine import (
@@ -261,23 +261,7 @@ class Store:
         ).join_from(ob, sm, ob.c.sample == sm.c.pseudonym)
         if wanted is not None:
             query = query.where(sm.c.patient == wanted)
-        frame = pd.DataFrame.from_records(self._query(query), columns=list(SERIAL_COLUMNS))
-        frame["collection_date"] = frame["collection_date"].astype("datetime64[ns]")
-        for column in ("patient_id", "sample_id", "gene", "alteration", "chrom", "ref", "alt",
-                       "build"):  # fmt: skip
-            frame[column] = frame[column].astype("str")
-        for column in ("alt_reads", "depth"):
-            frame[column] = frame[column].astype("int64")
-        for column in ("unique_molecules", "pos"):
-            frame[column] = pd.array(
-                [None if pd.isna(v) else int(v) for v in frame[column].tolist()], dtype="Int64"
-            )
-        for column in ("cfdna_ng", "tumor_fraction"):
-            frame[column] = pd.to_numeric(frame[column].astype("float64"))
-        frame = frame.sort_values(
-            ["patient_id", "collection_date", "sample_id", "alteration"], kind="stable"
-        )
-        return frame.reset_index(drop=True)
+        return serial_frame(self._query(query))
 
     def therapy(
         self, patient_id: str | None = None, *, pseudonym: str | None = None
