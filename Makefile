@@ -19,6 +19,7 @@ $(VENV)/.test-installed: pyproject.toml | $(BIN)/python
 
 run: $(VENV)/.run-installed
 	$(BIN)/oncoresist demo --out results
+	$(BIN)/oncoresist monitor demo --out results
 
 lint: $(VENV)/.test-installed
 	$(BIN)/ruff check src tests benchmarks scripts

@@ -731,19 +731,98 @@ def monitor_alerts(
 
 
 @monitor_app.command("demo")
-def monitor_demo() -> None:
-    """Monitor the bundled, illustrative serial-ctDNA case (simulated, not a real patient)."""
+def monitor_demo(
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Directory for a demo store and the report.")
+    ] = None,
+) -> None:
+    """Monitor the bundled, illustrative serial-ctDNA case (simulated, not a real patient).
+
+    With ``--out DIR`` the case is also ingested into an embedded demo store in DIR (under a
+    demo key kept in DIR/demo.key, outside the database) and its HTML report is written.
+    """
     example = Path(str(resources.files("oncoresist") / "examples"))
+    series = example / "egfr_ctdna_series.csv"
+    therapy = example / "egfr_ctdna_therapy.csv"
+    events = example / "egfr_ctdna_events.csv"
     out.print(
         "[bold]Illustrative example, not a real patient:[/bold] EGFR L858R lung "
         "adenocarcinoma on osimertinib, serial plasma draws"
     )
     result = _monitor(
-        example / "egfr_ctdna_series.csv", normals=None,
-        therapy=example / "egfr_ctdna_therapy.csv", events=example / "egfr_ctdna_events.csv",
+        series, normals=None, therapy=therapy, events=events,
         disease="LUAD", fpr=0.05, recovery=0.5, longitudinal=True,
     )  # fmt: skip
     _print_monitor(result)
+    if output is None:
+        return
+    from oncoresist.store import new_key, open_store
+
+    output.mkdir(parents=True, exist_ok=True)
+    key_file = output / "demo.key"
+    if not key_file.exists():
+        with atomic_write(key_file) as handle:
+            handle.write(new_key() + "\n")
+    key = bytes.fromhex(key_file.read_text().strip())
+    with open_store(f"sqlite:///{output / 'monitor_demo.sqlite'}", key=key) as store:
+        for path, ingest in ((series, store.ingest_serial), (therapy, store.ingest_therapy),
+                             (events, store.ingest_events)):  # fmt: skip
+            done = ingest(path)
+            state = "already stored" if done.already_ingested else f"{done.rows} rows stored"
+            out.print(f"{path.name}: {state}", markup=False)
+        _write_patient_report(
+            store, "ILLUS-P1", output / "illustrative_patient_report.html", disease="LUAD",
+            fpr=0.05, illustrative=True,
+        )  # fmt: skip
+
+
+# ----------------------------------------------------------------------- report
+@app.command("report")
+def report_cmd(
+    patient: Annotated[str, typer.Argument(help="The site's patient identifier.")],
+    output: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "report.html"
+    ),
+    db: DbUrl = None,
+    disease: Annotated[str | None, typer.Option(help="Disease of the patient.")] = None,
+    fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.05,
+    label: Annotated[
+        str | None, typer.Option(help="Name for the patient (default: short pseudonym).")
+    ] = None,
+    illustrative: Annotated[
+        bool, typer.Option("--illustrative", help="Mark the report as illustrative.")
+    ] = False,
+    dates: Annotated[
+        bool, typer.Option("--dates", help="Print calendar dates beside the day offsets.")
+    ] = False,
+) -> None:
+    """Write a stored patient's self-contained HTML report (pseudonym, no raw identifier)."""
+    from oncoresist.store import open_store
+
+    with open_store(db) as store:
+        _write_patient_report(
+            store, patient, output, disease=disease, fpr=fpr, label=label,
+            illustrative=illustrative, dates=dates,
+        )  # fmt: skip
+
+
+def _write_patient_report(
+    store, patient: str, output: Path, *, disease, fpr, label=None, illustrative=False,
+    dates=False,
+) -> None:  # fmt: skip
+    from oncoresist import monitor
+    from oncoresist.report import build_report, write_report
+
+    obs = store.observations(patient)
+    if obs.empty:
+        raise InputError("no stored observations for this patient", field="patient")
+    html = build_report(
+        monitor.call_draws(obs, fpr=fpr), therapy=store.therapy(patient),
+        events=store.events(patient), disease=disease, patient_label=label,
+        illustrative=illustrative, show_dates=dates,
+    )  # fmt: skip
+    write_report(output, html)
+    out.print(f"report written to {output}", markup=False)
 
 
 # ----------------------------------------------------------------------- demo

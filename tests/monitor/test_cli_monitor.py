@@ -86,3 +86,30 @@ def test_store_without_key_is_one_line_exit_2(tmp_path):
     assert proc.returncode == 2
     assert "ONCORESIST_KEY" in proc.stderr and "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1
+
+
+def test_monitor_demo_with_store_and_report(tmp_path):
+    first = runner.invoke(app, ["monitor", "demo", "--out", str(tmp_path)])
+    assert first.exit_code == 0, first.output
+    assert "egfr_ctdna_series.csv: 36 rows stored" in first.output
+    again = runner.invoke(app, ["monitor", "demo", "--out", str(tmp_path)])
+    assert "egfr_ctdna_series.csv: already stored" in again.output
+    report = (tmp_path / "illustrative_patient_report.html").read_text()
+    assert 'id="trajectories"' in report and "EGFR C797S" in report
+    assert "ILLUS-P1" not in report and "http://" not in report
+    assert b"ILLUS-P1" not in (tmp_path / "monitor_demo.sqlite").read_bytes()
+
+
+def test_report_command(tmp_path):
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    env = {"ONCORESIST_KEY": "cd" * 32}
+    files = [str(EXAMPLES / f"egfr_ctdna_{k}.csv") for k in ("series", "therapy", "events")]
+    assert runner.invoke(app, ["monitor", "ingest", *files, "--db", db], env=env).exit_code == 0
+    target = tmp_path / "r.html"
+    result = runner.invoke(
+        app, ["report", "ILLUS-P1", "--out", str(target), "--db", db, "--disease", "LUAD"],
+        env=env,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html = target.read_text()
+    assert 'id="alerts"' in html and 'id="verdicts"' in html and "ILLUS-P1" not in html
