@@ -15,10 +15,14 @@ import os
 import pandas as pd
 
 from oncoresist._files import atomic_write
-from oncoresist.errors import InputError
 from oncoresist.interpret import Interpretation, interpret
 from oncoresist.kb import KnowledgeBase, load_kb
-from oncoresist.report._html import current_regimen, patient_label_for, render_report
+from oncoresist.report._html import (
+    current_regimen,
+    patient_label_for,
+    render_report,
+    single_patient,
+)
 
 __all__ = ["build_report", "patient_label_for", "render_report", "write_report"]
 
@@ -94,15 +98,7 @@ def build_report(
 
     if "state" not in calls.columns:
         calls = monitor.call_draws(calls)
-    if calls.empty:
-        raise InputError("no draws to report", field="calls")
-    patients = calls["patient_id"].astype(str).unique()
-    if len(patients) != 1:
-        raise InputError(
-            f"a report covers one patient; the call table holds {len(patients)}",
-            field="patient_id",
-        )
-    patient = patients[0]
+    patient = single_patient(calls)
     therapy = _one_patient(therapy, patient)
     events = _one_patient(events, patient)
     kb = kb or load_kb()

@@ -592,15 +592,7 @@ def render_report(
     missing = [c for c in needed if c not in calls.columns]
     if missing:
         raise InputError(f"the call table lacks columns {missing}", field=missing[0])
-    if calls.empty:
-        raise InputError("no draws to report", field="calls")
-    patients = calls["patient_id"].astype(str).unique()
-    if len(patients) != 1:
-        raise InputError(
-            f"a report covers one patient; the call table holds {len(patients)}",
-            field="patient_id",
-        )
-    label = patient_label_for(patients[0], patient_label)
+    label = patient_label_for(single_patient(calls), patient_label)
     title = title or "ctDNA monitoring report"
     if illustrative and not title.lower().startswith("illustrative"):
         title = f"Illustrative: {title}"
@@ -689,3 +681,16 @@ def render_report(
         f"<title>{escape(title)}: {escape(label)}</title><style>{CSS}</style></head>"
         f"<body>{''.join(body)}{footer}</body></html>\n"
     )
+
+
+def single_patient(calls: pd.DataFrame) -> str:
+    """The one patient of a call table; a report covers exactly one."""
+    if calls.empty:
+        raise InputError("no draws to report", field="calls")
+    patients = calls["patient_id"].astype(str).unique()
+    if len(patients) != 1:
+        raise InputError(
+            f"a report covers one patient; the call table holds {len(patients)}",
+            field="patient_id",
+        )
+    return str(patients[0])
