@@ -1,5 +1,5 @@
 import pytest
-from conftest import MAF_COLUMNS, T790M_37, maf_row
+from variants_helpers import MAF_COLUMNS, T790M_37, maf_row
 
 from oncoresist.errors import InputError
 from oncoresist.variants import read_maf, read_variants

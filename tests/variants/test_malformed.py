@@ -3,7 +3,7 @@
 import gzip
 
 import pytest
-from conftest import L858R_37, T790M_37, maf_row, record, vcf_text
+from variants_helpers import L858R_37, T790M_37, maf_row, record, vcf_text
 
 from oncoresist.errors import InputError
 from oncoresist.variants import read_maf, read_table, read_variants, read_vcf

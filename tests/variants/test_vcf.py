@@ -1,7 +1,7 @@
 from importlib import resources
 
 import pytest
-from conftest import C797S_37, L858R_37, T790M_37, T790M_38, record, vcf_text
+from variants_helpers import C797S_37, L858R_37, T790M_37, T790M_38, record, vcf_text
 
 from oncoresist.errors import InputError
 from oncoresist.variants import read_variants, read_vcf

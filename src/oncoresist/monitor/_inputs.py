@@ -31,14 +31,21 @@ from typing import Any
 
 import pandas as pd
 
-from oncoresist.errors import InputError, MissingExtraError
+from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.variants._alteration import Alteration
 from oncoresist.variants._builds import normalise_build, normalise_chrom
 from oncoresist.variants._genes import resolve_gene
 from oncoresist.variants._parse import parse_alteration, parse_change
 from oncoresist.variants._sniff import PathLike, check_exists, iter_lines, sniff
-from oncoresist.variants._table import _blank, _number, _text, iter_rows, read_header
+from oncoresist.variants._table import (
+    _blank,
+    _number,
+    _text,
+    iter_rows,
+    open_parquet,
+    read_header,
+)
 
 __all__ = ["read_events", "read_normals", "read_serial", "read_therapy"]
 
@@ -149,18 +156,17 @@ def _load_text(path: PathLike, known: Iterable[str], what: str) -> _Table:
 
 
 def _load_parquet(path: PathLike, known: Iterable[str]) -> _Table:
+    parquet = open_parquet(path)
     try:
-        import pyarrow.parquet as pq
-    except ImportError:  # pragma: no cover - pyarrow is a test dependency
-        raise MissingExtraError("pyarrow", "parquet") from None
-    try:
-        table = pq.read_table(path)
+        table = parquet.read()
     except Exception as exc:  # pyarrow raises its own error types
         raise InputError(
             f"not a readable Parquet file ({exc}); expected a Parquet table",
             file=path,
             field="format",
         ) from None
+    finally:
+        parquet.close()
     names = [str(n) for n in table.column_names]
     columns = _columns(names, known, path, "schema")
     data = {key: table.column(i).to_pylist() for key, i in columns.items()}

@@ -219,19 +219,32 @@ def _columns(names: list[str], path: PathLike, line: int | str) -> dict[str, int
 
 
 # -------------------------------------------------------------------------- parquet
-def _read_parquet(path: PathLike, kb: KnowledgeBase) -> Iterator[Alteration]:
+def open_parquet(path: PathLike):
+    """Open a Parquet file (``pyarrow.parquet.ParquetFile``) or say why it cannot be read.
+
+    Raises
+    ------
+    MissingExtraError
+        When pyarrow is not installed (``pip install 'oncoresist[parquet]'``).
+    InputError
+        When the file is not a readable Parquet file.
+    """
     try:
         import pyarrow.parquet as pq
     except ImportError:  # pragma: no cover - pyarrow is a test dependency
         raise MissingExtraError("pyarrow", "parquet") from None
     try:
-        table = pq.ParquetFile(path)
+        return pq.ParquetFile(path)
     except Exception as exc:  # pyarrow raises its own error types
         raise InputError(
             f"not a readable Parquet file ({exc}); expected a Parquet table",
             file=path,
             field="format",
         ) from None
+
+
+def _read_parquet(path: PathLike, kb: KnowledgeBase) -> Iterator[Alteration]:
+    table = open_parquet(path)
     names = list(table.schema_arrow.names)
     columns = _columns(names, path, "schema")
     wanted = {key: names[i] for key, i in columns.items()}
