@@ -693,6 +693,11 @@ def read_therapy(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataF
         records.append(record)
     for patient, given in lines.items():
         _check_overlap(patient, given, path)
+    return therapy_frame(records)
+
+
+def therapy_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Therapy lines as the typed, sorted table :func:`read_therapy` returns (also the store's)."""
     frame = pd.DataFrame.from_records(records, columns=list(THERAPY_COLUMNS))
     for column in ("start_date", "end_date"):
         frame[column] = frame[column].astype("datetime64[ns]")
@@ -753,6 +758,11 @@ def read_events(path: PathLike) -> pd.DataFrame:
             continue
         seen.add((patient, event, date))
         records.append({"patient_id": patient, "event": event, "date": date})
+    return events_frame(records)
+
+
+def events_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
+    """Clinical events as the typed, sorted table :func:`read_events` returns (also the store's)."""
     frame = pd.DataFrame.from_records(records, columns=list(EVENT_COLUMNS))
     frame["date"] = frame["date"].astype("datetime64[ns]")
     for column in ("patient_id", "event"):

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 
 from oncoresist.kb import KnowledgeBase
 from oncoresist.monitor._inputs import (
-    EVENT_COLUMNS,
-    THERAPY_COLUMNS,
+    events_frame,
     read_events,
     read_serial,
     read_therapy,
     serial_frame,
+    therapy_frame,
 )
 from oncoresist.store import _schema as s
 from oncoresist.store._engine import (
@@ -279,13 +279,7 @@ class Store:
         )  # fmt: skip
         if wanted is not None:
             query = query.where(t.c.patient == wanted)
-        frame = pd.DataFrame.from_records(self._query(query), columns=list(THERAPY_COLUMNS))
-        for column in ("start_date", "end_date"):
-            frame[column] = frame[column].astype("datetime64[ns]")
-        for column in ("patient_id", "regimen", "reason_stopped"):
-            frame[column] = frame[column].astype("str")
-        frame = frame.sort_values(["patient_id", "start_date", "end_date"], kind="stable")
-        return frame.reset_index(drop=True)
+        return therapy_frame(self._query(query))
 
     def events(
         self, patient_id: str | None = None, *, pseudonym: str | None = None
@@ -300,12 +294,7 @@ class Store:
         query = sa.select(e.c.patient.label("patient_id"), e.c.event, e.c.date)
         if wanted is not None:
             query = query.where(e.c.patient == wanted)
-        frame = pd.DataFrame.from_records(self._query(query), columns=list(EVENT_COLUMNS))
-        frame["date"] = frame["date"].astype("datetime64[ns]")
-        for column in ("patient_id", "event"):
-            frame[column] = frame[column].astype("str")
-        frame = frame.sort_values(["patient_id", "date", "event"], kind="stable")
-        return frame.reset_index(drop=True)
+        return events_frame(self._query(query))
 
     def patients(self) -> list[str]:
         """Return the pseudonyms of every stored patient, sorted."""
