@@ -199,6 +199,22 @@ def _required_text(values: dict[str, Any], column: str, path: PathLike, where: W
     return text
 
 
+def _read_counts(values: dict[str, Any], path: PathLike, where: Where) -> tuple[int, int]:
+    """The row's ``alt_reads`` and ``depth``: required counts with alt_reads <= depth."""
+    depth = _count(values.get("depth"), path, where, "depth", required=True)
+    alt_reads = _count(values.get("alt_reads"), path, where, "alt_reads", required=True)
+    assert depth is not None and alt_reads is not None
+    if alt_reads > depth:
+        raise InputError(
+            f"alt_reads {alt_reads} is more than the depth {depth}; expected alt_reads <= depth "
+            "(depth counts every read at the site)",
+            file=path,
+            record=where,
+            field="alt_reads",
+        )
+    return alt_reads, depth
+
+
 def _count(value: Any, path: PathLike, where: Where, column: str, *, required: bool) -> int | None:
     """A read or molecule count: a whole number >= 0 (thousands separators refused)."""
     if _blank(value):
@@ -483,17 +499,7 @@ def _serial_row(
     patient = _required_text(values, "patient_id", path, where)
     sample = _required_text(values, "sample_id", path, where)
     date = _date(values.get("collection_date"), path, where, "collection_date")
-    depth = _count(values.get("depth"), path, where, "depth", required=True)
-    alt_reads = _count(values.get("alt_reads"), path, where, "alt_reads", required=True)
-    assert depth is not None and alt_reads is not None
-    if alt_reads > depth:
-        raise InputError(
-            f"alt_reads {alt_reads} is more than the depth {depth}; expected alt_reads <= depth "
-            "(depth counts every read at the site)",
-            file=path,
-            record=where,
-            field="alt_reads",
-        )
+    alt_reads, depth = _read_counts(values, path, where)
     molecules = _count(values.get("unique_molecules"), path, where, "unique_molecules",
                        required=False)  # fmt: skip
     if molecules is not None and molecules > depth:
@@ -813,17 +819,7 @@ def read_normals(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataF
         site = _site(_required_text(values, "site", path, where), path, where, kb)
         context = _context(values.get("context"), path, where)
         sample = _required_text(values, "sample_id", path, where)
-        depth = _count(values.get("depth"), path, where, "depth", required=True)
-        alt_reads = _count(values.get("alt_reads"), path, where, "alt_reads", required=True)
-        assert depth is not None and alt_reads is not None
-        if alt_reads > depth:
-            raise InputError(
-                f"alt_reads {alt_reads} is more than the depth {depth}; expected alt_reads <= "
-                "depth",
-                file=path,
-                record=where,
-                field="alt_reads",
-            )
+        alt_reads, depth = _read_counts(values, path, where)
         record = {"site": site, "context": context, "sample_id": sample,
                   "alt_reads": alt_reads, "depth": depth}  # fmt: skip
         key = (sample, site)
