@@ -109,22 +109,30 @@ def betabinom_logpmf(k, n, a, b) -> np.ndarray:
     return np.where((k >= 0) & (k <= n), out, -np.inf)
 
 
+def pmf_table(n, a, b, kmax: int) -> np.ndarray:
+    """``P(X = j)`` for ``j = 0..kmax`` of ``BetaBinomial(n, a, b)``; shape ``(len(n), kmax+1)``.
+
+    The pmf recursion from ``P(X = 0)``, vectorised over rows (``n`` in reads or molecules).
+    """
+    n, a, b = (np.asarray(x, dtype=float).ravel() for x in (n, a, b))
+    out = np.empty((n.size, kmax + 1))
+    logp = _lgamma_diff(b, n) - _lgamma_diff(a + b, n)  # log P(X = 0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for j in range(kmax + 1):
+            out[:, j] = np.exp(logp)
+            step = np.log(n - j) + np.log(j + a) - np.log(j + 1.0) - np.log(n - j - 1.0 + b)
+            logp = np.where(j + 1 <= n, logp + step, -np.inf)
+    return out
+
+
 def _sf_table(n, a, b, kmax: int) -> np.ndarray:
     """``P(X >= j)`` for ``j = 0..kmax`` of ``BetaBinomial(n, a, b)``; shape ``(len(n), kmax+1)``.
 
     Accurate in absolute terms (about 1e-15); use :func:`betabinom_sf` for tiny tails.
     """
-    n, a, b = (np.asarray(x, dtype=float).ravel() for x in (n, a, b))
-    out = np.empty((n.size, kmax + 1))
-    out[:, 0] = 1.0
-    logp = _lgamma_diff(b, n) - _lgamma_diff(a + b, n)  # log P(X = 0)
-    cdf = np.zeros(n.size)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for j in range(kmax):
-            cdf = cdf + np.exp(logp)
-            out[:, j + 1] = np.maximum(1.0 - cdf, 0.0)
-            step = np.log(n - j) + np.log(j + a) - np.log(j + 1.0) - np.log(n - j - 1.0 + b)
-            logp = np.where(j + 1 <= n, logp + step, -np.inf)
+    cdf = np.cumsum(pmf_table(n, a, b, kmax - 1), axis=1)
+    out = np.ones((cdf.shape[0], kmax + 1))
+    out[:, 1:] = np.maximum(1.0 - cdf, 0.0)
     return out
 
 
@@ -508,6 +516,29 @@ class BackgroundModel:
             b[use] = self.context_params_["beta"].to_numpy(float)[cpos[use]]
             src[use] = "context"
         return a, b, src
+
+    def error_evidence(self, sites: Iterable) -> np.ndarray:
+        """Gamma shape ``s`` of the uncertainty of each site's fitted mean error.
+
+        A panel with ``A`` alt reads in all at a site, from ``m`` normals whose error rates
+        vary with beta shape ``alpha``, pins the mean error ``mu`` to a relative variance of
+        about ``1 / (A + 0.5) + 1 / (alpha m)`` (counting noise plus sample-to-sample
+        spread); ``s`` is its inverse, so that ``mu ~ Gamma(s, s / mu_hat)``. Sites not fitted
+        on their own normals (context, default, unknown) get ``inf`` (treated as known).
+        """
+        labels = pd.Index(pd.Series(list(sites), dtype=object))
+        out = np.full(len(labels), np.inf)
+        if not len(self.params_):
+            return out
+        pos = self.params_.index.get_indexer(labels)
+        hit = pos >= 0
+        prm = self.params_.iloc[pos[hit]]
+        own = (prm["source"] == "site").to_numpy()
+        rel_var = 1.0 / (prm["total_alt"].to_numpy(float) + 0.5) + 1.0 / (
+            prm["alpha"].to_numpy(float) * prm["n_normals"].to_numpy(float)
+        )
+        out[np.flatnonzero(hit)[own]] = 1.0 / rel_var[own]
+        return out
 
     def error(self, site, context=None):
         """Mean background error per base of a site (or an array of sites).

@@ -1,48 +1,49 @@
-"""Longitudinal calling: evidence pooled across a patient's draws under a VAF trend.
+"""Longitudinal calling: evidence pooled across a patient's draws, and the VAF trend.
 
 For each patient and variant, draws in date order; at draw ``t`` the window holds draws
-``1..t`` (or the last ``window`` draws). Model, for draw ``i`` of the window with depth
-``n_i``, background mean error ``e_i`` and day ``d_i`` (``d_t`` = day of draw ``t``):
+``1..t`` (or the last ``window`` draws).
 
-* alternative: ``k_i ~ Poisson(n_i e_i + n_i f_i)`` with ``f_i = A exp(b (d_i - d_t))``
-  (log-linear VAF; ``A`` is the VAF at draw ``t``, ``b`` the slope per day);
-* null (background only): ``A = 0``.
+**The call** uses one exactly calibrated statistic, the weighted alt count
 
-The background's extra-Poisson tail is handled by a probability-integral transform: each
-draw's count ``k_i`` enters as its *Poisson-equivalent count* ``s_i``, the (continuous)
-count whose tail under ``Poisson(n_i e_i)`` equals the draw's exact beta-binomial p-value
-``P(X >= k_i)`` (``s_i = k_i`` for a Poisson background, smaller for an overdispersed one;
-a quasi-likelihood weight ``1 / phi`` was tried first and was anti-conservative up to 5x
-at level 1e-4 against heavy-tailed backgrounds). ``A >= 0`` is fitted exactly
-(safeguarded Newton; the log-likelihood is concave in ``A``) for each slope of a grid
-(doubling or halving times of 7-180 days, and 0); ``LR = 2 (l(A, b) - l(0))`` is maximised
-over the grid.
+    ``T_t = sum_i c_i k_i``,  ``c_i = round(L (1 - (d_t - d_i) / memory_days))`` clipped at 0,
 
-Null calibration: the trend p-value is the boundary mixture ``0.5 P(chi2_1 >= LR) + 0.5
-P(chi2_2 >= LR)``; the draw's own exact p-value ``p_now`` is also a valid test, and the
-combined p-value is ``min(1, 2 min(p_trend, p_now))`` (Bonferroni over the two). A window
-of a single draw has no trend: its p-value is ``p_now``, as in
-:func:`~oncoresist.monitor._calling.call_draws`. On simulated variant-free series
-(backgrounds with beta shape 0.5-50, mean errors 2e-6 to 1e-3, windows of 1-8 draws) the
-rate of combined p-values at or below levels 1e-4 to 0.05 was at most 0.9 times the level
-(tests and ``benchmarks/bench_monitor.py`` check it). Combined p-values of one draw
-(``sample_id``) are then adjusted across its variants exactly as in ``call_draws`` and
-called at ``fpr``.
+with ``L = WEIGHT_LEVELS`` (4) for the current draw and linearly less for older ones (the
+default ``memory_days`` of 112 gives 4, 3, 2, 1 to the last four monthly draws). Why this
+shape: when mutant molecules are rare (the regime where calling is hard) the Neyman-Pearson
+statistic for an allele whose VAF ``f_i`` grows exponentially is ``sum_i k_i log(1 + f_i /
+e_i)``, whose weights fall *linearly* in time, not exponentially. The p-value is the exact
+null tail ``P(T_t >= t_obs)``: each draw's count is ``BetaBinomial(n_i, a, b)`` under the
+fitted background (independent draws), and the weighted sum's distribution is convolved on
+the integer lattice up to the observed value (:func:`weighted_sum_tail`; above
+:data:`LATTICE_CAP` a normal approximation where the background alone gives many counts).
+So the test is valid at every level for any window, needs no asymptotics, and with an empty
+history equals the draw's own exact p-value: pooling never makes a call later than the
+per-draw caller at the same level. (The earlier design, a likelihood-ratio trend test
+calibrated by a chi-square mixture and combined with the current draw by Bonferroni, paid a
+factor of 2 and more exactly at the first mutant molecule, and called later than per-draw
+calling at one site in three.) P-values of one draw (``sample_id``) are then adjusted across
+its variants exactly as in ``call_draws`` and called at ``fpr``.
 
-Per draw the output gives the fitted slope with a profile-likelihood 95 % interval over
-the grid (slopes whose ``LR`` is within 3.84 of the best) and the doubling time
-``ln 2 / b`` (days).
+**The trend** is reported, not tested: for draw ``i`` of the window with depth ``n_i``,
+background mean error ``e_i`` and day ``d_i``, ``k_i ~ Poisson(n_i e_i + n_i f_i)`` with
+``f_i = A exp(b (d_i - d_t))`` (``A`` the VAF at draw ``t``, ``b`` the slope per day). The
+background's extra-Poisson tail enters through each draw's *Poisson-equivalent count* (the
+count whose tail under ``Poisson(n_i e_i)`` equals the draw's exact beta-binomial p-value).
+``A >= 0`` is fitted exactly (safeguarded Newton; concave) for each slope of a grid
+(doubling or halving times of 7-180 days, and 0); the output gives the best slope, a
+profile-likelihood 95 % interval over the grid (slopes whose ``LR = 2 (l(A, b) - l(0))`` is
+within 3.84 of the best) and the doubling time ``ln 2 / b`` (days).
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from scipy.special import gammainc
-from scipy.stats import chi2
+from scipy.fft import irfft, next_fast_len, rfft
+from scipy.special import gammainc, roots_genlaguerre, roots_hermitenorm
 
 from oncoresist.errors import InputError
-from oncoresist.monitor._background import BackgroundModel, betabinom_sf
+from oncoresist.monitor._background import BackgroundModel, betabinom_sf, pmf_table
 from oncoresist.monitor._calling import (
     _backgrounds,
     _coordinate_fallback,
@@ -55,11 +56,12 @@ _DOUBLING_DAYS = np.array([7.0, 10.0, 14.0, 21.0, 30.0, 45.0, 60.0, 90.0, 180.0]
 #: Default slope grid (per day): ln 2 over doubling / halving times of 7-180 days, and 0.
 SLOPE_GRID = np.concatenate([-np.log(2) / _DOUBLING_DAYS, [0.0], np.log(2) / _DOUBLING_DAYS[::-1]])
 _CI_DROP = 3.841458820694124  # chi2_1 0.95 quantile
-
-
-def _trend_tail(lr):
-    """Null tail of the trend likelihood ratio: ``0.5 chi2_1 + 0.5 chi2_2``."""
-    return 0.5 * chi2.sf(lr, 1) + 0.5 * chi2.sf(lr, 2)
+#: Weight of the current draw in the pooled statistic (older draws: 0..WEIGHT_LEVELS).
+WEIGHT_LEVELS = 4
+#: Quadrature nodes over the uncertainty of a site's fitted mean error.
+RATE_NODES = 8
+#: Largest weighted sum whose null distribution is convolved exactly.
+LATTICE_CAP = 256
 
 
 def _poisson_equivalent(k, lam0, tail, iters: int = 48) -> np.ndarray:
@@ -119,6 +121,161 @@ def _fit_amplitude(k, mu0, m, w, iters: int = 12):
     return a, np.maximum(gain, 0.0)
 
 
+def lattice_weights(days_before, memory_days: float, levels: int = WEIGHT_LEVELS) -> np.ndarray:
+    """Integer weights ``round(levels * (1 - days_before / memory_days))``, clipped at 0.
+
+    The current draw (``days_before = 0``) weighs ``levels``; a draw ``memory_days`` or more
+    before it weighs 0.
+    """
+    w = levels * (1.0 - np.asarray(days_before, dtype=float) / memory_days)
+    return np.clip(np.rint(w), 0, levels).astype(np.int64)
+
+
+def _tail_block(t_obs, c, n, a, b, m: int) -> np.ndarray:
+    """``P(sum_j c_j K_j >= t_obs)`` for rows with ``t_obs <= m``; ``K_j ~ BetaBinomial``.
+
+    Convolution of each term's pmf on the lattice ``0..m``, the last bin absorbing every
+    outcome at or above ``m`` (all terms non-negative, so small tails keep full precision).
+    """
+    rows, width = c.shape
+    dist = np.zeros((rows, m + 1))
+    dist[:, 0] = 1.0
+    for j in range(width):
+        cj = c[:, j]
+        for v in np.unique(cj[cj > 0]):
+            r = np.flatnonzero(cj == v)
+            top = -(-m // int(v))  # first count whose weighted value reaches m
+            pk = pmf_table(n[r, j], a[r, j], b[r, j], top - 1)
+            beyond = betabinom_sf(np.full(r.size, top), n[r, j], a[r, j], b[r, j])
+            d = dist[r]
+            new = np.zeros_like(d)
+            new[:, m] = beyond
+            for k in range(top):
+                s = int(v) * k
+                new[:, s:m] += d[:, : m - s] * pk[:, k, None]
+                new[:, m] += d[:, m - s :].sum(axis=1) * pk[:, k]
+            dist[r] = new
+    tail = np.cumsum(dist[:, ::-1], axis=1)[:, ::-1]
+    return np.minimum(tail[np.arange(rows), t_obs], 1.0)
+
+
+def _tail_fft(t_obs, c, n, a, b) -> np.ndarray:
+    """``P(sum_j c_j K_j >= t_obs)`` as ``1 - P(T < t_obs)``, convolving by FFT.
+
+    Each term's pmf is truncated at ``t_obs``, which leaves ``P(T < t_obs)`` exact.
+    """
+    rows, width = c.shape
+    m = int(t_obs.max())
+    size = next_fast_len(2 * m)
+    dist = np.zeros((rows, m))
+    dist[:, 0] = 1.0
+    for j in range(width):
+        cj = c[:, j]
+        term = np.zeros((rows, m))
+        term[cj == 0, 0] = 1.0
+        for v in np.unique(cj[cj > 0]):
+            r = np.flatnonzero(cj == v)
+            top = -(-m // int(v))
+            pk = pmf_table(n[r, j], a[r, j], b[r, j], top - 1)
+            term[r[:, None], int(v) * np.arange(top)] = pk
+        conv = irfft(rfft(dist, size, axis=1) * rfft(term, size, axis=1), size, axis=1)
+        dist = np.clip(conv[:, :m], 0.0, None)
+    cdf = np.cumsum(dist, axis=1)[np.arange(rows), t_obs - 1]
+    return np.clip(1.0 - cdf, 0.0, 1.0)
+
+
+def rate_nodes(shape, nodes: int = RATE_NODES) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature over an uncertain mean error ``mu ~ Gamma(shape, shape / mu_hat)``.
+
+    Returns multipliers ``mu_q / mu_hat`` and weights (rows sum to 1), shape
+    ``(len(shape), nodes)``: generalised Gauss-Laguerre (exact for tails that are
+    polynomials of degree < 2 nodes in ``mu``) up to a shape of 200, Gauss-Hermite on the
+    normal limit above it, and the single node 1 where ``shape`` is infinite.
+    """
+    shape = np.asarray(shape, dtype=float)
+    mult = np.ones((shape.size, nodes))
+    weight = np.zeros((shape.size, nodes))
+    weight[:, 0] = 1.0
+    for s in np.unique(shape[np.isfinite(shape)]):
+        rows = shape == s
+        if s <= 200.0:
+            x, w = roots_genlaguerre(nodes, s - 1.0)
+            x = x / s
+        else:
+            z, w = roots_hermitenorm(nodes)
+            x = np.maximum(1.0 + z / np.sqrt(s), 1e-6)
+        mult[rows] = x
+        weight[rows] = w / w.sum()
+    return mult, weight
+
+
+def weighted_sum_tail(t_obs, c, n, a, b, *, cap: int = LATTICE_CAP) -> np.ndarray:
+    """Exact null tail ``P(T >= t_obs)`` of ``T = sum_j c_j K_j``, rows vectorised.
+
+    Parameters
+    ----------
+    t_obs : numpy.ndarray of int, shape (rows,)
+        Observed weighted sums.
+    c : numpy.ndarray of int, shape (rows, draws)
+        Integer weights (0 for padding).
+    n : numpy.ndarray, shape (rows, draws)
+        Depths (reads or molecules).
+    a, b : numpy.ndarray, shape (rows, draws)
+        Beta shapes of each draw's background.
+    cap : int
+        Largest lattice convolved directly (each tail exact to relative precision). Above
+        it, where the null mean of ``T`` is at least ``cap / 16`` (many background counts),
+        the null CDF below ``t_obs`` is convolved by FFT (exact up to about 1e-13 in
+        absolute terms); otherwise the exact tail at ``cap`` is returned (a valid upper
+        bound, already tiny).
+
+    Returns
+    -------
+    numpy.ndarray
+        Tail probabilities; 1 where ``t_obs <= 0``.
+    """
+    t_obs = np.asarray(t_obs, dtype=np.int64)
+    out = np.ones(t_obs.size)
+    big = t_obs > cap
+    todo = t_obs > 0
+    if big.any():
+        mean_t = np.sum(c * n * a / (a + b), axis=1)
+        many = np.flatnonzero(big & (mean_t >= cap / 16))
+        per_block = max(1, 20_000_000 // (c.shape[1] * int(t_obs[many].max(initial=1))))
+        for s in range(0, many.size, per_block):
+            r = many[s : s + per_block]
+            out[r] = _tail_fft(t_obs[r], c[r], n[r], a[r], b[r])
+        todo[many] = False
+    clipped = np.where(big, cap, t_obs)
+    lower = 0
+    size = 4
+    while lower < cap:
+        upper = min(size, cap)
+        r = np.flatnonzero(todo & (clipped > lower) & (clipped <= upper))
+        if r.size:
+            m = int(clipped[r].max())
+            out[r] = _tail_block(clipped[r], c[r], n[r], a[r], b[r], m)
+        lower, size = upper, size * 2
+    return out
+
+
+def _marginal_tail(t_obs, c, n, a, b, mult, weight) -> np.ndarray:
+    """:func:`weighted_sum_tail` averaged over each row's mean-error nodes.
+
+    The nodes are shared by all draws of a row's window: one site, one uncertain rate.
+    """
+    out = np.zeros(t_obs.size)
+    mean = a / (a + b)
+    for q in range(mult.shape[1]):
+        use = weight[:, q] > 0
+        if not use.any():
+            continue
+        mu = np.minimum(mean[use] * mult[use, q, None], 0.5)
+        tail = weighted_sum_tail(t_obs[use], c[use], n[use], a[use], a[use] * (1 - mu) / mu)
+        out[use] += weight[use, q] * tail
+    return np.minimum(out, 1.0)
+
+
 def _windows(series: np.ndarray, window: int | None) -> tuple[np.ndarray, np.ndarray]:
     """Start position of each row's window (rows sorted by series then date)."""
     size = series.size
@@ -139,6 +296,7 @@ def call_longitudinal(
     correction: str = "bh",
     window: int | None = None,
     slopes: np.ndarray | None = None,
+    memory_days: float = 112.0,
     chunk: int = 50_000,
 ) -> pd.DataFrame:
     """Call tracked variants on the pooled evidence of each patient's draws so far.
@@ -160,6 +318,10 @@ def call_longitudinal(
         all draws so far.
     slopes : array_like, optional
         Slope grid (per day) of the trend; default :data:`SLOPE_GRID`.
+    memory_days : float
+        Reach of the pooled test (days): a draw ``d`` days before the current one weighs
+        ``1 - d / memory_days`` of it (on a lattice of :data:`WEIGHT_LEVELS` steps); 112 days
+        pools the last four monthly draws.
     chunk : int
         Windows fitted per block (memory).
 
@@ -167,7 +329,8 @@ def call_longitudinal(
     -------
     pandas.DataFrame
         A copy of ``obs`` (same index and order) plus ``n_pooled`` (draws in the window),
-        ``lr_stat``, ``combined_p_value``, ``combined_q_value``, ``called`` (bool),
+        ``lr_stat`` (trend), ``combined_p_value`` (exact tail of the pooled weighted count),
+        ``combined_q_value``, ``called`` (bool),
         ``first_called_date`` (per patient and variant; NaT if never), ``fitted_vaf``
         (VAF at this draw under the trend), ``slope_per_day`` with ``slope_ci_low`` and
         ``slope_ci_high`` (profile 95 % over the grid; NaN with one draw) and
@@ -180,6 +343,8 @@ def call_longitudinal(
     """
     if not 0 < fpr < 1:
         raise InputError("must lie in (0, 1)", field="fpr")
+    if not memory_days > 0:
+        raise InputError("must be positive (days)", field="memory_days")
     if window is not None and window < 1:
         raise InputError("must be at least 1", field="window")
     k, n = _validate(obs, ("patient_id", "sample_id", "collection_date", "alt_reads", "depth"))
@@ -191,6 +356,10 @@ def call_longitudinal(
     codes, sa, sb = _backgrounds(obs, background)
     _coordinate_fallback(obs, codes, sa, sb, background)
     err = (sa / (sa + sb))[codes]
+    first = np.zeros(sa.size, dtype=np.int64)
+    first[codes[::-1]] = np.arange(codes.size)[::-1]
+    bg = background if background is not None else BackgroundModel()
+    mult, weight = rate_nodes(bg.error_evidence(_site_labels(obs).iloc[first]))
     days = (dates - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy() / 86400.0
 
     pair = pd.MultiIndex.from_arrays([obs["patient_id"], _site_labels(obs)])
@@ -199,8 +368,9 @@ def call_longitudinal(
     s_series = series[order]
     sk, sn, sd = k[order], n[order], days[order]
     s_codes = codes[order]
+    s_a, s_b = sa[s_codes], sb[s_codes]
     smu = sn * err[order]
-    p_now = betabinom_sf(sk, sn, sa[s_codes], sb[s_codes])
+    p_now = betabinom_sf(sk, sn, s_a, s_b)
     s_eq = _poisson_equivalent(sk, smu, p_now)
     sw = np.where(sn > 0, 1.0, 0.0)
     start, length = _windows(s_series, window)
@@ -213,6 +383,7 @@ def call_longitudinal(
     slope = np.full(size, np.nan)
     ci_lo = np.full(size, np.nan)
     ci_hi = np.full(size, np.nan)
+    p = np.ones(size)
     active = np.flatnonzero(total > 0)
     lmax = int(length.max()) if size else 1
     for s in range(0, active.size, chunk):
@@ -225,6 +396,10 @@ def call_longitudinal(
         ww = np.where(valid, sw[idx], 0.0)
         nn = np.where(valid, sn[idx], 0.0)
         dd = np.where(valid, sd[idx] - sd[rows, None], 0.0)
+        c = np.where(valid, lattice_weights(-dd, memory_days), 0)
+        t_obs = np.sum(c * np.where(valid, sk[idx], 0), axis=1)
+        p[rows] = _marginal_tail(t_obs, c, nn, s_a[idx], s_b[idx], mult[s_codes[rows]],
+                                 weight[s_codes[rows]])  # fmt: skip
         single = length[rows] == 1
         gains = np.empty((rows.size, grid.size))
         amps = np.empty((rows.size, grid.size))
@@ -242,9 +417,6 @@ def call_longitudinal(
         slope[rows[fitted]] = grid[best[fitted]]
         ci_lo[rows[fitted]] = grid[lo_j[fitted]]
         ci_hi[rows[fitted]] = grid[hi_j[fitted]]
-
-    p_trend = np.where(lr > 0, _trend_tail(lr), 1.0)
-    p = np.where(length == 1, p_now, np.minimum(1.0, 2.0 * np.minimum(p_trend, p_now)))
 
     # back to the caller's row order
     inv = np.empty(size, dtype=np.int64)
