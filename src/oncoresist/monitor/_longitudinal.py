@@ -15,13 +15,18 @@ e_i)``, whose weights fall *linearly* in time, not exponentially. The p-value is
 null tail ``P(T_t >= t_obs)``: each draw's count is ``BetaBinomial(n_i, a, b)`` under the
 fitted background (independent draws), and the weighted sum's distribution is convolved on
 the integer lattice up to the observed value (:func:`weighted_sum_tail`; above
-:data:`LATTICE_CAP` a normal approximation where the background alone gives many counts).
-So the test is valid at every level for any window, needs no asymptotics, and with an empty
-history equals the draw's own exact p-value: pooling never makes a call later than the
-per-draw caller at the same level. (The earlier design, a likelihood-ratio trend test
-calibrated by a chi-square mixture and combined with the current draw by Bonferroni, paid a
-factor of 2 and more exactly at the first mutant molecule, and called later than per-draw
-calling at one site in three.) P-values of one draw (``sample_id``) are then adjusted across
+:data:`LATTICE_CAP` by FFT where the background alone gives many counts).
+A site's mean error is itself an estimate: from a panel with ``A`` error reads it is known to
+about ``1 / sqrt(A)``, and a pooled test sums enough draws to feel that (with 20 normals a
+plug-in estimate called 1.4 times its level at 1e-4). The tail is therefore averaged over
+the error's uncertainty (:meth:`BackgroundModel.error_evidence`, Gauss quadrature in
+:func:`rate_nodes`), shared by all draws of the site. So the test is valid at every level
+for any window, needs no asymptotics, and with an empty history it is the draw's own exact
+p-value: pooling almost never makes a call later than the per-draw caller at the same
+level. (The earlier design, a likelihood-ratio trend test calibrated by a chi-square
+mixture and combined with the current draw by Bonferroni, paid a factor of 2 and more
+exactly at the first mutant molecule, and called later than per-draw calling at one site
+in three.) P-values of one draw (``sample_id``) are then adjusted across
 its variants exactly as in ``call_draws`` and called at ``fpr``.
 
 **The trend** is reported, not tested: for draw ``i`` of the window with depth ``n_i``,
@@ -60,6 +65,10 @@ _CI_DROP = 3.841458820694124  # chi2_1 0.95 quantile
 WEIGHT_LEVELS = 4
 #: Quadrature nodes over the uncertainty of a site's fitted mean error.
 RATE_NODES = 8
+#: Lattice of the first, cheap pass; its tail bounds the exact one from above.
+SCREEN_LATTICE = 32
+#: Tails below this from the first pass are kept as (upper-bound) p-values.
+NEGLIGIBLE_P = 1e-10
 #: Largest weighted sum whose null distribution is convolved exactly.
 LATTICE_CAP = 256
 
@@ -148,12 +157,13 @@ def _tail_block(t_obs, c, n, a, b, m: int) -> np.ndarray:
             pk = pmf_table(n[r, j], a[r, j], b[r, j], top - 1)
             beyond = betabinom_sf(np.full(r.size, top), n[r, j], a[r, j], b[r, j])
             d = dist[r]
+            suffix = np.cumsum(d[:, ::-1], axis=1)[:, ::-1]  # suffix[:, i] = P(sum so far >= i)
             new = np.zeros_like(d)
             new[:, m] = beyond
             for k in range(top):
                 s = int(v) * k
                 new[:, s:m] += d[:, : m - s] * pk[:, k, None]
-                new[:, m] += d[:, m - s :].sum(axis=1) * pk[:, k]
+                new[:, m] += suffix[:, m - s] * pk[:, k]
             dist[r] = new
     tail = np.cumsum(dist[:, ::-1], axis=1)[:, ::-1]
     return np.minimum(tail[np.arange(rows), t_obs], 1.0)
@@ -232,7 +242,9 @@ def weighted_sum_tail(t_obs, c, n, a, b, *, cap: int = LATTICE_CAP) -> np.ndarra
     Returns
     -------
     numpy.ndarray
-        Tail probabilities; 1 where ``t_obs <= 0``.
+        Tail probabilities; 1 where ``t_obs <= 0``. Exact wherever above
+        :data:`NEGLIGIBLE_P`; below it, possibly the (larger) tail at
+        :data:`SCREEN_LATTICE`, a valid upper bound.
     """
     t_obs = np.asarray(t_obs, dtype=np.int64)
     out = np.ones(t_obs.size)
@@ -247,16 +259,24 @@ def weighted_sum_tail(t_obs, c, n, a, b, *, cap: int = LATTICE_CAP) -> np.ndarra
             out[r] = _tail_fft(t_obs[r], c[r], n[r], a[r], b[r])
         todo[many] = False
     clipped = np.where(big, cap, t_obs)
-    lower = 0
-    size = 4
-    while lower < cap:
-        upper = min(size, cap)
-        r = np.flatnonzero(todo & (clipped > lower) & (clipped <= upper))
-        if r.size:
-            m = int(clipped[r].max())
-            out[r] = _tail_block(clipped[r], c[r], n[r], a[r], b[r], m)
-        lower, size = upper, size * 2
+    # first the tail at a small lattice: where that upper bound is already negligible the
+    # exact tail (smaller still) is not worth its cost
+    first = np.minimum(clipped, SCREEN_LATTICE)
+    _lattice_tails(out, todo, first, c, n, a, b)
+    again = todo & (clipped > SCREEN_LATTICE) & (out > NEGLIGIBLE_P)
+    _lattice_tails(out, again, clipped, c, n, a, b)
     return out
+
+
+def _lattice_tails(out, todo, t, c, n, a, b) -> None:
+    """Fill ``out[todo]`` with exact lattice tails at ``t``, rows grouped by lattice size."""
+    lower, size, top = 0, 4, int(t[todo].max(initial=0))
+    while lower < top:
+        r = np.flatnonzero(todo & (t > lower) & (t <= size))
+        if r.size:
+            m = int(t[r].max())
+            out[r] = _tail_block(t[r], c[r], n[r], a[r], b[r], m)
+        lower, size = size, size * 2
 
 
 def _marginal_tail(t_obs, c, n, a, b, mult, weight) -> np.ndarray:
