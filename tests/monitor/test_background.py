@@ -131,3 +131,22 @@ def test_missing_column():
     with pytest.raises(InputError) as err:
         BackgroundModel().fit(pd.DataFrame({"site": ["a"], "alt_reads": [1], "depth": [9]}))
     assert err.value.field == "sample_id"
+
+
+def test_sparse_sites_share_the_panel_shape():
+    """50 sites with ~20 error reads each cannot each identify a shape of 2; the panel can."""
+    rng = np.random.default_rng(31)
+    errors = np.exp(rng.uniform(np.log(3e-6), np.log(3e-5), 50))
+    sparse = panel(rng, errors, 2.0, n_normals=200, depth=10_000)
+    rich = panel(rng, [2e-3], 2.0, n_normals=200, depth=10_000).assign(site="rich")
+    bg = BackgroundModel().fit(pd.concat([sparse, rich], ignore_index=True))
+    assert 1.0 <= bg.shared_shape_ <= 8.0
+    prm = bg.params_
+    few = prm["total_alt"] < bg.min_alt_for_site_shape
+    assert few.sum() >= 45 and (prm.loc[few, "alpha"] == bg.shared_shape_).all()
+    # the mean error is the site's own
+    own = sparse.groupby("site")[["alt_reads", "depth"]].sum()
+    ratio = prm.loc[few, "error"] / (own["alt_reads"] / own["depth"]).reindex(prm.index[few])
+    assert ratio.between(0.7, 1.3).all()
+    # a site with thousands of error reads keeps its own fit (shape 2 within 35 %)
+    assert prm.loc["rich", "alpha"] == pytest.approx(2.0, rel=0.35)
