@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oncoresist import __version__
+from oncoresist._cli_evolve import evolve_app
 from oncoresist._files import atomic_write
 from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError, OncoresistError
@@ -40,6 +41,7 @@ monitor_app = typer.Typer(
 app.add_typer(kb_app, name="kb")
 app.add_typer(variants_app, name="variants")
 app.add_typer(monitor_app, name="monitor")
+app.add_typer(evolve_app, name="evolve")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
