@@ -12,6 +12,12 @@ Two forms, both giving an ``advance(state, doses, t0, t1, rng)`` for
 
   with drug dose ``D`` in [0, 1] killing in proportion to division (Norton-Simon;
   ``d_D = 1.5`` > 1 makes growth negative under full drug) and turnover ``d_T``;
+* :class:`ZhangModel`, the three-population mCRPC model of Zhang et al. 2017 (androgen-
+  dependent ``T+``, testosterone-producing ``TP``, androgen-independent ``T-``) as coded by
+  Cunningham et al. 2020 (PLoS One 15:e0243386): ``dx_i/dt = r_i x_i (1 - sum_j A_ij x_j /
+  K_i)`` with ``K_TP = u``, ``K_T+ = x_TP (u / 10^4 + 0.5)``, ``K_T- = 10^4`` and ``u``
+  from 10^4 (no abiraterone) down to 10^3 (full dose); the patient fails at a total burden
+  of 9,000;
 * :func:`lotka_volterra` for an :class:`~oncoresist.evolve.model.EvolutionModel` with a
   ``competition`` block: ``dx_i/dt = b_i x_i (1 - sum_j A_ij x_j / K_i) - d_i x_i``, the
   birth and death rates ``b_i, d_i`` those of the model's PK/PD at the dose given.
@@ -95,6 +101,44 @@ class StroblModel:
         if not 0 < size < 1 or not 0 <= resistant_fraction < 1:
             raise InputError("need 0 < size < 1 and 0 <= resistant_fraction < 1")
         return np.array([size * (1 - resistant_fraction), size * resistant_fraction])
+
+
+@dataclass(frozen=True)
+class ZhangModel:
+    """Zhang et al. 2017 mCRPC model (Cunningham et al. 2020 coding); rates per day.
+
+    Parameters
+    ----------
+    r : tuple of float
+        Growth rates of ``T+, TP, T-`` (ln 2 over doubling times of 250, 200 and 104 days).
+    matrix : tuple of tuple of float
+        Competition coefficients ``A_ij`` (effect of ``j`` on ``i``).
+    k_resistant : float
+        Carrying capacity of ``T-`` (cells, in the model's units).
+    u_off, u_full : float
+        ``K_TP`` without abiraterone and at full dose.
+    """
+
+    r: tuple[float, float, float] = (2.7726e-3, 3.4657e-3, 6.6542e-3)
+    matrix: tuple[tuple[float, ...], ...] = ((1.0, 0.7, 0.8), (0.4, 1.0, 0.6), (0.5, 2.0, 1.0))
+    k_resistant: float = 1e4
+    u_off: float = 1e4
+    u_full: float = 1e3
+    #: Total burden at which the published model counts the patient as failed.
+    failure_burden: float = 9000.0
+
+    def rhs(self, x: np.ndarray, dose: np.ndarray) -> np.ndarray:
+        """``dx/dt`` for states ``(patients, 3)`` and doses in [0, 1] ``(patients,)``."""
+        u = self.u_off - (self.u_off - self.u_full) * dose
+        cap = np.stack([x[:, 1] * (u / self.u_off + 0.5), u, np.full(len(x), self.k_resistant)], 1)
+        crowd = x @ np.asarray(self.matrix).T / np.maximum(cap, 1e-12)
+        return np.asarray(self.r) * x * (1.0 - crowd)
+
+    def advance(self, state, doses, t0, t1, rng=None) -> np.ndarray:
+        """The state after ``[t0, t1]`` days at constant dose (``doses["abiraterone"]``)."""
+        dose = np.asarray(next(iter(doses.values())) if doses else np.zeros(len(state)))
+        new = _integrate(lambda x: self.rhs(x, dose), np.asarray(state, float), t0, t1)
+        return np.maximum(new, 1.0)  # the published model keeps one cell of each type
 
 
 def lotka_volterra(model: EvolutionModel):

@@ -58,11 +58,15 @@ class Progression:
         burden at the start.
     confirm : int
         Consecutive visits above the threshold needed.
+    threshold : float, optional
+        An absolute burden that counts as progression instead (e.g. the failure burden of
+        a published model).
     """
 
     factor: float = 1.2
     relative_to: Literal["nadir", "baseline"] = "nadir"
     confirm: int = 1
+    threshold: float | None = None
 
     def __post_init__(self) -> None:
         if self.factor <= 1:
@@ -378,7 +382,7 @@ def run_strategy(
         seen = observe(state)
         if prog.relative_to == "nadir":
             ref = np.minimum(ref, seen)
-        over = seen > prog.factor * ref
+        over = seen > prog.factor * ref if prog.threshold is None else seen >= prog.threshold
         above = np.where(over & ~done, above + 1, 0)
         hit = (above >= prog.confirm) & ~done
         if isinstance(strategy, Sequential) and strategy.switch_days is None:
