@@ -56,6 +56,8 @@ def _integrate(rhs, state: np.ndarray, t0: float, t1: float) -> np.ndarray:
 class StroblModel:
     """Strobl et al. 2021 two-population model (rates per day; sizes relative to ``K``).
 
+    Every parameter may also be an array with one value per patient (a virtual cohort).
+
     Parameters
     ----------
     r_s, r_r : float
@@ -80,7 +82,12 @@ class StroblModel:
     k_r: float = 1.0
 
     def __post_init__(self) -> None:
-        if min(self.r_s, self.r_r) <= 0 or self.turnover < 0 or self.kill < 0:
+        rates = np.minimum(self.r_s, self.r_r)
+        if (
+            np.any(rates <= 0)
+            or np.any(np.asarray(self.turnover) < 0)
+            or np.any(np.asarray(self.kill) < 0)
+        ):
             raise InputError("rates must be positive and turnover, kill non-negative")
 
     def rhs(self, x: np.ndarray, dose: np.ndarray) -> np.ndarray:
@@ -101,6 +108,17 @@ class StroblModel:
         if not 0 < size < 1 or not 0 <= resistant_fraction < 1:
             raise InputError("need 0 < size < 1 and 0 <= resistant_fraction < 1")
         return np.array([size * (1 - resistant_fraction), size * resistant_fraction])
+
+
+def strobl_for(params, patients: np.ndarray):
+    """``advance`` of :class:`StroblModel` for the given rows of a parameter table.
+
+    ``params`` holds columns named after the model's fields (one row per patient, as from
+    :func:`~oncoresist.evolve.cohort.sample_parameters`); use with ``functools.partial``
+    as the ``advance_for`` of :func:`~oncoresist.evolve.cohort.compare_strategies`.
+    """
+    fields = {k: np.asarray(params[k], dtype=float)[patients] for k in params.columns}
+    return StroblModel(**fields).advance
 
 
 @dataclass(frozen=True)
