@@ -8,13 +8,9 @@ import pandas as pd
 import pytest
 
 from oncoresist.errors import InputError
-from oncoresist.evolve.cohort import (
-    compare_strategies,
-    plot_km,
-    sample_parameters,
-    survival_summary,
-)
+from oncoresist.evolve.cohort import compare_strategies, sample_parameters, survival_summary
 from oncoresist.evolve.competition import StroblModel, strobl_for
+from oncoresist.evolve.plots import plot_km
 from oncoresist.evolve.strategies import Adaptive, Continuous, Progression
 
 STRATEGIES = {

@@ -6,7 +6,8 @@ streams: common random numbers, so differences come from the strategies) in chun
 Dask cluster when a client or scheduler address is given, otherwise on local processes;
 :func:`survival_summary` gives per strategy the Kaplan-Meier median time to progression
 with its 95 % confidence interval and the hazard ratio against a reference strategy (Cox
-proportional hazards, lifelines); :func:`plot_km` draws the curves.
+proportional hazards, lifelines); :func:`~oncoresist.evolve.plots.plot_km` draws the
+curves.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import os
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -267,33 +267,3 @@ def survival_summary(results: pd.DataFrame, *, reference: str | None = None) -> 
             )
         rows.append(row)
     return pd.DataFrame(rows).set_index("strategy")
-
-
-def plot_km(results: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
-    """Kaplan-Meier curves of time to progression per strategy, written as PNG or SVG."""
-    try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-        from lifelines import KaplanMeierFitter
-    except ImportError:  # pragma: no cover
-        raise MissingExtraError("matplotlib", "evolve") from None
-    path = Path(path)
-    if path.suffix.lower() not in {".png", ".svg"}:
-        raise InputError("expected a .png or .svg file name", file=path)
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    styles = ["-", "--", "-.", ":"]
-    for i, name in enumerate(dict.fromkeys(results["strategy"])):
-        g = results[results["strategy"] == name]
-        km = KaplanMeierFitter(label=name).fit(g["ttp_days"], g["progressed"])
-        km.plot_survival_function(ax=ax, linestyle=styles[i % len(styles)], ci_alpha=0.15)
-    ax.set_xlabel("days")
-    ax.set_ylabel("progression-free")
-    ax.set_title(title)
-    fig.tight_layout()
-    tmp = path.with_name(path.name + ".tmp" + path.suffix)
-    fig.savefig(tmp)
-    plt.close(fig)
-    os.replace(tmp, path)
-    return path
