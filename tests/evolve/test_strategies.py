@@ -121,3 +121,21 @@ def test_zhang_2017_adaptive_abiraterone_delays_failure(x0):
         ttp[strat.name] = res.ttp_days[0]
     assert np.isfinite(ttp["continuous"])
     assert 1.8 < ttp["adaptive"] / ttp["continuous"] < 4.0
+
+
+def test_model_file_competition_and_the_progression_definition():
+    """The bundled mCRPC model file under Lotka-Volterra competition: against the baseline
+    burden adaptive therapy lasts longer; against the nadir its planned regrowth off drug
+    reads as progression (why adaptive trials measure progression from baseline)."""
+    from oncoresist.evolve import example_path, load_model, lotka_volterra
+
+    model = load_model(example_path("mcrpc_abiraterone"))
+    advance = lotka_volterra(model)
+    x0 = model.initial_sizes()[None, :]
+    ttp = {}
+    for rule in ("baseline", "nadir"):
+        for strat in (Continuous(["abiraterone"]), Adaptive(["abiraterone"])):
+            res = run_strategy(strat, x0, advance, t_end=5000, progression=Progression(1.2, rule))
+            ttp[rule, strat.name] = res.ttp_days[0]
+    assert ttp["baseline", "adaptive"] > 1.3 * ttp["baseline", "continuous"]
+    assert ttp["nadir", "adaptive"] < ttp["nadir", "continuous"]

@@ -1,6 +1,64 @@
-"""Evolutionary dynamics under targeted therapy (issue 4): closed forms and exact engines.
+"""Evolutionary dynamics under targeted therapy: models, closed forms, strategies, cohorts.
 
-Under construction; see ``docs/evolve.md`` when it lands.
+* :mod:`~oncoresist.evolve.model`: the declarative model (clones, mutations, drugs with PK
+  and PD, competition) read from YAML (:func:`load_model`, bundled :func:`example_path`);
+* :mod:`~oncoresist.evolve.pharmacology`: dosing, one-compartment PK, Emax/Hill effects,
+  Bliss or HSA combination, piecewise-constant rates on a time grid;
+* :mod:`~oncoresist.evolve.analytic`: closed forms (Kendall, Iwasa 2006, Bozic 2013);
+* :mod:`~oncoresist.evolve.strategies`: therapy strategies acting on observed burden and the
+  loop that runs them (:func:`run_strategy`);
+* :mod:`~oncoresist.evolve.competition`: the published competition models of Strobl et al.
+  2021 and Zhang et al. 2017, and Lotka-Volterra for model files;
+* :mod:`~oncoresist.evolve.cohort`: virtual cohorts, strategy comparison (local or Dask),
+  Kaplan-Meier and Cox summaries;
+* :mod:`~oncoresist.evolve.plots`: Muller plots and Kaplan-Meier curves.
+
+See ``docs/evolve.md``.
 """
 
 from __future__ import annotations
+
+from oncoresist.evolve import analytic
+from oncoresist.evolve.cohort import compare_strategies, sample_parameters, survival_summary
+from oncoresist.evolve.competition import StroblModel, ZhangModel, lotka_volterra
+from oncoresist.evolve.model import EvolutionModel, example_path, load_model, parse_model
+from oncoresist.evolve.pharmacology import (
+    concentration,
+    dose_times,
+    effective_rates,
+    rates_on_grid,
+)
+from oncoresist.evolve.strategies import (
+    Adaptive,
+    Continuous,
+    DoseModulation,
+    Intermittent,
+    Progression,
+    Sequential,
+    run_strategy,
+)
+
+__all__ = [
+    "Adaptive",
+    "Continuous",
+    "DoseModulation",
+    "EvolutionModel",
+    "Intermittent",
+    "Progression",
+    "Sequential",
+    "StroblModel",
+    "ZhangModel",
+    "analytic",
+    "compare_strategies",
+    "concentration",
+    "dose_times",
+    "effective_rates",
+    "example_path",
+    "load_model",
+    "lotka_volterra",
+    "parse_model",
+    "rates_on_grid",
+    "run_strategy",
+    "sample_parameters",
+    "survival_summary",
+]
