@@ -47,7 +47,7 @@ def test_sample_parameters():
 
 
 def test_comparison_local_and_on_a_dask_cluster_agree(tmp_path):
-    distributed = pytest.importorskip("distributed")
+    distributed = pytest.importorskip("distributed")  # in the test extra
     params, x0 = cohort()
     local = run(params, x0, workers=1)
     assert len(local) == 80 and set(local["strategy"]) == {"continuous", "adaptive"}

@@ -6,8 +6,8 @@ streams: common random numbers, so differences come from the strategies) in chun
 Dask cluster when a client or scheduler address is given, otherwise on local processes;
 :func:`survival_summary` gives per strategy the Kaplan-Meier median time to progression
 with its 95 % confidence interval and the hazard ratio against a reference strategy (Cox
-proportional hazards, lifelines); :func:`~oncoresist.evolve.plots.plot_km` draws the
-curves.
+proportional hazards; :mod:`oncoresist.evolve.survival`);
+:func:`~oncoresist.evolve.plots.plot_km` draws the curves.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ import pandas as pd
 
 from oncoresist.errors import InputError, MissingExtraError
 from oncoresist.evolve.strategies import Advance, Progression, Strategy, run_strategy
+from oncoresist.evolve.survival import cox_two_arms, kaplan_meier
 
 
 def sample_parameters(
@@ -219,15 +220,10 @@ def survival_summary(results: pd.DataFrame, *, reference: str | None = None) -> 
     -------
     pandas.DataFrame
         Index ``strategy``: ``patients, events, median_ttp_days, median_ci_low,
-        median_ci_high`` (NaN/inf where fewer than half progressed), ``hazard_ratio,
-        hr_ci_low, hr_ci_high, hr_p_value`` against the reference (1 for itself), and
-        ``mean_days_off``.
+        median_ci_high`` (``inf`` where fewer than half progressed),
+        ``hazard_ratio, hr_ci_low, hr_ci_high, hr_p_value`` against the reference (1 for
+        itself) and ``mean_days_off``. Methods: :mod:`oncoresist.evolve.survival`.
     """
-    try:
-        from lifelines import CoxPHFitter, KaplanMeierFitter
-        from lifelines.utils import median_survival_times
-    except ImportError:  # pragma: no cover - the extra is in the test set
-        raise MissingExtraError("lifelines", "evolve") from None
     names = list(dict.fromkeys(results["strategy"]))
     ref = reference or names[0]
     if ref not in names:
@@ -236,34 +232,26 @@ def survival_summary(results: pd.DataFrame, *, reference: str | None = None) -> 
     base = results[results["strategy"] == ref]
     for name in names:
         g = results[results["strategy"] == name]
-        km = KaplanMeierFitter().fit(g["ttp_days"], g["progressed"])
-        ci = median_survival_times(km.confidence_interval_)
+        km = kaplan_meier(g["ttp_days"], g["progressed"])
+        low, high = km.median_ci
         row = {
             "strategy": name,
             "patients": len(g),
             "events": int(g["progressed"].sum()),
-            "median_ttp_days": float(km.median_survival_time_),
-            "median_ci_low": float(ci.iloc[0, 0]),
-            "median_ci_high": float(ci.iloc[0, 1]),
+            "median_ttp_days": km.median,
+            "median_ci_low": low,
+            "median_ci_high": high,
             "mean_days_off": float(g["days_off"].mean()),
         }
         if name == ref:
             row.update(hazard_ratio=1.0, hr_ci_low=1.0, hr_ci_high=1.0, hr_p_value=1.0)
         else:
-            both = pd.DataFrame(
-                {
-                    "T": np.r_[base["ttp_days"], g["ttp_days"]],
-                    "E": np.r_[base["progressed"], g["progressed"]].astype(int),
-                    "arm": np.r_[np.zeros(len(base)), np.ones(len(g))],
-                }
+            cox = cox_two_arms(
+                np.r_[base["ttp_days"], g["ttp_days"]],
+                np.r_[base["progressed"], g["progressed"]],
+                np.r_[np.zeros(len(base)), np.ones(len(g))],
             )
-            cox = CoxPHFitter().fit(both, "T", "E")
-            s = cox.summary.loc["arm"]
-            row.update(
-                hazard_ratio=float(s["exp(coef)"]),
-                hr_ci_low=float(s["exp(coef) lower 95%"]),
-                hr_ci_high=float(s["exp(coef) upper 95%"]),
-                hr_p_value=float(s["p"]),
-            )
+            row.update(hazard_ratio=cox.hazard_ratio, hr_ci_low=cox.ci_low,
+                       hr_ci_high=cox.ci_high, hr_p_value=cox.p_value)  # fmt: skip
         rows.append(row)
     return pd.DataFrame(rows).set_index("strategy")

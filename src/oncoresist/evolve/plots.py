@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from oncoresist.errors import InputError, MissingExtraError
+from oncoresist.evolve.survival import kaplan_meier
 
 #: Colour-blind-safe palette (Okabe and Ito 2008).
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
@@ -122,21 +123,21 @@ def plot_km(results: pd.DataFrame, path: str | Path, *, title: str = "") -> Path
 
     ``results`` is the table of :func:`~oncoresist.evolve.cohort.compare_strategies`.
     """
-    try:
-        from lifelines import KaplanMeierFitter
-    except ImportError:  # pragma: no cover
-        raise MissingExtraError("lifelines", "evolve") from None
     path = _figure_path(path)
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     styles = ["-", "--", "-.", ":"]
     for i, name in enumerate(dict.fromkeys(results["strategy"])):
         g = results[results["strategy"] == name]
-        km = KaplanMeierFitter(label=name).fit(g["ttp_days"], g["progressed"])
-        km.plot_survival_function(
-            ax=ax, linestyle=styles[i % len(styles)], color=PALETTE[i % len(PALETTE)],
-            ci_alpha=0.15,
-        )  # fmt: skip
+        km = kaplan_meier(g["ttp_days"], g["progressed"])
+        colour, style = PALETTE[i % len(PALETTE)], styles[i % len(styles)]
+        t = np.r_[0.0, km.times]
+        ax.step(t, np.r_[1.0, km.survival], where="post", color=colour, linestyle=style,
+                label=name)  # fmt: skip
+        ax.fill_between(t, np.r_[1.0, km.lower], np.r_[1.0, km.upper], step="post",
+                        color=colour, alpha=0.15, linewidth=0)  # fmt: skip
+    ax.legend(frameon=False)
+    ax.set_ylim(0, 1.02)
     ax.set_xlabel("days")
     ax.set_ylabel("progression-free")
     ax.set_title(title)
