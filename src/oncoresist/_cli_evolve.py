@@ -13,6 +13,11 @@ from rich.table import Table
 
 from oncoresist._files import atomic_write
 from oncoresist.errors import InputError
+from oncoresist.evolve.strategies import Progression
+
+EngineName = Annotated[
+    str, typer.Option("--engine", help="kendall (exact, default), gillespie or deterministic.")
+]
 
 evolve_app = typer.Typer(
     help="Evolutionary dynamics under therapy: closed forms, exact simulation, strategies.",
@@ -107,4 +112,158 @@ def analytic_cmd(
     table.add_column("value", justify="right")
     for k, v in result["values"].items():
         table.add_row(k, f"{v:.6g}")
+    out.print(table)
+
+
+FLOOR_HELP = "Smallest measurable burden, cells (default: a tenth of detection_cells)."
+CONFIRM_HELP = "Visits above the progression threshold needed in a row."
+
+
+def _floor(model, floor: float | None) -> float:
+    return model.detection_cells / 10 if floor is None else floor
+
+
+def _write_table(frame, path: Path) -> None:
+    with atomic_write(path) as fh:
+        frame.to_csv(fh, index=False)
+
+
+@evolve_app.command("simulate")
+def simulate_cmd(
+    config: Annotated[Path, typer.Argument(help="Model YAML (see docs/evolve.md).")],
+    strategy: Annotated[
+        str, typer.Option("--strategy", "-s", help="e.g. sequential:erlotinib>osimertinib")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    t_end: Annotated[float, typer.Option("--days", help="Days to simulate.")] = 1095.0,
+    replicates: Annotated[int, typer.Option("--replicates", "-n")] = 100,
+    engine: EngineName = "kendall",
+    visit_days: Annotated[float, typer.Option("--visit-days")] = 28.0,
+    noise_cv: Annotated[float, typer.Option("--noise-cv")] = 0.1,
+    floor: Annotated[float | None, typer.Option("--floor", help=FLOOR_HELP)] = None,
+    confirm: Annotated[int, typer.Option("--confirm", help=CONFIRM_HELP)] = 2,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    figure: Annotated[str, typer.Option("--figure", help="png or svg.")] = "png",
+) -> None:
+    """Run one strategy on replicate virtual patients of a model file.
+
+    Writes ``trajectories.csv`` (replicate, day, clone, cells; ``observed`` burden rows),
+    ``outcomes.csv`` (time to progression, exposure, days off), ``summary.json`` and a
+    Muller plot of the median replicate's clones.
+    """
+    from oncoresist.evolve.model import load_model
+    from oncoresist.evolve.plots import muller_plot, parents_from_mutations
+    from oncoresist.evolve.simulate import simulate
+    from oncoresist.evolve.strategies import parse_strategy
+
+    model = load_model(config)
+    strat = parse_strategy(strategy)
+    if figure not in ("png", "svg"):
+        raise InputError("expected png or svg", field="--figure")
+    res = simulate(model, strat, n_replicates=replicates, t_end=t_end, rng=seed,
+                   engine=engine, visit_days=visit_days, noise_cv=noise_cv,
+                   floor=_floor(model, floor),
+                   progression=Progression(confirm=confirm))  # fmt: skip
+    out_dir.mkdir(parents=True, exist_ok=True)
+    traj = res.trajectory.rename(columns={"patient": "replicate"})
+    _write_table(traj, out_dir / "trajectories.csv")
+    import numpy as np
+    import pandas as pd
+
+    outcomes = pd.DataFrame({"replicate": np.arange(replicates), "ttp_days": res.ttp_days,
+                             "progressed": res.progressed, "days_off": res.days_off,
+                             **{f"exposure_{d}": v for d, v in res.exposure.items()}})  # fmt: skip
+    _write_table(outcomes, out_dir / "outcomes.csv")
+    ttp = res.ttp_days[res.progressed]
+    summary = {
+        "model": model.name, "strategy": strategy, "engine": engine, "replicates": replicates,
+        "days": t_end, "progressed": int(res.progressed.sum()),
+        "median_ttp_days_of_progressed": float(np.median(ttp)) if ttp.size else None,
+        "mean_days_off": float(res.days_off.mean()),
+    }  # fmt: skip
+    with atomic_write(out_dir / "summary.json") as fh:
+        fh.write(json.dumps(summary, indent=2) + "\n")
+    cells = traj[traj["clone"] != "observed"]
+    order = np.argsort(np.where(res.progressed, res.ttp_days, np.inf))
+    median = int(order[len(order) // 2])
+    one = cells[cells["replicate"] == median].pivot(index="day", columns="clone", values="cells")
+    muller_plot(one[model.clone_names], parents_from_mutations(model),
+                out_dir / f"muller.{figure}", title=f"{model.name}: {strategy}")  # fmt: skip
+    table = Table(title=f"evolve simulate: {strategy}")
+    table.add_column("quantity")
+    table.add_column("value", justify="right")
+    for k, v in summary.items():
+        table.add_row(k, str(v))
+    out.print(table)
+
+
+@evolve_app.command("compare")
+def compare_cmd(
+    config: Annotated[Path, typer.Argument(help="Model YAML (see docs/evolve.md).")],
+    strategies: Annotated[
+        list[str], typer.Option("--strategy", "-s", help="Repeat: one per strategy.")
+    ],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    patients: Annotated[int, typer.Option("--patients", "-n")] = 1000,
+    t_end: Annotated[float, typer.Option("--days", help="Days of follow-up.")] = 1825.0,
+    engine: EngineName = "kendall",
+    visit_days: Annotated[float, typer.Option("--visit-days")] = 28.0,
+    noise_cv: Annotated[float, typer.Option("--noise-cv")] = 0.1,
+    floor: Annotated[float | None, typer.Option("--floor", help=FLOOR_HELP)] = None,
+    confirm: Annotated[int, typer.Option("--confirm", help=CONFIRM_HELP)] = 2,
+    seed: Annotated[int, typer.Option("--seed")] = 1,
+    dask: Annotated[
+        str | None, typer.Option("--dask", help="Dask scheduler address (else local processes).")
+    ] = None,
+    workers: Annotated[int | None, typer.Option("--workers")] = None,
+    figure: Annotated[str, typer.Option("--figure", help="png or svg.")] = "png",
+) -> None:
+    """Compare strategies on one virtual cohort: KM medians, hazard ratios, KM curves.
+
+    Writes ``outcomes.csv`` (patient, strategy, ttp_days, progressed, exposure, days off),
+    ``summary.csv`` (median TTP with 95 % CI, hazard ratio against the first strategy) and
+    ``km.png`` (or ``.svg``).
+    """
+    from functools import partial
+
+    import numpy as np
+    from rich.progress import Progress
+
+    from oncoresist.evolve.cohort import compare_strategies, survival_summary
+    from oncoresist.evolve.model import load_model
+    from oncoresist.evolve.plots import plot_km
+    from oncoresist.evolve.simulate import dynamics_for
+    from oncoresist.evolve.strategies import parse_strategy
+
+    model = load_model(config)
+    if figure not in ("png", "svg"):
+        raise InputError("expected png or svg", field="--figure")
+    factories = {}
+    for text in strategies:
+        parse_strategy(text)  # fail early on a typo
+        factories[text] = partial(parse_strategy, text)
+    initial = np.tile(model.initial_sizes(), (patients, 1))
+    with Progress(console=Console(stderr=True), transient=True) as bar:
+        task = bar.add_task("patients x strategies", total=None)
+        res = compare_strategies(
+            factories, initial, partial(dynamics_for, model, engine, 1.0), t_end=t_end,
+            visit_days=visit_days, noise_cv=noise_cv, floor=_floor(model, floor),
+            progression=Progression(confirm=confirm), rng=seed, client=dask, workers=workers,
+            progress=lambda done, total: bar.update(task, completed=done, total=total),
+        )  # fmt: skip
+    summary = survival_summary(res)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_table(res, out_dir / "outcomes.csv")
+    _write_table(summary.reset_index(), out_dir / "summary.csv")
+    plot_km(res, out_dir / f"km.{figure}", title=model.name)
+    table = Table(title=f"evolve compare: {patients} patients")
+    for col in ("strategy", "events", "median TTP (95% CI), days", "HR (95% CI)", "days off"):
+        table.add_column(col)
+    for name, r in summary.iterrows():
+        table.add_row(
+            name, f"{int(r.events)}/{int(r.patients)}",
+            f"{r.median_ttp_days:.0f} ({r.median_ci_low:.0f}-{r.median_ci_high:.0f})",
+            f"{r.hazard_ratio:.3g} ({r.hr_ci_low:.3g}-{r.hr_ci_high:.3g})",
+            f"{r.mean_days_off:.0f}",
+        )  # fmt: skip
     out.print(table)

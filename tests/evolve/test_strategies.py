@@ -139,3 +139,18 @@ def test_model_file_competition_and_the_progression_definition():
             ttp[rule, strat.name] = res.ttp_days[0]
     assert ttp["baseline", "adaptive"] > 1.3 * ttp["baseline", "continuous"]
     assert ttp["nadir", "adaptive"] < ttp["nadir", "continuous"]
+
+
+def test_parse_strategy():
+    from oncoresist.evolve.strategies import parse_strategy
+
+    s = parse_strategy("sequential:erlotinib>osimertinib+savolitinib")
+    assert s.regimens == [["erlotinib"], ["osimertinib", "savolitinib"]]
+    s = parse_strategy("adaptive:abiraterone@0.3")
+    assert (s.stop_fraction, s.resume_fraction) == (0.3, 1.0)
+    s = parse_strategy("intermittent:x@56/28")
+    assert (s.on_days, s.off_days) == (56, 28)
+    assert parse_strategy("combination:a+b").name == "combination"
+    for bad in ("continuous", "intermittent:x@56", "adaptive:x@a/b", "nope:x"):
+        with pytest.raises(InputError):
+            parse_strategy(bad)

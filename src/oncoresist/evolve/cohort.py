@@ -113,6 +113,7 @@ def compare_strategies(
     t_end: float,
     visit_days: float = 28.0,
     noise_cv: float = 0.0,
+    floor: float = 0.0,
     progression: Progression | None = None,
     rng: int | None = None,
     chunk: int = 250,
@@ -133,7 +134,7 @@ def compare_strategies(
         :func:`~oncoresist.evolve.strategies.run_strategy`): the model of those patients,
         so per-patient parameters can be bound in. Module-level functions or
         ``functools.partial`` objects pickle.
-    t_end, visit_days, noise_cv, progression
+    t_end, visit_days, noise_cv, floor, progression
         As for :func:`run_strategy`; patients not progressed by ``t_end`` are censored.
     rng : int, optional
         Seed; each chunk gets its own stream, shared by all strategies.
@@ -159,7 +160,7 @@ def compare_strategies(
     n = initial.shape[0]
     starts = range(0, n, chunk)
     seeds = np.random.SeedSequence(rng).spawn(len(starts))
-    options = {"t_end": t_end, "visit_days": visit_days, "noise_cv": noise_cv,
+    options = {"t_end": t_end, "visit_days": visit_days, "noise_cv": noise_cv, "floor": floor,
                "progression": progression}  # fmt: skip
     tasks = []
     for seed, s in zip(seeds, starts, strict=True):
@@ -168,7 +169,9 @@ def compare_strategies(
             tasks.append(_Task(name, make, idx, initial[idx], advance_for, seed, options))
     frames = list(_execute(tasks, client=client, workers=workers, progress=progress))
     out = pd.concat(frames, ignore_index=True)
-    return out.sort_values(["strategy", "patient"], kind="stable").reset_index(drop=True)
+    rank = out["strategy"].map({name: i for i, name in enumerate(strategies)})
+    order = np.lexsort((out["patient"].to_numpy(), rank.to_numpy()))
+    return out.iloc[order].reset_index(drop=True)  # strategies in the order given
 
 
 def _execute(tasks, *, client, workers, progress):

@@ -173,6 +173,11 @@ def mean_step(state, birth, death, mutation, dt) -> np.ndarray:
     return np.einsum("nij,nj->ni", expm(a * dt), state)
 
 
+def dynamics_for(model: EvolutionModel, engine: Engine, grid_days: float, patients) -> Dynamics:
+    """:class:`Dynamics` for a chunk of patients (picklable with ``functools.partial``)."""
+    return Dynamics(model, len(patients), engine=engine, grid_days=grid_days)
+
+
 def simulate(
     model: EvolutionModel,
     strategy: Strategy,
@@ -183,6 +188,7 @@ def simulate(
     engine: Engine = "kendall",
     visit_days: float = 28.0,
     noise_cv: float = 0.0,
+    floor: float = 0.0,
     progression: Progression | None = None,
     grid_days: float = 1.0,
     record: bool = True,
@@ -203,7 +209,7 @@ def simulate(
         Random source (engine and measurement noise).
     engine : {"kendall", "gillespie", "deterministic"}
         Engine (see the module docstring).
-    visit_days, noise_cv, progression, record
+    visit_days, noise_cv, floor, progression, record
         As for :func:`~oncoresist.evolve.strategies.run_strategy`.
     grid_days : float
         PK resolution (days).
@@ -223,6 +229,7 @@ def simulate(
         t_end=t_end,
         visit_days=visit_days,
         noise_cv=noise_cv,
+        floor=floor,
         progression=progression,
         clone_names=model.clone_names,
         rng=rng,

@@ -264,6 +264,52 @@ class Sequential(Strategy):
         return out
 
 
+def parse_strategy(text: str) -> Strategy:
+    """A strategy from its short form (the command line's ``--strategy``).
+
+    Forms: ``continuous:DRUG``, ``combination:A+B``, ``sequential:A>B>C`` (``+`` inside a
+    line for a combination line), ``intermittent:DRUG@ON/OFF`` (days),
+    ``adaptive:DRUG@STOP/RESUME`` (fractions of baseline; default 0.5/1.0) and
+    ``dose-modulation:DRUG@STEP``.
+
+    Raises
+    ------
+    InputError
+        For an unknown kind or malformed parameters, naming the text.
+    """
+    kind, _, rest = text.partition(":")
+    body, _, params = rest.partition("@")
+    if not body:
+        raise InputError(f"{text!r}: expected KIND:DRUGS, e.g. continuous:erlotinib",
+                         field="strategy")  # fmt: skip
+    try:
+        nums = [float(v) for v in params.split("/")] if params else []
+    except ValueError:
+        raise InputError(
+            f"{text!r}: parameters after @ must be numbers", field="strategy"
+        ) from None
+    drugs = [d for d in body.split("+") if d]
+    if kind in ("continuous", "combination"):
+        return Continuous(drugs)
+    if kind == "sequential":
+        return Sequential([[d for d in line.split("+") if d] for line in body.split(">")])
+    if kind == "intermittent":
+        if len(nums) != 2:
+            raise InputError(f"{text!r}: expected intermittent:DRUG@ON/OFF (days)",
+                             field="strategy")  # fmt: skip
+        return Intermittent(drugs, on_days=nums[0], off_days=nums[1])
+    if kind == "adaptive":
+        stop, resume = (nums + [0.5, 1.0][len(nums) :])[:2]  # defaults: Zhang's rule
+        return Adaptive(drugs, stop_fraction=stop, resume_fraction=resume)
+    if kind == "dose-modulation":
+        return DoseModulation(drugs, step=nums[0] if nums else 0.25)
+    raise InputError(
+        f"{text!r}: unknown strategy {kind!r}; expected continuous, combination, sequential, "
+        "intermittent, adaptive or dose-modulation",
+        field="strategy",
+    )
+
+
 @dataclass
 class StrategyResult:
     """What a strategy run gives, per patient.
@@ -301,6 +347,7 @@ def run_strategy(
     t_end: float,
     visit_days: float = 28.0,
     noise_cv: float = 0.0,
+    floor: float = 0.0,
     progression: Progression | None = None,
     burden: Callable[[np.ndarray], np.ndarray] | None = None,
     clone_names: Sequence[str] | None = None,
@@ -324,6 +371,9 @@ def run_strategy(
         Days between visits (and decisions).
     noise_cv : float
         Coefficient of variation of the burden measurement (log-normal; 0 = exact).
+    floor : float
+        Smallest burden a measurement can report (its limit of detection, in burden
+        units): a tumour below it reads as ``floor``, so a nadir is never below it.
     progression : Progression, optional
         The progression rule (default: 20 % above the nadir). With :class:`Sequential`,
         progression on a line with a later line switches instead of ending.
@@ -352,9 +402,9 @@ def run_strategy(
 
     def observe(s):
         true = total(s)
-        if sigma == 0:
-            return true
-        return true * rng.lognormal(-0.5 * sigma**2, sigma, n)
+        if sigma > 0:
+            true = true * rng.lognormal(-0.5 * sigma**2, sigma, n)
+        return np.maximum(true, floor)
 
     seen = observe(state)
     strategy.reset(n, seen)

@@ -179,10 +179,12 @@ def cox_two_arms(durations, events, arm) -> CoxResult:
             break
     se = 1.0 / np.sqrt(info) if info > 0 else float("inf")
     p = float(2 * norm.sf(abs(beta) / se)) if np.isfinite(se) else 1.0
+    with np.errstate(over="ignore"):  # separated arms: the estimate runs off to 0 or inf
+        low, high = np.exp(beta - Z95 * se), np.exp(beta + Z95 * se)
     return CoxResult(
         hazard_ratio=float(np.exp(beta)),
-        ci_low=float(np.exp(beta - Z95 * se)),
-        ci_high=float(np.exp(beta + Z95 * se)),
+        ci_low=float(low),
+        ci_high=float(high),
         p_value=p,
         log_hr=float(beta),
         se=float(se),
