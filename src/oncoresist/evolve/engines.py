@@ -1,0 +1,226 @@
+"""Stochastic engines for multi-type linear birth-death populations with mutation.
+
+Cells of type ``i`` divide at ``b_i`` and die at ``d_i`` per day; a division of ``i`` gives
+one daughter of type ``j`` with probability ``U_ij`` (per division; the other daughter stays
+``i``). Rates are constant within a step (a PK grid interval) and may differ per patient.
+
+**Kendall engine** (``method="kendall"``), for any population size. Over a step of ``h``
+days the lineage of type ``i`` (births ``b_i' = b_i (1 - sum_j U_ij)``, deaths ``d_i``)
+evolves exactly as Kendall's linear birth-death process: from ``n`` cells,
+``K ~ Binomial(n, 1 - alpha)`` lineages survive and the cells at the end number
+``K + NegBin(K, 1 - beta)`` with ``alpha = d g / (1 + b' g)``, ``beta = b' g / (1 + b' g)``,
+``g = (exp((b' - d) h) - 1) / (b' - d)``. This is exact in distribution for any ``h`` and
+``n`` (int64 counts and float64 probabilities throughout: numpy's binomial and
+Poisson-gamma negative binomial stay exact at 1e11 cells, where float32 sampling is not).
+Mutant founders of type ``j`` arrive as a Poisson process of intensity ``b_i U_ij N_i(s)``;
+their number over the step is drawn as Poisson with the parent's expected integral
+``n (exp(r h) - 1) / r`` given its size at the start of the step (the mean is exact; the
+parent's own fluctuation within one step, of relative order ``1 / sqrt(n)``, is ignored,
+which matters only for parents of a few cells: from 100 parent cells and 20-day steps the
+chance that a mutant clone exists after 20 days comes out 0.3 % high, with 1-day steps it
+matches the Gillespie engine; tests check both).
+Each founder's arrival time is drawn from the parent's expected growth curve
+(density proportional to ``e^{r s}``) and its own lineage advanced exactly (Kendall again)
+to the end of the step; beyond ``EXACT_FOUNDERS`` founders in one step they are grouped
+into ``FOUNDER_BINS`` sub-intervals and grown from each sub-interval's midpoint. Founders
+arriving in a step do not mutate again within it (a second-order term, ``u^2`` per step).
+
+**Gillespie engine** (``method="gillespie"``): the direct method, event by event, for
+validation on small populations (each replicate in turn; slow above ~1e4 cells).
+
+References
+----------
+Kendall DG. On the generalized "birth-and-death" process. Ann Math Stat 1948;19:1-15.
+Gillespie DT. Exact stochastic simulation of coupled chemical reactions. J Phys Chem
+1977;81:2340-2361.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import numpy as np
+
+from oncoresist.errors import InputError
+
+#: Founders per step (all patients together) followed one by one from their arrival time.
+EXACT_FOUNDERS = 200_000
+#: Sub-intervals over which founders are grouped when there are more.
+FOUNDER_BINS = 16
+
+
+def kendall_parameters(b, d, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``(alpha, beta, 1 - beta)`` of the linear birth-death process over ``h`` days.
+
+    ``1 - beta`` is returned as ``1 / (1 + b g)`` to keep its precision when ``beta`` is
+    near 1 (large, long-growing clones).
+    """
+    b, d, h = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (b, d, h)))
+    r = b - d
+    small = np.abs(r * h) < 1e-8
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        g = np.where(small, h * (1 + 0.5 * r * h), np.expm1(r * h) / np.where(small, 1.0, r))
+        denom = 1.0 + b * g
+        alpha = np.where(np.isinf(g), np.minimum(d / np.where(b > 0, b, 1.0), 1.0), d * g / denom)
+        beta = np.where(np.isinf(g), 1.0, b * g / denom)
+        success = np.where(np.isinf(g), 0.0, 1.0 / denom)
+    return alpha, beta, success
+
+
+def _grow(n, b, d, h, rng) -> np.ndarray:
+    """Kendall step of independent lineages: ``n`` cells (int64 array) -> cells after ``h``."""
+    alpha, _, success = kendall_parameters(b, d, h)
+    n = np.asarray(n, dtype=np.int64)
+    out = np.zeros(n.shape, dtype=np.int64)
+    live = n > 0
+    if not live.any():
+        return out
+    k = rng.binomial(n[live], np.clip(1.0 - alpha[live], 0.0, 1.0))
+    grow = k > 0
+    extra = np.zeros(k.shape, dtype=np.int64)
+    if grow.any():
+        p = np.clip(success[live][grow], 1e-300, 1.0)
+        extra[grow] = rng.negative_binomial(k[grow], p)
+    out[live] = k + extra
+    return out
+
+
+def kendall_step(state, birth, death, mutation, h, rng) -> np.ndarray:
+    """Advance ``state`` (patients x types, cells) by ``h`` days at constant rates.
+
+    Parameters
+    ----------
+    state : numpy.ndarray
+        Cells per patient and type (integers; floats are rounded).
+    birth, death : numpy.ndarray
+        Rates per day, shape of ``state`` (or broadcastable to it).
+    mutation : numpy.ndarray
+        ``U[i, j]`` per division, shape ``(types, types)``.
+    h : float
+        Days (> 0).
+    rng : numpy.random.Generator
+        Random source.
+
+    Returns
+    -------
+    numpy.ndarray
+        Cells after ``h`` days (int64).
+    """
+    n = np.rint(np.asarray(state, dtype=float)).astype(np.int64)
+    b = np.broadcast_to(np.asarray(birth, dtype=float), n.shape)
+    d = np.broadcast_to(np.asarray(death, dtype=float), n.shape)
+    u = np.asarray(mutation, dtype=float)
+    b_own = b * (1.0 - u.sum(axis=1))
+    new = _grow(n, b_own, d, h, rng)
+    pairs = np.argwhere(u > 0)
+    if pairs.size == 0:
+        return new
+    r = b_own - d
+    for i, j in pairs:
+        ni = n[:, i].astype(float)
+        if not (ni > 0).any():
+            continue
+        ri = r[:, i]
+        lam = b[:, i] * u[i, j] * ni * _growth_integral(ri, h)  # expected founders
+        founders = rng.poisson(lam)
+        total = int(founders.sum())
+        if total == 0:
+            continue
+        if total <= EXACT_FOUNDERS:
+            # each founder: arrival time from the density prop. to e^{r s} on [0, h], then
+            # its own lineage, exactly, to the end of the step
+            who = np.repeat(np.arange(len(n)), founders)
+            s_arr = _arrival_times(ri[who], h, rng)
+            grown = _grow(np.ones(total, dtype=np.int64), b_own[who, j], d[who, j], h - s_arr,
+                          rng)  # fmt: skip
+            new[:, j] += np.bincount(who, weights=grown, minlength=len(n)).astype(np.int64)
+        else:
+            new[:, j] += _grow_binned(founders, ri, b_own[:, j], d[:, j], h, rng)
+    return new
+
+
+def _growth_integral(r, h) -> np.ndarray:
+    """``(e^{r h} - 1) / r`` (``h`` where ``r = 0``): a lineage's expected cell-days per cell."""
+    r = np.asarray(r, dtype=float)
+    small = np.abs(r * h) < 1e-8
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return np.where(small, h * (1 + 0.5 * r * h), np.expm1(r * h) / np.where(small, 1.0, r))
+
+
+def _arrival_times(r, h, rng) -> np.ndarray:
+    """Times in ``[0, h]`` with density proportional to ``e^{r s}`` (inverse CDF)."""
+    v = rng.random(r.shape)
+    small = np.abs(r * h) < 1e-8
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        s = np.log1p(v * np.expm1(r * h)) / np.where(small, 1.0, r)
+    return np.clip(np.where(small, v * h, s), 0.0, h)
+
+
+def _grow_binned(founders, r, b, d, h, rng) -> np.ndarray:
+    """Many founders, grouped: split over sub-intervals, each group grown from its midpoint.
+
+    The split is multinomial, in proportion to the parent's expected growth in each.
+    """
+    edges = np.linspace(0.0, h, FOUNDER_BINS + 1)
+    mids = 0.5 * (edges[1:] + edges[:-1])
+    weight = np.diff(np.exp(np.outer(r, edges) - np.maximum(r * h, 0.0)[:, None]), axis=1)
+    weight = np.where(np.abs(r)[:, None] < 1e-12, 1.0, weight / np.where(r == 0, 1.0, r)[:, None])
+    weight = np.maximum(weight, 0.0)
+    weight /= weight.sum(axis=1, keepdims=True)
+    counts = rng.multinomial(founders, weight)
+    grown = _grow(counts, np.repeat(b[:, None], FOUNDER_BINS, 1),
+                  np.repeat(d[:, None], FOUNDER_BINS, 1), (h - mids)[None, :], rng)  # fmt: skip
+    return grown.sum(axis=1)
+
+
+def gillespie_step(state, birth, death, mutation, h, rng) -> np.ndarray:
+    """Exact event-by-event simulation over ``h`` days (direct method), patient by patient."""
+    n = np.rint(np.asarray(state, dtype=float)).astype(np.int64).copy()
+    b = np.broadcast_to(np.asarray(birth, dtype=float), n.shape)
+    d = np.broadcast_to(np.asarray(death, dtype=float), n.shape)
+    u = np.asarray(mutation, dtype=float)
+    types = n.shape[1]
+    keep = 1.0 - u.sum(axis=1)
+    for p in range(n.shape[0]):
+        x = n[p]
+        # channels: own birth of i, death of i, mutation i -> j
+        base = np.concatenate([b[p] * keep, d[p], (b[p][:, None] * u).ravel()])
+        t = 0.0
+        while True:
+            per_cell = np.concatenate([x, x, np.repeat(x, types)]).astype(float)
+            rates = base * per_cell
+            total = rates.sum()
+            if total <= 0:
+                break
+            t += rng.exponential(1.0 / total)
+            if t > h:
+                break
+            c = int(np.searchsorted(np.cumsum(rates), rng.random() * total, side="right"))
+            c = min(c, rates.size - 1)
+            if c < types:
+                x[c] += 1
+            elif c < 2 * types:
+                x[c - types] -= 1
+            else:
+                x[(c - 2 * types) % types] += 1
+    return n
+
+
+def step(
+    state,
+    birth,
+    death,
+    mutation,
+    h: float,
+    *,
+    rng: np.random.Generator,
+    method: Literal["kendall", "gillespie"] = "kendall",
+) -> np.ndarray:
+    """Advance cells by ``h`` days at constant per-patient rates with the named engine."""
+    if h <= 0:
+        raise InputError("must be positive (days)", field="h")
+    if method == "kendall":
+        return kendall_step(state, birth, death, mutation, h, rng)
+    if method == "gillespie":
+        return gillespie_step(state, birth, death, mutation, h, rng)
+    raise InputError(f"unknown engine {method!r}; expected kendall or gillespie", field="engine")
