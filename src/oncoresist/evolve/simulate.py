@@ -69,6 +69,9 @@ class Dynamics:
         PK resolution: rates are constant over intervals of this length (days).
     samples : int
         Points per interval at which the rates are averaged.
+    merge_tol : float
+        Consecutive intervals whose rates differ by less than this (per day) are advanced
+        as one exact step (at steady-state exposure a whole visit interval is one step).
     """
 
     def __init__(
@@ -79,6 +82,7 @@ class Dynamics:
         engine: Engine = "kendall",
         grid_days: float = 1.0,
         samples: int = 4,
+        merge_tol: float = 1e-4,
     ) -> None:
         if engine not in ("kendall", "gillespie", "deterministic"):
             raise InputError(
@@ -92,6 +96,7 @@ class Dynamics:
         self.engine = engine
         self.grid_days = grid_days
         self.samples = samples
+        self.merge_tol = merge_tol
         self.mutation = model.mutation_matrix()
         # dose history per drug: times (days) and the multiplier per patient at each
         self.history: dict[str, tuple[list[float], list[np.ndarray]]] = {
@@ -146,9 +151,11 @@ class Dynamics:
         edges = np.linspace(t0, t1, steps + 1)
         birth, death = self.rates(edges)
         state = np.asarray(state, dtype=float)
-        for k in range(steps):
-            dt = edges[k + 1] - edges[k]
-            state = self.step(state, birth[:, k], death[:, k], dt, rng)
+        for lo, hi in _constant_runs(birth, death, self.merge_tol):
+            # rates constant (within merge_tol) over intervals lo..hi-1: one exact step
+            b = birth[:, lo:hi].mean(axis=1)
+            d = death[:, lo:hi].mean(axis=1)
+            state = self.step(state, b, d, edges[hi] - edges[lo], rng)
         return state
 
     def step(self, state, birth, death, dt, rng):
@@ -158,6 +165,20 @@ class Dynamics:
         from oncoresist.evolve import engines
 
         return engines.step(state, birth, death, self.mutation, dt, rng=rng, method=self.engine)
+
+
+def _constant_runs(birth, death, tol) -> list[tuple[int, int]]:
+    """Runs ``[lo, hi)`` of grid intervals over which every rate stays within ``tol``."""
+    steps = birth.shape[1]
+    runs, lo = [], 0
+    for k in range(1, steps + 1):
+        if k == steps or (
+            np.abs(birth[:, k] - birth[:, lo]).max() > tol
+            or np.abs(death[:, k] - death[:, lo]).max() > tol
+        ):
+            runs.append((lo, k))
+            lo = k
+    return runs
 
 
 def mean_step(state, birth, death, mutation, dt) -> np.ndarray:
