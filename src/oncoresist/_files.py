@@ -1,4 +1,4 @@
-"""Small file helpers shared by readers and writers: atomic output."""
+"""Small file helpers shared by readers and writers: atomic output, YAML input."""
 
 from __future__ import annotations
 
@@ -27,3 +27,31 @@ def atomic_write(path: str | os.PathLike[str], mode: str = "w") -> Iterator[IO]:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_yaml(path: str | os.PathLike[str], *, what: str) -> object:
+    """Parse a YAML file; a missing file, bad encoding or bad YAML is an ``InputError``.
+
+    ``what`` names the file in messages (``"case file"``, ``"model file"``); YAML syntax
+    errors carry their line.
+    """
+    import yaml
+
+    from oncoresist.errors import InputError
+
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{what} not found", file=path) from None
+    except UnicodeDecodeError:
+        raise InputError(f"not UTF-8 text; expected a YAML {what}", file=path) from None
+    try:
+        return yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        raise InputError(
+            f"not valid YAML ({getattr(exc, 'problem', 'syntax error')})",
+            file=path,
+            record=None if mark is None else mark.line + 1,
+        ) from None

@@ -22,7 +22,8 @@ matches the Gillespie engine; tests check both).
 Each founder's arrival time is drawn from the parent's expected growth curve
 (density proportional to ``e^{r s}``) and its own lineage advanced exactly (Kendall again)
 to the end of the step; beyond ``EXACT_FOUNDERS`` founders in one step they are grouped
-into ``FOUNDER_BINS`` sub-intervals and grown from each sub-interval's midpoint. Founders
+into ``FOUNDER_BINS`` sub-intervals, each group started at the time that gives its founders
+their exact mean growth. Founders
 arriving in a step do not mutate again within it (a second-order term, ``u^2`` per step).
 
 **Gillespie engine** (``method="gillespie"``): the direct method, event by event, for
@@ -46,7 +47,7 @@ from oncoresist.errors import InputError
 #: Founders per step (all patients together) followed one by one from their arrival time.
 EXACT_FOUNDERS = 200_000
 #: Sub-intervals over which founders are grouped when there are more.
-FOUNDER_BINS = 16
+FOUNDER_BINS = 32
 
 
 def kendall_parameters(b, d, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -157,20 +158,36 @@ def _arrival_times(r, h, rng) -> np.ndarray:
 
 
 def _grow_binned(founders, r, b, d, h, rng) -> np.ndarray:
-    """Many founders, grouped: split over sub-intervals, each group grown from its midpoint.
+    """Many founders, grouped: split over sub-intervals, each group grown from one time.
 
-    The split is multinomial, in proportion to the parent's expected growth in each.
+    The split is multinomial, in proportion to the parent's expected growth in each
+    sub-interval; each group starts at the time that gives its founders their exact mean
+    growth (the growth ``e^{g (h - s)}``, ``g = b - d``, averaged over arrivals with density
+    ``e^{r s}`` in the sub-interval), so grouping adds no bias to the mean.
     """
     edges = np.linspace(0.0, h, FOUNDER_BINS + 1)
-    mids = 0.5 * (edges[1:] + edges[:-1])
-    weight = np.diff(np.exp(np.outer(r, edges) - np.maximum(r * h, 0.0)[:, None]), axis=1)
-    weight = np.where(np.abs(r)[:, None] < 1e-12, 1.0, weight / np.where(r == 0, 1.0, r)[:, None])
-    weight = np.maximum(weight, 0.0)
+    lo, hi = edges[:-1][None, :], edges[1:][None, :]
+    rr = r[:, None]
+    g = (b - d)[:, None]
+    weight = np.maximum(_segment_integral(rr, lo, hi), 0.0)
     weight /= weight.sum(axis=1, keepdims=True)
     counts = rng.multinomial(founders, weight)
+    # mean growth to h over the segment, then the start time with that growth
+    mean_growth = np.exp(g * h) * _segment_integral(rr - g, lo, hi) / _segment_integral(rr, lo, hi)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        start = np.where(np.abs(g) > 1e-12, h - np.log(mean_growth) / g, 0.5 * (lo + hi))
+    start = np.clip(start, lo, hi)
     grown = _grow(counts, np.repeat(b[:, None], FOUNDER_BINS, 1),
-                  np.repeat(d[:, None], FOUNDER_BINS, 1), (h - mids)[None, :], rng)  # fmt: skip
+                  np.repeat(d[:, None], FOUNDER_BINS, 1), h - start, rng)  # fmt: skip
     return grown.sum(axis=1)
+
+
+def _segment_integral(r, lo, hi) -> np.ndarray:
+    """``int_lo^hi e^{r s} ds``, elementwise (``hi - lo`` where ``r = 0``)."""
+    small = np.abs(r) < 1e-12
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        val = (np.exp(r * hi) - np.exp(r * lo)) / np.where(small, 1.0, r)
+    return np.where(small, hi - lo, val)
 
 
 def gillespie_step(state, birth, death, mutation, h, rng) -> np.ndarray:

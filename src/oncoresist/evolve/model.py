@@ -25,9 +25,9 @@ from pathlib import Path
 from typing import Literal
 
 import numpy as np
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from oncoresist._files import read_yaml
 from oncoresist.errors import InputError
 
 
@@ -203,21 +203,7 @@ def load_model(path: str | Path) -> EvolutionModel:
         Missing file, invalid YAML (with its line), or a schema violation (with its key).
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("model file not found", file=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text; expected a YAML model", file=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"not valid YAML ({getattr(exc, 'problem', 'syntax error')})",
-            file=path,
-            record=None if mark is None else mark.line + 1,
-        ) from None
+    data = read_yaml(path, what="model file")
     return parse_model(data, source=path)
 
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
+from oncoresist._files import read_yaml
 from oncoresist.errors import InputError
 
 
@@ -61,21 +61,7 @@ def read_case(path: str | Path) -> Case:
         For unreadable YAML, unknown keys or wrongly typed values.
     """
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError("case file not found", file=path) from None
-    except UnicodeDecodeError:
-        raise InputError("not UTF-8 text; expected a YAML case file", file=path) from None
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        raise InputError(
-            f"not valid YAML ({getattr(exc, 'problem', 'syntax error')})",
-            file=path,
-            record=None if mark is None else mark.line + 1,
-        ) from None
+    data = read_yaml(path, what="case file")
     if not isinstance(data, dict):
         raise InputError(
             "expected a mapping with keys disease, alterations, phase, drugs", file=path
