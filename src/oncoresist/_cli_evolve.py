@@ -18,6 +18,17 @@ from oncoresist.evolve.strategies import Progression
 EngineName = Annotated[
     str, typer.Option("--engine", help="kendall (exact, default), gillespie or deterministic.")
 ]
+VisitDays = Annotated[float, typer.Option("--visit-days", help="Days between visits.")]
+NoiseCv = Annotated[float, typer.Option("--noise-cv", help="Burden measurement CV.")]
+Floor = Annotated[
+    float | None,
+    typer.Option("--floor", help="Smallest measurable burden, cells (default: detection/10)."),
+]
+Confirm = Annotated[
+    int, typer.Option("--confirm", help="Visits above the progression threshold needed in a row.")
+]
+Seed = Annotated[int, typer.Option("--seed")]
+Figure = Annotated[str, typer.Option("--figure", help="png or svg.")]
 
 evolve_app = typer.Typer(
     help="Evolutionary dynamics under therapy: closed forms, exact simulation, strategies.",
@@ -115,10 +126,6 @@ def analytic_cmd(
     out.print(table)
 
 
-FLOOR_HELP = "Smallest measurable burden, cells (default: a tenth of detection_cells)."
-CONFIRM_HELP = "Visits above the progression threshold needed in a row."
-
-
 def _floor(model, floor: float | None) -> float:
     return model.detection_cells / 10 if floor is None else floor
 
@@ -138,12 +145,12 @@ def simulate_cmd(
     t_end: Annotated[float, typer.Option("--days", help="Days to simulate.")] = 1095.0,
     replicates: Annotated[int, typer.Option("--replicates", "-n")] = 100,
     engine: EngineName = "kendall",
-    visit_days: Annotated[float, typer.Option("--visit-days")] = 28.0,
-    noise_cv: Annotated[float, typer.Option("--noise-cv")] = 0.1,
-    floor: Annotated[float | None, typer.Option("--floor", help=FLOOR_HELP)] = None,
-    confirm: Annotated[int, typer.Option("--confirm", help=CONFIRM_HELP)] = 2,
-    seed: Annotated[int, typer.Option("--seed")] = 1,
-    figure: Annotated[str, typer.Option("--figure", help="png or svg.")] = "png",
+    visit_days: VisitDays = 28.0,
+    noise_cv: NoiseCv = 0.1,
+    floor: Floor = None,
+    confirm: Confirm = 2,
+    seed: Seed = 1,
+    figure: Figure = "png",
 ) -> None:
     """Run one strategy on replicate virtual patients of a model file.
 
@@ -207,16 +214,16 @@ def compare_cmd(
     patients: Annotated[int, typer.Option("--patients", "-n")] = 1000,
     t_end: Annotated[float, typer.Option("--days", help="Days of follow-up.")] = 1825.0,
     engine: EngineName = "kendall",
-    visit_days: Annotated[float, typer.Option("--visit-days")] = 28.0,
-    noise_cv: Annotated[float, typer.Option("--noise-cv")] = 0.1,
-    floor: Annotated[float | None, typer.Option("--floor", help=FLOOR_HELP)] = None,
-    confirm: Annotated[int, typer.Option("--confirm", help=CONFIRM_HELP)] = 2,
-    seed: Annotated[int, typer.Option("--seed")] = 1,
+    visit_days: VisitDays = 28.0,
+    noise_cv: NoiseCv = 0.1,
+    floor: Floor = None,
+    confirm: Confirm = 2,
+    seed: Seed = 1,
     dask: Annotated[
         str | None, typer.Option("--dask", help="Dask scheduler address (else local processes).")
     ] = None,
     workers: Annotated[int | None, typer.Option("--workers")] = None,
-    figure: Annotated[str, typer.Option("--figure", help="png or svg.")] = "png",
+    figure: Figure = "png",
 ) -> None:
     """Compare strategies on one virtual cohort: KM medians, hazard ratios, KM curves.
 
