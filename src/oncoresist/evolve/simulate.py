@@ -114,8 +114,8 @@ class Dynamics:
                 times.append(float(t))
                 levels.append(np.broadcast_to(np.asarray(level, float), (self.n,)).copy())
 
-    def concentrations(self, t: np.ndarray) -> dict[str, np.ndarray]:
-        """Concentration (mg/L) per drug at times ``t`` (shape ``S``), shape ``(n, *S)``."""
+    def _live_doses(self, t: np.ndarray) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+        """Per drug, the dose times that still matter at ``t`` and their levels (n, doses)."""
         out = {}
         for name, (times, levels) in self.history.items():
             if not times:
@@ -126,23 +126,43 @@ class Dynamics:
             reach = drug.pk.interval_days if drug.pk.kind == "constant" else (
                 40 * drug.pk.half_life_days)  # fmt: skip
             live = np.flatnonzero(times >= np.min(t) - reach)
-            if live.size == 0:
-                continue
-            lv = np.stack([levels[i] for i in live], axis=1)  # (n, doses)
-            curves = _unit_curve(drug, t[..., None] - times[live])  # (*S, doses)
+            if live.size:
+                out[name] = (times[live], np.stack([levels[i] for i in live], axis=1))
+        return out
+
+    def concentrations(self, t: np.ndarray, rows=None) -> dict[str, np.ndarray]:
+        """Concentration (mg/L) per drug at times ``t`` (shape ``S``), shape ``(n, *S)``.
+
+        ``rows`` restricts the patients (default all).
+        """
+        out = {}
+        for name, (times, lv) in self._live_doses(t).items():
+            curves = _unit_curve(self.model.drugs[name], t[..., None] - times)  # (*S, doses)
+            lv = lv if rows is None else lv[rows]
             out[name] = np.tensordot(lv, np.moveaxis(curves, -1, 0), axes=(1, 0))
         return out
 
     def rates(self, edges: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Birth and death per patient, interval and clone: shape ``(n, intervals, T)``."""
+        """Birth and death per patient, interval and clone: shape ``(n, intervals, T)``.
+
+        Patients with the same dose history share their rates: they are computed once per
+        distinct history (most patients on a fixed regimen share one).
+        """
         frac = (np.arange(self.samples) + 0.5) / self.samples
         t = edges[:-1, None] + np.diff(edges)[:, None] * frac[None, :]
-        conc = self.concentrations(t)
-        birth, death = effective_rates(self.model, conc)
-        if conc:
-            return birth.mean(axis=2), death.mean(axis=2)
+        live = self._live_doses(t)
         shape = (self.n, len(edges) - 1, len(self.model.clones))
-        return np.broadcast_to(birth, shape), np.broadcast_to(death, shape)
+        if not live:
+            birth, death = effective_rates(self.model, {})
+            return np.broadcast_to(birth, shape), np.broadcast_to(death, shape)
+        key = np.concatenate([lv for _, lv in live.values()], axis=1)
+        # rows compared through a fixed random projection (cheaper than np.unique on rows)
+        weights = np.random.default_rng(0).random(key.shape[1]) + 0.5
+        uniq, inverse = np.unique(key @ weights, return_inverse=True)
+        first = np.zeros(len(uniq), dtype=np.int64)
+        first[inverse[::-1]] = np.arange(self.n)[::-1]
+        birth, death = effective_rates(self.model, self.concentrations(t, rows=first))
+        return birth.mean(axis=2)[inverse.ravel()], death.mean(axis=2)[inverse.ravel()]
 
     def __call__(self, state, doses, t0, t1, rng):
         """Give ``doses`` over ``[t0, t1]`` days and advance ``state`` to ``t1``."""
