@@ -67,6 +67,11 @@ def test_cox_ties_match_efron_by_hand():
     assert res.hazard_ratio == pytest.approx((1 + np.sqrt(17)) / 2, rel=1e-8)
 
 
+def test_no_events_gives_no_hazard_ratio():
+    res = cox_two_arms([5.0, 6.0, 7.0], [0, 0, 0], [0, 1, 1])
+    assert np.isnan(res.hazard_ratio) and np.isnan(res.p_value)
+
+
 def test_bad_inputs():
     with pytest.raises(InputError):
         kaplan_meier([1, -2], [1, 1])

@@ -142,6 +142,7 @@ def cox_two_arms(durations, events, arm) -> CoxResult:
     Returns
     -------
     CoxResult
+        All NaN when no patient had the event.
     """
     t, e = _check(durations, events)
     x = np.asarray(arm, dtype=float)
@@ -149,6 +150,9 @@ def cox_two_arms(durations, events, arm) -> CoxResult:
         raise InputError("arm must be 0 or 1 for every patient", field="arm")
     if not (x == 0).any() or not (x == 1).any():
         raise InputError("both arms need patients", field="arm")
+    if not e.any():  # no event in either arm: nothing to estimate
+        nan = float("nan")
+        return CoxResult(nan, nan, nan, nan, nan, nan)
     times = np.unique(t[e])
     at_risk = t[None, :] >= times[:, None]  # (events, patients)
     dead = (t[None, :] == times[:, None]) & e[None, :]
