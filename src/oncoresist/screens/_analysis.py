@@ -1,0 +1,188 @@
+"""Drug-versus-control analysis of a pooled CRISPR screen: normalise, test sgRNAs, rank genes.
+
+* **Normalisation** (:func:`size_factors`): median ratio to the per-sgRNA geometric mean
+  (default, as DESeq and MAGeCK), total count, or median ratio over control sgRNAs.
+* **sgRNA level** (:func:`sgrna_test`): the control arm's mean-variance relation
+  ``var = mean + k mean^c`` is fitted across sgRNAs (log-linear least squares on the excess
+  variance of the control replicates, as MAGeCK does); each sgRNA's treated mean is tested
+  against a negative binomial with the control mean and that variance, both tails.
+* **Gene level** (:func:`alpha_rra`): robust rank aggregation of the sgRNA p-value ranks,
+  keeping the ranks within the top ``alpha`` fraction (MAGeCK's alpha-RRA); the score
+  ``rho = min_k Beta(k, n-k+1).cdf(u_(k))`` is turned into a p-value by the Bonferroni bound
+  ``min(1, n rho)`` of Kolde et al. 2012 (conservative; an exact null distribution is issue
+  5's next step), and FDR by Benjamini-Hochberg.
+
+References
+----------
+Li W et al. MAGeCK enables robust identification of essential genes from genome-scale
+CRISPR/Cas9 knockout screens. Genome Biol 2014 (PMID 25476604).
+Kolde R et al. Robust rank aggregation for gene list integration and meta-analysis.
+Bioinformatics 2012 (PMID 22247279).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import numpy as np
+import pandas as pd
+from scipy.stats import beta as beta_dist
+from scipy.stats import nbinom
+
+from oncoresist.errors import InputError
+
+
+def size_factors(
+    counts: pd.DataFrame,
+    *,
+    method: Literal["median", "total", "control"] = "median",
+    controls: Sequence[str] | None = None,
+) -> pd.Series:
+    """Per-sample size factors (reads), so that ``counts / factor`` are comparable.
+
+    ``counts`` holds one column per sample (the ``gene`` column, if present, is ignored);
+    ``controls`` names control sgRNAs for ``method="control"``.
+    """
+    x = counts.drop(columns=["gene"], errors="ignore").astype(float)
+    if method == "total":
+        tot = x.sum()
+        return tot / np.exp(np.log(tot).mean())
+    if method == "control":
+        if not controls:
+            raise InputError("control normalisation needs control sgRNAs", field="controls")
+        x = x.loc[x.index.intersection(list(controls))]
+        if x.empty:
+            raise InputError("none of the control sgRNAs is in the table", field="controls")
+    elif method != "median":
+        raise InputError(f"unknown method {method!r}; expected median, total or control",
+                         field="method")  # fmt: skip
+    with np.errstate(divide="ignore"):
+        logx = np.log(x.where(x > 0))
+    geo = logx.mean(axis=1, skipna=False)
+    ok = np.isfinite(geo)
+    if not ok.any():
+        raise InputError("no sgRNA has reads in every sample", field="counts")
+    return np.exp(logx[ok].sub(geo[ok], axis=0).median())
+
+
+def sgrna_test(
+    counts: pd.DataFrame, treatment: Sequence[str], control: Sequence[str]
+) -> pd.DataFrame:
+    """Negative-binomial test of every sgRNA, treated versus control.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``sgRNA``: ``gene, control_mean, treatment_mean`` (normalised reads),
+        ``lfc`` (log2, pseudocount 0.5), ``p_high`` (enriched), ``p_low`` (depleted).
+    """
+    for name in (*treatment, *control):
+        if name not in counts.columns:
+            raise InputError(f"no sample {name!r} in the count table", field="samples")
+    if len(control) < 2:
+        raise InputError("the mean-variance fit needs at least two control samples",
+                         field="control")  # fmt: skip
+    norm = (
+        counts[[*treatment, *control]].astype(float) / size_factors(counts)[[*treatment, *control]]
+    )
+    mc = norm[list(control)].mean(axis=1)
+    mt = norm[list(treatment)].mean(axis=1)
+    vc = norm[list(control)].var(axis=1, ddof=1)
+    excess = vc - mc
+    fit = (mc > 1) & (excess > 0)
+    if fit.sum() < 10:
+        raise InputError("too few sgRNAs with reads to fit the mean-variance relation",
+                         field="counts")  # fmt: skip
+    design = np.column_stack([np.ones(fit.sum()), np.log(mc[fit])])
+    (a, c), *_ = np.linalg.lstsq(design, np.log(excess[fit]), rcond=None)
+    var = mc + np.exp(a) * np.maximum(mc, 1.0) ** c
+    mean = np.maximum(mc, 0.5)
+    var = np.maximum(var, mean * (1 + 1e-6))
+    size = mean**2 / (var - mean)
+    prob = mean / var
+    k = np.floor(mt)
+    out = pd.DataFrame(
+        {
+            "gene": counts["gene"],
+            "control_mean": mc,
+            "treatment_mean": mt,
+            "lfc": np.log2((mt + 0.5) / (mc + 0.5)),
+            "p_high": nbinom.sf(k - 1, size, prob),
+            "p_low": nbinom.cdf(k, size, prob),
+        }
+    )
+    return out
+
+
+def _bh(p: np.ndarray) -> np.ndarray:
+    order = np.argsort(p)
+    ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
+    q = np.minimum.accumulate(ranked[::-1])[::-1]
+    out = np.empty_like(q)
+    out[order] = np.minimum(q, 1.0)
+    return out
+
+
+def alpha_rra(sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25) -> pd.DataFrame:
+    """Gene ranking by alpha-RRA of the sgRNA p-values in ``column``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``gene``: ``sgrnas``, ``good_sgrnas`` (ranks within ``alpha``), ``score``
+        (rho), ``p_value``, ``fdr``, ``rank``, and ``lfc`` (median sgRNA log2 fold change).
+    """
+    if not 0 < alpha <= 1:
+        raise InputError("must lie in (0, 1]", field="alpha")
+    u = sgrna[column].rank(method="average").to_numpy() / len(sgrna)
+    frame = pd.DataFrame({"gene": sgrna["gene"].to_numpy(), "u": u, "lfc": sgrna["lfc"]})
+    rows = []
+    for gene, g in frame.groupby("gene", sort=False):
+        uu = np.sort(g["u"].to_numpy())
+        n = uu.size
+        keep = uu[uu <= alpha]
+        if keep.size:
+            kk = np.arange(1, keep.size + 1)
+            rho = float(beta_dist.cdf(keep, kk, n - kk + 1).min())
+        else:
+            rho = 1.0
+        rows.append((gene, n, keep.size, rho, min(1.0, n * rho), float(g["lfc"].median())))
+    out = pd.DataFrame(rows, columns=["gene", "sgrnas", "good_sgrnas", "score", "p_value",
+                                      "lfc"]).set_index("gene")  # fmt: skip
+    out["fdr"] = _bh(out["p_value"].to_numpy())
+    out["rank"] = out["score"].rank(method="min").astype(int)
+    return out.sort_values(["score", "lfc"], ascending=[True, False])
+
+
+def analyze(
+    counts: pd.DataFrame,
+    treatment: Sequence[str],
+    control: Sequence[str],
+    *,
+    alpha: float = 0.25,
+) -> pd.DataFrame:
+    """Both selection directions in one gene table (MAGeCK-like column names).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index ``id`` (gene): ``num``, ``neg|score``, ``neg|p-value``, ``neg|fdr``,
+        ``neg|rank``, ``neg|lfc``, ``pos|score``, ``pos|p-value``, ``pos|fdr``, ``pos|rank``,
+        ``pos|lfc`` (``pos``: enriched under treatment, i.e. resistance; ``neg``: depleted,
+        sensitisation), ordered by ``pos|rank``.
+    """
+    sg = sgrna_test(counts, treatment, control)
+    pos = alpha_rra(sg, "p_high", alpha=alpha)
+    neg = alpha_rra(sg, "p_low", alpha=alpha)
+    out = pd.DataFrame(index=pos.index)
+    out.index.name = "id"
+    out["num"] = pos["sgrnas"]
+    for tag, res in (("neg", neg), ("pos", pos)):
+        res = res.reindex(out.index)
+        out[f"{tag}|score"] = res["score"]
+        out[f"{tag}|p-value"] = res["p_value"]
+        out[f"{tag}|fdr"] = res["fdr"]
+        out[f"{tag}|rank"] = res["rank"]
+        out[f"{tag}|lfc"] = res["lfc"]
+    return out.sort_values("pos|rank")

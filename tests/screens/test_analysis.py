@@ -1,0 +1,66 @@
+"""Screens: count-table checks, normalisation, and the A375 vemurafenib screen's known hits."""
+
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oncoresist.errors import InputError
+from oncoresist.screens import analyze, read_counts, size_factors, unmangle_gene
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "crispr"
+A375 = DATA / "shalem2014_A375_GeCKOv1_vemurafenib_counts.csv.gz"
+
+
+def write(tmp_path, text, name="c.csv"):
+    p = tmp_path / name
+    p.write_text(text)
+    return p
+
+
+def test_read_counts_checks(tmp_path):
+    ok = read_counts(write(tmp_path, "sgRNA,Gene,a,b\ns1,NF1,1,2\ns2,1-Dec,3,4\n"))
+    assert ok.loc["s2", "gene"] == "DEC1" and ok.attrs["unmangled"] == {"1-Dec": "DEC1"}
+    assert ok["a"].dtype == np.int64
+    cases = [
+        ("sgRNA,Gene,a\ns1,NF1,1\ns1,NF2,2\n", "appears twice", 3, "sgRNA"),
+        ("sgRNA,Gene,a\ns1,NF1,-1\n", "whole number", 2, "a"),
+        ("sgRNA,Gene,a\ns1,NF1,2.5\n", "whole number", 2, "a"),
+        ("sgRNA,Gene,a\ns1,1-Jan,2\n", "spreadsheet date", 2, "gene"),
+    ]
+    for text, words, line, field in cases:
+        with pytest.raises(InputError) as err:
+            read_counts(write(tmp_path, text))
+        assert words in str(err.value) and err.value.record == line
+        assert err.value.field == field
+    with pytest.raises(InputError):
+        read_counts(tmp_path / "none.csv")
+    assert unmangle_gene("Sep-08") == "SEPT8" and unmangle_gene("NF1") is None
+
+
+def test_median_ratio_size_factors_recover_depth():
+    rng = np.random.default_rng(1)
+    base = rng.gamma(2.0, 100.0, 5000)
+    depth = np.array([1.0, 2.0, 0.5])
+    counts = pd.DataFrame(rng.poisson(np.outer(base, depth)), columns=list("abc"))
+    f = size_factors(counts)
+    assert (f / f.iloc[0]).to_numpy() == pytest.approx(depth, rel=0.03)
+    t = size_factors(counts, method="total")
+    assert (t / t.iloc[0]).to_numpy() == pytest.approx(depth, rel=0.03)
+
+
+@pytest.mark.skipif(not A375.exists(), reason="needs ../shared/data/crispr")
+def test_a375_vemurafenib_top_enriched_genes_are_shalems():
+    """Shalem et al. 2014: NF1, NF2, MED12, CUL3, TADA2B, TADA1 (and CCDC101, MED15)."""
+    with gzip.open(A375, "rt") as fh:
+        assert fh.readline().startswith("sgRNA,Gene")
+    counts = read_counts(A375)
+    assert len(counts.attrs["unmangled"]) >= 20  # distinct Excel-mangled symbols, mapped back
+    genes = analyze(counts, ["PLX14_R1", "PLX14_R2"], ["D14_R1", "D14_R2"])
+    top20 = set(genes.index[:20])
+    known = {"NF1", "NF2", "MED12", "CUL3", "TADA2B", "TADA1", "CCDC101", "MED15"}
+    assert len(top20 & known) >= 7
+    assert {"NF2", "MED12"} <= set(genes.index[:5])
+    assert (genes.loc[list(known & top20), "pos|lfc"] > 1).all()
