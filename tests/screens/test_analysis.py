@@ -64,3 +64,28 @@ def test_a375_vemurafenib_top_enriched_genes_are_shalems():
     assert len(top20 & known) >= 7
     assert {"NF2", "MED12"} <= set(genes.index[:5])
     assert (genes.loc[list(known & top20), "pos|lfc"] > 1).all()
+
+
+@pytest.mark.parametrize("n", [1, 2, 4, 10])
+@pytest.mark.parametrize("alpha", [0.25, 1.0])
+def test_rra_pvalue_is_exact_under_the_null(n, alpha):
+    """Genes whose sgRNA ranks are uniform: P(p <= x) = x (within 3 SE, 20,000 genes) below
+    the atom at p = 1 (genes with no sgRNA ranked within alpha), and at most x above it."""
+    from scipy.stats import beta
+
+    from oncoresist.screens._analysis import rra_pvalue
+
+    rng = np.random.default_rng(n)
+    u = np.sort(rng.random((20_000, n)), axis=1)
+    k = np.arange(1, n + 1)
+    rho = np.where(u <= alpha, beta.cdf(u, k, n - k + 1), 1.0).min(axis=1)
+    p = rra_pvalue(rho, n, alpha)
+    atom = (1 - alpha) ** n
+    for x in (0.001, 0.01, 0.05, 0.2, 0.5):
+        se = np.sqrt(x * (1 - x) / len(p))
+        if x < 1 - atom:
+            assert abs((p <= x).mean() - x) < 3 * se
+        else:
+            assert (p <= x).mean() <= x + 3 * se
+    # one sgRNA within alpha: the p-value is its rank
+    assert rra_pvalue([0.03], 1, 0.25)[0] == pytest.approx(0.03)

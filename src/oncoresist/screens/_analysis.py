@@ -8,9 +8,11 @@
   against a negative binomial with the control mean and that variance, both tails.
 * **Gene level** (:func:`alpha_rra`): robust rank aggregation of the sgRNA p-value ranks,
   keeping the ranks within the top ``alpha`` fraction (MAGeCK's alpha-RRA); the score
-  ``rho = min_k Beta(k, n-k+1).cdf(u_(k))`` is turned into a p-value by the Bonferroni bound
-  ``min(1, n rho)`` of Kolde et al. 2012 (conservative; an exact null distribution is issue
-  5's next step), and FDR by Benjamini-Hochberg.
+  ``rho = min_k Beta(k, n-k+1).cdf(u_(k))`` gets its exact null p-value without
+  permutations (:func:`rra_pvalue`): ``rho <= r`` fails exactly when every order statistic
+  ``u_(k)`` lies above ``c_k = min(Beta(k, n-k+1).ppf(r), alpha)``, a boundary-crossing
+  probability of uniform order statistics computed by dynamic programming over the
+  multinomial counts between the ``c_k``. FDR by Benjamini-Hochberg.
 
 References
 ----------
@@ -124,6 +126,34 @@ def _bh(p: np.ndarray) -> np.ndarray:
     return out
 
 
+def rra_pvalue(rho, n: int, alpha: float) -> np.ndarray:
+    """Exact ``P(rho_null <= rho)`` for genes with ``n`` sgRNAs (ranks uniform under the null).
+
+    Vectorised over ``rho``. ``P(no u_(k) <= c_k)`` is ``n! sum_j E_n[j] (1 - c_n)^(n-j) /
+    (n-j)!`` with ``E_i[j] = sum_m E_(i-1)[j-m] (c_i - c_(i-1))^m / m!`` kept to ``j <= i-1``.
+    """
+    rho = np.atleast_1d(np.asarray(rho, dtype=float))
+    k = np.arange(1, n + 1)
+    c = np.minimum(beta_dist.ppf(np.clip(rho, 0.0, 1.0)[:, None], k, n - k + 1), alpha)
+    c = np.maximum.accumulate(c, axis=1)  # a boundary, non-decreasing in k
+    fact = np.cumprod(np.r_[1.0, np.arange(1, n + 1)])  # m! for m = 0..n
+    e = np.zeros((rho.size, n + 1))
+    e[:, 0] = 1.0
+    prev = np.zeros(rho.size)
+    for i in range(n):
+        delta = c[:, i] - prev
+        new = np.zeros_like(e)
+        for j in range(i + 1):  # at most i points below c_(i+1)
+            for m in range(j + 1):
+                new[:, j] += e[:, j - m] * delta**m / fact[m]
+        e = new
+        prev = c[:, i]
+    tail = (1.0 - c[:, -1])[:, None] ** (n - np.arange(n + 1)) / fact[n - np.arange(n + 1)]
+    survive = fact[n] * np.sum(e * tail, axis=1)
+    # rho = 1 (no sgRNA ranked within alpha) is the largest score: its p-value is 1
+    return np.where(rho >= 1.0, 1.0, np.clip(1.0 - survive, 0.0, 1.0))
+
+
 def alpha_rra(sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25) -> pd.DataFrame:
     """Gene ranking by alpha-RRA of the sgRNA p-values in ``column``.
 
@@ -147,9 +177,12 @@ def alpha_rra(sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25) -> pd.Da
             rho = float(beta_dist.cdf(keep, kk, n - kk + 1).min())
         else:
             rho = 1.0
-        rows.append((gene, n, keep.size, rho, min(1.0, n * rho), float(g["lfc"].median())))
-    out = pd.DataFrame(rows, columns=["gene", "sgrnas", "good_sgrnas", "score", "p_value",
-                                      "lfc"]).set_index("gene")  # fmt: skip
+        rows.append((gene, n, keep.size, rho, float(g["lfc"].median())))
+    out = pd.DataFrame(rows, columns=["gene", "sgrnas", "good_sgrnas", "score", "lfc"])
+    out = out.set_index("gene")
+    out["p_value"] = 1.0
+    for n, idx in out.groupby("sgrnas").groups.items():
+        out.loc[idx, "p_value"] = rra_pvalue(out.loc[idx, "score"].to_numpy(), int(n), alpha)
     out["fdr"] = _bh(out["p_value"].to_numpy())
     out["rank"] = out["score"].rank(method="min").astype(int)
     return out.sort_values(["score", "lfc"], ascending=[True, False])
