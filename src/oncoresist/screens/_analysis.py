@@ -166,23 +166,30 @@ def alpha_rra(sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25) -> pd.Da
     if not 0 < alpha <= 1:
         raise InputError("must lie in (0, 1]", field="alpha")
     u = sgrna[column].rank(method="average").to_numpy() / len(sgrna)
-    frame = pd.DataFrame({"gene": sgrna["gene"].to_numpy(), "u": u, "lfc": sgrna["lfc"]})
-    rows = []
-    for gene, g in frame.groupby("gene", sort=False):
-        uu = np.sort(g["u"].to_numpy())
-        n = uu.size
-        keep = uu[uu <= alpha]
-        if keep.size:
-            kk = np.arange(1, keep.size + 1)
-            rho = float(beta_dist.cdf(keep, kk, n - kk + 1).min())
-        else:
-            rho = 1.0
-        rows.append((gene, n, keep.size, rho, float(g["lfc"].median())))
-    out = pd.DataFrame(rows, columns=["gene", "sgrnas", "good_sgrnas", "score", "lfc"])
-    out = out.set_index("gene")
-    out["p_value"] = 1.0
-    for n, idx in out.groupby("sgrnas").groups.items():
-        out.loc[idx, "p_value"] = rra_pvalue(out.loc[idx, "score"].to_numpy(), int(n), alpha)
+    genes, codes = np.unique(sgrna["gene"].to_numpy(dtype=str), return_inverse=True)
+    lfc = sgrna["lfc"].to_numpy()
+    sizes = np.bincount(codes, minlength=genes.size)
+    order = np.lexsort((u, codes))  # by gene, then rank
+    start = np.r_[0, np.cumsum(sizes)[:-1]]
+    score = np.ones(genes.size)
+    good = np.zeros(genes.size, dtype=np.int64)
+    median_lfc = np.zeros(genes.size)
+    pval = np.ones(genes.size)
+    for n in np.unique(sizes):  # genes with n sgRNAs, vectorised
+        which = np.flatnonzero(sizes == n)
+        idx = order[start[which][:, None] + np.arange(n)[None, :]]
+        uu = u[idx]  # sorted within each gene
+        k = np.arange(1, n + 1)
+        b = np.where(uu <= alpha, beta_dist.cdf(uu, k, n - k + 1), 1.0)
+        score[which] = b.min(axis=1)
+        good[which] = (uu <= alpha).sum(axis=1)
+        median_lfc[which] = np.median(lfc[idx], axis=1)
+        pval[which] = rra_pvalue(score[which], int(n), alpha)
+    out = pd.DataFrame(
+        {"sgrnas": sizes, "good_sgrnas": good, "score": score, "lfc": median_lfc,
+         "p_value": pval},
+        index=pd.Index(genes, name="gene"),
+    )  # fmt: skip
     out["fdr"] = _bh(out["p_value"].to_numpy())
     out["rank"] = out["score"].rank(method="min").astype(int)
     return out.sort_values(["score", "lfc"], ascending=[True, False])
