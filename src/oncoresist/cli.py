@@ -21,6 +21,7 @@ from rich.table import Table
 
 from oncoresist import __version__
 from oncoresist._cli_evolve import evolve_app
+from oncoresist._cli_screens import screen_app
 from oncoresist._files import atomic_write
 from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError, OncoresistError
@@ -42,6 +43,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(variants_app, name="variants")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(evolve_app, name="evolve")
+app.add_typer(screen_app, name="screen")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
