@@ -43,6 +43,7 @@ from typing import Literal
 import numpy as np
 
 from oncoresist.errors import InputError
+from oncoresist.evolve.analytic import _growth_integral
 
 #: Founders per step (all patients together) followed one by one from their arrival time.
 EXACT_FOUNDERS = 200_000
@@ -57,10 +58,8 @@ def kendall_parameters(b, d, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     near 1 (large, long-growing clones).
     """
     b, d, h = np.broadcast_arrays(*(np.asarray(x, dtype=float) for x in (b, d, h)))
-    r = b - d
-    small = np.abs(r * h) < 1e-8
+    g = _growth_integral(b - d, h)
     with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        g = np.where(small, h * (1 + 0.5 * r * h), np.expm1(r * h) / np.where(small, 1.0, r))
         denom = 1.0 + b * g
         alpha = np.where(np.isinf(g), np.minimum(d / np.where(b > 0, b, 1.0), 1.0), d * g / denom)
         beta = np.where(np.isinf(g), 1.0, b * g / denom)
@@ -138,14 +137,6 @@ def kendall_step(state, birth, death, mutation, h, rng) -> np.ndarray:
         else:
             new[:, j] += _grow_binned(founders, ri, b_own[:, j], d[:, j], h, rng)
     return new
-
-
-def _growth_integral(r, h) -> np.ndarray:
-    """``(e^{r h} - 1) / r`` (``h`` where ``r = 0``): a lineage's expected cell-days per cell."""
-    r = np.asarray(r, dtype=float)
-    small = np.abs(r * h) < 1e-8
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return np.where(small, h * (1 + 0.5 * r * h), np.expm1(r * h) / np.where(small, 1.0, r))
 
 
 def _arrival_times(r, h, rng) -> np.ndarray:

@@ -97,19 +97,31 @@ def concentration(drug: Drug, t: np.ndarray, doses: np.ndarray, *, scale: float 
         since = t[..., None] - doses
         present = ((since >= 0) & (since < pk.interval_days)).any(axis=-1)
         return np.where(present, pk.level * scale, 0.0)
+    for chunk in np.array_split(doses, max(1, doses.size // 256)):
+        out += scale * single_dose_curve(drug, t[..., None] - chunk).sum(axis=-1)
+    return out
+
+
+def single_dose_curve(drug: Drug, s: np.ndarray) -> np.ndarray:
+    """Concentration (mg/L) ``s`` days after one nominal dose (0 before it).
+
+    One compartment with first-order absorption (the ``k_a = k_e`` limit where they meet);
+    for ``constant`` exposure, ``level`` during the dose's interval.
+    """
+    pk = drug.pk
+    s = np.asarray(s, dtype=float)
+    pos = s >= 0
+    s = np.where(pos, s, 0.0)
+    if pk.kind == "constant":
+        return np.where(pos & (s < pk.interval_days), pk.level, 0.0)
     ke = np.log(2.0) / pk.half_life_days
     ka = pk.absorption_per_day
-    amount = pk.bioavailability * pk.dose_mg * scale / pk.volume_l
-    for chunk in np.array_split(doses, max(1, doses.size // 256)):
-        s = t[..., None] - chunk
-        pos = s >= 0
-        s = np.where(pos, s, 0.0)
-        if abs(ka - ke) < 1e-9 * ke:
-            c = amount * ke * s * np.exp(-ke * s)
-        else:
-            c = amount * ka / (ka - ke) * (np.exp(-ke * s) - np.exp(-ka * s))
-        out += np.where(pos, c, 0.0).sum(axis=-1)
-    return out
+    amount = pk.bioavailability * pk.dose_mg / pk.volume_l
+    if abs(ka - ke) < 1e-9 * ke:
+        c = amount * ke * s * np.exp(-ke * s)
+    else:
+        c = amount * ka / (ka - ke) * (np.exp(-ke * s) - np.exp(-ka * s))
+    return np.where(pos, c, 0.0)
 
 
 def hill(conc, emax: float, ic50: float, hill_coef: float) -> np.ndarray:

@@ -26,7 +26,7 @@ from scipy.linalg import expm
 
 from oncoresist.errors import InputError
 from oncoresist.evolve.model import EvolutionModel
-from oncoresist.evolve.pharmacology import effective_rates
+from oncoresist.evolve.pharmacology import effective_rates, single_dose_curve
 from oncoresist.evolve.strategies import (
     Progression,
     Strategy,
@@ -35,23 +35,6 @@ from oncoresist.evolve.strategies import (
 )
 
 Engine = Literal["kendall", "gillespie", "deterministic"]
-
-
-def _unit_curve(drug, s: np.ndarray) -> np.ndarray:
-    """Concentration (mg/L) ``s`` days after one nominal dose (0 before it)."""
-    pk = drug.pk
-    pos = s >= 0
-    s = np.where(pos, s, 0.0)
-    if pk.kind == "constant":
-        return np.where(pos & (s < pk.interval_days), pk.level, 0.0)
-    ke = np.log(2.0) / pk.half_life_days
-    ka = pk.absorption_per_day
-    amount = pk.bioavailability * pk.dose_mg / pk.volume_l
-    if abs(ka - ke) < 1e-9 * ke:
-        c = amount * ke * s * np.exp(-ke * s)
-    else:
-        c = amount * ka / (ka - ke) * (np.exp(-ke * s) - np.exp(-ka * s))
-    return np.where(pos, c, 0.0)
 
 
 class Dynamics:
@@ -137,7 +120,7 @@ class Dynamics:
         """
         out = {}
         for name, (times, lv) in self._live_doses(t).items():
-            curves = _unit_curve(self.model.drugs[name], t[..., None] - times)  # (*S, doses)
+            curves = single_dose_curve(self.model.drugs[name], t[..., None] - times)  # (*S, doses)
             lv = lv if rows is None else lv[rows]
             out[name] = np.tensordot(lv, np.moveaxis(curves, -1, 0), axes=(1, 0))
         return out
