@@ -38,12 +38,12 @@ def analyze_cmd(
     Writes ``gene_summary.tsv`` (MAGeCK-compatible columns: ``id, num, neg|score,
     neg|p-value, neg|fdr, neg|rank, neg|lfc, pos|...``) and ``sgrna_summary.tsv``.
     """
-    from oncoresist.screens import analyze, read_counts, sgrna_test
+    from oncoresist.screens import gene_summary, read_counts, sgrna_test
 
     table = read_counts(counts)
     t, c = _samples(treatment, "--treatment"), _samples(control, "--control")
-    genes = analyze(table, t, c, alpha=alpha)
     sg = sgrna_test(table, t, c)
+    genes = gene_summary(sg, alpha=alpha)
     out_dir.mkdir(parents=True, exist_ok=True)
     with atomic_write(out_dir / "gene_summary.tsv") as fh:
         genes.to_csv(fh, sep="\t")

@@ -202,7 +202,22 @@ def analyze(
     *,
     alpha: float = 0.25,
 ) -> pd.DataFrame:
+    """Both selection directions in one gene table.
+
+    :func:`sgrna_test` on the counts, then :func:`gene_summary` (see there for the columns).
+    """
+    return gene_summary(sgrna_test(counts, treatment, control), alpha=alpha)
+
+
+def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
     """Both selection directions in one gene table (MAGeCK-like column names).
+
+    Parameters
+    ----------
+    sg : pandas.DataFrame
+        The sgRNA table of :func:`sgrna_test`.
+    alpha : float
+        alpha-RRA rank cut-off.
 
     Returns
     -------
@@ -212,7 +227,6 @@ def analyze(
         ``pos|lfc`` (``pos``: enriched under treatment, i.e. resistance; ``neg``: depleted,
         sensitisation), ordered by ``pos|rank``.
     """
-    sg = sgrna_test(counts, treatment, control)
     pos = alpha_rra(sg, "p_high", alpha=alpha)
     neg = alpha_rra(sg, "p_low", alpha=alpha)
     out = pd.DataFrame(index=pos.index)
