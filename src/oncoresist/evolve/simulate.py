@@ -25,6 +25,7 @@ import numpy as np
 from scipy.linalg import expm
 
 from oncoresist.errors import InputError
+from oncoresist.evolve import engines
 from oncoresist.evolve.model import EvolutionModel
 from oncoresist.evolve.pharmacology import effective_rates, single_dose_curve
 from oncoresist.evolve.strategies import (
@@ -165,8 +166,6 @@ class Dynamics:
         """Advance ``state`` (n, T) by ``dt`` days at constant per-patient rates."""
         if self.engine == "deterministic":
             return mean_step(state, birth, death, self.mutation, dt)
-        from oncoresist.evolve import engines
-
         return engines.step(state, birth, death, self.mutation, dt, rng=rng, method=self.engine)
 
 

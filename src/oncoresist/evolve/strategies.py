@@ -94,6 +94,10 @@ class Strategy:
         """Dose multiplier per drug for the next interval, shape ``(n,)`` each."""
         raise NotImplementedError
 
+    def on_progression(self, hit: np.ndarray) -> np.ndarray:
+        """Patients in ``hit`` that go on to another line instead of ending (none here)."""
+        return np.zeros_like(hit)
+
     def all_drugs(self) -> list[str]:
         """Every drug the strategy may give."""
         return list(self.drugs)
@@ -244,13 +248,16 @@ class Sequential(Strategy):
         super().reset(n, baseline)
         self.line = np.zeros(n, dtype=np.int64)
 
-    def lines_left(self) -> np.ndarray:
-        """Whether each patient still has a later line to switch to."""
-        return self.line < len(self.regimens) - 1
+    def on_progression(self, hit: np.ndarray) -> np.ndarray:
+        """Progression on a line with a later one moves the patient to that line.
 
-    def switch(self, which: np.ndarray) -> None:
-        """Move the patients in ``which`` to their next line."""
-        self.line = np.where(which & self.lines_left(), self.line + 1, self.line)
+        With fixed ``switch_days`` progression ends the run instead.
+        """
+        if self.switch_days is not None:
+            return np.zeros_like(hit)
+        moving = hit & (self.line < len(self.regimens) - 1)
+        self.line = np.where(moving, self.line + 1, self.line)
+        return moving
 
     def doses(self, day, observed, progressed):  # noqa: D102
         if self.switch_days is not None:
@@ -435,12 +442,10 @@ def run_strategy(
         over = seen > prog.factor * ref if prog.threshold is None else seen >= prog.threshold
         above = np.where(over & ~done, above + 1, 0)
         hit = (above >= prog.confirm) & ~done
-        if isinstance(strategy, Sequential) and strategy.switch_days is None:
-            moving = hit & strategy.lines_left()
-            strategy.switch(moving)
-            ref = np.where(moving, seen, ref)  # a new line: a new nadir
-            above = np.where(moving, 0, above)
-            hit &= ~moving
+        moving = strategy.on_progression(hit)
+        ref = np.where(moving, seen, ref)  # a new line: a new nadir
+        above = np.where(moving, 0, above)
+        hit &= ~moving
         ttp = np.where(hit, day, ttp)
         done |= hit
     if record:
