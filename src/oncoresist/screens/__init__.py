@@ -1,27 +1,42 @@
-"""Pooled CRISPR screens under drug (issue 5, in progress).
+"""Pooled CRISPR knockout screens under a targeted drug.
 
-Counts, normalisation, sgRNA tests and alpha-RRA gene ranking in both directions.
+Read counts and a sample sheet, compare the drug arm with vehicle or T0 (paired replicates,
+several days, the drug arm's slower growth), score sgRNAs and rank genes in both directions
+(enriched = resistance, depleted = sensitisation) with MAGeCK- and drugZ-compatible columns.
 
-See :mod:`oncoresist.screens._analysis` for the methods and their references.
+* :func:`read_counts`, :func:`read_sample_sheet` -- inputs, checked;
+* :func:`analyze` -- the whole comparison (:class:`ScreenResult`);
+* :func:`size_factors`, :func:`sgrna_test`, :func:`alpha_rra`, :func:`gene_summary` -- the
+  steps, for other designs.
+
+See :mod:`oncoresist.screens._model` and :mod:`oncoresist.screens._analysis` for the methods
+and their references.
 """
 
 from __future__ import annotations
 
-from oncoresist.screens._analysis import (
-    alpha_rra,
-    analyze,
-    gene_summary,
-    sgrna_test,
-    size_factors,
-)
+from oncoresist.screens._analysis import alpha_rra, gene_summary, rra_pvalue, sgrna_test
 from oncoresist.screens._counts import read_counts, unmangle_gene
+from oncoresist.screens._model import build_contrast, growth_ratio, guide_statistics, sumz_test
+from oncoresist.screens._normalise import size_factors
+from oncoresist.screens._screen import ScreenResult, analyze
+from oncoresist.screens._sheet import check_sheet, read_sample_sheet, sheet_from_samples
 
 __all__ = [
+    "ScreenResult",
     "alpha_rra",
     "analyze",
+    "build_contrast",
+    "check_sheet",
     "gene_summary",
+    "growth_ratio",
+    "guide_statistics",
     "read_counts",
+    "read_sample_sheet",
+    "rra_pvalue",
     "sgrna_test",
+    "sheet_from_samples",
     "size_factors",
+    "sumz_test",
     "unmangle_gene",
 ]

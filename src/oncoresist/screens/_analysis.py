@@ -25,7 +25,6 @@ Bioinformatics 2012 (PMID 22247279).
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -33,39 +32,8 @@ from scipy.stats import beta as beta_dist
 from scipy.stats import nbinom
 
 from oncoresist.errors import InputError
-
-
-def size_factors(
-    counts: pd.DataFrame,
-    *,
-    method: Literal["median", "total", "control"] = "median",
-    controls: Sequence[str] | None = None,
-) -> pd.Series:
-    """Per-sample size factors (reads), so that ``counts / factor`` are comparable.
-
-    ``counts`` holds one column per sample (the ``gene`` column, if present, is ignored);
-    ``controls`` names control sgRNAs for ``method="control"``.
-    """
-    x = counts.drop(columns=["gene"], errors="ignore").astype(float)
-    if method == "total":
-        tot = x.sum()
-        return tot / np.exp(np.log(tot).mean())
-    if method == "control":
-        if not controls:
-            raise InputError("control normalisation needs control sgRNAs", field="controls")
-        x = x.loc[x.index.intersection(list(controls))]
-        if x.empty:
-            raise InputError("none of the control sgRNAs is in the table", field="controls")
-    elif method != "median":
-        raise InputError(f"unknown method {method!r}; expected median, total or control",
-                         field="method")  # fmt: skip
-    with np.errstate(divide="ignore"):
-        logx = np.log(x.where(x > 0))
-    geo = logx.mean(axis=1, skipna=False)
-    ok = np.isfinite(geo)
-    if not ok.any():
-        raise InputError("no sgRNA has reads in every sample", field="counts")
-    return np.exp(logx[ok].sub(geo[ok], axis=0).median())
+from oncoresist.screens._model import _bh, sumz_test
+from oncoresist.screens._normalise import size_factors
 
 
 def sgrna_test(
@@ -117,15 +85,6 @@ def sgrna_test(
     return out
 
 
-def _bh(p: np.ndarray) -> np.ndarray:
-    order = np.argsort(p)
-    ranked = p[order] * len(p) / np.arange(1, len(p) + 1)
-    q = np.minimum.accumulate(ranked[::-1])[::-1]
-    out = np.empty_like(q)
-    out[order] = np.minimum(q, 1.0)
-    return out
-
-
 def rra_pvalue(rho, n: int, alpha: float) -> np.ndarray:
     """Exact ``P(rho_null <= rho)`` for genes with ``n`` sgRNAs (ranks uniform under the null).
 
@@ -154,18 +113,25 @@ def rra_pvalue(rho, n: int, alpha: float) -> np.ndarray:
     return np.where(rho >= 1.0, 1.0, np.clip(1.0 - survive, 0.0, 1.0))
 
 
-def alpha_rra(sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25) -> pd.DataFrame:
-    """Gene ranking by alpha-RRA of the sgRNA p-values in ``column``.
+def alpha_rra(
+    sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25, descending: bool = False
+) -> pd.DataFrame:
+    """Gene ranking by alpha-RRA of the sgRNAs ranked on ``column``.
+
+    sgRNAs are ranked by ``column`` ascending (p-values), or descending (scores) with
+    ``descending=True``.
 
     Returns
     -------
     pandas.DataFrame
         Index ``gene``: ``sgrnas``, ``good_sgrnas`` (ranks within ``alpha``), ``score``
-        (rho), ``p_value``, ``fdr``, ``rank``, and ``lfc`` (median sgRNA log2 fold change).
+        (rho), ``p_value``, ``fdr``, ``rank`` (by p-value, then score), and ``lfc`` (median
+        sgRNA log2 fold change).
     """
     if not 0 < alpha <= 1:
         raise InputError("must lie in (0, 1]", field="alpha")
-    u = sgrna[column].rank(method="average").to_numpy() / len(sgrna)
+    key = -sgrna[column] if descending else sgrna[column]
+    u = key.rank(method="average").to_numpy() / len(sgrna)
     genes, codes = np.unique(sgrna["gene"].to_numpy(dtype=str), return_inverse=True)
     lfc = sgrna["lfc"].to_numpy()
     sizes = np.bincount(codes, minlength=genes.size)
@@ -191,22 +157,10 @@ def alpha_rra(sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25) -> pd.Da
         index=pd.Index(genes, name="gene"),
     )  # fmt: skip
     out["fdr"] = _bh(out["p_value"].to_numpy())
-    out["rank"] = out["score"].rank(method="min").astype(int)
-    return out.sort_values(["score", "lfc"], ascending=[True, False])
-
-
-def analyze(
-    counts: pd.DataFrame,
-    treatment: Sequence[str],
-    control: Sequence[str],
-    *,
-    alpha: float = 0.25,
-) -> pd.DataFrame:
-    """Both selection directions in one gene table.
-
-    :func:`sgrna_test` on the counts, then :func:`gene_summary` (see there for the columns).
-    """
-    return gene_summary(sgrna_test(counts, treatment, control), alpha=alpha)
+    order = np.lexsort((out["score"].to_numpy(), out["p_value"].to_numpy()))
+    out["rank"] = 0
+    out.iloc[order, out.columns.get_loc("rank")] = np.arange(1, len(out) + 1)
+    return out.sort_values("rank")
 
 
 def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
@@ -215,20 +169,28 @@ def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
     Parameters
     ----------
     sg : pandas.DataFrame
-        The sgRNA table of :func:`sgrna_test`.
+        An sgRNA table with ``gene``, ``lfc`` and either ``z`` (the replicate model's guide
+        scores, ranked directly) or ``p_high`` / ``p_low`` (:func:`sgrna_test`).
     alpha : float
         alpha-RRA rank cut-off.
 
     Returns
     -------
     pandas.DataFrame
-        Index ``id`` (gene): ``num``, ``neg|score``, ``neg|p-value``, ``neg|fdr``,
-        ``neg|rank``, ``neg|lfc``, ``pos|score``, ``pos|p-value``, ``pos|fdr``, ``pos|rank``,
-        ``pos|lfc`` (``pos``: enriched under treatment, i.e. resistance; ``neg``: depleted,
-        sensitisation), ordered by ``pos|rank``.
+        Index ``id`` (gene): ``num``, then for ``neg`` and ``pos`` each ``|score``,
+        ``|p-value``, ``|fdr``, ``|rank``, ``|goodsgrna``, ``|lfc`` (MAGeCK's columns;
+        ``pos``: enriched under treatment, i.e. resistance; ``neg``: depleted,
+        sensitisation); with ``z`` also ``sumZ``, ``normZ``, ``pval_supp``, ``fdr_supp``,
+        ``pval_synth``, ``fdr_synth`` (drugZ's names: supp = enriched, synth = depleted;
+        p-values exact against the library's own guides, see
+        :func:`oncoresist.screens._model.sumz_test`). Ordered by ``pos|rank``.
     """
-    pos = alpha_rra(sg, "p_high", alpha=alpha)
-    neg = alpha_rra(sg, "p_low", alpha=alpha)
+    if "z" in sg.columns:
+        pos = alpha_rra(sg, "z", alpha=alpha, descending=True)
+        neg = alpha_rra(sg, "z", alpha=alpha)
+    else:
+        pos = alpha_rra(sg, "p_high", alpha=alpha)
+        neg = alpha_rra(sg, "p_low", alpha=alpha)
     out = pd.DataFrame(index=pos.index)
     out.index.name = "id"
     out["num"] = pos["sgrnas"]
@@ -238,5 +200,13 @@ def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
         out[f"{tag}|p-value"] = res["p_value"]
         out[f"{tag}|fdr"] = res["fdr"]
         out[f"{tag}|rank"] = res["rank"]
+        out[f"{tag}|goodsgrna"] = res["good_sgrnas"]
         out[f"{tag}|lfc"] = res["lfc"]
+    if "z" in sg.columns:
+        z = sumz_test(sg["z"].to_numpy(), sg["gene"].to_numpy()).reindex(out.index)
+        out["sumZ"] = z["sumZ"]
+        out["normZ"] = z["normZ"]
+        for name, col in (("supp", "p_high"), ("synth", "p_low")):
+            out[f"pval_{name}"] = z[col]
+            out[f"fdr_{name}"] = _bh(z[col].to_numpy())
     return out.sort_values("pos|rank")
