@@ -9,6 +9,7 @@ diseases and coordinates (:class:`KnowledgeBase`), checks their consistency
 from __future__ import annotations
 
 from oncoresist.kb._export import stats, to_frame, to_records
+from oncoresist.kb._genes import gene_knowledge
 from oncoresist.kb._load import KnowledgeBase, SourcedAssertion, load_kb
 from oncoresist.kb._schema import (
     EVIDENCE_MEANING,
@@ -31,6 +32,7 @@ __all__ = [
     "Gene",
     "KnowledgeBase",
     "SourcedAssertion",
+    "gene_knowledge",
     "load_kb",
     "stats",
     "to_frame",

@@ -362,8 +362,8 @@ def sumz_test(
             first = sumz_test(z, genes, null=null, trim_fdr=None, lattice=lattice)
             q = np.minimum(_bh(first["p_high"].to_numpy()), _bh(first["p_low"].to_numpy()))
             null = ~np.isin(codes, np.flatnonzero(q < trim_fdr))
-    if null.sum() < 100:
-        raise InputError(f"only {int(null.sum())} guides for the null distribution; need 100",
+    if null.sum() < 20:
+        raise InputError(f"only {int(null.sum())} guides for the null distribution; need 20",
                          field="null")  # fmt: skip
     lo, hi = float(z.min()), float(z.max())
     step = max((hi - lo) / (lattice - 1), 1e-12)
