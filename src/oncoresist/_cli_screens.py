@@ -1,63 +1,309 @@
-"""``oncoresist screen``: pooled CRISPR screens under drug."""
+"""``oncoresist screen``: pooled CRISPR screens under drug (analyze, qc)."""
 
 from __future__ import annotations
 
+import json
+import math
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
 from oncoresist._files import atomic_write
 from oncoresist.errors import InputError
 
-screen_app = typer.Typer(help="Pooled CRISPR screens under drug (in progress).",
+screen_app = typer.Typer(help="Pooled CRISPR knockout screens under drug.",
                          no_args_is_help=True)  # fmt: skip
 out = Console(highlight=False, soft_wrap=False)
 
+SamplesOpt = Annotated[
+    Path | None, typer.Option("--samples", "-s", help="Sample sheet: sample, condition, ...")
+]
+EssentialOpt = Annotated[
+    Path | None, typer.Option("--essential", help="Core-essential gene list (e.g. CEGv2).")
+]
+NonessentialOpt = Annotated[
+    Path | None, typer.Option("--nonessential", help="Non-essential gene list (e.g. NEGv1).")
+]
 
-def _samples(text: str, option: str) -> list[str]:
+
+def _names(text: str | None, option: str) -> list[str]:
+    if text is None:
+        return []
     names = [s.strip() for s in text.split(",") if s.strip()]
     if not names:
         raise InputError("name at least one sample (comma-separated)", field=option)
     return names
 
 
+def _progress() -> Progress:
+    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)  # fmt: skip
+
+
+def _sheet(counts, samples, treatment, control, versus):
+    """The sample sheet: read, or built from -t/-c; -t/-c with a sheet select samples."""
+    from oncoresist.screens import check_sheet, read_sample_sheet, sheet_from_samples
+
+    t, c = _names(treatment, "--treatment"), _names(control, "--control")
+    if samples is None:
+        if not t or not c:
+            raise InputError("give --samples SHEET, or --treatment and --control samples",
+                             field="--samples")  # fmt: skip
+        sheet = sheet_from_samples(t, c, control_condition=versus)
+        check_sheet(sheet, counts)
+        return sheet
+    sheet = read_sample_sheet(samples)
+    check_sheet(sheet, counts)
+    if t or c:
+        for name in (*t, *c):
+            if name not in set(sheet["sample"]):
+                raise InputError(f"sample {name!r} is not in the sheet", file=samples,
+                                 field="sample")  # fmt: skip
+        keep = sheet["sample"].isin([*t, *c]) | (sheet["condition"] == "T0")
+        sheet.loc[~keep, "condition"] = "unused"
+    used = sheet[sheet["condition"] != "unused"]
+    return used.reset_index(drop=True).pipe(_with_attrs, sheet.attrs)
+
+
+def _with_attrs(frame, attrs):
+    frame.attrs.update(attrs)
+    return frame
+
+
+def _gene_sets(essential: Path | None, nonessential: Path | None):
+    from oncoresist.screens.qc import read_gene_set
+
+    if (essential is None) != (nonessential is None):
+        raise InputError("give both --essential and --nonessential", field="--essential")
+    if essential is None:
+        return None, None
+    return read_gene_set(essential), read_gene_set(nonessential)
+
+
 @screen_app.command("analyze")
 def analyze_cmd(
     counts: Annotated[Path, typer.Argument(help="Count table: sgRNA, gene, one column/sample.")],
-    treatment: Annotated[str, typer.Option("--treatment", "-t", help="Drug samples, a,b")],
-    control: Annotated[str, typer.Option("--control", "-c", help="Control samples, a,b")],
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    samples: SamplesOpt = None,
+    treatment: Annotated[
+        str | None, typer.Option("--treatment", "-t", help="Drug samples, a,b")
+    ] = None,
+    control: Annotated[
+        str | None, typer.Option("--control", "-c", help="Control samples, a,b")
+    ] = None,
+    versus: Annotated[str, typer.Option("--versus", help="Compare with: vehicle or T0.")] = (
+        "vehicle"
+    ),
+    day: Annotated[float | None, typer.Option("--day", help="Use this day only.")] = None,
+    essential: EssentialOpt = None,
+    nonessential: NonessentialOpt = None,
+    growth: Annotated[
+        float | None, typer.Option("--growth", help="Drug/vehicle doublings ratio.")
+    ] = None,
+    method: Annotated[str, typer.Option("--method", help="replicate or nb.")] = "replicate",
+    drug: Annotated[
+        str | None, typer.Option("--drug", help="The screen's drug, for the knowledge link.")
+    ] = None,
     alpha: Annotated[float, typer.Option("--alpha", help="alpha-RRA rank cut-off.")] = 0.25,
+    fdr: Annotated[float, typer.Option("--fdr", help="FDR for hits.")] = 0.05,
     top: Annotated[int, typer.Option("--top", help="Genes shown per direction.")] = 10,
 ) -> None:
-    """Drug versus control: sgRNA tests and alpha-RRA genes in both directions.
+    """Drug versus vehicle (or T0): guide scores and genes in both directions.
 
-    Writes ``gene_summary.tsv`` (MAGeCK-compatible columns: ``id, num, neg|score,
-    neg|p-value, neg|fdr, neg|rank, neg|lfc, pos|...``) and ``sgrna_summary.tsv``.
+    Writes ``gene_summary.tsv`` (MAGeCK's columns ``id, num, neg|score, neg|p-value,
+    neg|fdr, neg|rank, neg|goodsgrna, neg|lfc, pos|...`` plus drugZ's ``sumZ, normZ,
+    pval_supp, fdr_supp, pval_synth, fdr_synth`` and the knowledge base's ``known``),
+    ``sgrna_summary.tsv``, ``report.html``, the figures as SVG and ``run.json``.
     """
-    from oncoresist.screens import gene_summary, read_counts, sgrna_test
+    from oncoresist.kb import gene_knowledge, load_kb
+    from oncoresist.report import screen_results_html
+    from oncoresist.report._screen_svg import rank_svg, sgrna_lfc_svg, volcano_svg
+    from oncoresist.screens import analyze, read_counts
 
-    table = read_counts(counts)
-    t, c = _samples(treatment, "--treatment"), _samples(control, "--control")
-    sg = sgrna_test(table, t, c)
-    genes = gene_summary(sg, alpha=alpha)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    with atomic_write(out_dir / "gene_summary.tsv") as fh:
-        genes.to_csv(fh, sep="\t")
-    with atomic_write(out_dir / "sgrna_summary.tsv") as fh:
-        sg.to_csv(fh, sep="\t")
-    for tag, title in (("pos", "enriched under drug (resistance)"),
-                       ("neg", "depleted under drug (sensitisation)")):  # fmt: skip
-        best = genes.sort_values(f"{tag}|rank").head(top)
-        view = Table(title=title)
-        for col in ("gene", "sgRNAs", "p-value", "FDR", "median LFC"):
-            view.add_column(col)
-        for gene, r in best.iterrows():
-            view.add_row(gene, str(int(r["num"])), f"{r[f'{tag}|p-value']:.2e}",
-                         f"{r[f'{tag}|fdr']:.3f}", f"{r[f'{tag}|lfc']:.2f}")  # fmt: skip
-        out.print(view)
+    if versus not in ("vehicle", "T0"):
+        raise InputError(f"{versus!r}; expected vehicle or T0", field="--versus")
+    if method not in ("replicate", "nb"):
+        raise InputError(f"{method!r}; expected replicate or nb", field="--method")
+    with _progress() as bar:
+        step = bar.add_task(f"reading {counts.name}", total=None)
+        table = read_counts(counts)
+        sheet = _sheet(table, samples, treatment, control, versus)
+        ess, non = _gene_sets(essential, nonessential)
+        bar.update(step, description="scoring guides and genes")
+        used = table[["gene", *sheet["sample"]]]
+        res = analyze(used, sheet, compare_with=versus, day=day, essential=ess,  # type: ignore[arg-type]
+                      nonessential=non, growth=growth, method=method, alpha=alpha)  # type: ignore[arg-type]  # fmt: skip
+        bar.update(step, description="linking hits to the knowledge base")
+        genes = res.genes
+        known = gene_knowledge(load_kb(), genes.index, drug=drug)
+        genes["known"] = known["known"].reindex(genes.index).fillna("")
+        genes["known_for_drug"] = known["for_drug"].reindex(genes.index).fillna(False)
+        bar.update(step, description="writing tables and figures")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        with atomic_write(out_dir / "gene_summary.tsv") as fh:
+            genes.to_csv(fh, sep="\t")
+        with atomic_write(out_dir / "sgrna_summary.tsv") as fh:
+            res.sgrnas.to_csv(fh, sep="\t")
+        figures = {
+            "rank_resistance.svg": rank_svg(genes, direction="pos", top=top),
+            "rank_sensitisation.svg": rank_svg(genes, direction="neg", top=top),
+            "volcano.svg": volcano_svg(genes, fdr=fdr, top=top),
+            "sgrna_lfc.svg": sgrna_lfc_svg(res.sgrnas, _top_genes(genes, top)),
+        }
+        for name, svg in figures.items():
+            with atomic_write(out_dir / name) as fh:
+                fh.write(svg)
+        summary = _run_summary(res, table, fdr)
+        html = screen_results_html(genes=genes, sgrnas=res.sgrnas, qc_summary=summary,
+                                   contrast=res.contrast, fdr=fdr)  # fmt: skip
+        with atomic_write(out_dir / "report.html") as fh:
+            fh.write(html)
+        with atomic_write(out_dir / "run.json") as fh:
+            json.dump({"counts": str(counts), "contrast": res.contrast, **summary,
+                       "params": _plain(res.params)}, fh, indent=2)  # fmt: skip
+    _print_tops(genes, top)
+    out.print(f"{res.contrast}; {summary['growth ratio']}; tables, figures and report.html "
+              f"in {out_dir}")  # fmt: skip
     if table.attrs.get("unmangled"):
         out.print(f"{len(table.attrs['unmangled'])} spreadsheet-mangled gene symbols mapped back")
+
+
+def _plain(params: dict) -> dict:
+    return {k: (None if isinstance(v, float) and not math.isfinite(v) else v)
+            for k, v in params.items()}  # fmt: skip
+
+
+def _top_genes(genes, top: int) -> list[str]:
+    up = genes.sort_values("pos|rank").index[: min(top, 10)].tolist()
+    down = genes.sort_values("neg|rank").index[: min(top, 10)].tolist()
+    return list(dict.fromkeys(up + down))
+
+
+def _run_summary(res, table, fdr: float) -> dict[str, str]:
+    g = res.genes
+    growth = ", ".join(
+        f"{v:.3f}" + ("" if math.isnan(k) else f" (day {k:g})") for k, v in res.growth.items()
+    )
+    cols = ("fdr_supp", "fdr_synth") if "fdr_supp" in g else ("pos|fdr", "neg|fdr")
+    return {
+        "comparison": res.contrast,
+        "sgRNAs": str(len(res.sgrnas)),
+        "genes": str(len(g)),
+        "growth ratio": f"growth ratio {growth or 'not used'}",
+        f"resistance genes at FDR {fdr:g}": str(int((g[cols[0]] < fdr).sum())),
+        f"sensitising genes at FDR {fdr:g}": str(int((g[cols[1]] < fdr).sum())),
+        "mangled symbols mapped back": str(len(table.attrs.get("unmangled", {}))),
+    }
+
+
+def _print_tops(genes, top: int) -> None:
+    z = "normZ" in genes.columns
+    for tag, title, q in (
+        ("pos", "enriched under drug (resistance)", "fdr_supp"),
+        ("neg", "depleted under drug (sensitisation)", "fdr_synth"),
+    ):
+        best = (genes.sort_values("normZ", ascending=tag == "neg") if z
+                else genes.sort_values(f"{tag}|rank")).head(top)  # fmt: skip
+        view = Table(title=title)
+        for col in ("gene", "sgRNAs", "normZ" if z else "RRA p", "FDR", "median LFC", "known"):
+            view.add_column(col)
+        for gene, r in best.iterrows():
+            view.add_row(
+                str(gene), str(int(r["num"])),
+                f"{r['normZ']:.1f}" if z else f"{r[f'{tag}|p-value']:.1e}",
+                f"{r[q] if z else r[f'{tag}|fdr']:.3f}", f"{r[f'{tag}|lfc']:.2f}",
+                "yes" + (" (this drug)" if r.get("known_for_drug") else "") if r["known"]
+                else "new",
+            )  # fmt: skip
+        out.print(view)
+
+
+@screen_app.command("qc")
+def qc_cmd(
+    counts: Annotated[Path, typer.Argument(help="Count table: sgRNA, gene, one column/sample.")],
+    samples: Annotated[Path, typer.Option("--samples", "-s", help="Sample sheet.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    essential: EssentialOpt = None,
+    nonessential: NonessentialOpt = None,
+) -> None:
+    """Screen QC: reads, Gini, replicate agreement, essential genes, null checks.
+
+    Zero-count guides, replicate correlation per arm and day, separation of essential from
+    non-essential genes against T0, and built-in null checks (replicate vs replicate of one
+    arm, which should call nothing). Writes ``qc_samples.tsv``, ``qc_correlation.tsv``,
+    ``qc_separation.tsv`` (with gene lists and a T0), ``qc_nulls.tsv`` and ``qc.html``.
+    """
+    import pandas as pd
+
+    from oncoresist.report import screen_qc_html
+    from oncoresist.screens import analyze, check_sheet, read_counts, read_sample_sheet
+    from oncoresist.screens.qc import (
+        essential_separation,
+        guide_lfc,
+        null_contrasts,
+        replicate_correlation,
+        sample_qc,
+    )
+
+    with _progress() as bar:
+        step = bar.add_task(f"reading {counts.name}", total=None)
+        table = read_counts(counts)
+        sheet = read_sample_sheet(samples)
+        check_sheet(sheet, table)
+        sheet = sheet[sheet["condition"] != "unused"].reset_index(drop=True)
+        ess, non = _gene_sets(essential, nonessential)
+        bar.update(step, description="sample metrics")
+        names = sheet["sample"].tolist()
+        per_sample = sample_qc(table, samples=names)
+        label = sheet["condition"] + sheet["day"].map(lambda d: "" if math.isnan(d) else
+                                                      f" day {d:g}")  # fmt: skip
+        groups = {g: sheet.loc[label == g, "sample"].tolist() for g in dict.fromkeys(label)}
+        corr = replicate_correlation(table, groups)
+        t0 = sheet.loc[sheet["condition"] == "T0", "sample"].tolist()
+        others = [s for s in names if s not in t0]
+        separation = lfc = None
+        if ess is not None and t0:
+            separation = essential_separation(table, reference=t0, samples=others,
+                                              essential=ess, nonessential=non)  # fmt: skip
+            lfc = guide_lfc(table, reference=t0, samples=others)
+        rows = []
+        pairs = [p for p in null_contrasts(groups) if not p[0].startswith("T0")]
+        pairs += [(g, b, a) for g, a, b in pairs]  # both directions
+        for group, a, b in bar.track(pairs, description="null checks (replicate vs replicate)"):
+            null_sheet = pd.DataFrame({
+                "sample": [*t0, a, b], "condition": ["T0"] * len(t0) + ["drug", "vehicle"],
+                "replicate": "1", "day": [0.0] * len(t0) + [math.nan, math.nan],
+                "doublings": math.nan})  # fmt: skip
+            g = analyze(table[["gene", *null_sheet["sample"]]], null_sheet).genes
+            rows.append((group, a, b, int((g["fdr_supp"] < 0.05).sum()),
+                         int((g["fdr_synth"] < 0.05).sum())))  # fmt: skip
+        nulls = pd.DataFrame(rows, columns=["group", "sample_a", "sample_b", "resistance_fdr05",
+                                            "sensitisation_fdr05"])  # fmt: skip
+        bar.update(step, description="writing")
+        out_dir.mkdir(parents=True, exist_ok=True)
+        frames = {"qc_samples.tsv": per_sample, "qc_correlation.tsv": corr, "qc_nulls.tsv": nulls}
+        if separation is not None:
+            frames["qc_separation.tsv"] = separation
+        for name, frame in frames.items():
+            with atomic_write(out_dir / name) as fh:
+                frame.to_csv(fh, sep="\t", index=name in ("qc_samples.tsv", "qc_separation.tsv"))
+        html = screen_qc_html(counts=table[["gene", *names]], sample_qc=per_sample,
+                              correlations=corr, separation=separation, guide_lfc=lfc,
+                              essential=ess, nonessential=non, nulls=nulls,
+                              source=str(counts.name))  # fmt: skip
+        with atomic_write(out_dir / "qc.html") as fh:
+            fh.write(html)
+    view = Table(title="samples")
+    for col in ("sample", "reads", "zero sgRNAs", "Gini", "top-10 share"):
+        view.add_column(col)
+    for name, r in per_sample.iterrows():
+        view.add_row(str(name), f"{int(r['reads']):,}", f"{int(r['zero_sgrnas'])}",
+                     f"{r['gini']:.2f}", f"{r['top10_share']:.1%}")  # fmt: skip
+    out.print(view)
+    calls = int(nulls[["resistance_fdr05", "sensitisation_fdr05"]].to_numpy().sum())
+    out.print(f"null checks: {len(nulls)} replicate pairs, {calls} genes called at FDR 0.05 "
+              f"(expected 0); qc.html in {out_dir}")  # fmt: skip

@@ -67,20 +67,26 @@ def test_day14_validated_genes_lead_and_mcl1_sensitises(counts):
     assert len(top20_down & set(MAGECK_TOP10_SENSITISING)) >= 3
 
 
-@pytest.mark.parametrize(
-    ("a", "b"),
-    [("D14_R2", "D14_R1"), ("PLX14_R2", "PLX14_R1"), ("D7_R2", "D7_R1"), ("PLX7_R2", "PLX7_R1")],
-)
-def test_within_arm_nulls_call_nothing(counts, a, b):
-    """Replicate versus replicate of one arm, with the plasmid as T0: no gene at FDR 5 % in
-    either direction, by sumZ or by alpha-RRA (MAGeCK: 9 sensitisers on PLX7; drugZ: up to
-    51)."""
-    sheet = pd.DataFrame({"sample": ["plasmid", a, b], "condition": ["T0", "drug", "vehicle"],
-                          "replicate": "1", "day": [0.0, np.nan, np.nan],
-                          "doublings": np.nan})  # fmt: skip
-    genes = analyze(subset(counts, sheet), sheet).genes
-    for col in ("fdr_supp", "fdr_synth", "pos|fdr", "neg|fdr"):
-        assert (genes[col] < 0.05).sum() == 0, col
+def test_within_arm_nulls_call_nothing_or_next_to_nothing(counts):
+    """Replicate versus replicate of one arm (D14, PLX14, D7, PLX7), each in both directions,
+    with the plasmid as T0: 8 null comparisons x 17,419 genes x 2 directions. sumZ calls one
+    gene at FDR 5 % in all of them (SNRNP200, core-essential, whose guides reach 0 reads in
+    D14_R1 only), alpha-RRA two (PLX7); MAGeCK calls 9 sensitisers on PLX7 R2 vs R1 alone and
+    drugZ up to 51. In the R2-vs-R1 direction of the reference measurements both call none."""
+    calls = {"sumZ": 0, "RRA": 0}
+    for arm in ("D14", "PLX14", "D7", "PLX7"):
+        for a, b in ((f"{arm}_R2", f"{arm}_R1"), (f"{arm}_R1", f"{arm}_R2")):
+            sheet = pd.DataFrame({"sample": ["plasmid", a, b],
+                                  "condition": ["T0", "drug", "vehicle"], "replicate": "1",
+                                  "day": [0.0, np.nan, np.nan], "doublings": np.nan})  # fmt: skip
+            g = analyze(subset(counts, sheet), sheet).genes
+            z = int((g["fdr_supp"] < 0.05).sum() + (g["fdr_synth"] < 0.05).sum())
+            rra = int((g["pos|fdr"] < 0.05).sum() + (g["neg|fdr"] < 0.05).sum())
+            if a.endswith("R2"):
+                assert z == 0 and rra == 0, (a, b)
+            calls["sumZ"] += z
+            calls["RRA"] += rra
+    assert calls["sumZ"] <= 1 and calls["RRA"] <= 2
 
 
 def test_growth_correction_keeps_essential_genes_out_of_resistance_calls(counts):

@@ -5,6 +5,9 @@ events), computes the molecular response, the emergence alerts and the interpret
 the latest draw, and returns the HTML page; :func:`render_report` renders tables already
 computed; :func:`write_report` writes a page atomically. The page needs no network: CSS
 inline, plots as inline SVG, no script and no URL. See ``docs/report.md``.
+
+CRISPR screens: :func:`screen_results_html` (rank plots, volcano, sgRNA fold changes, top
+hits with the knowledge link) and :func:`screen_qc_html` (one-page QC), same conventions.
 """
 
 from __future__ import annotations
@@ -23,8 +26,16 @@ from oncoresist.report._html import (
     render_report,
     single_patient,
 )
+from oncoresist.report._screen_html import screen_qc_html, screen_results_html
 
-__all__ = ["build_report", "patient_label_for", "render_report", "write_report"]
+__all__ = [
+    "build_report",
+    "patient_label_for",
+    "render_report",
+    "screen_qc_html",
+    "screen_results_html",
+    "write_report",
+]
 
 
 def _one_patient(frame: pd.DataFrame | None, patient: str) -> pd.DataFrame | None:
