@@ -105,6 +105,11 @@ def analyze_cmd(
         float | None, typer.Option("--growth", help="Drug/vehicle doublings ratio.")
     ] = None,
     method: Annotated[str, typer.Option("--method", help="replicate or nb.")] = "replicate",
+    norm: Annotated[str, typer.Option("--norm", help="median, total or control.")] = "median",
+    control_gene: Annotated[
+        str | None,
+        typer.Option("--control-gene", help="Gene label(s) of control sgRNAs (--norm control)."),
+    ] = None,
     drug: Annotated[
         str | None, typer.Option("--drug", help="The screen's drug, for the knowledge link.")
     ] = None,
@@ -128,6 +133,8 @@ def analyze_cmd(
         raise InputError(f"{versus!r}; expected vehicle or T0", field="--versus")
     if method not in ("replicate", "nb"):
         raise InputError(f"{method!r}; expected replicate or nb", field="--method")
+    if norm not in ("median", "total", "control"):
+        raise InputError(f"{norm!r}; expected median, total or control", field="--norm")
     with _progress() as bar:
         step = bar.add_task(f"reading {counts.name}", total=None)
         table = read_counts(counts)
@@ -135,8 +142,16 @@ def analyze_cmd(
         ess, non = _gene_sets(essential, nonessential)
         bar.update(step, description="scoring guides and genes")
         used = table[["gene", *sheet["sample"]]]
-        res = analyze(used, sheet, compare_with=versus, day=day, essential=ess,  # type: ignore[arg-type]
-                      nonessential=non, growth=growth, method=method, alpha=alpha)  # type: ignore[arg-type]  # fmt: skip
+        controls = None
+        if norm == "control":
+            labels = _names(control_gene, "--control-gene")
+            controls = table.index[table["gene"].isin(labels)].tolist()
+            if not controls:
+                raise InputError(f"no sgRNA has gene label {', '.join(labels) or '(none given)'}",
+                                 file=counts, field="--control-gene")  # fmt: skip
+        res = analyze(used, sheet, compare_with=versus, day=day, essential=ess,
+                      nonessential=non, growth=growth, method=method, alpha=alpha,
+                      norm=norm, control_sgrnas=controls)  # fmt: skip
         bar.update(step, description="linking hits to the knowledge base")
         genes = res.genes
         known = gene_knowledge(load_kb(), genes.index, drug=drug)

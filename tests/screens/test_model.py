@@ -129,3 +129,28 @@ def test_without_growth_correction_essential_genes_look_resistant():
     fixed = analyze(counts, sh).genes.join(truth)  # the sheet's doublings give 0.5
     assert (plain["essential"] & (plain["fdr_supp"] < 0.05)).sum() >= 5
     assert (fixed["essential"] & (fixed["fdr_supp"] < 0.05)).sum() == 0
+
+
+def test_normalisations_agree_on_a_screen_without_jackpots():
+    """Median-ratio, total-count and control-sgRNA size factors give the same hits when
+    no few guides dominate a sample (the non-essential genes' guides as controls)."""
+    counts, sh, truth = simulate_screen(genes=1000, hits=20, rng=11)
+    null_genes = truth.index[~truth["essential"] & (truth["drug_effect"] == 0)]
+    controls = counts.index[counts["gene"].isin(null_genes)]
+    calls = {}
+    for norm in ("median", "total", "control"):
+        g = analyze(counts, sh, norm=norm, control_sgrnas=list(controls)).genes
+        calls[norm] = set(g.index[g["fdr_supp"] < 0.05])
+    assert calls["median"] == calls["control"]
+    assert len(calls["median"] ^ calls["total"]) <= 2
+    with pytest.raises(InputError, match="control sgRNAs"):
+        analyze(counts, sh, norm="control")
+
+
+def test_drug_versus_t0_finds_fitness_and_drug_effects_together():
+    """Against T0, essential genes deplete (both arms) and drug hits show on top of them."""
+    counts, sh, truth = simulate_screen(fitness=-0.3, rng=5)
+    g = analyze(counts, sh, compare_with="T0").genes.join(truth)
+    depleted = g["fdr_synth"] < 0.05
+    assert depleted[g["essential"]].mean() > 0.8
+    assert (g.loc[g["drug_effect"] > 0, "fdr_supp"] < 0.05).mean() > 0.9

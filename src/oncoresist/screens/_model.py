@@ -40,8 +40,9 @@ G3 2017 (PMID 28655737) -- the core-essential / non-essential reference genes.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -90,10 +91,20 @@ def _bh(p: np.ndarray) -> np.ndarray:
     return out
 
 
-def log_abundance(counts: pd.DataFrame, samples: list[str]) -> pd.DataFrame:
-    """log2(count / median-ratio size factor + 0.5) for ``samples`` (guides x samples)."""
+def log_abundance(
+    counts: pd.DataFrame,
+    samples: list[str],
+    *,
+    norm: Literal["median", "total", "control"] = "median",
+    controls: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """log2(count / size factor + 0.5) for ``samples`` (guides x samples).
+
+    Size factors by :func:`~oncoresist.screens.size_factors` (``norm``; ``controls``: the
+    control sgRNAs for ``norm="control"``).
+    """
     x = counts[samples].astype(float)
-    return np.log2(x / size_factors(x) + PSEUDOCOUNT)
+    return np.log2(x / size_factors(x, method=norm, controls=controls) + PSEUDOCOUNT)
 
 
 def growth_ratio(
@@ -270,8 +281,14 @@ def prior_variance(s2: np.ndarray, df: float) -> tuple[float, float]:
     return 2 * half, float(np.exp(mean + special.digamma(half) - np.log(half)))
 
 
-def guide_statistics(counts: pd.DataFrame, contrast: Contrast) -> pd.DataFrame:
-    """Calibrated score of every sgRNA for a contrast.
+def guide_statistics(
+    counts: pd.DataFrame,
+    contrast: Contrast,
+    *,
+    norm: Literal["median", "total", "control"] = "median",
+    controls: Sequence[str] | None = None,
+) -> pd.DataFrame:
+    """Calibrated score of every sgRNA for a contrast (normalised as in :func:`log_abundance`).
 
     Returns
     -------
@@ -283,7 +300,7 @@ def guide_statistics(counts: pd.DataFrame, contrast: Contrast) -> pd.DataFrame:
         hold ``prior_df`` and ``prior_var`` of the replicate-variance prior.
     """
     samples = list(dict.fromkeys([*contrast.weights.columns, *contrast.control, *contrast.t0]))
-    y = log_abundance(counts, samples)
+    y = log_abundance(counts, samples, norm=norm, controls=controls)
     abundance = y[contrast.control].mean(axis=1).to_numpy()
     if contrast.t0:
         abundance = np.minimum(abundance, y[contrast.t0].mean(axis=1).to_numpy())

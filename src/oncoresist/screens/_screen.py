@@ -59,6 +59,8 @@ def analyze(
     nonessential: Collection[str] | None = None,
     growth: float | None = None,
     method: Literal["replicate", "nb"] = "replicate",
+    norm: Literal["median", "total", "control"] = "median",
+    control_sgrnas: Sequence[str] | None = None,
     alpha: float = 0.25,
 ) -> ScreenResult:
     """Find the genes whose loss is enriched (resistance) or depleted under the drug.
@@ -85,6 +87,11 @@ def analyze(
         ``replicate``: the calibrated replicate model (:mod:`oncoresist.screens._model`);
         ``nb``: MAGeCK's negative-binomial sgRNA test on arm means
         (:func:`~oncoresist.screens.sgrna_test`; no T0, growth or time course).
+    norm : {"median", "total", "control"}
+        Size factors: median ratio (default), total reads, or median ratio over
+        ``control_sgrnas`` (non-targeting or safe-targeting guides).
+    control_sgrnas : sequence of str, optional
+        sgRNA ids of the control guides, for ``norm="control"``.
     alpha : float
         alpha-RRA rank cut-off.
     """
@@ -104,9 +111,10 @@ def analyze(
         raise InputError(f"{method!r}; expected replicate or nb", field="method")
     ratios = _growth(counts, sheet, compare_with, day, essential, nonessential, growth)
     contrast: Contrast = build_contrast(sheet, control=compare_with, day=day, growth=ratios)
-    sg = guide_statistics(counts, contrast)
+    sg = guide_statistics(counts, contrast, norm=norm, controls=control_sgrnas)
     genes = gene_summary(sg, alpha=alpha)
-    params = {"method": "replicate", "alpha": alpha, "replicates": len(contrast.weights),
+    params = {"method": "replicate", "norm": norm, "alpha": alpha,
+              "replicates": len(contrast.weights),
               "prior_df": sg.attrs["prior_df"], "prior_var": sg.attrs["prior_var"]}  # fmt: skip
     return ScreenResult(genes, sg, contrast.label, contrast.growth, params)
 
