@@ -114,6 +114,9 @@ def analyze_cmd(
         str | None, typer.Option("--drug", help="The screen's drug, for the knowledge link.")
     ] = None,
     alpha: Annotated[float, typer.Option("--alpha", help="alpha-RRA rank cut-off.")] = 0.25,
+    ranking: Annotated[
+        str, typer.Option("--ranking", help="Hits shown by: sumz or rra (both in the table).")
+    ] = "sumz",
     fdr: Annotated[float, typer.Option("--fdr", help="FDR for hits.")] = 0.05,
     top: Annotated[int, typer.Option("--top", help="Genes shown per direction.")] = 10,
 ) -> None:
@@ -127,8 +130,10 @@ def analyze_cmd(
     from oncoresist.kb import gene_knowledge, load_kb
     from oncoresist.report import screen_results_html
     from oncoresist.report._screen_svg import rank_svg, sgrna_lfc_svg, volcano_svg
-    from oncoresist.screens import analyze, read_counts
+    from oncoresist.screens import analyze, ranked_view, read_counts
 
+    if ranking not in ("sumz", "rra"):
+        raise InputError(f"{ranking!r}; expected sumz or rra", field="--ranking")
     if versus not in ("vehicle", "T0"):
         raise InputError(f"{versus!r}; expected vehicle or T0", field="--versus")
     if method not in ("replicate", "nb"):
@@ -157,6 +162,7 @@ def analyze_cmd(
         known = gene_knowledge(load_kb(), genes.index, drug=drug)
         genes["known"] = known["known"].reindex(genes.index).fillna("")
         genes["known_for_drug"] = known["for_drug"].reindex(genes.index).fillna(False)
+        shown = ranked_view(genes, by="rra" if method == "nb" else ranking)
         bar.update(step, description="writing tables and figures")
         out_dir.mkdir(parents=True, exist_ok=True)
         with atomic_write(out_dir / "gene_summary.tsv") as fh:
@@ -164,23 +170,24 @@ def analyze_cmd(
         with atomic_write(out_dir / "sgrna_summary.tsv") as fh:
             res.sgrnas.to_csv(fh, sep="\t")
         figures = {
-            "rank_resistance.svg": rank_svg(genes, direction="pos", top=top),
-            "rank_sensitisation.svg": rank_svg(genes, direction="neg", top=top),
-            "volcano.svg": volcano_svg(genes, fdr=fdr, top=top),
-            "sgrna_lfc.svg": sgrna_lfc_svg(res.sgrnas, _top_genes(genes, top)),
+            "rank_resistance.svg": rank_svg(shown, direction="pos", top=top),
+            "rank_sensitisation.svg": rank_svg(shown, direction="neg", top=top),
+            "volcano.svg": volcano_svg(shown, fdr=fdr, top=top),
+            "sgrna_lfc.svg": sgrna_lfc_svg(res.sgrnas, _top_genes(shown, top)),
         }
         for name, svg in figures.items():
             with atomic_write(out_dir / name) as fh:
                 fh.write(svg)
-        summary = _run_summary(res, table, fdr)
-        html = screen_results_html(genes=genes, sgrnas=res.sgrnas, qc_summary=summary,
-                                   contrast=res.contrast, fdr=fdr)  # fmt: skip
+        summary = _run_summary(res, shown, table, fdr)
+        label = f"{res.contrast} (genes ranked by {'alpha-RRA' if shown is genes else 'sumZ'})"
+        html = screen_results_html(genes=shown, sgrnas=res.sgrnas, qc_summary=summary,
+                                   contrast=label, fdr=fdr)  # fmt: skip
         with atomic_write(out_dir / "report.html") as fh:
             fh.write(html)
         with atomic_write(out_dir / "run.json") as fh:
             json.dump({"counts": str(counts), "contrast": res.contrast, **summary,
                        "params": _plain(res.params)}, fh, indent=2)  # fmt: skip
-    _print_tops(genes, top)
+    _print_tops(shown, top)
     out.print(f"{res.contrast}; {summary['growth ratio']}; tables, figures and report.html "
               f"in {out_dir}")  # fmt: skip
     if table.attrs.get("unmangled"):
@@ -198,12 +205,11 @@ def _top_genes(genes, top: int) -> list[str]:
     return list(dict.fromkeys(up + down))
 
 
-def _run_summary(res, table, fdr: float) -> dict[str, str]:
-    g = res.genes
+def _run_summary(res, g, table, fdr: float) -> dict[str, str]:
     growth = ", ".join(
         f"{v:.3f}" + ("" if math.isnan(k) else f" (day {k:g})") for k, v in res.growth.items()
     )
-    cols = ("fdr_supp", "fdr_synth") if "fdr_supp" in g else ("pos|fdr", "neg|fdr")
+    cols = ("pos|fdr", "neg|fdr")
     return {
         "comparison": res.contrast,
         "sgRNAs": str(len(res.sgrnas)),
@@ -217,20 +223,19 @@ def _run_summary(res, table, fdr: float) -> dict[str, str]:
 
 def _print_tops(genes, top: int) -> None:
     z = "normZ" in genes.columns
-    for tag, title, q in (
-        ("pos", "enriched under drug (resistance)", "fdr_supp"),
-        ("neg", "depleted under drug (sensitisation)", "fdr_synth"),
+    for tag, title in (
+        ("pos", "enriched under drug (resistance)"),
+        ("neg", "depleted under drug (sensitisation)"),
     ):
-        best = (genes.sort_values("normZ", ascending=tag == "neg") if z
-                else genes.sort_values(f"{tag}|rank")).head(top)  # fmt: skip
+        best = genes.sort_values(f"{tag}|rank").head(top)
         view = Table(title=title)
-        for col in ("gene", "sgRNAs", "normZ" if z else "RRA p", "FDR", "median LFC", "known"):
+        for col in ("gene", "sgRNAs", *(["normZ"] if z else []), "p-value", "FDR", "median LFC",
+                    "known"):  # fmt: skip
             view.add_column(col)
         for gene, r in best.iterrows():
             view.add_row(
-                str(gene), str(int(r["num"])),
-                f"{r['normZ']:.1f}" if z else f"{r[f'{tag}|p-value']:.1e}",
-                f"{r[q] if z else r[f'{tag}|fdr']:.3f}", f"{r[f'{tag}|lfc']:.2f}",
+                str(gene), str(int(r["num"])), *([f"{r['normZ']:.1f}"] if z else []),
+                f"{r[f'{tag}|p-value']:.1e}", f"{r[f'{tag}|fdr']:.2g}", f"{r[f'{tag}|lfc']:.2f}",
                 "yes" + (" (this drug)" if r.get("known_for_drug") else "") if r["known"]
                 else "new",
             )  # fmt: skip

@@ -90,3 +90,23 @@ def test_rra_pvalue_is_exact_under_the_null(n, alpha):
             assert (p <= x).mean() <= x + 3 * se
     # one sgRNA within alpha: the p-value is its rank
     assert rra_pvalue([0.03], 1, 0.25)[0] == pytest.approx(0.03)
+
+
+def test_ranked_view_puts_sumz_into_the_mageck_columns():
+    from oncoresist.screens import ranked_view
+
+    genes = pd.DataFrame(
+        {"num": [3, 3, 3], "pos|p-value": [0.5, 0.01, 0.9], "pos|fdr": [0.5, 0.03, 0.9],
+         "pos|rank": [2, 1, 3], "neg|p-value": [0.5, 0.9, 0.01], "neg|fdr": [0.5, 0.9, 0.03],
+         "neg|rank": [2, 3, 1], "normZ": [3.0, 0.5, -2.0], "pval_supp": [1e-4, 0.3, 0.99],
+         "fdr_supp": [3e-4, 0.45, 0.99], "pval_synth": [0.99, 0.7, 0.02],
+         "fdr_synth": [0.99, 0.99, 0.06]},
+        index=pd.Index(["A", "B", "C"], name="id"),
+    )  # fmt: skip
+    view = ranked_view(genes)
+    assert view.index.tolist() == ["A", "B", "C"]
+    assert view.loc["A", "pos|rank"] == 1 and view.loc["C", "neg|rank"] == 1
+    assert view.loc["A", "pos|fdr"] == 3e-4 and view.loc["C", "neg|p-value"] == 0.02
+    assert ranked_view(genes, by="rra") is genes
+    with pytest.raises(InputError):
+        ranked_view(genes.drop(columns="normZ"))

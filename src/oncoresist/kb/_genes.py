@@ -45,8 +45,9 @@ def gene_knowledge(
     pandas.DataFrame
         Index ``gene`` (only genes the knowledge base knows): ``symbol`` (the knowledge
         base's symbol), ``assertions`` (count), ``best_evidence`` (A-E), ``for_drug`` (bool),
-        ``known`` (text: effect, drugs, mechanism, disease, evidence and references of each
-        assertion, ``; ``-joined; those covering ``drug`` first).
+        ``known`` (text: effect, drugs, mechanism, disease, evidence and first reference of
+        each assertion, ``; ``-joined; when some cover ``drug``, only those, then a count of
+        the others).
     """
     drug_key = None
     if drug:
@@ -77,7 +78,11 @@ def gene_knowledge(
             effect = a.effect.replace("_", " ")
             texts.append((not covers, f"{effect}: {_drug_words(kb, a.drugs)} ({detail})"))
         texts.sort(key=lambda t: t[0])
-        rows.append((gene, symbol, len(found), best, covers_any, "; ".join(t for _, t in texts)))
+        shown = [t for other, t in texts if not other] if covers_any else [t for _, t in texts]
+        if len(shown) < len(texts):
+            rest = len(texts) - len(shown)
+            shown.append(f"{rest} more assertion{'s' if rest > 1 else ''} for other drugs")
+        rows.append((gene, symbol, len(found), best, covers_any, "; ".join(shown)))
     return pd.DataFrame(
         rows, columns=["gene", "symbol", "assertions", "best_evidence", "for_drug", "known"]
     ).set_index("gene")

@@ -15,7 +15,13 @@ and their references.
 
 from __future__ import annotations
 
-from oncoresist.screens._analysis import alpha_rra, gene_summary, rra_pvalue, sgrna_test
+from oncoresist.screens._analysis import (
+    alpha_rra,
+    gene_summary,
+    ranked_view,
+    rra_pvalue,
+    sgrna_test,
+)
 from oncoresist.screens._counts import read_counts, unmangle_gene
 from oncoresist.screens._model import build_contrast, growth_ratio, guide_statistics, sumz_test
 from oncoresist.screens._normalise import size_factors
@@ -31,6 +37,7 @@ __all__ = [
     "gene_summary",
     "growth_ratio",
     "guide_statistics",
+    "ranked_view",
     "read_counts",
     "read_sample_sheet",
     "rra_pvalue",

@@ -25,6 +25,7 @@ Bioinformatics 2012 (PMID 22247279).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -209,4 +210,26 @@ def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
         for name, col in (("supp", "p_high"), ("synth", "p_low")):
             out[f"pval_{name}"] = z[col]
             out[f"fdr_{name}"] = _bh(z[col].to_numpy())
+    return out.sort_values("pos|rank")
+
+
+def ranked_view(genes: pd.DataFrame, *, by: Literal["sumz", "rra"] = "sumz") -> pd.DataFrame:
+    """The gene table with its ``pos|`` and ``neg|`` p-value, FDR and rank from one statistic.
+
+    ``by="rra"`` returns the table as it is (alpha-RRA); ``by="sumz"`` puts the sumZ
+    p-values (``pval_supp``, ``pval_synth``), their FDRs and ranks by normZ (p-value to
+    break ties) into those columns, so that figures and tables read one ranking.
+    """
+    if by == "rra":
+        return genes
+    if by != "sumz" or "normZ" not in genes.columns:
+        raise InputError(f"{by!r}; expected rra, or sumz on a table with normZ", field="ranking")
+    out = genes.copy()
+    for tag, name, sign in (("pos", "supp", -1.0), ("neg", "synth", 1.0)):
+        out[f"{tag}|p-value"] = genes[f"pval_{name}"]
+        out[f"{tag}|fdr"] = genes[f"fdr_{name}"]
+        order = np.lexsort((genes[f"pval_{name}"].to_numpy(), sign * genes["normZ"].to_numpy()))
+        rank = np.empty(len(genes), dtype=np.int64)
+        rank[order] = np.arange(1, len(genes) + 1)
+        out[f"{tag}|rank"] = rank
     return out.sort_values("pos|rank")
