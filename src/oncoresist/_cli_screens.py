@@ -110,6 +110,9 @@ def analyze_cmd(
         str | None,
         typer.Option("--control-gene", help="Gene label(s) of control sgRNAs (--norm control)."),
     ] = None,
+    null: Annotated[
+        str, typer.Option("--null", help="sumZ null: library, controls or nonessential.")
+    ] = "library",
     drug: Annotated[
         str | None, typer.Option("--drug", help="The screen's drug, for the knowledge link.")
     ] = None,
@@ -140,6 +143,8 @@ def analyze_cmd(
         raise InputError(f"{method!r}; expected replicate or nb", field="--method")
     if norm not in ("median", "total", "control"):
         raise InputError(f"{norm!r}; expected median, total or control", field="--norm")
+    if null not in ("library", "controls", "nonessential"):
+        raise InputError(f"{null!r}; expected library, controls or nonessential", field="--null")
     with _progress() as bar:
         step = bar.add_task(f"reading {counts.name}", total=None)
         table = read_counts(counts)
@@ -148,15 +153,20 @@ def analyze_cmd(
         bar.update(step, description="scoring guides and genes")
         used = table[["gene", *sheet["sample"]]]
         controls = None
-        if norm == "control":
+        if norm == "control" or null == "controls":
             labels = _names(control_gene, "--control-gene")
             controls = table.index[table["gene"].isin(labels)].tolist()
             if not controls:
                 raise InputError(f"no sgRNA has gene label {', '.join(labels) or '(none given)'}",
                                  file=counts, field="--control-gene")  # fmt: skip
+        null_sgrnas = controls if null == "controls" else None
+        if null == "nonessential":
+            if non is None:
+                raise InputError("--null nonessential needs --nonessential", field="--null")
+            null_sgrnas = table.index[table["gene"].isin(non)].tolist()
         res = analyze(used, sheet, compare_with=versus, day=day, essential=ess,
                       nonessential=non, growth=growth, method=method, alpha=alpha,
-                      norm=norm, control_sgrnas=controls)  # fmt: skip
+                      norm=norm, control_sgrnas=controls, null_sgrnas=null_sgrnas)  # fmt: skip
         bar.update(step, description="linking hits to the knowledge base")
         genes = res.genes
         known = gene_knowledge(load_kb(), genes.index, drug=drug)

@@ -114,13 +114,40 @@ def rra_pvalue(rho, n: int, alpha: float) -> np.ndarray:
     return np.where(rho >= 1.0, 1.0, np.clip(1.0 - survive, 0.0, 1.0))
 
 
+def rra_scores(u: np.ndarray, alpha: float) -> np.ndarray:
+    """alpha-RRA score rho of each row of sorted rank fractions ``u`` (genes x sgRNAs)."""
+    n = u.shape[1]
+    k = np.arange(1, n + 1)
+    return np.where(u <= alpha, beta_dist.cdf(u, k, n - k + 1), 1.0).min(axis=1)
+
+
+def rra_permutation_pvalue(
+    rho: np.ndarray, n: int, alpha: float, *, rounds: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Permutation p-value of alpha-RRA scores (MAGeCK's way), to check :func:`rra_pvalue`.
+
+    ``rounds`` random genes of ``n`` sgRNAs with uniform ranks; ``(1 + #(rho_null <= rho)) /
+    (1 + rounds)``.
+    """
+    null = np.sort(rra_scores(np.sort(rng.random((rounds, n)), axis=1), alpha))
+    return (1 + np.searchsorted(null, rho, side="right")) / (1 + rounds)
+
+
 def alpha_rra(
-    sgrna: pd.DataFrame, column: str, *, alpha: float = 0.25, descending: bool = False
+    sgrna: pd.DataFrame,
+    column: str,
+    *,
+    alpha: float = 0.25,
+    descending: bool = False,
+    permutations: int = 0,
+    rng: np.random.Generator | int | None = None,
 ) -> pd.DataFrame:
     """Gene ranking by alpha-RRA of the sgRNAs ranked on ``column``.
 
     sgRNAs are ranked by ``column`` ascending (p-values), or descending (scores) with
-    ``descending=True``.
+    ``descending=True``. With ``permutations > 0`` a ``p_permutation`` column gives
+    MAGeCK's permutation p-value as well (that many random genes per sgRNA count), to check
+    the exact one.
 
     Returns
     -------
@@ -142,29 +169,41 @@ def alpha_rra(
     good = np.zeros(genes.size, dtype=np.int64)
     median_lfc = np.zeros(genes.size)
     pval = np.ones(genes.size)
+    perm = np.ones(genes.size)
+    gen = np.random.default_rng(rng)
     for n in np.unique(sizes):  # genes with n sgRNAs, vectorised
         which = np.flatnonzero(sizes == n)
         idx = order[start[which][:, None] + np.arange(n)[None, :]]
         uu = u[idx]  # sorted within each gene
-        k = np.arange(1, n + 1)
-        b = np.where(uu <= alpha, beta_dist.cdf(uu, k, n - k + 1), 1.0)
-        score[which] = b.min(axis=1)
+        score[which] = rra_scores(uu, alpha)
         good[which] = (uu <= alpha).sum(axis=1)
         median_lfc[which] = np.median(lfc[idx], axis=1)
         pval[which] = rra_pvalue(score[which], int(n), alpha)
+        if permutations:
+            perm[which] = rra_permutation_pvalue(score[which], int(n), alpha,
+                                                 rounds=permutations, rng=gen)  # fmt: skip
     out = pd.DataFrame(
         {"sgrnas": sizes, "good_sgrnas": good, "score": score, "lfc": median_lfc,
          "p_value": pval},
         index=pd.Index(genes, name="gene"),
     )  # fmt: skip
     out["fdr"] = _bh(out["p_value"].to_numpy())
+    if permutations:
+        out["p_permutation"] = perm
     order = np.lexsort((out["score"].to_numpy(), out["p_value"].to_numpy()))
     out["rank"] = 0
     out.iloc[order, out.columns.get_loc("rank")] = np.arange(1, len(out) + 1)
     return out.sort_values("rank")
 
 
-def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
+def gene_summary(
+    sg: pd.DataFrame,
+    *,
+    alpha: float = 0.25,
+    permutations: int = 0,
+    rng: np.random.Generator | int | None = None,
+    null: np.ndarray | None = None,
+) -> pd.DataFrame:
     """Both selection directions in one gene table (MAGeCK-like column names).
 
     Parameters
@@ -174,6 +213,14 @@ def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
         scores, ranked directly) or ``p_high`` / ``p_low`` (:func:`sgrna_test`).
     alpha : float
         alpha-RRA rank cut-off.
+    permutations : int
+        With > 0, MAGeCK-style permutation p-values too (``|p-permutation``), to check the
+        exact ones.
+    rng : numpy.random.Generator or int or None
+        For the permutations.
+    null : numpy.ndarray of bool, optional
+        sgRNAs whose z-scores make the sumZ null (e.g. non-targeting controls); by default
+        the library's (see :func:`oncoresist.screens.sumz_test`).
 
     Returns
     -------
@@ -186,12 +233,14 @@ def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
         p-values exact against the library's own guides, see
         :func:`oncoresist.screens._model.sumz_test`). Ordered by ``pos|rank``.
     """
+    gen = np.random.default_rng(rng)
+    kw = {"alpha": alpha, "permutations": permutations, "rng": gen}
     if "z" in sg.columns:
-        pos = alpha_rra(sg, "z", alpha=alpha, descending=True)
-        neg = alpha_rra(sg, "z", alpha=alpha)
+        pos = alpha_rra(sg, "z", descending=True, **kw)
+        neg = alpha_rra(sg, "z", **kw)
     else:
-        pos = alpha_rra(sg, "p_high", alpha=alpha)
-        neg = alpha_rra(sg, "p_low", alpha=alpha)
+        pos = alpha_rra(sg, "p_high", **kw)
+        neg = alpha_rra(sg, "p_low", **kw)
     out = pd.DataFrame(index=pos.index)
     out.index.name = "id"
     out["num"] = pos["sgrnas"]
@@ -203,8 +252,10 @@ def gene_summary(sg: pd.DataFrame, *, alpha: float = 0.25) -> pd.DataFrame:
         out[f"{tag}|rank"] = res["rank"]
         out[f"{tag}|goodsgrna"] = res["good_sgrnas"]
         out[f"{tag}|lfc"] = res["lfc"]
+        if permutations:
+            out[f"{tag}|p-permutation"] = res["p_permutation"]
     if "z" in sg.columns:
-        z = sumz_test(sg["z"].to_numpy(), sg["gene"].to_numpy()).reindex(out.index)
+        z = sumz_test(sg["z"].to_numpy(), sg["gene"].to_numpy(), null=null).reindex(out.index)
         out["sumZ"] = z["sumZ"]
         out["normZ"] = z["normZ"]
         for name, col in (("supp", "p_high"), ("synth", "p_low")):

@@ -46,7 +46,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy import optimize, special
+from scipy import optimize, signal, special
 from scipy import stats as st
 
 from oncoresist.errors import InputError
@@ -337,6 +337,13 @@ def guide_statistics(
     return out
 
 
+def _silverman(x: np.ndarray) -> float:
+    """Silverman's rule-of-thumb bandwidth of a Gaussian kernel density estimate."""
+    iqr = np.subtract(*np.quantile(x, [0.75, 0.25]))
+    spread = min(float(np.std(x)), float(iqr) / 1.349) or float(np.std(x)) or 1.0
+    return 0.9 * spread * x.size ** (-0.2)
+
+
 def sumz_test(
     z: np.ndarray,
     genes: np.ndarray,
@@ -368,7 +375,8 @@ def sumz_test(
     pandas.DataFrame
         Index ``gene``: ``num``, ``sumZ`` (sum over guides / sqrt(num)), ``normZ`` (sumZ
         robustly standardised across genes), ``p_high``, ``p_low`` (P that a random set of
-        ``num`` library guides sums at least / at most as high; floor 1e-16).
+        ``num`` null guides sums at least / at most as high, the null being the kernel
+        density estimate of the null guides' z-scores (Silverman bandwidth); floor 1e-16).
     """
     codes, names = pd.factorize(pd.Series(genes, dtype=str))
     sizes = np.bincount(codes)
@@ -386,6 +394,7 @@ def sumz_test(
     step = max((hi - lo) / (lattice - 1), 1e-12)
     grid = np.rint((z[null] - lo) / step).astype(int)
     pmf = np.bincount(grid, minlength=lattice) / grid.size
+    bandwidth = _silverman(z[null])
     high = np.ones(names.size)
     low = np.ones(names.size)
     for n in np.unique(sizes):
@@ -393,11 +402,17 @@ def sumz_test(
         m = int(n) * (lattice - 1) + 1
         size = 1 << int(np.ceil(np.log2(m)))
         dist = np.fft.irfft(np.fft.rfft(pmf, size) ** int(n), size)[:m]
-        dist = np.clip(dist, 0.0, None)
+        # the sum of n draws from the kernel-smoothed null: add N(0, n h^2), so that sums
+        # beyond the n largest null guides get a Gaussian tail instead of p = 0
+        sd = np.sqrt(n) * bandwidth / step
+        pad = int(np.ceil(9 * sd))
+        kernel = np.exp(-0.5 * (np.arange(-pad, pad + 1) / max(sd, 1e-9)) ** 2)
+        dist = np.clip(signal.fftconvolve(np.clip(dist, 0.0, None), kernel / kernel.sum()), 0, None)
         dist /= dist.sum()
         upper = np.cumsum(dist[::-1])[::-1]
         lower = np.cumsum(dist)
-        k = np.clip(np.rint((total[which] - n * lo) / step).astype(int), 0, m - 1)
+        k = np.rint((total[which] - n * lo) / step).astype(int) + pad
+        k = np.clip(k, 0, dist.size - 1)
         high[which] = upper[k]
         low[which] = lower[k]
     sumz = total / np.sqrt(sizes)

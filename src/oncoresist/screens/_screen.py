@@ -61,6 +61,7 @@ def analyze(
     method: Literal["replicate", "nb"] = "replicate",
     norm: Literal["median", "total", "control"] = "median",
     control_sgrnas: Sequence[str] | None = None,
+    null_sgrnas: Sequence[str] | None = None,
     alpha: float = 0.25,
 ) -> ScreenResult:
     """Find the genes whose loss is enriched (resistance) or depleted under the drug.
@@ -92,6 +93,9 @@ def analyze(
         ``control_sgrnas`` (non-targeting or safe-targeting guides).
     control_sgrnas : sequence of str, optional
         sgRNA ids of the control guides, for ``norm="control"``.
+    null_sgrnas : sequence of str, optional
+        sgRNA ids whose scores make the sumZ null (non-targeting controls, or the guides of
+        non-essential genes); by default the library's own guides.
     alpha : float
         alpha-RRA rank cut-off.
     """
@@ -112,8 +116,15 @@ def analyze(
     ratios = _growth(counts, sheet, compare_with, day, essential, nonessential, growth)
     contrast: Contrast = build_contrast(sheet, control=compare_with, day=day, growth=ratios)
     sg = guide_statistics(counts, contrast, norm=norm, controls=control_sgrnas)
-    genes = gene_summary(sg, alpha=alpha)
+    null = None
+    if null_sgrnas is not None:
+        null = sg.index.isin(list(null_sgrnas))
+        if null.sum() < 20:
+            raise InputError(f"{int(null.sum())} of the null sgRNAs are in the table; need 20",
+                             field="null_sgrnas")  # fmt: skip
+    genes = gene_summary(sg, alpha=alpha, null=null)
     params = {"method": "replicate", "norm": norm, "alpha": alpha,
+              "null": "library" if null is None else f"{int(null.sum())} sgRNAs",
               "replicates": len(contrast.weights),
               "prior_df": sg.attrs["prior_df"], "prior_var": sg.attrs["prior_var"]}  # fmt: skip
     return ScreenResult(genes, sg, contrast.label, contrast.growth, params)
