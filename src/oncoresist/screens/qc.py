@@ -29,7 +29,7 @@ import pandas as pd
 from scipy.stats import rankdata
 
 from oncoresist.errors import InputError
-from oncoresist.screens._analysis import size_factors
+from oncoresist.screens._normalise import size_factors
 
 __all__ = [
     "LOW_READS",
