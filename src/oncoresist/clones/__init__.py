@@ -1,0 +1,1 @@
+"""Clonal deconvolution: clone CCFs, clone trees under the sum rule, and their figures."""
