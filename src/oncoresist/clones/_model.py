@@ -28,7 +28,7 @@ The ELBO and BIC of every cluster count visited are reported.
 References
 ----------
 Gillis S, Roth A. PyClone-VI: scalable inference of clonal population structures using
-whole genome data. BMC Bioinformatics 2020 (PMID 33302872).
+whole genome data. BMC Bioinformatics 2020;21:571.
 Roth A et al. PyClone: statistical inference of clonal population structure in cancer.
 Nat Methods 2014 (PMID 24633410).
 Blei DM, Kucukelbir A, McAuliffe JD. Variational inference: a review for statisticians.
