@@ -53,14 +53,18 @@ def known_resistance(data, *, drugs: list[str] | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["mutation", "alteration", "drugs"])
 
 
-def _read(path: Path, samples: Path | None, fmt: str):
-    from oncoresist.clones import read_clonevol_table, read_mutations
+def _read(path: Path, samples: Path | None, fmt: str, patient: str | None):
+    from oncoresist.clones import from_serial, read_clonevol_table, read_mutations
 
     if fmt == "pyclone":
         return read_mutations(path, samples_path=samples)
     if fmt == "clonevol":
         return read_clonevol_table(path)[0]
-    raise InputError(f"{fmt!r}; expected pyclone or clonevol", field="--format")
+    if fmt == "serial":
+        from oncoresist.monitor import read_serial
+
+        return from_serial(read_serial(path), patient=patient)
+    raise InputError(f"{fmt!r}; expected pyclone, clonevol or serial", field="--format")
 
 
 @clones_app.command("fit")
@@ -70,7 +74,12 @@ def fit_cmd(
     samples: Annotated[
         Path | None, typer.Option("--samples", help="Sample table: sample_id, time, purity.")
     ] = None,
-    fmt: Annotated[str, typer.Option("--format", help="pyclone or clonevol.")] = "pyclone",
+    fmt: Annotated[
+        str, typer.Option("--format", help="pyclone, clonevol or serial (monitoring table).")
+    ] = "pyclone",
+    patient: Annotated[
+        str | None, typer.Option("--patient", help="Patient of a serial table.")
+    ] = None,
     max_clusters: Annotated[int, typer.Option("--max-clusters", help="Clusters to start.")] = 20,
     likelihood: Annotated[
         str, typer.Option("--likelihood", help="auto, binomial or beta-binomial.")
@@ -96,7 +105,7 @@ def fit_cmd(
                          field="--likelihood")  # fmt: skip
     with _progress() as bar:
         step = bar.add_task(f"reading {input_path.name}", total=None)
-        data = _read(input_path, samples, fmt)
+        data = _read(input_path, samples, fmt, patient)
         bar.update(step, description=f"fitting {data.n_mutations:,} mutations x "
                                      f"{data.n_samples} samples")  # fmt: skip
         model = CloneModel(max_clusters=max_clusters, likelihood=likelihood,  # type: ignore[arg-type]

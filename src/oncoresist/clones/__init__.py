@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from oncoresist.clones._data import (
     MutationData,
+    from_serial,
     read_clonevol_table,
     read_mutations,
     to_frame,
@@ -42,6 +43,7 @@ __all__ = [
     "clone_prevalence",
     "enumerate_trees",
     "first_detected",
+    "from_serial",
     "log_likelihood_table",
     "project_to_tree",
     "read_clonevol_table",

@@ -857,3 +857,73 @@ def _per_sample(value: object, name: str, samples: list[str]) -> np.ndarray:
         )
     arr.setflags(write=False)
     return arr
+
+
+def from_serial(frame: pd.DataFrame, *, patient: str | None = None) -> MutationData:
+    """Mutation data from serial ctDNA results (the tidy table of ``monitor.read_serial``).
+
+    Each draw is a sample (ordered by collection date; ``times`` in days since the first);
+    each alteration a mutation (copy-neutral and diploid: plasma carries no reliable copy
+    number); the draw's ``tumor_fraction`` is its purity, or, where a draw has none, twice
+    the VAF of the truncal marker -- the variant with the highest median VAF over the draws,
+    taken to be truncal and heterozygous -- (its highest VAF where the marker has no reads;
+    at least 0.001). A variant not reported in a draw has depth 0 there (no information).
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        Columns ``patient_id, sample_id, collection_date, gene, alteration, alt_reads,
+        depth, tumor_fraction``.
+    patient : str, optional
+        The patient to take; required when the table holds several.
+
+    Raises
+    ------
+    InputError
+        Several patients and none chosen, an unknown patient, or a tumour fraction outside
+        (0, 1].
+    """
+    patients = sorted(frame["patient_id"].astype(str).unique())
+    if patient is None:
+        if len(patients) != 1:
+            raise InputError(f"{len(patients)} patients in the table; choose one ("
+                             f"{', '.join(patients[:5])}...)", field="patient_id")  # fmt: skip
+        patient = patients[0]
+    rows = frame[frame["patient_id"].astype(str) == str(patient)]
+    if rows.empty:
+        raise InputError(f"no draws of patient {patient!r}", field="patient_id")
+    vaf = rows["alt_reads"] / rows["depth"].where(rows["depth"] > 0)
+    marker = vaf.groupby(rows["alteration"].astype(str)).median().idxmax()
+    marker_vaf = vaf.where(rows["alteration"].astype(str) == marker)
+    draws = (rows.assign(vaf=vaf, marker=marker_vaf).groupby("sample_id", sort=False)
+             .agg(date=("collection_date", "first"), tf=("tumor_fraction", "first"),
+                  top=("vaf", "max"), marker=("marker", "max"))
+             .sort_values("date"))  # fmt: skip
+    given = draws["tf"].notna()
+    bad = draws[given & ~((draws["tf"] > 0) & (draws["tf"] <= 1))]
+    if len(bad):
+        raise InputError(f"draw {bad.index[0]!r}: tumour fraction {bad['tf'].iloc[0]}; "
+                         "expected (0, 1]", field="tumor_fraction")  # fmt: skip
+    estimate = draws["marker"].where(draws["marker"] > 0, draws["top"]).fillna(0)
+    draws["tf"] = draws["tf"].where(given, np.clip(2 * estimate, 1e-3, 1.0))
+    samples = [str(s) for s in draws.index]
+    labels = list(dict.fromkeys(rows["alteration"].astype(str)))
+    pos_m = {m: i for i, m in enumerate(labels)}
+    pos_s = {s: j for j, s in enumerate(samples)}
+    alt = np.zeros((len(labels), len(samples)), dtype=np.int64)
+    depth = np.zeros_like(alt)
+    genes = [""] * len(labels)
+    changes = [""] * len(labels)
+    for r in rows.itertuples(index=False):
+        i, j = pos_m[str(r.alteration)], pos_s[str(r.sample_id)]
+        alt[i, j], depth[i, j] = int(r.alt_reads), int(r.depth)
+        genes[i] = str(r.gene)
+        text = str(r.alteration)
+        changes[i] = text[len(genes[i]) + 1 :] if text.startswith(genes[i] + " ") else text
+    first = draws["date"].iloc[0]
+    times = np.array([(d - first).days for d in draws["date"]], dtype=float)
+    ones = np.ones_like(alt)
+    return MutationData(mutations=labels, samples=samples, alt=alt, depth=depth,
+                        major_cn=ones, minor_cn=ones, normal_cn=2 * ones,
+                        purity=draws["tf"].to_numpy(float), genes=genes, alterations=changes,
+                        times=times)  # fmt: skip
