@@ -50,6 +50,12 @@ from oncoresist.errors import InputError
 #: Beta-binomial precisions tried by ``likelihood="auto"`` (besides the binomial).
 PRECISIONS = (30.0, 100.0, 200.0, 300.0, 1000.0, 3000.0)
 
+#: Mutations per block when the likelihood table is built.
+BLOCK = 1000
+
+#: Seed of the fixed subsample the search runs on above ``search_size`` mutations.
+SUBSAMPLE_SEED = 20201
+
 #: Iterations of a trial fit (a restart, a split, a merge) before it is judged; the promising
 #: one is then run to convergence.
 TRIAL_ITER = 40
@@ -70,18 +76,39 @@ def log_likelihood_table(
     before the gain). A mutation keeps one hypothesis across samples; where ``major_cn <= 1``
     everywhere there is only ``h = 0``. Cells with depth 0 contribute 0.
     """
-    alt = data.alt.astype(float)[:, :, None]
-    depth = data.depth.astype(float)[:, :, None]
+    hyp = 2 if (data.major_cn > 1).any() else 1
+    out = np.empty((hyp, data.n_mutations, data.n_samples, grid.size))
+    for lo in range(0, data.n_mutations, BLOCK):  # blocks keep the temporaries small
+        rows = slice(lo, min(lo + BLOCK, data.n_mutations))
+        out[:, rows] = _table_block(data, rows, grid, hyp=hyp, likelihood=likelihood,
+                                    precision=precision, error_rate=error_rate)  # fmt: skip
+    return out
+
+
+def _table_block(
+    data: MutationData,
+    rows: slice,
+    grid: np.ndarray,
+    *,
+    hyp: int,
+    likelihood: Literal["binomial", "beta-binomial"] = "beta-binomial",
+    precision: float = 200.0,
+    error_rate: float = 1e-3,
+) -> np.ndarray:
+    """The table for a block of mutations (see :func:`log_likelihood_table`)."""
+    alt = data.alt[rows].astype(float)[:, :, None]
+    depth = data.depth[rows].astype(float)[:, :, None]
     purity = np.asarray(data.purity, dtype=float)[None, :, None]
-    total = (data.major_cn + data.minor_cn).astype(float)[:, :, None]
-    normal = data.normal_cn.astype(float)[:, :, None]
+    major = data.major_cn[rows]
+    total = (major + data.minor_cn[rows]).astype(float)[:, :, None]
+    normal = data.normal_cn[rows].astype(float)[:, :, None]
     denom = np.maximum(purity * total + (1 - purity) * normal, 1e-9)
     lognorm = special.gammaln(depth + 1) - special.gammaln(alt + 1) - special.gammaln(
         depth - alt + 1)  # fmt: skip
     copies = [np.ones_like(total)]
-    if (data.major_cn > 1).any():
-        copies.append(np.maximum(data.major_cn, 1).astype(float)[:, :, None])
-    out = np.empty((len(copies), *data.alt.shape, grid.size))
+    if hyp == 2:
+        copies.append(np.maximum(major, 1).astype(float)[:, :, None])
+    out = np.empty((hyp, *alt.shape[:2], grid.size))
     for h, m in enumerate(copies):
         vaf = purity * grid[None, None, :] * m / denom
         vaf = np.clip(error_rate + (1 - 2 * error_rate) * vaf, 1e-9, 1 - 1e-9)
@@ -124,6 +151,8 @@ class CloneModel:
         Symmetric Dirichlet prior on cluster weights (small = sparse).
     restarts : int
         Seeded random restarts besides the deterministic start.
+    search_size : int
+        Mutations the search runs on (a fixed subsample above this; see :meth:`fit`).
     max_iter : int
         Iterations per fit.
     tol : float
@@ -164,6 +193,7 @@ class CloneModel:
         precision: float = 200.0,
         concentration: float = 0.01,
         restarts: int = 3,
+        search_size: int = 3000,
         max_iter: int = 300,
         tol: float = 1e-6,
         rng: np.random.Generator | int | None = 0,
@@ -174,17 +204,52 @@ class CloneModel:
         self.precision = precision
         self.concentration = concentration
         self.restarts = restarts
+        self.search_size = search_size
         self.max_iter = max_iter
         self.tol = tol
         self.rng = rng
 
     # ------------------------------------------------------------------ fitting
     def fit(self, data: MutationData) -> CloneModel:
-        """Fit the mixture to ``data``; returns ``self``."""
+        """Fit the mixture to ``data``; returns ``self``.
+
+        Above ``search_size`` mutations the search (starts, read model, splits and merges)
+        runs on a fixed subsample of that many mutations (the same whatever the seed); all
+        mutations are then fitted from the clusters found, and the merges are checked again.
+        """
         if self.max_clusters < 1 or self.grid < 3:
             raise InputError("max_clusters must be >= 1 and grid >= 3", field="max_clusters")
         rng = np.random.default_rng(self.rng)
         self.grid_ = np.linspace(0.0, 1.0, self.grid)
+        n = data.n_mutations
+        if n <= self.search_size:
+            best, table, visited, read_model = self._search(data, rng)
+        else:
+            pick = np.sort(np.random.default_rng(SUBSAMPLE_SEED).choice(n, self.search_size,
+                                                                        replace=False))  # fmt: skip
+            found, _, _, read_model = self._search(_subset(data, pick), rng)
+            chosen = read_model[read_model["chosen"]].iloc[0]
+            table = log_likelihood_table(data, self.grid_, likelihood=chosen["likelihood"],
+                                         precision=float(chosen["precision"]))  # fmt: skip
+            self._load(table)
+            k, (s_, g) = found.qphi.shape[0], self._shape
+            expected = self._flat @ found.qphi.reshape(k, s_ * g).T
+            weight = np.log(found.alpha / found.alpha.sum())
+            logits = expected + weight - np.log(self._flat.shape[0])
+            joint = np.exp(logits - special.logsumexp(logits, axis=(0, 2), keepdims=True))
+            best = self._compact(self._run(joint))
+            visited = {best.resp.shape[1]: best.elbo}
+            merged = self._best_merge(best, visited)
+            if merged is not None:
+                best = merged
+        self.read_model_ = read_model
+        chosen = read_model[read_model["chosen"]].iloc[0]
+        self.likelihood_, self.precision_ = str(chosen["likelihood"]), float(chosen["precision"])
+        self._finish(best, table, visited, data)
+        return self
+
+    def _search(self, data: MutationData, rng: np.random.Generator):
+        """Starts, read model, splits and merges; the best state and what it was fitted on."""
         start_lik = "beta-binomial" if self.likelihood == "auto" else self.likelihood
         start_prec = 200.0 if self.likelihood == "auto" else self.precision
         table = log_likelihood_table(data, self.grid_, likelihood=start_lik,  # type: ignore[arg-type]
@@ -202,12 +267,7 @@ class CloneModel:
         results = [self._pipeline(det, data, start_table=table, point=point)]
         if other is not None:
             results.append(self._pipeline(other, data, start_table=table, point=point))
-        best, table, visited, read_model = max(results, key=lambda r: r[0].elbo)
-        self.read_model_ = read_model
-        chosen = read_model[read_model["chosen"]].iloc[0]
-        self.likelihood_, self.precision_ = str(chosen["likelihood"]), float(chosen["precision"])
-        self._finish(best, table, visited, data)
-        return self
+        return max(results, key=lambda r: r[0].elbo)
 
     def _pipeline(self, start: _State, data: MutationData, *, start_table, point):
         """Converge a start, choose the read model, refine by splits and merges."""
@@ -239,20 +299,20 @@ class CloneModel:
         splits or merges, so that a sharper read model cannot buy its fit with extra
         clusters; the ELBO bounds each model's evidence. Returns the chosen table and state.
         """
-        rows, states, tables = [], [], []
+        rows = []
+        best_table, best_state = None, None
         for lik, prec in [("binomial", np.inf), *(("beta-binomial", p) for p in PRECISIONS)]:
             table = log_likelihood_table(data, self.grid_, likelihood=lik,  # type: ignore[arg-type]
                                          precision=prec)  # fmt: skip
             self._load(table)
             trial = self._run(state.joint)
             rows.append((lik, prec, trial.elbo))
-            states.append(trial)
-            tables.append(table)
+            if best_state is None or trial.elbo > best_state.elbo:
+                best_table, best_state = table, trial
         out = pd.DataFrame(rows, columns=["likelihood", "precision", "elbo"])
-        best = int(out["elbo"].to_numpy().argmax())
-        out["chosen"] = np.arange(len(out)) == best
-        self._load(tables[best])
-        return tables[best], states[best], out
+        out["chosen"] = np.arange(len(out)) == int(out["elbo"].to_numpy().argmax())
+        self._load(best_table)
+        return best_table, best_state, out
 
     def _point_estimates(self, table: np.ndarray) -> np.ndarray:
         """Per-mutation posterior-mean CCF (uniform prior); samples without reads get 0.5."""
@@ -456,6 +516,19 @@ class CloneModel:
         sel["chosen"] = sel["clusters"] == final_k
         self.selection_ = sel.reset_index(drop=True)
         self.n_clusters_ = final_k
+
+
+def _subset(data: MutationData, rows: np.ndarray) -> MutationData:
+    """The mutations ``rows`` of ``data``."""
+    pick = rows.tolist()
+    return MutationData(
+        mutations=[data.mutations[i] for i in pick], samples=list(data.samples),
+        alt=data.alt[rows], depth=data.depth[rows], major_cn=data.major_cn[rows],
+        minor_cn=data.minor_cn[rows], normal_cn=data.normal_cn[rows], purity=data.purity,
+        genes=None if data.genes is None else [data.genes[i] for i in pick],
+        alterations=None if data.alterations is None else [data.alterations[i] for i in pick],
+        times=data.times,
+    )  # fmt: skip
 
 
 def _interval(q: np.ndarray, grid: np.ndarray, level: float = 0.95):
