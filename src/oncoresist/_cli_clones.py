@@ -11,20 +11,15 @@ import numpy as np
 import pandas as pd
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from oncoresist._cli_progress import spinner
 from oncoresist._files import atomic_write
 from oncoresist.errors import InputError, OncoresistError
 
 clones_app = typer.Typer(help="Clones over time: CCF clusters, trees, fish plots.",
                          no_args_is_help=True)  # fmt: skip
 out = Console(highlight=False, soft_wrap=False)
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True)  # fmt: skip
 
 
 def known_resistance(data, *, drugs: list[str] | None = None) -> pd.DataFrame:
@@ -103,7 +98,7 @@ def fit_cmd(
     if likelihood not in ("auto", "binomial", "beta-binomial"):
         raise InputError(f"{likelihood!r}; expected auto, binomial or beta-binomial",
                          field="--likelihood")  # fmt: skip
-    with _progress() as bar:
+    with spinner() as bar:
         step = bar.add_task(f"reading {input_path.name}", total=None)
         data = _read(input_path, samples, fmt, patient)
         bar.update(step, description=f"fitting {data.n_mutations:,} mutations x "

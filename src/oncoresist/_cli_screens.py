@@ -9,9 +9,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from oncoresist._cli_progress import spinner
 from oncoresist._files import atomic_write
 from oncoresist.errors import InputError
 
@@ -37,11 +37,6 @@ def _names(text: str | None, option: str) -> list[str]:
     if not names:
         raise InputError("name at least one sample (comma-separated)", field=option)
     return names
-
-
-def _progress() -> Progress:
-    return Progress(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
-                    console=Console(stderr=True), transient=True)  # fmt: skip
 
 
 def _sheet(counts, samples, treatment, control, versus):
@@ -145,7 +140,7 @@ def analyze_cmd(
         raise InputError(f"{norm!r}; expected median, total or control", field="--norm")
     if null not in ("library", "controls", "nonessential"):
         raise InputError(f"{null!r}; expected library, controls or nonessential", field="--null")
-    with _progress() as bar:
+    with spinner() as bar:
         step = bar.add_task(f"reading {counts.name}", total=None)
         table = read_counts(counts)
         sheet = _sheet(table, samples, treatment, control, versus)
@@ -279,7 +274,7 @@ def qc_cmd(
         sample_qc,
     )
 
-    with _progress() as bar:
+    with spinner() as bar:
         step = bar.add_task(f"reading {counts.name}", total=None)
         table = read_counts(counts)
         sheet = read_sample_sheet(samples)
