@@ -20,6 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oncoresist import __version__
+from oncoresist._cli_audit import audit_app
 from oncoresist._cli_clones import clones_app
 from oncoresist._cli_evolve import evolve_app
 from oncoresist._cli_screens import screen_app
@@ -46,6 +47,7 @@ app.add_typer(monitor_app, name="monitor")
 app.add_typer(evolve_app, name="evolve")
 app.add_typer(screen_app, name="screen")
 app.add_typer(clones_app, name="clones")
+app.add_typer(audit_app, name="audit")
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)

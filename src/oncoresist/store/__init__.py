@@ -9,6 +9,7 @@ ingested in one transaction, idempotently. See ``docs/store.md``.
 
 from __future__ import annotations
 
+from oncoresist.store._audit import AuditReport, append_event, verify_log
 from oncoresist.store._engine import DB_ENV, default_url
 from oncoresist.store._errors import StoreConflictError, StoreError, StoreKeyError
 from oncoresist.store._ingest import IngestResult
@@ -19,14 +20,17 @@ __all__ = [
     "DB_ENV",
     "KEY_ENV",
     "KEY_FILE_ENV",
+    "AuditReport",
     "IngestResult",
     "Store",
     "StoreConflictError",
     "StoreError",
     "StoreKeyError",
+    "append_event",
     "default_url",
     "new_key",
     "open_store",
     "pseudonym",
     "resolve_key",
+    "verify_log",
 ]

@@ -1,0 +1,104 @@
+"""The hash-chained audit log: appends, verification, tampering, crashes, concurrency."""
+
+import itertools
+import json
+import multiprocessing
+import subprocess
+import sys
+
+import pytest
+
+from oncoresist.errors import InputError
+from oncoresist.store import append_event, verify_log
+
+KEY = bytes(range(32))
+
+
+def write(path, n, key=KEY):
+    for i in range(n):
+        append_event(path, actor=f"user{i % 3}", action="read_patient", key=key,
+                     pseudonym=f"p{i:04d}", detail={"route": "/api/v1/patients"})  # fmt: skip
+
+
+def lines(path):
+    return path.read_text().splitlines()
+
+
+def test_chain_verifies_and_links(tmp_path):
+    log = tmp_path / "audit.log"
+    write(log, 5)
+    report = verify_log(log, key=KEY)
+    assert report.ok and report.events == 5
+    events = [json.loads(x) for x in lines(log)]
+    assert [e["seq"] for e in events] == [1, 2, 3, 4, 5]
+    assert all(b["prev"] == a["hash"] for a, b in itertools.pairwise(events))
+    # without the key (or with another) the chain does not verify
+    assert not verify_log(log).ok and not verify_log(log, key=b"x" * 32).ok
+
+
+@pytest.mark.parametrize("how", ["change", "remove", "insert", "swap", "rehash"])
+def test_tampering_is_detected_at_its_line(tmp_path, how):
+    log = tmp_path / "audit.log"
+    write(log, 6)
+    rows = lines(log)
+    event = json.loads(rows[2])
+    if how == "change":
+        event["actor"] = "someone-else"
+        rows[2] = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    elif how == "remove":
+        del rows[2]
+    elif how == "insert":
+        rows.insert(2, rows[1])
+    elif how == "swap":
+        rows[2], rows[3] = rows[3], rows[2]
+    else:  # rewrite the event and its hash without the key (plain SHA-256)
+        import hashlib
+
+        event["action"] = "nothing"
+        body = {k: v for k, v in event.items() if k != "hash"}
+        text = event["prev"] + json.dumps(body, sort_keys=True, separators=(",", ":"))
+        event["hash"] = hashlib.sha256(text.encode()).hexdigest()
+        rows[2] = json.dumps(event, sort_keys=True, separators=(",", ":"))
+    log.write_text("\n".join(rows) + "\n")
+    report = verify_log(log, key=KEY)
+    assert not report.ok and report.line == 3 and report.events == 2
+
+
+def test_a_torn_last_line_is_reported_and_blocks_appends(tmp_path):
+    log = tmp_path / "audit.log"
+    write(log, 3)
+    with log.open("ab") as fh:
+        fh.write(b'{"seq": 4, "ti')
+    report = verify_log(log, key=KEY)
+    assert not report.ok and report.line == 4 and "incomplete" in report.problem
+    with pytest.raises(InputError, match="audit verify"):
+        append_event(log, actor="u", action="read", key=KEY)
+
+
+def _worker(args):
+    path, n = args
+    write(path, n)
+
+
+def test_concurrent_writers_keep_one_chain(tmp_path):
+    log = tmp_path / "audit.log"
+    with multiprocessing.get_context("fork").Pool(4) as pool:
+        pool.map(_worker, [(log, 25)] * 4)
+    report = verify_log(log, key=KEY)
+    assert report.ok and report.events == 100
+
+
+def test_cli_verify_exit_codes(tmp_path):
+    log = tmp_path / "audit.log"
+    write(log, 3, key=None)
+    run = [sys.executable, "-m", "oncoresist", "audit", "verify", str(log), "--unkeyed"]
+    ok = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert ok.returncode == 0 and "3 events, chain intact" in ok.stdout
+    rows = lines(log)
+    rows[1] = rows[1].replace("user1", "user9")
+    log.write_text("\n".join(rows) + "\n")
+    bad = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 1 and "line 2" in bad.stdout
+    missing = subprocess.run([*run[:-2], str(tmp_path / "none.log")], capture_output=True,
+                             text=True, timeout=60)  # fmt: skip
+    assert missing.returncode == 2 and "Traceback" not in missing.stderr
