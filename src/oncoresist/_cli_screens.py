@@ -295,7 +295,7 @@ def qc_cmd(
             separation = essential_separation(table, reference=t0, samples=others,
                                               essential=ess, nonessential=non)  # fmt: skip
             lfc = guide_lfc(table, reference=t0, samples=others)
-        rows = []
+        rows, skipped = [], []
         pairs = [p for p in null_contrasts(groups) if not p[0].startswith("T0")]
         pairs += [(g, b, a) for g, a, b in pairs]  # both directions
         for group, a, b in bar.track(pairs, description="null checks (replicate vs replicate)"):
@@ -303,7 +303,11 @@ def qc_cmd(
                 "sample": [*t0, a, b], "condition": ["T0"] * len(t0) + ["drug", "vehicle"],
                 "replicate": "1", "day": [0.0] * len(t0) + [math.nan, math.nan],
                 "doublings": math.nan})  # fmt: skip
-            g = analyze(table[["gene", *null_sheet["sample"]]], null_sheet).genes
+            try:
+                g = analyze(table[["gene", *null_sheet["sample"]]], null_sheet).genes
+            except InputError as exc:  # e.g. a library too small to test
+                skipped.append(f"{a} vs {b}: {exc}")
+                continue
             rows.append((group, a, b, int((g["fdr_supp"] < 0.05).sum()),
                          int((g["fdr_synth"] < 0.05).sum())))  # fmt: skip
         nulls = pd.DataFrame(rows, columns=["group", "sample_a", "sample_b", "resistance_fdr05",
@@ -329,6 +333,8 @@ def qc_cmd(
         view.add_row(str(name), f"{int(r['reads']):,}", f"{int(r['zero_sgrnas'])}",
                      f"{r['gini']:.2f}", f"{r['top10_share']:.1%}")  # fmt: skip
     out.print(view)
+    for note in skipped:
+        out.print(f"null check not run: {note}")
     calls = int(nulls[["resistance_fdr05", "sensitisation_fdr05"]].to_numpy().sum())
     out.print(f"null checks: {len(nulls)} replicate pairs, {calls} genes called at FDR 0.05 "
               f"(expected 0); qc.html in {out_dir}")  # fmt: skip
