@@ -219,6 +219,9 @@ class CloneModel:
         """
         if self.max_clusters < 1 or self.grid < 3:
             raise InputError("max_clusters must be >= 1 and grid >= 3", field="max_clusters")
+        if not (data.depth > 0).any():
+            raise InputError("no mutation has reads in any sample (all depths are 0)",
+                             field="ref_counts")  # fmt: skip
         rng = np.random.default_rng(self.rng)
         self.grid_ = np.linspace(0.0, 1.0, self.grid)
         n = data.n_mutations
