@@ -132,7 +132,9 @@ def fit_cmd(
         trees = pd.DataFrame([
             {"rank": i + 1, "parents": " ".join("root" if p is None else str(p + 1)
                                                 for p in t.parents),
-             "violation": t.violation, "score": t.score, "newick": t.to_newick(names)}
+             "violation": t.violation, "score": t.score, "newick": t.to_newick(names),
+             "violations": "; ".join(f"C{k + 1} at {data.samples[s]}: children exceed by "
+                                     f"{x:.3f}" for k, s, x in t.violations)}
             for i, t in enumerate(search.trees[:10])])  # fmt: skip
         prevalence = clone_prevalence(model.ccf_, best.parents)
         out_dir.mkdir(parents=True, exist_ok=True)
