@@ -319,9 +319,7 @@ class CloneModel:
 
     def _point_estimates(self, table: np.ndarray) -> np.ndarray:
         """Per-mutation posterior-mean CCF (uniform prior); samples without reads get 0.5."""
-        w = np.exp(table - table.max(axis=2, keepdims=True))
-        w /= w.sum(axis=2, keepdims=True)
-        return w @ self.grid_
+        return _grid_posterior(table) @ self.grid_
 
     @staticmethod
     def _farthest_centres(
@@ -351,15 +349,11 @@ class CloneModel:
         resp[np.arange(point.shape[0]), d2.argmin(axis=1)] = 1.0
         return resp
 
-    def _qphi(self, joint: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Cluster CCF posteriors (K x S x G) and their log-normalisers (K x S)."""
+    def _qphi(self, joint: np.ndarray) -> np.ndarray:
+        """Cluster CCF posteriors (K x S x G)."""
         s, g = self._shape
         logit = sum(joint[h].T @ self._flat[h] for h in range(joint.shape[0]))
-        logit = logit.reshape(-1, s, g)
-        top = logit.max(axis=2, keepdims=True)
-        w = np.exp(logit - top)
-        total = w.sum(axis=2, keepdims=True)
-        return w / total, (np.log(total) + top)[:, :, 0]
+        return _grid_posterior(logit.reshape(-1, s, g))
 
     def _run(self, resp: np.ndarray, max_iter: int | None = None) -> _State:
         """Coordinate ascent from responsibilities ``resp`` (N x K, or H x N x K)."""
@@ -374,7 +368,7 @@ class CloneModel:
         qphi = np.empty((k, s, g))
         alpha = np.empty(k)
         for _ in range(max_iter or self.max_iter):
-            qphi, _ = self._qphi(joint)
+            qphi = self._qphi(joint)
             alpha = self.concentration + joint.sum(axis=(0, 1))
             elog_pi = special.digamma(alpha) - special.digamma(alpha.sum())
             expected = self._flat @ qphi.reshape(k, s * g).T  # H x N x K
@@ -495,11 +489,9 @@ class CloneModel:
         self.ccf_ = qphi @ grid
         self.ccf_sd_ = np.sqrt(np.maximum(qphi @ grid**2 - self.ccf_**2, 0.0))
         self.ccf_lo_, self.ccf_hi_ = _interval(qphi, grid)
-        hyp = state.joint.sum(axis=2)[:, :, None, None]  # H x N: P(multiplicity hypothesis)
-        w = np.exp(table - table.max(axis=3, keepdims=True))
-        w = (hyp * w / w.sum(axis=3, keepdims=True)).sum(axis=0)
-        self.early_prob_ = state.joint.sum(axis=2)[-1] if table.shape[0] > 1 else np.zeros(
-            data.n_mutations)  # fmt: skip
+        hyp = state.joint.sum(axis=2)  # H x N: P(multiplicity hypothesis)
+        w = (hyp[:, :, None, None] * _grid_posterior(table)).sum(axis=0)
+        self.early_prob_ = hyp[-1] if table.shape[0] > 1 else np.zeros(data.n_mutations)
         informative = data.depth > 0
         self.mutation_ccf_ = np.where(informative, w @ grid, np.nan)
         lo, hi = _interval(w, grid)
@@ -507,18 +499,22 @@ class CloneModel:
         self.mutation_hi_ = np.where(informative, hi, np.nan)
         self.elbo_ = state.elbo
         n_cells = int(informative.sum())
+        final_k = resp.shape[1]
+        visited.setdefault(final_k, state.elbo)
         rows = []
         for k_, elbo in sorted(visited.items()):
             params = k_ * data.n_samples + (k_ - 1)
             rows.append((k_, elbo, -2 * elbo + params * np.log(max(n_cells, 2))))
-        final_k = resp.shape[1]
-        if final_k not in visited:
-            params = final_k * data.n_samples + final_k - 1
-            rows.append((final_k, state.elbo, -2 * state.elbo + params * np.log(n_cells)))
         sel = pd.DataFrame(rows, columns=["clusters", "elbo", "bic"]).sort_values("clusters")
         sel["chosen"] = sel["clusters"] == final_k
         self.selection_ = sel.reset_index(drop=True)
         self.n_clusters_ = final_k
+
+
+def _grid_posterior(logp: np.ndarray) -> np.ndarray:
+    """Normalise log-probabilities over the CCF grid (last axis) into probabilities."""
+    w = np.exp(logp - logp.max(axis=-1, keepdims=True))
+    return w / w.sum(axis=-1, keepdims=True)
 
 
 def _subset(data: MutationData, rows: np.ndarray) -> MutationData:
