@@ -30,6 +30,7 @@ from oncoresist.report._screen_html import screen_qc_html, screen_results_html
 
 __all__ = [
     "build_report",
+    "interpret_latest",
     "patient_label_for",
     "render_report",
     "screen_qc_html",
@@ -116,6 +117,33 @@ def build_report(
     response = monitor.molecular_response(calls, therapy=therapy)
     alerts = monitor.emergence_alerts(calls, therapy=therapy, events=events, disease=disease, kb=kb)
 
+    interpretation, options = interpret_latest(
+        calls, response=response, therapy=therapy, disease=disease, kb=kb
+    )
+    return render_report(
+        calls=calls, response=response, alerts=alerts, interpretation=interpretation,
+        options=options, therapy=therapy, events=events, title=title,
+        patient_label=patient_label, illustrative=illustrative, report_date=report_date,
+        show_dates=show_dates,
+    )  # fmt: skip
+
+
+def interpret_latest(
+    calls: pd.DataFrame,
+    *,
+    response: pd.DataFrame,
+    therapy: pd.DataFrame | None,
+    disease: str | None,
+    kb: KnowledgeBase,
+) -> tuple[Interpretation | None, Interpretation | None]:
+    """Interpret one patient's latest draw: verdicts for its regimens, and the options.
+
+    The alterations are those detected at the latest draw together with those detected at
+    the baseline draw (the driver stays known after clearance). The first result judges
+    the patient's regimens (current first; ``None`` without therapy lines), the second
+    every drug the knowledge base links to the alterations (``None`` when nothing was
+    detected).
+    """
     latest = calls["collection_date"].max()
     base = response.loc[response["category"] == "baseline", "sample_id"]
     at = calls["collection_date"] == latest
@@ -134,12 +162,7 @@ def build_report(
         if regimens:
             interpretation = interpret(present, drugs=regimens, disease=disease, kb=kb)
         options = interpret(present, drugs=None, disease=disease, kb=kb)
-    return render_report(
-        calls=calls, response=response, alerts=alerts, interpretation=interpretation,
-        options=options, therapy=therapy, events=events, title=title,
-        patient_label=patient_label, illustrative=illustrative, report_date=report_date,
-        show_dates=show_dates,
-    )  # fmt: skip
+    return interpretation, options
 
 
 def write_report(path: str | os.PathLike[str], html: str) -> None:

@@ -1,8 +1,11 @@
-"""The tumour-board web service (issue 7, in progress): identity and access.
+"""The tumour-board web service: API, browser interface, identity, consent and audit.
 
-So far: :mod:`oncoresist.server._auth` (Argon2id password hashes, short-lived HS256 tokens
-that refuse ``alg=none`` and expired or forged tokens, login throttling). The audit log is
-:func:`oncoresist.store.append_event`. Needs ``pip install 'oncoresist[server]'``.
+:func:`create_app` builds the FastAPI app on the store (SQLite by default, PostgreSQL for a
+shared deployment); ``oncoresist serve`` runs it with uvicorn. Identity: Argon2id password
+hashes, short-lived HS256 tokens, roles (clinician of a site, researcher, admin),
+object-level authorisation (another site's patient is a 404), login throttling. Privacy:
+keyed pseudonyms, consent as GA4GH DUO codes, an append-only hash-chained audit log. Needs
+``pip install 'oncoresist[server]'``. See ``docs/server.md``.
 """
 
 from __future__ import annotations
@@ -18,15 +21,25 @@ from oncoresist.server._auth import (
     needs_rehash,
     verify_password,
 )
+from oncoresist.server._settings import ServerSettings
 
 __all__ = [
     "ROLES",
     "AuthError",
     "Claims",
     "LoginThrottle",
+    "ServerSettings",
+    "create_app",
     "decode_token",
     "hash_password",
     "issue_token",
     "needs_rehash",
     "verify_password",
 ]
+
+
+def create_app(settings: ServerSettings | None = None):
+    """Build the FastAPI app (see :func:`oncoresist.server._app.create_app`)."""
+    from oncoresist.server._app import create_app as _create
+
+    return _create(settings)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "VERSION_TABLE",
+    "consents",
     "events",
     "ingests",
     "metadata",
@@ -18,6 +19,7 @@ __all__ = [
     "samples",
     "settings",
     "therapy_lines",
+    "users",
 ]
 
 VERSION_TABLE = "oncoresist_alembic_version"
@@ -57,6 +59,10 @@ patients = sa.Table(
     metadata,
     sa.Column("pseudonym", PSEUDONYM, primary_key=True),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+    # the treating site (set by the web service; NULL for command-line ingests)
+    sa.Column("site", sa.String(64), nullable=True),
+    sa.Column("disease", sa.Text, nullable=True),
+    sa.Index(None, "site"),
 )
 
 samples = sa.Table(
@@ -111,4 +117,31 @@ events = sa.Table(
     sa.Column("date", sa.DateTime, nullable=False),
     sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
     sa.UniqueConstraint("patient", "event", "date"),
+)
+
+# consent per patient, append-only: the newest row (highest id) is the one in force
+consents = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient", PSEUDONYM, sa.ForeignKey("patients.pseudonym"), nullable=False),
+    sa.Column("scope", sa.String(16), nullable=False),
+    sa.Column("duo_codes", sa.Text, nullable=False),
+    sa.Column("version", sa.String(32), nullable=False),
+    sa.Column("consent_date", sa.Date, nullable=False),
+    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_by", sa.String(64), nullable=False),
+    sa.Index(None, "patient"),
+)
+
+users = sa.Table(
+    "users",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("username", sa.String(64), nullable=False, unique=True),
+    sa.Column("password_hash", sa.String(256), nullable=False),
+    sa.Column("role", sa.String(16), nullable=False),
+    sa.Column("site", sa.String(64), nullable=True),
+    sa.Column("active", sa.Boolean, nullable=False),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
 )

@@ -160,6 +160,53 @@ class Store:
 
         return retry(write, integrity=True)
 
+    def ingest_frame(
+        self,
+        kind: Kind,
+        frame: pd.DataFrame,
+        *,
+        sha256: str,
+        site: str | None = None,
+        on_conflict: OnConflict = "error",
+    ) -> IngestResult:
+        """Ingest a table already read and checked (as ``read_serial`` etc. return it).
+
+        Parameters
+        ----------
+        kind
+            ``serial``, ``therapy`` or ``events``.
+        frame
+            The validated table.
+        sha256
+            Identity of the upload for idempotency (a second ingest with the same kind and
+            ``sha256`` adds nothing and returns the first one's result).
+        site
+            Treating site recorded for patients that have none yet (the web service's
+            uploads), in the same transaction.
+        on_conflict
+            As for :meth:`ingest_serial`.
+        """
+        if on_conflict not in _POLICIES:
+            raise ValueError(f"on_conflict {on_conflict!r}; expected one of {_POLICIES}")
+        key = self.key
+
+        def write() -> IngestResult:
+            with for_writing(self.engine).begin() as connection:
+                result = write_table(
+                    connection, kind, frame, key=key, sha256=sha256, on_conflict=on_conflict
+                )
+                if site is not None and not result.already_ingested:
+                    names = {pseudonym(key, "patient", p) for p in frame["patient_id"].unique()}
+                    p = s.patients
+                    connection.execute(
+                        sa.update(p)
+                        .where(p.c.pseudonym.in_(sorted(names)), p.c.site.is_(None))
+                        .values(site=site)
+                    )
+                return result
+
+        return retry(write, integrity=True)
+
     def ingest_serial(
         self, path: PathLike, *, on_conflict: OnConflict = "error", kb: KnowledgeBase | None = None
     ) -> IngestResult:

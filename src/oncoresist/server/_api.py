@@ -1,0 +1,693 @@
+"""The versioned JSON API (``/api/v1``): patients, draws, uploads, consent, knowledge base.
+
+Object-level authorisation: every route with a patient or sample ID goes through
+:func:`own_patient`, which answers 404 (not 403) when the patient belongs to another site
+or does not exist, so IDs of other sites cannot even be confirmed. Every read or export of
+patient-level data, every consent change and every refusal writes an audit event.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse
+
+from oncoresist import __version__
+from oncoresist.errors import InputError
+from oncoresist.server import _consent as consent_
+from oncoresist.server import _schemas as m
+from oncoresist.server import _users as users_
+from oncoresist.server import _views as v
+from oncoresist.server._app import Principal, ServiceState, current, service
+from oncoresist.server._uploads import UploadTimeout, parse_upload
+from oncoresist.store import _schema as s
+from oncoresist.store import pseudonym as make_pseudonym
+from oncoresist.store import verify_log
+
+router = APIRouter()
+_PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
+_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+State = Annotated[ServiceState, Depends(service)]
+Who = Annotated[Principal, Depends(current)]
+_NOT_FOUND = "not found"
+
+
+# --------------------------------------------------------------------- access
+def _role(principal: Principal, *roles: str) -> None:
+    if principal.role not in roles:
+        raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
+
+
+def own_patient(state: ServiceState, principal: Principal, pid: str, route: str) -> str | None:
+    """Check that ``pid`` is a patient of the principal's site; return its disease.
+
+    Anything else (another site's patient, no such patient, a malformed ID, a user who is
+    not a clinician) is the same 404, and an audit event.
+    """
+    found = v.patient_site(state.store.engine, pid) if _PSEUDONYM.match(pid) else None
+    if (
+        found is None
+        or principal.role != "clinician"
+        or principal.site is None
+        or found[0] != principal.site
+    ):
+        state.audit(principal.username, "access_denied",
+                    pseudonym=pid if _PSEUDONYM.match(pid) else None, route=route)  # fmt: skip
+        raise HTTPException(404, _NOT_FOUND)
+    return found[1]
+
+
+def _patient(request: Request, pid: str, state: State, who: Who) -> str:
+    own_patient(state, who, pid, request.scope["route"].path)
+    return pid
+
+
+Patient = Annotated[str, Depends(_patient)]
+
+
+# --------------------------------------------------------------------- public
+@router.get("/health", response_model=m.Health, tags=["service"])
+def health() -> m.Health:
+    """Liveness: the only route that needs no token."""
+    return m.Health(status="ok", version=__version__)
+
+
+@router.post("/auth/login", response_model=m.TokenOut, tags=["identity"],
+             responses={401: {"model": m.Problem}, 429: {"model": m.Problem}})  # fmt: skip
+def login(body: m.LoginIn, request: Request, state: State) -> m.TokenOut:
+    """Exchange a user name and password for a short-lived bearer token."""
+    client = request.client.host if request.client else "unknown"
+    _, token = state.login(body.username, body.password, client)
+    return m.TokenOut(access_token=token, token_type="bearer",
+                      expires_in=state.settings.token_seconds)  # fmt: skip
+
+
+@router.get("/openapi.json", include_in_schema=False)
+def openapi(request: Request, who: Who) -> dict:
+    """The OpenAPI schema of this API (authenticated)."""
+    return request.app.openapi()
+
+
+@router.get("/me", response_model=m.UserOut, tags=["identity"])
+def me(who: Who) -> m.UserOut:
+    """The authenticated user."""
+    return m.UserOut(username=who.username, role=who.role, site=who.site, active=True)
+
+
+# --------------------------------------------------------------------- patients
+def _consents(state: ServiceState, pids: list[str]) -> dict[str, consent_.Consent]:
+    with state.store.engine.connect() as connection:
+        return consent_.consent_in_force(connection, pids)
+
+
+def _consent_out(c: consent_.Consent) -> m.ConsentOut:
+    return m.ConsentOut(
+        scope=c.scope, duo_codes=list(c.duo_codes),
+        labels=[f"{consent_.DUO[x][0]}: {consent_.DUO[x][1]}" for x in c.duo_codes],
+        disease=c.disease, version=c.version, consent_date=c.consent_date,
+        recorded_at=c.recorded_at, recorded_by=c.recorded_by,
+    )  # fmt: skip
+
+
+def _clinician(who: Principal) -> str:
+    _role(who, "clinician")
+    if who.site is None:
+        raise HTTPException(403, "this needs a user of a site")
+    return who.site
+
+
+def patient_list(state: ServiceState, who: Principal) -> m.PatientList:
+    """The site's patients with draw counts, alert counts and consent scope."""
+    site = _clinician(who)
+    rows = v.site_patients(state.store.engine, site)
+    consents = _consents(state, [r["pseudonym"] for r in rows])
+    items = []
+    for row in rows:
+        alerts = 0
+        if row["draws"]:
+            alerts = len(v.monitoring(state.store, row["pseudonym"], kb=state.kb).alerts)
+        c = consents.get(row["pseudonym"])
+        items.append(m.PatientItem(
+            pseudonym=row["pseudonym"], disease=row["disease"], draws=int(row["draws"] or 0),
+            last_draw=row["last_draw"].date() if row["last_draw"] is not None else None,
+            alerts=alerts, consent=c.scope if c else None,
+        ))  # fmt: skip
+    state.audit(who.username, "list_patients", site=site, patients=len(items))
+    return m.PatientList(site=site, patients=items)
+
+
+@router.get("/patients", response_model=m.PatientList, tags=["patients"])
+def list_patients(state: State, who: Who) -> m.PatientList:
+    """The patients of the user's site (pseudonyms), with alert counts."""
+    return patient_list(state, who)
+
+
+@router.post("/patients/lookup", response_model=m.LookupOut, tags=["patients"],
+             responses={404: {"model": m.Problem}})  # fmt: skip
+def lookup(body: m.LookupIn, request: Request, state: State, who: Who) -> m.LookupOut:
+    """The pseudonym of one of the site's patients, from the site's own identifier.
+
+    The identifier is hashed under the site key and never stored or logged; an identifier
+    with no stored patient at this site is 404.
+    """
+    site = _clinician(who)
+    pid = make_pseudonym(state.key, "patient", f"{site}:{body.identifier}")
+    own_patient(state, who, pid, "/patients/lookup")
+    state.audit(who.username, "lookup_patient", pseudonym=pid)
+    return m.LookupOut(pseudonym=pid)
+
+
+def _samples(mon: v.Monitoring) -> list[m.SampleOut]:
+    if mon.calls.empty:
+        return []
+    out = []
+    for sid, draw in mon.calls.groupby("sample_id", sort=False):
+        first = draw.iloc[0]
+        out.append(m.SampleOut(
+            sample=str(sid), collection_date=pd.Timestamp(first["collection_date"]).date(),
+            day=v.day_of(mon.origin, first["collection_date"]),
+            cfdna_ng=v.number(first["cfdna_ng"]), tumor_fraction=v.number(first["tumor_fraction"]),
+            variants=len(draw), detected=int((draw["state"] == "detected").sum()),
+        ))  # fmt: skip
+    return sorted(out, key=lambda x: x.collection_date)
+
+
+def _alerts(mon: v.Monitoring) -> list[m.AlertOut]:
+    out = []
+    for row in mon.alerts.to_dict("records") if not mon.alerts.empty else []:
+        out.append(m.AlertOut(
+            alteration=row["alteration"],
+            first_called_date=pd.Timestamp(row["first_called_date"]).date(),
+            day=v.day_of(mon.origin, row["first_called_date"]), vaf=float(row["vaf"]),
+            regimen=v.text(row["regimen"]), verdict=v.text(row["verdict"]),
+            mechanism=v.text(row["mechanism"]), evidence=v.text(row["evidence"]),
+            lead_time_days=v.number(row["lead_time_days"]),
+            doubling_time_days=v.number(row["doubling_time_days"]), message=row["message"],
+        ))  # fmt: skip
+    return out
+
+
+def _therapy(mon: v.Monitoring) -> list[m.TherapyLineOut]:
+    return [
+        m.TherapyLineOut(
+            regimen=row["regimen"],
+            start_date=pd.Timestamp(row["start_date"]).date(),
+            end_date=None if pd.isna(row["end_date"]) else pd.Timestamp(row["end_date"]).date(),
+            reason_stopped=v.text(row["reason_stopped"]),
+        )
+        for row in mon.therapy.to_dict("records")
+    ]
+
+
+def _trajectories(mon: v.Monitoring) -> list[m.TrajectoryOut]:
+    if mon.calls.empty:
+        return []
+    out = []
+    for alteration, rows in mon.calls.groupby("alteration", sort=True):
+        rows = rows.sort_values("collection_date")
+        points = [
+            m.PointOut(
+                day=v.day_of(mon.origin, r["collection_date"]),
+                collection_date=pd.Timestamp(r["collection_date"]).date(),
+                vaf=r["alt_reads"] / r["depth"] if r["depth"] else 0.0,
+                state=str(r["state"]),
+                lod_vaf=v.number(r["lod_vaf"]),
+            )
+            for r in rows.to_dict("records")
+        ]
+        out.append(m.TrajectoryOut(alteration=str(alteration), points=points))
+    return out
+
+
+def patient_detail(state: ServiceState, who: Principal, pid: str) -> m.PatientDetail:
+    """Everything the patient page shows (the caller has checked access)."""
+    mon = v.monitoring(state.store, pid, kb=state.kb)
+    c = _consents(state, [pid]).get(pid)
+    response = (
+        []
+        if mon.response.empty
+        else [
+            m.ResponseOut(
+                sample=r["sample_id"],
+                collection_date=pd.Timestamp(r["collection_date"]).date(),
+                measure=r["measure"],
+                level=v.number(r["level"]),
+                change=v.number(r["change"]),
+                category=r["category"],
+            )
+            for r in mon.response.to_dict("records")
+        ]
+    )
+    trends = (
+        []
+        if mon.trends.empty
+        else [
+            m.TrendOut(
+                alteration=r["alteration"],
+                n_detected=int(r["n_detected"]),
+                doubling_time_days=v.number(r["doubling_time_days"]),
+                last_vaf=v.number(r["last_vaf"]),
+            )
+            for r in mon.trends.to_dict("records")
+        ]
+    )
+    state.audit(who.username, "read_patient", pseudonym=pid)
+    return m.PatientDetail(
+        pseudonym=pid, site=who.site or "", disease=mon.disease,
+        consent=_consent_out(c) if c else None, therapy=_therapy(mon), samples=_samples(mon),
+        alerts=_alerts(mon), response=response, trends=trends,
+        trajectories=_trajectories(mon),
+    )  # fmt: skip
+
+
+@router.get("/patients/{pid}", response_model=m.PatientDetail, tags=["patients"],
+            responses={404: {"model": m.Problem}})  # fmt: skip
+def get_patient(pid: Patient, state: State, who: Who) -> m.PatientDetail:
+    """A patient: therapy lines, draws, alerts, molecular response, trends, trajectories."""
+    return patient_detail(state, who, pid)
+
+
+@router.patch("/patients/{pid}", response_model=m.PatientItem, tags=["patients"],
+              responses={404: {"model": m.Problem}})  # fmt: skip
+def update_patient(pid: Patient, body: m.PatientUpdate, state: State, who: Who) -> m.PatientItem:
+    """Set the patient's disease (name, synonym or OncoTree code of the knowledge base)."""
+    disease = None
+    if body.disease:
+        try:
+            disease = state.kb.resolve_disease(body.disease)
+        except (KeyError, ValueError, InputError):
+            raise InputError("unknown disease; expected a name, synonym or OncoTree code "
+                             "of the knowledge base", field="disease") from None  # fmt: skip
+    with state.store.engine.begin() as connection:
+        connection.execute(s.patients.update().where(s.patients.c.pseudonym == pid)
+                           .values(disease=disease))  # fmt: skip
+    state.audit(who.username, "update_patient", pseudonym=pid, field="disease")
+    row = next(r for r in v.site_patients(state.store.engine, who.site or "")
+               if r["pseudonym"] == pid)  # fmt: skip
+    c = _consents(state, [pid]).get(pid)
+    mon = v.monitoring(state.store, pid, kb=state.kb)
+    return m.PatientItem(pseudonym=pid, disease=disease, draws=int(row["draws"] or 0),
+                         last_draw=row["last_draw"].date() if row["last_draw"] else None,
+                         alerts=len(mon.alerts), consent=c.scope if c else None)  # fmt: skip
+
+
+@router.get("/patients/{pid}/samples", response_model=list[m.SampleOut], tags=["patients"],
+            responses={404: {"model": m.Problem}})  # fmt: skip
+def list_samples(pid: Patient, state: State, who: Who) -> list[m.SampleOut]:
+    """The patient's draws (sample pseudonyms, dates, day offsets, counts)."""
+    state.audit(who.username, "read_samples", pseudonym=pid)
+    return _samples(v.monitoring(state.store, pid, kb=state.kb))
+
+
+@router.get("/patients/{pid}/samples/{sid}", response_model=m.SampleDetail, tags=["patients"],
+            responses={404: {"model": m.Problem}})  # fmt: skip
+def get_sample(pid: Patient, sid: str, state: State, who: Who) -> m.SampleDetail:
+    """One draw: every tracked variant's reads, VAF, call and limit of detection."""
+    mon = v.monitoring(state.store, pid, kb=state.kb)
+    rows = mon.calls[mon.calls["sample_id"] == sid] if not mon.calls.empty else mon.calls
+    if rows.empty:
+        state.audit(who.username, "access_denied", pseudonym=pid, route="sample")
+        raise HTTPException(404, _NOT_FOUND)
+    sample = next(x for x in _samples(mon) if x.sample == sid)
+    observations = [
+        m.ObservationOut(
+            gene=r["gene"],
+            alteration=r["alteration"],
+            alt_reads=int(r["alt_reads"]),
+            depth=int(r["depth"]),
+            vaf=r["alt_reads"] / r["depth"] if r["depth"] else 0.0,
+            state=str(r["state"]),
+            p_value=v.number(r["p_value"]),
+            q_value=v.number(r["q_value"]),
+            lod_vaf=v.number(r["lod_vaf"]),
+        )
+        for r in rows.to_dict("records")
+    ]
+    state.audit(who.username, "read_sample", pseudonym=pid)
+    return m.SampleDetail(sample=sample, observations=observations)
+
+
+@router.get("/patients/{pid}/therapy", response_model=list[m.TherapyLineOut],
+            tags=["patients"], responses={404: {"model": m.Problem}})  # fmt: skip
+def get_therapy(pid: Patient, state: State, who: Who) -> list[m.TherapyLineOut]:
+    """The patient's lines of therapy."""
+    state.audit(who.username, "read_therapy", pseudonym=pid)
+    return _therapy(v.monitoring(state.store, pid, kb=state.kb))
+
+
+@router.get("/patients/{pid}/alerts", response_model=m.AlertsOut, tags=["monitoring"],
+            responses={404: {"model": m.Problem}})  # fmt: skip
+def get_alerts(pid: Patient, state: State, who: Who) -> m.AlertsOut:
+    """Emergence alerts of one patient, linked to the knowledge base."""
+    state.audit(who.username, "read_alerts", pseudonym=pid)
+    return m.AlertsOut(patient=pid, alerts=_alerts(v.monitoring(state.store, pid, kb=state.kb)))
+
+
+@router.get("/alerts", response_model=list[m.AlertsOut], tags=["monitoring"])
+def site_alerts(state: State, who: Who) -> list[m.AlertsOut]:
+    """Every patient of the site that has alerts."""
+    site = _clinician(who)
+    out = []
+    for row in v.site_patients(state.store.engine, site):
+        if not row["draws"]:
+            continue
+        alerts = _alerts(v.monitoring(state.store, row["pseudonym"], kb=state.kb))
+        if alerts:
+            out.append(m.AlertsOut(patient=row["pseudonym"], alerts=alerts))
+            state.audit(who.username, "read_alerts", pseudonym=row["pseudonym"])
+    return out
+
+
+@router.get("/patients/{pid}/interpretation", response_model=m.InterpretationOut,
+            tags=["interpretation"], responses={404: {"model": m.Problem}})  # fmt: skip
+def get_interpretation(pid: Patient, state: State, who: Who) -> m.InterpretationOut:
+    """Per-drug verdicts for the latest draw (the patient's regimens first) and options."""
+    from oncoresist.report import interpret_latest
+
+    mon = v.monitoring(state.store, pid, kb=state.kb)
+    state.audit(who.username, "read_interpretation", pseudonym=pid)
+    if mon.calls.empty:
+        return m.InterpretationOut(latest_draw=None, disease=mon.disease, alterations=[],
+                                   verdicts=[], options=[], notes=["no draws stored"])  # fmt: skip
+    verdicts, options = interpret_latest(mon.calls, response=mon.response,
+                                         therapy=mon.therapy, disease=mon.disease,
+                                         kb=state.kb)  # fmt: skip
+    base = verdicts or options
+    return m.InterpretationOut(
+        latest_draw=pd.Timestamp(mon.calls["collection_date"].max()).date(),
+        disease=mon.disease, alterations=base.alterations if base else [],
+        verdicts=verdicts.drugs if verdicts else [], options=options.options if options else [],
+        notes=(base.notes if base else ["nothing detected at the latest draw"]),
+    )  # fmt: skip
+
+
+@router.get("/patients/{pid}/report", response_class=HTMLResponse, tags=["reports"],
+            responses={200: {"content": {"text/html": {}}}, 404: {"model": m.Problem}})  # fmt: skip
+def get_report(pid: Patient, state: State, who: Who) -> HTMLResponse:
+    """The patient's self-contained HTML report (download)."""
+    from oncoresist.report import build_report
+
+    mon = v.monitoring(state.store, pid, kb=state.kb)
+    if mon.calls.empty:
+        raise HTTPException(404, "no draws stored for this patient")
+    html = build_report(mon.calls, therapy=mon.therapy, events=mon.events,
+                        disease=mon.disease, patient_label=pid[:12], kb=state.kb)  # fmt: skip
+    state.audit(who.username, "export_report", pseudonym=pid)
+    return HTMLResponse(html, headers={
+        "Content-Disposition": f'attachment; filename="report-{pid[:12]}.html"'})  # fmt: skip
+
+
+# --------------------------------------------------------------------- consent
+@router.get("/patients/{pid}/consent", response_model=list[m.ConsentOut], tags=["consent"],
+            responses={404: {"model": m.Problem}})  # fmt: skip
+def get_consent(pid: Patient, state: State, who: Who) -> list[m.ConsentOut]:
+    """The patient's consent records, oldest first (the last one is in force)."""
+    with state.store.engine.connect() as connection:
+        history = consent_.consent_history(connection, pid)
+    state.audit(who.username, "read_consent", pseudonym=pid)
+    return [_consent_out(c) for c in history]
+
+
+def record_consent(state: ServiceState, who: Principal, pid: str,
+                   body: m.ConsentIn) -> m.ConsentOut:  # fmt: skip
+    """Add a consent record (one transaction) and audit the change."""
+    with state.store.engine.begin() as connection:
+        c = consent_.record_consent(
+            connection, pid, duo_codes=body.duo_codes, version=body.version,
+            consent_date=body.consent_date, recorded_by=who.username,
+            disease=body.disease, withdrawn=body.withdrawn,
+        )  # fmt: skip
+    state.audit(who.username, "consent_change", pseudonym=pid, scope=c.scope,
+                codes=list(c.duo_codes), version=c.version)  # fmt: skip
+    return _consent_out(c)
+
+
+@router.post("/patients/{pid}/consent", response_model=m.ConsentOut, status_code=201,
+             tags=["consent"], responses={404: {"model": m.Problem}})  # fmt: skip
+def post_consent(pid: Patient, body: m.ConsentIn, state: State, who: Who) -> m.ConsentOut:
+    """Record new consent (DUO codes, form version and date) or its withdrawal."""
+    return record_consent(state, who, pid, body)
+
+
+# --------------------------------------------------------------------- uploads
+def _display_name(name: str | None) -> str:
+    base = Path(name or "upload").name
+    return (_NAME.sub("_", base).strip("._") or "upload")[:100]
+
+
+async def _saved(upload: UploadFile, tmp: Path, limit: int) -> tuple[Path, str, bytes]:
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise HTTPException(413, f"file too large; expected at most {limit} bytes")
+    name = _display_name(upload.filename)
+    path = tmp / name
+    path.write_bytes(data)
+    return path, name, data
+
+
+def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, name: str,
+                  data: bytes) -> m.UploadOut:  # fmt: skip
+    """Parse an upload in a worker process and ingest it for the user's site."""
+    site = _clinician(who)
+    try:
+        frame = parse_upload(kind, path, display_name=name,  # type: ignore[arg-type]
+                             timeout=state.settings.parse_timeout)  # fmt: skip
+    except UploadTimeout:
+        raise HTTPException(422, "the file took too long to parse") from None
+    frame = frame.copy()
+    frame["patient_id"] = site + ":" + frame["patient_id"].astype(str)
+    if "sample_id" in frame.columns:
+        frame["sample_id"] = site + ":" + frame["sample_id"].astype(str)
+    digest = hashlib.sha256(f"{site}\0{kind}\0".encode() + data).hexdigest()
+    result = state.store.ingest_frame(kind, frame, sha256=digest, site=site)  # type: ignore[arg-type]
+    patients = sorted({make_pseudonym(state.key, "patient", p) for p in frame["patient_id"]})
+    for pid in patients:
+        state.audit(who.username, "upload", pseudonym=pid, kind=kind,
+                    ingest=result.ingest_id, already=result.already_ingested)  # fmt: skip
+    return m.UploadOut(kind=kind, rows=result.rows, inserted=result.inserted,  # type: ignore[arg-type]
+                       updated=result.updated, already_ingested=result.already_ingested,
+                       ingest_id=int(result.ingest_id or 0), patients=patients)  # fmt: skip
+
+
+@router.post("/uploads/{kind}", response_model=m.UploadOut, tags=["uploads"],
+             responses={413: {"model": m.Problem}, 422: {"model": m.Problem},
+                        409: {"model": m.Problem}})  # fmt: skip
+async def upload(
+    kind: Literal["serial", "therapy", "events"],
+    state: State,
+    who: Who,
+    file: Annotated[UploadFile, File(description="CSV, TSV (gzipped or not) or Parquet")],
+) -> m.UploadOut:
+    """Upload a serial ctDNA table, a therapy-line table or a clinical-events table.
+
+    Identifiers in the file are the site's own; they are stored only as keyed pseudonyms
+    (namespaced by site). The same file uploaded twice adds nothing. A malformed file is
+    refused with the line and field at fault, and nothing is stored.
+    """
+    _clinician(who)
+    with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
+        path, name, data = await _saved(file, Path(tmp), state.settings.max_upload_bytes)
+        return await run_in_threadpool(ingest_upload, state, who, kind, path, name, data)
+
+
+@router.post("/interpret", response_model=m.VariantsOut, tags=["interpretation"],
+             responses={413: {"model": m.Problem}, 422: {"model": m.Problem}})  # fmt: skip
+async def interpret_upload(
+    state: State,
+    who: Who,
+    file: Annotated[UploadFile, File(description="VCF, MAF or alteration table")],
+    disease: Annotated[str | None, Form(max_length=100)] = None,
+    drugs: Annotated[str | None, Form(max_length=500, description="drugs separated by ';'")] = None,
+    build: Annotated[Literal["GRCh37", "GRCh38"] | None, Form()] = None,
+) -> m.VariantsOut:
+    """Interpret an uploaded variant file per drug (nothing is stored)."""
+    from oncoresist.interpret import interpret
+
+    with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
+        path, name, _ = await _saved(file, Path(tmp), state.settings.max_upload_bytes)
+        try:
+            alterations = await run_in_threadpool(
+                parse_upload, "variants", path, display_name=name,
+                timeout=state.settings.parse_timeout, options={"build": build},
+            )  # fmt: skip
+        except UploadTimeout:
+            raise HTTPException(422, "the file took too long to parse") from None
+    wanted = [d.strip() for d in (drugs or "").split(";") if d.strip()] or None
+    result = interpret(alterations, drugs=wanted, disease=disease, kb=state.kb)
+    state.audit(who.username, "interpret_upload", alterations=len(result.alterations))
+    return m.VariantsOut(disease=result.disease, alterations=result.alterations,
+                         verdicts=result.drugs, options=result.options,
+                         notes=result.notes)  # fmt: skip
+
+
+# --------------------------------------------------------------------- knowledge base
+def _assertions(rows: list[dict]) -> list[m.AssertionOut]:
+    return [
+        m.AssertionOut(
+            id=r["id"],
+            biomarker=r["biomarker"],
+            drugs=r["drugs"],
+            effect=r["effect"],
+            mechanism=r["mechanism"],
+            disease=r["disease"],
+            evidence=r["evidence"],
+            references=r["references"],
+            summary=r["summary"],
+        )
+        for r in rows
+    ]
+
+
+@router.get("/kb/search", response_model=m.SearchOut, tags=["knowledge base"])
+def kb_search(q: Annotated[str, Query(min_length=1, max_length=100)], state: State,
+              who: Who) -> m.SearchOut:  # fmt: skip
+    """Genes, drugs, drug classes and diseases whose names contain ``q``."""
+    kb, needle = state.kb, q.lower()
+    return m.SearchOut(
+        genes=[s_ for s_, g in kb.genes.items()
+               if needle in " ".join([s_, g.name, *g.aliases]).lower()],
+        drugs=[n for n, d in kb.drugs.items() if needle in " ".join([n, *d.synonyms]).lower()],
+        classes=[c for c, k in kb.classes.items() if needle in f"{c} {k.name}".lower()],
+        diseases=[i for i, d in kb.diseases.items()
+                  if needle in " ".join([i, d.name, *d.oncotree, *d.synonyms]).lower()],
+    )  # fmt: skip
+
+
+@router.get("/kb/genes/{gene}", response_model=m.GeneOut, tags=["knowledge base"],
+            responses={404: {"model": m.Problem}})  # fmt: skip
+def kb_gene(gene: str, state: State, who: Who) -> m.GeneOut:
+    """A gene and every assertion naming it, with references and evidence levels."""
+    from oncoresist.kb import to_records
+
+    try:
+        symbol = state.kb.resolve_gene(gene)
+    except (KeyError, ValueError, InputError):
+        raise HTTPException(404, "no such gene in the knowledge base") from None
+    g = state.kb.genes[symbol]
+    rows = [r for r in to_records(state.kb) if symbol in r["genes"]]
+    return m.GeneOut(symbol=symbol, name=g.name, aliases=list(g.aliases), role=g.role,
+                     drivers=list(g.drivers), assertions=_assertions(rows))  # fmt: skip
+
+
+@router.get("/kb/drugs/{drug}", response_model=m.DrugOut, tags=["knowledge base"],
+            responses={404: {"model": m.Problem}})  # fmt: skip
+def kb_drug(drug: str, state: State, who: Who) -> m.DrugOut:
+    """A drug (or class): members, targets and every assertion covering it."""
+    from oncoresist.kb import to_records
+
+    kb = state.kb
+    try:
+        key = kb.resolve_drug(drug)
+    except (KeyError, ValueError, InputError):
+        raise HTTPException(404, "no such drug in the knowledge base") from None
+    members = list(kb.members_of(key))
+    targets = sorted({t for x in members for t in kb.drugs[x].targets})
+    classes = sorted({c for x in members for c in kb.drug_classes(x)})
+    rows = [r for r in to_records(kb) if key in r["expanded_drugs"]]
+    return m.DrugOut(name=key, members=members, classes=classes, targets=targets,
+                     approved=any(kb.drugs[x].approved for x in members),
+                     assertions=_assertions(rows))  # fmt: skip
+
+
+# --------------------------------------------------------------------- research
+@router.get("/research/cohort", response_model=m.CohortOut, tags=["research"])
+def research_cohort(
+    state: State,
+    who: Who,
+    purpose: Literal["general", "health", "disease", "ancestry"] = "general",
+    disease: Annotated[str | None, Query(max_length=100)] = None,
+    commercial: bool = False,
+    irb_approved: bool = False,
+) -> m.CohortOut:
+    """Draws of every patient whose consent in force permits this research purpose.
+
+    Patients appear under research pseudonyms that cannot be linked to the clinical ones
+    without the site key; draws carry day offsets, not dates.
+    """
+    _role(who, "researcher")
+    wanted = consent_.ResearchPurpose(purpose, disease, commercial, irb_approved)
+    with state.store.engine.connect() as connection:
+        pids = [r[0] for r in connection.execute(sa_select_patients())]
+        consents = consent_.consent_in_force(connection, pids)
+    out = []
+    for pid in pids:
+        c = consents.get(pid)
+        if not consent_.permits(c, wanted):
+            continue
+        mon = v.monitoring(state.store, pid, kb=state.kb)
+        obs = [
+            m.CohortObservation(
+                day=v.day_of(mon.origin, r["collection_date"]),
+                gene=r["gene"],
+                alteration=r["alteration"],
+                alt_reads=int(r["alt_reads"]),
+                depth=int(r["depth"]),
+            )
+            for r in (mon.calls.to_dict("records") if not mon.calls.empty else [])
+        ]
+        state.audit(who.username, "export_research", pseudonym=pid, purpose=purpose)
+        out.append(m.CohortPatient(
+            research_id=make_pseudonym(state.key, "research", pid)[:32], disease=mon.disease,
+            conditions=consent_.conditions(c), observations=obs,  # type: ignore[arg-type]
+        ))  # fmt: skip
+    return m.CohortOut(purpose=purpose, patients=out)
+
+
+def sa_select_patients():
+    """All stored patients' pseudonyms, sorted."""
+    import sqlalchemy as sa
+
+    return sa.select(s.patients.c.pseudonym).order_by(s.patients.c.pseudonym)
+
+
+# --------------------------------------------------------------------- admin
+def _user_out(u: users_.User) -> m.UserOut:
+    return m.UserOut(username=u.username, role=u.role, site=u.site, active=u.active)
+
+
+@router.get("/admin/users", response_model=list[m.UserOut], tags=["admin"])
+def admin_users(state: State, who: Who) -> list[m.UserOut]:
+    """Every user (admin only)."""
+    _role(who, "admin")
+    return [_user_out(u) for u in users_.list_users(state.store.engine)]
+
+
+@router.post("/admin/users", response_model=m.UserOut, status_code=201, tags=["admin"])
+def admin_add_user(body: m.UserIn, state: State, who: Who) -> m.UserOut:
+    """Create a user (admin only)."""
+    _role(who, "admin")
+    user = users_.add_user(state.store.engine, body.username, body.password, role=body.role,
+                           site=body.site)  # fmt: skip
+    state.audit(who.username, "user_added", user=user.username, role=user.role)
+    return _user_out(user)
+
+
+@router.patch("/admin/users/{username}", response_model=m.UserOut, tags=["admin"],
+              responses={404: {"model": m.Problem}})  # fmt: skip
+def admin_set_active(username: str, body: m.UserActive, state: State, who: Who) -> m.UserOut:
+    """Enable or disable a user (admin only); a disabled user's tokens stop working."""
+    _role(who, "admin")
+    if not users_.set_active(state.store.engine, username, body.active):
+        raise HTTPException(404, _NOT_FOUND)
+    state.audit(who.username, "user_active", user=username, active=body.active)
+    user = users_.get_user(state.store.engine, username)
+    return _user_out(user)  # type: ignore[arg-type]
+
+
+@router.get("/admin/audit", response_model=m.AuditOut, tags=["admin"])
+def admin_audit(state: State, who: Who) -> m.AuditOut:
+    """Verify the audit log's hash chain (admin only)."""
+    _role(who, "admin")
+    report = verify_log(state.settings.audit_log, key=state.audit_key)
+    return m.AuditOut(ok=report.ok, events=report.events, problem=report.problem or None)
+
+
+_ = dt  # dates come in through the schemas

@@ -1,0 +1,252 @@
+"""The FastAPI application: settings, identity, audit, errors and limits.
+
+:func:`create_app` opens the store, loads the knowledge base and returns the app with the
+versioned API (``/api/v1``, :mod:`oncoresist.server._api`) and the browser interface
+(:mod:`oncoresist.server._ui`). Every route but ``/api/v1/health``, the two login routes
+and the static files needs a valid token (``Authorization: Bearer`` or the browser's
+session cookie). Errors never echo what was sent: a validation error names the field,
+not its value, and an unexpected error says only that it happened.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from oncoresist import __version__
+from oncoresist.errors import InputError
+from oncoresist.kb import KnowledgeBase, load_kb
+from oncoresist.server._auth import AuthError, LoginThrottle, decode_token, issue_token
+from oncoresist.server._limits import BodyLimit
+from oncoresist.server._settings import ServerSettings, derived_secret
+from oncoresist.server._users import User, authenticate, get_user
+from oncoresist.store import Store, StoreConflictError, append_event, open_store, resolve_key
+
+__all__ = ["COOKIE", "PUBLIC_PATHS", "Principal", "ServiceState", "create_app"]
+
+log = logging.getLogger("oncoresist.server")
+COOKIE = "oncoresist_session"
+#: paths served without a token (exact, or prefixes ending in "/")
+PUBLIC_PATHS = ("/api/v1/health", "/api/v1/auth/login", "/login", "/static/")
+UPLOAD_PREFIXES = ("/api/v1/uploads", "/api/v1/interpret", "/upload")
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: user name, role, site, and whether the token came from the cookie."""
+
+    username: str
+    role: str
+    site: str | None
+    via_cookie: bool = False
+
+
+class ServiceState:
+    """What every request shares: settings, store, knowledge base, secrets, throttle."""
+
+    def __init__(self, settings: ServerSettings) -> None:
+        self.settings = settings
+        self.key = resolve_key(settings.key)
+        self.store: Store = open_store(settings.db, key=self.key)
+        self.kb: KnowledgeBase = load_kb()
+        self.token_secret = derived_secret(self.key, "token-signing")
+        self.csrf_secret = derived_secret(self.key, "csrf")
+        self.audit_key = self.key  # as `oncoresist audit verify` checks it
+        self.throttle = LoginThrottle(limit=settings.login_limit, window=60.0)
+        Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
+
+    # ------------------------------------------------------------------ audit
+    def audit(self, actor: str, action: str, *, pseudonym: str | None = None,
+              **detail: Any) -> None:  # fmt: skip
+        """Append one event to the hash-chained audit log."""
+        append_event(self.settings.audit_log, actor=actor or "anonymous", action=action,
+                     pseudonym=pseudonym, detail=detail or None, key=self.audit_key)  # fmt: skip
+
+    # ------------------------------------------------------------------ login
+    def login(self, username: str, password: str, client: str) -> tuple[User, str]:
+        """Check a password (throttled per account and per client); return user and token.
+
+        Raises
+        ------
+        HTTPException
+            429 with ``Retry-After`` when throttled; 401 for a wrong name or password.
+        """
+        keys = (f"user:{username}", f"client:{client}")
+        known = get_user(self.store.engine, username) is not None
+        actor = username if known else "unknown-account"
+        for key in keys:
+            if not self.throttle.allowed(key):
+                wait = max(1, int(self.throttle.retry_after(key)) + 1)
+                self.audit(actor, "login_throttled")
+                raise HTTPException(429, "too many failed logins; try again later",
+                                    headers={"Retry-After": str(wait)})  # fmt: skip
+        user = authenticate(self.store.engine, username, password)
+        if user is None:
+            for key in keys:
+                self.throttle.failed(key)
+            self.audit(actor, "login_failed")
+            raise HTTPException(401, "wrong user name or password")
+        self.throttle.succeeded(keys[0])
+        token = issue_token(
+            user.username,
+            site=user.site or "",
+            role=user.role,  # type: ignore[arg-type]
+            secret=self.token_secret,
+            seconds=self.settings.token_seconds,
+        )
+        self.audit(user.username, "login")
+        return user, token
+
+    def principal(self, token: str | None, *, via_cookie: bool = False) -> Principal:
+        """The user a token names, if the token is valid and the user still active.
+
+        Raises
+        ------
+        HTTPException
+            401 for a missing, malformed, forged, expired or revoked token.
+        """
+        if not token:
+            raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
+        try:
+            claims = decode_token(token, secret=self.token_secret)
+        except AuthError:
+            self.audit("anonymous", "auth_failed", reason="invalid token")
+            raise HTTPException(401, "invalid or expired token",
+                                headers={"WWW-Authenticate": "Bearer"}) from None  # fmt: skip
+        user = get_user(self.store.engine, claims.subject)
+        if (
+            user is None
+            or not user.active
+            or user.role != claims.role
+            or ((user.site or "") != claims.site)
+        ):
+            self.audit(claims.subject, "auth_failed", reason="account changed or disabled")
+            raise HTTPException(401, "invalid or expired token",
+                                headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
+        return Principal(user.username, user.role, user.site, via_cookie)
+
+
+def service(request: Request) -> ServiceState:
+    """The shared state of the running app."""
+    return request.app.state.oncoresist
+
+
+def bearer(request: Request) -> tuple[str | None, bool]:
+    """The token of a request: the Authorization header, else the session cookie."""
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    cookie = request.cookies.get(COOKIE)
+    return (cookie, True) if cookie else (None, False)
+
+
+def current(request: Request) -> Principal:
+    """Dependency: the authenticated principal (401 otherwise).
+
+    A token from the session cookie is accepted for reads only on the API; the browser
+    interface's forms carry their own CSRF token.
+    """
+    token, via_cookie = bearer(request)
+    principal = service(request).principal(token, via_cookie=via_cookie)
+    unsafe = request.method not in ("GET", "HEAD", "OPTIONS")
+    if via_cookie and unsafe and request.url.path.startswith("/api/"):
+        raise HTTPException(401, "API writes need an Authorization: Bearer token")
+    request.state.principal = principal
+    return principal
+
+
+def _problem(status: int, detail: str, headers: dict | None = None, **where: Any) -> JSONResponse:
+    body = {"detail": detail} | {k: v for k, v in where.items() if v is not None}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+def _install_errors(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        loc = [str(x) for x in first.get("loc", ())]
+        field = ".".join(loc[1:]) if len(loc) > 1 else (loc[0] if loc else None)
+        # the message only, never the value sent ("input"), which may be an identifier
+        return _problem(422, f"invalid request: {first.get('msg', 'not valid')}", field=field)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        return _problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(InputError)
+    async def _input(request: Request, exc: InputError) -> JSONResponse:
+        line = exc.record if isinstance(exc.record, int) else None
+        return _problem(422, exc.message if line is not None or exc.file else str(exc),
+                        file=exc.file, line=line, field=exc.field)  # fmt: skip
+
+    @app.exception_handler(StoreConflictError)
+    async def _conflict(request: Request, exc: StoreConflictError) -> JSONResponse:
+        return _problem(409, "the upload conflicts with stored values; nothing was stored")
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error on %s %s: %s", request.method, request.url.path,
+                  type(exc).__name__)  # fmt: skip
+        return _problem(500, "internal error")
+
+
+async def _security_headers(request: Request, call_next):
+    response = await call_next(request)
+    headers = response.headers
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "no-referrer")
+    headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
+        "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
+    )
+    headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def create_app(settings: ServerSettings | None = None) -> FastAPI:
+    """Build the service on the store and key of ``settings``.
+
+    Parameters
+    ----------
+    settings
+        Store, key, audit log and limits (defaults: the environment, see
+        :class:`ServerSettings`).
+
+    Returns
+    -------
+    fastapi.FastAPI
+        The application (serve it with uvicorn, or ``oncoresist serve``).
+    """
+    from oncoresist.server import _api, _ui
+
+    settings = settings or ServerSettings()
+    state = ServiceState(settings)
+    app = FastAPI(
+        title="oncoresist",
+        version=__version__,
+        summary="Targeted-therapy resistance: monitoring, interpretation and reports",
+        openapi_url=None,  # served under /api/v1 behind authentication
+        docs_url=None,
+        redoc_url=None,
+    )
+    app.state.oncoresist = state
+    app.include_router(_api.router, prefix="/api/v1")
+    app.include_router(_ui.router)
+    _ui.mount_static(app)
+    _install_errors(app)
+    app.middleware("http")(_security_headers)
+    app.add_middleware(BodyLimit, default_bytes=settings.max_body_bytes,
+                       upload_bytes=settings.max_upload_bytes,
+                       upload_prefixes=UPLOAD_PREFIXES)  # fmt: skip
+    return app

@@ -1,0 +1,186 @@
+"""Parse uploaded files in a separate worker process, with a time limit.
+
+An upload is parsed by the same readers as the command line, but in a child process of a
+fork server (started once, with the readers imported), so a file that makes a reader
+slow or large cannot stall or exhaust the service: after ``timeout`` seconds the child is
+killed and the upload refused. A reader's :class:`~oncoresist.errors.InputError` comes
+back with its line and field; every identifier of the file (patient and sample columns,
+VCF sample names) is blanked out of its message, so error responses carry no raw
+identifier.
+
+This module imports no web framework: the child imports only what parsing needs.
+"""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import multiprocessing
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+from oncoresist.errors import InputError, OncoresistError
+
+__all__ = ["UploadKind", "UploadProblem", "UploadTimeout", "parse_upload"]
+
+UploadKind = Literal["serial", "therapy", "events", "variants"]
+KINDS: tuple[str, ...] = ("serial", "therapy", "events", "variants")
+_PRELOAD = ["oncoresist.monitor._inputs", "oncoresist.variants", "pandas", "numpy"]
+_CONTEXT: Any = None
+_IDENTIFIER_COLUMNS = {"patient_id", "patient", "sample_id", "sample", "tumor_sample_barcode",
+                       "matched_norm_sample_barcode"}  # fmt: skip
+REDACTED = "[identifier]"
+
+
+class UploadTimeout(OncoresistError):
+    """The upload took longer to parse than allowed."""
+
+
+@dataclass(frozen=True)
+class UploadProblem:
+    """Where a rejected upload is wrong: line (1-based) and field, and what was expected."""
+
+    file: str
+    line: int | None
+    field: str | None
+    message: str
+
+
+def _context():
+    global _CONTEXT
+    if _CONTEXT is None:
+        ctx = multiprocessing.get_context("forkserver")
+        ctx.set_forkserver_preload(_PRELOAD)
+        _CONTEXT = ctx
+    return _CONTEXT
+
+
+def _text_head(path: Path, limit: int = 64 * 1024 * 1024) -> str:
+    raw = path.read_bytes()[:limit]
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError):
+            return ""
+    return raw.decode("utf-8", errors="replace")
+
+
+def identifiers_in(path: Path) -> set[str]:
+    """Identifier values of a text table or VCF: patient and sample columns, VCF samples."""
+    text = _text_head(path)
+    found: set[str] = set()
+    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("##")]
+    if not lines:
+        return found
+    if lines[0].startswith("#CHROM"):
+        return {name for name in lines[0].split("\t")[9:] if name}
+    lines = [ln for ln in lines if not ln.startswith("#")]
+    if not lines:
+        return found
+    delimiter = "\t" if lines[0].count("\t") >= lines[0].count(",") else ","
+    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
+    header = [h.strip().lower() for h in next(reader, [])]
+    wanted = [i for i, h in enumerate(header) if h in _IDENTIFIER_COLUMNS]
+    for row in reader:
+        for i in wanted:
+            if i < len(row) and row[i].strip():
+                found.add(row[i].strip())
+    return found
+
+
+def redact(message: str, identifiers: set[str]) -> str:
+    """``message`` with every identifier (longest first, as whole words) blanked out."""
+    for name in sorted(identifiers, key=len, reverse=True):
+        message = re.sub(rf"(?<![\w-]){re.escape(name)}(?![\w-])", REDACTED, message)
+    return message
+
+
+def _read(kind: str, path: str, options: dict[str, Any]) -> Any:
+    if kind == "serial":
+        from oncoresist.monitor._inputs import read_serial
+
+        return read_serial(path)
+    if kind == "therapy":
+        from oncoresist.monitor._inputs import read_therapy
+
+        return read_therapy(path)
+    if kind == "events":
+        from oncoresist.monitor._inputs import read_events
+
+        return read_events(path)
+    from oncoresist.variants import read_variants
+
+    return list(read_variants(path, build=options.get("build"), sample=options.get("sample")))
+
+
+def _job(kind: str, path: str, options: dict[str, Any], conn) -> None:
+    try:
+        result: tuple = ("ok", _read(kind, path, options))
+    except InputError as exc:
+        record = exc.record if isinstance(exc.record, int) else None
+        result = ("input", (record, exc.field, exc.message if record is not None else str(exc)))
+    except Exception as exc:
+        result = ("input", (None, None, f"the file could not be read ({type(exc).__name__})"))
+    conn.send(result)
+    conn.close()
+
+
+def parse_upload(
+    kind: UploadKind, path: Path, *, display_name: str, timeout: float,
+    options: dict[str, Any] | None = None,
+) -> Any:  # fmt: skip
+    """Parse ``path`` with the reader of ``kind`` in a worker process.
+
+    Parameters
+    ----------
+    kind
+        ``serial``, ``therapy``, ``events`` (monitoring tables) or ``variants`` (VCF, MAF or
+        alteration table).
+    path
+        The uploaded bytes, saved to a private temporary file.
+    display_name
+        The name the user gave the file, used in error messages instead of ``path``.
+    timeout
+        Seconds before the worker is killed (:class:`UploadTimeout`).
+    options
+        ``build`` and ``sample`` for variant files.
+
+    Returns
+    -------
+    pandas.DataFrame or list of Alteration
+        What the reader returns.
+
+    Raises
+    ------
+    InputError
+        The file is not valid; file is ``display_name``, record the line, and the message
+        holds no identifier from the file.
+    UploadTimeout
+        Parsing took longer than ``timeout`` seconds.
+    """
+    if kind not in KINDS:
+        raise InputError(f"kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
+    ctx = _context()
+    receive, send = ctx.Pipe(duplex=False)
+    worker = ctx.Process(target=_job, args=(kind, str(path), options or {}, send), daemon=True)
+    worker.start()
+    send.close()
+    try:
+        if not receive.poll(timeout):
+            raise UploadTimeout(f"{display_name} took longer than {timeout:g} s to parse")
+        status, payload = receive.recv()
+    except EOFError:
+        status, payload = "input", (None, None, "the file could not be read (worker stopped)")
+    finally:
+        receive.close()
+        if worker.is_alive():
+            worker.kill()
+        worker.join(5)
+    if status == "ok":
+        return payload
+    line, field, message = payload
+    message = redact(message.replace(str(path), display_name), identifiers_in(path))
+    raise InputError(message, file=display_name, record=line, field=field)

@@ -1,0 +1,169 @@
+"""What the service reads from the store for one site: patients, draws, calls, alerts.
+
+Every function here takes the site (or a patient already checked to belong to it);
+routes never query patients another way. Monitoring results (calls, response, alerts,
+trends) are computed from the stored draws and kept in a small cache keyed by the
+patient's data version (its newest ingest and consent record), so a page read twice costs
+one computation and a new upload is seen at once.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import sqlalchemy as sa
+
+from oncoresist.kb import KnowledgeBase
+from oncoresist.store import Store
+from oncoresist.store import _schema as s
+
+__all__ = ["Monitoring", "monitoring", "patient_site", "site_patients", "version_of"]
+
+
+def patient_site(engine: sa.Engine, pseudonym: str) -> tuple[str | None, str | None] | None:
+    """``(site, disease)`` of a stored patient, or ``None`` when there is no such patient."""
+    with engine.connect() as connection:
+        row = connection.execute(
+            sa.select(s.patients.c.site, s.patients.c.disease).where(
+                s.patients.c.pseudonym == pseudonym
+            )
+        ).first()
+    return None if row is None else (row.site, row.disease)
+
+
+def version_of(connection: sa.Connection, pseudonym: str) -> tuple:
+    """The patient's data version: newest ingest of its rows, newest consent, disease."""
+    sm, t, e, c, p = s.samples, s.therapy_lines, s.events, s.consents, s.patients
+    parts = [
+        sa.select(sa.func.max(sm.c.ingest_id)).where(sm.c.patient == pseudonym),
+        sa.select(sa.func.max(t.c.ingest_id)).where(t.c.patient == pseudonym),
+        sa.select(sa.func.max(e.c.ingest_id)).where(e.c.patient == pseudonym),
+        sa.select(sa.func.max(c.c.id)).where(c.c.patient == pseudonym),
+        sa.select(p.c.disease).where(p.c.pseudonym == pseudonym),
+    ]
+    row = connection.execute(sa.select(*[q.scalar_subquery() for q in parts])).one()
+    return tuple(row)
+
+
+def site_patients(engine: sa.Engine, site: str) -> list[dict[str, Any]]:
+    """The site's patients: pseudonym, disease, number of draws and date of the last."""
+    p, sm = s.patients, s.samples
+    draws = (
+        sa.select(
+            sm.c.patient,
+            sa.func.count().label("draws"),
+            sa.func.max(sm.c.collection_date).label("last_draw"),
+        )
+        .group_by(sm.c.patient)
+        .subquery()
+    )
+    query = (
+        sa.select(p.c.pseudonym, p.c.disease, draws.c.draws, draws.c.last_draw)
+        .join(draws, draws.c.patient == p.c.pseudonym, isouter=True)
+        .where(p.c.site == site)
+        .order_by(p.c.pseudonym)
+    )
+    with engine.connect() as connection:
+        return [dict(r) for r in connection.execute(query).mappings()]
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    """One patient's monitoring results, as the command line computes them."""
+
+    calls: pd.DataFrame
+    therapy: pd.DataFrame
+    events: pd.DataFrame
+    response: pd.DataFrame
+    alerts: pd.DataFrame
+    trends: pd.DataFrame
+    origin: pd.Timestamp | None  # start of the first therapy line (day 0)
+    disease: str | None
+
+
+class _Cache:
+    def __init__(self, size: int = 256) -> None:
+        self.size = size
+        self.items: OrderedDict[tuple, Monitoring] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: tuple) -> Monitoring | None:
+        with self.lock:
+            value = self.items.get(key)
+            if value is not None:
+                self.items.move_to_end(key)
+            return value
+
+    def put(self, key: tuple, value: Monitoring) -> None:
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+_CACHE = _Cache()
+
+
+def _compute(store: Store, pseudonym: str, disease: str | None, kb: KnowledgeBase,
+             fpr: float) -> Monitoring:  # fmt: skip
+    from oncoresist import monitor
+
+    obs = store.observations(pseudonym=pseudonym)
+    therapy = store.therapy(pseudonym=pseudonym)
+    events = store.events(pseudonym=pseudonym)
+    origin = therapy["start_date"].min() if not therapy.empty else None
+    if obs.empty:
+        empty = pd.DataFrame()
+        return Monitoring(obs, therapy, events, empty, empty, empty, origin, disease)
+    calls = monitor.call_draws(obs, fpr=fpr)
+    response = monitor.molecular_response(calls, therapy=therapy)
+    try:
+        alerts = monitor.emergence_alerts(
+            calls, therapy=therapy, events=events, disease=disease, kb=kb
+        )
+    except Exception:
+        alerts = monitor.emergence_alerts(calls, therapy=therapy, events=events, kb=kb)
+    trends = monitor.variant_trends(calls)
+    if origin is None or pd.isna(origin):
+        origin = calls["collection_date"].min()
+    return Monitoring(calls, therapy, events, response, alerts, trends, origin, disease)
+
+
+def monitoring(store: Store, pseudonym: str, *, kb: KnowledgeBase, fpr: float = 0.05) -> Monitoring:
+    """Calls, response, alerts and trends of one patient (cached per data version)."""
+    with store.engine.connect() as connection:
+        version = version_of(connection, pseudonym)
+    key = (store.url, pseudonym, version, fpr)
+    found = _CACHE.get(key)
+    if found is None:
+        found = _compute(store, pseudonym, version[-1], kb, fpr)
+        _CACHE.put(key, found)
+    return found
+
+
+def day_of(origin: pd.Timestamp | None, date: Any) -> int | None:
+    """Days from ``origin`` to ``date`` (``None`` when either is missing)."""
+    if origin is None or date is None or pd.isna(origin) or pd.isna(date):
+        return None
+    return int((pd.Timestamp(date) - pd.Timestamp(origin)).days)
+
+
+def number(value: Any) -> float | None:
+    """A finite float, or ``None``."""
+    if value is None or pd.isna(value):
+        return None
+    value = float(value)
+    return value if np.isfinite(value) else None
+
+
+def text(value: Any) -> str | None:
+    """A string, or ``None`` for missing values."""
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return None
+    return str(value)
