@@ -24,6 +24,7 @@ from oncoresist._cli_audit import audit_app
 from oncoresist._cli_clones import clones_app
 from oncoresist._cli_evolve import evolve_app
 from oncoresist._cli_screens import screen_app
+from oncoresist._cli_server import serve, users_app
 from oncoresist._files import atomic_write
 from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError, OncoresistError
@@ -48,6 +49,8 @@ app.add_typer(evolve_app, name="evolve")
 app.add_typer(screen_app, name="screen")
 app.add_typer(clones_app, name="clones")
 app.add_typer(audit_app, name="audit")
+app.add_typer(users_app, name="users")
+app.command("serve")(serve)
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
