@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Annotated
@@ -38,7 +39,9 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
     max_upload_mb: Annotated[float, typer.Option(min=0.01, help="Largest upload (MiB).")] = 20,
-    access_log: Annotated[bool, typer.Option(help="Log each request (paths only).")] = True,
+    access_log: Annotated[
+        bool, typer.Option(help="Log each request: method, route template, status, time.")
+    ] = True,
 ) -> None:
     """Run the tumour-board web service (API at /api/v1, browser interface at /).
 
@@ -56,9 +59,26 @@ def serve(
     if audit_log:
         os.environ[AUDIT_ENV] = str(audit_log)
     os.environ["ONCORESIST_MAX_UPLOAD_BYTES"] = str(int(max_upload_mb * 1024 * 1024))
+    # uvicorn's own access log would print the path and query sent; ours prints the route
+    # template (no pseudonym, no search text), see oncoresist.server._app.route_template
+    logging.getLogger("oncoresist.server.access").disabled = not access_log
     uvicorn.run("oncoresist.server._asgi:build", factory=True, host=host, port=port,
-                workers=workers, access_log=access_log, proxy_headers=False,
-                server_header=False, log_level="info")  # fmt: skip
+                workers=workers, access_log=False, proxy_headers=False,
+                server_header=False, log_level="info", log_config=_LOG_CONFIG)  # fmt: skip
+
+
+_LOG_CONFIG = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"err": {"class": "logging.StreamHandler", "formatter": "plain",
+                         "stream": "ext://sys.stderr"}},
+    "loggers": {
+        "uvicorn": {"handlers": ["err"], "level": "INFO", "propagate": False},
+        "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        "oncoresist": {"handlers": ["err"], "level": "INFO", "propagate": False},
+    },
+}  # fmt: skip
 
 
 def _password(confirm: bool) -> str:

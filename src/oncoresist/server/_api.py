@@ -26,13 +26,22 @@ from oncoresist.server import _consent as consent_
 from oncoresist.server import _schemas as m
 from oncoresist.server import _users as users_
 from oncoresist.server import _views as v
-from oncoresist.server._app import Principal, ServiceState, current, service
+from oncoresist.server._app import Principal, ServiceState, current, route_template, service
 from oncoresist.server._uploads import UploadTimeout, parse_upload
 from oncoresist.store import _schema as s
 from oncoresist.store import pseudonym as make_pseudonym
 from oncoresist.store import verify_log
 
-router = APIRouter()
+_PROBLEM = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+router = APIRouter(
+    responses={
+        401: {"description": "not authenticated"} | _PROBLEM,
+        403: {"description": "not allowed for this role"} | _PROBLEM,
+        404: {"description": "not found (or another site's)"} | _PROBLEM,
+        413: {"description": "request body too large"} | _PROBLEM,
+        422: {"description": "invalid request or file"} | _PROBLEM,
+    }
+)
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
 State = Annotated[ServiceState, Depends(service)]
@@ -66,7 +75,7 @@ def own_patient(state: ServiceState, principal: Principal, pid: str, route: str)
 
 
 def _patient(request: Request, pid: str, state: State, who: Who) -> str:
-    own_patient(state, who, pid, request.scope["route"].path)
+    own_patient(state, who, pid, route_template(request))
     return pid
 
 
@@ -81,7 +90,7 @@ def health() -> m.Health:
 
 
 @router.post("/auth/login", response_model=m.TokenOut, tags=["identity"],
-             responses={401: {"model": m.Problem}, 429: {"model": m.Problem}})  # fmt: skip
+             responses={429: {"description": "too many failed logins"} | _PROBLEM})  # fmt: skip
 def login(body: m.LoginIn, request: Request, state: State) -> m.TokenOut:
     """Exchange a user name and password for a short-lived bearer token."""
     client = request.client.host if request.client else "unknown"
@@ -150,8 +159,7 @@ def list_patients(state: State, who: Who) -> m.PatientList:
     return patient_list(state, who)
 
 
-@router.post("/patients/lookup", response_model=m.LookupOut, tags=["patients"],
-             responses={404: {"model": m.Problem}})  # fmt: skip
+@router.post("/patients/lookup", response_model=m.LookupOut, tags=["patients"])
 def lookup(body: m.LookupIn, request: Request, state: State, who: Who) -> m.LookupOut:
     """The pseudonym of one of the site's patients, from the site's own identifier.
 
@@ -268,15 +276,13 @@ def patient_detail(state: ServiceState, who: Principal, pid: str) -> m.PatientDe
     )  # fmt: skip
 
 
-@router.get("/patients/{pid}", response_model=m.PatientDetail, tags=["patients"],
-            responses={404: {"model": m.Problem}})  # fmt: skip
+@router.get("/patients/{pid}", response_model=m.PatientDetail, tags=["patients"])
 def get_patient(pid: Patient, state: State, who: Who) -> m.PatientDetail:
     """A patient: therapy lines, draws, alerts, molecular response, trends, trajectories."""
     return patient_detail(state, who, pid)
 
 
-@router.patch("/patients/{pid}", response_model=m.PatientItem, tags=["patients"],
-              responses={404: {"model": m.Problem}})  # fmt: skip
+@router.patch("/patients/{pid}", response_model=m.PatientItem, tags=["patients"])
 def update_patient(pid: Patient, body: m.PatientUpdate, state: State, who: Who) -> m.PatientItem:
     """Set the patient's disease (name, synonym or OncoTree code of the knowledge base)."""
     disease = None
@@ -299,16 +305,14 @@ def update_patient(pid: Patient, body: m.PatientUpdate, state: State, who: Who) 
                          alerts=len(mon.alerts), consent=c.scope if c else None)  # fmt: skip
 
 
-@router.get("/patients/{pid}/samples", response_model=list[m.SampleOut], tags=["patients"],
-            responses={404: {"model": m.Problem}})  # fmt: skip
+@router.get("/patients/{pid}/samples", response_model=list[m.SampleOut], tags=["patients"])
 def list_samples(pid: Patient, state: State, who: Who) -> list[m.SampleOut]:
     """The patient's draws (sample pseudonyms, dates, day offsets, counts)."""
     state.audit(who.username, "read_samples", pseudonym=pid)
     return _samples(v.monitoring(state.store, pid, kb=state.kb))
 
 
-@router.get("/patients/{pid}/samples/{sid}", response_model=m.SampleDetail, tags=["patients"],
-            responses={404: {"model": m.Problem}})  # fmt: skip
+@router.get("/patients/{pid}/samples/{sid}", response_model=m.SampleDetail, tags=["patients"])
 def get_sample(pid: Patient, sid: str, state: State, who: Who) -> m.SampleDetail:
     """One draw: every tracked variant's reads, VAF, call and limit of detection."""
     mon = v.monitoring(state.store, pid, kb=state.kb)
@@ -336,15 +340,14 @@ def get_sample(pid: Patient, sid: str, state: State, who: Who) -> m.SampleDetail
 
 
 @router.get("/patients/{pid}/therapy", response_model=list[m.TherapyLineOut],
-            tags=["patients"], responses={404: {"model": m.Problem}})  # fmt: skip
+            tags=["patients"])  # fmt: skip
 def get_therapy(pid: Patient, state: State, who: Who) -> list[m.TherapyLineOut]:
     """The patient's lines of therapy."""
     state.audit(who.username, "read_therapy", pseudonym=pid)
     return _therapy(v.monitoring(state.store, pid, kb=state.kb))
 
 
-@router.get("/patients/{pid}/alerts", response_model=m.AlertsOut, tags=["monitoring"],
-            responses={404: {"model": m.Problem}})  # fmt: skip
+@router.get("/patients/{pid}/alerts", response_model=m.AlertsOut, tags=["monitoring"])
 def get_alerts(pid: Patient, state: State, who: Who) -> m.AlertsOut:
     """Emergence alerts of one patient, linked to the knowledge base."""
     state.audit(who.username, "read_alerts", pseudonym=pid)
@@ -367,7 +370,7 @@ def site_alerts(state: State, who: Who) -> list[m.AlertsOut]:
 
 
 @router.get("/patients/{pid}/interpretation", response_model=m.InterpretationOut,
-            tags=["interpretation"], responses={404: {"model": m.Problem}})  # fmt: skip
+            tags=["interpretation"])  # fmt: skip
 def get_interpretation(pid: Patient, state: State, who: Who) -> m.InterpretationOut:
     """Per-drug verdicts for the latest draw (the patient's regimens first) and options."""
     from oncoresist.report import interpret_latest
@@ -390,7 +393,7 @@ def get_interpretation(pid: Patient, state: State, who: Who) -> m.Interpretation
 
 
 @router.get("/patients/{pid}/report", response_class=HTMLResponse, tags=["reports"],
-            responses={200: {"content": {"text/html": {}}}, 404: {"model": m.Problem}})  # fmt: skip
+            responses={200: {"content": {"text/html": {}}}})  # fmt: skip
 def get_report(pid: Patient, state: State, who: Who) -> HTMLResponse:
     """The patient's self-contained HTML report (download)."""
     from oncoresist.report import build_report
@@ -406,8 +409,7 @@ def get_report(pid: Patient, state: State, who: Who) -> HTMLResponse:
 
 
 # --------------------------------------------------------------------- consent
-@router.get("/patients/{pid}/consent", response_model=list[m.ConsentOut], tags=["consent"],
-            responses={404: {"model": m.Problem}})  # fmt: skip
+@router.get("/patients/{pid}/consent", response_model=list[m.ConsentOut], tags=["consent"])
 def get_consent(pid: Patient, state: State, who: Who) -> list[m.ConsentOut]:
     """The patient's consent records, oldest first (the last one is in force)."""
     with state.store.engine.connect() as connection:
@@ -431,7 +433,7 @@ def record_consent(state: ServiceState, who: Principal, pid: str,
 
 
 @router.post("/patients/{pid}/consent", response_model=m.ConsentOut, status_code=201,
-             tags=["consent"], responses={404: {"model": m.Problem}})  # fmt: skip
+             tags=["consent"])  # fmt: skip
 def post_consent(pid: Patient, body: m.ConsentIn, state: State, who: Who) -> m.ConsentOut:
     """Record new consent (DUO codes, form version and date) or its withdrawal."""
     return record_consent(state, who, pid, body)
@@ -477,9 +479,12 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
                        ingest_id=int(result.ingest_id or 0), patients=patients)  # fmt: skip
 
 
-@router.post("/uploads/{kind}", response_model=m.UploadOut, tags=["uploads"],
-             responses={413: {"model": m.Problem}, 422: {"model": m.Problem},
-                        409: {"model": m.Problem}})  # fmt: skip
+@router.post(
+    "/uploads/{kind}",
+    response_model=m.UploadOut,
+    tags=["uploads"],
+    responses={409: {"description": "conflict with stored values"} | _PROBLEM},
+)
 async def upload(
     kind: Literal["serial", "therapy", "events"],
     state: State,
@@ -499,7 +504,7 @@ async def upload(
 
 
 @router.post("/interpret", response_model=m.VariantsOut, tags=["interpretation"],
-             responses={413: {"model": m.Problem}, 422: {"model": m.Problem}})  # fmt: skip
+             )  # fmt: skip
 async def interpret_upload(
     state: State,
     who: Who,
@@ -561,8 +566,7 @@ def kb_search(q: Annotated[str, Query(min_length=1, max_length=100)], state: Sta
     )  # fmt: skip
 
 
-@router.get("/kb/genes/{gene}", response_model=m.GeneOut, tags=["knowledge base"],
-            responses={404: {"model": m.Problem}})  # fmt: skip
+@router.get("/kb/genes/{gene}", response_model=m.GeneOut, tags=["knowledge base"])
 def kb_gene(gene: str, state: State, who: Who) -> m.GeneOut:
     """A gene and every assertion naming it, with references and evidence levels."""
     from oncoresist.kb import to_records
@@ -577,8 +581,7 @@ def kb_gene(gene: str, state: State, who: Who) -> m.GeneOut:
                      drivers=list(g.drivers), assertions=_assertions(rows))  # fmt: skip
 
 
-@router.get("/kb/drugs/{drug}", response_model=m.DrugOut, tags=["knowledge base"],
-            responses={404: {"model": m.Problem}})  # fmt: skip
+@router.get("/kb/drugs/{drug}", response_model=m.DrugOut, tags=["knowledge base"])
 def kb_drug(drug: str, state: State, who: Who) -> m.DrugOut:
     """A drug (or class): members, targets and every assertion covering it."""
     from oncoresist.kb import to_records
@@ -670,8 +673,7 @@ def admin_add_user(body: m.UserIn, state: State, who: Who) -> m.UserOut:
     return _user_out(user)
 
 
-@router.patch("/admin/users/{username}", response_model=m.UserOut, tags=["admin"],
-              responses={404: {"model": m.Problem}})  # fmt: skip
+@router.patch("/admin/users/{username}", response_model=m.UserOut, tags=["admin"])
 def admin_set_active(username: str, body: m.UserActive, state: State, who: Who) -> m.UserOut:
     """Enable or disable a user (admin only); a disabled user's tokens stop working."""
     _role(who, "admin")

@@ -11,6 +11,7 @@ not its value, and an unexpected error says only that it happened.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from oncoresist.store import Store, StoreConflictError, append_event, open_store
 __all__ = ["COOKIE", "PUBLIC_PATHS", "Principal", "ServiceState", "create_app"]
 
 log = logging.getLogger("oncoresist.server")
+access_log = logging.getLogger("oncoresist.server.access")
 COOKIE = "oncoresist_session"
 #: paths served without a token (exact, or prefixes ending in "/")
 PUBLIC_PATHS = ("/api/v1/health", "/api/v1/auth/login", "/login", "/static/")
@@ -180,6 +182,8 @@ def _install_errors(app: FastAPI) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         detail = exc.detail if isinstance(exc.detail, str) else "request refused"
+        if exc.status_code == 404:
+            detail = "not found"  # one answer for "no such route" and "not yours"
         return _problem(exc.status_code, detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(InputError)
@@ -199,8 +203,23 @@ def _install_errors(app: FastAPI) -> None:
         return _problem(500, "internal error")
 
 
+def route_template(request: Request) -> str:
+    """The request's path with each path parameter replaced by ``{name}``."""
+    if request.url.path.startswith("/static/"):
+        return "/static/*"
+    if request.scope.get("route") is None:
+        return "(no route)"
+    parts = request.url.path.split("/")
+    names = {str(value): name for name, value in request.path_params.items()}
+    return "/".join(f"{{{names[p]}}}" if p in names else p for p in parts)
+
+
 async def _security_headers(request: Request, call_next):
+    started = time.perf_counter()
     response = await call_next(request)
+    # the access log names the route's template, never the path or query that was sent
+    access_log.info("%s %s %d %.1f ms", request.method, route_template(request),
+                    response.status_code, 1000 * (time.perf_counter() - started))  # fmt: skip
     headers = response.headers
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("X-Frame-Options", "DENY")
@@ -212,6 +231,24 @@ async def _security_headers(request: Request, call_next):
     )
     headers.setdefault("Cache-Control", "no-store")
     return response
+
+
+def _openapi(app: FastAPI) -> dict:
+    """The schema, with the error body and the bearer-token scheme declared once."""
+    from fastapi.openapi.utils import get_openapi
+
+    from oncoresist.server._schemas import Problem
+
+    if app.openapi_schema is None:
+        schema = get_openapi(title=app.title, version=app.version, summary=app.summary,
+                             routes=app.routes)  # fmt: skip
+        components = schema.setdefault("components", {})
+        components.setdefault("schemas", {})["Problem"] = Problem.model_json_schema()
+        components["securitySchemes"] = {"bearer": {"type": "http", "scheme": "bearer",
+                                                    "bearerFormat": "JWT"}}  # fmt: skip
+        schema["security"] = [{"bearer": []}]
+        app.openapi_schema = schema
+    return app.openapi_schema
 
 
 def create_app(settings: ServerSettings | None = None) -> FastAPI:
@@ -241,6 +278,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
         redoc_url=None,
     )
     app.state.oncoresist = state
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.include_router(_api.router, prefix="/api/v1")
     app.include_router(_ui.router)
     _ui.mount_static(app)
