@@ -267,3 +267,28 @@ def test_tampering_with_one_audit_event_is_detected(service: Service, tmp_path: 
 def test_login_body_is_validated(service: Service, bad: dict):
     response = service.client.post("/api/v1/auth/login", json=bad)
     assert response.status_code == 422
+
+
+def test_variant_files_are_interpreted_and_bad_ones_named_by_line(service: Service):
+    from server_helpers import EXAMPLES
+
+    vcf = (EXAMPLES / "egfr_nsclc_osimertinib_progression.vcf").read_bytes()
+    h = service.headers("alice")
+    response = service.client.post("/api/v1/interpret", headers=h,
+                                   files={"file": ("case.vcf", vcf, "text/plain")},
+                                   data={"disease": "NSCLC", "drugs": "osimertinib"})  # fmt: skip
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [v["drug"] for v in body["verdicts"]] == ["osimertinib"]
+    assert body["verdicts"][0]["verdict"] == "resistant"
+    lines = vcf.decode().splitlines()
+    first = next(i for i, x in enumerate(lines) if not x.startswith("#"))
+    fields = lines[first].split("\t")
+    fields[1] = "not-a-position"
+    lines[first] = "\t".join(fields)
+    bad = ("\n".join(lines) + "\n").encode()
+    response = service.client.post("/api/v1/interpret", headers=h,
+                                   files={"file": ("case.vcf", bad, "text/plain")})  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["file"] == "case.vcf"
+    assert response.json()["line"] == first + 1
