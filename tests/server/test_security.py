@@ -116,7 +116,7 @@ def _walk_schema(schema: dict, spec: dict, value, where: str) -> None:
             _walk_schema(schema.get("items", {}), spec, item, f"{where}[{i}]")
 
 
-FORBIDDEN_FIELDS = ("mrn", "name", "dob", "patient_id", "sample_id", "key", "password")
+FORBIDDEN_FIELDS = ("mrn", "name", "dob", "patient_id", "sample_id", "key", "ssn", "token")
 identifiers = st.from_regex(r"\A(MRN|PAT|Doe)[0-9]{4,8}\Z")
 
 

@@ -1,16 +1,470 @@
-"""The browser interface (server-rendered pages; small vendored scripts, no CDN)."""
+"""The browser interface: server-rendered pages over the functions the API uses.
+
+Pages are Jinja2 templates under ``templates/`` (autoescaped); they read through the same
+functions as the API (:func:`~oncoresist.server._api.patient_list`,
+:func:`~oncoresist.server._api.own_patient`, :func:`~oncoresist.server._api.patient_detail`
+and so on), so authorisation and audit are the API's. The one script,
+``static/chart.js``, draws the VAF trajectory chart from the table of values the patient
+page carries: the page reads the same without JavaScript, and the Content Security Policy
+can forbid inline script.
+
+Sessions: the login form puts the token in an HttpOnly, SameSite=Strict cookie; every page
+checks it as the API does and sends anyone without a valid one to ``/login``. Every form
+that changes something carries a CSRF token, HMAC-SHA256 of the session's token under the
+service's CSRF secret (the synchroniser-token pattern of the OWASP Cross-Site Request
+Forgery Prevention Cheat Sheet), and is refused with 403 without it. Pages show pseudonyms
+only (their first 12 hex digits in text), never a site's identifiers. Colours are the
+Okabe-Ito palette (Okabe & Ito 2008, *Color Universal Design*), and every colour comes
+with a shape or a word.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import hmac
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, FastAPI
+import jinja2
+from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
+from pydantic import ValidationError
+
+from oncoresist.errors import InputError
+from oncoresist.interpret import DrugVerdict, Option
+from oncoresist.report import _svg
+from oncoresist.server import _api
+from oncoresist.server import _schemas as m
+from oncoresist.server import _views as v
+from oncoresist.server._app import COOKIE, Principal, ServiceState, bearer, service
+from oncoresist.server._consent import DUO
+from oncoresist.store import StoreConflictError
 
 router = APIRouter(include_in_schema=False)
 STATIC = Path(__file__).with_name("static")
+TEMPLATES = Path(__file__).with_name("templates")
+
+#: DUO codes the consent form offers (permissions, then modifiers)
+CONSENT_CODES = ("DUO:0000042", "DUO:0000006", "DUO:0000043", "DUO:0000046", "DUO:0000021")
+#: what each upload kind holds, and its columns
+UPLOAD_KINDS: dict[str, tuple[str, str]] = {
+    "serial": (
+        "Serial ctDNA results (one row per draw and variant)",
+        "patient_id, sample_id, collection_date, gene, alteration, alt_reads, depth; "
+        "optionally unique_molecules, cfdna_ng, tumor_fraction",
+    ),
+    "therapy": (
+        "Lines of therapy (one row per regimen)",
+        "patient_id, regimen, start_date, end_date (empty while ongoing); "
+        "optionally reason_stopped",
+    ),
+    "events": (
+        "Clinical events (such as progression)",
+        "patient_id, event, date",
+    ),
+}
+#: verdict -> (symbol, words): the symbol and the words carry it, the colour only repeats it
+VERDICTS: dict[str, tuple[str, str]] = {
+    "resistant": ("✕", "resistant"),
+    "reduced_response": ("◐", "reduced response"),
+    "sensitive": ("✓", "sensitive"),
+    "no_known_effect": ("–", "no known effect"),
+}
+_SIGN_IN = "/login"
+
+
+# ----------------------------------------------------------------------- templates
+def _short(pseudonym: str) -> str:
+    return pseudonym[:12]
+
+
+def _words(value: Any) -> str:
+    return "" if value is None else str(value).replace("_", " ")
+
+
+def _days(value: float | None) -> str:
+    return "n/a" if value is None else f"{value:.0f} days"
+
+
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters.update(short=_short, pct=_svg.pct, words=_words, days=_days)
+    env.globals.update(verdicts=VERDICTS)
+    return env
+
+
+templates = Jinja2Templates(env=_environment())
 
 
 def mount_static(app: FastAPI) -> None:
     """Serve ``static/`` (scripts and styles shipped with the package) at ``/static``."""
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+
+# ----------------------------------------------------------------------- sessions
+@dataclass(frozen=True)
+class Session:
+    """A signed-in user of the browser interface, with the CSRF token of the session."""
+
+    who: Principal
+    csrf: str
+
+
+def csrf_for(state: ServiceState, token: str) -> str:
+    """The CSRF token of a session: HMAC-SHA256 of its login token (hex)."""
+    return hmac.new(state.csrf_secret, token.encode(), hashlib.sha256).hexdigest()
+
+
+def _session(request: Request) -> Session:
+    """Dependency: the signed-in user, or a redirect to the login page."""
+    state = service(request)
+    token, _ = bearer(request)
+    try:
+        who = state.principal(token, via_cookie=True)
+    except HTTPException:
+        # the app's error handler answers with this status and Location: the redirect
+        raise HTTPException(303, "sign in first", headers={"Location": _SIGN_IN}) from None
+    request.state.principal = who
+    return Session(who, csrf_for(state, token or ""))
+
+
+State = Annotated[ServiceState, Depends(service)]
+Signed = Annotated[Session, Depends(_session)]
+CsrfField = Annotated[str, Form(max_length=128)]
+
+
+def _forged(session: Session, sent: str) -> bool:
+    return not hmac.compare_digest(sent.encode(), session.csrf.encode())
+
+
+def _page(
+    request: Request,
+    name: str,
+    session: Session | None,
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> Response:
+    base = {"who": session.who if session else None, "csrf": session.csrf if session else "",
+            "section": None}  # fmt: skip
+    return templates.TemplateResponse(request, name, base | context, status_code=status,
+                                      headers=headers)  # fmt: skip
+
+
+def _error(request: Request, session: Session | None, status: int, message: str) -> Response:
+    return _page(request, "error.html", session, status=status, status_code=status,
+                 message=message)  # fmt: skip
+
+
+_REFUSED = "The form had no valid security token; reload the page and send it again."
+
+
+# ----------------------------------------------------------------------- login
+@router.get("/login")
+def login_form(request: Request) -> Response:
+    """The login form."""
+    return _page(request, "login.html", None, error=None, username="")
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    state: State,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+) -> Response:
+    """Check the password; on success set the session cookie and go to the patient list."""
+    client = request.client.host if request.client else "unknown"
+    try:
+        _, token = state.login(username, password, client)
+    except HTTPException as exc:
+        return _page(request, "login.html", None, status=exc.status_code, headers=exc.headers,
+                     error=exc.detail, username=username)  # fmt: skip
+    response = RedirectResponse("/", status_code=303)
+    response.set_cookie(COOKIE, token, max_age=state.settings.token_seconds, path="/",
+                        secure=state.settings.secure_cookies, httponly=True,
+                        samesite="strict")  # fmt: skip
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, state: State, session: Signed, csrf_token: CsrfField = "") -> Response:
+    """Clear the session cookie."""
+    if _forged(session, csrf_token):
+        return _error(request, session, 403, _REFUSED)
+    state.audit(session.who.username, "logout")
+    response = RedirectResponse(_SIGN_IN, status_code=303)
+    response.delete_cookie(COOKIE, path="/", secure=state.settings.secure_cookies,
+                           httponly=True, samesite="strict")  # fmt: skip
+    return response
+
+
+# ----------------------------------------------------------------------- patients
+@router.get("/")
+def patients(request: Request, state: State, session: Signed) -> Response:
+    """The site's patients, with draws, consent and an alert badge."""
+    try:
+        listing = _api.patient_list(state, session.who)
+    except HTTPException as exc:
+        return _error(request, session, exc.status_code, exc.detail)
+    return _page(request, "patients.html", session, section="patients", listing=listing)
+
+
+def _swatch(colour: str, shape: str, dash: str) -> Markup:
+    """A legend key: the series' line and marker, as a small inline SVG."""
+    line = (f'<line x1="0" y1="0" x2="44" y2="0" stroke="{colour}" stroke-width="3"'
+            + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")  # fmt: skip
+    dot = _svg.marker(shape, 22, 0, 7, fill=colour, stroke=_svg.INK, width=1.2)
+    # built here from the palette's constants and the report's marker(): nothing sent
+    return Markup(
+        '<svg class="swatch" viewBox="-2 -10 48 20" width="48" height="20" '
+        f'aria-hidden="true" focusable="false">{line}{dot}</svg>'
+    )
+
+
+def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
+    """The therapy timeline (SVG) and what the trajectory chart needs, on one day scale."""
+
+    def day(date: Any) -> float | None:
+        found = v.day_of(mon.origin, date)
+        return None if found is None else float(found)
+
+    lines = []
+    for t in detail.therapy:
+        start = day(t.start_date)
+        if start is not None:
+            end = day(t.end_date) if t.end_date is not None else None
+            lines.append(_svg.Line(t.regimen, start, end, t.reason_stopped))
+    events = []
+    for row in [] if mon.events.empty else mon.events.sort_values("date").to_dict("records"):
+        when = day(row["date"])
+        if when is not None:
+            events.append(_svg.Event(str(row["event"]), when))
+    draws = [float(s.day) for s in detail.samples if s.day is not None]
+    days = [*draws, *(e.day for e in events)]
+    days += [d for ln in lines for d in (ln.start, ln.end) if d is not None]
+    scale = _svg.DayScale.covering(days, None if lines else "Days since the first ctDNA draw")
+    series = []
+    for i, t in enumerate(detail.trajectories):
+        colour, shape, dash = _svg.style(i)
+        points = [p for p in t.points if p.day is not None]
+        series.append({"label": t.alteration, "colour": colour, "shape": shape, "dash": dash,
+                       "swatch": _swatch(colour, shape, dash), "points": points,
+                       "detected": sum(p.state == "detected" for p in points)})  # fmt: skip
+    timeline = _svg.timeline_svg(lines, events, draws, scale, ident="therapy-timeline")
+    return {
+        "timeline": Markup(timeline),  # the report's plot, which escapes its labels
+        "scale": scale,
+        "series": series,
+        "events": events,
+    }
+
+
+def _verdict_rows(verdicts: list[DrugVerdict]) -> list[dict[str, Any]]:
+    rows = []
+    for item in verdicts:
+        decisive = [r for r in item.reasons if r.role == "decisive"] or item.reasons
+        rows.append({
+            "drug": item.drug, "verdict": item.verdict, "evidence": item.evidence,
+            "mechanisms": list(dict.fromkeys(r.mechanism for r in decisive if r.mechanism)),
+            "reasons": item.reasons,
+            "references": list(dict.fromkeys(x for r in item.reasons for x in r.references)),
+        })  # fmt: skip
+    return rows
+
+
+def _option_rows(options: list[Option]) -> list[dict[str, Any]]:
+    return [
+        {"drug": o.drug, "evidence": o.evidence, "why": o.why, "preferred": o.preferred,
+         "condition": o.condition,
+         "references": list(dict.fromkeys(x for r in o.reasons for x in r.references))}
+        for o in options
+    ]  # fmt: skip
+
+
+def _patient_page(
+    request: Request,
+    state: ServiceState,
+    session: Session,
+    pid: str,
+    *,
+    status: int = 200,
+    consent_error: str | None = None,
+    notice: str | None = None,
+) -> Response:
+    try:
+        _api.own_patient(state, session.who, pid, "/patients/{pid}")
+    except HTTPException:
+        return _error(request, session, 404, "No patient of your site has this pseudonym.")
+    detail = _api.patient_detail(state, session.who, pid)  # audits the read
+    interpretation = _api.get_interpretation(pid, state, session.who)
+    mon = v.monitoring(state.store, pid, kb=state.kb)
+    consent_codes = [(code, *DUO[code]) for code in CONSENT_CODES]
+    return _page(
+        request, "patient.html", session, status=status, section="patients", detail=detail,
+        plots=_plots(detail, mon), interpretation=interpretation,
+        verdicts=_verdict_rows(interpretation.verdicts),
+        options=_option_rows(interpretation.options), consent_codes=consent_codes,
+        consent_error=consent_error, notice=notice,
+        today=dt.date.today().isoformat(),
+    )  # fmt: skip
+
+
+@router.get("/patients/{pid}")
+def patient(
+    request: Request, pid: str, state: State, session: Signed, saved: str | None = None
+) -> Response:
+    """One patient: therapy, VAF trajectories, alerts, verdicts, consent, report."""
+    notice = "Consent recorded." if saved == "consent" else None
+    return _patient_page(request, state, session, pid, notice=notice)
+
+
+@router.post("/patients/{pid}/consent")
+def consent(
+    request: Request,
+    pid: str,
+    state: State,
+    session: Signed,
+    csrf_token: CsrfField = "",
+    duo_codes: Annotated[list[str] | None, Form(max_length=20)] = None,
+    version: Annotated[str, Form(max_length=32)] = "",
+    consent_date: Annotated[str, Form(max_length=10)] = "",
+    withdrawn: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """Record a consent (DUO codes, form version and date) or its withdrawal."""
+    try:  # another site's patient is the same 404 on every route, form or not
+        _api.own_patient(state, session.who, pid, "/patients/{pid}/consent")
+    except HTTPException:
+        return _error(request, session, 404, "No patient of your site has this pseudonym.")
+    if _forged(session, csrf_token):
+        return _error(request, session, 403, _REFUSED)
+    try:
+        body = m.ConsentIn.model_validate({
+            "duo_codes": duo_codes or [], "version": version, "consent_date": consent_date,
+            "withdrawn": bool(withdrawn)})  # fmt: skip
+        _api.record_consent(state, session.who, pid, body)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(x) for x in first["loc"]) or "form"
+        problem = f"field {field}: {first['msg']}"  # never the value sent
+        return _patient_page(request, state, session, pid, status=422, consent_error=problem)
+    except InputError as exc:
+        return _patient_page(request, state, session, pid, status=422, consent_error=str(exc))
+    return RedirectResponse(f"/patients/{pid}?saved=consent#consent", status_code=303)
+
+
+# ----------------------------------------------------------------------- uploads
+@router.get("/upload")
+def upload_form(request: Request, session: Signed) -> Response:
+    """The upload form: what the file holds, and the file."""
+    return _page(request, "upload.html", session, section="upload", kinds=UPLOAD_KINDS,
+                 kind="serial", problem=None, result=None)  # fmt: skip
+
+
+@router.post("/upload")
+async def upload(
+    request: Request,
+    state: State,
+    session: Signed,
+    csrf_token: CsrfField = "",
+    kind: Annotated[str, Form(max_length=16)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    """Store an uploaded table; a malformed file is shown with its line and field."""
+    if _forged(session, csrf_token):
+        return _error(request, session, 403, _REFUSED)
+
+    def again(status: int, problem: str) -> Response:
+        return _page(request, "upload.html", session, status=status, section="upload",
+                     kinds=UPLOAD_KINDS, kind=kind if kind in UPLOAD_KINDS else "serial",
+                     problem=problem, result=None)  # fmt: skip
+
+    if kind not in UPLOAD_KINDS:
+        return again(422, f"field kind: expected one of {', '.join(UPLOAD_KINDS)}")
+    if file is None or not file.filename:
+        return again(422, "field file: choose a file to upload")
+    try:
+        with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
+            limit = state.settings.max_upload_bytes
+            path, name, data = await _api._saved(file, Path(tmp), limit)
+            result = await run_in_threadpool(_api.ingest_upload, state, session.who, kind,
+                                             path, name, data)  # fmt: skip
+    except InputError as exc:  # already redacted by the parser: no identifier of the file
+        return again(422, str(exc))
+    except StoreConflictError:
+        return again(409, "the upload conflicts with stored values")
+    except HTTPException as exc:
+        return again(exc.status_code, str(exc.detail))
+    return _page(request, "upload.html", session, section="upload", kinds=UPLOAD_KINDS,
+                 kind=kind, problem=None, result=result)  # fmt: skip
+
+
+# ----------------------------------------------------------------------- knowledge base
+@router.get("/kb")
+def kb_search(request: Request, state: State, session: Signed, q: str = "") -> Response:
+    """Search the knowledge base: genes, drugs, drug classes and diseases."""
+    q = q.strip()[:100]
+    found = _api.kb_search(q, state, session.who) if q else None
+    kb = state.kb
+    classes, diseases = [], []
+    if found is not None:
+        for c in found.classes:
+            members = [d for d in kb.drugs if c in kb.drug_classes(d)]
+            classes.append({"id": c, "name": kb.classes[c].name, "members": members})
+        for i in found.diseases:
+            d = kb.diseases[i]
+            diseases.append({"id": i, "name": d.name, "oncotree": list(d.oncotree)})
+    return _page(request, "kb.html", session, section="kb", q=q, found=found,
+                 classes=classes, diseases=diseases)  # fmt: skip
+
+
+def _drug_names(state: ServiceState, names: list[str]) -> list[dict[str, str]]:
+    """Drugs of assertions, each with its page: a drug's, or a search for a class."""
+    out = []
+    for name in names:
+        if name.startswith("class:"):
+            key = name.removeprefix("class:")
+            known = state.kb.classes.get(key)
+            out.append({"text": f"class: {known.name if known else key}",
+                        "link": f"/kb?{urlencode({'q': key})}"})  # fmt: skip
+        else:
+            out.append({"text": name, "link": f"/kb/drugs/{quote(name, safe='')}"})
+    return out
+
+
+@router.get("/kb/genes/{gene}")
+def kb_gene(request: Request, gene: str, state: State, session: Signed) -> Response:
+    """A gene and the assertions naming it, with evidence levels and references."""
+    try:
+        found = _api.kb_gene(gene, state, session.who)
+    except HTTPException as exc:
+        return _error(request, session, exc.status_code, exc.detail)
+    return _page(request, "kb_gene.html", session, section="kb", gene=found,
+                 drug_names=lambda names: _drug_names(state, names))  # fmt: skip
+
+
+@router.get("/kb/drugs/{drug}")
+def kb_drug(request: Request, drug: str, state: State, session: Signed) -> Response:
+    """A drug (members, classes, targets) and the assertions covering it."""
+    try:
+        found = _api.kb_drug(drug, state, session.who)
+    except HTTPException as exc:
+        return _error(request, session, exc.status_code, exc.detail)
+    classes = [{"id": c, "name": state.kb.classes[c].name} for c in found.classes]
+    return _page(request, "kb_drug.html", session, section="kb", drug=found, classes=classes,
+                 drug_names=lambda names: _drug_names(state, names))  # fmt: skip

@@ -1,0 +1,176 @@
+"""The browser interface in headless Chromium (Selenium): log in, read a patient, upload.
+
+Runs the app under uvicorn on a free port of 127.0.0.1 in a background thread, and drives
+Chromium through chromedriver; checks that the chart script ran (series drawn, legend
+toggles, keyboard moves between points), takes a screenshot, and sends a malformed file
+through the upload form. Skips when ``/usr/bin/chromium`` or ``/usr/bin/chromedriver`` is
+absent (``.ci/run`` installs both when it can). Chromium resolves no host but 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+import threading
+import time
+from collections.abc import Iterator
+from importlib import resources
+from pathlib import Path
+
+import pytest
+
+pytest.importorskip("fastapi")
+pytest.importorskip("uvicorn")
+pytest.importorskip("selenium")
+
+import uvicorn
+from fastapi.testclient import TestClient
+from selenium import webdriver
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.wait import WebDriverWait
+
+from oncoresist.server import ServerSettings, create_app
+from oncoresist.server._users import add_user
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+pytestmark = pytest.mark.skipif(
+    not all(p.exists() and os.access(p, os.X_OK) for p in (CHROMIUM, CHROMEDRIVER)),
+    reason="the browser test needs /usr/bin/chromium and /usr/bin/chromedriver "
+    "(apt-get install chromium chromium-driver)",
+)
+PASSWORD = "correct horse battery"
+EXAMPLES = Path(str(resources.files("oncoresist") / "examples"))
+WAIT = 20  # seconds for any one page state
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The service with site A's illustrative patient, served by uvicorn."""
+    tmp = tmp_path_factory.mktemp("browser-ui")
+    settings = ServerSettings(db=f"sqlite:///{tmp / 's.sqlite'}", key=bytes(range(32)),
+                              audit_log=tmp / "audit.log")  # fmt: skip
+    app = create_app(settings)
+    add_user(app.state.oncoresist.store.engine, "alice", PASSWORD, role="clinician",
+             site="SITEA")  # fmt: skip
+    api = TestClient(app)
+    login = api.post("/api/v1/auth/login", json={"username": "alice", "password": PASSWORD})
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    for kind, name in (("serial", "egfr_ctdna_series.csv"), ("therapy", "egfr_ctdna_therapy.csv"),
+                       ("events", "egfr_ctdna_events.csv")):  # fmt: skip
+        data = (EXAMPLES / name).read_bytes()
+        response = api.post(f"/api/v1/uploads/{kind}", headers=bearer,
+                            files={"file": (name, data, "text/csv")})  # fmt: skip
+        assert response.status_code == 200, response.text
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="off",
+                            ws="none", http="h11")  # fmt: skip
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="uvicorn", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + WAIT
+    while not server.started:
+        assert thread.is_alive() and time.monotonic() < deadline, "uvicorn did not start"
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(timeout=WAIT)
+
+
+@pytest.fixture(scope="module")
+def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[webdriver.Chrome]:
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--window-size=1280,1800", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                f"--user-data-dir={profile}"):  # fmt: skip
+        options.add_argument(arg)
+    service = webdriver.ChromeService(executable_path=str(CHROMEDRIVER))
+    browser = webdriver.Chrome(service=service, options=options)
+    browser.set_page_load_timeout(WAIT)
+    yield browser
+    browser.quit()
+
+
+def _png_size(data: bytes) -> tuple[int, int]:
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    assert data[12:16] == b"IHDR"
+    return struct.unpack(">II", data[16:24])
+
+
+def _wait(driver: webdriver.Chrome):
+    return WebDriverWait(driver, WAIT)
+
+
+def test_log_in_read_a_patient_and_upload(base_url: str, driver: webdriver.Chrome,
+                                          tmp_path: Path) -> None:  # fmt: skip
+    # log in through the form (an unauthenticated page sends the browser there)
+    driver.get(base_url + "/")
+    _wait(driver).until(ec.url_to_be(base_url + "/login"))
+    driver.find_element(By.ID, "username").send_keys("alice")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
+    table = _wait(driver).until(ec.presence_of_element_located((By.ID, "patient-table")))
+    assert "⚠ 1 alert" in table.text
+    assert not driver.execute_script("return document.cookie")  # HttpOnly: not visible to JS
+
+    # open the patient; the chart script draws every point (9 draws x 4 variants)
+    table.find_element(By.CSS_SELECTOR, "tbody a").click()
+    _wait(driver).until(
+        ec.presence_of_element_located((By.CSS_SELECTOR, "#trajectory-chart[data-state=ready]"))
+    )
+    points = driver.find_elements(By.CSS_SELECTOR, "#trajectory-chart .series .point")
+    assert len(points) == 36
+    series = driver.find_elements(By.CSS_SELECTOR, "#trajectory-chart .series")
+    assert len(series) == 4
+    assert "EGFR C797S" in driver.find_element(By.ID, "alert-table").text
+    assert "resistant" in driver.find_element(By.ID, "verdict-table").text
+    assert driver.find_elements(By.CSS_SELECTOR, "#trajectory-chart .point.not-detected")
+    assert driver.find_element(By.ID, "trajectory-values").get_attribute("open") is None
+
+    # the legend toggles a series, by click and by keyboard
+    key = driver.find_element(By.CSS_SELECTOR, ".legend-key[data-series='EGFR C797S']")
+    group = driver.find_element(By.CSS_SELECTOR, ".series[data-series='EGFR C797S']")
+    key.click()
+    assert key.get_attribute("aria-pressed") == "false"
+    assert not group.is_displayed()
+    key.send_keys(Keys.SPACE)
+    assert key.get_attribute("aria-pressed") == "true"
+    assert group.is_displayed()
+
+    # a point takes focus and shows its tooltip; the arrow keys move along the series
+    first = group.find_element(By.CSS_SELECTOR, ".point")
+    driver.execute_script("arguments[0].focus()", first)
+    tip = driver.find_element(By.ID, "trajectory-tip")
+    assert tip.is_displayed() and "Day -7" in tip.text and "not detected" in tip.text
+    webdriver.ActionChains(driver).send_keys(Keys.END).perform()
+    active = driver.switch_to.active_element
+    assert "EGFR C797S, day 364" in active.get_attribute("aria-label")
+    assert "detected" in tip.text and "Day 364" in tip.text
+
+    # no console error: nothing refused by the Content Security Policy, no script error
+    assert [e for e in driver.get_log("browser") if e["level"] == "SEVERE"] == []
+
+    png = driver.get_screenshot_as_png()
+    width, height = _png_size(png)
+    assert width >= 800 and height >= 600 and len(png) > 20_000
+    (tmp_path / "patient.png").write_bytes(png)
+
+    # a malformed file through the upload form: the error names line and field, and has focus
+    rows = (EXAMPLES / "egfr_ctdna_series.csv").read_text().splitlines()
+    rows[3] = rows[3].replace(",0,3311,", ",99999,3311,")
+    bad = tmp_path / "series.csv"
+    bad.write_text("\n".join(rows) + "\n")
+    driver.get(base_url + "/upload")
+    driver.find_element(By.ID, "kind-serial").click()
+    driver.find_element(By.ID, "upload-file").send_keys(str(bad))
+    driver.find_element(By.CSS_SELECTOR, "#upload-form button[type=submit]").click()
+    error = _wait(driver).until(ec.presence_of_element_located((By.ID, "upload-error")))
+    assert "series.csv line 4, field alt_reads" in error.text
+    assert error.get_attribute("role") == "alert"
+    assert driver.switch_to.active_element.get_attribute("id") == "upload-error"
