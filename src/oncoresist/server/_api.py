@@ -15,6 +15,7 @@ import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
+import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
@@ -218,26 +219,37 @@ def _therapy(mon: v.Monitoring) -> list[m.TherapyLineOut]:
 def _trajectories(mon: v.Monitoring) -> list[m.TrajectoryOut]:
     if mon.calls.empty:
         return []
-    out = []
-    for alteration, rows in mon.calls.groupby("alteration", sort=True):
-        rows = rows.sort_values("collection_date")
-        points = [
-            m.PointOut(
-                day=v.day_of(mon.origin, r["collection_date"]),
-                collection_date=pd.Timestamp(r["collection_date"]).date(),
-                vaf=r["alt_reads"] / r["depth"] if r["depth"] else 0.0,
-                state=str(r["state"]),
-                lod_vaf=v.number(r["lod_vaf"]),
-            )
-            for r in rows.to_dict("records")
-        ]
-        out.append(m.TrajectoryOut(alteration=str(alteration), points=points))
-    return out
+    calls = mon.calls.sort_values(["alteration", "collection_date"], kind="stable")
+    alt, depth = calls["alt_reads"].to_numpy(float), calls["depth"].to_numpy(float)
+    vaf = np.divide(alt, depth, out=np.zeros_like(alt), where=depth > 0)
+    dates = pd.to_datetime(calls["collection_date"])
+    days = [v.day_of(mon.origin, d) for d in dates]
+    rows = zip(calls["alteration"].astype(str), dates.dt.date, days, vaf,
+               calls["state"].astype(str), calls["lod_vaf"], strict=True)  # fmt: skip
+    out: dict[str, list[m.PointOut]] = {}
+    for alteration, date, day, f, state_, lod in rows:
+        point = m.PointOut(day=day, collection_date=date, vaf=float(f), state=state_,
+                           lod_vaf=v.number(lod))  # fmt: skip
+        out.setdefault(alteration, []).append(point)
+    return [m.TrajectoryOut(alteration=a, points=p) for a, p in out.items()]
 
 
 def patient_detail(state: ServiceState, who: Principal, pid: str) -> m.PatientDetail:
-    """Everything the patient page shows (the caller has checked access)."""
+    """Everything the patient page shows (the caller has checked access).
+
+    Built once per data version of the patient and kept with its monitoring results;
+    every read is audited.
+    """
     mon = v.monitoring(state.store, pid, kb=state.kb)
+    detail = mon.memo.get("detail")
+    if detail is None:
+        detail = mon.memo["detail"] = _build_detail(state, who, pid, mon)
+    state.audit(who.username, "read_patient", pseudonym=pid)
+    return detail
+
+
+def _build_detail(state: ServiceState, who: Principal, pid: str,
+                  mon: v.Monitoring) -> m.PatientDetail:  # fmt: skip
     c = _consents(state, [pid]).get(pid)
     response = (
         []
@@ -267,7 +279,6 @@ def patient_detail(state: ServiceState, who: Principal, pid: str) -> m.PatientDe
             for r in mon.trends.to_dict("records")
         ]
     )
-    state.audit(who.username, "read_patient", pseudonym=pid)
     return m.PatientDetail(
         pseudonym=pid, site=who.site or "", disease=mon.disease,
         consent=_consent_out(c) if c else None, therapy=_therapy(mon), samples=_samples(mon),

@@ -28,7 +28,10 @@ __all__ = ["UploadKind", "UploadProblem", "UploadTimeout", "parse_upload"]
 
 UploadKind = Literal["serial", "therapy", "events", "variants"]
 KINDS: tuple[str, ...] = ("serial", "therapy", "events", "variants")
-_PRELOAD = ["oncoresist.monitor._inputs", "oncoresist.variants", "pandas", "numpy"]
+# imported once by the fork server, so each child starts with them (and the knowledge base)
+# loaded: the command-line module too, because a child re-runs the parent's __main__, which
+# for `oncoresist serve` is the console script that imports it
+_PRELOAD = ["oncoresist.cli", "oncoresist.server._upload_preload"]
 _CONTEXT: Any = None
 _IDENTIFIER_COLUMNS = {"patient_id", "patient", "sample_id", "sample", "tumor_sample_barcode",
                        "matched_norm_sample_barcode"}  # fmt: skip
@@ -98,22 +101,38 @@ def redact(message: str, identifiers: set[str]) -> str:
     return message
 
 
+_KB: list = []
+
+
+def warm() -> None:
+    """Load the readers and the knowledge base (in the fork server, before any child)."""
+    if not _KB:
+        import oncoresist.monitor._inputs
+        import oncoresist.variants  # noqa: F401
+        from oncoresist.kb import load_kb
+
+        _KB.append(load_kb())
+
+
 def _read(kind: str, path: str, options: dict[str, Any]) -> Any:
+    warm()
+    kb = _KB[0]
     if kind == "serial":
         from oncoresist.monitor._inputs import read_serial
 
-        return read_serial(path)
+        return read_serial(path, kb=kb)
     if kind == "therapy":
         from oncoresist.monitor._inputs import read_therapy
 
-        return read_therapy(path)
+        return read_therapy(path, kb=kb)
     if kind == "events":
         from oncoresist.monitor._inputs import read_events
 
         return read_events(path)
     from oncoresist.variants import read_variants
 
-    return list(read_variants(path, build=options.get("build"), sample=options.get("sample")))
+    return list(read_variants(path, build=options.get("build"), sample=options.get("sample"),
+                              kb=kb))  # fmt: skip
 
 
 def _job(kind: str, path: str, options: dict[str, Any], conn) -> None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -84,6 +84,8 @@ class Monitoring:
     trends: pd.DataFrame
     origin: pd.Timestamp | None  # start of the first therapy line (day 0)
     disease: str | None
+    #: views built from these results (the patient page), kept with them
+    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 class _Cache:
