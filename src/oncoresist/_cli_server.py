@@ -42,6 +42,14 @@ def serve(
     access_log: Annotated[
         bool, typer.Option(help="Log each request: method, route template, status, time.")
     ] = True,
+    keep_alive: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            help="Seconds an idle connection stays open (clients and proxies "
+            "in front should time out sooner).",
+        ),
+    ] = 5,
 ) -> None:
     """Run the tumour-board web service (API at /api/v1, browser interface at /).
 
@@ -64,6 +72,7 @@ def serve(
     logging.getLogger("oncoresist.server.access").disabled = not access_log
     uvicorn.run("oncoresist.server._asgi:build", factory=True, host=host, port=port,
                 workers=workers, access_log=False, proxy_headers=False,
+                timeout_keep_alive=keep_alive,
                 server_header=False, log_level="info", log_config=_LOG_CONFIG)  # fmt: skip
 
 
