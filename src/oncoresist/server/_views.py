@@ -93,6 +93,16 @@ class _Cache:
         self.size = size
         self.items: OrderedDict[tuple, Monitoring] = OrderedDict()
         self.lock = threading.Lock()
+        self.computing: dict[tuple, threading.Lock] = {}
+
+    def key_lock(self, key: tuple) -> threading.Lock:
+        """One lock per key being computed, so concurrent readers compute it once."""
+        with self.lock:
+            return self.computing.setdefault(key, threading.Lock())
+
+    def done(self, key: tuple) -> None:
+        with self.lock:
+            self.computing.pop(key, None)
 
     def get(self, key: tuple) -> Monitoring | None:
         with self.lock:
@@ -143,9 +153,14 @@ def monitoring(store: Store, pseudonym: str, *, kb: KnowledgeBase, fpr: float = 
         version = version_of(connection, pseudonym)
     key = (store.url, pseudonym, version, fpr)
     found = _CACHE.get(key)
-    if found is None:
-        found = _compute(store, pseudonym, version[-1], kb, fpr)
-        _CACHE.put(key, found)
+    if found is not None:
+        return found
+    with _CACHE.key_lock(key):  # the first reader computes; the others wait for its result
+        found = _CACHE.get(key)
+        if found is None:
+            found = _compute(store, pseudonym, version[-1], kb, fpr)
+            _CACHE.put(key, found)
+    _CACHE.done(key)
     return found
 
 
