@@ -199,6 +199,7 @@ class Preloaded:
 def preload(url: str, key: str, n: int, seed: int, tmp: Path) -> Preloaded:
     """Store ``n`` patients as the service stores uploads (a serial and a therapy ingest each)."""
     from oncoresist.monitor import read_serial, read_therapy
+    from oncoresist.server._api import site_scoped
     from oncoresist.store import open_store, pseudonym
 
     rng = random.Random(seed)
@@ -212,15 +213,15 @@ def preload(url: str, key: str, n: int, seed: int, tmp: Path) -> Preloaded:
                 path = tmp / f"{kind}.csv"
                 path.write_bytes(data)
                 frame = reader(path).copy()
-                frame["patient_id"] = SITE + ":" + frame["patient_id"].astype(str)
+                frame["patient_id"] = site_scoped(SITE, frame["patient_id"].astype(str))
                 if "sample_id" in frame.columns:
-                    frame["sample_id"] = SITE + ":" + frame["sample_id"].astype(str)
+                    frame["sample_id"] = site_scoped(SITE, frame["sample_id"].astype(str))
                 store.ingest_frame(kind, frame, sha256=upload_digest(kind, data), site=SITE)
                 if kind == "serial":
                     digests.add(upload_digest(kind, data))
                     last_day = frame["collection_date"].max().date()
             raw.append(patient)
-            pids.append(pseudonym(store.key, "patient", f"{SITE}:{patient}"))
+            pids.append(pseudonym(store.key, "patient", site_scoped(SITE, patient)))
             last[patient] = last_day
     return Preloaded(raw, pids, last, digests)
 
@@ -498,6 +499,7 @@ def check_store(url: str, key: str, pre: Preloaded, uploads: list[Upload]) -> di
     """Compare the store with what the service acknowledged (see the module docstring)."""
     import sqlalchemy as sa
 
+    from oncoresist.server._api import site_scoped
     from oncoresist.store import _schema as s
     from oncoresist.store import pseudonym, resolve_key
 
@@ -516,7 +518,9 @@ def check_store(url: str, key: str, pre: Preloaded, uploads: list[Upload]) -> di
             ):
                 by_sha.setdefault(row.sha256, []).append(row.id)
             names = {
-                pseudonym(k, "sample", f"{SITE}:{sid}"): sid for u in uploads for sid in u.samples
+                pseudonym(k, "sample", site_scoped(SITE, sid)): sid
+                for u in uploads
+                for sid in u.samples
             }
             samples, counts = {}, Counter()
             wanted = sorted(names)
@@ -536,7 +540,7 @@ def check_store(url: str, key: str, pre: Preloaded, uploads: list[Upload]) -> di
                     counts[(row.sample, row.ingest_id)] += row.n
         for u in acked:
             ids = by_sha.get(u.sha256, [])
-            patient = pseudonym(k, "patient", f"{SITE}:{u.patient}")
+            patient = pseudonym(k, "patient", site_scoped(SITE, u.patient))
             ingest = u.answer["ingest_id"]
             lost = duplicated = False
             if not ids:
@@ -545,7 +549,7 @@ def check_store(url: str, key: str, pre: Preloaded, uploads: list[Upload]) -> di
                 duplicated = len(ids) > 1
                 found["wrong_answer"] += ids[0] != ingest
             for sid, rows in u.samples.items():
-                name = pseudonym(k, "sample", f"{SITE}:{sid}")
+                name = pseudonym(k, "sample", site_scoped(SITE, sid))
                 if samples.get(name) != (patient, ingest):
                     lost = True
                 stored = counts.get((name, ingest), 0)

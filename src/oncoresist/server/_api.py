@@ -8,7 +8,6 @@ patient-level data, every consent change and every refusal writes an audit event
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 import re
 import tempfile
@@ -56,23 +55,25 @@ def _role(principal: Principal, *roles: str) -> None:
         raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
 
 
-def own_patient(state: ServiceState, principal: Principal, pid: str, route: str) -> str | None:
-    """Check that ``pid`` is a patient of the principal's site; return its disease.
+def own_patient(state: ServiceState, principal: Principal, pid: str, route: str) -> None:
+    """Check that ``pid`` is a patient of the principal's site.
 
     Anything else (another site's patient, no such patient, a malformed ID, a user who is
     not a clinician) is the same 404, and an audit event.
     """
-    found = v.patient_site(state.store.engine, pid) if _PSEUDONYM.match(pid) else None
-    if (
-        found is None
-        or principal.role != "clinician"
-        or principal.site is None
-        or found[0] != principal.site
-    ):
+    site = v.patient_site(state.store.engine, pid) if _PSEUDONYM.match(pid) else None
+    if principal.role != "clinician" or principal.site is None or site != principal.site:
         state.audit(principal.username, "access_denied",
                     pseudonym=pid if _PSEUDONYM.match(pid) else None, route=route)  # fmt: skip
         raise HTTPException(404, _NOT_FOUND)
-    return found[1]
+
+
+def site_scoped(site: str, identifier):
+    """An identifier (text or a column of them) as the service hashes it: ``SITE:identifier``.
+
+    Two sites' patient ``P001`` are two patients; a site name has no ``:``.
+    """
+    return site + ":" + identifier
 
 
 def _patient(request: Request, pid: str, state: State, who: Who) -> str:
@@ -134,10 +135,9 @@ def _clinician(who: Principal) -> str:
     return who.site
 
 
-def patient_list(state: ServiceState, who: Principal) -> m.PatientList:
-    """The site's patients with draw counts, alert counts and consent scope."""
-    site = _clinician(who)
-    rows = v.site_patients(state.store.engine, site)
+def _patient_items(state: ServiceState, site: str, pid: str | None = None) -> list[m.PatientItem]:
+    """The site's patients (or the one ``pid``) as list rows: draws, alerts, consent."""
+    rows = v.site_patients(state.store.engine, site, pseudonym=pid)
     consents = _consents(state, [r["pseudonym"] for r in rows])
     items = []
     for row in rows:
@@ -150,6 +150,13 @@ def patient_list(state: ServiceState, who: Principal) -> m.PatientList:
             last_draw=row["last_draw"].date() if row["last_draw"] is not None else None,
             alerts=alerts, consent=c.scope if c else None,
         ))  # fmt: skip
+    return items
+
+
+def patient_list(state: ServiceState, who: Principal) -> m.PatientList:
+    """The site's patients with draw counts, alert counts and consent scope."""
+    site = _clinician(who)
+    items = _patient_items(state, site)
     state.audit(who.username, "list_patients", site=site, patients=len(items))
     return m.PatientList(site=site, patients=items)
 
@@ -168,7 +175,7 @@ def lookup(body: m.LookupIn, request: Request, state: State, who: Who) -> m.Look
     with no stored patient at this site is 404.
     """
     site = _clinician(who)
-    pid = make_pseudonym(state.key, "patient", f"{site}:{body.identifier}")
+    pid = make_pseudonym(state.key, "patient", site_scoped(site, body.identifier))
     own_patient(state, who, pid, "/patients/lookup")
     state.audit(who.username, "lookup_patient", pseudonym=pid)
     return m.LookupOut(pseudonym=pid)
@@ -307,13 +314,7 @@ def update_patient(pid: Patient, body: m.PatientUpdate, state: State, who: Who) 
         connection.execute(s.patients.update().where(s.patients.c.pseudonym == pid)
                            .values(disease=disease))  # fmt: skip
     state.audit(who.username, "update_patient", pseudonym=pid, field="disease")
-    row = next(r for r in v.site_patients(state.store.engine, who.site or "")
-               if r["pseudonym"] == pid)  # fmt: skip
-    c = _consents(state, [pid]).get(pid)
-    mon = v.monitoring(state.store, pid, kb=state.kb)
-    return m.PatientItem(pseudonym=pid, disease=disease, draws=int(row["draws"] or 0),
-                         last_draw=row["last_draw"].date() if row["last_draw"] else None,
-                         alerts=len(mon.alerts), consent=c.scope if c else None)  # fmt: skip
+    return _patient_items(state, who.site or "", pid)[0]
 
 
 @router.get("/patients/{pid}/samples", response_model=list[m.SampleOut], tags=["patients"])
@@ -476,9 +477,9 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
     except UploadTimeout:
         raise HTTPException(422, "the file took too long to parse") from None
     frame = frame.copy()
-    frame["patient_id"] = site + ":" + frame["patient_id"].astype(str)
+    frame["patient_id"] = site_scoped(site, frame["patient_id"].astype(str))
     if "sample_id" in frame.columns:
-        frame["sample_id"] = site + ":" + frame["sample_id"].astype(str)
+        frame["sample_id"] = site_scoped(site, frame["sample_id"].astype(str))
     digest = hashlib.sha256(f"{site}\0{kind}\0".encode() + data).hexdigest()
     result = state.store.ingest_frame(kind, frame, sha256=digest, site=site)  # type: ignore[arg-type]
     patients = sorted({make_pseudonym(state.key, "patient", p) for p in frame["patient_id"]})
@@ -514,8 +515,7 @@ async def upload(
         return await run_in_threadpool(ingest_upload, state, who, kind, path, name, data)
 
 
-@router.post("/interpret", response_model=m.VariantsOut, tags=["interpretation"],
-             )  # fmt: skip
+@router.post("/interpret", response_model=m.VariantsOut, tags=["interpretation"])
 async def interpret_upload(
     state: State,
     who: Who,
@@ -629,7 +629,7 @@ def research_cohort(
     _role(who, "researcher")
     wanted = consent_.ResearchPurpose(purpose, disease, commercial, irb_approved)
     with state.store.engine.connect() as connection:
-        pids = [r[0] for r in connection.execute(sa_select_patients())]
+        pids = state.store.patients()
         consents = consent_.consent_in_force(connection, pids)
     out = []
     for pid in pids:
@@ -653,13 +653,6 @@ def research_cohort(
             conditions=consent_.conditions(c), observations=obs,  # type: ignore[arg-type]
         ))  # fmt: skip
     return m.CohortOut(purpose=purpose, patients=out)
-
-
-def sa_select_patients():
-    """All stored patients' pseudonyms, sorted."""
-    import sqlalchemy as sa
-
-    return sa.select(s.patients.c.pseudonym).order_by(s.patients.c.pseudonym)
 
 
 # --------------------------------------------------------------------- admin
@@ -701,6 +694,3 @@ def admin_audit(state: State, who: Who) -> m.AuditOut:
     _role(who, "admin")
     report = verify_log(state.settings.audit_log, key=state.audit_key)
     return m.AuditOut(ok=report.ok, events=report.events, problem=report.problem or None)
-
-
-_ = dt  # dates come in through the schemas

@@ -25,15 +25,12 @@ from oncoresist.store import _schema as s
 __all__ = ["Monitoring", "monitoring", "patient_site", "site_patients", "version_of"]
 
 
-def patient_site(engine: sa.Engine, pseudonym: str) -> tuple[str | None, str | None] | None:
-    """``(site, disease)`` of a stored patient, or ``None`` when there is no such patient."""
+def patient_site(engine: sa.Engine, pseudonym: str) -> str | None:
+    """The treating site of a stored patient (``None``: no such patient, or no site)."""
     with engine.connect() as connection:
-        row = connection.execute(
-            sa.select(s.patients.c.site, s.patients.c.disease).where(
-                s.patients.c.pseudonym == pseudonym
-            )
-        ).first()
-    return None if row is None else (row.site, row.disease)
+        return connection.execute(
+            sa.select(s.patients.c.site).where(s.patients.c.pseudonym == pseudonym)
+        ).scalar()
 
 
 def version_of(connection: sa.Connection, pseudonym: str) -> tuple:
@@ -50,8 +47,10 @@ def version_of(connection: sa.Connection, pseudonym: str) -> tuple:
     return tuple(row)
 
 
-def site_patients(engine: sa.Engine, site: str) -> list[dict[str, Any]]:
-    """The site's patients: pseudonym, disease, number of draws and date of the last."""
+def site_patients(
+    engine: sa.Engine, site: str, *, pseudonym: str | None = None
+) -> list[dict[str, Any]]:
+    """The site's patients (or only ``pseudonym``): pseudonym, disease, draws, last draw."""
     p, sm = s.patients, s.samples
     draws = (
         sa.select(
@@ -68,6 +67,8 @@ def site_patients(engine: sa.Engine, site: str) -> list[dict[str, Any]]:
         .where(p.c.site == site)
         .order_by(p.c.pseudonym)
     )
+    if pseudonym is not None:
+        query = query.where(p.c.pseudonym == pseudonym)
     with engine.connect() as connection:
         return [dict(r) for r in connection.execute(query).mappings()]
 
