@@ -142,7 +142,7 @@ class Store:
     ) -> IngestResult:
         if on_conflict not in _POLICIES:
             raise ValueError(f"on_conflict {on_conflict!r}; expected one of {_POLICIES}")
-        key = self.key  # fail before reading when there is no key
+        self.key  # noqa: B018 - fail before reading when there is no key
         sha256 = file_sha256(path)
         with self.engine.connect() as connection:
             earlier = previous_ingest(connection, kind, sha256)
@@ -150,15 +150,7 @@ class Store:
         if earlier is not None:
             return earlier
         frame = reader()  # validation errors surface here, before any write
-
-        def write() -> IngestResult:
-            with for_writing(self.engine).begin() as connection:
-                return write_table(
-                    connection, kind, frame, key=key, sha256=sha256,
-                    on_conflict=on_conflict,  # type: ignore[arg-type]
-                )  # fmt: skip
-
-        return retry(write, integrity=True)
+        return self.ingest_frame(kind, frame, sha256=sha256, on_conflict=on_conflict)  # type: ignore[arg-type]
 
     def ingest_frame(
         self,
