@@ -692,5 +692,5 @@ def admin_set_active(username: str, body: m.UserActive, state: State, who: Who) 
 def admin_audit(state: State, who: Who) -> m.AuditOut:
     """Verify the audit log's hash chain (admin only)."""
     _role(who, "admin")
-    report = verify_log(state.settings.audit_log, key=state.audit_key)
+    report = verify_log(state.settings.audit_log, key=state.key)
     return m.AuditOut(ok=report.ok, events=report.events, problem=report.problem or None)

@@ -60,16 +60,18 @@ class ServiceState:
         self.kb: KnowledgeBase = load_kb()
         self.token_secret = derived_secret(self.key, "token-signing")
         self.csrf_secret = derived_secret(self.key, "csrf")
-        self.audit_key = self.key  # as `oncoresist audit verify` checks it
         self.throttle = LoginThrottle(limit=settings.login_limit, window=60.0)
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ audit
     def audit(self, actor: str, action: str, *, pseudonym: str | None = None,
               **detail: Any) -> None:  # fmt: skip
-        """Append one event to the hash-chained audit log."""
+        """Append one event to the audit log, chained under the site key.
+
+        ``oncoresist audit verify --keyed`` checks the chain with the same key.
+        """
         append_event(self.settings.audit_log, actor=actor or "anonymous", action=action,
-                     pseudonym=pseudonym, detail=detail or None, key=self.audit_key)  # fmt: skip
+                     pseudonym=pseudonym, detail=detail or None, key=self.key)  # fmt: skip
 
     # ------------------------------------------------------------------ login
     def login(self, username: str, password: str, client: str) -> tuple[User, str]:
@@ -81,19 +83,21 @@ class ServiceState:
             429 with ``Retry-After`` when throttled; 401 for a wrong name or password.
         """
         keys = (f"user:{username}", f"client:{client}")
-        known = get_user(self.store.engine, username) is not None
-        actor = username if known else "unknown-account"
+
+        def actor() -> str:  # an account name is logged only when the account exists
+            return username if get_user(self.store.engine, username) else "unknown-account"
+
         for key in keys:
             if not self.throttle.allowed(key):
                 wait = max(1, int(self.throttle.retry_after(key)) + 1)
-                self.audit(actor, "login_throttled")
+                self.audit(actor(), "login_throttled")
                 raise HTTPException(429, "too many failed logins; try again later",
                                     headers={"Retry-After": str(wait)})  # fmt: skip
         user = authenticate(self.store.engine, username, password)
         if user is None:
             for key in keys:
                 self.throttle.failed(key)
-            self.audit(actor, "login_failed")
+            self.audit(actor(), "login_failed")
             raise HTTPException(401, "wrong user name or password")
         self.throttle.succeeded(keys[0])
         token = issue_token(
