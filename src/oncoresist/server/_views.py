@@ -19,6 +19,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from oncoresist.kb import KnowledgeBase
+from oncoresist.report._html import day_origin
 from oncoresist.store import Store
 from oncoresist.store import _schema as s
 
@@ -83,7 +84,7 @@ class Monitoring:
     response: pd.DataFrame
     alerts: pd.DataFrame
     trends: pd.DataFrame
-    origin: pd.Timestamp | None  # start of the first therapy line (day 0)
+    origin: pd.Timestamp | None  # day 0: first therapy line's start, else first draw
     disease: str | None
     #: views built from these results (the patient page), kept with them
     memo: dict = field(default_factory=dict, repr=False, compare=False)
@@ -130,21 +131,14 @@ def _compute(store: Store, pseudonym: str, disease: str | None, kb: KnowledgeBas
     obs = store.observations(pseudonym=pseudonym)
     therapy = store.therapy(pseudonym=pseudonym)
     events = store.events(pseudonym=pseudonym)
-    origin = therapy["start_date"].min() if not therapy.empty else None
+    origin, _ = day_origin(obs["collection_date"], therapy)
     if obs.empty:
         empty = pd.DataFrame()
         return Monitoring(obs, therapy, events, empty, empty, empty, origin, disease)
     calls = monitor.call_draws(obs, fpr=fpr)
     response = monitor.molecular_response(calls, therapy=therapy)
-    try:
-        alerts = monitor.emergence_alerts(
-            calls, therapy=therapy, events=events, disease=disease, kb=kb
-        )
-    except Exception:
-        alerts = monitor.emergence_alerts(calls, therapy=therapy, events=events, kb=kb)
+    alerts = monitor.emergence_alerts(calls, therapy=therapy, events=events, disease=disease, kb=kb)
     trends = monitor.variant_trends(calls)
-    if origin is None or pd.isna(origin):
-        origin = calls["collection_date"].min()
     return Monitoring(calls, therapy, events, response, alerts, trends, origin, disease)
 
 
