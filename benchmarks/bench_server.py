@@ -199,7 +199,7 @@ class Preloaded:
 def preload(url: str, key: str, n: int, seed: int, tmp: Path) -> Preloaded:
     """Store ``n`` patients as the service stores uploads (a serial and a therapy ingest each)."""
     from oncoresist.monitor import read_serial, read_therapy
-    from oncoresist.server._api import site_scoped
+    from oncoresist.server._views import site_scoped
     from oncoresist.store import open_store, pseudonym
 
     rng = random.Random(seed)
@@ -499,7 +499,7 @@ def check_store(url: str, key: str, pre: Preloaded, uploads: list[Upload]) -> di
     """Compare the store with what the service acknowledged (see the module docstring)."""
     import sqlalchemy as sa
 
-    from oncoresist.server._api import site_scoped
+    from oncoresist.server._views import site_scoped
     from oncoresist.store import _schema as s
     from oncoresist.store import pseudonym, resolve_key
 

@@ -39,6 +39,15 @@ def serve(
     ] = None,
     workers: Annotated[int, typer.Option(min=1, max=32, help="Worker processes.")] = 1,
     max_upload_mb: Annotated[float, typer.Option(min=0.01, help="Largest upload (MiB).")] = 20,
+    upload_workers: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Uploads parsed and stored at once, per worker (default: half the CPUs); "
+            "more wait, so page reads keep their CPU.",
+        ),
+    ] = None,
     access_log: Annotated[
         bool, typer.Option(help="Log each request: method, route template, status, time.")
     ] = True,
@@ -67,6 +76,8 @@ def serve(
     if audit_log:
         os.environ[AUDIT_ENV] = str(audit_log)
     os.environ["ONCORESIST_MAX_UPLOAD_BYTES"] = str(int(max_upload_mb * 1024 * 1024))
+    if upload_workers is not None:
+        os.environ["ONCORESIST_UPLOAD_WORKERS"] = str(upload_workers)
     # uvicorn's own access log would print the path and query sent; ours prints the route
     # template (no pseudonym, no search text), see oncoresist.server._app.route_template
     logging.getLogger("oncoresist.server.access").disabled = not access_log

@@ -37,13 +37,13 @@ def test_migrations_reach_head_on_an_empty_database(store_url: str) -> None:
         assert {t.name for t in metadata.sorted_tables} | {VERSION_TABLE} <= names
         with store.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-            assert context.get_current_revision() == "0002"
+            assert context.get_current_revision() == "0003"
             # the migration builds exactly the tables the code uses
             assert compare_metadata(context, metadata) == []
     finally:
         store.close()
     with open_store(store_url, key=KEY) as again:  # idempotent
-        assert snapshot(again.engine)[VERSION_TABLE] == [("0002",)]
+        assert snapshot(again.engine)[VERSION_TABLE] == [("0003",)]
         assert again.patients() == []
 
 

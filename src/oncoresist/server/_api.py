@@ -8,26 +8,29 @@ patient-level data, every consent change and every refusal writes an audit event
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Literal
 
-import numpy as np
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from oncoresist import __version__
 from oncoresist.errors import InputError
 from oncoresist.server import _consent as consent_
+from oncoresist.server import _pages as pages
 from oncoresist.server import _schemas as m
 from oncoresist.server import _users as users_
 from oncoresist.server import _views as v
 from oncoresist.server._app import Principal, ServiceState, current, route_template, service
 from oncoresist.server._uploads import UploadTimeout, parse_upload
+from oncoresist.server._views import site_scoped
 from oncoresist.store import _schema as s
 from oncoresist.store import pseudonym as make_pseudonym
 from oncoresist.store import verify_log
@@ -62,18 +65,16 @@ def own_patient(state: ServiceState, principal: Principal, pid: str, route: str)
     not a clinician) is the same 404, and an audit event.
     """
     site = v.patient_site(state.store.engine, pid) if _PSEUDONYM.match(pid) else None
+    check_site(state, principal, pid, site, route)
+
+
+def check_site(state: ServiceState, principal: Principal, pid: str, site: str | None,
+               route: str) -> None:  # fmt: skip
+    """404 (and an audit event) unless the principal is a clinician of ``site``."""
     if principal.role != "clinician" or principal.site is None or site != principal.site:
         state.audit(principal.username, "access_denied",
                     pseudonym=pid if _PSEUDONYM.match(pid) else None, route=route)  # fmt: skip
         raise HTTPException(404, _NOT_FOUND)
-
-
-def site_scoped(site: str, identifier):
-    """An identifier (text or a column of them) as the service hashes it: ``SITE:identifier``.
-
-    Two sites' patient ``P001`` are two patients; a site name has no ``:``.
-    """
-    return site + ":" + identifier
 
 
 def _patient(request: Request, pid: str, state: State, who: Who) -> str:
@@ -114,20 +115,6 @@ def me(who: Who) -> m.UserOut:
 
 
 # --------------------------------------------------------------------- patients
-def _consents(state: ServiceState, pids: list[str]) -> dict[str, consent_.Consent]:
-    with state.store.engine.connect() as connection:
-        return consent_.consent_in_force(connection, pids)
-
-
-def _consent_out(c: consent_.Consent) -> m.ConsentOut:
-    return m.ConsentOut(
-        scope=c.scope, duo_codes=list(c.duo_codes),
-        labels=[f"{consent_.DUO[x][0]}: {consent_.DUO[x][1]}" for x in c.duo_codes],
-        disease=c.disease, version=c.version, consent_date=c.consent_date,
-        recorded_at=c.recorded_at, recorded_by=c.recorded_by,
-    )  # fmt: skip
-
-
 def _clinician(who: Principal) -> str:
     _role(who, "clinician")
     if who.site is None:
@@ -138,12 +125,16 @@ def _clinician(who: Principal) -> str:
 def _patient_items(state: ServiceState, site: str, pid: str | None = None) -> list[m.PatientItem]:
     """The site's patients (or the one ``pid``) as list rows: draws, alerts, consent."""
     rows = v.site_patients(state.store.engine, site, pseudonym=pid)
-    consents = _consents(state, [r["pseudonym"] for r in rows])
+    pids = [r["pseudonym"] for r in rows]
+    with state.store.engine.connect() as connection:
+        consents = consent_.consent_in_force(connection, pids)
+        stored = pages.stored_alerts(connection, pids)
     items = []
     for row in rows:
-        alerts = 0
-        if row["draws"]:
-            alerts = len(v.monitoring(state.store, row["pseudonym"], kb=state.kb).alerts)
+        alerts = stored.get(row["pseudonym"])
+        if alerts is None:  # no current page yet: build it once, for this list and later reads
+            body = pages.fresh_page(state.store, row["pseudonym"], kb=state.kb)
+            alerts = len(json.loads(body)["alerts"])
         c = consents.get(row["pseudonym"])
         items.append(m.PatientItem(
             pseudonym=row["pseudonym"], disease=row["disease"], draws=int(row["draws"] or 0),
@@ -181,123 +172,33 @@ def lookup(body: m.LookupIn, request: Request, state: State, who: Who) -> m.Look
     return m.LookupOut(pseudonym=pid)
 
 
-def _samples(mon: v.Monitoring) -> list[m.SampleOut]:
-    if mon.calls.empty:
-        return []
-    out = []
-    for sid, draw in mon.calls.groupby("sample_id", sort=False):
-        first = draw.iloc[0]
-        out.append(m.SampleOut(
-            sample=str(sid), collection_date=pd.Timestamp(first["collection_date"]).date(),
-            day=v.day_of(mon.origin, first["collection_date"]),
-            cfdna_ng=v.number(first["cfdna_ng"]), tumor_fraction=v.number(first["tumor_fraction"]),
-            variants=len(draw), detected=int((draw["state"] == "detected").sum()),
-        ))  # fmt: skip
-    return sorted(out, key=lambda x: x.collection_date)
+def page_json(state: ServiceState, who: Principal, pid: str, route: str) -> str:
+    """The patient page's JSON: access checked, the read audited.
 
-
-def _alerts(mon: v.Monitoring) -> list[m.AlertOut]:
-    out = []
-    for row in mon.alerts.to_dict("records") if not mon.alerts.empty else []:
-        out.append(m.AlertOut(
-            alteration=row["alteration"],
-            first_called_date=pd.Timestamp(row["first_called_date"]).date(),
-            day=v.day_of(mon.origin, row["first_called_date"]), vaf=float(row["vaf"]),
-            regimen=v.text(row["regimen"]), verdict=v.text(row["verdict"]),
-            mechanism=v.text(row["mechanism"]), evidence=v.text(row["evidence"]),
-            lead_time_days=v.number(row["lead_time_days"]),
-            doubling_time_days=v.number(row["doubling_time_days"]), message=row["message"],
-        ))  # fmt: skip
-    return out
-
-
-def _therapy(mon: v.Monitoring) -> list[m.TherapyLineOut]:
-    return [
-        m.TherapyLineOut(
-            regimen=row["regimen"],
-            start_date=pd.Timestamp(row["start_date"]).date(),
-            end_date=None if pd.isna(row["end_date"]) else pd.Timestamp(row["end_date"]).date(),
-            reason_stopped=v.text(row["reason_stopped"]),
-        )
-        for row in mon.therapy.to_dict("records")
-    ]
-
-
-def _trajectories(mon: v.Monitoring) -> list[m.TrajectoryOut]:
-    if mon.calls.empty:
-        return []
-    calls = mon.calls.sort_values(["alteration", "collection_date"], kind="stable")
-    alt, depth = calls["alt_reads"].to_numpy(float), calls["depth"].to_numpy(float)
-    vaf = np.divide(alt, depth, out=np.zeros_like(alt), where=depth > 0)
-    dates = pd.to_datetime(calls["collection_date"])
-    days = [v.day_of(mon.origin, d) for d in dates]
-    rows = zip(calls["alteration"].astype(str), dates.dt.date, days, vaf,
-               calls["state"].astype(str), calls["lod_vaf"], strict=True)  # fmt: skip
-    out: dict[str, list[m.PointOut]] = {}
-    for alteration, date, day, f, state_, lod in rows:
-        point = m.PointOut(day=day, collection_date=date, vaf=float(f), state=state_,
-                           lod_vaf=v.number(lod))  # fmt: skip
-        out.setdefault(alteration, []).append(point)
-    return [m.TrajectoryOut(alteration=a, points=p) for a, p in out.items()]
+    One query reads the patient's site, data version and stored page; a page behind the
+    data version is built here and stored (see :mod:`oncoresist.server._pages`).
+    """
+    found = None
+    if _PSEUDONYM.match(pid):
+        with state.store.engine.connect() as connection:
+            found = pages.stored_page(connection, pid)
+    check_site(state, who, pid, found.site if found else None, route)
+    assert found is not None  # check_site refused a patient that is not stored
+    body = found.body if found.current else pages.fresh_page(state.store, pid, kb=state.kb)
+    state.audit(who.username, "read_patient", pseudonym=pid)
+    return body  # type: ignore[return-value]
 
 
 def patient_detail(state: ServiceState, who: Principal, pid: str) -> m.PatientDetail:
-    """Everything the patient page shows (the caller has checked access).
-
-    Built once per data version of the patient and kept with its monitoring results;
-    every read is audited.
-    """
-    mon = v.monitoring(state.store, pid, kb=state.kb)
-    detail = mon.memo.get("detail")
-    if detail is None:
-        detail = mon.memo["detail"] = _build_detail(state, who, pid, mon)
-    state.audit(who.username, "read_patient", pseudonym=pid)
-    return detail
-
-
-def _build_detail(state: ServiceState, who: Principal, pid: str,
-                  mon: v.Monitoring) -> m.PatientDetail:  # fmt: skip
-    c = _consents(state, [pid]).get(pid)
-    response = (
-        []
-        if mon.response.empty
-        else [
-            m.ResponseOut(
-                sample=r["sample_id"],
-                collection_date=pd.Timestamp(r["collection_date"]).date(),
-                measure=r["measure"],
-                level=v.number(r["level"]),
-                change=v.number(r["change"]),
-                category=r["category"],
-            )
-            for r in mon.response.to_dict("records")
-        ]
-    )
-    trends = (
-        []
-        if mon.trends.empty
-        else [
-            m.TrendOut(
-                alteration=r["alteration"],
-                n_detected=int(r["n_detected"]),
-                doubling_time_days=v.number(r["doubling_time_days"]),
-                last_vaf=v.number(r["last_vaf"]),
-            )
-            for r in mon.trends.to_dict("records")
-        ]
-    )
-    return m.PatientDetail(
-        pseudonym=pid, site=who.site or "", disease=mon.disease,
-        consent=_consent_out(c) if c else None, therapy=_therapy(mon), samples=_samples(mon),
-        alerts=_alerts(mon), response=response, trends=trends,
-        trajectories=_trajectories(mon),
-    )  # fmt: skip
+    """Everything the patient page shows (access checked, the read audited)."""
+    return m.PatientDetail.model_validate_json(page_json(state, who, pid, "/patients/{pid}"))
 
 
 @router.get("/patients/{pid}", response_model=m.PatientDetail, tags=["patients"])
-def get_patient(pid: Patient, state: State, who: Who) -> m.PatientDetail:
+def get_patient(pid: str, request: Request, state: State, who: Who) -> Response:
     """A patient: therapy lines, draws, alerts, molecular response, trends, trajectories."""
-    return patient_detail(state, who, pid)
+    body = page_json(state, who, pid, route_template(request))
+    return Response(body, media_type="application/json")
 
 
 @router.patch("/patients/{pid}", response_model=m.PatientItem, tags=["patients"])
@@ -321,7 +222,7 @@ def update_patient(pid: Patient, body: m.PatientUpdate, state: State, who: Who) 
 def list_samples(pid: Patient, state: State, who: Who) -> list[m.SampleOut]:
     """The patient's draws (sample pseudonyms, dates, day offsets, counts)."""
     state.audit(who.username, "read_samples", pseudonym=pid)
-    return _samples(v.monitoring(state.store, pid, kb=state.kb))
+    return pages.samples_of(v.monitoring(state.store, pid, kb=state.kb))
 
 
 @router.get("/patients/{pid}/samples/{sid}", response_model=m.SampleDetail, tags=["patients"])
@@ -332,7 +233,7 @@ def get_sample(pid: Patient, sid: str, state: State, who: Who) -> m.SampleDetail
     if rows.empty:
         state.audit(who.username, "access_denied", pseudonym=pid, route="sample")
         raise HTTPException(404, _NOT_FOUND)
-    sample = next(x for x in _samples(mon) if x.sample == sid)
+    sample = next(x for x in pages.samples_of(mon) if x.sample == sid)
     observations = [
         m.ObservationOut(
             gene=r["gene"],
@@ -356,14 +257,15 @@ def get_sample(pid: Patient, sid: str, state: State, who: Who) -> m.SampleDetail
 def get_therapy(pid: Patient, state: State, who: Who) -> list[m.TherapyLineOut]:
     """The patient's lines of therapy."""
     state.audit(who.username, "read_therapy", pseudonym=pid)
-    return _therapy(v.monitoring(state.store, pid, kb=state.kb))
+    return pages.therapy_of(v.monitoring(state.store, pid, kb=state.kb))
 
 
 @router.get("/patients/{pid}/alerts", response_model=m.AlertsOut, tags=["monitoring"])
 def get_alerts(pid: Patient, state: State, who: Who) -> m.AlertsOut:
     """Emergence alerts of one patient, linked to the knowledge base."""
     state.audit(who.username, "read_alerts", pseudonym=pid)
-    return m.AlertsOut(patient=pid, alerts=_alerts(v.monitoring(state.store, pid, kb=state.kb)))
+    mon = v.monitoring(state.store, pid, kb=state.kb)
+    return m.AlertsOut(patient=pid, alerts=pages.alerts_of(mon))
 
 
 @router.get("/alerts", response_model=list[m.AlertsOut], tags=["monitoring"])
@@ -374,7 +276,7 @@ def site_alerts(state: State, who: Who) -> list[m.AlertsOut]:
     for row in v.site_patients(state.store.engine, site):
         if not row["draws"]:
             continue
-        alerts = _alerts(v.monitoring(state.store, row["pseudonym"], kb=state.kb))
+        alerts = pages.alerts_of(v.monitoring(state.store, row["pseudonym"], kb=state.kb))
         if alerts:
             out.append(m.AlertsOut(patient=row["pseudonym"], alerts=alerts))
             state.audit(who.username, "read_alerts", pseudonym=row["pseudonym"])
@@ -427,7 +329,7 @@ def get_consent(pid: Patient, state: State, who: Who) -> list[m.ConsentOut]:
     with state.store.engine.connect() as connection:
         history = consent_.consent_history(connection, pid)
     state.audit(who.username, "read_consent", pseudonym=pid)
-    return [_consent_out(c) for c in history]
+    return [pages.consent_out(c) for c in history]
 
 
 def record_consent(state: ServiceState, who: Principal, pid: str,
@@ -441,7 +343,7 @@ def record_consent(state: ServiceState, who: Principal, pid: str,
         )  # fmt: skip
     state.audit(who.username, "consent_change", pseudonym=pid, scope=c.scope,
                 codes=list(c.duo_codes), version=c.version)  # fmt: skip
-    return _consent_out(c)
+    return pages.consent_out(c)
 
 
 @router.post("/patients/{pid}/consent", response_model=m.ConsentOut, status_code=201,
@@ -469,20 +371,21 @@ async def _saved(upload: UploadFile, tmp: Path, limit: int) -> tuple[Path, str, 
 
 def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, name: str,
                   data: bytes) -> m.UploadOut:  # fmt: skip
-    """Parse an upload in a worker process and ingest it for the user's site."""
+    """Parse an upload and ingest it for the user's site, in a worker process.
+
+    The worker also rebuilds the pages of the file's patients in the ingest's transaction.
+    """
     site = _clinician(who)
+    digest = hashlib.sha256(f"{site}\0{kind}\0".encode() + data).hexdigest()
+    store = functools.partial(pages.store_upload, kind=kind, url=state.store.engine.url,
+                              key=state.key, site=site, sha256=digest)  # fmt: skip
     try:
-        frame = parse_upload(kind, path, display_name=name,  # type: ignore[arg-type]
-                             timeout=state.settings.parse_timeout)  # fmt: skip
+        result, patients = parse_upload(
+            kind, path, display_name=name, timeout=state.settings.parse_timeout,  # type: ignore[arg-type]
+            then=store, slots=state.upload_slots, nice=state.settings.upload_nice,
+        )  # fmt: skip
     except UploadTimeout:
         raise HTTPException(422, "the file took too long to parse") from None
-    frame = frame.copy()
-    frame["patient_id"] = site_scoped(site, frame["patient_id"].astype(str))
-    if "sample_id" in frame.columns:
-        frame["sample_id"] = site_scoped(site, frame["sample_id"].astype(str))
-    digest = hashlib.sha256(f"{site}\0{kind}\0".encode() + data).hexdigest()
-    result = state.store.ingest_frame(kind, frame, sha256=digest, site=site)  # type: ignore[arg-type]
-    patients = sorted({make_pseudonym(state.key, "patient", p) for p in frame["patient_id"]})
     for pid in patients:
         state.audit(who.username, "upload", pseudonym=pid, kind=kind,
                     ingest=result.ingest_id, already=result.already_ingested)  # fmt: skip

@@ -11,6 +11,7 @@ not its value, and an unexpected error says only that it happened.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -61,6 +62,7 @@ class ServiceState:
         self.token_secret = derived_secret(self.key, "token-signing")
         self.csrf_secret = derived_secret(self.key, "csrf")
         self.throttle = LoginThrottle(limit=settings.login_limit, window=60.0)
+        self.upload_slots = threading.BoundedSemaphore(max(1, settings.upload_workers))
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ audit

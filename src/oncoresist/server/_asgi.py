@@ -1,7 +1,8 @@
 """The app factory uvicorn imports: ``oncoresist.server._asgi:build``.
 
 It is configured by the environment: ``ONCORESIST_DB``, ``ONCORESIST_KEY`` or
-``ONCORESIST_KEY_FILE``, ``ONCORESIST_AUDIT_LOG`` and ``ONCORESIST_MAX_UPLOAD_BYTES``.
+``ONCORESIST_KEY_FILE``, ``ONCORESIST_AUDIT_LOG``, ``ONCORESIST_MAX_UPLOAD_BYTES`` and
+``ONCORESIST_UPLOAD_WORKERS``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ def build():
     """The app, for ``uvicorn --factory`` (one per worker process)."""
     from oncoresist.server._app import create_app
 
-    limit = os.environ.get("ONCORESIST_MAX_UPLOAD_BYTES")
-    settings = ServerSettings(max_upload_bytes=int(limit)) if limit else ServerSettings()
-    return create_app(settings)
+    given = {"max_upload_bytes": "ONCORESIST_MAX_UPLOAD_BYTES",
+             "upload_workers": "ONCORESIST_UPLOAD_WORKERS"}  # fmt: skip
+    options = {name: int(os.environ[env]) for name, env in given.items() if os.environ.get(env)}
+    return create_app(ServerSettings(**options))

@@ -43,7 +43,14 @@ class ServerSettings:
     max_body_bytes
         Largest accepted body of any other request (bytes).
     parse_timeout
-        Seconds an upload may take to parse (in its own worker process) before it is killed.
+        Seconds an upload may take to parse and store (in its own worker process) before
+        it is killed; time spent waiting for a free worker slot does not count.
+    upload_workers
+        Upload worker processes that may run at once (default: half the CPUs, at least
+        one); further uploads wait for a slot, so reads keep their share of the CPUs.
+    upload_nice
+        Niceness added to upload workers (0 to 19): under load the kernel gives the
+        service's reads the CPU first.
     token_seconds
         Lifetime of a login token (seconds).
     secure_cookies
@@ -58,6 +65,8 @@ class ServerSettings:
     max_upload_bytes: int = 20 * MIB
     max_body_bytes: int = 1 * MIB
     parse_timeout: float = 60.0
+    upload_workers: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
+    upload_nice: int = 10
     token_seconds: int = 15 * 60
     secure_cookies: bool = False
     login_limit: int = 10

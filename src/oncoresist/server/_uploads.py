@@ -1,11 +1,20 @@
-"""Parse uploaded files in a separate worker process, with a time limit.
+"""Parse (and store) uploaded files in a separate worker process, with a time limit.
 
 An upload is parsed by the same readers as the command line, but in a child process of a
-fork server (started once, with the readers imported), so a file that makes a reader
-slow or large cannot stall or exhaust the service: after ``timeout`` seconds the child is
-killed and the upload refused. A reader's :class:`~oncoresist.errors.InputError` comes
-back with its line and field; every identifier of the file (patient and sample columns,
-VCF sample names) is blanked out of its message, so error responses carry no raw
+fork server (started once, with the readers and the knowledge base loaded), so a file that
+makes a reader slow or large cannot stall or exhaust the service: after ``timeout``
+seconds the child is killed and the upload refused. The child may also store what it
+parsed (``then``: the service ingests the table and rebuilds the patient pages there, in
+one transaction that a kill rolls back).
+
+Uploads are heavy (tens to hundreds of milliseconds of CPU each) and page reads are light,
+so a tumour board's reads must not queue behind a burst of uploads: at most ``slots``
+children run at once, each at a lower scheduling priority (``nice``). Under overload,
+uploads wait; reads do not.
+
+A reader's :class:`~oncoresist.errors.InputError` comes back with its line and field;
+every identifier of the file (patient and sample columns, VCF sample names) is blanked out
+of its message (and out of a store conflict's), so error responses carry no raw
 identifier.
 
 This module imports no web framework: the child imports only what parsing needs.
@@ -13,18 +22,23 @@ This module imports no web framework: the child imports only what parsing needs.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import gzip
 import io
 import multiprocessing
+import os
 import re
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
 from oncoresist.errors import InputError, OncoresistError
+from oncoresist.store import StoreConflictError
 
-__all__ = ["UploadKind", "UploadProblem", "UploadTimeout", "parse_upload"]
+__all__ = ["UploadFailed", "UploadKind", "UploadProblem", "UploadTimeout", "parse_upload"]
 
 UploadKind = Literal["serial", "therapy", "events", "variants"]
 KINDS: tuple[str, ...] = ("serial", "therapy", "events", "variants")
@@ -32,6 +46,8 @@ KINDS: tuple[str, ...] = ("serial", "therapy", "events", "variants")
 # loaded: the command-line module too, because a child re-runs the parent's __main__, which
 # for `oncoresist serve` is the console script that imports it
 _PRELOAD = ["oncoresist.cli", "oncoresist.server._upload_preload"]
+#: what a job may do after parsing: ``then(parsed, kb=knowledge_base)``
+Then = Callable[..., Any]
 _CONTEXT: Any = None
 _IDENTIFIER_COLUMNS = {"patient_id", "patient", "sample_id", "sample", "tumor_sample_barcode",
                        "matched_norm_sample_barcode"}  # fmt: skip
@@ -135,23 +151,39 @@ def _read(kind: str, path: str, options: dict[str, Any]) -> Any:
                               kb=kb))  # fmt: skip
 
 
-def _job(kind: str, path: str, options: dict[str, Any], conn) -> None:
+def _job(kind: str, path: str, options: dict[str, Any], conn, then: Then | None,
+         nice: int) -> None:  # fmt: skip
+    if nice:
+        os.nice(nice)
     try:
-        result: tuple = ("ok", _read(kind, path, options))
+        parsed = _read(kind, path, options)
     except InputError as exc:
         record = exc.record if isinstance(exc.record, int) else None
-        result = ("input", (record, exc.field, exc.message if record is not None else str(exc)))
+        result: tuple = ("input", (record, exc.field,
+                                   exc.message if record is not None else str(exc)))  # fmt: skip
     except Exception as exc:
         result = ("input", (None, None, f"the file could not be read ({type(exc).__name__})"))
+    else:
+        try:
+            result = ("ok", parsed if then is None else then(parsed, kb=_KB[0]))
+        except StoreConflictError as exc:
+            result = ("conflict", str(exc))
+        except Exception as exc:  # reported to the service as its own unexpected error
+            result = ("failed", type(exc).__name__)
     conn.send(result)
     conn.close()
 
 
+class UploadFailed(OncoresistError):
+    """The upload worker failed on something that is not the file's fault."""
+
+
 def parse_upload(
     kind: UploadKind, path: Path, *, display_name: str, timeout: float,
-    options: dict[str, Any] | None = None,
+    options: dict[str, Any] | None = None, then: Then | None = None,
+    slots: threading.Semaphore | None = None, nice: int = 0,
 ) -> Any:  # fmt: skip
-    """Parse ``path`` with the reader of ``kind`` in a worker process.
+    """Parse ``path`` with the reader of ``kind`` in a worker process (and store it).
 
     Parameters
     ----------
@@ -166,11 +198,19 @@ def parse_upload(
         Seconds before the worker is killed (:class:`UploadTimeout`).
     options
         ``build`` and ``sample`` for variant files.
+    then
+        Run in the worker on what the reader returned, as ``then(parsed, kb=kb)`` (a
+        picklable callable, e.g. a :func:`functools.partial` of a module function); its
+        result is returned instead. It is killed with the worker at ``timeout``.
+    slots
+        Held while the worker runs (waiting for it does not count against ``timeout``).
+    nice
+        Added to the worker's scheduling niceness (0: as the service).
 
     Returns
     -------
-    pandas.DataFrame or list of Alteration
-        What the reader returns.
+    pandas.DataFrame or list of Alteration or object
+        What the reader returns, or what ``then`` returns.
 
     Raises
     ------
@@ -178,28 +218,43 @@ def parse_upload(
         The file is not valid; file is ``display_name``, record the line, and the message
         holds no identifier from the file.
     UploadTimeout
-        Parsing took longer than ``timeout`` seconds.
+        Parsing (and ``then``) took longer than ``timeout`` seconds.
+    StoreConflictError
+        ``then`` met stored values that differ (message without identifiers).
+    UploadFailed
+        ``then`` failed otherwise (its exception's type is named).
     """
     if kind not in KINDS:
         raise InputError(f"kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
+    with slots if slots is not None else contextlib.nullcontext():
+        status, payload = _run(kind, path, options or {}, then, nice, timeout, display_name)
+    if status == "ok":
+        return payload
+    if status == "failed":
+        raise UploadFailed(f"the upload worker failed ({payload})")
+    if status == "conflict":
+        raise StoreConflictError(redact(payload, identifiers_in(path)))
+    line, field, message = payload
+    message = redact(message.replace(str(path), display_name), identifiers_in(path))
+    raise InputError(message, file=display_name, record=line, field=field)
+
+
+def _run(kind: str, path: Path, options: dict[str, Any], then: Then | None, nice: int,
+         timeout: float, display_name: str) -> tuple[str, Any]:  # fmt: skip
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_job, args=(kind, str(path), options or {}, send), daemon=True)
+    worker = ctx.Process(target=_job, args=(kind, str(path), options, send, then, nice),
+                         daemon=True)  # fmt: skip
     worker.start()
     send.close()
     try:
         if not receive.poll(timeout):
             raise UploadTimeout(f"{display_name} took longer than {timeout:g} s to parse")
-        status, payload = receive.recv()
+        return receive.recv()
     except EOFError:
-        status, payload = "input", (None, None, "the file could not be read (worker stopped)")
+        return "input", (None, None, "the file could not be read (worker stopped)")
     finally:
         receive.close()
         if worker.is_alive():
             worker.kill()
         worker.join(5)
-    if status == "ok":
-        return payload
-    line, field, message = payload
-    message = redact(message.replace(str(path), display_name), identifiers_in(path))
-    raise InputError(message, file=display_name, record=line, field=field)

@@ -9,8 +9,10 @@ one computation and a new upload is seen at once.
 
 from __future__ import annotations
 
+import contextlib
 import threading
 from collections import OrderedDict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -23,7 +25,25 @@ from oncoresist.report._html import day_origin
 from oncoresist.store import Store
 from oncoresist.store import _schema as s
 
-__all__ = ["Monitoring", "monitoring", "patient_site", "site_patients", "version_of"]
+__all__ = [
+    "KeyedLocks",
+    "Monitoring",
+    "compute",
+    "monitoring",
+    "patient_site",
+    "site_patients",
+    "site_scoped",
+    "version_columns",
+    "version_of",
+]
+
+
+def site_scoped(site: str, identifier):
+    """An identifier (text or a column of them) as the service hashes it: ``SITE:identifier``.
+
+    Two sites' patient ``P001`` are two patients; a site name has no ``:``.
+    """
+    return site + ":" + identifier
 
 
 def patient_site(engine: sa.Engine, pseudonym: str) -> str | None:
@@ -34,18 +54,35 @@ def patient_site(engine: sa.Engine, pseudonym: str) -> str | None:
         ).scalar()
 
 
-def version_of(connection: sa.Connection, pseudonym: str) -> tuple:
-    """The patient's data version: newest ingest of its rows, newest consent, disease."""
-    sm, t, e, c, p = s.samples, s.therapy_lines, s.events, s.consents, s.patients
+def version_columns(pseudonym: str | sa.ColumnElement) -> list:
+    """The parts of the patient's data version, as scalar subqueries (see :func:`version_of`).
+
+    ``pseudonym`` may be a column (``patients.pseudonym``): the subqueries then correlate
+    with each row of a query over patients.
+    """
+    sm, ob, t, e, c, p = (s.samples, s.observations, s.therapy_lines, s.events, s.consents,
+                          s.patients)  # fmt: skip
+    draws = sa.select(sm.c.pseudonym).where(sm.c.patient == pseudonym)
     parts = [
         sa.select(sa.func.max(sm.c.ingest_id)).where(sm.c.patient == pseudonym),
+        sa.select(sa.func.max(ob.c.ingest_id)).where(ob.c.sample.in_(draws)),
         sa.select(sa.func.max(t.c.ingest_id)).where(t.c.patient == pseudonym),
         sa.select(sa.func.max(e.c.ingest_id)).where(e.c.patient == pseudonym),
         sa.select(sa.func.max(c.c.id)).where(c.c.patient == pseudonym),
         sa.select(p.c.disease).where(p.c.pseudonym == pseudonym),
     ]
-    row = connection.execute(sa.select(*[q.scalar_subquery() for q in parts])).one()
-    return tuple(row)
+    return [q.scalar_subquery() for q in parts]
+
+
+def version_of(connection: sa.Connection, pseudonym: str) -> tuple:
+    """The patient's data version (its disease is the last item).
+
+    The newest ingest that wrote any of its draws, variants, therapy lines or events, its
+    newest consent record, and its disease. Every writer of these rows records its ingest
+    (or consent) id on them, so any change to what the patient's pages show moves the
+    version on.
+    """
+    return tuple(connection.execute(sa.select(*version_columns(pseudonym))).one())
 
 
 def site_patients(
@@ -90,21 +127,35 @@ class Monitoring:
     memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
+class KeyedLocks:
+    """One lock per key while anyone holds it, so concurrent callers compute a key once."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.held: dict[tuple, list] = {}  # key -> [lock, holders and waiters]
+
+    @contextlib.contextmanager
+    def hold(self, key: tuple) -> Iterator[None]:
+        """Hold the key's lock (waiting for whoever holds it first)."""
+        with self.lock:
+            entry = self.held.setdefault(key, [threading.Lock(), 0])
+            entry[1] += 1
+        try:
+            with entry[0]:
+                yield
+        finally:
+            with self.lock:
+                entry[1] -= 1
+                if entry[1] == 0:
+                    del self.held[key]
+
+
 class _Cache:
     def __init__(self, size: int = 256) -> None:
         self.size = size
         self.items: OrderedDict[tuple, Monitoring] = OrderedDict()
         self.lock = threading.Lock()
-        self.computing: dict[tuple, threading.Lock] = {}
-
-    def key_lock(self, key: tuple) -> threading.Lock:
-        """One lock per key being computed, so concurrent readers compute it once."""
-        with self.lock:
-            return self.computing.setdefault(key, threading.Lock())
-
-    def done(self, key: tuple) -> None:
-        with self.lock:
-            self.computing.pop(key, None)
+        self.computing = KeyedLocks()
 
     def get(self, key: tuple) -> Monitoring | None:
         with self.lock:
@@ -124,13 +175,17 @@ class _Cache:
 _CACHE = _Cache()
 
 
-def _compute(store: Store, pseudonym: str, disease: str | None, kb: KnowledgeBase,
-             fpr: float) -> Monitoring:  # fmt: skip
+def compute(store: Store, pseudonym: str, *, kb: KnowledgeBase, disease: str | None,
+            connection: sa.Connection | None = None, fpr: float = 0.05) -> Monitoring:  # fmt: skip
+    """Calls, response, alerts and trends of one patient, as the command line computes them.
+
+    ``connection``: read in that transaction (which may hold the patient's new rows).
+    """
     from oncoresist import monitor
 
-    obs = store.observations(pseudonym=pseudonym)
-    therapy = store.therapy(pseudonym=pseudonym)
-    events = store.events(pseudonym=pseudonym)
+    obs = store.observations(pseudonym=pseudonym, connection=connection)
+    therapy = store.therapy(pseudonym=pseudonym, connection=connection)
+    events = store.events(pseudonym=pseudonym, connection=connection)
     origin, _ = day_origin(obs["collection_date"], therapy)
     if obs.empty:
         empty = pd.DataFrame()
@@ -150,12 +205,11 @@ def monitoring(store: Store, pseudonym: str, *, kb: KnowledgeBase, fpr: float = 
     found = _CACHE.get(key)
     if found is not None:
         return found
-    with _CACHE.key_lock(key):  # the first reader computes; the others wait for its result
+    with _CACHE.computing.hold(key):  # the first reader computes; the others wait for it
         found = _CACHE.get(key)
         if found is None:
-            found = _compute(store, pseudonym, version[-1], kb, fpr)
+            found = compute(store, pseudonym, kb=kb, disease=version[-1], fpr=fpr)
             _CACHE.put(key, found)
-    _CACHE.done(key)
     return found
 
 

@@ -15,6 +15,7 @@ __all__ = [
     "ingests",
     "metadata",
     "observations",
+    "patient_pages",
     "patients",
     "samples",
     "settings",
@@ -144,4 +145,16 @@ users = sa.Table(
     sa.Column("site", sa.String(64), nullable=True),
     sa.Column("active", sa.Boolean, nullable=False),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# the web service's patient page, built from the rows above for one data version of the
+# patient (see oncoresist.server._pages); derived, so it can always be rebuilt
+patient_pages = sa.Table(
+    "patient_pages",
+    metadata,
+    sa.Column("patient", PSEUDONYM, sa.ForeignKey("patients.pseudonym"), primary_key=True),
+    sa.Column("version", sa.Text, nullable=False),
+    sa.Column("body", sa.Text, nullable=False),
+    sa.Column("alerts", sa.Integer, nullable=False),
+    sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
 )

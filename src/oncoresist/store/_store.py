@@ -160,6 +160,7 @@ class Store:
         sha256: str,
         site: str | None = None,
         on_conflict: OnConflict = "error",
+        then: Callable[[sa.Connection, IngestResult], None] | None = None,
     ) -> IngestResult:
         """Ingest a table already read and checked (as ``read_serial`` etc. return it).
 
@@ -177,6 +178,12 @@ class Store:
             uploads), in the same transaction.
         on_conflict
             As for :meth:`ingest_serial`.
+        then
+            Called with the connection and the result after the rows are written, inside
+            the same transaction (not for a file already ingested): what it writes commits
+            or rolls back with them, and it may read them back (e.g. with
+            ``observations(..., connection=connection)``). It may run more than once: the
+            whole transaction is retried after a lock conflict.
         """
         if on_conflict not in _POLICIES:
             raise ValueError(f"on_conflict {on_conflict!r}; expected one of {_POLICIES}")
@@ -195,6 +202,8 @@ class Store:
                         .where(p.c.pseudonym.in_(sorted(names)), p.c.site.is_(None))
                         .values(site=site)
                     )
+                if then is not None and not result.already_ingested:
+                    then(connection, result)
                 return result
 
         return retry(write, integrity=True)
@@ -262,14 +271,22 @@ class Store:
             connection.rollback()
         return self.pseudonym(patient_id)
 
-    def _query(self, query: sa.Select) -> list[dict[str, Any]]:
-        with self.engine.connect() as connection:
-            rows = [dict(row) for row in connection.execute(query).mappings()]
-            connection.rollback()
+    def _query(
+        self, query: sa.Select, connection: sa.Connection | None = None
+    ) -> list[dict[str, Any]]:
+        if connection is not None:  # the caller's transaction: it sees its own writes
+            return [dict(row) for row in connection.execute(query).mappings()]
+        with self.engine.connect() as own:
+            rows = [dict(row) for row in own.execute(query).mappings()]
+            own.rollback()
         return rows
 
     def observations(
-        self, patient_id: str | None = None, *, pseudonym: str | None = None
+        self,
+        patient_id: str | None = None,
+        *,
+        pseudonym: str | None = None,
+        connection: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Return stored serial results, as ``read_serial`` returns them.
 
@@ -279,6 +296,8 @@ class Store:
             The site's patient identifier (looked up by its pseudonym under the key).
         pseudonym
             Or the patient's pseudonym. Neither: every patient.
+        connection
+            Read in this connection's transaction instead of a new one.
 
         Returns
         -------
@@ -300,10 +319,14 @@ class Store:
         ).join_from(ob, sm, ob.c.sample == sm.c.pseudonym)
         if wanted is not None:
             query = query.where(sm.c.patient == wanted)
-        return serial_frame(self._query(query))
+        return serial_frame(self._query(query, connection))
 
     def therapy(
-        self, patient_id: str | None = None, *, pseudonym: str | None = None
+        self,
+        patient_id: str | None = None,
+        *,
+        pseudonym: str | None = None,
+        connection: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Return stored lines of therapy, as ``read_therapy`` returns them.
 
@@ -318,10 +341,14 @@ class Store:
         )  # fmt: skip
         if wanted is not None:
             query = query.where(t.c.patient == wanted)
-        return therapy_frame(self._query(query))
+        return therapy_frame(self._query(query, connection))
 
     def events(
-        self, patient_id: str | None = None, *, pseudonym: str | None = None
+        self,
+        patient_id: str | None = None,
+        *,
+        pseudonym: str | None = None,
+        connection: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Return stored clinical events, as ``read_events`` returns them.
 
@@ -333,7 +360,7 @@ class Store:
         query = sa.select(e.c.patient.label("patient_id"), e.c.event, e.c.date)
         if wanted is not None:
             query = query.where(e.c.patient == wanted)
-        return events_frame(self._query(query))
+        return events_frame(self._query(query, connection))
 
     def patients(self) -> list[str]:
         """Return the pseudonyms of every stored patient, sorted."""

@@ -1,0 +1,163 @@
+"""Stored patient pages: built by uploads in their transaction, rebuilt after other changes,
+never missing rows of concurrent uploads; upload workers wait for a slot and run nicer."""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from server_helpers import TEST_KEY, Service
+
+from oncoresist.kb import load_kb
+from oncoresist.monitor import read_serial
+from oncoresist.server import _pages as pages
+from oncoresist.server._uploads import parse_upload
+from oncoresist.server._views import site_scoped, version_of
+from oncoresist.store import _schema as s
+from oncoresist.store import open_store
+from oncoresist.store import pseudonym as make_pseudonym
+
+GRU = "DUO:0000042"  # general research use
+HEADER = "patient_id,sample_id,collection_date,gene,alteration,alt_reads,depth,cfdna_ng\n"
+
+
+def _stored(service: Service, pid: str) -> tuple[pages.StoredPage, tuple]:
+    engine = service.app.state.oncoresist.store.engine
+    with engine.connect() as connection:
+        return pages.stored_page(connection, pid), version_of(connection, pid)
+
+
+def _draw(patient: str, sample: str, date: str, reads: int = 3) -> str:
+    return (f"{patient},{sample},{date},EGFR,L858R,{reads},2000,20\n"
+            f"{patient},{sample},{date},EGFR,T790M,{reads // 3},2000,20\n")  # fmt: skip
+
+
+def test_an_upload_leaves_its_patients_page_built_and_current(service: Service) -> None:
+    found, _ = _stored(service, service.patient)
+    assert found is not None and found.site == "SITEA"
+    assert found.current  # the disease was set last, and its answer (a list row) built it
+    response = service.client.get(f"/api/v1/patients/{service.patient}",
+                                  headers=service.headers("alice"))  # fmt: skip
+    assert response.status_code == 200
+    found, _ = _stored(service, service.patient)
+    assert found.current and json.loads(found.body) == response.json()
+    assert response.json()["disease"] == "LUAD"
+
+    samples = len(response.json()["samples"])
+    data = (HEADER + _draw("ILLUS-P1", "ILLUS-P1-EXTRA", "2025-06-30")).encode()
+    assert service.upload("alice", "serial", "more.csv", data).status_code == 200
+    found, _ = _stored(service, service.patient)  # no read in between
+    assert found.current
+    assert len(json.loads(found.body)["samples"]) == samples + 1
+    again = service.client.get(f"/api/v1/patients/{service.patient}",
+                               headers=service.headers("alice"))  # fmt: skip
+    assert again.json() == json.loads(found.body)
+
+
+def test_a_consent_change_is_shown_at_the_next_read(service: Service) -> None:
+    url = f"/api/v1/patients/{service.patient}"
+    service.client.get(url, headers=service.headers("alice"))
+    body = {"duo_codes": [GRU], "version": "v2", "consent_date": "2025-01-02"}
+    assert service.client.post(url + "/consent", headers=service.headers("alice"),
+                               json=body).status_code == 201  # fmt: skip
+    found, _ = _stored(service, service.patient)
+    assert not found.current
+    page = service.client.get(url, headers=service.headers("alice")).json()
+    assert page["consent"]["duo_codes"] == [GRU] and page["consent"]["version"] == "v2"
+    found, _ = _stored(service, service.patient)
+    assert found.current and json.loads(found.body) == page
+
+
+def test_the_data_version_moves_with_a_new_variant_of_a_stored_draw(tmp_path: Path) -> None:
+    first = tmp_path / "a.csv"
+    first.write_text(HEADER + "P1,D1,2025-01-06,EGFR,L858R,3,2000,20\n")
+    second = tmp_path / "b.csv"
+    second.write_text(HEADER + "P1,D1,2025-01-06,EGFR,T790M,1,2000,20\n")
+    with open_store(f"sqlite:///{tmp_path / 'store.sqlite'}", key=TEST_KEY) as store:
+        store.ingest_serial(first)
+        pid = store.pseudonym("P1")
+        with store.engine.connect() as connection:
+            before = version_of(connection, pid)
+        store.ingest_serial(second)  # no new sample row: only an observation
+        with store.engine.connect() as connection:
+            after = version_of(connection, pid)
+    assert before != after
+
+
+def test_concurrent_uploads_of_one_patient_leave_a_page_with_every_draw(store_url: str) -> None:
+    """Two uploads of new draws of one patient at once, five times: each page is complete.
+
+    Without the row lock, PostgreSQL lets each transaction build its page without the
+    other's draw, and the later commit stores a page that misses one.
+    """
+    kb = load_kb()
+    with open_store(store_url, key=TEST_KEY) as store:
+
+        def frame(name: str, date: str):
+            return _read_serial_text(HEADER + _draw("P9", name, date), kb=kb)
+
+        upload = functools.partial(pages.store_upload, kind="serial", url=store.engine.url,
+                                   key=TEST_KEY, site="SITEA", kb=kb)  # fmt: skip
+        upload(frame("D0", "2025-01-06"), sha256="0" * 64)
+        pid = make_pseudonym(TEST_KEY, "patient", site_scoped("SITEA", "P9"))
+        errors: list[BaseException] = []
+        for round_ in range(5):
+            frames = [frame(f"D{round_}{i}", f"2025-0{2 + round_}-1{i}") for i in (1, 2)]
+
+            def run(f, digest: str) -> None:
+                try:
+                    upload(f, sha256=digest)
+                except BaseException as exc:
+                    errors.append(exc)
+
+            threads = [threading.Thread(target=run, args=(f, f"{round_}{i}".ljust(64, "a")))
+                       for i, f in enumerate(frames)]  # fmt: skip
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join()
+            assert not errors
+            with store.engine.connect() as connection:
+                found = pages.stored_page(connection, pid)
+                draws = connection.execute(
+                    sa.select(sa.func.count()).select_from(s.samples)
+                    .where(s.samples.c.patient == pid)
+                ).scalar()  # fmt: skip
+            assert found.current
+            assert len(json.loads(found.body)["samples"]) == draws == 3 + 2 * round_
+
+
+def _read_serial_text(text: str, *, kb):
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "draw.csv"
+        path.write_text(text)
+        return read_serial(path, kb=kb)
+
+
+def niceness(parsed, *, kb) -> int:
+    """Run in the upload worker: its niceness."""
+    return os.nice(0)
+
+
+def test_upload_workers_wait_for_a_slot_and_run_nicer(tmp_path: Path) -> None:
+    path = tmp_path / "draw.csv"
+    path.write_text(HEADER + _draw("P1", "D1", "2025-01-06"))
+    slots = threading.BoundedSemaphore(1)
+    slots.acquire()
+    result: list = []
+    worker = threading.Thread(target=lambda: result.append(parse_upload(
+        "serial", path, display_name="draw.csv", timeout=60, then=niceness, slots=slots,
+        nice=5)))  # fmt: skip
+    worker.start()
+    time.sleep(1.0)
+    assert worker.is_alive() and not result  # waiting for the slot
+    slots.release()
+    worker.join(60)
+    assert result == [os.nice(0) + 5]
+    assert slots.acquire(blocking=False)  # given back
