@@ -12,7 +12,8 @@ import time
 from pathlib import Path
 
 import sqlalchemy as sa
-from server_helpers import TEST_KEY, Service
+from fastapi.testclient import TestClient
+from server_helpers import TEST_KEY, Service, make_service, upload_example
 
 from oncoresist.kb import load_kb
 from oncoresist.monitor import read_serial
@@ -145,19 +146,46 @@ def niceness(parsed, *, kb) -> int:
     return os.nice(0)
 
 
-def test_upload_workers_wait_for_a_slot_and_run_nicer(tmp_path: Path) -> None:
+def test_upload_workers_run_nicer(tmp_path: Path) -> None:
     path = tmp_path / "draw.csv"
     path.write_text(HEADER + _draw("P1", "D1", "2025-01-06"))
-    slots = threading.BoundedSemaphore(1)
-    slots.acquire()
-    result: list = []
-    worker = threading.Thread(target=lambda: result.append(parse_upload(
-        "serial", path, display_name="draw.csv", timeout=60, then=niceness, slots=slots,
-        nice=5)))  # fmt: skip
-    worker.start()
-    time.sleep(1.0)
-    assert worker.is_alive() and not result  # waiting for the slot
-    slots.release()
-    worker.join(60)
-    assert result == [os.nice(0) + 5]
-    assert slots.acquire(blocking=False)  # given back
+    niceness_here = os.nice(0)
+    assert parse_upload("serial", path, display_name="draw.csv", timeout=60, then=niceness,
+                        nice=5) == niceness_here + 5  # fmt: skip
+
+
+def test_queued_uploads_hold_up_no_read(tmp_path: Path) -> None:
+    """45 uploads wait for the one upload worker (more than the 40 threads that serve sync
+    routes); a page read is answered meanwhile, and then every upload is stored."""
+    service = make_service(tmp_path, upload_workers=1)
+    service.patient = upload_example(service)
+    state = service.app.state.oncoresist
+    gate = threading.Event()
+    state.uploads.submit(gate.wait, 120)  # the upload worker is busy until the gate opens
+    answers: list[int] = []
+    with TestClient(service.app) as client:  # one event loop and thread pool for all
+
+        def upload(i: int) -> None:
+            data = (HEADER + _draw("P-LOAD", f"Q{i}", f"2025-03-{1 + i % 28:02d}")).encode()
+            response = client.post("/api/v1/uploads/serial", headers=service.headers("alice"),
+                                   files={"file": (f"q{i}.csv", data, "text/csv")})  # fmt: skip
+            answers.append(response.status_code)
+
+        uploads = [threading.Thread(target=upload, args=(i,)) for i in range(45)]
+        for thread in uploads:
+            thread.start()
+        time.sleep(1.0)
+        read: list[int] = []
+        page = f"/api/v1/patients/{service.patient}"
+        reader = threading.Thread(target=lambda: read.append(
+            client.get(page, headers=service.headers("alice")).status_code))  # fmt: skip
+        reader.start()
+        reader.join(20)
+        assert read == [200] and not answers  # answered while every upload still waits
+        gate.set()
+        for thread in uploads:
+            thread.join(120)
+    assert answers == [200] * 45
+    pid = make_pseudonym(TEST_KEY, "patient", site_scoped("SITEA", "P-LOAD"))
+    found, _ = _stored(service, pid)
+    assert found.current and len(json.loads(found.body)["samples"]) == 45

@@ -18,7 +18,6 @@ from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, Response
 
 from oncoresist import __version__
@@ -382,7 +381,7 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
     try:
         result, patients = parse_upload(
             kind, path, display_name=name, timeout=state.settings.parse_timeout,  # type: ignore[arg-type]
-            then=store, slots=state.upload_slots, nice=state.settings.upload_nice,
+            then=store, nice=state.settings.upload_nice,
         )  # fmt: skip
     except UploadTimeout:
         raise HTTPException(422, "the file took too long to parse") from None
@@ -415,7 +414,7 @@ async def upload(
     _clinician(who)
     with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
         path, name, data = await _saved(file, Path(tmp), state.settings.max_upload_bytes)
-        return await run_in_threadpool(ingest_upload, state, who, kind, path, name, data)
+        return await state.in_upload_worker(ingest_upload, state, who, kind, path, name, data)
 
 
 @router.post("/interpret", response_model=m.VariantsOut, tags=["interpretation"])
@@ -433,10 +432,12 @@ async def interpret_upload(
     with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
         path, name, _ = await _saved(file, Path(tmp), state.settings.max_upload_bytes)
         try:
-            alterations = await run_in_threadpool(
+            parse = functools.partial(
                 parse_upload, "variants", path, display_name=name,
                 timeout=state.settings.parse_timeout, options={"build": build},
+                nice=state.settings.upload_nice,
             )  # fmt: skip
+            alterations = await state.in_upload_worker(parse)
         except UploadTimeout:
             raise HTTPException(422, "the file took too long to parse") from None
     wanted = [d.strip() for d in (drugs or "").split(";") if d.strip()] or None

@@ -10,12 +10,14 @@ not its value, and an unexpected error says only that it happened.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -33,6 +35,7 @@ from oncoresist.store import Store, StoreConflictError, append_event, open_store
 
 __all__ = ["COOKIE", "PUBLIC_PATHS", "Principal", "ServiceState", "create_app"]
 
+T = TypeVar("T")
 log = logging.getLogger("oncoresist.server")
 access_log = logging.getLogger("oncoresist.server.access")
 COOKIE = "oncoresist_session"
@@ -62,7 +65,8 @@ class ServiceState:
         self.token_secret = derived_secret(self.key, "token-signing")
         self.csrf_secret = derived_secret(self.key, "csrf")
         self.throttle = LoginThrottle(limit=settings.login_limit, window=60.0)
-        self.upload_slots = threading.BoundedSemaphore(max(1, settings.upload_workers))
+        # uploads wait here, in a queue of their own, not in the threads that serve reads
+        self.uploads = ThreadPoolExecutor(max(1, settings.upload_workers), "oncoresist-upload")
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
 
     # ------------------------------------------------------------------ audit
@@ -74,6 +78,14 @@ class ServiceState:
         """
         append_event(self.settings.audit_log, actor=actor or "anonymous", action=action,
                      pseudonym=pseudonym, detail=detail or None, key=self.key)  # fmt: skip
+
+    async def in_upload_worker(self, action: Callable[..., T], *args: Any) -> T:
+        """Run ``action(*args)`` (which parses, and may store, an upload) in its turn.
+
+        At most ``settings.upload_workers`` run at once; the others wait in a queue that
+        holds neither a thread nor a place in the thread pool that serves reads.
+        """
+        return await asyncio.wrap_future(self.uploads.submit(action, *args))
 
     # ------------------------------------------------------------------ login
     def login(self, username: str, password: str, client: str) -> tuple[User, str]:

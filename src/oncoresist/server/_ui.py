@@ -31,7 +31,6 @@ from urllib.parse import quote, urlencode
 
 import jinja2
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -402,7 +401,7 @@ async def upload(
         with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
             limit = state.settings.max_upload_bytes
             path, name, data = await _api._saved(file, Path(tmp), limit)
-            result = await run_in_threadpool(_api.ingest_upload, state, session.who, kind,
+            result = await state.in_upload_worker(_api.ingest_upload, state, session.who, kind,
                                              path, name, data)  # fmt: skip
     except InputError as exc:  # already redacted by the parser: no identifier of the file
         return again(422, str(exc))

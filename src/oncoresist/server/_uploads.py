@@ -8,9 +8,9 @@ parsed (``then``: the service ingests the table and rebuilds the patient pages t
 one transaction that a kill rolls back).
 
 Uploads are heavy (tens to hundreds of milliseconds of CPU each) and page reads are light,
-so a tumour board's reads must not queue behind a burst of uploads: at most ``slots``
-children run at once, each at a lower scheduling priority (``nice``). Under overload,
-uploads wait; reads do not.
+so a tumour board's reads must not queue behind a burst of uploads: the service runs a few
+uploads at once (:meth:`~oncoresist.server._app.ServiceState.in_upload_worker`), each child
+at a lower scheduling priority (``nice``). Under overload, uploads wait; reads do not.
 
 A reader's :class:`~oncoresist.errors.InputError` comes back with its line and field;
 every identifier of the file (patient and sample columns, VCF sample names) is blanked out
@@ -22,14 +22,12 @@ This module imports no web framework: the child imports only what parsing needs.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import gzip
 import io
 import multiprocessing
 import os
 import re
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,8 +178,7 @@ class UploadFailed(OncoresistError):
 
 def parse_upload(
     kind: UploadKind, path: Path, *, display_name: str, timeout: float,
-    options: dict[str, Any] | None = None, then: Then | None = None,
-    slots: threading.Semaphore | None = None, nice: int = 0,
+    options: dict[str, Any] | None = None, then: Then | None = None, nice: int = 0,
 ) -> Any:  # fmt: skip
     """Parse ``path`` with the reader of ``kind`` in a worker process (and store it).
 
@@ -202,8 +199,6 @@ def parse_upload(
         Run in the worker on what the reader returned, as ``then(parsed, kb=kb)`` (a
         picklable callable, e.g. a :func:`functools.partial` of a module function); its
         result is returned instead. It is killed with the worker at ``timeout``.
-    slots
-        Held while the worker runs (waiting for it does not count against ``timeout``).
     nice
         Added to the worker's scheduling niceness (0: as the service).
 
@@ -226,8 +221,7 @@ def parse_upload(
     """
     if kind not in KINDS:
         raise InputError(f"kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
-    with slots if slots is not None else contextlib.nullcontext():
-        status, payload = _run(kind, path, options or {}, then, nice, timeout, display_name)
+    status, payload = _run(kind, path, options or {}, then, nice, timeout, display_name)
     if status == "ok":
         return payload
     if status == "failed":
