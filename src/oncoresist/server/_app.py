@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from oncoresist import __version__
 from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.server._auth import AuthError, LoginThrottle, decode_token, issue_token
+from oncoresist.server._headers import SecurityHeaders
 from oncoresist.server._limits import BodyLimit
 from oncoresist.server._settings import ServerSettings, derived_secret
 from oncoresist.server._users import User, authenticate, get_user
@@ -232,25 +232,6 @@ def route_template(request: Request) -> str:
     return "/".join(f"{{{names[p]}}}" if p in names else p for p in parts)
 
 
-async def _security_headers(request: Request, call_next):
-    started = time.perf_counter()
-    response = await call_next(request)
-    # the access log names the route's template, never the path or query that was sent
-    access_log.info("%s %s %d %.1f ms", request.method, route_template(request),
-                    response.status_code, 1000 * (time.perf_counter() - started))  # fmt: skip
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault(
-        "Content-Security-Policy",
-        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; "
-        "script-src 'self'; frame-ancestors 'none'; form-action 'self'",
-    )
-    headers.setdefault("Cache-Control", "no-store")
-    return response
-
-
 def _openapi(app: FastAPI) -> dict:
     """The schema, with the error body and the bearer-token scheme declared once."""
     from fastapi.openapi.utils import get_openapi
@@ -301,7 +282,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(_ui.router)
     _ui.mount_static(app)
     _install_errors(app)
-    app.middleware("http")(_security_headers)
+    app.add_middleware(SecurityHeaders, log=access_log, template=route_template)
     app.add_middleware(BodyLimit, default_bytes=settings.max_body_bytes,
                        upload_bytes=settings.max_upload_bytes,
                        upload_prefixes=UPLOAD_PREFIXES)  # fmt: skip

@@ -92,15 +92,21 @@ def data_version(connection: sa.Connection, pseudonym: str) -> str:
     return _version_text(v.version_of(connection, pseudonym))
 
 
+def _page_query() -> sa.Select:
+    p, pg, pid = s.patients, s.patient_pages, sa.bindparam("pid")
+    return (
+        sa.select(p.c.site, pg.c.version, pg.c.body, *v.version_columns(pid))
+        .select_from(p.outerjoin(pg, pg.c.patient == p.c.pseudonym))
+        .where(p.c.pseudonym == pid)
+    )
+
+
+_PAGE = _page_query()  # built once, as the statement every page read runs
+
+
 def stored_page(connection: sa.Connection, pseudonym: str) -> StoredPage | None:
     """Site, data version and stored page of a patient, in one query (``None``: no such)."""
-    p, pg = s.patients, s.patient_pages
-    query = (
-        sa.select(p.c.site, pg.c.version, pg.c.body, *v.version_columns(pseudonym))
-        .select_from(p.outerjoin(pg, pg.c.patient == p.c.pseudonym))
-        .where(p.c.pseudonym == pseudonym)
-    )
-    row = connection.execute(query).one_or_none()
+    row = connection.execute(_PAGE, {"pid": pseudonym}).one_or_none()
     if row is None:
         return None
     site, page_version, body, *parts = row

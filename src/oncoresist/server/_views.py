@@ -54,7 +54,7 @@ def patient_site(engine: sa.Engine, pseudonym: str) -> str | None:
         ).scalar()
 
 
-def version_columns(pseudonym: str | sa.ColumnElement) -> list:
+def version_columns(pseudonym: str | sa.ColumnElement | sa.BindParameter) -> list:
     """The parts of the patient's data version, as scalar subqueries (see :func:`version_of`).
 
     ``pseudonym`` may be a column (``patients.pseudonym``): the subqueries then correlate
@@ -82,7 +82,11 @@ def version_of(connection: sa.Connection, pseudonym: str) -> tuple:
     (or consent) id on them, so any change to what the patient's pages show moves the
     version on.
     """
-    return tuple(connection.execute(sa.select(*version_columns(pseudonym))).one())
+    return tuple(connection.execute(_VERSION, {"pid": pseudonym}).one())
+
+
+# built once: a read of the version then costs no statement construction or cache lookup
+_VERSION = sa.select(*version_columns(sa.bindparam("pid")))
 
 
 def site_patients(

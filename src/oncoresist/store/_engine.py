@@ -32,6 +32,7 @@ __all__ = [
     "DB_ENV",
     "create_store_engine",
     "default_url",
+    "for_single_reads",
     "for_writing",
     "migrate",
     "resolve_url",
@@ -156,6 +157,18 @@ def for_writing(engine: sa.Engine) -> sa.Engine:
     Readers keep plain ``BEGIN`` and, with WAL, never wait for a writer.
     """
     return engine.execution_options(**{_WRITE: True})
+
+
+def for_single_reads(engine: sa.Engine) -> sa.Engine:
+    """The engine for connections that run only single-statement reads.
+
+    On PostgreSQL they run in autocommit mode: no ``BEGIN`` and no ``ROLLBACK`` round trip
+    around a statement that is consistent by itself. SQLite (in-process, no round trips)
+    keeps the store's own transactions.
+    """
+    if engine.dialect.name == "sqlite":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def migrate(engine: sa.Engine) -> None:
