@@ -73,6 +73,8 @@ USER = "bench.clinician"
 PASSWORD = "bench-" + secrets.token_hex(12)
 API = "/api/v1"
 DRAWS = 8
+#: the start of the load, when every client sends at once, is reported apart
+EARLY_S = 5.0
 SPACING_DAYS = 42
 START = dt.date(2024, 1, 8)
 #: (gene, change): the 10 variants tracked in every draw
@@ -465,7 +467,7 @@ async def drive(shared: Shared, *, clients: int, seconds: float, upload_share: f
             _machine_busy(),
             _postgres_cpu(),
         )
-        out["elapsed"] = t_end - t_start
+        out["elapsed"], out["started"] = t_end - t_start, t_start
         out["client_cpu"] = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
         out["server_cpu"] = server1 - server0
         out["machine_cpu"] = busy1 - busy0
@@ -649,6 +651,20 @@ def run_backend(args, backend: str, url: str, oncoresist: list[str], tmp: Path) 
     after = stats_ms([r.seconds for r in reads if r.status == 200 and r.after_upload])
     print(line("  of patients with no upload", fresh))
     print(line("  of patients uploaded to", after))
+    early = [r for r in reads if r.status == 200 and r.start - out["started"] < EARLY_S]
+    print(line(f"  sent in the first {EARLY_S:g} s", stats_ms([r.seconds for r in early])))
+    print(
+        line(
+            f"  sent after {EARLY_S:g} s",
+            stats_ms(
+                [
+                    r.seconds
+                    for r in reads
+                    if r.status == 200 and r.start - out["started"] >= EARLY_S
+                ]
+            ),
+        )
+    )
     print(line("POST upload (new draw)", st_up, elapsed))
     print(line("all", st_all, elapsed))
     print(f"   errors: {len(errors)} of {len(res)} requests "

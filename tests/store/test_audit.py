@@ -109,3 +109,42 @@ def test_cli_verify_exit_codes(tmp_path):
     missing = subprocess.run([*run[:-2], str(tmp_path / "none.log")], capture_output=True,
                              text=True, timeout=60)  # fmt: skip
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_audit_log_syncs_threads_in_groups(tmp_path, monkeypatch):
+    """16 threads x 10 events: every event is chained once, each append returned after a
+    sync that began after its write, and the syncs were shared (fewer than events)."""
+    import os
+    import threading
+    import time
+
+    from oncoresist.store import AuditLog, _audit
+
+    syncs: list[int] = []  # per finished sync: lines in the file when it began
+    real = os.fdatasync
+
+    def slow_sync(fd):
+        lines_then = len((tmp_path / "audit.log").read_bytes().splitlines())
+        time.sleep(0.005)  # a disk's sync takes milliseconds
+        real(fd)
+        syncs.append(lines_then)
+
+    monkeypatch.setattr(_audit.os, "fdatasync", slow_sync)
+    log = AuditLog(tmp_path / "audit.log", key=KEY)
+    returned: list[tuple[int, int]] = []  # (seq, most lines a finished sync covered then)
+
+    def work(k):
+        for i in range(10):
+            event = log.append(actor=f"user{k}", action="read_patient", pseudonym=f"p{i}")
+            returned.append((event["seq"], max(syncs)))
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(16)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    report = verify_log(tmp_path / "audit.log", key=KEY)
+    assert report.ok and report.events == 160
+    assert sorted(seq for seq, _ in returned) == list(range(1, 161))
+    assert all(synced_lines >= seq for seq, synced_lines in returned)
+    assert len(syncs) < 160

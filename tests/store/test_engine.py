@@ -105,3 +105,33 @@ def test_two_writers_at_once(tmp_path: Path) -> None:
         assert len(store.patients()) == 2
         assert len(store.observations()) == 72
         assert len(store.ingests()) == 2
+
+
+def test_idle_postgres_connections_are_pinged_and_replaced(store_url: str, monkeypatch) -> None:
+    """A pooled connection that the server dropped while it sat idle is replaced at its next
+    use (no failed request); a connection used within the idle limit is not pinged."""
+    if not store_url.startswith("postgresql"):
+        pytest.skip("a PostgreSQL pool behaviour")
+    from oncoresist.store import _engine
+
+    engine = _engine.create_store_engine(resolve_url(store_url))
+    pings: list[int] = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(1) or real_ping(c))
+    try:
+        with engine.connect() as connection:
+            backend = connection.exec_driver_sql("SELECT pg_backend_pid()").scalar()
+        with engine.connect() as connection:  # used again at once: no ping
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == backend
+        assert pings == []
+        admin = sa.create_engine(resolve_url(store_url), poolclass=sa.pool.NullPool)
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
+        admin.dispose()
+        monkeypatch.setattr(_engine, "PING_AFTER_IDLE_S", 0.0)
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("SELECT 1").scalar() == 1
+            assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() != backend
+        assert pings
+    finally:
+        engine.dispose()

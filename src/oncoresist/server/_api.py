@@ -27,7 +27,13 @@ from oncoresist.server import _pages as pages
 from oncoresist.server import _schemas as m
 from oncoresist.server import _users as users_
 from oncoresist.server import _views as v
-from oncoresist.server._app import Principal, ServiceState, current, route_template, service
+from oncoresist.server._app import (
+    Principal,
+    ServiceState,
+    current,
+    route_template,
+    state_of,
+)
 from oncoresist.server._uploads import UploadTimeout, parse_upload
 from oncoresist.server._views import site_scoped
 from oncoresist.store import _schema as s
@@ -47,7 +53,7 @@ router = APIRouter(
 )
 _PSEUDONYM = re.compile(r"^[0-9a-f]{64}$")
 _NAME = re.compile(r"[^A-Za-z0-9._-]+")
-State = Annotated[ServiceState, Depends(service)]
+State = Annotated[ServiceState, Depends(state_of)]
 Who = Annotated[Principal, Depends(current)]
 _NOT_FOUND = "not found"
 

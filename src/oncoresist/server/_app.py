@@ -31,7 +31,7 @@ from oncoresist.server._headers import SecurityHeaders
 from oncoresist.server._limits import BodyLimit
 from oncoresist.server._settings import ServerSettings, derived_secret
 from oncoresist.server._users import User, authenticate, get_user
-from oncoresist.store import Store, StoreConflictError, append_event, open_store, resolve_key
+from oncoresist.store import AuditLog, Store, StoreConflictError, open_store, resolve_key
 
 __all__ = ["COOKIE", "PUBLIC_PATHS", "Principal", "ServiceState", "create_app"]
 
@@ -68,6 +68,7 @@ class ServiceState:
         # uploads wait here, in a queue of their own, not in the threads that serve reads
         self.uploads = ThreadPoolExecutor(max(1, settings.upload_workers), "oncoresist-upload")
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
+        self.audit_log = AuditLog(settings.audit_log, key=self.key)
 
     # ------------------------------------------------------------------ audit
     def audit(self, actor: str, action: str, *, pseudonym: str | None = None,
@@ -76,8 +77,8 @@ class ServiceState:
 
         ``oncoresist audit verify --keyed`` checks the chain with the same key.
         """
-        append_event(self.settings.audit_log, actor=actor or "anonymous", action=action,
-                     pseudonym=pseudonym, detail=detail or None, key=self.key)  # fmt: skip
+        self.audit_log.append(actor=actor or "anonymous", action=action, pseudonym=pseudonym,
+                              detail=detail or None)  # fmt: skip
 
     async def in_upload_worker(self, action: Callable[..., T], *args: Any) -> T:
         """Run ``action(*args)`` (which parses, and may store, an upload) in its turn.
@@ -155,6 +156,11 @@ class ServiceState:
 
 def service(request: Request) -> ServiceState:
     """The shared state of the running app."""
+    return request.app.state.oncoresist
+
+
+async def state_of(request: Request) -> ServiceState:
+    """Dependency: :func:`service` (async, so that it costs no hop to the thread pool)."""
     return request.app.state.oncoresist
 
 

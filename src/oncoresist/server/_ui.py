@@ -43,7 +43,7 @@ from oncoresist.report import _svg
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
 from oncoresist.server import _views as v
-from oncoresist.server._app import COOKIE, Principal, ServiceState, bearer, service
+from oncoresist.server._app import COOKIE, Principal, ServiceState, bearer, service, state_of
 from oncoresist.server._consent import DUO
 from oncoresist.store import StoreConflictError
 
@@ -141,7 +141,7 @@ def _session(request: Request) -> Session:
     return Session(who, csrf_for(state, token or ""))
 
 
-State = Annotated[ServiceState, Depends(service)]
+State = Annotated[ServiceState, Depends(state_of)]
 Signed = Annotated[Session, Depends(_session)]
 CsrfField = Annotated[str, Form(max_length=128)]
 

@@ -9,7 +9,7 @@ ingested in one transaction, idempotently. See ``docs/store.md``.
 
 from __future__ import annotations
 
-from oncoresist.store._audit import AuditReport, append_event, verify_log
+from oncoresist.store._audit import AuditLog, AuditReport, append_event, verify_log
 from oncoresist.store._engine import DB_ENV, default_url
 from oncoresist.store._errors import StoreConflictError, StoreError, StoreKeyError
 from oncoresist.store._ingest import IngestResult
@@ -20,6 +20,7 @@ __all__ = [
     "DB_ENV",
     "KEY_ENV",
     "KEY_FILE_ENV",
+    "AuditLog",
     "AuditReport",
     "IngestResult",
     "Store",

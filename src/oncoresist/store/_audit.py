@@ -5,8 +5,9 @@ Every event carries its sequence number, the previous event's hash and its own:
 site's key (the pseudonym key, kept outside the database), or plain SHA-256 without one.
 Changing, removing, inserting or reordering any event breaks the chain from that line on,
 and with a key nobody without it can rebuild the chain after tampering. Appends take an
-exclusive file lock and end with ``fsync``, so concurrent writers (server workers) keep one
-chain and an acknowledged event survives a crash; a half-written last line (a crash during
+exclusive file lock, so concurrent writers (server workers) keep one chain, and end with
+``fdatasync`` (after the lock is released, so concurrent appends share a sync): an
+acknowledged event survives a crash; a half-written last line (a crash during
 the write) is reported by :func:`verify_log` and repaired by nothing but a person.
 
 Events hold the actor, the action, the patient's pseudonym (never a raw identifier) and a
@@ -21,6 +22,7 @@ import hashlib
 import hmac
 import json
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,6 +67,7 @@ def append_event(
     detail: dict | None = None,
     key: bytes | None = None,
     now: dt.datetime | None = None,
+    sync: bool = True,
 ) -> dict:
     """Append one event to the log at ``path`` (created if absent) and return it.
 
@@ -82,6 +85,9 @@ def append_event(
         Chain key (HMAC); the same key must be given to :func:`verify_log`.
     now : datetime, optional
         Event time (UTC; default now).
+    sync : bool
+        Return only once the event is on disk (``fdatasync``). ``False`` leaves that to
+        the caller (see :class:`AuditLog`).
     """
     if not actor or not action:
         raise InputError("an audit event needs an actor and an action", field="actor")
@@ -110,10 +116,55 @@ def append_event(
             line = json.dumps(event, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
             handle.write(line.encode() + b"\n")
             handle.flush()
-            os.fsync(handle.fileno())
         finally:
             fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+        if sync:  # outside the lock: concurrent writers' syncs overlap
+            os.fdatasync(handle.fileno())
     return event
+
+
+class AuditLog:
+    """The audit log of one process that appends from many threads, syncing in groups.
+
+    Each :meth:`append` returns once its event is on disk, as :func:`append_event` does,
+    but one ``fdatasync`` covers every event written before it started: while one thread
+    syncs, the events of the others queue up and the next sync takes them all (a group
+    commit). Other processes may append to the same file at the same time.
+
+    Parameters
+    ----------
+    path
+        The log file (created if absent).
+    key
+        Chain key (HMAC), as for :func:`append_event`.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], *, key: bytes | None = None) -> None:
+        self.path = Path(path)
+        self.key = key
+        self._write = threading.Lock()
+        self._sync = threading.Lock()
+        self._written = 0  # events this process has written (not necessarily synced)
+        self._synced = 0  # of those, how many are known to be on disk
+
+    def append(self, *, actor: str, action: str, pseudonym: str | None = None,
+               detail: dict | None = None) -> dict:  # fmt: skip
+        """Append one event (see :func:`append_event`) and return it once it is on disk."""
+        with self._write:
+            event = append_event(self.path, actor=actor, action=action, pseudonym=pseudonym,
+                                 detail=detail, key=self.key, sync=False)  # fmt: skip
+            self._written += 1
+            mine = self._written
+        with self._sync:
+            if self._synced < mine:  # nobody has synced since this event was written
+                upto = self._written  # every event counted here is completely written
+                fd = os.open(self.path, os.O_RDONLY)
+                try:
+                    os.fdatasync(fd)
+                finally:
+                    os.close(fd)
+                self._synced = upto
+        return event
 
 
 @dataclass(frozen=True)
