@@ -66,7 +66,7 @@ class ServerSettings:
     max_body_bytes: int = 1 * MIB
     parse_timeout: float = 60.0
     upload_workers: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
-    upload_nice: int = 10
+    upload_nice: int = 19
     token_seconds: int = 15 * 60
     secure_cookies: bool = False
     login_limit: int = 10
