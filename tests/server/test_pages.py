@@ -49,6 +49,9 @@ def test_an_upload_leaves_its_patients_page_built_and_current(service: Service) 
     found, _ = _stored(service, service.patient)
     assert found.current and json.loads(found.body) == response.json()
     assert response.json()["disease"] == "LUAD"
+    with service.app.state.oncoresist.store.engine.connect() as connection:  # the list's query
+        alerts = pages.stored_alerts(connection, [service.patient, "0" * 64])
+    assert alerts == {service.patient: len(response.json()["alerts"])} and alerts[service.patient]
 
     samples = len(response.json()["samples"])
     data = (HEADER + _draw("ILLUS-P1", "ILLUS-P1-EXTRA", "2025-06-30")).encode()
@@ -189,3 +192,16 @@ def test_queued_uploads_hold_up_no_read(tmp_path: Path) -> None:
     pid = make_pseudonym(TEST_KEY, "patient", site_scoped("SITEA", "P-LOAD"))
     found, _ = _stored(service, pid)
     assert found.current and len(json.loads(found.body)["samples"]) == 45
+
+
+def test_a_conflicting_upload_is_refused_and_changes_nothing(service: Service) -> None:
+    first = (HEADER + _draw("ILLUS-P9", "ILLUS-P9-D1", "2025-02-03", reads=6)).encode()
+    assert service.upload("alice", "serial", "a.csv", first).status_code == 200
+    pid = make_pseudonym(TEST_KEY, "patient", site_scoped("SITEA", "ILLUS-P9"))
+    before, _ = _stored(service, pid)
+    other = (HEADER + _draw("ILLUS-P9", "ILLUS-P9-D1", "2025-02-03", reads=9)).encode()
+    response = service.upload("alice", "serial", "b.csv", other)
+    assert response.status_code == 409
+    assert "ILLUS-P9" not in response.text
+    after, _ = _stored(service, pid)
+    assert after == before and after.current

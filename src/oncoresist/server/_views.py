@@ -13,7 +13,7 @@ import contextlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -127,8 +127,6 @@ class Monitoring:
     trends: pd.DataFrame
     origin: pd.Timestamp | None  # day 0: first therapy line's start, else first draw
     disease: str | None
-    #: views built from these results (the patient page), kept with them
-    memo: dict = field(default_factory=dict, repr=False, compare=False)
 
 
 class KeyedLocks:
