@@ -14,9 +14,10 @@ as a subprocess with ``ONCORESIST_DB``, ``ONCORESIST_KEY`` and ``ONCORESIST_AUDI
 
 Phases, each client with its own connection and token, as separate browsers would:
 
-1. warm-up: several passes over the patients' pages by all clients, each pass in a new
-   random order, so that every worker's monitoring cache has (almost surely) computed
-   every patient; a connection stays with the worker that accepted it;
+1. warm-up: one upload of a new patient per client (which starts the upload fork
+   servers), then passes over the patients' pages by all clients, each pass in a new
+   random order: the first read of each patient builds and stores its page (the preload
+   writes through the store, which builds none);
 2. baseline: one client, sequential, one read of each patient's page (unloaded latency);
 3. load: ``--clients`` clients for ``--seconds``; each request is, with probability
    ``--upload-share``, an upload (POST /api/v1/uploads/serial) of a new, unique table (one
@@ -628,7 +629,7 @@ def run_backend(args, backend: str, url: str, oncoresist: list[str], tmp: Path) 
     passes, n_warm, t_warm, warm_err = out["warmup"]
     print(f"   warm-up (not measured): {args.clients} uploads of new patients (fork servers "
           f"started), then {passes} passes over the {args.patients} patients by "
-          f"{args.clients} clients (monitoring caches filled), {n_warm} reads; {t_warm:.1f} s, "
+          f"{args.clients} clients (patient pages built), {n_warm} reads; {t_warm:.1f} s, "
           f"{len(warm_err)} errors")  # fmt: skip
     show_errors(warm_err)
     base = out["baseline"]

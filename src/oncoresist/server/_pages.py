@@ -129,8 +129,8 @@ def stored_alerts(connection: sa.Connection, pseudonyms: list[str]) -> dict[str,
 
 
 # --------------------------------------------------------------------- building
-def build(store: Store, connection: sa.Connection, pseudonym: str, *, kb: KnowledgeBase,
-          site: str | None = None) -> Page:  # fmt: skip
+def build(store: Store, connection: sa.Connection, pseudonym: str, *,
+          kb: KnowledgeBase) -> Page:  # fmt: skip
     """Compute the page of one patient from what ``connection`` sees.
 
     Parameters
@@ -143,14 +143,11 @@ def build(store: Store, connection: sa.Connection, pseudonym: str, *, kb: Knowle
         The patient.
     kb
         The knowledge base for alerts.
-    site
-        The treating site shown on the page (read from the store when not given).
     """
     parts = v.version_of(connection, pseudonym)
-    if site is None:
-        site = connection.execute(
-            sa.select(s.patients.c.site).where(s.patients.c.pseudonym == pseudonym)
-        ).scalar()
+    site = connection.execute(
+        sa.select(s.patients.c.site).where(s.patients.c.pseudonym == pseudonym)
+    ).scalar()
     mon = v.compute(store, pseudonym, kb=kb, disease=parts[-1], connection=connection)
     consent = consent_.consent_in_force(connection, [pseudonym]).get(pseudonym)
     detail = detail_of(mon, pseudonym, site=site or "", consent=consent)
