@@ -39,7 +39,6 @@ from oncoresist.server._views import site_scoped
 from oncoresist.store import _schema as s
 from oncoresist.store import pseudonym as make_pseudonym
 from oncoresist.store import verify_log
-from oncoresist.store._engine import for_single_reads
 
 _PROBLEM = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
 router = APIRouter(
@@ -186,7 +185,7 @@ def page_json(state: ServiceState, who: Principal, pid: str, route: str) -> str:
     """
     found = None
     if _PSEUDONYM.match(pid):
-        with for_single_reads(state.store.engine).connect() as connection:
+        with state.reader.connect() as connection:
             found = pages.stored_page(connection, pid)
     check_site(state, who, pid, found.site if found else None, route)
     assert found is not None  # check_site refused a patient that is not stored

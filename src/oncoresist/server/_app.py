@@ -32,6 +32,7 @@ from oncoresist.server._limits import BodyLimit
 from oncoresist.server._settings import ServerSettings, derived_secret
 from oncoresist.server._users import User, authenticate, get_user
 from oncoresist.store import AuditLog, Store, StoreConflictError, open_store, resolve_key
+from oncoresist.store._engine import for_single_reads
 
 __all__ = ["COOKIE", "PUBLIC_PATHS", "Principal", "ServiceState", "create_app"]
 
@@ -61,6 +62,8 @@ class ServiceState:
         self.settings = settings
         self.key = resolve_key(settings.key)
         self.store: Store = open_store(settings.db, key=self.key)
+        #: the store's engine for single-statement reads (each request's account and page)
+        self.reader = for_single_reads(self.store.engine)
         self.kb: KnowledgeBase = load_kb()
         self.token_secret = derived_secret(self.key, "token-signing")
         self.csrf_secret = derived_secret(self.key, "csrf")
@@ -141,7 +144,7 @@ class ServiceState:
             self.audit("anonymous", "auth_failed", reason="invalid token")
             raise HTTPException(401, "invalid or expired token",
                                 headers={"WWW-Authenticate": "Bearer"}) from None  # fmt: skip
-        user = get_user(self.store.engine, claims.subject)
+        user = get_user(self.reader, claims.subject)
         if (
             user is None
             or not user.active

@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from oncoresist.errors import InputError
 from oncoresist.server._auth import ROLES, hash_password, verify_password
 from oncoresist.store import _schema as s
-from oncoresist.store._engine import for_single_reads
 
 __all__ = ["User", "add_user", "authenticate", "get_user", "list_users", "set_active"]
 
@@ -72,7 +71,7 @@ _USER = sa.select(s.users).where(s.users.c.username == sa.bindparam("name"))  # 
 
 def get_user(engine: sa.Engine, username: str) -> User | None:
     """The user of that name, or ``None``."""
-    with for_single_reads(engine).connect() as connection:
+    with engine.connect() as connection:
         row = connection.execute(_USER, {"name": username}).first()
     return None if row is None else _row_user(row)
 
