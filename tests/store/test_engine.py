@@ -107,14 +107,13 @@ def test_two_writers_at_once(tmp_path: Path) -> None:
         assert len(store.ingests()) == 2
 
 
-def test_idle_postgres_connections_are_pinged_and_replaced(store_url: str, monkeypatch) -> None:
+def test_idle_postgres_connections_are_pinged_and_replaced(postgres_url: str,
+                                                           monkeypatch) -> None:  # fmt: skip
     """A pooled connection that the server dropped while it sat idle is replaced at its next
     use (no failed request); a connection used within the idle limit is not pinged."""
-    if not store_url.startswith("postgresql"):
-        pytest.skip("a PostgreSQL pool behaviour")
     from oncoresist.store import _engine
 
-    engine = _engine.create_store_engine(resolve_url(store_url))
+    engine = _engine.create_store_engine(resolve_url(postgres_url))
     pings: list[int] = []
     real_ping = engine.dialect.do_ping
     monkeypatch.setattr(engine.dialect, "do_ping", lambda c: pings.append(1) or real_ping(c))
@@ -124,7 +123,7 @@ def test_idle_postgres_connections_are_pinged_and_replaced(store_url: str, monke
         with engine.connect() as connection:  # used again at once: no ping
             assert connection.exec_driver_sql("SELECT pg_backend_pid()").scalar() == backend
         assert pings == []
-        admin = sa.create_engine(resolve_url(store_url), poolclass=sa.pool.NullPool)
+        admin = sa.create_engine(resolve_url(postgres_url), poolclass=sa.pool.NullPool)
         with admin.connect() as connection:
             connection.exec_driver_sql(f"SELECT pg_terminate_backend({backend})")
         admin.dispose()
