@@ -307,10 +307,9 @@ def _patient_page(
     notice: str | None = None,
 ) -> Response:
     try:
-        _api.own_patient(state, session.who, pid, "/patients/{pid}")
+        detail = _api.patient_detail(state, session.who, pid)  # checks the site; audits
     except HTTPException:
         return _error(request, session, 404, "No patient of your site has this pseudonym.")
-    detail = _api.patient_detail(state, session.who, pid)  # audits the read
     interpretation = _api.get_interpretation(pid, state, session.who)
     mon = v.monitoring(state.store, pid, kb=state.kb)
     consent_codes = [(code, *DUO[code]) for code in CONSENT_CODES]
