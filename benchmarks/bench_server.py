@@ -50,7 +50,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import datetime as dt
-import hashlib
 import os
 import platform
 import random
@@ -129,7 +128,9 @@ def patient_series(rng: random.Random, patient: str) -> tuple[bytes, bytes, str 
 
 def upload_digest(kind: str, data: bytes) -> str:
     """The ingest SHA-256 the service records for ``data`` uploaded by a user of SITE."""
-    return hashlib.sha256(f"{SITE}\0{kind}\0".encode() + data).hexdigest()
+    from oncoresist.server._views import upload_sha256
+
+    return upload_sha256(SITE, kind, data)
 
 
 # ------------------------------------------------------------------ databases
@@ -202,7 +203,7 @@ class Preloaded:
 def preload(url: str, key: str, n: int, seed: int, tmp: Path) -> Preloaded:
     """Store ``n`` patients as the service stores uploads (a serial and a therapy ingest each)."""
     from oncoresist.monitor import read_serial, read_therapy
-    from oncoresist.server._views import site_scoped
+    from oncoresist.server._views import site_frame, site_scoped
     from oncoresist.store import open_store, pseudonym
 
     rng = random.Random(seed)
@@ -215,10 +216,7 @@ def preload(url: str, key: str, n: int, seed: int, tmp: Path) -> Preloaded:
                                        ("therapy", therapy, read_therapy)):  # fmt: skip
                 path = tmp / f"{kind}.csv"
                 path.write_bytes(data)
-                frame = reader(path).copy()
-                frame["patient_id"] = site_scoped(SITE, frame["patient_id"].astype(str))
-                if "sample_id" in frame.columns:
-                    frame["sample_id"] = site_scoped(SITE, frame["sample_id"].astype(str))
+                frame = site_frame(reader(path), SITE)
                 store.ingest_frame(kind, frame, sha256=upload_digest(kind, data), site=SITE)
                 if kind == "serial":
                     digests.add(upload_digest(kind, data))

@@ -9,7 +9,6 @@ patient-level data, every consent change and every refusal writes an audit event
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 import tempfile
@@ -381,9 +380,9 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
     The worker also rebuilds the pages of the file's patients in the ingest's transaction.
     """
     site = _clinician(who)
-    digest = hashlib.sha256(f"{site}\0{kind}\0".encode() + data).hexdigest()
     store = functools.partial(pages.store_upload, kind=kind, url=state.store.engine.url,
-                              key=state.key, site=site, sha256=digest)  # fmt: skip
+                              key=state.key, site=site,
+                              sha256=v.upload_sha256(site, kind, data))  # fmt: skip
     try:
         result, patients = parse_upload(
             kind, path, display_name=name, timeout=state.settings.parse_timeout,  # type: ignore[arg-type]

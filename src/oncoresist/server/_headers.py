@@ -64,6 +64,6 @@ class SecurityHeaders:
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
-        if self.log.isEnabledFor(logging.INFO) and not self.log.disabled:
+        if self.log.isEnabledFor(logging.INFO):  # False too when the log is disabled
             self.log.info("%s %s %d %.1f ms", scope["method"], self.template(Request(scope)),
                           status, 1000 * (time.perf_counter() - started))  # fmt: skip

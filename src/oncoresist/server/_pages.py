@@ -233,10 +233,7 @@ def store_upload(frame: pd.DataFrame, *, kind: str, url: sa.URL, key: bytes, sit
     tuple
         The ingest result and the pseudonyms of the file's patients, sorted.
     """
-    frame = frame.copy()
-    frame["patient_id"] = v.site_scoped(site, frame["patient_id"].astype(str))
-    if "sample_id" in frame.columns:
-        frame["sample_id"] = v.site_scoped(site, frame["sample_id"].astype(str))
+    frame = v.site_frame(frame, site)
     patients = sorted({make_pseudonym(key, "patient", p) for p in frame["patient_id"]})
     store = Store(create_store_engine(url), key=key)
     try:

@@ -10,6 +10,7 @@ one computation and a new upload is seen at once.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -31,8 +32,10 @@ __all__ = [
     "compute",
     "monitoring",
     "patient_site",
+    "site_frame",
     "site_patients",
     "site_scoped",
+    "upload_sha256",
     "version_columns",
     "version_of",
 ]
@@ -46,6 +49,23 @@ def site_scoped(site: str, identifier):
     return site + ":" + identifier
 
 
+def site_frame(frame: pd.DataFrame, site: str) -> pd.DataFrame:
+    """A copy of a parsed table with its patient and sample identifiers site-scoped."""
+    frame = frame.copy()
+    frame["patient_id"] = site_scoped(site, frame["patient_id"].astype(str))
+    if "sample_id" in frame.columns:
+        frame["sample_id"] = site_scoped(site, frame["sample_id"].astype(str))
+    return frame
+
+
+def upload_sha256(site: str, kind: str, data: bytes) -> str:
+    """The identity of an upload: SHA-256 of ``site NUL kind NUL bytes`` (hex).
+
+    The same file uploaded twice by one site is stored once; two sites' files are two.
+    """
+    return hashlib.sha256(f"{site}\0{kind}\0".encode() + data).hexdigest()
+
+
 def patient_site(engine: sa.Engine, pseudonym: str) -> str | None:
     """The treating site of a stored patient (``None``: no such patient, or no site)."""
     with engine.connect() as connection:
@@ -54,11 +74,11 @@ def patient_site(engine: sa.Engine, pseudonym: str) -> str | None:
         ).scalar()
 
 
-def version_columns(pseudonym: str | sa.ColumnElement | sa.BindParameter) -> list:
+def version_columns(pseudonym: str | sa.ColumnElement) -> list:
     """The parts of the patient's data version, as scalar subqueries (see :func:`version_of`).
 
-    ``pseudonym`` may be a column (``patients.pseudonym``): the subqueries then correlate
-    with each row of a query over patients.
+    ``pseudonym`` may be a bound parameter, or a column (``patients.pseudonym``): the
+    subqueries then correlate with each row of a query over patients.
     """
     sm, ob, t, e, c, p = (s.samples, s.observations, s.therapy_lines, s.events, s.consents,
                           s.patients)  # fmt: skip
