@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 
 from oncoresist.errors import InputError, UnknownDrugError, UnknownGeneError
 from oncoresist.monitor._inputs import (
+    NORMAL_COLUMNS,
     SERIAL_COLUMNS,
     read_events,
     read_normals,
@@ -208,18 +209,363 @@ def test_normals(tmp_path):
         "KRAS G12C,,N1,0,6000\n",
     )
     table = read_normals(path)
-    assert table.values.tolist() == [
-        ["7:55249071:C>T", "C>T@CpG", "N2", 0, 4000],
-        ["EGFR T790M", "C>T@CpG", "N1", 1, 5000],
-        ["KRAS G12C", table["context"].iloc[2], "N1", 0, 6000],
+    assert list(table.columns) == list(NORMAL_COLUMNS)
+    assert table[["site", "sample_id", "alt_reads", "depth"]].values.tolist() == [
+        ["7:55249071:C>T", "N2", 0, 4000],
+        ["EGFR T790M", "N1", 1, 5000],
+        ["KRAS G12C", "N1", 0, 6000],
     ]
+    assert table["context"].tolist()[:2] == ["C>T@CpG", "C>T@CpG"]
     assert pd.isna(table["context"].iloc[2])
-    assert table["depth"].dtype == "int64"
+    for column in ("alt_reads", "depth", "alt_molecules", "unique_molecules"):
+        assert table[column].dtype == "Int64"
+    assert table[["alt_molecules", "unique_molecules"]].isna().all().all()
 
 
 def test_normals_without_context_column(tmp_path):
     path = write(tmp_path, "pon.csv", "site,sample_id,alt_reads,depth\nEGFR T790M,N1,0,10\n")
     assert read_normals(path)["context"].isna().all()
+
+
+# --------------------------------------------------------------------- molecules
+ALT_MOLECULE_ALIASES = (
+    "alt_molecules", "unique_alt_molecules", "alt_unique_molecules", "mutant_molecules",
+    "alt_umi", "umi_alt", "alt_families", "unique_alt", "Unique Alt-Molecules",
+)  # fmt: skip
+MOLECULE_DEPTH_ALIASES = (
+    "unique_molecules", "molecules", "umi_molecules", "unique_depth", "molecule_depth",
+    "depth_molecules", "total_molecules", "families", "umi_depth", "UMI Depth",
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("alias", ALT_MOLECULE_ALIASES)
+def test_alt_molecules_aliases(tmp_path, alias):
+    path = serial(
+        tmp_path, "P1,S1,2021-01-01,EGFR,T790M,12,3000,5,1500",
+        header=f"{SERIAL_HEADER},{alias},unique_molecules",
+    )  # fmt: skip
+    [row] = read_serial(path).to_dict("records")
+    assert (row["alt_molecules"], row["unique_molecules"]) == (5, 1500)
+
+
+@pytest.mark.parametrize("alias", MOLECULE_DEPTH_ALIASES)
+def test_unique_molecules_aliases(tmp_path, alias):
+    path = serial(
+        tmp_path, "P1,S1,2021-01-01,EGFR,T790M,12,3000,5,1500",
+        header=f"{SERIAL_HEADER},alt_molecules,{alias}",
+    )  # fmt: skip
+    [row] = read_serial(path).to_dict("records")
+    assert (row["alt_molecules"], row["unique_molecules"]) == (5, 1500)
+
+
+def test_serial_with_reads_and_molecules(tmp_path):
+    path = serial(
+        tmp_path,
+        "P1,S1,2021-01-01,EGFR,T790M,12,3000,5,1500",
+        "P1,S1,2021-01-01,EGFR,L858R,40,3000,,1400",
+        "P1,S2,2021-02-01,EGFR,T790M,0,2500,,",
+        header=f"{SERIAL_HEADER},unique_alt_molecules,unique_molecules",
+    )
+    table = read_serial(path)
+    assert list(table.columns) == list(SERIAL_COLUMNS)
+    assert table["alt_molecules"].dtype == "Int64"
+    assert table["unique_molecules"].dtype == "Int64"
+    assert table["alt_molecules"].tolist() == [pd.NA, 5, pd.NA]
+    assert table["unique_molecules"].tolist() == [1400, 1500, pd.NA]
+    assert table["alt_reads"].tolist() == [40, 12, 0]
+
+
+def test_molecule_only_serial_table(tmp_path):
+    path = serial(
+        tmp_path,
+        "P1,S1,2021-01-01,EGFR,T790M,5,1500",
+        "P1,S2,2021-02-01,EGFR,T790M,0,1400",
+        header="patient_id,sample_id,collection_date,gene,alteration,mutant_molecules,families",
+    )
+    table = read_serial(path)
+    assert list(table.columns) == list(SERIAL_COLUMNS)
+    # the molecule counts stand in for the reads (docs/monitor_formats.md)
+    assert table["alt_molecules"].tolist() == table["alt_reads"].tolist() == [5, 0]
+    assert table["unique_molecules"].tolist() == table["depth"].tolist() == [1500, 1400]
+    assert table["alt_reads"].dtype == "int64" and table["depth"].dtype == "int64"
+    assert table["alt_molecules"].dtype == "Int64"
+
+
+def test_molecule_only_serial_parquet(tmp_path):
+    path = tmp_path / "serial.parquet"
+    pd.DataFrame(
+        {
+            "patient_id": ["P1"],
+            "sample_id": ["S1"],
+            "collection_date": [dt.date(2021, 1, 1)],
+            "gene": ["EGFR"],
+            "alteration": ["T790M"],
+            "alt_molecules": [3],
+            "unique_molecules": [900.0],
+        }
+    ).to_parquet(path)
+    [row] = read_serial(path).to_dict("records")
+    assert (row["alt_reads"], row["depth"], row["alt_molecules"], row["unique_molecules"]) == (
+        3, 900, 3, 900,
+    )  # fmt: skip
+
+
+def test_empty_alt_molecules_in_a_molecule_only_table(tmp_path):
+    header = "patient_id,sample_id,collection_date,gene,alteration,alt_molecules,unique_molecules"
+    path = serial(tmp_path, "P1,S1,2021-01-01,EGFR,T790M,1,100", "P1,S2,2021-02-01,EGFR,T790M,,100",
+                  header=header)  # fmt: skip
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    assert "molecules" in located(exc, path, 3, "alt_molecules")
+
+
+def test_alt_molecules_above_unique_molecules(tmp_path):
+    path = serial(
+        tmp_path,
+        "P1,S1,2021-01-01,EGFR,T790M,12,3000,5,1500",
+        "P1,S2,2021-02-01,EGFR,T790M,30,3000,21,20",
+        header=f"{SERIAL_HEADER},alt_molecules,unique_molecules",
+    )
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    message = located(exc, path, 3, "alt_molecules")
+    assert "alt_molecules <= unique_molecules" in message and "21" in message
+
+
+def test_alt_molecules_above_alt_reads(tmp_path):
+    path = serial(
+        tmp_path,
+        "P1,S1,2021-01-01,EGFR,T790M,4,3000,5,1500",
+        header=f"{SERIAL_HEADER},alt_molecules,unique_molecules",
+    )
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    assert "alt_molecules <= alt_reads" in located(exc, path, 2, "alt_molecules")
+
+
+def test_unique_molecules_above_depth_without_alt_molecules(tmp_path):
+    path = serial(
+        tmp_path,
+        "P1,S1,2021-01-01,EGFR,T790M,4,3000,,3001",
+        header=f"{SERIAL_HEADER},alt_molecules,unique_molecules",
+    )
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    assert "unique_molecules <= depth" in located(exc, path, 2, "unique_molecules")
+
+
+def test_alt_molecules_without_unique_molecules(tmp_path):
+    path = serial(
+        tmp_path,
+        "P1,S1,2021-01-01,EGFR,T790M,12,3000,5,1500",
+        "P1,S2,2021-02-01,EGFR,T790M,12,3000,5,",
+        header=f"{SERIAL_HEADER},alt_molecules,unique_molecules",
+    )
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    message = located(exc, path, 3, "unique_molecules")
+    assert "alt_molecules" in message and "unique_molecules" in message
+    # no unique_molecules column at all
+    path = serial(tmp_path, "P1,S1,2021-01-01,EGFR,T790M,12,3000,5",
+                  header=f"{SERIAL_HEADER},alt_umi")  # fmt: skip
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    message = located(exc, path, 2, "unique_molecules")
+    assert "alt_molecules" in message
+
+
+def test_counts_missing_in_both_units(tmp_path):
+    header = "patient_id,sample_id,collection_date,gene,alteration,alt_molecules"
+    path = serial(tmp_path, "P1,S1,2021-01-01,EGFR,T790M,5", header=header)
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    message = located(exc, path, 1, "alt_reads")
+    assert "missing columns alt_reads, depth" in message
+    assert "alt_molecules and unique_molecules" in message
+    # one reads column is not enough, even beside both molecule columns
+    path = serial(tmp_path, "P1,S1,2021-01-01,EGFR,T790M,5,5,100",
+                  header=f"{header},alt_reads,unique_molecules")  # fmt: skip
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    located(exc, path, 1, "depth")
+
+
+def test_sample_variant_twice_with_different_molecules(tmp_path):
+    path = serial(
+        tmp_path,
+        "P1,S1,2021-01-01,EGFR,T790M,12,3000,5,1500",
+        "P1,S1,2021-01-01,EGFR,T790M,12,3000,5,1500",
+        "P1,S1,2021-01-01,EGFR,T790M,12,3000,6,1500",
+        header=f"{SERIAL_HEADER},alt_molecules,unique_molecules",
+    )
+    with pytest.raises(InputError) as exc:
+        read_serial(path)
+    assert "alt_molecules 5 vs 6" in located(exc, path, 4, "alt_molecules")
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.tuples(*[st.sampled_from(["", "0", "3", "40", "1000"])] * 4), min_size=1, max_size=5
+    )
+)
+def test_parsed_counts_are_consistent(counts):
+    rows = [f"P1,S{i},2021-01-{i + 1:02d},EGFR,T790M,{','.join(c)}" for i, c in enumerate(counts)]
+    header = f"{SERIAL_HEADER},alt_molecules,unique_molecules"
+    text = "\n".join([header, *rows]) + "\n"
+    with tempfile.TemporaryDirectory() as folder:
+        path = write(Path(folder), "t.csv", text)
+        try:
+            table = read_serial(path)
+        except InputError as exc:
+            assert exc.file == str(path) and exc.record is not None and exc.field is not None
+            return
+    given = table.dropna(subset=["alt_molecules"])
+    assert (given["alt_molecules"] <= given["unique_molecules"]).all()
+    assert (given["alt_molecules"] <= given["alt_reads"]).all()
+    known = table.dropna(subset=["unique_molecules"])
+    assert (known["unique_molecules"] <= known["depth"]).all()
+
+
+def normals(tmp_path: Path, text: str) -> Path:
+    return write(tmp_path, "pon.csv", text)
+
+
+def test_normals_in_molecules(tmp_path):
+    path = normals(
+        tmp_path,
+        "site,sample_id,UMI Alt,Unique Molecules\nEGFR T790M,N1,1,2000\nKRAS G12C,N1,0,2500\n",
+    )
+    table = read_normals(path)
+    assert list(table.columns) == list(NORMAL_COLUMNS)
+    assert table["alt_molecules"].tolist() == [1, 0]
+    assert table["unique_molecules"].tolist() == [2000, 2500]
+    assert table[["alt_reads", "depth"]].isna().all().all()
+    assert table["unique_molecules"].dtype == "Int64"
+
+
+def test_normals_in_reads_and_molecules(tmp_path):
+    path = normals(
+        tmp_path,
+        "site,sample_id,alt_reads,depth,alt_molecules,unique_molecules\n"
+        "EGFR T790M,N1,3,6000,1,2000\n",
+    )
+    [row] = read_normals(path).to_dict("records")
+    assert [row[c] for c in NORMAL_COLUMNS[3:]] == [3, 6000, 1, 2000]
+    bad = normals(
+        tmp_path,
+        "site,sample_id,alt_reads,depth,alt_molecules,unique_molecules\n"
+        "EGFR T790M,N1,3,6000,4,2000\n",
+    )
+    with pytest.raises(InputError) as exc:
+        read_normals(bad)
+    assert "alt_molecules <= alt_reads" in located(exc, bad, 2, "alt_molecules")
+
+
+def test_normals_with_gene_and_alteration_match_read_serial(tmp_path):
+    changes = [("EGFR", "C797S"), ("EGFR", "p.C797S"), ("HER1", "p.Cys797Ser"),
+               ("EGFR", "T790M"), ("KRAS", "G12C"), ("", "EGFR L858R")]  # fmt: skip
+    pon = normals(
+        tmp_path,
+        "gene,alteration,sample_id,alt_reads,depth\n"
+        + "".join(f"{g},{a},N{i},0,1000\n" for i, (g, a) in enumerate(changes)),
+    )
+    series = serial(tmp_path, *(f"P1,S{i},2021-01-01,{g},{a},0,1000" for i, (g, a) in
+                                enumerate(changes)))  # fmt: skip
+    by_sample = read_normals(pon).set_index("sample_id")["site"]
+    expected = read_serial(series).set_index("sample_id")["alteration"]
+    assert [by_sample[f"N{i}"] for i in range(len(changes))] == [
+        expected[f"S{i}"] for i in range(len(changes))
+    ]
+    assert by_sample["N0"] == by_sample["N1"] == by_sample["N2"] == "EGFR C797S"
+
+
+def test_normals_with_coordinates(tmp_path):
+    path = normals(
+        tmp_path,
+        "chrom,pos,ref,alt,sample_id,alt_reads,depth\nchr7,55249071,c,t,N1,0,1000\n"
+        "X,100,A,G,N1,0,1000\nchrM,5,A,G,N1,0,1000\n",
+    )
+    assert read_normals(path)["site"].tolist() == ["7:55249071:C>T", "MT:5:A>G", "X:100:A>G"]
+    same = normals(tmp_path, "site,sample_id,alt_reads,depth\nchr7:55249071:c>t,N1,0,1000\n")
+    assert read_normals(same)["site"].tolist() == ["7:55249071:C>T"]
+    bad = normals(tmp_path, "chrom,pos,ref,alt,sample_id,alt_reads,depth\n7,,C,T,N1,0,10\n")
+    with pytest.raises(InputError) as exc:
+        read_normals(bad)
+    located(exc, bad, 2, "pos")
+    bad = normals(tmp_path, "chrom,pos,ref,alt,sample_id,alt_reads,depth\nchrQ,5,C,T,N1,0,10\n")
+    with pytest.raises(InputError) as exc:
+        read_normals(bad)
+    located(exc, bad, 2, "chrom")
+
+
+def test_normals_site_given_two_ways_or_none(tmp_path):
+    header = "site,gene,alteration,chrom,pos,ref,alt,sample_id,alt_reads,depth\n"
+    path = normals(tmp_path, header + "EGFR T790M,,,,,,,N1,0,10\n,EGFR,T790M,7,5,C,T,N2,0,10\n")
+    with pytest.raises(InputError) as exc:
+        read_normals(path)
+    message = located(exc, path, 3, "chrom")
+    assert "gene and alteration" in message and "one way per row" in message
+    path = normals(tmp_path, header + "EGFR T790M,,,,,,,N1,0,10\n,,,,,,,N2,0,10\n")
+    with pytest.raises(InputError) as exc:
+        read_normals(path)
+    assert "no site" in located(exc, path, 3, "site")
+    path = normals(tmp_path, header + ",EGFR,,,,,,N1,0,10\n")
+    with pytest.raises(InputError) as exc:
+        read_normals(path)
+    located(exc, path, 2, "alteration")
+
+
+def test_mixed_panel_is_refused(tmp_path):
+    path = normals(
+        tmp_path,
+        "site,sample_id,alt_reads,depth,alt_molecules,unique_molecules\n"
+        "EGFR T790M,N1,1,5000,,\nEGFR T790M,N2,2,5000,,\nKRAS G12C,N1,,,0,2000\n",
+    )
+    with pytest.raises(InputError) as exc:
+        read_normals(path)
+    message = located(exc, path, 4, "alt_reads")
+    assert "line 2" in message and "molecules (alt_molecules, unique_molecules)" in message
+    assert "reads (alt_reads, depth)" in message
+
+
+def test_normals_half_a_pair_or_no_counts(tmp_path):
+    header = "site,sample_id,alt_reads,depth,alt_molecules,unique_molecules\n"
+    path = normals(tmp_path, header + "EGFR T790M,N1,1,5000,1,\n")
+    with pytest.raises(InputError) as exc:
+        read_normals(path)
+    message = located(exc, path, 2, "unique_molecules")
+    assert "alt_molecules is given without unique_molecules" in message
+    path = normals(tmp_path, header + "EGFR T790M,N1,,,,\n")
+    with pytest.raises(InputError) as exc:
+        read_normals(path)
+    assert "no counts" in located(exc, path, 2, "alt_reads")
+
+
+def test_normals_twice_with_different_molecules(tmp_path):
+    path = normals(
+        tmp_path,
+        "site,sample_id,alt_molecules,unique_molecules\nEGFR T790M,N1,1,10\nEGFR T790M,N1,2,10\n",
+    )
+    with pytest.raises(InputError) as exc:
+        read_normals(path)
+    message = located(exc, path, 3, "alt_molecules")
+    assert "1/10 molecules" in message and "2/10 molecules" in message
+
+
+def test_normals_missing_site_columns(tmp_path):
+    cases = [
+        ("sample_id,alt_reads,depth\nN1,0,10\n", "site"),
+        ("gene,sample_id,alt_reads,depth\nEGFR,N1,0,10\n", "alteration"),
+        ("chrom,pos,sample_id,alt_reads,depth\n7,5,N1,0,10\n", "ref"),
+        ("site,sample_id,alt_molecules\nEGFR T790M,N1,0\n", "alt_reads"),
+    ]
+    for text, field in cases:
+        path = normals(tmp_path, text)
+        with pytest.raises(InputError) as exc:
+            read_normals(path)
+        message = located(exc, path, 1, field)
+        assert "gene and alteration" in message and "alt_molecules" in message
 
 
 # ------------------------------------------------------------------------- dates

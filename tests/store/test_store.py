@@ -9,7 +9,7 @@ import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from store_helpers import EVENTS, KEY, OTHER_KEY, SERIES, THERAPY, snapshot
+from store_helpers import EVENTS, HEAD, KEY, OTHER_KEY, SERIES, THERAPY, snapshot
 
 from oncoresist.errors import InputError
 from oncoresist.monitor import read_events, read_serial, read_therapy
@@ -37,13 +37,13 @@ def test_migrations_reach_head_on_an_empty_database(store_url: str) -> None:
         assert {t.name for t in metadata.sorted_tables} | {VERSION_TABLE} <= names
         with store.engine.connect() as connection:
             context = MigrationContext.configure(connection, opts={"version_table": VERSION_TABLE})
-            assert context.get_current_revision() == "0003"
+            assert context.get_current_revision() == HEAD
             # the migration builds exactly the tables the code uses
             assert compare_metadata(context, metadata) == []
     finally:
         store.close()
     with open_store(store_url, key=KEY) as again:  # idempotent
-        assert snapshot(again.engine)[VERSION_TABLE] == [("0003",)]
+        assert snapshot(again.engine)[VERSION_TABLE] == [(HEAD,)]
         assert again.patients() == []
 
 

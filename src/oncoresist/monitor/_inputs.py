@@ -4,13 +4,14 @@ Four tables, each CSV or TSV (gzipped or not) or Parquet, with case-insensitive 
 names (see ``docs/monitor_formats.md``):
 
 ``read_serial``
-    One row per sample (blood draw) and variant: reads supporting the variant and depth.
+    One row per sample (blood draw) and variant: reads (and/or unique molecules)
+    supporting the variant, and the depth.
 ``read_therapy``
     One row per line of therapy: regimen, start and end date.
 ``read_events``
     Clinical events (progression, ...) with their dates.
 ``read_normals``
-    A panel of normals: reads per site in samples of healthy donors.
+    A panel of normals: reads or unique molecules per site in samples of healthy donors.
 
 Every file is read and checked whole before anything is returned; the first problem is an
 :class:`~oncoresist.errors.InputError` naming the file, the line (1-based, the header is
@@ -53,11 +54,20 @@ Where = int | str  # a line number, or "row N" in Parquet
 
 SERIAL_COLUMNS = (
     "patient_id", "sample_id", "collection_date", "gene", "alteration", "alt_reads", "depth",
-    "unique_molecules", "cfdna_ng", "tumor_fraction", "chrom", "pos", "ref", "alt", "build",
+    "alt_molecules", "unique_molecules", "cfdna_ng", "tumor_fraction", "chrom", "pos", "ref",
+    "alt", "build",
 )  # fmt: skip
 THERAPY_COLUMNS = ("patient_id", "regimen", "start_date", "end_date", "reason_stopped")
 EVENT_COLUMNS = ("patient_id", "event", "date")
-NORMAL_COLUMNS = ("site", "context", "sample_id", "alt_reads", "depth")
+NORMAL_COLUMNS = (
+    "site", "context", "sample_id", "alt_reads", "depth", "alt_molecules", "unique_molecules",
+)  # fmt: skip
+
+# Counts come in two units: reads (PCR duplicates included) and unique molecules (UMI
+# consensus families). Each pair is (alternate allele, depth at the site).
+_READS = ("alt_reads", "depth")
+_MOLECULES = ("alt_molecules", "unique_molecules")
+_UNIT_PAIRS = {"reads": _READS, "molecules": _MOLECULES}
 
 # Other names people give the columns (after lower-casing; spaces and '-' become '_').
 _ALIASES = {
@@ -66,13 +76,22 @@ _ALIASES = {
     "alt_depth": "alt_reads", "total_depth": "depth", "dp": "depth", "cfdna_input_ng": "cfdna_ng",
     "tf": "tumor_fraction", "tumour_fraction": "tumor_fraction", "start": "start_date",
     "end": "end_date", "stop_date": "end_date", "reason": "reason_stopped",
-    "event_date": "date", "umi_molecules": "unique_molecules",
+    "event_date": "date",
+    # unique molecules carrying the alternate allele, and covering the site
+    "unique_alt_molecules": "alt_molecules", "alt_unique_molecules": "alt_molecules",
+    "mutant_molecules": "alt_molecules", "alt_umi": "alt_molecules", "umi_alt": "alt_molecules",
+    "alt_families": "alt_molecules", "unique_alt": "alt_molecules",
+    "molecules": "unique_molecules", "umi_molecules": "unique_molecules",
+    "unique_depth": "unique_molecules", "molecule_depth": "unique_molecules",
+    "depth_molecules": "unique_molecules", "total_molecules": "unique_molecules",
+    "families": "unique_molecules", "umi_depth": "unique_molecules",
 }  # fmt: skip
 
 _ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?)?$")
 _DAY_MONTH = re.compile(r"^(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{2}|\d{4})$")
 _SERIAL_NUMBER = re.compile(r"^\d{5}(?:\.0+)?$")
 _BASES = re.compile(r"^[ACGTN]+$")
+_CHROM = re.compile(r"^(?:chr)?([0-9]{1,2}|[XYM]|MT)$", re.IGNORECASE)
 _SITE = re.compile(r"^(?:chr)?([0-9]{1,2}|[XYM]|MT):(\d+):([ACGTN]+)>([ACGTN]+)$", re.IGNORECASE)
 _SUBSTITUTION = re.compile(r"^([ACGT])>([ACGT])(@.+)?$", re.IGNORECASE)
 
@@ -199,28 +218,74 @@ def _required_text(values: dict[str, Any], column: str, path: PathLike, where: W
     return text
 
 
+def _at_most(
+    small: int, large: int, columns: tuple[str, str], why: str, path: PathLike, where: Where
+) -> None:
+    """Refuse ``small > large``: ``columns`` names them, ``why`` says why it cannot be."""
+    if small > large:
+        raise InputError(
+            f"{columns[0]} {small} is more than the {columns[1]} {large}; expected {columns[0]} <= "
+            f"{columns[1]} ({why})",
+            file=path,
+            record=where,
+            field=columns[0],
+        )
+
+
 def _read_counts(values: dict[str, Any], path: PathLike, where: Where) -> tuple[int, int]:
     """The row's ``alt_reads`` and ``depth``: required counts with alt_reads <= depth."""
     depth = _count(values.get("depth"), path, where, "depth", required=True)
     alt_reads = _count(values.get("alt_reads"), path, where, "alt_reads", required=True)
     assert depth is not None and alt_reads is not None
-    if alt_reads > depth:
-        raise InputError(
-            f"alt_reads {alt_reads} is more than the depth {depth}; expected alt_reads <= depth "
-            "(depth counts every read at the site)",
-            file=path,
-            record=where,
-            field="alt_reads",
-        )
+    _at_most(alt_reads, depth, _READS, "depth counts every read at the site", path, where)
     return alt_reads, depth
 
 
-def _count(value: Any, path: PathLike, where: Where, column: str, *, required: bool) -> int | None:
+def _pair(
+    values: dict[str, Any], columns: tuple[str, str], path: PathLike, where: Where
+) -> tuple[int, int] | None:
+    """One unit's (alternate allele, depth) counts of a row: both, or ``None`` when neither."""
+    unit = "reads" if columns == _READS else "molecules"
+    alt = _count(values.get(columns[0]), path, where, columns[0], required=False, unit=unit)
+    depth = _count(values.get(columns[1]), path, where, columns[1], required=False, unit=unit)
+    if alt is None and depth is None:
+        return None
+    if alt is None or depth is None:
+        given, missing = (columns[0], columns[1]) if depth is None else (columns[1], columns[0])
+        raise InputError(
+            f"{given} is given without {missing}; expected both counts in {unit} "
+            f"({columns[0]} and {columns[1]}) or neither",
+            file=path,
+            record=where,
+            field=missing,
+        )
+    _at_most(alt, depth, columns, f"{columns[1]} counts every {unit[:-1]} at the site", path,
+             where)  # fmt: skip
+    return alt, depth
+
+
+def _molecules_within_reads(counts: dict[str, int | None], path: PathLike, where: Where) -> None:
+    """Molecules are read at least once: ``alt_molecules <= alt_reads``, ``unique <= depth``."""
+    for molecules, reads in (("unique_molecules", "depth"), ("alt_molecules", "alt_reads")):
+        m, r = counts.get(molecules), counts.get(reads)
+        if m is not None and r is not None:
+            _at_most(m, r, (molecules, reads), "each molecule is read at least once", path, where)
+
+
+def _count(
+    value: Any,
+    path: PathLike,
+    where: Where,
+    column: str,
+    *,
+    required: bool,
+    unit: str = "reads",
+) -> int | None:
     """A read or molecule count: a whole number >= 0 (thousands separators refused)."""
     if _blank(value):
         if required:
             raise InputError(
-                f"empty {column}; expected a whole number of reads", file=path, record=where,
+                f"empty {column}; expected a whole number of {unit}", file=path, record=where,
                 field=column,
             )  # fmt: skip
         return None
@@ -356,7 +421,9 @@ def _line(where: Where) -> str:
 # ---------------------------------------------------------------------------- serial
 _SERIAL_EXPECTED = (
     "patient_id", "sample_id", "collection_date", "gene", "alteration (or chrom, pos, ref, "
-    "alt, build)", "alt_reads", "depth", "optional unique_molecules, cfdna_ng, tumor_fraction",
+    "alt, build)", "alt_reads and depth in reads (or, for counts in molecules only, "
+    "alt_molecules and unique_molecules)", "optional alt_molecules, unique_molecules, cfdna_ng, "
+    "tumor_fraction",
 )  # fmt: skip
 _COORDINATES = ("chrom", "pos", "ref", "alt", "build")
 
@@ -370,9 +437,14 @@ def read_serial(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFr
         CSV, TSV (either gzipped) or Parquet with columns ``patient_id``, ``sample_id``,
         ``collection_date`` (ISO ``YYYY-MM-DD``), ``gene`` and ``alteration`` (or ``chrom``,
         ``pos``, ``ref``, ``alt`` and ``build`` matched to the knowledge base's
-        coordinates), ``alt_reads``, ``depth`` and optionally ``unique_molecules``,
-        ``cfdna_ng`` (ng), ``tumor_fraction`` and ``vaf`` (fractions, checked only).
-        Column names are case-insensitive.
+        coordinates), ``alt_reads`` and ``depth`` (reads), optionally ``alt_molecules``
+        and ``unique_molecules`` (unique molecules, i.e. UMI consensus families, carrying
+        the alternate allele and covering the site), ``cfdna_ng`` (ng), ``tumor_fraction``
+        and ``vaf`` (fractions, checked only). A table without ``alt_reads`` and ``depth``
+        columns that gives both molecule columns counts in molecules only: its
+        ``alt_reads`` and ``depth`` are then set to ``alt_molecules`` and
+        ``unique_molecules``. Column names are case-insensitive, with aliases
+        (``docs/monitor_formats.md``).
     kb
         Knowledge base for gene names and coordinates (the shipped one by default).
 
@@ -381,7 +453,8 @@ def read_serial(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFr
     pandas.DataFrame
         Columns ``patient_id, sample_id, collection_date (datetime64[ns]), gene,
         alteration`` (normalised label such as ``EGFR C797S``), ``alt_reads, depth``
-        (int64), ``unique_molecules`` (Int64, nullable), ``cfdna_ng, tumor_fraction``
+        (int64, reads; the molecule counts in a molecules-only table), ``alt_molecules,
+        unique_molecules`` (Int64, nullable, molecules), ``cfdna_ng, tumor_fraction``
         (float64, NaN when not given), ``chrom`` (no ``chr`` prefix), ``pos`` (Int64),
         ``ref, alt, build`` (``GRCh37``/``GRCh38``): the coordinates when given, missing
         otherwise. Text columns have pandas' ``str`` dtype (missing values are NaN).
@@ -392,7 +465,9 @@ def read_serial(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFr
     ------
     InputError
         Naming file, line and column: an empty file, a missing column, a date that is not
-        ISO, a count that is negative or not whole, ``alt_reads`` above ``depth``, a VAF or
+        ISO, a count that is negative or not whole, ``alt_reads`` above ``depth``,
+        ``alt_molecules`` above ``unique_molecules`` or ``alt_reads``, ``unique_molecules``
+        above ``depth``, ``alt_molecules`` without ``unique_molecules``, a VAF or
         tumour fraction above 1 (a percentage), an unknown or spreadsheet-damaged gene, a
         change that cannot be read, coordinates the knowledge base does not know, a sample
         with two dates or patients, or a sample and variant given twice with different
@@ -401,7 +476,11 @@ def read_serial(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFr
     kb = kb or load_kb()
     known = (*SERIAL_COLUMNS, "vaf")
     table = _load(path, known, "serial ctDNA results")
-    required = ["patient_id", "sample_id", "collection_date", "alt_reads", "depth"]
+    # a table without reads columns may count in molecules only (both molecule columns)
+    molecules_only = not (table.columns & set(_READS)) and set(_MOLECULES) <= table.columns
+    required = ["patient_id", "sample_id", "collection_date"]
+    if not molecules_only:
+        required += list(_READS)
     if "alteration" not in table.columns and any(c in table.columns for c in _COORDINATES):
         required += list(_COORDINATES)
     elif "alteration" not in table.columns:
@@ -412,7 +491,7 @@ def read_serial(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFr
     seen_variant: dict[tuple[str, str], tuple[Where, dict[str, Any]]] = {}
     seen_sample: dict[str, dict[str, tuple[Any, Where]]] = {}
     for where, values in table.rows:
-        record = _serial_row(values, path, where, kb)
+        record = _serial_row(values, path, where, kb, molecules_only=molecules_only)
         _check_sample(record, where, seen_sample, path)
         key = (record["sample_id"], record["alteration"])
         if key in seen_variant:
@@ -446,7 +525,7 @@ def serial_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
         frame[column] = frame[column].astype("str")
     for column in ("alt_reads", "depth"):
         frame[column] = frame[column].astype("int64")
-    for column in ("unique_molecules", "pos"):
+    for column in ("alt_molecules", "unique_molecules", "pos"):
         frame[column] = pd.array(
             [None if pd.isna(v) else int(v) for v in frame[column].tolist()], dtype="Int64"
         )
@@ -494,22 +573,17 @@ def _check_sample(
 
 
 def _serial_row(
-    values: dict[str, Any], path: PathLike, where: Where, kb: KnowledgeBase
+    values: dict[str, Any],
+    path: PathLike,
+    where: Where,
+    kb: KnowledgeBase,
+    *,
+    molecules_only: bool,
 ) -> dict[str, Any]:
     patient = _required_text(values, "patient_id", path, where)
     sample = _required_text(values, "sample_id", path, where)
     date = _date(values.get("collection_date"), path, where, "collection_date")
-    alt_reads, depth = _read_counts(values, path, where)
-    molecules = _count(values.get("unique_molecules"), path, where, "unique_molecules",
-                       required=False)  # fmt: skip
-    if molecules is not None and molecules > depth:
-        raise InputError(
-            f"unique_molecules {molecules} is more than the depth {depth} reads; expected at "
-            "most one molecule per read",
-            file=path,
-            record=where,
-            field="unique_molecules",
-        )
+    counts = _serial_counts(values, path, where, molecules_only=molecules_only)
     _fraction(values.get("vaf"), path, where, "vaf")
     tumor_fraction = _fraction(values.get("tumor_fraction"), path, where, "tumor_fraction")
     cfdna = _amount(values.get("cfdna_ng"), path, where, "cfdna_ng")
@@ -520,13 +594,39 @@ def _serial_row(
         "collection_date": date,
         "gene": alteration.gene,
         "alteration": alteration.label,
-        "alt_reads": alt_reads,
-        "depth": depth,
-        "unique_molecules": molecules,
+        **counts,
         "cfdna_ng": cfdna,
         "tumor_fraction": tumor_fraction,
         **coords,
     }
+
+
+def _serial_counts(
+    values: dict[str, Any], path: PathLike, where: Where, *, molecules_only: bool
+) -> dict[str, int | None]:
+    """The row's counts in reads and in molecules (see :func:`read_serial`)."""
+    reads = None if molecules_only else _read_counts(values, path, where)
+    alt_molecules = _count(values.get("alt_molecules"), path, where, "alt_molecules",
+                           required=molecules_only, unit="molecules")  # fmt: skip
+    molecules = _count(values.get("unique_molecules"), path, where, "unique_molecules",
+                       required=False, unit="molecules")  # fmt: skip
+    if alt_molecules is not None and molecules is None:
+        raise InputError(
+            f"alt_molecules {alt_molecules} is given without unique_molecules; expected "
+            "unique_molecules (the molecules covering the site) beside alt_molecules",
+            file=path,
+            record=where,
+            field="unique_molecules",
+        )
+    if alt_molecules is not None and molecules is not None:
+        _at_most(alt_molecules, molecules, _MOLECULES,
+                 "unique_molecules counts every molecule at the site", path, where)  # fmt: skip
+    # no reads columns: the molecule counts stand in for them (documented)
+    alt_reads, depth = reads if reads is not None else (alt_molecules, molecules)
+    counts = {"alt_reads": alt_reads, "depth": depth, "alt_molecules": alt_molecules,
+              "unique_molecules": molecules}  # fmt: skip
+    _molecules_within_reads(counts, path, where)
+    return counts
 
 
 def _variant(
@@ -588,10 +688,19 @@ def _coordinates(values: dict[str, Any], path: PathLike, where: Where) -> dict[s
             )
     build = normalise_build(str(values["build"]), file=path, record=where)
     chrom = normalise_chrom(str(_text(values["chrom"])))
+    pos = _position(values, path, where)
+    return {"chrom": chrom, "pos": pos, **_alleles(values, path, where), "build": build}
+
+
+def _position(values: dict[str, Any], path: PathLike, where: Where) -> int:
     pos = _count(values["pos"], path, where, "pos", required=True)
     if not pos:
         raise InputError("pos 0; expected a 1-based position", file=path, record=where,
                          field="pos")  # fmt: skip
+    return pos
+
+
+def _alleles(values: dict[str, Any], path: PathLike, where: Where) -> dict[str, str]:
     alleles = {}
     for column in ("ref", "alt"):
         bases = str(values[column]).strip().upper()
@@ -603,7 +712,7 @@ def _coordinates(values: dict[str, Any], path: PathLike, where: Where) -> dict[s
                 field=column,
             )
         alleles[column] = bases
-    return {"chrom": chrom, "pos": pos, **alleles, "build": build}
+    return alleles
 
 
 def _alteration(values: dict[str, Any], path: PathLike, where: Where, kb: KnowledgeBase):
@@ -778,15 +887,34 @@ def events_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------- normals
+_NORMAL_COORDINATES = ("chrom", "pos", "ref", "alt")
+_NORMAL_INPUT = (*NORMAL_COLUMNS, "gene", "alteration", *_NORMAL_COORDINATES)
+_NORMAL_EXPECTED = (
+    "site (or gene and alteration, or chrom, pos, ref and alt)", "optional context",
+    "sample_id", "alt_reads and depth in reads, or alt_molecules and unique_molecules in "
+    "molecules (or both)",
+)  # fmt: skip
+_SITE_WAYS = {
+    "site": ("site",),
+    "gene and alteration": ("gene", "alteration"),
+    "chrom, pos, ref and alt": _NORMAL_COORDINATES,
+}
+
+
 def read_normals(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataFrame:
-    """Read a panel of normals: reads at each site in samples of healthy donors.
+    """Read a panel of normals: reads or molecules at each site in samples of healthy donors.
 
     Parameters
     ----------
     path
-        CSV, TSV (either gzipped) or Parquet with columns ``site`` (an alteration label
-        such as ``EGFR T790M``, or ``CHROM:POS:REF>ALT``), optionally ``context`` (such as
-        ``C>T@CpG``), ``sample_id``, ``alt_reads`` and ``depth``.
+        CSV, TSV (either gzipped) or Parquet with the site as ``site`` (an alteration
+        label such as ``EGFR T790M``, or ``CHROM:POS:REF>ALT``), as ``gene`` and
+        ``alteration`` (read as :func:`read_serial` reads them), or as ``chrom``, ``pos``,
+        ``ref`` and ``alt`` (one way per row); optionally ``context`` (such as
+        ``C>T@CpG``); ``sample_id``; and the counts in reads (``alt_reads`` and ``depth``),
+        in unique molecules (``alt_molecules`` and ``unique_molecules``, UMI consensus
+        families), or both, the same on every row. Column names are case-insensitive,
+        with the aliases of ``docs/monitor_formats.md``.
     kb
         Knowledge base for gene names (the shipped one by default).
 
@@ -795,33 +923,48 @@ def read_normals(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataF
     pandas.DataFrame
         Columns ``site`` (normalised: ``EGFR T790M``, or ``7:55249071:C>T`` without a
         ``chr`` prefix), ``context`` (missing when not given; the substitution in upper
-        case), ``sample_id``, ``alt_reads, depth`` (int64); sorted by site and sample.
-        Identical repeated rows appear once.
+        case), ``sample_id``, ``alt_reads, depth`` (reads) and ``alt_molecules,
+        unique_molecules`` (molecules), all four Int64 and missing (``<NA>``) in a panel
+        that does not count in that unit; sorted by site and sample. Identical repeated
+        rows appear once.
 
     Raises
     ------
     InputError
-        Naming file, line and column: an empty file, a missing column, a site that is
-        neither an alteration nor ``CHROM:POS:REF>ALT``, a count that is negative or not
-        whole, ``alt_reads`` above ``depth``, or a site of one sample given twice with
+        Naming file, line and column: an empty file, a missing column, a row giving its
+        site in no way or in more than one, a site that is neither an alteration nor
+        ``CHROM:POS:REF>ALT``, a count that is negative or not whole, one count of a pair
+        without the other, an alternate count above its depth, molecules above reads,
+        rows counting in different units, or a site of one sample given twice with
         different counts.
     """
     kb = kb or load_kb()
-    table = _load(path, NORMAL_COLUMNS, "a panel of normals")
-    _require(
-        table,
-        ("site", "sample_id", "alt_reads", "depth"),
-        ("site", "optional context", "sample_id", "alt_reads", "depth"),
-    )
+    table = _load(path, _NORMAL_INPUT, "a panel of normals")
+    columns = table.columns
+    required = ["sample_id"]
+    if not ({"site", "alteration"} & columns or set(_NORMAL_COORDINATES) <= columns):
+        if "gene" in columns:
+            required.append("alteration")
+        elif columns & set(_NORMAL_COORDINATES):
+            required += list(_NORMAL_COORDINATES)
+        else:
+            required.insert(0, "site")
+    if not set(_MOLECULES) <= columns:
+        required += list(_READS)
+    _require(table, required, _NORMAL_EXPECTED)
     records: list[dict[str, Any]] = []
     seen: dict[tuple[str, str], tuple[Where, dict[str, Any]]] = {}
+    units: tuple[Where, tuple[str, ...]] | None = None
     for where, values in table.rows:
-        site = _site(_required_text(values, "site", path, where), path, where, kb)
+        site = _normal_site(values, path, where, kb)
         context = _context(values.get("context"), path, where)
         sample = _required_text(values, "sample_id", path, where)
-        alt_reads, depth = _read_counts(values, path, where)
-        record = {"site": site, "context": context, "sample_id": sample,
-                  "alt_reads": alt_reads, "depth": depth}  # fmt: skip
+        counts, given = _normal_counts(values, path, where)
+        if units is None:
+            units = (where, given)
+        elif given != units[1]:
+            _mixed_units(given, units, path, where)
+        record = {"site": site, "context": context, "sample_id": sample, **counts}
         key = (sample, site)
         if key in seen:
             first, earlier = seen[key]
@@ -829,21 +972,129 @@ def read_normals(path: PathLike, *, kb: KnowledgeBase | None = None) -> pd.DataF
                 continue
             raise InputError(
                 f"sample {sample} reports site {site} twice with different values "
-                f"({_line(first)}: {earlier['alt_reads']}/{earlier['depth']}, {_line(where)}: "
-                f"{alt_reads}/{depth}); expected one row per sample and site",
+                f"({_line(first)}: {_shown_counts(earlier)}, {_line(where)}: "
+                f"{_shown_counts(record)}); expected one row per sample and site",
                 file=path,
                 record=where,
-                field="alt_reads",
+                field=_UNIT_PAIRS[given[0]][0],
             )
         seen[key] = (where, record)
         records.append(record)
     frame = pd.DataFrame.from_records(records, columns=list(NORMAL_COLUMNS))
-    for column in ("alt_reads", "depth"):
-        frame[column] = frame[column].astype("int64")
+    for column in (*_READS, *_MOLECULES):
+        frame[column] = pd.array(
+            [None if pd.isna(v) else int(v) for v in frame[column].tolist()], dtype="Int64"
+        )
     for column in ("site", "context", "sample_id"):
         frame[column] = frame[column].astype("str")
     frame = frame.sort_values(["site", "sample_id"], kind="stable")
     return frame.reset_index(drop=True)
+
+
+def _normal_counts(
+    values: dict[str, Any], path: PathLike, where: Where
+) -> tuple[dict[str, int | None], tuple[str, ...]]:
+    """A panel row's counts, and the units it gives them in (``reads``, ``molecules``)."""
+    counts: dict[str, int | None] = {}
+    given: list[str] = []
+    for unit, columns in _UNIT_PAIRS.items():
+        pair = _pair(values, columns, path, where)
+        counts.update(zip(columns, pair or (None, None), strict=True))
+        if pair is not None:
+            given.append(unit)
+    if not given:
+        raise InputError(
+            "no counts; expected alt_reads and depth (reads), or alt_molecules and "
+            "unique_molecules (molecules)",
+            file=path,
+            record=where,
+            field="alt_reads",
+        )
+    _molecules_within_reads(counts, path, where)
+    return counts, tuple(given)
+
+
+def _units_text(units: tuple[str, ...]) -> str:
+    return " and ".join(f"{u} ({', '.join(_UNIT_PAIRS[u])})" for u in units)
+
+
+def _mixed_units(
+    given: tuple[str, ...], first: tuple[Where, tuple[str, ...]], path: PathLike, where: Where
+) -> None:
+    """Refuse a panel row counting in other units than the panel's first row."""
+    missing = [u for u in first[1] if u not in given] or [u for u in given if u not in first[1]]
+    raise InputError(
+        f"this row gives counts in {_units_text(given)} but {_line(first[0])} gives them in "
+        f"{_units_text(first[1])}; expected the same counts on every row of a panel (the "
+        "background is fitted in one unit: reads and molecules are not comparable)",
+        file=path,
+        record=where,
+        field=_UNIT_PAIRS[missing[0]][0],
+    )
+
+
+def _shown_counts(record: dict[str, Any]) -> str:
+    shown = []
+    for unit, (alt, depth) in _UNIT_PAIRS.items():
+        if record[alt] is not None:
+            shown.append(f"{record[alt]}/{record[depth]} {unit}")
+    return ", ".join(shown)
+
+
+def _normal_site(values: dict[str, Any], path: PathLike, where: Where, kb: KnowledgeBase) -> str:
+    """The site of a panel row from exactly one of site, gene and alteration, coordinates."""
+    ways = [
+        way for way, columns in _SITE_WAYS.items()
+        if any(not _blank(values.get(c)) for c in columns)
+    ]  # fmt: skip
+    if not ways:
+        raise InputError(
+            "no site; expected site (EGFR T790M or 7:55249071:C>T), gene and alteration, "
+            "or chrom, pos, ref and alt",
+            file=path,
+            record=where,
+            field="site",
+        )
+    if len(ways) > 1:
+        raise InputError(
+            f"the site is given twice, as {ways[0]} and as {ways[1]}; expected one way per row",
+            file=path,
+            record=where,
+            field=_SITE_WAYS[ways[1]][0],
+        )
+    if ways[0] == "site":
+        return _site(str(_text(values["site"])), path, where, kb)
+    if ways[0] == "gene and alteration":
+        if _blank(values.get("alteration")):
+            raise InputError(
+                "empty alteration while gene is given; expected an alteration (T790M)",
+                file=path,
+                record=where,
+                field="alteration",
+            )
+        return _alteration(values, path, where, kb).label
+    for column in _NORMAL_COORDINATES:
+        if _blank(values.get(column)):
+            raise InputError(
+                f"empty {column} while other coordinates are given; expected chrom, pos, ref "
+                "and alt together",
+                file=path,
+                record=where,
+                field=column,
+            )
+    text = str(_text(values["chrom"]))
+    m = _CHROM.match(text)
+    if not m:
+        raise InputError(
+            f"chrom {text!r}; expected a chromosome such as 7, chr7, X or MT",
+            file=path,
+            record=where,
+            field="chrom",
+        )
+    chrom = normalise_chrom(m.group(1).upper())
+    pos = _position(values, path, where)
+    alleles = _alleles(values, path, where)
+    return f"{chrom}:{pos}:{alleles['ref']}>{alleles['alt']}"
 
 
 def _site(text: str, path: PathLike, where: Where, kb: KnowledgeBase) -> str:

@@ -307,7 +307,8 @@ def write_table(
 
 _SAMPLE_VALUES = ("collection_date", "cfdna_ng", "tumor_fraction")
 _OBSERVATION_VALUES = (
-    "gene", "alt_reads", "depth", "unique_molecules", "chrom", "pos", "ref", "alt", "build",
+    "gene", "alt_reads", "depth", "alt_molecules", "unique_molecules", "chrom", "pos", "ref",
+    "alt", "build",
 )  # fmt: skip
 
 

@@ -93,6 +93,8 @@ observations = sa.Table(
     sa.Column("alt", sa.Text, nullable=True),
     sa.Column("build", sa.Text, nullable=True),
     sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
+    # unique molecules (UMI families) with the alternate allele; added by migration 0004
+    sa.Column("alt_molecules", sa.BigInteger, nullable=True),
     sa.CheckConstraint("alt_reads >= 0 AND alt_reads <= depth", name="ck_observations_reads"),
 )
 

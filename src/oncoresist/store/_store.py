@@ -308,11 +308,12 @@ class Store:
         """
         wanted = self._patient_filter(patient_id, pseudonym)
         sm, ob = s.samples, s.observations
+        variant = ("gene", "alteration", "alt_reads", "depth", "alt_molecules", "unique_molecules")
         query = sa.select(
             sm.c.patient.label("patient_id"),
             sm.c.pseudonym.label("sample_id"),
             sm.c.collection_date,
-            *[ob.c[c] for c in ("gene", "alteration", "alt_reads", "depth", "unique_molecules")],
+            *[ob.c[c] for c in variant],
             sm.c.cfdna_ng,
             sm.c.tumor_fraction,
             *[ob.c[c] for c in ("chrom", "pos", "ref", "alt", "build")],
