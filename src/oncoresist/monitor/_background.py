@@ -36,7 +36,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
-from scipy.special import betaln, gammaln
+from scipy.special import betaln, gammaln, roots_genlaguerre, roots_hermitenorm
 
 from oncoresist.errors import InputError
 
@@ -47,6 +47,10 @@ DEFAULT_ERROR = 1e-4
 DEFAULT_SHAPE = 1.0
 #: Floor on a fitted mean error rate per base.
 MIN_ERROR = 1e-7
+#: Quadrature nodes over the uncertainty of a site's fitted mean error.
+RATE_NODES = 8
+#: Largest gamma shape whose nodes are generalised Gauss-Laguerre (weights overflow above).
+LAGUERRE_MAX_SHAPE = 150.0
 _KAPPA_BOUNDS = (10.0, 1e9)  # bounds on the concentration alpha + beta in a fit
 
 _PARAM_COLUMNS = [
@@ -212,7 +216,41 @@ def _sf_small_k(k: np.ndarray, n, a, b, *, kcap: int = 64) -> np.ndarray:
     return out
 
 
-def critical_counts(n, a, b, level) -> np.ndarray:
+def _with_mean(a, b, mult) -> tuple[np.ndarray, np.ndarray]:
+    """Beta shapes with the same ``a`` and the mean error multiplied by ``mult`` (<= 0.5)."""
+    mu = np.minimum(a / (a + b) * mult, 0.5)
+    return a, a * (1.0 - mu) / mu
+
+
+def marginal_sf(k, n, a, b, mult, weight) -> np.ndarray:
+    """``P(X >= k)`` averaged over an uncertain mean error (one row of nodes per element).
+
+    Parameters
+    ----------
+    k, n : numpy.ndarray
+        Alt counts and depths, shape ``(size,)``.
+    a, b : numpy.ndarray
+        Fitted beta shapes, shape ``(size,)``.
+    mult, weight : numpy.ndarray
+        Multipliers of the mean error and their weights (:func:`rate_nodes`), shape
+        ``(size, nodes)``.
+
+    Returns
+    -------
+    numpy.ndarray
+        The tail under the background, averaged over the panel's uncertainty on its mean.
+    """
+    k, n, a, b = (np.asarray(x, dtype=float).ravel() for x in (k, n, a, b))
+    out = np.zeros(k.size)
+    for q in range(mult.shape[1]):
+        use = np.flatnonzero(weight[:, q] > 0)
+        if use.size:
+            aq, bq = _with_mean(a[use], b[use], mult[use, q])
+            out[use] += weight[use, q] * betabinom_sf(k[use], n[use], aq, bq)
+    return np.minimum(out, 1.0)
+
+
+def critical_counts(n, a, b, level, mult=None, weight=None) -> np.ndarray:
     """Smallest alt count ``c`` with ``P(X >= c) <= level`` under the background, vectorised.
 
     A draw is called at a site when its alt count reaches ``c``; ``c`` is the count a
@@ -226,6 +264,9 @@ def critical_counts(n, a, b, level) -> np.ndarray:
         Beta shapes of the background.
     level : array_like of float
         Per-test false-positive rate (0 < level < 1).
+    mult, weight : numpy.ndarray, optional
+        Nodes over the uncertain mean error (:func:`rate_nodes`), shape ``(size, nodes)``:
+        the tail is then averaged over them (:func:`marginal_sf`).
 
     Returns
     -------
@@ -239,13 +280,45 @@ def critical_counts(n, a, b, level) -> np.ndarray:
     todo = np.arange(n.size)
     kmax = 32
     while todo.size:
-        table = _sf_table(n[todo], a[todo], b[todo], kmax)
+        if mult is None:
+            table = _sf_table(n[todo], a[todo], b[todo], kmax)
+        else:
+            table = np.zeros((todo.size, kmax + 1))
+            for q in range(mult.shape[1]):
+                aq, bq = _with_mean(a[todo], b[todo], mult[todo, q])
+                table += weight[todo, q, None] * _sf_table(n[todo], aq, bq, kmax)
         c = (table > level[todo, None]).sum(axis=1)
         done = (c <= kmax) | (c > n[todo])
         out[todo[done]] = np.minimum(c[done], n[todo[done]] + 1).astype(np.int64)
         todo = todo[~done]
         kmax *= 4
     return out.reshape(shape)
+
+
+def rate_nodes(shape, nodes: int = RATE_NODES) -> tuple[np.ndarray, np.ndarray]:
+    """Quadrature over an uncertain mean error ``mu ~ Gamma(shape, shape / mu_hat)``.
+
+    Returns multipliers ``mu_q / mu_hat`` and weights (rows sum to 1), shape
+    ``(len(shape), nodes)``: generalised Gauss-Laguerre (exact for tails that are
+    polynomials of degree < 2 nodes in ``mu``) up to a shape of 150 (beyond it the
+    Laguerre weights overflow a double), Gauss-Hermite on the
+    normal limit above it, and the single node 1 where ``shape`` is infinite.
+    """
+    shape = np.asarray(shape, dtype=float)
+    mult = np.ones((shape.size, nodes))
+    weight = np.zeros((shape.size, nodes))
+    weight[:, 0] = 1.0
+    for s in np.unique(shape[np.isfinite(shape)]):
+        rows = shape == s
+        if s <= LAGUERRE_MAX_SHAPE:
+            x, w = roots_genlaguerre(nodes, s - 1.0)
+            x = x / s
+        else:
+            z, w = roots_hermitenorm(nodes)
+            x = np.maximum(1.0 + z / np.sqrt(s), 1e-6)
+        mult[rows] = x
+        weight[rows] = w / w.sum()
+    return mult, weight
 
 
 # ---------------------------------------------------------------------- fitting
@@ -320,6 +393,27 @@ def fit_betabinom(
     return mu * kappa, (1 - mu) * kappa
 
 
+#: Count columns of a panel in each unit: (alternate allele, depth).
+PANEL_UNITS = {"molecules": ("alt_molecules", "unique_molecules"), "reads": ("alt_reads", "depth")}
+
+
+def panel_unit(normals: pd.DataFrame, unit: str = "auto") -> str:
+    """The unit a panel is fitted in: molecules when every row gives them, else reads."""
+    if unit not in ("auto", "reads", "molecules"):
+        raise InputError("must be one of auto, reads, molecules", field="unit")
+    cols = list(PANEL_UNITS["molecules"])
+    has = set(cols) <= set(normals.columns) and not normals[cols].isna().to_numpy().any()
+    if unit == "auto":
+        return "molecules" if has else "reads"
+    if unit == "molecules" and not has:
+        raise InputError(
+            "the panel of normals lacks unique-molecule counts (alt_molecules and "
+            "unique_molecules on every row)",
+            field="alt_molecules",
+        )
+    return unit
+
+
 def _check_normals(normals: pd.DataFrame) -> None:
     for col in ("site", "sample_id", "alt_reads", "depth"):
         if col not in normals.columns:
@@ -372,6 +466,12 @@ class BackgroundModel:
     shared_shape_ : float or None
         The panel-wide beta shape ``alpha`` (profile likelihood over the site fits);
         ``None`` before :meth:`fit` or with no site carrying alt reads.
+    unit_ : str or None
+        ``"reads"`` or ``"molecules"``: the unit the panel counted and every call with this
+        model must count in; ``None`` before :meth:`fit` (the default background is
+        used in whichever unit the series gives).
+    n_normals_ : int
+        Normal samples in the fitted panel (0 before :meth:`fit`).
 
     Examples
     --------
@@ -401,6 +501,8 @@ class BackgroundModel:
         self.min_alt_for_dispersion = min_alt_for_dispersion
         self.min_alt_for_site_shape = min_alt_for_site_shape
         self.shared_shape_: float | None = None
+        self.unit_: str | None = None
+        self.n_normals_: int = 0
         self.params_ = pd.DataFrame(columns=_PARAM_COLUMNS, index=pd.Index([], name="site"))
         self.context_params_ = pd.DataFrame(
             columns=_PARAM_COLUMNS, index=pd.Index([], name="context")
@@ -421,22 +523,31 @@ class BackgroundModel:
             min_alt_for_dispersion=self.min_alt_for_dispersion,
         )
 
-    def fit(self, normals: pd.DataFrame) -> BackgroundModel:
+    def fit(self, normals: pd.DataFrame, *, unit: str = "auto") -> BackgroundModel:
         """Fit per-site and per-context backgrounds to a panel of normals.
 
         Parameters
         ----------
         normals : pandas.DataFrame
-            Columns ``site, sample_id, alt_reads, depth`` and optionally ``context``; one
-            row per normal sample and site.
+            Columns ``site, sample_id``, counts in reads (``alt_reads, depth``) and/or
+            unique molecules (``alt_molecules, unique_molecules``), optionally
+            ``context``; one row per normal sample and site.
+        unit : {"auto", "reads", "molecules"}
+            Counting unit of the fit (and so of every call made with it): ``auto`` takes
+            molecules when every row gives them, else reads. Stored as :attr:`unit_`.
 
         Returns
         -------
         BackgroundModel
             ``self``.
         """
-        _check_normals(normals)
+        unit = panel_unit(normals, unit)
         df = normals.copy()
+        if unit == "molecules":
+            df = df.drop(columns=["alt_reads", "depth"], errors="ignore").rename(
+                columns={"alt_molecules": "alt_reads", "unique_molecules": "depth"}
+            )
+        _check_normals(df)
         df["alt_reads"] = df["alt_reads"].astype(float)
         df["depth"] = df["depth"].astype(float)
         if "context" not in df.columns:
@@ -463,6 +574,8 @@ class BackgroundModel:
                 source = "default"
             rows[site] = (ctx, a, b, n_normals, k.sum(), n.sum(), source)
         self._share_shape(df, rows)
+        self.unit_ = unit
+        self.n_normals_ = int(df["sample_id"].nunique())
         self.params_ = self._frame(rows, "site")
         self.context_params_ = self._frame(ctx_rows, "context")
         return self
@@ -595,6 +708,19 @@ class BackgroundModel:
         a, b, _ = self.lookup(site, context)
         e = a / (a + b)
         return float(e[0]) if isinstance(site, str) else e
+
+    def describe(self) -> str:
+        """One line saying which error model and panel the calls use (for reports)."""
+        if self.unit_ is None:
+            return (
+                f"default background: mean error {self.default_error:g} per base, beta shape "
+                f"{self.default_shape:g} (no panel of normals)"
+            )
+        return (
+            f"beta-binomial per site fitted to a panel of {self.n_normals_} normals at "
+            f"{len(self.params_)} sites, counted in {self.unit_}; the panel's uncertainty on "
+            "each site's mean error is integrated out"
+        )
 
     def __repr__(self) -> str:
         return (

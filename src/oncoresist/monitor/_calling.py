@@ -38,8 +38,9 @@ from oncoresist.errors import InputError
 from oncoresist.monitor._background import (
     BackgroundModel,
     _lgamma_diff,
-    betabinom_sf,
     critical_counts,
+    marginal_sf,
+    rate_nodes,
 )
 from oncoresist.monitor._lod import GE_PER_NG, lod_from_critical
 
@@ -74,7 +75,67 @@ def _whole(obs: pd.DataFrame, col: str, *, nullable: bool = False) -> np.ndarray
     return vals
 
 
-def _validate(obs: pd.DataFrame, required: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray]:
+#: Count columns of each unit: (alternate allele, depth).
+UNIT_COLUMNS = {"reads": ("alt_reads", "depth"), "molecules": ("alt_molecules", "unique_molecules")}
+UNITS = ("auto", "reads", "molecules")
+
+
+def _has_molecules(obs: pd.DataFrame) -> bool:
+    """Whether every row gives both molecule counts (alternate allele and depth)."""
+    cols = UNIT_COLUMNS["molecules"]
+    return all(c in obs.columns for c in cols) and not obs[list(cols)].isna().to_numpy().any()
+
+
+def count_unit(obs: pd.DataFrame, background: BackgroundModel | None, unit: str = "auto") -> str:
+    """The unit the calls count in: ``"molecules"`` or ``"reads"``.
+
+    ``unit="auto"``: the panel's unit when a panel was fitted (the series must give counts
+    in it), else molecules when every row gives ``alt_molecules`` and ``unique_molecules``,
+    else reads. Reads and molecules are never compared with each other: a series whose
+    counts do not exist in the panel's unit is refused, naming the columns.
+
+    Raises
+    ------
+    InputError
+        The series lacks the counts of the unit asked for or of the panel's unit.
+    """
+    if unit not in UNITS:
+        raise InputError(f"must be one of {', '.join(UNITS)}", field="unit")
+    panel = getattr(background, "unit_", None) if background is not None else None
+    if unit == "auto":
+        unit = panel or ("molecules" if _has_molecules(obs) else "reads")
+    if panel is not None and unit != panel:
+        alt, depth = UNIT_COLUMNS[panel]
+        raise InputError(
+            f"the panel of normals counts {panel} ({alt}, {depth}) but the calls were asked "
+            f"in {unit}; reads and molecules are not comparable (PCR duplicates are not "
+            "independent evidence): give a panel and a series in the same unit",
+            field="unit",
+        )
+    alt, depth = UNIT_COLUMNS[unit]
+    missing = [c for c in (alt, depth) if c not in obs.columns]
+    if unit == "reads" and missing:
+        raise InputError("missing column in the observations", field=missing[0])
+    if unit == "molecules" and not _has_molecules(obs):
+        theirs = "" if panel is None else " as the panel of normals does"
+        raise InputError(
+            f"the calls need unique-molecule counts{theirs} ({alt} and {depth} on every "
+            "row, e.g. unique_alt_molecules and unique_molecules), but the serial table "
+            "gives only reads (alt_reads, depth); reads with PCR duplicates are not "
+            "independent evidence against a molecule-counted panel: give the molecule "
+            "columns, or a panel counted in reads",
+            field=alt,
+        )
+    return unit
+
+
+def _validate(
+    obs: pd.DataFrame,
+    required: tuple[str, ...],
+    background: BackgroundModel | None = None,
+    unit: str = "auto",
+) -> tuple[np.ndarray, np.ndarray, str]:
+    """Check the observations; the alt counts, depths and unit the calls use."""
     if not isinstance(obs, pd.DataFrame):
         raise InputError("expected a pandas DataFrame of observations", field="obs")
     for col in required:
@@ -82,20 +143,22 @@ def _validate(obs: pd.DataFrame, required: tuple[str, ...]) -> tuple[np.ndarray,
             raise InputError("missing column in the observations", field=col)
     if "site" not in obs.columns and "alteration" not in obs.columns:
         raise InputError("observations need a 'site' or an 'alteration' column", field="site")
-    k = _whole(obs, "alt_reads")
-    n = _whole(obs, "depth")
+    unit = count_unit(obs, background, unit)
+    alt, depth = UNIT_COLUMNS[unit]
+    k = _whole(obs, alt)
+    n = _whole(obs, depth)
     over = k > n
     if over.any():
         i = int(np.flatnonzero(over)[0])
         raise InputError(
-            f"alt_reads {int(k[i])} exceeds depth {int(n[i])}",
+            f"{alt} {int(k[i])} exceeds {depth} {int(n[i])}",
             record=f"row {obs.index[i]}",
-            field="alt_reads",
+            field=alt,
         )
     for col in ("unique_molecules", "cfdna_ng"):
-        if col in obs.columns:
+        if col in obs.columns and col != depth:
             _whole(obs, col, nullable=True)
-    return k, n
+    return k, n, unit
 
 
 def _site_labels(obs: pd.DataFrame) -> pd.Series:
@@ -161,6 +224,21 @@ def _coordinate_fallback(
         ca, cb, _ = background.lookup(list(coord[hit]))
         idx = np.flatnonzero(first >= 0)[miss][hit]
         a[idx], b[idx] = ca, cb
+
+
+def site_rate_nodes(
+    obs: pd.DataFrame, codes: np.ndarray, sites: int, background: BackgroundModel | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes over each site's uncertain mean error, one row per site code.
+
+    The panel pins a site's mean error only to about ``1 / sqrt(A)`` with ``A`` error
+    counts (:meth:`BackgroundModel.error_evidence`); every tail is averaged over that
+    uncertainty, so a site with few panel molecules is not treated as exactly known.
+    """
+    first = np.zeros(sites, dtype=np.int64)
+    first[codes[::-1]] = np.arange(codes.size)[::-1]
+    bg = background if background is not None else BackgroundModel()
+    return rate_nodes(bg.error_evidence(_site_labels(obs).iloc[first]))
 
 
 def input_genome_equivalents(
@@ -295,7 +373,8 @@ def call_draws(
     background: BackgroundModel | None = None,
     *,
     fpr: float = 0.05,
-    correction: str = "bh",
+    correction: str = "bonferroni",
+    unit: str = "auto",
     recovery: float = 0.5,
     ge_per_ng: float = GE_PER_NG,
     min_input_ge: float = 0.0,
@@ -352,9 +431,10 @@ def call_draws(
         raise InputError("must lie in (0, 1)", field="fpr")
     if not 0 < recovery <= 1:
         raise InputError("must lie in (0, 1]", field="recovery")
-    k, n = _validate(obs, ("sample_id", "alt_reads", "depth"))
+    k, n, unit = _validate(obs, ("sample_id",), background, unit)
     codes, sa, sb = _backgrounds(obs, background)
     _coordinate_fallback(obs, codes, sa, sb, background)
+    mult, weight = site_rate_nodes(obs, codes, sa.size, background)
     out = obs.copy()
     size = len(obs)
     ki, ni = k.astype(np.int64), n.astype(np.int64)
@@ -369,7 +449,8 @@ def call_draws(
     tri_codes, tri_uniq = pd.factorize(pair_codes.astype(np.int64) * kmax + ki)
     tri_uniq = np.asarray(tri_uniq, dtype=np.int64)
     tp, tk = tri_uniq // kmax, (tri_uniq % kmax).astype(float)
-    p_tri = betabinom_sf(tk, pn[tp], pa[tp], pb[tp])
+    tsite = ps[tp]
+    p_tri = marginal_sf(tk, pn[tp], pa[tp], pb[tp], mult[tsite], weight[tsite])
     post_tri = posterior_present(tk, pn[tp], pa[tp], pb[tp], prior_present=prior_present)
     p = p_tri[tri_codes]
 
@@ -382,7 +463,8 @@ def call_draws(
     cl_codes, cl_uniq = pd.factorize(pair_codes.astype(np.int64) * nl + lvl_codes)
     cl_uniq = np.asarray(cl_uniq, dtype=np.int64)
     cp, cv = cl_uniq // nl, np.asarray(lvl_uniq, dtype=float)[cl_uniq % nl]
-    crit = critical_counts(pn[cp], pa[cp], pb[cp], cv)[cl_codes]
+    csite = ps[cp]
+    crit = critical_counts(pn[cp], pa[cp], pb[cp], cv, mult[csite], weight[csite])[cl_codes]
 
     ge, src = input_genome_equivalents(obs, recovery=recovery, ge_per_ng=ge_per_ng)
     err = (sa / (sa + sb))[codes]
@@ -394,6 +476,9 @@ def call_draws(
         low |= ~np.isnan(ge) & (ge < min_input_ge)
     state = np.where(detected, "detected", np.where(low, "not_assessable", "not_detected"))
 
+    out["count_unit"] = unit
+    out["alt_count"] = ki
+    out["depth_count"] = ni
     out["background_error"] = err
     out["p_value"] = p
     out["q_value"] = q

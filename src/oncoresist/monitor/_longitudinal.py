@@ -45,16 +45,21 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy.fft import irfft, next_fast_len, rfft
-from scipy.special import gammainc, roots_genlaguerre, roots_hermitenorm
+from scipy.special import gammainc
 
 from oncoresist.errors import InputError
-from oncoresist.monitor._background import BackgroundModel, betabinom_sf, pmf_table
+from oncoresist.monitor._background import (
+    BackgroundModel,
+    betabinom_sf,
+    pmf_table,
+)
 from oncoresist.monitor._calling import (
     _backgrounds,
     _coordinate_fallback,
     _site_labels,
     _validate,
     adjust_within_groups,
+    site_rate_nodes,
 )
 
 _DOUBLING_DAYS = np.array([7.0, 10.0, 14.0, 21.0, 30.0, 45.0, 60.0, 90.0, 180.0])
@@ -63,8 +68,6 @@ SLOPE_GRID = np.concatenate([-np.log(2) / _DOUBLING_DAYS, [0.0], np.log(2) / _DO
 _CI_DROP = 3.841458820694124  # chi2_1 0.95 quantile
 #: Weight of the current draw in the pooled statistic (older draws: 0..WEIGHT_LEVELS).
 WEIGHT_LEVELS = 4
-#: Quadrature nodes over the uncertainty of a site's fitted mean error.
-RATE_NODES = 8
 #: Lattice of the first, cheap pass; its tail bounds the exact one from above.
 SCREEN_LATTICE = 32
 #: Tails below this from the first pass are kept as (upper-bound) p-values.
@@ -194,31 +197,6 @@ def _tail_fft(t_obs, c, n, a, b) -> np.ndarray:
     return np.clip(1.0 - cdf, 0.0, 1.0)
 
 
-def rate_nodes(shape, nodes: int = RATE_NODES) -> tuple[np.ndarray, np.ndarray]:
-    """Quadrature over an uncertain mean error ``mu ~ Gamma(shape, shape / mu_hat)``.
-
-    Returns multipliers ``mu_q / mu_hat`` and weights (rows sum to 1), shape
-    ``(len(shape), nodes)``: generalised Gauss-Laguerre (exact for tails that are
-    polynomials of degree < 2 nodes in ``mu``) up to a shape of 200, Gauss-Hermite on the
-    normal limit above it, and the single node 1 where ``shape`` is infinite.
-    """
-    shape = np.asarray(shape, dtype=float)
-    mult = np.ones((shape.size, nodes))
-    weight = np.zeros((shape.size, nodes))
-    weight[:, 0] = 1.0
-    for s in np.unique(shape[np.isfinite(shape)]):
-        rows = shape == s
-        if s <= 200.0:
-            x, w = roots_genlaguerre(nodes, s - 1.0)
-            x = x / s
-        else:
-            z, w = roots_hermitenorm(nodes)
-            x = np.maximum(1.0 + z / np.sqrt(s), 1e-6)
-        mult[rows] = x
-        weight[rows] = w / w.sum()
-    return mult, weight
-
-
 def weighted_sum_tail(t_obs, c, n, a, b, *, cap: int = LATTICE_CAP) -> np.ndarray:
     """Exact null tail ``P(T >= t_obs)`` of ``T = sum_j c_j K_j``, rows vectorised.
 
@@ -308,6 +286,58 @@ def _windows(series: np.ndarray, window: int | None) -> tuple[np.ndarray, np.nda
     return start, pos - start + 1
 
 
+def _dates(obs: pd.DataFrame) -> pd.Series:
+    dates = pd.to_datetime(obs["collection_date"])
+    if dates.isna().any():
+        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
+        raise InputError("missing date", record=f"row {obs.index[i]}", field="collection_date")
+    return dates
+
+
+def _days(dates: pd.Series) -> np.ndarray:
+    """Days since 1970-01-01 (float)."""
+    return (dates - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy() / 86400.0
+
+
+def _series_codes(obs: pd.DataFrame) -> np.ndarray:
+    """One code per patient and site."""
+    pair = pd.MultiIndex.from_arrays([obs["patient_id"], _site_labels(obs)])
+    return pd.factorize(pair, use_na_sentinel=False)[0]
+
+
+def pooled_tails(
+    sk, sn, sd, start, length, s_codes, sa, sb, mult, weight, memory, chunk: int = 50_000,
+    rows: np.ndarray | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Exact pooled p-value of every row (rows sorted by series, then date).
+
+    Row ``r``'s window holds rows ``start[r]..r`` of its series; draw ``i`` of it weighs
+    ``lattice_weights(d_r - d_i, memory[site])``. The null tail of the weighted alt count
+    is averaged over the site's uncertain mean error (``mult``, ``weight`` per site code).
+    Only ``rows`` (default: those whose window holds an alt count) are computed; the
+    others get 1.
+    """
+    size = sk.size
+    p = np.ones(size)
+    if rows is None:
+        csum = np.concatenate(([0.0], np.cumsum(sk)))
+        rows = np.flatnonzero(csum[np.arange(size) + 1] - csum[start] > 0)
+    lmax = int(length.max()) if size else 1
+    for s in range(0, rows.size, chunk):
+        r = rows[s : s + chunk]
+        idx = start[r, None] + np.arange(lmax)[None, :]
+        valid = idx <= r[:, None]
+        idx = np.where(valid, idx, r[:, None])
+        days_before = np.where(valid, sd[r, None] - sd[idx], 0.0)
+        mem = memory[s_codes[r]][:, None]
+        c = np.where(valid, lattice_weights(days_before, mem), 0)
+        t_obs = np.sum(c * np.where(valid, sk[idx], 0), axis=1)
+        cs = s_codes[idx]
+        p[r] = _marginal_tail(t_obs, c, np.where(valid, sn[idx], 0.0), sa[cs], sb[cs],
+                              mult[s_codes[r]], weight[s_codes[r]])  # fmt: skip
+    return p
+
+
 def call_longitudinal(
     obs: pd.DataFrame,
     background: BackgroundModel | None = None,
@@ -317,6 +347,7 @@ def call_longitudinal(
     window: int | None = None,
     slopes: np.ndarray | None = None,
     memory_days: float = 112.0,
+    unit: str = "auto",
     chunk: int = 50_000,
 ) -> pd.DataFrame:
     """Call tracked variants on the pooled evidence of each patient's draws so far.
@@ -367,23 +398,16 @@ def call_longitudinal(
         raise InputError("must be positive (days)", field="memory_days")
     if window is not None and window < 1:
         raise InputError("must be at least 1", field="window")
-    k, n = _validate(obs, ("patient_id", "sample_id", "collection_date", "alt_reads", "depth"))
-    dates = pd.to_datetime(obs["collection_date"])
-    if dates.isna().any():
-        i = int(np.flatnonzero(dates.isna().to_numpy())[0])
-        raise InputError("missing date", record=f"row {obs.index[i]}", field="collection_date")
+    k, n, _ = _validate(obs, ("patient_id", "sample_id", "collection_date"), background, unit)
+    dates = _dates(obs)
     grid = np.asarray(SLOPE_GRID if slopes is None else slopes, dtype=float)
     codes, sa, sb = _backgrounds(obs, background)
     _coordinate_fallback(obs, codes, sa, sb, background)
     err = (sa / (sa + sb))[codes]
-    first = np.zeros(sa.size, dtype=np.int64)
-    first[codes[::-1]] = np.arange(codes.size)[::-1]
-    bg = background if background is not None else BackgroundModel()
-    mult, weight = rate_nodes(bg.error_evidence(_site_labels(obs).iloc[first]))
-    days = (dates - pd.Timestamp("1970-01-01")).dt.total_seconds().to_numpy() / 86400.0
+    mult, weight = site_rate_nodes(obs, codes, sa.size, background)
+    days = _days(dates)
 
-    pair = pd.MultiIndex.from_arrays([obs["patient_id"], _site_labels(obs)])
-    series, _ = pd.factorize(pair, use_na_sentinel=False)
+    series = _series_codes(obs)
     order = np.lexsort((days, series))
     s_series = series[order]
     sk, sn, sd = k[order], n[order], days[order]
@@ -394,8 +418,8 @@ def call_longitudinal(
     s_eq = _poisson_equivalent(sk, smu, p_now)
     sw = np.where(sn > 0, 1.0, 0.0)
     start, length = _windows(s_series, window)
-    csum = np.concatenate(([0.0], np.cumsum(sk)))
-    total = csum[np.arange(sk.size) + 1] - csum[start]
+    memory = np.full(sa.size, float(memory_days))
+    p = pooled_tails(sk, sn, sd, start, length, s_codes, sa, sb, mult, weight, memory, chunk)
 
     size = sk.size
     lr = np.zeros(size)
@@ -403,8 +427,8 @@ def call_longitudinal(
     slope = np.full(size, np.nan)
     ci_lo = np.full(size, np.nan)
     ci_hi = np.full(size, np.nan)
-    p = np.ones(size)
-    active = np.flatnonzero(total > 0)
+    csum = np.concatenate(([0.0], np.cumsum(sk)))
+    active = np.flatnonzero(csum[np.arange(size) + 1] - csum[start] > 0)
     lmax = int(length.max()) if size else 1
     for s in range(0, active.size, chunk):
         rows = active[s : s + chunk]
@@ -416,10 +440,6 @@ def call_longitudinal(
         ww = np.where(valid, sw[idx], 0.0)
         nn = np.where(valid, sn[idx], 0.0)
         dd = np.where(valid, sd[idx] - sd[rows, None], 0.0)
-        c = np.where(valid, lattice_weights(-dd, memory_days), 0)
-        t_obs = np.sum(c * np.where(valid, sk[idx], 0), axis=1)
-        p[rows] = _marginal_tail(t_obs, c, nn, s_a[idx], s_b[idx], mult[s_codes[rows]],
-                                 weight[s_codes[rows]])  # fmt: skip
         single = length[rows] == 1
         gains = np.empty((rows.size, grid.size))
         amps = np.empty((rows.size, grid.size))

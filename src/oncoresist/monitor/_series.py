@@ -1,0 +1,311 @@
+"""Series-level resistance alerts: a false-alert budget per patient, spent across draws.
+
+A false resistance alert changes a patient's treatment, so the error that matters is not
+per draw but per patient: the probability that a resistance-free patient's whole series of
+draws *ever* raises an alert. The user sets that probability, the **budget** ``alpha``
+(default 2 %), and this module spends it.
+
+**Where the budget goes.** Draws on or before the baseline (the last draw before the first
+therapy line starts; the first draw when no line is given) spend nothing: an alteration
+seen there is "present at baseline", not emerging. The ``t``-th draw after the baseline
+(``t = 1, 2, ...``) receives
+
+    ``alpha_t = 0.9 alpha / H``  for ``t <= H``,   ``alpha_t = 0.1 alpha 2^-(t - H)``  after,
+
+with ``H`` the horizon (default 12 draws, a year of monthly draws): 90 % of the budget
+spread evenly over the first ``H`` draws and the rest halved draw by draw, so that
+``sum_t alpha_t = alpha`` however long the series runs. Within a draw ``alpha_t`` is split
+evenly over the ``m`` sites tracked for the patient (Bonferroni), so one site is tested at
+``alpha_t / m``. By the union bound the chance that any test of a resistance-free series
+ever fires is at most ``sum_t m alpha_t / m = alpha``, whatever the correlation between the
+tests (the tests share draws; the bound is then conservative, never anti-conservative).
+
+**The test of one site at one draw** is the exact pooled test of
+:mod:`oncoresist.monitor._longitudinal`: the alt counts of the draws of the last
+``memory`` days weighted linearly (the current draw weighs 4), the null tail of that
+weighted count convolved exactly from each draw's beta-binomial background and averaged
+over the panel's uncertainty on the site's mean error. Its size is therefore exact for any
+window, and the spent level is honoured site by site.
+
+**Memory per site.** For an allele growing exponentially at rate ``b`` the most powerful
+weights, ``log(1 + f_i / e)``, fall linearly in time and reach zero where the allele's VAF
+``f_i`` falls to the background ``e``. The memory is set accordingly from the site's mean
+error: ``ln(f_ref / e) / b_ref`` with ``f_ref = 0.2 %`` (what one 10-ng draw can detect)
+and ``b_ref = ln 2 / 60`` days, clipped to 56-365 days. A clean (duplex-like) site pools
+a year of draws; a noisy site (``e`` near 3e-4) about seven months. The weights depend on
+the panel only, never on the series, so the size stays exact.
+
+Assumptions: draws are independent given the site's background (no shared batch error
+between draws of one patient); the panel of normals was sequenced with the same assay and
+counted in the same unit as the series; the background of the patient at a site matches
+the panel's (clonal haematopoiesis at a site breaks this and needs a matched white-cell
+sample). See ``docs/monitor_design.md`` for the calibration figures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from oncoresist.errors import InputError
+from oncoresist.monitor._background import BackgroundModel
+from oncoresist.monitor._calling import (
+    _backgrounds,
+    _coordinate_fallback,
+    _validate,
+    site_rate_nodes,
+)
+from oncoresist.monitor._longitudinal import _dates, _days, _series_codes
+from oncoresist.monitor._sequential import (
+    discounted_counts,
+    lattice_size,
+    sequential_boundaries,
+)
+
+#: Default probability that a resistance-free patient's series ever raises an alert.
+DEFAULT_BUDGET = 0.02
+#: Default horizon: draws over which 90 % of the budget is spent evenly.
+DEFAULT_HORIZON = 12
+#: Reference VAF and growth rate (per day) that set a site's memory (see the module text).
+MEMORY_VAF = 2e-3
+MEMORY_RATE = np.log(2.0) / 60.0
+MEMORY_DAYS = (56.0, 365.0)
+_CELLS = 4_000_000  # lattice cells (series x nodes x bins) propagated at once
+
+SERIES_COLUMNS = [
+    "draw_index",
+    "series_p_value",
+    "series_level",
+    "series_called",
+    "series_first_called_date",
+]
+
+
+def spending(index, *, budget: float = DEFAULT_BUDGET, horizon: int = DEFAULT_HORIZON):
+    """Share of the false-alert budget spent at on-therapy draw ``index`` (1, 2, ...).
+
+    Parameters
+    ----------
+    index : array_like of int
+        Draw number after the baseline (0 or less: baseline and before, which spend 0).
+    budget : float
+        Probability that a resistance-free series ever raises an alert.
+    horizon : int
+        Draws over which 90 % of the budget is spread evenly; later draws get the rest,
+        halved draw by draw.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``alpha_t``; summed over every ``t >= 1`` it is ``budget``.
+
+    Examples
+    --------
+    >>> round(float(spending(1)), 6), round(float(spending(np.arange(1, 200)).sum()), 6)
+    (0.0015, 0.02)
+    """
+    t = np.asarray(index, dtype=float)
+    early = 0.9 * budget / horizon
+    with np.errstate(over="ignore"):
+        late = 0.1 * budget * np.exp2(-(t - horizon))
+    return np.where(t < 1, 0.0, np.where(t <= horizon, early, late))
+
+
+def site_memory(error) -> np.ndarray:
+    """Memory of the pooled test (days) for sites of mean background error ``error``."""
+    e = np.maximum(np.asarray(error, dtype=float), 1e-12)
+    days = np.log(MEMORY_VAF / e) / MEMORY_RATE
+    return np.clip(days, *MEMORY_DAYS)
+
+
+def baseline_dates(
+    patients: pd.Series, dates: pd.Series, therapy: pd.DataFrame | None
+) -> np.ndarray:
+    """Each row's baseline date: its patient's last draw on or before therapy starts.
+
+    A patient without therapy lines (or with every draw after the start) takes the first
+    draw. Vectorised over all rows.
+    """
+    frame = pd.DataFrame({"p": patients.to_numpy(), "d": dates.to_numpy()})
+    first = frame.groupby("p", sort=False)["d"].transform("min")
+    if therapy is None or therapy.empty:
+        return first.to_numpy()
+    start = therapy.groupby("patient_id")["start_date"].min()
+    s = frame["p"].map(start)
+    before = frame["d"].where(frame["d"] <= s)
+    last = before.groupby(frame["p"], sort=False).transform("max")
+    return last.fillna(first).to_numpy()
+
+
+def draw_indices(patients: pd.Series, samples: pd.Series, dates: pd.Series, base) -> np.ndarray:
+    """Number of each row's draw after its patient's baseline (0 on or before it)."""
+    draws = pd.DataFrame(
+        {"p": patients.to_numpy(), "s": samples.to_numpy(), "d": dates.to_numpy(), "b": base}
+    )
+    uniq = draws.drop_duplicates(["p", "s"]).sort_values(["p", "d", "s"], kind="stable")
+    after = uniq["d"] > uniq["b"]
+    uniq = uniq.assign(t=after.astype(int).groupby(uniq["p"], sort=False).cumsum())
+    uniq.loc[~after, "t"] = 0
+    key = pd.MultiIndex.from_frame(uniq[["p", "s"]])
+    pos = key.get_indexer(pd.MultiIndex.from_frame(draws[["p", "s"]]))
+    return uniq["t"].to_numpy()[pos]
+
+
+def lattice_scale(null_mean) -> np.ndarray:
+    """Lattice scale ``L`` of one count: finer where a draw's background gives few counts."""
+    m = np.asarray(null_mean, dtype=float)
+    return np.select([m <= 0.1, m <= 1.0, m <= 8.0], [8, 4, 2], 1).astype(np.int64)
+
+
+def _sequential_calls(k, n, days, series, codes, index, level, sa, sb, mult, weight, tau,
+                      chunk):  # fmt: skip
+    """Per row: null tail, boundary and observed statistic of the sequential test."""
+    size = k.size
+    p = np.ones(size)
+    crit = np.full(size, np.iinfo(np.int64).max)
+    stat = np.zeros(size)
+    on = np.flatnonzero(index > 0)
+    if not on.size:
+        return p, crit, stat
+    # on-therapy rows of each series, in date order; their position within the series
+    order = on[np.lexsort((days[on], series[on]))]
+    ser = series[order]
+    new = np.ones(order.size, dtype=bool)
+    new[1:] = ser[1:] != ser[:-1]
+    first = np.maximum.accumulate(np.where(new, np.arange(order.size), 0))
+    pos = np.arange(order.size) - first
+    alt = np.bincount(ser, weights=k[order], minlength=series.max() + 1)
+    live = alt[ser] > 0  # a series without an alt count never alerts: S stays 0
+    order, ser, pos = order[live], ser[live], pos[live]
+    if not order.size:
+        return p, crit, stat
+    sid, row = np.unique(ser, return_inverse=True)
+    width = int(pos.max()) + 1
+    shape = (sid.size, width)
+    grid_n = np.zeros(shape)
+    grid_k = np.zeros(shape)
+    grid_lvl = np.zeros(shape)
+    grid_day = np.zeros(shape)
+    grid_n[row, pos] = n[order]
+    grid_k[row, pos] = k[order]
+    grid_lvl[row, pos] = level[order]
+    grid_day[row, pos] = days[order]
+    grid_day = np.maximum.accumulate(grid_day, axis=1)  # padding: no time passes
+    site = np.zeros(sid.size, dtype=np.int64)
+    site[row] = codes[order]
+    a, b = sa[site], sb[site]
+    gap = np.diff(grid_day, axis=1, prepend=grid_day[:, :1])
+    gamma = np.exp(-gap / tau[site][:, None])
+    scale = lattice_scale((grid_n * (a / (a + b))[:, None]).max(axis=1))
+    s_obs = discounted_counts(grid_k, gamma, scale)
+    need = lattice_size(grid_n, a / (a + b), mult[site], a, scale)
+    out_c = np.empty(shape, dtype=np.int64)
+    out_p = np.empty(shape)
+    nodes = mult.shape[1]
+    for size in np.unique(need):
+        same = np.flatnonzero(need == size)
+        block = max(1, min(chunk, _CELLS // (nodes * int(size))))
+        for s in range(0, same.size, block):
+            r = same[s : s + block]
+            c, pr, _ = sequential_boundaries(
+                grid_n[r], a[r], b[r], mult[site[r]], weight[site[r]], gamma[r], grid_lvl[r],
+                scale[r], s_obs[r],
+            )  # fmt: skip
+            out_c[r], out_p[r] = c, pr
+    p[order] = out_p[row, pos]
+    crit[order] = out_c[row, pos]
+    stat[order] = s_obs[row, pos]
+    return p, crit, stat
+
+
+def call_series(
+    obs: pd.DataFrame,
+    background: BackgroundModel | None = None,
+    *,
+    therapy: pd.DataFrame | None = None,
+    budget: float = DEFAULT_BUDGET,
+    horizon: int = DEFAULT_HORIZON,
+    memory_days: float | None = None,
+    unit: str = "auto",
+    chunk: int = 50_000,
+) -> pd.DataFrame:
+    """Series-level calls: which sites of which patients raise an alert, and when.
+
+    Parameters
+    ----------
+    obs : pandas.DataFrame
+        Tidy observations: ``patient_id, sample_id, collection_date``, ``site`` or
+        ``alteration``, counts in reads (``alt_reads, depth``) and/or molecules
+        (``alt_molecules, unique_molecules``).
+    background : BackgroundModel, optional
+        Fitted background (its unit is the calls' unit); ``None``: the documented default.
+    therapy : pandas.DataFrame, optional
+        Therapy lines (``patient_id, start_date``): the baseline is the last draw on or
+        before the first start.
+    budget : float
+        Probability that a resistance-free patient's series ever raises an alert (0.02).
+    horizon : int
+        Draws over which 90 % of the budget is spread evenly (12).
+    memory_days : float, optional
+        Reach of the pooled test (days); ``None``: per site from its background error
+        (:func:`site_memory`).
+    unit : {"auto", "reads", "molecules"}
+        Counting unit (:func:`oncoresist.monitor._calling.count_unit`).
+    chunk : int
+        Windows computed per block (memory).
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``obs`` (same index and order) plus ``draw_index`` (0 on or before the
+        baseline, then 1, 2, ...), ``series_p_value`` (exact pooled p-value of the site at
+        this draw; 1 on or before the baseline), ``series_level`` (the level spent on this
+        test: ``alpha_t / m``), ``series_called`` (``series_p_value <= series_level``),
+        ``series_first_called_date`` (per patient and site; NaT if never) and
+        ``count_unit``.
+
+    Examples
+    --------
+    >>> obs = pd.DataFrame({"patient_id": "p", "sample_id": ["a", "b", "c"],
+    ...     "collection_date": pd.to_datetime(["2024-01-01", "2024-02-01", "2024-03-01"]),
+    ...     "site": "EGFR C797S", "alt_reads": [0, 0, 9], "depth": [3000, 3000, 3000]})
+    >>> call_series(obs)["series_called"].tolist()
+    [False, False, True]
+    """
+    if not 0 < budget < 1:
+        raise InputError("must lie in (0, 1)", field="budget")
+    if horizon < 1:
+        raise InputError("must be at least 1 draw", field="horizon")
+    if memory_days is not None and not memory_days > 0:
+        raise InputError("must be positive (days)", field="memory_days")
+    k, n, unit = _validate(obs, ("patient_id", "sample_id", "collection_date"), background, unit)
+    dates = _dates(obs)
+    codes, sa, sb = _backgrounds(obs, background)
+    _coordinate_fallback(obs, codes, sa, sb, background)
+    mult, weight = site_rate_nodes(obs, codes, sa.size, background)
+
+    patients = obs["patient_id"]
+    base = baseline_dates(patients, dates, therapy)
+    index = draw_indices(patients, obs["sample_id"], dates, base)
+    series = _series_codes(obs)
+    sites = pd.Series(series).groupby(patients.to_numpy()).transform("nunique").to_numpy()
+    level = spending(index, budget=budget, horizon=horizon) / sites
+
+    days = _days(dates)
+    tau = site_memory(sa / (sa + sb)) if memory_days is None else np.full(sa.size, memory_days)
+    p, crit, stat = _sequential_calls(k, n, days, series, codes, index, level, sa, sb, mult,
+                                      weight, tau, chunk)  # fmt: skip
+
+    called = stat >= crit
+    call_day = pd.Series(np.where(called, dates.to_numpy(), np.datetime64("NaT")))
+    first = call_day.groupby(series).transform("min").to_numpy()
+    out = obs.copy()
+    out["draw_index"] = index
+    out["series_statistic"] = stat
+    out["series_boundary"] = crit
+    out["series_p_value"] = p
+    out["series_level"] = level
+    out["series_called"] = called
+    out["series_first_called_date"] = first
+    out["count_unit"] = unit
+    return out
