@@ -153,8 +153,6 @@ def _regimens(therapy: pd.DataFrame | None, patients, dates) -> list[str | None]
     return out
 
 
-
-
 def emergence_alerts(
     calls: pd.DataFrame,
     *,

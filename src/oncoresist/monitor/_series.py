@@ -44,6 +44,8 @@ sample). See ``docs/monitor_design.md`` for the calibration figures.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -157,65 +159,112 @@ def lattice_scale(null_mean) -> np.ndarray:
     return np.select([m <= 0.1, m <= 1.0, m <= 8.0], [8, 4, 2], 1).astype(np.int64)
 
 
-def _sequential_calls(k, n, days, series, codes, index, level, sa, sb, mult, weight, tau,
-                      chunk):  # fmt: skip
-    """Per row: null tail, boundary and observed statistic of the sequential test."""
-    size = k.size
-    p = np.ones(size)
-    crit = np.full(size, np.iinfo(np.int64).max)
-    stat = np.zeros(size)
+@dataclass
+class _Grid:
+    """On-therapy draws of the series, one row per series (padded with empty draws)."""
+
+    order: np.ndarray  # observation rows in the grid, by series then date
+    row: np.ndarray  # their grid row
+    pos: np.ndarray  # their grid column
+    n: np.ndarray
+    k: np.ndarray
+    level: np.ndarray
+    gamma: np.ndarray
+    site: np.ndarray  # site code of each grid row
+    scale: np.ndarray
+    need: np.ndarray  # lattice size of each grid row
+
+
+def _grid(k, n, days, series, codes, index, level, sa, sb, mult, tau, *, live_only: bool):
     on = np.flatnonzero(index > 0)
-    if not on.size:
-        return p, crit, stat
-    # on-therapy rows of each series, in date order; their position within the series
     order = on[np.lexsort((days[on], series[on]))]
     ser = series[order]
     new = np.ones(order.size, dtype=bool)
     new[1:] = ser[1:] != ser[:-1]
     first = np.maximum.accumulate(np.where(new, np.arange(order.size), 0))
     pos = np.arange(order.size) - first
-    alt = np.bincount(ser, weights=k[order], minlength=series.max() + 1)
-    live = alt[ser] > 0  # a series without an alt count never alerts: S stays 0
-    order, ser, pos = order[live], ser[live], pos[live]
+    if live_only:  # a series without an alt count never alerts: S stays 0
+        alt = np.bincount(ser, weights=k[order], minlength=series.max() + 1)
+        live = alt[ser] > 0
+        order, ser, pos = order[live], ser[live], pos[live]
     if not order.size:
-        return p, crit, stat
+        return None
     sid, row = np.unique(ser, return_inverse=True)
-    width = int(pos.max()) + 1
-    shape = (sid.size, width)
-    grid_n = np.zeros(shape)
-    grid_k = np.zeros(shape)
-    grid_lvl = np.zeros(shape)
-    grid_day = np.zeros(shape)
-    grid_n[row, pos] = n[order]
-    grid_k[row, pos] = k[order]
-    grid_lvl[row, pos] = level[order]
-    grid_day[row, pos] = days[order]
-    grid_day = np.maximum.accumulate(grid_day, axis=1)  # padding: no time passes
+    shape = (sid.size, int(pos.max()) + 1)
+    grid = {name: np.zeros(shape) for name in ("n", "k", "level", "day")}
+    for name, values in (("n", n), ("k", k), ("level", level), ("day", days)):
+        grid[name][row, pos] = values[order]
+    day = np.maximum.accumulate(grid["day"], axis=1)  # padding: no time passes
     site = np.zeros(sid.size, dtype=np.int64)
     site[row] = codes[order]
     a, b = sa[site], sb[site]
-    gap = np.diff(grid_day, axis=1, prepend=grid_day[:, :1])
-    gamma = np.exp(-gap / tau[site][:, None])
-    scale = lattice_scale((grid_n * (a / (a + b))[:, None]).max(axis=1))
-    s_obs = discounted_counts(grid_k, gamma, scale)
-    need = lattice_size(grid_n, a / (a + b), mult[site], a, scale)
-    out_c = np.empty(shape, dtype=np.int64)
-    out_p = np.empty(shape)
-    nodes = mult.shape[1]
-    for size in np.unique(need):
-        same = np.flatnonzero(need == size)
+    gamma = np.exp(-np.diff(day, axis=1, prepend=day[:, :1]) / tau[site][:, None])
+    scale = lattice_scale((grid["n"] * (a / (a + b))[:, None]).max(axis=1))
+    need = lattice_size(grid["n"], a / (a + b), mult[site], a, scale)
+    return _Grid(order, row, pos, grid["n"], grid["k"], grid["level"], gamma, site, scale, need)
+
+
+def _blocks(g: _Grid, nodes: int, chunk: int):
+    """Grid rows in blocks of one lattice size and bounded memory."""
+    for size in np.unique(g.need):
+        same = np.flatnonzero(g.need == size)
         block = max(1, min(chunk, _CELLS // (nodes * int(size))))
         for s in range(0, same.size, block):
-            r = same[s : s + block]
-            c, pr, _ = sequential_boundaries(
-                grid_n[r], a[r], b[r], mult[site[r]], weight[site[r]], gamma[r], grid_lvl[r],
-                scale[r], s_obs[r],
-            )  # fmt: skip
-            out_c[r], out_p[r] = c, pr
-    p[order] = out_p[row, pos]
-    crit[order] = out_c[row, pos]
-    stat[order] = s_obs[row, pos]
+            yield same[s : s + block]
+
+
+def _sequential_calls(k, n, days, series, codes, index, level, sa, sb, mult, weight, tau,
+                      chunk):  # fmt: skip
+    """Per row: null tail, boundary and observed statistic of the sequential test."""
+    size = k.size
+    p = np.ones(size)
+    crit = np.full(size, np.nan)
+    stat = np.zeros(size)
+    g = _grid(k, n, days, series, codes, index, level, sa, sb, mult, tau, live_only=True)
+    if g is None:
+        return p, crit, stat
+    s_obs = discounted_counts(g.k, g.gamma, g.scale)
+    out_c = np.empty(g.n.shape, dtype=np.int64)
+    out_p = np.empty(g.n.shape)
+    for r in _blocks(g, mult.shape[1], chunk):
+        site = g.site[r]
+        out_c[r], out_p[r], _ = sequential_boundaries(
+            g.n[r], sa[site], sb[site], mult[site], weight[site], g.gamma[r], g.level[r],
+            g.scale[r], s_obs[r],
+        )  # fmt: skip
+    p[g.order] = out_p[g.row, g.pos]
+    none = out_c > g.need[:, None]  # no boundary reachable on the lattice at that draw
+    crit[g.order] = np.where(none, np.inf, out_c)[g.row, g.pos]
+    stat[g.order] = s_obs[g.row, g.pos]
     return p, crit, stat
+
+
+def _series_lod(k, n, days, series, codes, index, level, sa, sb, mult, weight, tau, *,
+                power: float, chunk: int):  # fmt: skip
+    """Per series code: the constant VAF alerted by the last draw with probability ``power``."""
+    out = np.full(int(series.max()) + 1 if series.size else 0, np.nan)
+    g = _grid(k, n, days, series, codes, index, level, sa, sb, mult, tau, live_only=False)
+    if g is None:
+        return out
+    lo = np.full(g.n.shape[0], np.log(1e-6))
+    hi = np.full(g.n.shape[0], np.log(1.0))
+    for _ in range(24):  # bisection on log VAF: about 3 % precision
+        mid = 0.5 * (lo + hi)
+        reach = np.empty(mid.size)
+        for r in _blocks(g, mult.shape[1], chunk):
+            site = g.site[r]
+            _, _, reach[r] = sequential_boundaries(
+                g.n[r], sa[site], sb[site], mult[site], weight[site], g.gamma[r], g.level[r],
+                g.scale[r], vaf=np.exp(mid[r]),
+            )  # fmt: skip
+        enough = reach >= power
+        hi = np.where(enough, mid, hi)
+        lo = np.where(enough, lo, mid)
+    lod = np.exp(hi)
+    lod[lod >= 0.999] = np.inf  # not reachable at any VAF (e.g. no test in the series)
+    ser = series[g.order]
+    out[ser] = lod[g.row]
+    return out
 
 
 def call_series(
@@ -227,6 +276,8 @@ def call_series(
     horizon: int = DEFAULT_HORIZON,
     memory_days: float | None = None,
     unit: str = "auto",
+    lod: bool = False,
+    power: float = 0.95,
     chunk: int = 50_000,
 ) -> pd.DataFrame:
     """Series-level calls: which sites of which patients raise an alert, and when.
@@ -251,6 +302,11 @@ def call_series(
         (:func:`site_memory`).
     unit : {"auto", "reads", "molecules"}
         Counting unit (:func:`oncoresist.monitor._calling.count_unit`).
+    lod : bool
+        Also the per-series limit of detection of every series without an alert (costs
+        about 25 propagations per series: meant for one patient's report, not a cohort).
+    power : float
+        Alert probability that defines the per-series limit of detection (0.95).
     chunk : int
         Windows computed per block (memory).
 
@@ -261,8 +317,13 @@ def call_series(
         baseline, then 1, 2, ...), ``series_p_value`` (exact pooled p-value of the site at
         this draw; 1 on or before the baseline), ``series_level`` (the level spent on this
         test: ``alpha_t / m``), ``series_called`` (``series_p_value <= series_level``),
-        ``series_first_called_date`` (per patient and site; NaT if never) and
-        ``count_unit``.
+        ``series_first_called_date`` (per patient and site; NaT if never),
+        ``series_statistic`` and ``series_boundary`` (the discounted count ``S_t`` and the
+        boundary it had to reach, :mod:`oncoresist.monitor._sequential`), ``count_unit``
+        and, with ``lod``, ``series_lod_vaf``: for a series that never alerted, the VAF
+        that, present at every draw after the baseline, would have raised an alert by the
+        last draw with probability ``power`` (NaN for alerted series; ``inf`` when no VAF
+        could).
 
     Examples
     --------
@@ -296,7 +357,8 @@ def call_series(
     p, crit, stat = _sequential_calls(k, n, days, series, codes, index, level, sa, sb, mult,
                                       weight, tau, chunk)  # fmt: skip
 
-    called = stat >= crit
+    with np.errstate(invalid="ignore"):
+        called = stat >= crit
     call_day = pd.Series(np.where(called, dates.to_numpy(), np.datetime64("NaT")))
     first = call_day.groupby(series).transform("min").to_numpy()
     out = obs.copy()
@@ -308,4 +370,11 @@ def call_series(
     out["series_called"] = called
     out["series_first_called_date"] = first
     out["count_unit"] = unit
+    if lod:
+        if not 0 < power < 1:
+            raise InputError("must lie in (0, 1)", field="power")
+        per = _series_lod(k, n, days, series, codes, index, level, sa, sb, mult, weight, tau,
+                          power=power, chunk=chunk)  # fmt: skip
+        alerted = pd.Series(called).groupby(series).transform("any").to_numpy()
+        out["series_lod_vaf"] = np.where(alerted, np.nan, per[series])
     return out
