@@ -528,8 +528,11 @@ def _monitor(
     disease: str | None,
     fpr: float,
     recovery: float,
-    longitudinal: bool,
-) -> dict:
+    budget: float = 0.02,
+    horizon: int = 12,
+    unit: str = "auto",
+    longitudinal: bool = False,
+):
     from oncoresist import monitor
 
     obs = monitor.read_serial(serial)
@@ -538,23 +541,34 @@ def _monitor(
         background = background.fit(monitor.read_normals(normals))
     lines = monitor.read_therapy(therapy) if therapy else None
     clinical = monitor.read_events(events) if events else None
-    calls = monitor.call_draws(obs, background, fpr=fpr, recovery=recovery)
+    result = monitor.monitor(
+        obs, background=background, therapy=lines, events=clinical, disease=disease, fpr=fpr,
+        budget=budget, horizon=horizon, recovery=recovery, unit=unit,
+    )  # fmt: skip
     if longitudinal:
-        pooled = monitor.call_longitudinal(obs, background, fpr=fpr)
-        calls["called_longitudinal"] = pooled["called"].to_numpy()
-        calls["first_called_date"] = pooled["first_called_date"].to_numpy()
-    return {
-        "calls": calls,
-        "response": monitor.molecular_response(calls, therapy=lines),
-        "alerts": monitor.emergence_alerts(calls, therapy=lines, events=clinical, disease=disease),
-    }
+        pooled = monitor.call_longitudinal(obs, background, fpr=fpr, unit=unit)
+        for column in ("slope_per_day", "slope_ci_low", "slope_ci_high", "doubling_time_days"):
+            result.calls[f"trend_{column}"] = pooled[column].to_numpy()
+    return result
 
 
-def _print_monitor(result: dict) -> None:
-    calls, response, alerts = result["calls"], result["response"], result["alerts"]
+_CATEGORY_WORDS = {
+    "emerging_resistance": "resistance alert",
+    "new_alteration": "new alteration",
+    "driver_rising": "driver rising",
+    "present_at_baseline": "present at baseline",
+}
+
+
+def _print_monitor(result) -> None:
+    from oncoresist.monitor import describe_settings
+
+    calls, response, alerts = result.calls, result.response, result.alerts
     for patient, obs in calls.groupby("patient_id", sort=True):
         alterations = sorted(obs["alteration"].unique())
-        table = Table(title=f"{patient}: VAF per draw (* detected, - not assessable)")
+        table = Table(
+            title=f"{patient}: VAF per draw (* detected, ! series alert, - not assessable)"
+        )
         table.add_column("date")
         for alteration in alterations:
             table.add_column(alteration, justify="right")
@@ -568,14 +582,19 @@ def _print_monitor(result: dict) -> None:
                     cells.append("")
                     continue
                 r = by_alt.loc[alteration]
-                vaf = r["alt_reads"] / r["depth"] if r["depth"] else 0.0
+                vaf = r["alt_count"] / r["depth_count"] if r["depth_count"] else 0.0
                 mark = {"detected": "*", "not_assessable": "-"}.get(r["state"], "")
+                if r.get("series_called", False):
+                    mark += "!"
                 cells.append(f"{vaf * 100:.2f}%{mark}")
             date = pd_date(draw["collection_date"].iloc[0])
             table.add_row(date, *cells, str(category.get(sample, "")))
         out.print(table)
-        for message in alerts.loc[alerts["patient_id"] == patient, "message"]:
-            out.print(f"[bold]alert[/bold]: {message}", highlight=False)
+        mine = alerts[alerts["patient_id"] == patient]
+        for kind, message in zip(mine["category"], mine["message"], strict=True):
+            out.print(f"[bold]{_CATEGORY_WORDS.get(kind, kind)}[/bold]: {message}",
+                      highlight=False)  # fmt: skip
+    out.print(describe_settings(result.settings), highlight=False, markup=False)
 
 
 def pd_date(value) -> str:
@@ -583,6 +602,31 @@ def pd_date(value) -> str:
     import pandas as pd
 
     return pd.Timestamp(value).date().isoformat()
+
+
+Budget = Annotated[
+    float,
+    typer.Option(help="Chance that a resistance-free patient's series ever raises an alert."),
+]
+Horizon = Annotated[
+    int, typer.Option(help="Draws after the baseline over which 90 % of the budget is spent.")
+]
+Unit = Annotated[
+    str,
+    typer.Option(
+        help="Count unit: auto (the panel's, else molecules when given), reads, molecules."
+    ),
+]
+
+
+def _check_levels(fpr: float, budget: float, horizon: int, unit: str) -> None:
+    if not 0 < fpr < 1 or not 0 < budget < 1:
+        raise InputError("fpr and budget must be in (0, 1)", field="--fpr/--budget")
+    if horizon < 1:
+        raise InputError("must be at least 1 draw", field="--horizon")
+    if unit not in ("auto", "reads", "molecules"):
+        raise InputError(f"unknown unit {unit!r}; expected auto, reads or molecules",
+                         field="--unit")  # fmt: skip
 
 
 @monitor_app.command("call")
@@ -593,23 +637,28 @@ def monitor_call(
     events: Annotated[Path | None, typer.Option(help="Clinical events (progression).")] = None,
     disease: Annotated[str | None, typer.Option(help="Disease of the patients.")] = None,
     fpr: Annotated[
-        float, typer.Option(help="Chance that a variant-free draw has any false call.")
+        float, typer.Option(help="Chance that a variant-free draw has any false per-draw call.")
     ] = 0.05,
+    budget: Budget = 0.02,
+    horizon: Horizon = 12,
+    unit: Unit = "auto",
     recovery: Annotated[float, typer.Option(help="Molecule recovery (fraction).")] = 0.5,
     longitudinal: Annotated[
-        bool, typer.Option("--longitudinal/--per-draw", help="Pool evidence across draws.")
-    ] = True,
+        bool,
+        typer.Option("--trend/--no-trend", help="Add each variant's fitted VAF trend."),
+    ] = False,
     fmt: Annotated[str, typer.Option("--format", help="table, json or tsv.")] = "table",
     output: Annotated[Path | None, typer.Option("--out", help="Write JSON/TSV here.")] = None,
 ) -> None:
-    """Call variants in serial draws; show response and emergence alerts."""
+    """Call variants in serial draws; show response and alerts under a per-patient budget."""
     if fmt not in ("table", "json", "tsv"):
         raise InputError(f"unknown format {fmt!r}; expected table, json or tsv", field="--format")
-    if not 0 < fpr < 1 or not 0 < recovery <= 1:
-        raise InputError("fpr must be in (0, 1) and recovery in (0, 1]", field="--fpr/--recovery")
+    _check_levels(fpr, budget, horizon, unit)
+    if not 0 < recovery <= 1:
+        raise InputError("recovery must be in (0, 1]", field="--recovery")
     result = _monitor(
         serial, normals=normals, therapy=therapy, events=events, disease=disease, fpr=fpr,
-        recovery=recovery, longitudinal=longitudinal,
+        recovery=recovery, budget=budget, horizon=horizon, unit=unit, longitudinal=longitudinal,
     )  # fmt: skip
     if fmt == "table":
         _print_monitor(result)
@@ -617,10 +666,11 @@ def monitor_call(
             return
         fmt = "json"
     if fmt == "tsv":
-        text = result["calls"].to_csv(sep="\t", index=False)
+        text = result.calls.to_csv(sep="\t", index=False)
     else:
         doc = {key: json.loads(frame.to_json(orient="records", date_format="iso"))
-               for key, frame in result.items()}  # fmt: skip
+               for key, frame in result.frames().items()}  # fmt: skip
+        doc["settings"] = result.settings
         text = json.dumps(doc, indent=1) + "\n"
     _emit(text, output)
 
@@ -642,7 +692,7 @@ def _file_kind(path: Path) -> str:
             break
     else:
         raise InputError("the file holds no header line", file=path, record=1, field="header")
-    if "alt_reads" in header:
+    if any(name in header for name in ("alt_reads", "alt_molecules", "unique_alt_molecules")):
         return "serial"
     if "regimen" in header:
         return "therapy"
@@ -684,7 +734,7 @@ def monitor_ingest(
                 )
 
 
-def _stored(store, patient: str | None, *, disease: str | None, fpr: float) -> dict:
+def _stored(store, patient: str | None, *, disease: str | None, fpr: float, budget: float):
     from oncoresist import monitor
 
     obs = store.observations(patient)
@@ -693,14 +743,10 @@ def _stored(store, patient: str | None, *, disease: str | None, fpr: float) -> d
             "no stored observations for this patient" if patient else "the store is empty",
             field="patient",
         )
-    lines = store.therapy(patient)
-    clinical = store.events(patient)
-    calls = monitor.call_draws(obs, fpr=fpr)
-    return {
-        "calls": calls,
-        "response": monitor.molecular_response(calls, therapy=lines),
-        "alerts": monitor.emergence_alerts(calls, therapy=lines, events=clinical, disease=disease),
-    }
+    return monitor.monitor(
+        obs, therapy=store.therapy(patient), events=store.events(patient), disease=disease,
+        fpr=fpr, budget=budget,
+    )  # fmt: skip
 
 
 @monitor_app.command("status")
@@ -709,12 +755,14 @@ def monitor_status(
     db: DbUrl = None,
     disease: Annotated[str | None, typer.Option(help="Disease of the patient.")] = None,
     fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.05,
+    budget: Budget = 0.02,
 ) -> None:
     """A stored patient's draws, calls, molecular response and alerts."""
     from oncoresist.store import open_store
 
+    _check_levels(fpr, budget, 12, "auto")
     with open_store(db) as store:
-        _print_monitor(_stored(store, patient, disease=disease, fpr=fpr))
+        _print_monitor(_stored(store, patient, disease=disease, fpr=fpr, budget=budget))
 
 
 @monitor_app.command("alerts")
@@ -722,22 +770,28 @@ def monitor_alerts(
     db: DbUrl = None,
     disease: Annotated[str | None, typer.Option(help="Disease of the patients.")] = None,
     fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.05,
+    budget: Budget = 0.02,
 ) -> None:
-    """Emergence alerts of every stored patient (pseudonyms only)."""
+    """Alerts of every stored patient (pseudonyms only)."""
     from oncoresist.store import open_store
 
+    _check_levels(fpr, budget, 12, "auto")
     with open_store(db) as store:
-        alerts = _stored(store, None, disease=disease, fpr=fpr)["alerts"]
+        alerts = _stored(store, None, disease=disease, fpr=fpr, budget=budget).alerts
     if alerts.empty:
         out.print("no alerts")
         return
-    table = Table(title=f"{len(alerts)} alerts")
-    for col in ("patient", "alteration", "first called", "message"):
+    resistance = int((alerts["category"] == "emerging_resistance").sum())
+    table = Table(
+        title=f"{resistance} resistance alerts, {len(alerts) - resistance} other findings"
+    )
+    for col in ("patient", "alteration", "kind", "first called", "message"):
         table.add_column(col, overflow="fold")
     for row in alerts.itertuples(index=False):
         table.add_row(
-            str(row.patient_id)[:12], row.alteration, pd_date(row.first_called_date), row.message
-        )
+            str(row.patient_id)[:12], row.alteration, _CATEGORY_WORDS.get(row.category),
+            pd_date(row.first_called_date), row.message,
+        )  # fmt: skip
     out.print(table)
 
 
@@ -762,7 +816,7 @@ def monitor_demo(
     )
     result = _monitor(
         series, normals=None, therapy=therapy, events=events,
-        disease="LUAD", fpr=0.05, recovery=0.5, longitudinal=True,
+        disease="LUAD", fpr=0.05, recovery=0.5,
     )  # fmt: skip
     _print_monitor(result)
     if output is None:

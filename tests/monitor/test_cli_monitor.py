@@ -17,8 +17,11 @@ def test_monitor_demo_shows_the_alert():
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())  # the console wraps long lines
     assert "Illustrative" in text
-    assert "EGFR C797S, first called on day 182" in text
+    # per draw C797S is first seen on day 182 (4 molecules); under the per-patient budget
+    # of 2 % and the default (heavy-tailed) background the series alerts at the next draw
+    assert "EGFR C797S, first called on day 238" in text
     assert "resistant to osimertinib" in text
+    assert "at most 2.0% chance that a resistance-free patient's series ever alerts" in text
 
 
 def test_monitor_call_json(tmp_path):
@@ -34,11 +37,13 @@ def test_monitor_call_json(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     doc = json.loads(target.read_text())
-    assert set(doc) == {"calls", "response", "alerts"}
+    assert set(doc) == {"calls", "response", "alerts", "trends", "settings"}
     assert len(doc["calls"]) == 36
-    assert {"state", "p_value", "lod_vaf", "called_longitudinal"} <= set(doc["calls"][0])
+    assert {"state", "p_value", "lod_vaf", "series_called", "series_level"} <= set(doc["calls"][0])
     assert doc["alerts"][0]["alteration"] == "EGFR C797S"
-    assert doc["alerts"][0]["lead_time_days"] == 148
+    assert doc["alerts"][0]["category"] == "emerging_resistance"
+    assert doc["alerts"][0]["lead_time_days"] == 92
+    assert doc["settings"]["budget"] == 0.02 and doc["settings"]["count_unit"] == "reads"
 
 
 def test_monitor_call_bad_file_is_one_line(tmp_path):
@@ -68,9 +73,9 @@ def test_ingest_status_alerts_through_the_store(tmp_path):
     status = runner.invoke(app, ["monitor", "status", "ILLUS-P1", "--db", db, "--disease",
                                  "LUAD"], env=env)  # fmt: skip
     assert status.exit_code == 0, status.output
-    assert "EGFR C797S, first called on day 182" in " ".join(status.output.split())
+    assert "EGFR C797S, first called on day 238" in " ".join(status.output.split())
     alerts = runner.invoke(app, ["monitor", "alerts", "--db", db], env=env, terminal_width=160)
-    assert alerts.exit_code == 0 and "1 alerts" in alerts.output
+    assert alerts.exit_code == 0 and "1 resistance alerts" in alerts.output
     assert b"ILLUS-P1" not in (tmp_path / "store.sqlite").read_bytes()
 
 
