@@ -684,9 +684,10 @@ class BackgroundModel:
         hit = pos >= 0
         prm = self.params_.iloc[pos[hit]]
         own = (prm["source"] == "site").to_numpy()
-        rel_var = 1.0 / (prm["total_alt"].to_numpy(float) + 0.5) + 1.0 / (
-            prm["alpha"].to_numpy(float) * prm["n_normals"].to_numpy(float)
-        )
+        with np.errstate(divide="ignore"):  # rows not fitted on their own normals: unused
+            rel_var = 1.0 / (prm["total_alt"].to_numpy(float) + 0.5) + 1.0 / (
+                prm["alpha"].to_numpy(float) * prm["n_normals"].to_numpy(float)
+            )
         out[np.flatnonzero(hit)[own]] = 1.0 / rel_var[own]
         return out
 

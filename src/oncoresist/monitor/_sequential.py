@@ -165,9 +165,10 @@ def sequential_boundaries(
     Returns
     -------
     tuple of numpy.ndarray
-        ``(crit, p, power)``: boundaries (``lattice + 1`` where no call is possible),
-        null tail ``P(S_t >= s_obs, no earlier alert)`` under the mixture (NaN without
-        ``s_obs``), and the probability of an alert under ``vaf`` (NaN without it).
+        ``(crit, p, power, size)``: boundaries (``lattice + 1`` where no call is
+        possible), null tail ``P(S_t >= s_obs, no earlier alert)`` under the mixture (NaN
+        without ``s_obs``), the probability of an alert under ``vaf`` (NaN without it), and
+        the exact null probability that the series ever alerts (the mass removed).
     """
     rows, draws = n.shape
     size = int(lattice_size(n, a / (a + b), mult, a, scale).max()) if rows else 16
@@ -187,6 +188,7 @@ def sequential_boundaries(
         conc = 1e9
         a_alt, b_alt = p_alt * conc, (1.0 - p_alt) * conc
     crit = np.full((rows, draws), size + 1, dtype=np.int64)
+    size_total = np.zeros(rows)
     carry = np.zeros(rows)  # level not spent at earlier draws (their boundaries are discrete)
     p = np.full((rows, draws), np.nan)
     scale = np.asarray(scale, dtype=np.int64)
@@ -207,6 +209,7 @@ def sequential_boundaries(
         c = np.where(has, np.argmax(ok, axis=1) + 1, size + 1)
         crit[:, t] = c
         spent = np.where(has, mix[np.arange(rows), np.minimum(c, size)], 0.0)
+        size_total += spent
         carry = np.where(level[:, t] > 0, lvl - spent, carry)
         if s_obs is not None:
             idx = np.minimum(s_obs[:, t], size).astype(np.int64)
@@ -227,4 +230,4 @@ def sequential_boundaries(
     power = np.full(rows, np.nan)
     if alt is not None:
         power = 1.0 - alt.sum(axis=(1, 2)) - alt_over[:, 0]
-    return crit, p, power
+    return crit, p, power, size_total

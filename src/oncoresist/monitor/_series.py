@@ -228,7 +228,7 @@ def _sequential_calls(k, n, days, series, codes, index, level, sa, sb, mult, wei
     out_p = np.empty(g.n.shape)
     for r in _blocks(g, mult.shape[1], chunk):
         site = g.site[r]
-        out_c[r], out_p[r], _ = sequential_boundaries(
+        out_c[r], out_p[r], _, _ = sequential_boundaries(
             g.n[r], sa[site], sb[site], mult[site], weight[site], g.gamma[r], g.level[r],
             g.scale[r], s_obs[r],
         )  # fmt: skip
@@ -253,7 +253,7 @@ def _series_lod(k, n, days, series, codes, index, level, sa, sb, mult, weight, t
         reach = np.empty(mid.size)
         for r in _blocks(g, mult.shape[1], chunk):
             site = g.site[r]
-            _, _, reach[r] = sequential_boundaries(
+            _, _, reach[r], _ = sequential_boundaries(
                 g.n[r], sa[site], sb[site], mult[site], weight[site], g.gamma[r], g.level[r],
                 g.scale[r], vaf=np.exp(mid[r]),
             )  # fmt: skip
