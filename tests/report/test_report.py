@@ -155,7 +155,11 @@ def test_alerts_table(example):
     assert [r.attrs["data-alteration"] for r in rows] == ["EGFR C797S"]
     text = rows[0].text()
     assert "EGFR C797S" in text and "resistant" in text and "osimertinib" in text
-    assert "182" in text and "148" in text  # day first called, lead time
+    # the series-level test (2 % false-alert budget) alerts on day 238, 92 days before the
+    # progression; the per-draw call (5 % per draw) saw C797S first on day 182
+    assert "238" in text and "92" in text  # day first called, lead time
+    assert rows[0].attrs["data-category"] == "emerging_resistance"
+    assert "emerging resistance" in text
 
 
 def test_verdicts_table(example):

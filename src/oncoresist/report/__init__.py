@@ -1,10 +1,13 @@
 """One self-contained HTML report per patient: timeline, trajectories, response, verdicts.
 
-:func:`build_report` takes one patient's called draws (with therapy lines and clinical
-events), computes the molecular response, the emergence alerts and the interpretation of
-the latest draw, and returns the HTML page; :func:`render_report` renders tables already
-computed; :func:`write_report` writes a page atomically. The page needs no network: CSS
-inline, plots as inline SVG, no script and no URL. See ``docs/report.md``.
+:func:`build_report` takes one patient's draws (with therapy lines and clinical events),
+runs :func:`oncoresist.monitor.monitor` on them (per-draw calls, series-level alerts under
+a false-alert budget, each alert-free series' limit of detection, molecular response,
+alerts in categories) and the interpretation of the latest draw, and returns the HTML page;
+:func:`render_report` renders tables already computed; :func:`write_report` writes a page
+atomically. The page says which error model, panel, counting unit and levels the calls
+used. It needs no network: CSS inline, plots as inline SVG, no script and no URL. See
+``docs/report.md``.
 
 CRISPR screens: :func:`screen_results_html` (rank plots, volcano, sgRNA fold changes, top
 hits with the knowledge link) and :func:`screen_qc_html` (one-page QC), same conventions.
@@ -14,10 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+import numpy as np
 import pandas as pd
 
 from oncoresist._files import atomic_write
+from oncoresist.errors import InputError
 from oncoresist.interpret import Interpretation, interpret
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.report._html import (
@@ -27,6 +34,9 @@ from oncoresist.report._html import (
     single_patient,
 )
 from oncoresist.report._screen_html import screen_qc_html, screen_results_html
+
+if TYPE_CHECKING:
+    from oncoresist.monitor import BackgroundModel, MonitorResult
 
 __all__ = [
     "build_report",
@@ -38,6 +48,17 @@ __all__ = [
     "write_report",
 ]
 
+#: Columns that :func:`~oncoresist.monitor.call_draws` and :func:`~oncoresist.monitor.monitor`
+#: add to the observations; what is left of a call table are its observation columns.
+_DERIVED = (
+    "count_unit", "alt_count", "depth_count", "background_error", "p_value", "q_value",
+    "threshold", "critical_count", "posterior", "state", "lod_vaf", "input_ge",
+    "input_source", "draw_index", "series_statistic", "series_boundary", "series_p_value",
+    "series_level", "series_called", "series_first_called_date", "series_lod_vaf",
+)  # fmt: skip
+#: Per-draw level when neither the caller nor the call table says one.
+DEFAULT_FPR = 0.05
+
 
 def _one_patient(frame: pd.DataFrame | None, patient: str) -> pd.DataFrame | None:
     if frame is None or frame.empty:
@@ -48,8 +69,38 @@ def _one_patient(frame: pd.DataFrame | None, patient: str) -> pd.DataFrame | Non
     return mine if not mine.empty else None
 
 
+def _table_fpr(calls: pd.DataFrame) -> float | None:
+    """The per-draw level a call table was called at, read back from its thresholds.
+
+    :func:`~oncoresist.monitor.call_draws` with its default Bonferroni correction gives
+    every test of a draw the threshold ``fpr / m`` (``m`` variants in the draw), so
+    ``threshold * m`` is the level, the same for every row. ``None`` when the table has no
+    thresholds or they are not Bonferroni's (another correction).
+    """
+    if not {"threshold", "sample_id"} <= set(calls.columns) or calls.empty:
+        return None
+    m = calls.groupby("sample_id", sort=False)["sample_id"].transform("size").to_numpy(float)
+    level = calls["threshold"].to_numpy(float) * m
+    if not np.isfinite(level).all() or not np.allclose(level, level[0], rtol=1e-9, atol=0):
+        return None
+    return float(level[0]) if 0 < level[0] < 1 else None
+
+
+def _drivers_of(
+    drivers: Sequence[str] | dict[str, list[str]] | None, patient: str
+) -> dict[str, list[str]] | None:
+    if drivers is None or isinstance(drivers, dict):
+        return drivers
+    if isinstance(drivers, str):
+        raise InputError(
+            "give the patient's drivers as a list of alteration labels, e.g. ['EGFR L858R']",
+            field="drivers",
+        )
+    return {patient: list(drivers)}
+
+
 def build_report(
-    calls: pd.DataFrame,
+    calls: pd.DataFrame | None = None,
     *,
     therapy: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
@@ -60,14 +111,22 @@ def build_report(
     report_date: dt.date | None = None,
     show_dates: bool = False,
     kb: KnowledgeBase | None = None,
+    background: BackgroundModel | None = None,
+    budget: float = 0.02,
+    fpr: float | None = None,
+    drivers: Sequence[str] | dict[str, list[str]] | None = None,
+    result: MonitorResult | None = None,
 ) -> str:
     """Build one patient's HTML report from its draws, therapy lines and events.
 
     Parameters
     ----------
     calls
-        One patient's draws called by :func:`oncoresist.monitor.call_draws`. A table
-        without a ``state`` column is taken as observations and called with the defaults.
+        One patient's observations (:func:`oncoresist.monitor.read_serial`, the store's
+        ``observations``) or a call table made from them (:func:`~oncoresist.monitor.call_draws`,
+        ``monitor(...).calls``): the columns those add are dropped and the observations
+        monitored again with the settings below, so the page states the settings its calls
+        used. Not used (may be ``None``) when ``result`` is given.
     therapy, events
         Therapy lines and clinical events (as :func:`oncoresist.monitor.read_therapy` and
         :func:`~oncoresist.monitor.read_events` return them, or the store's tables); rows of
@@ -87,6 +146,25 @@ def build_report(
         Print calendar dates next to the day offsets (default: offsets only).
     kb
         Knowledge base (the shipped one by default).
+    background
+        Fitted panel of normals (:class:`oncoresist.monitor.BackgroundModel`); ``None``:
+        the documented default background (the page says so).
+    budget
+        Chance that a resistance-free patient's series ever raises a resistance alert
+        (0.02), spent over the draws after the baseline.
+    fpr
+        Per-draw level: the chance that a variant-free draw has any false per-draw call.
+        ``None``: the level ``calls`` was called at when it is a Bonferroni call table
+        (``threshold`` times the variants in the draw, as the command line makes it), else
+        0.05.
+    drivers
+        The patient's known drivers (alteration labels, e.g. from tissue), a list or a
+        mapping from patient to list: reported as "driver rising", never as emerging
+        resistance.
+    result
+        A :class:`oncoresist.monitor.MonitorResult` already computed for this patient
+        (ideally with ``lod=True``): rendered as it is, nothing recomputed; ``budget``,
+        ``fpr``, ``background`` and ``drivers`` are then not used.
 
     Returns
     -------
@@ -101,6 +179,13 @@ def build_report(
 
     Notes
     -----
+    The calls are :func:`oncoresist.monitor.monitor` with ``lod=True``: per-draw calls at
+    ``fpr``, resistance alerts from the series-level test at ``budget`` (so a draw can be
+    detected before its alteration alerts), and, for every series without an alert, the
+    VAF that would have been alerted by the last draw with 95 % probability. The counting
+    unit is that of ``calls`` (its ``count_unit`` column) when it has one, else chosen by
+    :func:`oncoresist.monitor.count_unit`.
+
     The interpretation takes the alterations detected at the latest draw together with
     those detected at the baseline draw (the driver stays known after clearance); the
     verdict table judges the patient's regimens (current first), and the options and other
@@ -108,23 +193,34 @@ def build_report(
     """
     from oncoresist import monitor
 
-    if "state" not in calls.columns:
-        calls = monitor.call_draws(calls)
-    patient = single_patient(calls)
-    therapy = _one_patient(therapy, patient)
-    events = _one_patient(events, patient)
     kb = kb or load_kb()
-    response = monitor.molecular_response(calls, therapy=therapy)
-    alerts = monitor.emergence_alerts(calls, therapy=therapy, events=events, disease=disease, kb=kb)
+    if result is None:
+        if calls is None:
+            raise InputError("give the patient's draws (calls) or a monitor result", field="calls")
+        patient = single_patient(calls)
+        therapy = _one_patient(therapy, patient)
+        events = _one_patient(events, patient)
+        level = fpr if fpr is not None else (_table_fpr(calls) or DEFAULT_FPR)
+        unit = str(calls["count_unit"].iloc[0]) if "count_unit" in calls.columns else "auto"
+        obs = calls.drop(columns=[c for c in _DERIVED if c in calls.columns])
+        result = monitor.monitor(
+            obs, background=background, therapy=therapy, events=events, disease=disease,
+            drivers=_drivers_of(drivers, patient), fpr=level, budget=budget, unit=unit,
+            lod=True, kb=kb,
+        )  # fmt: skip
+    else:
+        patient = single_patient(result.calls)
+        therapy = _one_patient(therapy, patient)
+        events = _one_patient(events, patient)
 
     interpretation, options = interpret_latest(
-        calls, response=response, therapy=therapy, disease=disease, kb=kb
+        result.calls, response=result.response, therapy=therapy, disease=disease, kb=kb
     )
     return render_report(
-        calls=calls, response=response, alerts=alerts, interpretation=interpretation,
-        options=options, therapy=therapy, events=events, title=title,
-        patient_label=patient_label, illustrative=illustrative, report_date=report_date,
-        show_dates=show_dates,
+        calls=result.calls, response=result.response, alerts=result.alerts,
+        interpretation=interpretation, options=options, therapy=therapy, events=events,
+        title=title, patient_label=patient_label, illustrative=illustrative,
+        report_date=report_date, show_dates=show_dates, settings=result.settings,
     )  # fmt: skip
 
 

@@ -209,6 +209,7 @@ def _header(
     regimen: str | None,
     disease: str | None,
     show_dates: bool,
+    alerts: pd.DataFrame,
 ) -> str:
     banner = (
         '<p class="illustrative" role="note">Illustrative: simulated data, not a real '
@@ -230,6 +231,7 @@ def _header(
         ),
         ("Latest draw", f"day {_num(latest_day)}"),
         ("Current regimen", escape(regimen) if regimen else "none recorded"),
+        ("Resistance alerts", _alert_count(alerts)),
     ]
     dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     nav = "".join(
@@ -238,7 +240,7 @@ def _header(
             ("timeline", "Therapy timeline"),
             ("trajectories", "Variant trajectories"),
             ("response", "Molecular response"),
-            ("alerts", "Emergence alerts"),
+            ("alerts", "Alerts"),
             ("verdicts", "Drug verdicts"),
             ("options", "Options"),
             ("references", "References"),
@@ -251,20 +253,30 @@ def _header(
     )
 
 
+def _counts(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
+    """Alt counts, depths and their unit: those the calls counted, else reads."""
+    if {"alt_count", "depth_count", "count_unit"} <= set(calls.columns) and len(calls):
+        unit = str(calls["count_unit"].iloc[0])
+        return calls["alt_count"].to_numpy(), calls["depth_count"].to_numpy(), unit
+    return calls["alt_reads"].to_numpy(), calls["depth"].to_numpy(), "reads"
+
+
 def _draw_table(calls: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> str:
     rows = []
-    ordered = calls.sort_values(["collection_date", "alteration"])
+    alt, depth, unit = _counts(calls)
+    shown = calls.assign(shown_alt=alt, shown_depth=depth)
+    ordered = shown.sort_values(["collection_date", "alteration"])
     for row in ordered.itertuples(index=False):
-        vaf = row.alt_reads / row.depth if row.depth else float("nan")
+        vaf = row.shown_alt / row.shown_depth if row.shown_depth else float("nan")
         date = f"<td>{row.collection_date:%Y-%m-%d}</td>" if show_dates else ""
         rows.append(
             f'<tr><th scope="row">{_num(_days(row.collection_date, origin))}</th>{date}'
             f"<td>{escape(str(row.alteration))}</td>"
-            f'<td class="num">{int(row.alt_reads)}/{int(row.depth)}</td>'
+            f'<td class="num">{int(row.shown_alt)}/{int(row.shown_depth)}</td>'
             f'<td class="num">{pct(vaf)}</td>'
             f'<td class="num">{pct(float(row.lod_vaf))}</td><td>{_words(row.state)}</td></tr>'
         )
-    head = ["Day", *(["Date"] if show_dates else []), "Variant", "Alt reads/depth", "VAF"]
+    head = ["Day", *(["Date"] if show_dates else []), "Variant", f"Alt {unit}/depth", "VAF"]
     head += ["95% LoD", "Call"]
     return (
         "<details><summary>The plotted values as a table</summary>"
@@ -284,19 +296,22 @@ def _trajectory_data(
     first_hit = detected.groupby("alteration")["collection_date"].min()
     never = pd.Timestamp.max
     order.sort(key=lambda a: (a not in first_hit.index, first_hit.get(a, never), a))
+    alt, depth, unit = _counts(calls)
+    shown = calls.assign(shown_alt=alt, shown_depth=depth)
     for alteration in order:
-        obs = calls[calls["alteration"].astype(str) == alteration]
+        obs = shown[shown["alteration"].astype(str) == alteration]
         s = _svg.Series(alteration)
         for row in obs.sort_values("collection_date").itertuples(index=False):
-            vaf = row.alt_reads / row.depth if row.depth else float("nan")
+            vaf = row.shown_alt / row.shown_depth if row.shown_depth else float("nan")
             s.points.append(
                 _svg.Point(
                     day=float(_days(row.collection_date, origin)),
                     state=str(row.state),
                     vaf=float(vaf),
                     lod=float(row.lod_vaf),
-                    alt_reads=int(row.alt_reads),
-                    depth=int(row.depth),
+                    alt_reads=int(row.shown_alt),
+                    depth=int(row.shown_depth),
+                    unit=unit,
                 )
             )
         series.append(s)
@@ -355,17 +370,198 @@ def _response_section(response: pd.DataFrame, origin: pd.Timestamp, show_dates: 
     )
 
 
-def _alerts_section(alerts: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> str:
-    head = '<section id="alerts" aria-labelledby="alerts-h"><h2 id="alerts-h">Emergence alerts</h2>'
+#: Alert categories of :func:`oncoresist.monitor.emergence_alerts`, in words.
+CATEGORY_WORDS = {
+    "emerging_resistance": "emerging resistance",
+    "new_alteration": "new alteration (no known effect)",
+    "driver_rising": "driver rising \u2014 not a resistance mechanism",
+    "present_at_baseline": "present at baseline (not emerging)",
+}
+#: Alert probability that defines a series' limit of detection (``call_series``' ``power``).
+SERIES_LOD_POWER = 0.95
+
+
+def _categories(alerts: pd.DataFrame) -> pd.Series:
+    if "category" in alerts.columns:
+        return alerts["category"].astype(object)
+    return pd.Series(None, index=alerts.index, dtype=object)
+
+
+def _category_words(category: object) -> str:
+    if not isinstance(category, str):
+        return "not categorised"
+    return CATEGORY_WORDS.get(category, category.replace("_", " "))
+
+
+def _alert_count(alerts: pd.DataFrame) -> str:
+    """The header's count: only emerging resistance is a resistance alert."""
     if alerts.empty:
-        return head + "<p>No alteration emerged after baseline.</p></section>"
+        return "none"
+    categories = _categories(alerts)
+    if categories.isna().all():
+        return f"{len(alerts)} alert(s), not categorised"
+    n = int((categories == "emerging_resistance").sum())
+    text = f"{n} (emerging resistance)" if n else "none"
+    others = categories[categories != "emerging_resistance"].map(_category_words)
+    if len(others):
+        counts = others.value_counts(sort=False)
+        text += "; other alerts, not resistance: " + ", ".join(
+            f"{k} {escape(str(w))}" for w, k in counts.items()
+        )
+    return text
+
+
+def _series_result(mine: pd.DataFrame, origin: pd.Timestamp) -> str:
+    """What the series-level test said about one alteration without an alert."""
+    called = mine["series_called"].astype(bool)
+    if called.any():
+        first = mine.loc[called, "collection_date"].min()
+        return (
+            f"called by the series test on therapy (first on day {_num(_days(first, origin))}); "
+            "not an alert: present at baseline and not a resistance alteration of the regimen "
+            "then"
+        )
+    if not (mine["draw_index"] > 0).any():
+        return "not tested: no draw after the baseline"
+    if "series_lod_vaf" not in mine.columns:
+        return "not alerted; limit of detection not computed"
+    lod = float(mine["series_lod_vaf"].iloc[0])
+    power = f"{SERIES_LOD_POWER:.0%}"
+    if math.isinf(lod):
+        return (
+            f"not alerted; no VAF would have been alerted by the last draw with {power} "
+            "probability (too few or too shallow draws after the baseline)"
+        )
+    if not math.isfinite(lod):
+        return "not alerted; limit of detection not computed"
+    return (
+        f"not alerted; would have been alerted by the last draw at VAF \u2265 {pct(lod)} "
+        f"with {power} probability"
+    )
+
+
+def _lod_block(calls: pd.DataFrame, alerts: pd.DataFrame, origin: pd.Timestamp) -> str:
+    head = "<h3>Tracked alterations without an alert</h3>"
+    needed = {"draw_index", "series_called"}
+    if not needed <= set(calls.columns):
+        return (
+            head + "<p>No series-level results came with these calls, so no limit of "
+            "detection per alteration can be given.</p>"
+        )
+    alerted = set(alerts["alteration"].astype(str)) if not alerts.empty else set()
     rows = []
-    for row in alerts.sort_values("first_called_date").itertuples(index=False):
+    ordered = calls.sort_values(["collection_date", "alteration"], kind="stable")
+    for alteration, mine in ordered.groupby(ordered["alteration"].astype(str), sort=True):
+        if alteration in alerted:
+            continue
+        at_base = mine["draw_index"] <= 0
+        base_hit = bool((mine.loc[at_base, "state"] == "detected").any())
+        after = int(mine.loc[~at_base, "sample_id"].nunique()) if "sample_id" in mine.columns else 0
+        rows.append(
+            f'<tr data-alteration="{escape(alteration)}"><th scope="row">{escape(alteration)}</th>'
+            f'<td>{"yes" if base_hit else "no"}</td><td class="num">{after}</td>'
+            f"<td>{escape(_series_result(mine, origin))}</td></tr>"
+        )
+    if not rows:
+        return head + "<p>Every tracked alteration raised an alert.</p>"
+    on = calls.loc[calls["draw_index"] > 0, "collection_date"]
+    span = ""
+    if not on.empty:
+        span = (
+            f" (the draws from day {_num(_days(on.min(), origin))} to day "
+            f"{_num(_days(on.max(), origin))})"
+        )
+    note = (
+        f'<p class="muted">Limit of detection per series: the VAF that, present at every '
+        f"draw after the baseline{span}, would have raised an alert by the last draw with "
+        f"{SERIES_LOD_POWER:.0%} probability, under the false-alert budget stated below. A "
+        "resistance alteration below it may be present and unseen.</p>"
+    )
+    return head + _table(
+        "The series-level test's result for each tracked alteration without an alert",
+        ["Alteration", "Detected at baseline", "Draws after baseline", "Series-level result"],
+        rows, cls="series-lod", ident="lod-table",
+    ) + note  # fmt: skip
+
+
+def _methods_block(calls: pd.DataFrame, settings: dict | None) -> str:
+    head = '<div class="methods" id="methods"><h3>How these calls were made</h3>'
+    sites = sorted(calls["alteration"].astype(str).unique())
+    tracked = f"{len(sites)} alterations: {', '.join(sites)}"
+    if not settings:
+        return (
+            head + "<p>The settings these calls were made with were not given to the "
+            f"report.</p><p>Tracked panel: {escape(tracked)}.</p></div>"
+        )
+    from oncoresist.monitor import describe_settings
+
+    budget, horizon, fpr = settings.get("budget"), settings.get("horizon"), settings.get("fpr")
+    facts = [
+        ("Error model and panel of normals", _text(settings.get("error_model"))),
+        ("Counting unit", _text(settings.get("count_unit"))),
+        (
+            "False-alert budget",
+            f"{budget:.1%} per patient: the chance that a resistance-free patient's series "
+            f"ever raises an alert, spent over {horizon} draws after the baseline"
+            if isinstance(budget, float) and horizon is not None
+            else "not given",
+        ),
+        (
+            "Per-draw level",
+            f"{fpr:.0%}: the chance that a variant-free draw has any false per-draw call "
+            "(shown as \u201cdetected\u201d in the plot and the draw table)"
+            if isinstance(fpr, float)
+            else "not given",
+        ),
+        ("Tracked panel", escape(tracked)),
+    ]
+    try:
+        sentence = f"<p>{escape(describe_settings(settings))}</p>"
+    except (KeyError, TypeError, ValueError):
+        sentence = ""
+    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
+    categories = "; ".join(
+        f"{CATEGORY_WORDS[c]}: {text}"
+        for c, text in (
+            ("emerging_resistance", "not detected at baseline, called on therapy, and known "
+             "to cause resistance to the regimen then"),
+            ("new_alteration", "not detected at baseline, called on therapy, no known effect"),
+            ("driver_rising", "the tumour's driver called again on therapy"),
+            ("present_at_baseline", "detected at baseline and known to cause resistance"),
+        )
+    )  # fmt: skip
+    return (
+        head + sentence + f'<dl class="facts" id="methods-settings">{dl}</dl>'
+        f'<p class="muted">Alerts come from the series-level test; only emerging '
+        f"resistance counts as a resistance alert. Categories: {escape(categories)}.</p></div>"
+    )
+
+
+def _alerts_section(
+    alerts: pd.DataFrame,
+    calls: pd.DataFrame,
+    settings: dict | None,
+    origin: pd.Timestamp,
+    show_dates: bool,
+) -> str:
+    head = (
+        '<section id="alerts" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts</h2>'
+        f'<p class="alert-summary">Resistance alerts: {_alert_count(alerts)}.</p>'
+    )
+    tail = _lod_block(calls, alerts, origin) + _methods_block(calls, settings) + "</section>"
+    if alerts.empty:
+        return head + "<p>No alteration emerged after baseline.</p>" + tail
+    rows = []
+    ordered = alerts.assign(shown_category=_categories(alerts))
+    for row in ordered.sort_values("first_called_date", kind="stable").itertuples(index=False):
         verdict = _badge(str(row.verdict)) if isinstance(row.verdict, str) else "n/a"
         date = f"<td>{row.first_called_date:%Y-%m-%d}</td>" if show_dates else ""
+        category = row.shown_category if isinstance(row.shown_category, str) else ""
         rows.append(
-            f'<tr data-alteration="{escape(str(row.alteration))}">'
+            f'<tr data-alteration="{escape(str(row.alteration))}" '
+            f'data-category="{escape(category)}">'
             f'<th scope="row">{escape(str(row.alteration))}</th>'
+            f"<td>{escape(_category_words(row.shown_category))}</td>"
             f'<td class="num">{_num(_days(row.first_called_date, origin))}</td>{date}'
             f'<td class="num">{pct(row.vaf)}</td><td>{_text(row.regimen) or "none"}</td>'
             f"<td>{verdict}</td><td>{_words(row.mechanism)}</td><td>{_text(row.evidence)}</td>"
@@ -373,15 +569,19 @@ def _alerts_section(alerts: pd.DataFrame, origin: pd.Timestamp, show_dates: bool
             f'<td class="num">{_num(row.doubling_time_days, 0)}</td>'
             f"<td>{_text(row.phase_note)}</td></tr>"
         )
-    cols = ["Alteration", "First called (day)", *(["Date"] if show_dates else []), "VAF then"]
-    cols += ["Regimen then", "Verdict on that regimen", "Mechanism", "Evidence"]
+    cols = ["Alteration", "Category", "First called (day)", *(["Date"] if show_dates else [])]
+    cols += ["VAF then", "Regimen then", "Verdict on that regimen", "Mechanism", "Evidence"]
     cols += ["Lead time to progression (days)", "VAF doubling time (days)", "Note"]
-    caption = "Alterations not detected at baseline and called later, judged for the regimen then"
+    caption = (
+        "Alerts: alterations not detected at baseline and called on therapy, and resistance "
+        "alterations present at baseline, judged for the regimen then"
+    )
     messages = "".join(f"<li>{escape(str(m))}</li>" for m in alerts["message"])
     return (
         head
         + _table(caption, cols, rows, cls="alerts", ident="alerts-table")
-        + f"<ul>{messages}</ul></section>"
+        + f"<ul>{messages}</ul>"
+        + tail
     )
 
 
@@ -544,19 +744,23 @@ def render_report(
     illustrative: bool = False,
     report_date: dt.date | None = None,
     show_dates: bool = False,
+    settings: dict | None = None,
 ) -> str:
     """Render one patient's report from tables already computed.
 
     Parameters
     ----------
     calls
-        Called draws of one patient (:func:`oncoresist.monitor.call_draws`; needs
+        Called draws of one patient (``monitor(..., lod=True).calls``; needs
         ``patient_id``, ``collection_date``, ``alteration``, ``alt_reads``, ``depth``,
-        ``state`` and ``lod_vaf``).
+        ``state`` and ``lod_vaf``). With the series-level columns (``draw_index``,
+        ``series_called``, ``series_lod_vaf``) the page gives each alert-free alteration's
+        limit of detection; counts and VAFs are shown in ``count_unit`` when given.
     response
         :func:`oncoresist.monitor.molecular_response` of ``calls``.
     alerts
-        :func:`oncoresist.monitor.emergence_alerts` of ``calls``.
+        :func:`oncoresist.monitor.emergence_alerts` of ``calls``; its ``category`` is shown
+        in words and only ``emerging_resistance`` is counted as a resistance alert.
     interpretation
         :func:`oncoresist.interpret.interpret` of the latest draw's alterations for the
         patient's regimens (the verdict table); ``None`` when there is no regimen.
@@ -576,6 +780,10 @@ def render_report(
         Date printed on the report (default: today).
     show_dates
         Also print calendar dates next to the day offsets (default: offsets only).
+    settings
+        ``MonitorResult.settings`` (error model, counting unit, false-alert budget, horizon,
+        per-draw level): printed under "How these calls were made". ``None``: the page says
+        the settings were not given.
 
     Returns
     -------
@@ -643,6 +851,7 @@ def render_report(
             regimen=regimen,
             disease=disease,
             show_dates=show_dates,
+            alerts=alerts,
         ),
         '<main><section id="timeline" aria-labelledby="timeline-h">'
         '<h2 id="timeline-h">Therapy timeline</h2><figure>'
@@ -659,7 +868,7 @@ def render_report(
         "grey line is the median 95% LoD of the draw over the tracked sites, the band its "
         "range.</figcaption></figure>" + _draw_table(calls, origin, show_dates) + "</section>",
         _response_section(response, origin, show_dates),
-        _alerts_section(alerts, origin, show_dates),
+        _alerts_section(alerts, calls, settings, origin, show_dates),
         _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs),
         _options_section(options, refs),
         '<section id="references" aria-labelledby="references-h">'

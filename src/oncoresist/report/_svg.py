@@ -292,7 +292,10 @@ def timeline_svg(
 # ----------------------------------------------------------------------- trajectories
 @dataclass
 class Point:
-    """One draw of one variant: ``vaf`` when detected, else plotted at ``lod``."""
+    """One draw of one variant: ``vaf`` when detected, else plotted at ``lod``.
+
+    ``alt_reads`` and ``depth`` are counted in ``unit`` (``"reads"`` or ``"molecules"``).
+    """
 
     day: float
     state: str
@@ -300,6 +303,7 @@ class Point:
     lod: float
     alt_reads: int
     depth: int
+    unit: str = "reads"
 
 
 @dataclass
@@ -439,7 +443,7 @@ def trajectory_svg(
             )
         for p in pts:
             x, y = scale(p.day), _y(_plotted(p), top, bottom)
-            reads = f"{p.alt_reads}/{p.depth} reads"
+            reads = f"{p.alt_reads}/{p.depth} {p.unit}"
             if p.state == "detected":
                 tip = f"{s.label}, day {p.day:.0f}: detected at {pct(p.vaf)} ({reads})"
                 parts.append(
