@@ -45,6 +45,7 @@ from oncoresist.monitor import monitor
 from oncoresist.monitor._background import BackgroundModel, critical_counts
 from oncoresist.monitor._calling import call_draws, site_rate_nodes
 from oncoresist.monitor._lod import sampling_bound
+from oncoresist.monitor._longitudinal import weighted_sum_tail
 from oncoresist.monitor._series import call_series
 
 ETA = 0.5
@@ -215,6 +216,7 @@ def simulate_series(rng, err, patients, *, emerging, vaf0=None, doubling=None):
             "cfdna_ng": np.repeat(ng.ravel(), PSITES),
             "draw": draw,
             "site_index": np.tile(np.arange(PSITES), patients * PDRAWS),
+            "true_vaf": vaf.ravel(),
         }
     )
     return obs, truth
@@ -264,6 +266,39 @@ def ideal_first(obs, bg, level, mask, patients):
     alt = np.where(mask & (obs["draw"].to_numpy() > 0), obs["alt_reads"].to_numpy(), 0)
     so_far = pd.Series(alt).groupby(obs["patient_id"].to_numpy()).cumsum().to_numpy()
     return first_draw(obs, so_far >= crit, mask, patients)
+
+
+def np_oracle_first(obs, err, level, mask, patients, lattice: int = 16):
+    """The most powerful valid pooled test for the patient's *known* VAF course.
+
+    At draw ``t`` the Neyman-Pearson statistic of draws ``1..t`` for an allele at VAF
+    ``f_i`` over a background ``e`` is ``sum_i k_i log(1 + f_i / e)`` (rare mutants); its
+    weights are put on an integer lattice of ``lattice`` steps and its exact null tail
+    (true beta-binomial backgrounds) is compared with the same per-test level as the other
+    callers. No valid test of those draws at that level finds the allele more often, so
+    its lead over per-draw calling is the ceiling for pooling (``ideal pooling`` of
+    earlier benchmarks ignored the background pooled with the signal, and is not valid
+    where the background is not negligible: see its false alerts in section 4).
+    """
+    rows = obs[mask & (obs["draw"].to_numpy() > 0)].sort_values(["patient_id", "draw"])
+    pid = rows["patient_id"].to_numpy()
+    k = rows["alt_reads"].to_numpy(float).reshape(-1, PDRAWS - 1)
+    n = rows["depth"].to_numpy(float).reshape(-1, PDRAWS - 1)
+    e = err[rows["site_index"].to_numpy()].reshape(-1, PDRAWS - 1)
+    w = np.log1p(rows["true_vaf"].to_numpy().reshape(-1, PDRAWS - 1) / e)
+    lvl = level[rows.index.to_numpy()].reshape(-1, PDRAWS - 1)
+    a = np.full(n.shape, SHAPE)
+    b = SHAPE * (1 - e) / e
+    first = np.full(k.shape[0], PDRAWS)
+    for t in range(PDRAWS - 1):
+        wt = w[:, : t + 1]
+        c = np.rint(lattice * wt / wt.max(axis=1, keepdims=True)).astype(np.int64)
+        t_obs = (c * k[:, : t + 1]).sum(axis=1).astype(np.int64)
+        p = weighted_sum_tail(t_obs, c, n[:, : t + 1], a[:, : t + 1], b[:, : t + 1])
+        hit = (p <= lvl[:, t]) & (first == PDRAWS)
+        first[hit] = t + 1
+    out = pd.Series(first, index=pid[:: PDRAWS - 1])
+    return out.reindex(np.arange(patients), fill_value=PDRAWS).to_numpy()
 
 
 def patient_series(rng, scenario: str, null_patients: int, patients: int) -> dict:
@@ -324,18 +359,29 @@ def patient_series(rng, scenario: str, null_patients: int, patients: int) -> dic
 
 
 def rising(rng, scenario: str, patients: int, vaf0: float, doubling: float):
-    """Pooled lead beside ideal pooling for one rising-allele setting."""
+    """Pooled lead beside the Neyman-Pearson ceiling and ideal pooling, one setting."""
     lo, hi = SERIES_SCENARIOS[scenario]
     err = np.exp(rng.uniform(np.log(lo), np.log(hi), PSITES))
     bg = fit_background(rng, err, PSITE_NAMES)
+    therapy = therapy_from_day0(patients)
     obs, truth = simulate_series(rng, err, patients, emerging=True, vaf0=vaf0, doubling=doubling)
     true_site = obs["site_index"].to_numpy() == np.repeat(truth, PDRAWS * PSITES)
-    ours = call_series(obs, bg, therapy=therapy_from_day0(patients), budget=BUDGET)
+    ours = call_series(obs, bg, therapy=therapy, budget=BUDGET)
     level = ours["series_level"].to_numpy()
     fs = first_draw(obs, ours["series_called"].to_numpy(), true_site, patients)
     fp = per_draw_first(obs, bg, level, true_site, patients)
     fi = ideal_first(obs, bg, level, true_site, patients)
-    return (fp - fs).mean(), (fp - fi).mean(), (fs < PDRAWS).mean(), (fp < PDRAWS).mean()
+    fn = np_oracle_first(obs, err, level, true_site, patients)
+    # ideal pooling applied to the same patients' other (variant-free) sites: its false calls
+    null_obs, _ = simulate_series(rng, err, patients, emerging=False)
+    other = null_obs["site_index"].to_numpy() > 0
+    nl = call_series(null_obs, bg, therapy=therapy, budget=BUDGET)["series_level"].to_numpy()
+    ideal_false = (ideal_first(null_obs, bg, nl, other, patients) < PDRAWS).mean()
+    return {
+        "lead": (fp - fs).mean(), "ceiling": (fp - fn).mean(), "ideal": (fp - fi).mean(),
+        "called": (fs < PDRAWS).mean(), "called_draw": (fp < PDRAWS).mean(),
+        "called_np": (fn < PDRAWS).mean(), "ideal_false": ideal_false,
+    }  # fmt: skip
 
 
 # ------------------------------------------------------------------ 5 cohort
@@ -459,18 +505,24 @@ def main(argv: list[str] | None = None) -> None:
             )  # fmt: skip
         print(f"   all series targets {'met' if ok else 'NOT met'}")
 
-        print(f"\n4. rising alleles: pooled lead over per-draw calling at the same level, "
-              f"beside ideal pooling ({lead_patients} patients each)")  # fmt: skip
+        print(
+            "\n4. rising alleles: lead of the series alerts over per-draw calling at the same "
+            f"per-test level, beside the Neyman-Pearson ceiling ({lead_patients} patients each)"
+        )
         worst = np.inf
         for scenario in SERIES_SCENARIOS:
             for vaf0, dbl in RISING:
-                lead, ideal, cs, cp = rising(rng, scenario, lead_patients, vaf0, dbl)
-                ratio = lead / ideal if ideal > 0 else np.nan
-                worst = min(worst, ratio) if ideal > 0 else worst
-                print(f"   {scenario:7s} start {vaf0:g}, doubling {dbl:g} d: called series "
-                      f"{cs:.3f}, per draw {cp:.3f}; lead {lead:.2f} draws, ideal {ideal:.2f}"
-                      f" (ratio {ratio:.2f})")  # fmt: skip
-        print(f"   worst ratio {worst:.2f} (target >= 0.9)")
+                r = rising(rng, scenario, lead_patients, vaf0, dbl)
+                ratio = r["lead"] / r["ceiling"] if r["ceiling"] > 0 else np.nan
+                worst = min(worst, ratio) if r["ceiling"] > 0 else worst
+                print(
+                    f"   {scenario:7s} start {vaf0:g}, doubling {dbl:g} d: called series "
+                    f"{r['called']:.3f}, per draw {r['called_draw']:.3f}, ceiling "
+                    f"{r['called_np']:.3f}; lead {r['lead']:.2f} draws, ceiling "
+                    f"{r['ceiling']:.2f} (ratio {ratio:.2f}); old 'ideal pooling' "
+                    f"{r['ideal']:.2f}, with {r['ideal_false']:.1%} false alerts"
+                )  # fmt: skip
+        print(f"   worst ratio to the ceiling {worst:.2f} (target >= 0.9)")
 
     if args.only in (None, "cohort"):
         labels = cohort_labels()

@@ -529,7 +529,7 @@ def _monitor(
     fpr: float,
     recovery: float,
     budget: float = 0.02,
-    horizon: int = 12,
+    horizon: int = 8,
     unit: str = "auto",
     longitudinal: bool = False,
 ):
@@ -640,7 +640,7 @@ def monitor_call(
         float, typer.Option(help="Chance that a variant-free draw has any false per-draw call.")
     ] = 0.05,
     budget: Budget = 0.02,
-    horizon: Horizon = 12,
+    horizon: Horizon = 8,
     unit: Unit = "auto",
     recovery: Annotated[float, typer.Option(help="Molecule recovery (fraction).")] = 0.5,
     longitudinal: Annotated[
@@ -760,7 +760,7 @@ def monitor_status(
     """A stored patient's draws, calls, molecular response and alerts."""
     from oncoresist.store import open_store
 
-    _check_levels(fpr, budget, 12, "auto")
+    _check_levels(fpr, budget, 8, "auto")
     with open_store(db) as store:
         _print_monitor(_stored(store, patient, disease=disease, fpr=fpr, budget=budget))
 
@@ -775,7 +775,7 @@ def monitor_alerts(
     """Alerts of every stored patient (pseudonyms only)."""
     from oncoresist.store import open_store
 
-    _check_levels(fpr, budget, 12, "auto")
+    _check_levels(fpr, budget, 8, "auto")
     with open_store(db) as store:
         alerts = _stored(store, None, disease=disease, fpr=fpr, budget=budget).alerts
     if alerts.empty:
@@ -851,6 +851,8 @@ def report_cmd(
     db: DbUrl = None,
     disease: Annotated[str | None, typer.Option(help="Disease of the patient.")] = None,
     fpr: Annotated[float, typer.Option(help="False-positive rate per draw.")] = 0.05,
+    budget: Budget = 0.02,
+    normals: Annotated[Path | None, typer.Option(help="Panel of normals.")] = None,
     label: Annotated[
         str | None, typer.Option(help="Name for the patient (default: short pseudonym).")
     ] = None,
@@ -862,29 +864,33 @@ def report_cmd(
     ] = False,
 ) -> None:
     """Write a stored patient's self-contained HTML report (pseudonym, no raw identifier)."""
+    from oncoresist import monitor
     from oncoresist.store import open_store
 
+    _check_levels(fpr, budget, 8, "auto")
+    background = monitor.BackgroundModel()
+    if normals is not None:
+        background = background.fit(monitor.read_normals(normals))
     with open_store(db) as store:
         _write_patient_report(
             store, patient, output, disease=disease, fpr=fpr, label=label,
-            illustrative=illustrative, dates=dates,
+            illustrative=illustrative, dates=dates, budget=budget, background=background,
         )  # fmt: skip
 
 
 def _write_patient_report(
     store, patient: str, output: Path, *, disease, fpr, label=None, illustrative=False,
-    dates=False,
+    dates=False, budget=0.02, background=None,
 ) -> None:  # fmt: skip
-    from oncoresist import monitor
     from oncoresist.report import build_report, write_report
 
     obs = store.observations(patient)
     if obs.empty:
         raise InputError("no stored observations for this patient", field="patient")
     html = build_report(
-        monitor.call_draws(obs, fpr=fpr), therapy=store.therapy(patient),
-        events=store.events(patient), disease=disease, patient_label=label,
-        illustrative=illustrative, show_dates=dates,
+        obs, therapy=store.therapy(patient), events=store.events(patient), disease=disease,
+        patient_label=label, illustrative=illustrative, show_dates=dates, fpr=fpr,
+        budget=budget, background=background,
     )  # fmt: skip
     write_report(output, html)
     out.print(f"report written to {output}", markup=False)

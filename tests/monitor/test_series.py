@@ -64,6 +64,8 @@ def test_spending_sums_to_the_budget_and_skips_the_baseline():
     assert levels[1:13] == pytest.approx(np.full(12, 0.0015))
     assert levels.sum() == pytest.approx(0.02, rel=1e-12)
     assert np.all(np.diff(levels[12:]) <= 0)
+    default = spending(np.arange(0, 400))  # 90 % over the first 8 draws after the baseline
+    assert default[1:9].sum() == pytest.approx(0.018) and default.sum() == pytest.approx(0.02)
 
 
 # ---------------------------------------------------------- sequential boundaries
@@ -145,7 +147,7 @@ def test_a_rising_allele_alerts_and_the_level_is_spent_per_patient():
     first = out[out["series_called"]].groupby("patient_id")["draw_index"].min()
     assert first.median() <= 4
     on = out[out["draw_index"] > 0]
-    assert on["series_level"].to_numpy() == pytest.approx(0.0015 / 2)
+    assert on["series_level"].to_numpy() == pytest.approx(0.00225 / 2)
 
 
 def test_bad_options_are_input_errors():

@@ -104,7 +104,7 @@ def monitor(
     budget : float
         Chance that a resistance-free patient's series ever raises an alert (0.02).
     horizon : int
-        Draws over which 90 % of the budget is spread (12).
+        Draws over which 90 % of the budget is spread (8).
     recovery : float
         Molecule recovery (fraction), for the per-draw limits of detection.
     unit : {"auto", "reads", "molecules"}

@@ -12,7 +12,7 @@ seen there is "present at baseline", not emerging. The ``t``-th draw after the b
 
     ``alpha_t = 0.9 alpha / H``  for ``t <= H``,   ``alpha_t = 0.1 alpha 2^-(t - H)``  after,
 
-with ``H`` the horizon (default 12 draws, a year of monthly draws): 90 % of the budget
+with ``H`` the horizon (default 8 draws, eight months of monthly draws): 90 % of the budget
 spread evenly over the first ``H`` draws and the rest halved draw by draw, so that
 ``sum_t alpha_t = alpha`` however long the series runs. Within a draw ``alpha_t`` is split
 evenly over the ``m`` sites tracked for the patient (Bonferroni), so one site is tested at
@@ -67,7 +67,7 @@ from oncoresist.monitor._sequential import (
 #: Default probability that a resistance-free patient's series ever raises an alert.
 DEFAULT_BUDGET = 0.02
 #: Default horizon: draws over which 90 % of the budget is spent evenly.
-DEFAULT_HORIZON = 12
+DEFAULT_HORIZON = 8
 #: Reference VAF and growth rate (per day) that set a site's memory (see the module text).
 MEMORY_VAF = 2e-3
 MEMORY_RATE = np.log(2.0) / 60.0
@@ -104,7 +104,7 @@ def spending(index, *, budget: float = DEFAULT_BUDGET, horizon: int = DEFAULT_HO
     Examples
     --------
     >>> round(float(spending(1)), 6), round(float(spending(np.arange(1, 200)).sum()), 6)
-    (0.0015, 0.02)
+    (0.00225, 0.02)
     """
     t = np.asarray(index, dtype=float)
     early = 0.9 * budget / horizon
@@ -296,7 +296,7 @@ def call_series(
     budget : float
         Probability that a resistance-free patient's series ever raises an alert (0.02).
     horizon : int
-        Draws over which 90 % of the budget is spread evenly (12).
+        Draws over which 90 % of the budget is spread evenly (8).
     memory_days : float, optional
         Reach of the pooled test (days); ``None``: per site from its background error
         (:func:`site_memory`).
