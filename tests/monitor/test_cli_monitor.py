@@ -118,3 +118,51 @@ def test_report_command(tmp_path):
     assert result.exit_code == 0, result.output
     html = target.read_text()
     assert 'id="alerts"' in html and 'id="verdicts"' in html and "ILLUS-P1" not in html
+
+
+def _molecule_panel(path):
+    rows = ["gene,alteration,sample_id,unique_alt_molecules,unique_molecules"]
+    for i in range(30):
+        rows.append(f"EGFR,C797S,N{i},{i % 3},9000")
+        rows.append(f"EGFR,T790M,N{i},{(i + 1) % 2},9000")
+    path.write_text("\n".join(rows) + "\n")
+
+
+def test_reads_only_series_against_a_molecule_panel_is_refused(tmp_path):
+    panel = tmp_path / "panel.csv"
+    _molecule_panel(panel)
+    serial = tmp_path / "serial.csv"
+    serial.write_text(
+        "patient_id,sample_id,collection_date,gene,alteration,alt_reads,depth\n"
+        "P1,S1,2024-01-01,EGFR,C797S,0,9000\nP1,S2,2024-02-01,EGFR,C797S,12,12000\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "oncoresist", "monitor", "call", str(serial), "--normals",
+         str(panel)], capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 2, proc.stderr
+    assert "alt_molecules" in proc.stderr and "unique_molecules" in proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_molecule_series_against_a_molecule_panel(tmp_path):
+    panel = tmp_path / "panel.csv"
+    _molecule_panel(panel)
+    serial = tmp_path / "serial.csv"
+    serial.write_text(
+        "patient_id,sample_id,collection_date,gene,alteration,alt_reads,depth,"
+        "unique_alt_molecules,unique_molecules\n"
+        "P1,S1,2024-01-01,EGFR,C797S,0,20000,0,9000\n"
+        "P1,S2,2024-02-01,EGFR,C797S,30,20000,6,9000\n"
+        "P1,S3,2024-03-01,EGFR,C797S,90,20000,18,9000\n"
+    )
+    target = tmp_path / "out.json"
+    result = runner.invoke(
+        app, ["monitor", "call", str(serial), "--normals", str(panel), "--format", "json",
+              "--out", str(target)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(target.read_text())
+    assert doc["settings"]["count_unit"] == "molecules"
+    assert "panel of 30 normals at 2 sites, counted in molecules" in doc["settings"]["error_model"]
+    assert [c["alt_count"] for c in doc["calls"]] == [0, 6, 18]

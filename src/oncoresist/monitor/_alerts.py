@@ -161,6 +161,7 @@ def emergence_alerts(
     disease: str | dict[str, str] | None = None,
     drivers: dict[str, list[str]] | None = None,
     kb: KnowledgeBase | None = None,
+    trends: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Alterations called on therapy or resistant at baseline, with their category.
 
@@ -185,6 +186,8 @@ def emergence_alerts(
         as emerging resistance.
     kb
         Knowledge base (the shipped one by default).
+    trends
+        :func:`variant_trends` of ``calls`` when already computed.
 
     Returns
     -------
@@ -255,7 +258,8 @@ def emergence_alerts(
         prog = events[events["event"].str.lower() == "progression"].sort_values("date")
         for patient, date in zip(prog["patient_id"], prog["date"], strict=True):
             progression.setdefault(patient, []).append(date)
-    trends = variant_trends(calls).set_index(["patient_id", "alteration"])["doubling_time_days"]
+    trends = variant_trends(calls) if trends is None else trends
+    doubling_of = trends.set_index(["patient_id", "alteration"])["doubling_time_days"]
     regimens = _regimens(therapy, candidates["patient_id"].tolist(), candidates["date"].tolist())
     judge = lru_cache(maxsize=4096)(
         lambda d, r, present: interpret(list(present), drugs=[r], disease=d, kb=kb)
@@ -307,7 +311,7 @@ def emergence_alerts(
             lead = float((later[0] - date).days)
         origin = starts.get(patient, first_draw[patient])
         day = int((date - origin).days)
-        doubling = trends.get((patient, alteration), math.nan)
+        doubling = doubling_of.get((patient, alteration), math.nan)
         vaf = float(row.vaf)
         rows.append(
             [patient, alteration, category, date, day, vaf, regimen, verdict, mechanism,

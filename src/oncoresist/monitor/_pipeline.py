@@ -132,12 +132,19 @@ def monitor(
         "fpr": fpr,
         "recovery": recovery,
     }
+    trends = variant_trends(calls)
     return MonitorResult(
         calls=calls,
         response=molecular_response(calls, therapy=therapy),
         alerts=emergence_alerts(
-            calls, therapy=therapy, events=events, disease=disease, drivers=drivers, kb=kb
+            calls,
+            therapy=therapy,
+            events=events,
+            disease=disease,
+            drivers=drivers,
+            kb=kb,
+            trends=trends,
         ),
-        trends=variant_trends(calls),
+        trends=trends,
         settings=settings,
     )
