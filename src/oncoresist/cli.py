@@ -567,7 +567,7 @@ def _print_monitor(result) -> None:
     for patient, obs in calls.groupby("patient_id", sort=True):
         alterations = sorted(obs["alteration"].unique())
         table = Table(
-            title=f"{patient}: VAF per draw (* detected, ! series alert, - not assessable)"
+            title=f"{patient}: VAF per draw (* detected, ! first series alert, - not assessable)"
         )
         table.add_column("date")
         for alteration in alterations:
@@ -584,7 +584,8 @@ def _print_monitor(result) -> None:
                 r = by_alt.loc[alteration]
                 vaf = r["alt_count"] / r["depth_count"] if r["depth_count"] else 0.0
                 mark = {"detected": "*", "not_assessable": "-"}.get(r["state"], "")
-                if r.get("series_called", False):
+                first = r.get("series_first_called_date")
+                if first is not None and first == r["collection_date"]:
                     mark += "!"
                 cells.append(f"{vaf * 100:.2f}%{mark}")
             date = pd_date(draw["collection_date"].iloc[0])

@@ -316,7 +316,8 @@ def call_series(
         A copy of ``obs`` (same index and order) plus ``draw_index`` (0 on or before the
         baseline, then 1, 2, ...), ``series_p_value`` (exact pooled p-value of the site at
         this draw; 1 on or before the baseline), ``series_level`` (the level spent on this
-        test: ``alpha_t / m``), ``series_called`` (``series_p_value <= series_level``),
+        test: ``alpha_t / m``), ``series_called`` (the draw's statistic is at or above its
+        boundary; the alert is the first such draw),
         ``series_first_called_date`` (per patient and site; NaT if never),
         ``series_statistic`` and ``series_boundary`` (the discounted count ``S_t`` and the
         boundary it had to reach, :mod:`oncoresist.monitor._sequential`), ``count_unit``
