@@ -271,3 +271,15 @@ def test_declared_drivers_are_never_emerging():
     calls = monitor(_patient(rows)).calls
     alerts = emergence_alerts(calls, drivers={"P1": ["KRAS G12C"]})
     assert alerts["category"].tolist() == ["driver_rising"]
+
+
+def test_reads_with_duplicates_and_no_panel_are_flagged():
+    rng = np.random.default_rng(9)
+    obs, therapy = _cohort(rng, {"s0": 1e-5}, 3)
+    obs["alteration"] = "EGFR C797S"
+    reads = obs.assign(unique_molecules=obs["depth"], depth=obs["depth"] * 4,
+                       alt_reads=obs["alt_reads"] * 4)  # fmt: skip
+    result = monitor(reads, therapy=therapy)
+    assert result.settings["count_unit"] == "reads"
+    assert "4.0 reads per unique molecule" in result.settings["warnings"][0]
+    assert monitor(obs, therapy=therapy).settings["warnings"] == []

@@ -42,6 +42,7 @@ class MonitorResult:
     response, alerts, trends : pandas.DataFrame
         :func:`molecular_response`, :func:`emergence_alerts`, :func:`variant_trends`.
     settings : dict
+        ``warnings`` (list of text: e.g. reads called although they carry duplicates),
         ``error_model`` (one line), ``count_unit``, ``budget`` (per patient series),
         ``horizon`` (draws), ``fpr`` (per draw), ``recovery``.
     """
@@ -58,9 +59,31 @@ class MonitorResult:
                 "trends": self.trends}  # fmt: skip
 
 
+def _unit_warnings(obs: pd.DataFrame, calls: pd.DataFrame) -> list[str]:
+    """Say so when reads are called although the table shows they carry duplicates."""
+    if not len(calls) or calls["count_unit"].iloc[0] != "reads":
+        return []
+    if "unique_molecules" not in obs.columns:
+        return []
+    molecules = pd.to_numeric(obs["unique_molecules"], errors="coerce").to_numpy(float)
+    reads = obs["depth"].to_numpy(float)
+    use = (molecules > 0) & (reads > 0)
+    if not use.any():
+        return []
+    ratio = float(reads[use].sum() / molecules[use].sum())
+    if ratio < 1.2:
+        return []
+    return [
+        f"calls counted in reads although depth is {ratio:.1f} reads per unique molecule: PCR "
+        "duplicates are not independent evidence, so the error model may be too optimistic; "
+        "give alt_molecules (e.g. unique_alt_molecules) and a panel counted in molecules"
+    ]
+
+
 def describe_settings(settings: dict) -> str:
-    """The settings as one sentence for a report or a page."""
-    return (
+    """The settings as one sentence for a report or a page (warnings first)."""
+    warnings = "".join(f"Warning: {w}. " for w in settings.get("warnings", []))
+    return warnings + (
         f"Error model: {settings['error_model']}. Calls counted in {settings['count_unit']}. "
         f"Resistance alerts: at most {settings['budget']:.1%} chance that a resistance-free "
         f"patient's series ever alerts (spent over {settings['horizon']} draws after the "
@@ -125,6 +148,7 @@ def monitor(
     for column in _SERIES + (["series_lod_vaf"] if lod else []):
         calls[column] = series[column].to_numpy()
     settings = {
+        "warnings": _unit_warnings(obs, calls),
         "error_model": background.describe(),
         "count_unit": str(calls["count_unit"].iloc[0]) if len(calls) else unit,
         "budget": budget,
