@@ -17,17 +17,12 @@ from oncoresist.monitor._alerts import emergence_alerts, variant_trends
 from oncoresist.monitor._background import BackgroundModel
 from oncoresist.monitor._calling import call_draws
 from oncoresist.monitor._response import molecular_response
-from oncoresist.monitor._series import DEFAULT_BUDGET, DEFAULT_HORIZON, call_series
-
-_SERIES = [
-    "draw_index",
-    "series_statistic",
-    "series_boundary",
-    "series_p_value",
-    "series_level",
-    "series_called",
-    "series_first_called_date",
-]
+from oncoresist.monitor._series import (
+    DEFAULT_BUDGET,
+    DEFAULT_HORIZON,
+    SERIES_COLUMNS,
+    call_series,
+)
 
 
 @dataclass
@@ -145,7 +140,7 @@ def monitor(
     calls = call_draws(obs, background, fpr=fpr, recovery=recovery, unit=unit)
     series = call_series(obs, background, therapy=therapy, budget=budget, horizon=horizon,
                          unit=unit, lod=lod)  # fmt: skip
-    for column in _SERIES + (["series_lod_vaf"] if lod else []):
+    for column in SERIES_COLUMNS + (["series_lod_vaf"] if lod else []):
         calls[column] = series[column].to_numpy()
     settings = {
         "warnings": _unit_warnings(obs, calls),

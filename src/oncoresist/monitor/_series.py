@@ -12,28 +12,25 @@ seen there is "present at baseline", not emerging. The ``t``-th draw after the b
 
     ``alpha_t = 0.9 alpha / H``  for ``t <= H``,   ``alpha_t = 0.1 alpha 2^-(t - H)``  after,
 
-with ``H`` the horizon (default 8 draws, eight months of monthly draws): 90 % of the budget
-spread evenly over the first ``H`` draws and the rest halved draw by draw, so that
-``sum_t alpha_t = alpha`` however long the series runs. Within a draw ``alpha_t`` is split
-evenly over the ``m`` sites tracked for the patient (Bonferroni), so one site is tested at
-``alpha_t / m``. By the union bound the chance that any test of a resistance-free series
-ever fires is at most ``sum_t m alpha_t / m = alpha``, whatever the correlation between the
-tests (the tests share draws; the bound is then conservative, never anti-conservative).
+with ``H`` the horizon (default 8 draws): 90 % of the budget spread evenly over the first
+``H`` draws and the rest halved draw by draw, so that ``sum_t alpha_t = alpha`` however long
+the series runs. Within a draw ``alpha_t`` is split evenly over the ``m`` sites tracked for
+the patient (Bonferroni across sites), so one site may spend ``alpha_t / m`` at draw ``t``.
 
-**The test of one site at one draw** is the exact pooled test of
-:mod:`oncoresist.monitor._longitudinal`: the alt counts of the draws of the last
-``memory`` days weighted linearly (the current draw weighs 4), the null tail of that
-weighted count convolved exactly from each draw's beta-binomial background and averaged
-over the panel's uncertainty on the site's mean error. Its size is therefore exact for any
-window, and the spent level is honoured site by site.
+**The test of one site** is sequential (:mod:`oncoresist.monitor._sequential`): a
+discounted alt count over the draws after the baseline, with exact group-sequential
+boundaries. Its null distribution among series that have not alerted yet is propagated
+draw by draw (averaged over the panel's uncertainty on the site's mean error), and each
+draw's boundary removes at most the level it may spend (plus what earlier, discrete
+boundaries left unused). The chance that a variant-free site ever alerts is therefore at
+most ``sum_t alpha_t / m``, and a resistance-free patient's at most ``alpha``.
 
 **Memory per site.** For an allele growing exponentially at rate ``b`` the most powerful
-weights, ``log(1 + f_i / e)``, fall linearly in time and reach zero where the allele's VAF
-``f_i`` falls to the background ``e``. The memory is set accordingly from the site's mean
-error: ``ln(f_ref / e) / b_ref`` with ``f_ref = 0.2 %`` (what one 10-ng draw can detect)
-and ``b_ref = ln 2 / 60`` days, clipped to 56-365 days. A clean (duplex-like) site pools
-a year of draws; a noisy site (``e`` near 3e-4) about seven months. The weights depend on
-the panel only, never on the series, so the size stays exact.
+weights of past counts, ``log(1 + f_i / e)``, fall linearly in time and reach zero where the
+allele's VAF ``f_i`` falls to the background ``e``. The discount's time constant is set
+accordingly from the site's mean error: ``ln(f_ref / e) / b_ref`` with ``f_ref = 0.2 %``
+(what one 10-ng draw can detect) and ``b_ref = ln 2 / 60`` days, clipped to 56-365 days. The
+weights depend on the panel only, never on the series, so the size stays exact.
 
 Assumptions: draws are independent given the site's background (no shared batch error
 between draws of one patient); the panel of normals was sequenced with the same assay and
@@ -74,8 +71,11 @@ MEMORY_RATE = np.log(2.0) / 60.0
 MEMORY_DAYS = (56.0, 365.0)
 _CELLS = 4_000_000  # lattice cells (series x nodes x bins) propagated at once
 
+#: Columns :func:`call_series` adds (``series_lod_vaf`` too when asked).
 SERIES_COLUMNS = [
     "draw_index",
+    "series_statistic",
+    "series_boundary",
     "series_p_value",
     "series_level",
     "series_called",
