@@ -204,6 +204,32 @@ def simulate_cmd(
     out.print(table)
 
 
+class ProgressionChoice(StrEnum):
+    """Progression rules ``evolve compare`` offers (see ``ProgressionRule``)."""
+
+    nadir = "nadir"
+    baseline = "baseline"
+    pcwg3 = "pcwg3"
+    absolute = "absolute"
+
+
+_RULE_FLAGS = {"progression.threshold": "--threshold", "progression.factor": "--factor",
+               "progression.min_rise": "--min-rise", "progression.confirm": "--confirm",
+               "progression": "--progression"}  # fmt: skip
+
+
+def _rule(kind: ProgressionChoice, *, factor, min_rise, threshold, confirm, detection_cells):
+    from oncoresist.evolve.cohort import ProgressionRule, pcwg3_min_rise
+
+    if min_rise is None:
+        min_rise = pcwg3_min_rise(detection_cells) if kind is ProgressionChoice.pcwg3 else 0.0
+    try:
+        return ProgressionRule(kind.value, factor=factor, min_rise=min_rise,
+                               threshold=threshold, confirm=confirm)  # fmt: skip
+    except InputError as exc:  # name the flag, not the field
+        raise InputError(exc.message, field=_RULE_FLAGS.get(exc.field, exc.field)) from None
+
+
 @evolve_app.command("compare")
 def compare_cmd(
     config: Annotated[Path, typer.Argument(help="Model YAML (see docs/evolve.md).")],
@@ -217,7 +243,40 @@ def compare_cmd(
     visit_days: VisitDays = 28.0,
     noise_cv: NoiseCv = 0.1,
     floor: Floor = None,
+    progression: Annotated[
+        ProgressionChoice,
+        typer.Option(
+            "--progression",
+            help="nadir: > factor x the smallest burden so far (RECIST-like); baseline: "
+            "> factor x the starting burden; pcwg3: >= 25 % and >= --min-rise above the "
+            "nadir, confirmed at the next visit, dated at the first rise; absolute: "
+            ">= --threshold.",
+        ),
+    ] = ProgressionChoice.nadir,
+    factor: Annotated[
+        float | None,
+        typer.Option("--factor", help="Ratio to the reference (default 1.2; pcwg3 1.25)."),
+    ] = None,
+    min_rise: Annotated[
+        float | None,
+        typer.Option(
+            "--min-rise",
+            help="Smallest rise above the reference, cells (pcwg3 default: 2 ng/mL of PSA "
+            "at 3.5 ng/mL per cm3, i.e. 2/3.5 x detection_cells).",
+        ),
+    ] = None,
+    threshold: Annotated[
+        float | None,
+        typer.Option("--threshold", help="Burden (cells) that is progression (absolute)."),
+    ] = None,
     confirm: Confirm = 2,
+    horizon: Annotated[
+        float | None,
+        typer.Option(
+            "--horizon",
+            help="RMST horizon, days (default: the follow-up, --days).",
+        ),
+    ] = None,
     seed: Seed = 1,
     dask: Annotated[
         str | None, typer.Option("--dask", help="Dask scheduler address (else local processes).")
@@ -225,11 +284,13 @@ def compare_cmd(
     workers: Annotated[int | None, typer.Option("--workers")] = None,
     figure: Figure = "png",
 ) -> None:
-    """Compare strategies on one virtual cohort: KM medians, hazard ratios, KM curves.
+    """Compare strategies on one virtual cohort: KM medians, RMST, hazard ratios, KM curves.
 
     Writes ``outcomes.csv`` (patient, strategy, ttp_days, progressed, exposure, days off),
-    ``summary.csv`` (median TTP with 95 % CI, hazard ratio against the first strategy) and
-    ``km.png`` (or ``.svg``).
+    ``summary.csv`` (per strategy: median TTP with 95 % CI or "not reached", restricted
+    mean time free of progression to the horizon and its difference from the first
+    strategy, Cox hazard ratio against the first strategy or "reference"/"not estimable",
+    and the progression rule used) and ``km.png`` (or ``.svg``).
     """
     from functools import partial
 
@@ -245,6 +306,10 @@ def compare_cmd(
     model = load_model(config)
     if figure not in ("png", "svg"):
         raise InputError("expected png or svg", field="--figure")
+    rule = _rule(progression, factor=factor, min_rise=min_rise, threshold=threshold,
+                 confirm=confirm, detection_cells=model.detection_cells)  # fmt: skip
+    if horizon is not None and not 0 < horizon <= t_end:
+        raise InputError(f"must lie in (0, --days = {t_end:g}]", field="--horizon")
     factories = {}
     for text in strategies:
         parse_strategy(text)  # fail early on a typo
@@ -255,22 +320,30 @@ def compare_cmd(
         res = compare_strategies(
             factories, initial, partial(dynamics_for, model, engine, 1.0), t_end=t_end,
             visit_days=visit_days, noise_cv=noise_cv, floor=_floor(model, floor),
-            progression=Progression(confirm=confirm), rng=seed, client=dask, workers=workers,
+            progression=rule, rng=seed, client=dask, workers=workers,
             progress=lambda done, total: bar.update(task, completed=done, total=total),
         )  # fmt: skip
-    summary = survival_summary(res)
+    summary = survival_summary(res, horizon=t_end if horizon is None else horizon)
+    summary["progression"] = rule.describe()
     out_dir.mkdir(parents=True, exist_ok=True)
     _write_table(res, out_dir / "outcomes.csv")
     _write_table(summary.reset_index(), out_dir / "summary.csv")
     plot_km(res, out_dir / f"km.{figure}", title=model.name)
-    table = Table(title=f"evolve compare: {patients} patients")
-    for col in ("strategy", "events", "median TTP (95% CI), days", "HR (95% CI)", "days off"):
+    tau = float(summary["rmst_horizon_days"].iloc[0])
+    ref = summary.index[0]
+    table = Table(
+        title=f"evolve compare: {patients} patients",
+        caption=f"progression: {rule.describe()}. Median: Kaplan-Meier (95 % CI), not "
+        "reached where the curve stays above 1/2. RMST: mean days free of progression up "
+        f"to day {tau:.0f}. HR: Cox (Efron ties) vs {ref}; not estimable when an arm has "
+        "no events or the arms are separated.",
+    )
+    columns = ("strategy", "events", "median TTP (95% CI), days",
+               f"RMST to day {tau:.0f} (95% CI)", "RMST difference", "HR (95% CI)",
+               "days off")  # fmt: skip
+    for col in columns:
         table.add_column(col)
     for name, r in summary.iterrows():
-        table.add_row(
-            name, f"{int(r.events)}/{int(r.patients)}",
-            f"{r.median_ttp_days:.0f} ({r.median_ci_low:.0f}-{r.median_ci_high:.0f})",
-            f"{r.hazard_ratio:.3g} ({r.hr_ci_low:.3g}-{r.hr_ci_high:.3g})",
-            f"{r.mean_days_off:.0f}",
-        )  # fmt: skip
+        table.add_row(name, f"{int(r.events)}/{int(r.patients)}", r.median_ttp, r.rmst,
+                      r.rmst_diff, r.hr, f"{r.mean_days_off:.0f}")  # fmt: skip
     out.print(table)

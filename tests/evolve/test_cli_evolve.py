@@ -1,6 +1,8 @@
 """``oncoresist evolve`` from the shell: closed forms with files written, clear errors."""
 
 import json
+import os
+import re
 import subprocess
 import sys
 
@@ -14,6 +16,7 @@ def cli(*args: str) -> subprocess.CompletedProcess:
         capture_output=True,
         text=True,
         timeout=120,
+        env={**os.environ, "COLUMNS": "220"},  # table cells on one line each
     )
 
 
@@ -64,9 +67,12 @@ def test_compare_orders_strategies_as_given(tmp_path):
     summary = pd.read_csv(tmp_path / "summary.csv")
     assert summary["strategy"].tolist() == ["continuous:erlotinib",
                                             "sequential:erlotinib>osimertinib"]  # fmt: skip
-    assert summary.loc[0, "hazard_ratio"] == 1.0
+    assert summary.loc[0, "hazard_ratio"] == 1.0 and summary.loc[0, "hr"] == "reference"
     med = summary.set_index("strategy")["median_ttp_days"]
     assert med["sequential:erlotinib>osimertinib"] > med["continuous:erlotinib"]
+    # identical deterministic patients: every sequential event after every continuous one
+    assert summary.loc[1, "hr"] == "not estimable (separation)"
+    assert summary.loc[1, "rmst_diff_days"] > 0
     assert (tmp_path / "km.svg").exists()
 
 
@@ -80,3 +86,64 @@ def test_bad_strategy_and_model_are_one_line_errors(tmp_path):
     bad.write_text("clones: []\n")
     res = cli("simulate", str(bad), "-s", "continuous:x", "-o", str(tmp_path))
     assert res.returncode == 2 and "m.yaml" in res.stderr and "Traceback" not in res.stderr
+
+
+EXAMPLES = {
+    "mcrpc_abiraterone": ["continuous:abiraterone", "adaptive:abiraterone"],
+    "egfr_nsclc": ["continuous:erlotinib", "sequential:erlotinib>osimertinib"],
+    "braf_mek_melanoma": ["combination:dabrafenib+trametinib", "adaptive:dabrafenib+trametinib"],
+}
+BAD = re.compile(r"\binf\b|\bnan\b|e\+(1\d|[2-9]\d)", re.IGNORECASE)
+MEDIAN = re.compile(
+    r"^(not reached|\d+ \(\d+-(\d+|not reached)\)|not reached \(\d+-not reached\))$"
+)
+NUM = r"[\d.]+(e[+-]\d+)?"
+HR = re.compile(rf"^(reference|not estimable \((separation|no events)\)|{NUM} \({NUM}-{NUM}\))$")
+
+
+@pytest.mark.parametrize("rule", [["--progression", "nadir"], ["--progression", "pcwg3"]])
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_compare_on_every_bundled_example_prints_numbers_or_words(tmp_path, example, rule):
+    path = f"src/oncoresist/evolve/examples/{example}.yaml"
+    strategies = [a for s in EXAMPLES[example] for a in ("-s", s)]
+    res = cli("compare", path, *strategies, "-o", str(tmp_path), "-n", "60", "--workers", "1",
+              *rule)  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert not BAD.search(res.stdout), res.stdout
+    text = (tmp_path / "summary.csv").read_text()
+    assert not BAD.search(text), text
+    summary = pd.read_csv(tmp_path / "summary.csv")
+    assert summary["median_ttp"].map(MEDIAN.match).all(), summary["median_ttp"]
+    assert summary["hr"].map(HR.match).all(), summary["hr"]
+    assert summary["hr"].iloc[0] == "reference" and summary["rmst"].notna().all()
+    assert (summary["rmst_horizon_days"] == 1825).all()
+    for value in (*summary["median_ttp"], *summary["hr"]):
+        assert value in res.stdout
+    assert summary["progression"].iloc[0].startswith("PCWG3" if "pcwg3" in rule else "> 1.2")
+
+
+def test_compare_absolute_and_baseline_rules_and_horizon(tmp_path):
+    path = "src/oncoresist/evolve/examples/mcrpc_abiraterone.yaml"
+    base = ["-s", "continuous:abiraterone", "-s", "adaptive:abiraterone", "-n", "30",
+            "--workers", "1"]  # fmt: skip
+    res = cli("compare", path, *base, "-o", str(tmp_path / "a"), "--progression", "absolute",
+              "--threshold", "9e9", "--horizon", "900")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    summary = pd.read_csv(tmp_path / "a" / "summary.csv")
+    assert (summary["rmst_horizon_days"] == 900).all() and "RMST to day 900" in res.stdout
+    assert summary["progression"].iloc[0] == ">= 9e+09, confirmed at the next visit"
+    res = cli("compare", path, *base, "-o", str(tmp_path / "b"), "--progression", "baseline",
+              "--factor", "1.5", "--confirm", "1")  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "> 1.5 x baseline, at one visit" in res.stdout
+
+
+def test_compare_rule_errors_name_the_flag(tmp_path):
+    path = "src/oncoresist/evolve/examples/mcrpc_abiraterone.yaml"
+    base = ["-s", "continuous:abiraterone", "-o", str(tmp_path), "-n", "5"]
+    res = cli("compare", path, *base, "--progression", "absolute")
+    assert res.returncode == 2 and "--threshold" in res.stderr and "Traceback" not in res.stderr
+    res = cli("compare", path, *base, "--threshold", "1e9")
+    assert res.returncode == 2 and "absolute rule" in res.stderr
+    res = cli("compare", path, *base, "--horizon", "5000")
+    assert res.returncode == 2 and "--horizon" in res.stderr
