@@ -153,7 +153,7 @@ def main(argv: list[str] | None = None) -> None:
         )  # fmt: skip
         wall = time.perf_counter() - t
         summary = survival_summary(res)
-        hr = ", ".join(f"{k.split(':')[0]} {v:.2f}" for k, v in summary["hazard_ratio"].items())
+        hr = ", ".join(f"{k.split(':')[0]} {v}" for k, v in summary["hr"].items())
         print(f"   {years} years: {wall:.1f} s (target < 10 s); hazard ratios vs continuous: {hr}")
 
 

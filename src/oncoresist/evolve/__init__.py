@@ -19,7 +19,13 @@ See ``docs/evolve.md``.
 from __future__ import annotations
 
 from oncoresist.evolve import analytic
-from oncoresist.evolve.cohort import compare_strategies, sample_parameters, survival_summary
+from oncoresist.evolve.cohort import (
+    ProgressionRule,
+    compare_strategies,
+    pcwg3_min_rise,
+    sample_parameters,
+    survival_summary,
+)
 from oncoresist.evolve.competition import StroblModel, ZhangModel, lotka_volterra
 from oncoresist.evolve.model import EvolutionModel, example_path, load_model, parse_model
 from oncoresist.evolve.pharmacology import (
@@ -45,6 +51,7 @@ __all__ = [
     "EvolutionModel",
     "Intermittent",
     "Progression",
+    "ProgressionRule",
     "Sequential",
     "StroblModel",
     "ZhangModel",
@@ -57,6 +64,7 @@ __all__ = [
     "load_model",
     "lotka_volterra",
     "parse_model",
+    "pcwg3_min_rise",
     "rates_on_grid",
     "run_strategy",
     "sample_parameters",
