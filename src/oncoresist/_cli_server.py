@@ -59,15 +59,44 @@ def serve(
             "in front should time out sooner).",
         ),
     ] = 5,
+    parse_timeout: Annotated[
+        float | None,
+        typer.Option(
+            "--parse-timeout",
+            metavar="SECONDS",
+            min=0.001,
+            help="Seconds an upload may take to parse, store and rebuild its patients' "
+            "pages before it is refused (default: ONCORESIST_PARSE_TIMEOUT, else 60).",
+        ),
+    ] = None,
+    normals: Annotated[
+        Path | None,
+        typer.Option(
+            metavar="PATH",
+            help="Panel of normals every call and alert is tested against, read and "
+            "fitted at start-up (default: ONCORESIST_NORMALS, else the default background).",
+        ),
+    ] = None,
+    budget: Annotated[
+        float | None,
+        typer.Option(
+            help="Chance that a resistance-free patient's series ever raises a resistance "
+            "alert (default: ONCORESIST_BUDGET, else 0.02).",
+        ),
+    ] = None,
 ) -> None:
     """Run the tumour-board web service (API at /api/v1, browser interface at /).
 
     The pseudonymisation key comes from ONCORESIST_KEY or ONCORESIST_KEY_FILE and never
-    reaches the database. Create accounts first with ``oncoresist users add``.
+    reaches the database. Create accounts first with ``oncoresist users add``. The
+    settings go to each worker process through the environment (``ONCORESIST_*``); they
+    are checked here first, the panel of normals read and fitted, so a bad value or file
+    stops the command with one line naming it.
     """
     import uvicorn
 
-    from oncoresist.server._settings import AUDIT_ENV
+    from oncoresist.server._settings import AUDIT_ENV, ENVIRONMENT, settings_from_env
+    from oncoresist.server._views import MonitorConfig
     from oncoresist.store import DB_ENV, resolve_key
 
     resolve_key(None)  # fail now, with a clear message, when there is no key
@@ -75,9 +104,13 @@ def serve(
         os.environ[DB_ENV] = db
     if audit_log:
         os.environ[AUDIT_ENV] = str(audit_log)
-    os.environ["ONCORESIST_MAX_UPLOAD_BYTES"] = str(int(max_upload_mb * 1024 * 1024))
-    if upload_workers is not None:
-        os.environ["ONCORESIST_UPLOAD_WORKERS"] = str(upload_workers)
+    given = {"max_upload_bytes": int(max_upload_mb * 1024 * 1024),
+             "upload_workers": upload_workers, "parse_timeout": parse_timeout,
+             "normals": normals.resolve() if normals else None, "budget": budget}  # fmt: skip
+    for name, value in given.items():
+        if value is not None:
+            os.environ[ENVIRONMENT[name]] = str(value)
+    MonitorConfig.from_settings(settings_from_env())  # each worker does it again, at start-up
     # uvicorn's own access log would print the path and query sent; ours prints the route
     # template (no pseudonym, no search text), see oncoresist.server._app.route_template
     logging.getLogger("oncoresist.server.access").disabled = not access_log

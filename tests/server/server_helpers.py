@@ -44,6 +44,12 @@ class Service:
         return self.client.post(f"/api/v1/uploads/{kind}", headers=self.headers(user),
                                 files={"file": (name, data, "text/csv")})  # fmt: skip
 
+    def settle(self, timeout: float = 120.0) -> None:
+        """Wait until the pages' limits of detection, computed in the background, are in."""
+        limits = self.app.state.oncoresist.limits
+        assert limits.wait(timeout), "limits of detection still computing"
+        assert not limits.failed, "limits of detection failed"
+
 
 def make_service(tmp_path: Path, **overrides) -> Service:
     settings = ServerSettings(db=f"sqlite:///{tmp_path / 'store.sqlite'}", key=TEST_KEY,
@@ -78,4 +84,5 @@ def service(tmp_path: Path) -> Service:
     response = svc.client.patch(f"/api/v1/patients/{svc.patient}", headers=svc.headers("alice"),
                                 json={"disease": "LUAD"})  # fmt: skip
     assert response.status_code == 200, response.text
+    svc.settle()
     return svc

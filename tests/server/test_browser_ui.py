@@ -116,7 +116,7 @@ def test_log_in_read_a_patient_and_upload(base_url: str, driver: webdriver.Chrom
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
     table = _wait(driver).until(ec.presence_of_element_located((By.ID, "patient-table")))
-    assert "⚠ 1 alert" in table.text
+    assert "⚠ 1 resistance alert" in table.text
     assert not driver.execute_script("return document.cookie")  # HttpOnly: not visible to JS
 
     # open the patient; the chart script draws every point (9 draws x 4 variants)

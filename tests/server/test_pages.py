@@ -19,7 +19,7 @@ from oncoresist.kb import load_kb
 from oncoresist.monitor import read_serial
 from oncoresist.server import _pages as pages
 from oncoresist.server._uploads import parse_upload
-from oncoresist.server._views import site_scoped, version_of
+from oncoresist.server._views import MonitorConfig, site_scoped, version_of
 from oncoresist.store import _schema as s
 from oncoresist.store import open_store
 from oncoresist.store import pseudonym as make_pseudonym
@@ -29,9 +29,10 @@ HEADER = "patient_id,sample_id,collection_date,gene,alteration,alt_reads,depth,c
 
 
 def _stored(service: Service, pid: str) -> tuple[pages.StoredPage, tuple]:
-    engine = service.app.state.oncoresist.store.engine
-    with engine.connect() as connection:
-        return pages.stored_page(connection, pid), version_of(connection, pid)
+    state = service.app.state.oncoresist
+    with state.store.engine.connect() as connection:
+        return (pages.stored_page(connection, pid, state.monitor_config.fingerprint),
+                version_of(connection, pid))  # fmt: skip
 
 
 def _draw(patient: str, sample: str, date: str, reads: int = 3) -> str:
@@ -43,15 +44,19 @@ def test_an_upload_leaves_its_patients_page_built_and_current(service: Service) 
     found, _ = _stored(service, service.patient)
     assert found is not None and found.site == "SITEA"
     assert found.current  # the disease was set last, and its answer (a list row) built it
+    assert found.complete  # and its limits of detection followed (the fixture waited)
     response = service.client.get(f"/api/v1/patients/{service.patient}",
                                   headers=service.headers("alice"))  # fmt: skip
     assert response.status_code == 200
     found, _ = _stored(service, service.patient)
     assert found.current and json.loads(found.body) == response.json()
     assert response.json()["disease"] == "LUAD"
-    with service.app.state.oncoresist.store.engine.connect() as connection:  # the list's query
-        alerts = pages.stored_alerts(connection, [service.patient, "0" * 64])
-    assert alerts == {service.patient: len(response.json()["alerts"])} and alerts[service.patient]
+    state = service.app.state.oncoresist
+    with state.store.engine.connect() as connection:  # the list's query
+        alerts = pages.stored_alerts(connection, [service.patient, "0" * 64],
+                                     state.monitor_config.fingerprint)  # fmt: skip
+    resistance = [a for a in response.json()["alerts"] if a["category"] == "emerging_resistance"]
+    assert alerts == {service.patient: len(resistance)} and alerts[service.patient]
 
     samples = len(response.json()["samples"])
     data = (HEADER + _draw("ILLUS-P1", "ILLUS-P1-EXTRA", "2025-06-30")).encode()
@@ -59,6 +64,9 @@ def test_an_upload_leaves_its_patients_page_built_and_current(service: Service) 
     found, _ = _stored(service, service.patient)  # no read in between
     assert found.current
     assert len(json.loads(found.body)["samples"]) == samples + 1
+    service.settle()  # the limits of detection follow in the background
+    found, _ = _stored(service, service.patient)
+    assert found.complete and json.loads(found.body)["series_limits"] is not None
     again = service.client.get(f"/api/v1/patients/{service.patient}",
                                headers=service.headers("alice"))  # fmt: skip
     assert again.json() == json.loads(found.body)
@@ -67,6 +75,7 @@ def test_an_upload_leaves_its_patients_page_built_and_current(service: Service) 
 def test_a_consent_change_is_shown_at_the_next_read(service: Service) -> None:
     url = f"/api/v1/patients/{service.patient}"
     service.client.get(url, headers=service.headers("alice"))
+    service.settle()
     body = {"duo_codes": [GRU], "version": "v2", "consent_date": "2025-01-02"}
     assert service.client.post(url + "/consent", headers=service.headers("alice"),
                                json=body).status_code == 201  # fmt: skip
@@ -76,6 +85,9 @@ def test_a_consent_change_is_shown_at_the_next_read(service: Service) -> None:
     assert page["consent"]["duo_codes"] == [GRU] and page["consent"]["version"] == "v2"
     found, _ = _stored(service, service.patient)
     assert found.current and json.loads(found.body) == page
+    service.settle()
+    found, _ = _stored(service, service.patient)
+    assert found.complete and json.loads(found.body)["consent"] == page["consent"]
 
 
 def test_the_data_version_moves_with_a_new_variant_of_a_stored_draw(tmp_path: Path) -> None:
@@ -106,8 +118,9 @@ def test_concurrent_uploads_of_one_patient_leave_a_page_with_every_draw(store_ur
         def frame(name: str, date: str):
             return _read_serial_text(HEADER + _draw("P9", name, date), kb=kb)
 
+        config = MonitorConfig()
         upload = functools.partial(pages.store_upload, kind="serial", url=store.engine.url,
-                                   key=TEST_KEY, site="SITEA", kb=kb)  # fmt: skip
+                                   key=TEST_KEY, site="SITEA", kb=kb, config=config)  # fmt: skip
         upload(frame("D0", "2025-01-06"), sha256="0" * 64)
         pid = make_pseudonym(TEST_KEY, "patient", site_scoped("SITEA", "P9"))
         errors: list[BaseException] = []
@@ -128,7 +141,7 @@ def test_concurrent_uploads_of_one_patient_leave_a_page_with_every_draw(store_ur
                 t.join()
             assert not errors
             with store.engine.connect() as connection:
-                found = pages.stored_page(connection, pid)
+                found = pages.stored_page(connection, pid, config.fingerprint)
                 draws = connection.execute(
                     sa.select(sa.func.count()).select_from(s.samples)
                     .where(s.samples.c.patient == pid)
@@ -205,3 +218,25 @@ def test_a_conflicting_upload_is_refused_and_changes_nothing(service: Service) -
     assert "ILLUS-P9" not in response.text
     after, _ = _stored(service, pid)
     assert after == before and after.current
+
+
+def test_versions_read_for_many_patients_at_once_are_each_patients_own(service: Service) -> None:
+    """The list's one-query versions (correlated subqueries) match each patient's own.
+
+    A subquery nested in a version part, or one on ``patients`` itself, would read every
+    patient's rows: pages would never be current and every read would rebuild them.
+    """
+    for i, patient in enumerate(("ILLUS-P5", "ILLUS-P6")):
+        data = (HEADER + _draw(patient, f"{patient}-D1", f"2025-02-0{3 + i}")).encode()
+        assert service.upload("alice", "serial", f"{patient}.csv", data).status_code == 200
+    state = service.app.state.oncoresist
+    pids = [service.patient] + [make_pseudonym(TEST_KEY, "patient", site_scoped("SITEA", p))
+                                for p in ("ILLUS-P5", "ILLUS-P6")]  # fmt: skip
+    with state.store.engine.connect() as connection:
+        together = pages._patients(connection, pids)
+        alone = {pid: version_of(connection, pid) for pid in pids}
+        alerts = pages.stored_alerts(connection, pids, state.monitor_config.fingerprint)
+    assert {pid: x.parts for pid, x in together.items()} == alone
+    assert len({x[0] for x in alone.values()}) == 3  # three ingests: the test can tell
+    assert set(alerts) == set(pids)  # every stored page is current
+    assert all(_stored(service, pid)[0].current for pid in pids)

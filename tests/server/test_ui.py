@@ -74,6 +74,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> UI:
         assert response.status_code == 200, response.text
         assert 'id="upload-result"' in response.text
     patient = _PATIENT.search(response.text).group(1)
+    assert app.state.oncoresist.limits.wait(120)  # the pages' limits of detection are in
     return UI(app, client, patient)
 
 
@@ -167,8 +168,9 @@ def test_patient_list_shows_the_alert_badge(ui: UI) -> None:
     html = response.text
     assert f'href="/patients/{ui.patient}"' in html
     assert f"<code>{ui.patient[:12]}</code>" in html
-    assert re.search(r'class="badge badge-alert"><span aria-hidden="true">⚠</span> 1 alert<', html)
-    assert '<th scope="col">Alerts</th>' in html
+    assert re.search(r'class="badge badge-alert"><span aria-hidden="true">⚠</span> 1 resistance '
+                     r'alert<', html)  # fmt: skip
+    assert '<th scope="col">Resistance alerts</th>' in html
     _no_raw_ids(html)
 
 
@@ -180,7 +182,10 @@ def test_patient_page_has_chart_alerts_and_verdicts(ui: UI) -> None:
     assert '<svg id="therapy-timeline"' in html
     alerts = html[html.index('id="alert-table"') :]
     alerts = alerts[: alerts.index("</table>")]
-    assert "EGFR C797S" in alerts and "resistant" in alerts and "148 days" in alerts
+    # the series-level test (2 % budget per patient) first calls C797S on day 238, 92 days
+    # before the progression recorded on day 330
+    assert "EGFR C797S" in alerts and "resistant" in alerts and "92 days" in alerts
+    assert "emerging resistance" in alerts and 'data-category="emerging_resistance"' in alerts
     verdicts = html[html.index('id="verdict-table"') :]
     verdicts = verdicts[: verdicts.index("</table>")]
     assert 'data-drug="osimertinib" data-verdict="resistant"' in verdicts

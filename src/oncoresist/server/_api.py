@@ -9,9 +9,10 @@ patient-level data, every consent change and every refusal writes an audit event
 from __future__ import annotations
 
 import functools
-import json
+import logging
 import re
 import tempfile
+import time
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -54,6 +55,7 @@ _NAME = re.compile(r"[^A-Za-z0-9._-]+")
 State = Annotated[ServiceState, Depends(state_of)]
 Who = Annotated[Principal, Depends(current)]
 _NOT_FOUND = "not found"
+upload_log = logging.getLogger("oncoresist.server.uploads")
 
 
 # --------------------------------------------------------------------- access
@@ -127,23 +129,29 @@ def _clinician(who: Principal) -> str:
 
 
 def _patient_items(state: ServiceState, site: str, pid: str | None = None) -> list[m.PatientItem]:
-    """The site's patients (or the one ``pid``) as list rows: draws, alerts, consent."""
+    """The site's patients (or the one ``pid``) as list rows: draws, alerts, consent.
+
+    Alerts are resistance alerts only (category ``emerging_resistance``), as stored with
+    each page; patients without a current page get theirs built here, in one run.
+    """
     rows = v.site_patients(state.store.engine, site, pseudonym=pid)
     pids = [r["pseudonym"] for r in rows]
+    fingerprint = state.monitor_config.fingerprint
     with state.store.engine.connect() as connection:
         consents = consent_.consent_in_force(connection, pids)
-        stored = pages.stored_alerts(connection, pids)
+        stored = pages.stored_alerts(connection, pids, fingerprint)
+    missing = [p for p in pids if p not in stored]
+    if missing:  # no current page yet: build them once, for this list and later reads
+        built = pages.fresh_pages(state.store, missing, kb=state.kb, config=state.monitor_config)
+        stored |= {p: page.alerts for p, page in built.items()}
+        state.limits.add(p for p, page in built.items() if not page.complete)
     items = []
     for row in rows:
-        alerts = stored.get(row["pseudonym"])
-        if alerts is None:  # no current page yet: build it once, for this list and later reads
-            body = pages.fresh_page(state.store, row["pseudonym"], kb=state.kb)
-            alerts = len(json.loads(body)["alerts"])
         c = consents.get(row["pseudonym"])
         items.append(m.PatientItem(
             pseudonym=row["pseudonym"], disease=row["disease"], draws=int(row["draws"] or 0),
             last_draw=row["last_draw"].date() if row["last_draw"] is not None else None,
-            alerts=alerts, consent=c.scope if c else None,
+            alerts=stored.get(row["pseudonym"], 0), consent=c.scope if c else None,
         ))  # fmt: skip
     return items
 
@@ -176,6 +184,11 @@ def lookup(body: m.LookupIn, request: Request, state: State, who: Who) -> m.Look
     return m.LookupOut(pseudonym=pid)
 
 
+def monitoring(state: ServiceState, pid: str) -> v.Monitoring:
+    """One patient's monitoring results under the service's settings (cached)."""
+    return v.monitoring(state.store, pid, kb=state.kb, config=state.monitor_config)
+
+
 def page_json(state: ServiceState, who: Principal, pid: str, route: str) -> str:
     """The patient page's JSON: access checked, the read audited.
 
@@ -185,10 +198,15 @@ def page_json(state: ServiceState, who: Principal, pid: str, route: str) -> str:
     found = None
     if _PSEUDONYM.match(pid):
         with state.reader.connect() as connection:
-            found = pages.stored_page(connection, pid)
+            found = pages.stored_page(connection, pid, state.monitor_config.fingerprint)
     check_site(state, who, pid, found.site if found else None, route)
     assert found is not None  # check_site refused a patient that is not stored
-    body = found.body if found.current else pages.fresh_page(state.store, pid, kb=state.kb)
+    body, complete = found.body, found.complete
+    if not found.current:
+        body, complete = pages.fresh_page(state.store, pid, kb=state.kb,
+                                          config=state.monitor_config)  # fmt: skip
+    if not complete:  # its limits of detection are computed in the background
+        state.limits.add([pid])
     state.audit(who.username, "read_patient", pseudonym=pid)
     return body  # type: ignore[return-value]
 
@@ -226,13 +244,13 @@ def update_patient(pid: Patient, body: m.PatientUpdate, state: State, who: Who) 
 def list_samples(pid: Patient, state: State, who: Who) -> list[m.SampleOut]:
     """The patient's draws (sample pseudonyms, dates, day offsets, counts)."""
     state.audit(who.username, "read_samples", pseudonym=pid)
-    return pages.samples_of(v.monitoring(state.store, pid, kb=state.kb))
+    return pages.samples_of(monitoring(state, pid))
 
 
 @router.get("/patients/{pid}/samples/{sid}", response_model=m.SampleDetail, tags=["patients"])
 def get_sample(pid: Patient, sid: str, state: State, who: Who) -> m.SampleDetail:
     """One draw: every tracked variant's reads, VAF, call and limit of detection."""
-    mon = v.monitoring(state.store, pid, kb=state.kb)
+    mon = monitoring(state, pid)
     rows = mon.calls[mon.calls["sample_id"] == sid] if not mon.calls.empty else mon.calls
     if rows.empty:
         state.audit(who.username, "access_denied", pseudonym=pid, route="sample")
@@ -261,29 +279,33 @@ def get_sample(pid: Patient, sid: str, state: State, who: Who) -> m.SampleDetail
 def get_therapy(pid: Patient, state: State, who: Who) -> list[m.TherapyLineOut]:
     """The patient's lines of therapy."""
     state.audit(who.username, "read_therapy", pseudonym=pid)
-    return pages.therapy_of(v.monitoring(state.store, pid, kb=state.kb))
+    return pages.therapy_of(monitoring(state, pid))
 
 
 @router.get("/patients/{pid}/alerts", response_model=m.AlertsOut, tags=["monitoring"])
 def get_alerts(pid: Patient, state: State, who: Who) -> m.AlertsOut:
-    """Emergence alerts of one patient, linked to the knowledge base."""
+    """Alerts of one patient with their category, linked to the knowledge base.
+
+    Only those of category ``emerging_resistance`` are resistance alerts.
+    """
     state.audit(who.username, "read_alerts", pseudonym=pid)
-    mon = v.monitoring(state.store, pid, kb=state.kb)
+    mon = monitoring(state, pid)
     return m.AlertsOut(patient=pid, alerts=pages.alerts_of(mon))
 
 
 @router.get("/alerts", response_model=list[m.AlertsOut], tags=["monitoring"])
 def site_alerts(state: State, who: Who) -> list[m.AlertsOut]:
-    """Every patient of the site that has alerts."""
+    """Every patient of the site that has alerts (of any category), from the stored pages."""
     site = _clinician(who)
+    pids = [row["pseudonym"] for row in v.site_patients(state.store.engine, site) if row["draws"]]
+    found = pages.fresh_pages(state.store, pids, kb=state.kb, config=state.monitor_config)
+    state.limits.add(p for p, page in found.items() if not page.complete)
     out = []
-    for row in v.site_patients(state.store.engine, site):
-        if not row["draws"]:
-            continue
-        alerts = pages.alerts_of(v.monitoring(state.store, row["pseudonym"], kb=state.kb))
+    for pid in pids:
+        alerts = m.PatientDetail.model_validate_json(found[pid].body).alerts if pid in found else []
         if alerts:
-            out.append(m.AlertsOut(patient=row["pseudonym"], alerts=alerts))
-            state.audit(who.username, "read_alerts", pseudonym=row["pseudonym"])
+            out.append(m.AlertsOut(patient=pid, alerts=alerts))
+            state.audit(who.username, "read_alerts", pseudonym=pid)
     return out
 
 
@@ -293,7 +315,7 @@ def get_interpretation(pid: Patient, state: State, who: Who) -> m.Interpretation
     """Per-drug verdicts for the latest draw (the patient's regimens first) and options."""
     from oncoresist.report import interpret_latest
 
-    mon = v.monitoring(state.store, pid, kb=state.kb)
+    mon = monitoring(state, pid)
     state.audit(who.username, "read_interpretation", pseudonym=pid)
     if mon.calls.empty:
         return m.InterpretationOut(latest_draw=None, disease=mon.disease, alterations=[],
@@ -316,11 +338,14 @@ def get_report(pid: Patient, state: State, who: Who) -> HTMLResponse:
     """The patient's self-contained HTML report (download)."""
     from oncoresist.report import build_report
 
-    mon = v.monitoring(state.store, pid, kb=state.kb)
+    mon = monitoring(state, pid)
     if mon.calls.empty:
         raise HTTPException(404, "no draws stored for this patient")
+    config = state.monitor_config  # the report states and uses the service's settings
     html = build_report(mon.calls, therapy=mon.therapy, events=mon.events,
-                        disease=mon.disease, patient_label=pid[:12], kb=state.kb)  # fmt: skip
+                        disease=mon.disease, patient_label=pid[:12], kb=state.kb,
+                        background=config.background, budget=config.budget,
+                        fpr=config.fpr)  # fmt: skip
     state.audit(who.username, "export_report", pseudonym=pid)
     return HTMLResponse(html, headers={
         "Content-Disposition": f'attachment; filename="report-{pid[:12]}.html"'})  # fmt: skip
@@ -381,15 +406,25 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
     """
     site = _clinician(who)
     store = functools.partial(pages.store_upload, kind=kind, url=state.store.engine.url,
-                              key=state.key, site=site,
+                              key=state.key, site=site, config=state.monitor_config,
                               sha256=v.upload_sha256(site, kind, data))  # fmt: skip
+    timings: dict[str, float] = {}
+    started = time.perf_counter()
     try:
-        result, patients = parse_upload(
+        stored = parse_upload(
             kind, path, display_name=name, timeout=state.settings.parse_timeout,  # type: ignore[arg-type]
-            then=store, nice=state.settings.upload_nice,
+            then=store, nice=state.settings.upload_nice, timings=timings,
         )  # fmt: skip
     except UploadTimeout:
         raise HTTPException(422, "the file took too long to parse") from None
+    result, patients = stored.result, stored.patients
+    upload_log.info("upload %s: %d rows, %d patients%s in %.2f s: parse %.2f s, ingest %.2f s, "
+                    "pages %.2f s", kind, result.rows, len(patients),
+                    " (already stored)" if result.already_ingested else "",
+                    time.perf_counter() - started, timings.get("parse_s", 0.0), stored.ingest_s,
+                    stored.pages_s)  # fmt: skip
+    if not result.already_ingested:
+        state.limits.add(patients, again=True)
     for pid in patients:
         state.audit(who.username, "upload", pseudonym=pid, kind=kind,
                     ingest=result.ingest_id, already=result.already_ingested)  # fmt: skip
@@ -545,7 +580,7 @@ def research_cohort(
         c = consents.get(pid)
         if not consent_.permits(c, wanted):
             continue
-        mon = v.monitoring(state.store, pid, kb=state.kb)
+        mon = monitoring(state, pid)
         obs = [
             m.CohortObservation(
                 day=v.day_of(mon.origin, r["collection_date"]),

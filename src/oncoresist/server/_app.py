@@ -11,6 +11,7 @@ not its value, and an unexpected error says only that it happened.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -26,11 +27,14 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from oncoresist import __version__
 from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase, load_kb
+from oncoresist.server import _pages as pages
 from oncoresist.server._auth import AuthError, LoginThrottle, decode_token, issue_token
 from oncoresist.server._headers import SecurityHeaders
 from oncoresist.server._limits import BodyLimit
 from oncoresist.server._settings import ServerSettings, derived_secret
+from oncoresist.server._uploads import run_job
 from oncoresist.server._users import User, authenticate, get_user
+from oncoresist.server._views import MonitorConfig
 from oncoresist.store import AuditLog, Store, StoreConflictError, open_store, resolve_key
 from oncoresist.store._engine import for_single_reads
 
@@ -43,6 +47,8 @@ COOKIE = "oncoresist_session"
 #: paths served without a token (exact, or prefixes ending in "/")
 PUBLIC_PATHS = ("/api/v1/health", "/api/v1/auth/login", "/login", "/static/")
 UPLOAD_PREFIXES = ("/api/v1/uploads", "/api/v1/interpret", "/upload")
+#: shortest time limit of one batch of limits of detection (seconds)
+LIMITS_TIMEOUT = 300.0
 
 
 @dataclass(frozen=True)
@@ -56,10 +62,21 @@ class Principal:
 
 
 class ServiceState:
-    """What every request shares: settings, store, knowledge base, secrets, throttle."""
+    """What every request shares: settings, store, knowledge base, secrets, throttle.
+
+    Also the monitoring settings (:attr:`monitor_config`: the panel of normals, read and
+    fitted here, once, and the false-alert budget) and the queue of patient pages whose
+    limits of detection are still to compute (:attr:`limits`).
+
+    Raises
+    ------
+    InputError
+        The panel of normals cannot be read or fitted (nothing is started).
+    """
 
     def __init__(self, settings: ServerSettings) -> None:
         self.settings = settings
+        self.monitor_config = MonitorConfig.from_settings(settings)
         self.key = resolve_key(settings.key)
         self.store: Store = open_store(settings.db, key=self.key)
         #: the store's engine for single-statement reads (each request's account and page)
@@ -72,6 +89,14 @@ class ServiceState:
         self.uploads = ThreadPoolExecutor(max(1, settings.upload_workers), "oncoresist-upload")
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
         self.audit_log = AuditLog(settings.audit_log, key=self.key)
+        self.limits = pages.LimitQueue(self._complete_limits)
+
+    def _complete_limits(self, pseudonyms: list[str]) -> None:
+        """Compute and store the complete pages of ``pseudonyms`` in a worker process."""
+        job = functools.partial(pages.complete_limits, pseudonyms, url=self.store.engine.url,
+                                key=self.key, config=self.monitor_config)  # fmt: skip
+        run_job(job, timeout=max(self.settings.parse_timeout, LIMITS_TIMEOUT),
+                nice=self.settings.upload_nice, name="limits of detection")  # fmt: skip
 
     # ------------------------------------------------------------------ audit
     def audit(self, actor: str, action: str, *, pseudonym: str | None = None,

@@ -73,7 +73,7 @@ class PatientItem(Strict):
     disease: str | None
     draws: int
     last_draw: dt.date | None
-    alerts: int
+    alerts: int = Field(description="resistance alerts (category emerging_resistance) only")
     consent: Literal["clinical_care", "research", "withdrawn"] | None
 
 
@@ -120,8 +120,17 @@ class SampleDetail(Strict):
     observations: list[ObservationOut]
 
 
+AlertCategory = Literal["emerging_resistance", "new_alteration", "driver_rising",
+                        "present_at_baseline"]  # fmt: skip
+
+
 class AlertOut(Strict):
     alteration: str
+    category: AlertCategory = Field(
+        description="emerging_resistance (the only resistance alerts), new_alteration, "
+        "driver_rising (the tumour's driver coming back, not a resistance mechanism) or "
+        "present_at_baseline (resistance there before therapy, not emerging)"
+    )
     first_called_date: dt.date
     day: int | None
     vaf: float
@@ -163,6 +172,35 @@ class TrajectoryOut(Strict):
     points: list[PointOut]
 
 
+class MonitoringSettingsOut(Strict):
+    """What a patient's calls and alerts were computed under."""
+
+    warnings: list[str] = Field(description="what makes these results less certain, e.g. "
+                                "reads called although they carry PCR duplicates")  # fmt: skip
+    error_model: str = Field(description="the background error model, in words")
+    panel: str | None = Field(description="file name of the panel of normals (None: none)")
+    count_unit: str | None = Field(description="reads or molecules (None: no draws)")
+    budget: float = Field(description="chance that a resistance-free patient's series ever "
+                          "raises an alert")  # fmt: skip
+    horizon: int = Field(description="draws after the baseline over which 90 % of the "
+                         "budget is spent")  # fmt: skip
+    fpr: float = Field(description="per-draw level: chance of any false call in a "
+                       "variant-free draw")  # fmt: skip
+    recovery: float = Field(description="molecule recovery (fraction)")
+    sentence: str = Field(description="all of the above in words")
+
+
+class SeriesLimitOut(Strict):
+    """The limit of detection of one alteration's series that was never called (no alert)."""
+
+    alteration: str
+    lod_vaf: float | None = Field(
+        description="VAF (fraction) that, present at every draw after the baseline, would "
+        "have raised an alert by the last draw with probability 0.95; None: no VAF could "
+        "(too few molecules or draws after the baseline)"
+    )
+
+
 class PatientDetail(Strict):
     pseudonym: str
     site: str
@@ -174,6 +212,11 @@ class PatientDetail(Strict):
     response: list[ResponseOut]
     trends: list[TrendOut]
     trajectories: list[TrajectoryOut]
+    settings: MonitoringSettingsOut
+    series_limits: list[SeriesLimitOut] | None = Field(
+        description="per alteration series the series-level test never called (so "
+        "without an alert); None while being computed (within a minute or so of an upload)"
+    )
 
 
 class AlertsOut(Strict):

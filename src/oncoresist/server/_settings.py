@@ -1,19 +1,36 @@
-"""What the web service needs to start: the store, the key, the audit log and its limits."""
+"""What the web service needs to start: store, key, audit log, limits and monitoring.
+
+The monitoring settings are the panel of normals the calls are tested against and the
+false-alert budget per patient; :class:`ServerSettings` validates every setting in one
+place, and :func:`settings_from_env` reads those ``oncoresist serve`` passes on.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import math
 import os
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
 
-__all__ = ["AUDIT_ENV", "ServerSettings"]
+from oncoresist.errors import InputError
+
+__all__ = ["AUDIT_ENV", "ENVIRONMENT", "ServerSettings", "settings_from_env"]
 
 AUDIT_ENV = "ONCORESIST_AUDIT_LOG"
 MIB = 1024 * 1024
+#: the settings ``oncoresist serve`` passes to each uvicorn worker, by environment variable
+ENVIRONMENT = {
+    "max_upload_bytes": "ONCORESIST_MAX_UPLOAD_BYTES",
+    "upload_workers": "ONCORESIST_UPLOAD_WORKERS",
+    "parse_timeout": "ONCORESIST_PARSE_TIMEOUT",
+    "normals": "ONCORESIST_NORMALS",
+    "budget": "ONCORESIST_BUDGET",
+}
 
 
 def _default_audit_log() -> Path:
@@ -39,15 +56,18 @@ class ServerSettings:
         The append-only, hash-chained audit log (default ``ONCORESIST_AUDIT_LOG`` or
         ``audit.log`` in the user's data directory).
     max_upload_bytes
-        Largest accepted upload request (bytes); larger ones get 413.
+        Largest accepted upload request (bytes); larger ones get 413
+        (``ONCORESIST_MAX_UPLOAD_BYTES``).
     max_body_bytes
         Largest accepted body of any other request (bytes).
     parse_timeout
-        Seconds an upload may take to parse and store (in its own worker process) before
-        it is killed; time spent waiting for a free worker slot does not count.
+        Seconds an upload may take to parse, store and rebuild its patients' pages (in its
+        own worker process) before it is killed; time spent waiting for a free worker slot
+        does not count (``ONCORESIST_PARSE_TIMEOUT``).
     upload_workers
         Upload worker processes that may run at once (default: half the CPUs, at least
-        one); further uploads wait for a slot, so reads keep their share of the CPUs.
+        one); further uploads wait for a slot, so reads keep their share of the CPUs
+        (``ONCORESIST_UPLOAD_WORKERS``).
     upload_nice
         Niceness added to upload workers (0 to 19): under load the kernel gives the
         service's reads the CPU first.
@@ -57,6 +77,18 @@ class ServerSettings:
         Mark the browser's session cookie ``Secure`` (behind HTTPS).
     login_limit
         Failed logins per account or client address per minute before 429.
+    normals
+        Panel of normals (``read_normals`` format) whose fitted beta-binomial background
+        every call and alert of the service is tested against; read and fitted once, at
+        start-up (``ONCORESIST_NORMALS``). ``None``: the documented default background.
+    budget
+        Chance that a resistance-free patient's series ever raises a resistance alert,
+        spent across the draws after the baseline (``ONCORESIST_BUDGET``; 0.02).
+
+    Raises
+    ------
+    InputError
+        A value out of range (naming the setting).
     """
 
     db: str | None = None
@@ -70,6 +102,55 @@ class ServerSettings:
     token_seconds: int = 15 * 60
     secure_cookies: bool = False
     login_limit: int = 10
+    normals: Path | None = None
+    budget: float = 0.02
+
+    def __post_init__(self) -> None:
+        for name, ok, expected in _CHECKS:
+            if not ok(getattr(self, name)):
+                raise InputError(f"{getattr(self, name)!r}; expected {expected}", field=name)
+        if self.normals is not None and not isinstance(self.normals, Path):
+            object.__setattr__(self, "normals", Path(self.normals))
+
+
+def _positive(x) -> bool:
+    return x > 0 and math.isfinite(x)
+
+
+# (setting, test, what is expected): the one place where settings are validated
+_CHECKS = (
+    ("max_upload_bytes", _positive, "a positive number of bytes"),
+    ("max_body_bytes", _positive, "a positive number of bytes"),
+    ("parse_timeout", _positive, "a positive number of seconds"),
+    ("upload_workers", lambda x: x >= 1, "at least 1"),
+    ("upload_nice", lambda x: 0 <= x <= 19, "0 to 19"),
+    ("budget", lambda x: 0 < x < 1, "a probability in (0, 1), such as 0.02"),
+)
+
+
+def settings_from_env(environ: Mapping[str, str] | None = None, **given) -> ServerSettings:
+    """Settings from the environment variables of :data:`ENVIRONMENT` (and ``given``).
+
+    Raises
+    ------
+    InputError
+        A variable that does not hold a value of its setting's type, naming the variable.
+    """
+    environ = os.environ if environ is None else environ
+    kinds = {f.name: f.type for f in fields(ServerSettings)}
+    options = dict(given)
+    for name, variable in ENVIRONMENT.items():
+        text = environ.get(variable, "").strip()
+        if not text or name in options:
+            continue
+        kind = kinds[name]
+        try:
+            options[name] = (int(text) if kind == "int" else float(text) if kind == "float"
+                             else Path(text))  # fmt: skip
+        except ValueError:
+            raise InputError(f"{text!r} is not {'a whole number' if kind == 'int' else 'a number'}",
+                             field=variable) from None  # fmt: skip
+    return ServerSettings(**options)
 
 
 def derived_secret(key: bytes, purpose: str) -> bytes:

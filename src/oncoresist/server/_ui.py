@@ -57,8 +57,11 @@ CONSENT_CODES = ("DUO:0000042", "DUO:0000006", "DUO:0000043", "DUO:0000046", "DU
 UPLOAD_KINDS: dict[str, tuple[str, str]] = {
     "serial": (
         "Serial ctDNA results (one row per draw and variant)",
-        "patient_id, sample_id, collection_date, gene, alteration, alt_reads, depth; "
-        "optionally unique_molecules, cfdna_ng, tumor_fraction",
+        "patient_id, sample_id, collection_date, gene, alteration, and the counts: "
+        "alt_reads and depth (reads), and/or alt_molecules and unique_molecules (unique "
+        "molecules, i.e. UMI families; also named unique_alt_molecules, umi_depth ...). "
+        "Molecule counts on every row can replace alt_reads and depth. Optionally "
+        "cfdna_ng, tumor_fraction",
     ),
     "therapy": (
         "Lines of therapy (one row per regimen)",
@@ -76,6 +79,13 @@ VERDICTS: dict[str, tuple[str, str]] = {
     "reduced_response": ("◐", "reduced response"),
     "sensitive": ("✓", "sensitive"),
     "no_known_effect": ("–", "no known effect"),
+}
+#: alert category -> (symbol, words): only emerging resistance is a resistance alert
+CATEGORIES: dict[str, tuple[str, str]] = {
+    "emerging_resistance": ("⚠", "emerging resistance"),
+    "driver_rising": ("↑", "driver rising — not a resistance mechanism"),
+    "present_at_baseline": ("●", "present at baseline — not emerging"),
+    "new_alteration": ("+", "new alteration — no known effect on the regimen"),
 }
 _SIGN_IN = "/login"
 
@@ -102,7 +112,7 @@ def _environment() -> jinja2.Environment:
         lstrip_blocks=True,
     )
     env.filters.update(short=_short, pct=_svg.pct, words=_words, days=_days)
-    env.globals.update(verdicts=VERDICTS)
+    env.globals.update(verdicts=VERDICTS, categories=CATEGORIES)
     return env
 
 
@@ -311,7 +321,7 @@ def _patient_page(
     except HTTPException:
         return _error(request, session, 404, "No patient of your site has this pseudonym.")
     interpretation = _api.get_interpretation(pid, state, session.who)
-    mon = v.monitoring(state.store, pid, kb=state.kb)
+    mon = _api.monitoring(state, pid)
     consent_codes = [(code, *DUO[code]) for code in CONSENT_CODES]
     return _page(
         request, "patient.html", session, status=status, section="patients", detail=detail,
@@ -367,11 +377,17 @@ def consent(
 
 
 # ----------------------------------------------------------------------- uploads
+def _panel_unit(state: ServiceState) -> str | None:
+    """The unit the service's panel of normals counts in (``None``: no panel)."""
+    return getattr(state.monitor_config.background, "unit_", None)
+
+
 @router.get("/upload")
-def upload_form(request: Request, session: Signed) -> Response:
+def upload_form(request: Request, state: State, session: Signed) -> Response:
     """The upload form: what the file holds, and the file."""
     return _page(request, "upload.html", session, section="upload", kinds=UPLOAD_KINDS,
-                 kind="serial", problem=None, result=None)  # fmt: skip
+                 kind="serial", problem=None, result=None,
+                 panel_unit=_panel_unit(state))  # fmt: skip
 
 
 @router.post("/upload")
@@ -390,7 +406,7 @@ async def upload(
     def again(status: int, problem: str) -> Response:
         return _page(request, "upload.html", session, status=status, section="upload",
                      kinds=UPLOAD_KINDS, kind=kind if kind in UPLOAD_KINDS else "serial",
-                     problem=problem, result=None)  # fmt: skip
+                     problem=problem, result=None, panel_unit=_panel_unit(state))  # fmt: skip
 
     if kind not in UPLOAD_KINDS:
         return again(422, f"field kind: expected one of {', '.join(UPLOAD_KINDS)}")
@@ -409,7 +425,8 @@ async def upload(
     except HTTPException as exc:
         return again(exc.status_code, str(exc.detail))
     return _page(request, "upload.html", session, section="upload", kinds=UPLOAD_KINDS,
-                 kind=kind, problem=None, result=result)  # fmt: skip
+                 kind=kind, problem=None, result=result,
+                 panel_unit=_panel_unit(state))  # fmt: skip
 
 
 # ----------------------------------------------------------------------- knowledge base

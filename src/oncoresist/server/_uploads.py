@@ -23,11 +23,13 @@ This module imports no web framework: the child imports only what parsing needs.
 from __future__ import annotations
 
 import csv
+import functools
 import gzip
 import io
 import multiprocessing
 import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,7 +38,14 @@ from typing import Any, Literal
 from oncoresist.errors import InputError, OncoresistError
 from oncoresist.store import StoreConflictError
 
-__all__ = ["UploadFailed", "UploadKind", "UploadProblem", "UploadTimeout", "parse_upload"]
+__all__ = [
+    "UploadFailed",
+    "UploadKind",
+    "UploadProblem",
+    "UploadTimeout",
+    "parse_upload",
+    "run_job",
+]
 
 UploadKind = Literal["serial", "therapy", "events", "variants"]
 KINDS: tuple[str, ...] = ("serial", "therapy", "events", "variants")
@@ -149,12 +158,13 @@ def _read(kind: str, path: str, options: dict[str, Any]) -> Any:
                               kb=kb))  # fmt: skip
 
 
-def _job(kind: str, path: str, options: dict[str, Any], conn, then: Then | None,
+def _job(kind: str | None, path: str | None, options: dict[str, Any], conn, then: Then | None,
          nice: int) -> None:  # fmt: skip
     if nice:
         os.nice(nice)
+    started = time.perf_counter()
     try:
-        parsed = _read(kind, path, options)
+        parsed = _read(kind, path, options) if kind is not None else None  # type: ignore[arg-type]
     except InputError as exc:
         record = exc.record if isinstance(exc.record, int) else None
         result: tuple = ("input", (record, exc.field,
@@ -162,10 +172,13 @@ def _job(kind: str, path: str, options: dict[str, Any], conn, then: Then | None,
     except Exception as exc:
         result = ("input", (None, None, f"the file could not be read ({type(exc).__name__})"))
     else:
+        parse_s = time.perf_counter() - started
         try:
-            result = ("ok", parsed if then is None else then(parsed, kb=_KB[0]))
+            result = ("ok", parsed if then is None else then(parsed, kb=_KB[0]), parse_s)
         except StoreConflictError as exc:
             result = ("conflict", str(exc))
+        except InputError as exc:  # what was parsed does not fit (e.g. the panel's unit)
+            result = ("input", (None, exc.field, str(exc)))
         except Exception as exc:  # reported to the service as its own unexpected error
             result = ("failed", type(exc).__name__)
     conn.send(result)
@@ -179,6 +192,7 @@ class UploadFailed(OncoresistError):
 def parse_upload(
     kind: UploadKind, path: Path, *, display_name: str, timeout: float,
     options: dict[str, Any] | None = None, then: Then | None = None, nice: int = 0,
+    timings: dict[str, float] | None = None,
 ) -> Any:  # fmt: skip
     """Parse ``path`` with the reader of ``kind`` in a worker process (and store it).
 
@@ -201,6 +215,8 @@ def parse_upload(
         result is returned instead. It is killed with the worker at ``timeout``.
     nice
         Added to the worker's scheduling niceness (0: as the service).
+    timings
+        If given, receives ``parse_s``: the seconds the reader took in the worker.
 
     Returns
     -------
@@ -216,13 +232,18 @@ def parse_upload(
         Parsing (and ``then``) took longer than ``timeout`` seconds.
     StoreConflictError
         ``then`` met stored values that differ (message without identifiers).
+    InputError
+        ``then`` found the parsed table unfit (e.g. reads only where the panel of normals
+        counts molecules).
     UploadFailed
         ``then`` failed otherwise (its exception's type is named).
     """
     if kind not in KINDS:
         raise InputError(f"kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
-    status, payload = _run(kind, path, options or {}, then, nice, timeout, display_name)
+    status, payload, *spent = _run(kind, path, options or {}, then, nice, timeout, display_name)
     if status == "ok":
+        if timings is not None:
+            timings["parse_s"] = spent[0]
         return payload
     if status == "failed":
         raise UploadFailed(f"the upload worker failed ({payload})")
@@ -233,12 +254,39 @@ def parse_upload(
     raise InputError(message, file=display_name, record=line, field=field)
 
 
-def _run(kind: str, path: Path, options: dict[str, Any], then: Then | None, nice: int,
+def _without_input(_: None, *, kb: Any, action: Then) -> Any:
+    return action(kb=kb)
+
+
+def run_job(action: Then, *, timeout: float, nice: int = 0, name: str = "job") -> Any:
+    """Run ``action(kb=knowledge_base)`` in a worker process of the upload fork server.
+
+    For work on stored data that should neither hold up the service's reads nor run
+    unbounded (the limits of detection of the patient pages).
+
+    Raises
+    ------
+    UploadTimeout
+        It took longer than ``timeout`` seconds (it is killed).
+    UploadFailed
+        It raised (its exception's type is named).
+    """
+    job = functools.partial(_without_input, action=action)
+    status, payload, *_ = _run(None, None, {}, job, nice, timeout, name)
+    if status == "failed":
+        raise UploadFailed(f"the worker failed ({payload})")
+    if status != "ok":  # an input error's text may hold stored pseudonyms: not repeated
+        stopped = status == "input" and payload[2].endswith("(worker stopped)")
+        raise UploadFailed(f"the worker {'stopped' if stopped else 'refused it (' + status + ')'}")
+    return payload
+
+
+def _run(kind: str | None, path: Path | None, options: dict[str, Any], then: Then | None, nice: int,
          timeout: float, display_name: str) -> tuple[str, Any]:  # fmt: skip
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
-    worker = ctx.Process(target=_job, args=(kind, str(path), options, send, then, nice),
-                         daemon=True)  # fmt: skip
+    worker = ctx.Process(target=_job, args=(kind, None if path is None else str(path), options,
+                                            send, then, nice), daemon=True)  # fmt: skip
     worker.start()
     send.close()
     try:

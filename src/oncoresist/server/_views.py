@@ -1,35 +1,50 @@
 """What the service reads from the store for one site: patients, draws, calls, alerts.
 
 Every function here takes the site (or a patient already checked to belong to it);
-routes never query patients another way. Monitoring results (calls, response, alerts,
-trends) are computed from the stored draws and kept in a small cache keyed by the
-patient's data version (its newest ingest and consent record), so a page read twice costs
-one computation and a new upload is seen at once.
+routes never query patients another way. Monitoring results (calls, series-level alerts,
+response, trends: :func:`oncoresist.monitor.monitor`, the one entry point the command line
+and the reports use too) are computed from the stored draws under the service's
+:class:`MonitorConfig` (panel of normals, false-alert budget), many patients in one run
+(:func:`compute_many`) when an upload rebuilds their pages. One patient's results are kept
+in a small cache keyed by the patient's data version (its newest ingest and consent record)
+and the settings' fingerprint, so a page read twice costs one computation, a new upload is
+seen at once, and results of other settings are never returned.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import json
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
+from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase
-from oncoresist.report._html import day_origin
+from oncoresist.monitor import BackgroundModel
+from oncoresist.monitor._inputs import SERIAL_COLUMNS, events_frame, serial_frame, therapy_frame
+from oncoresist.monitor._pipeline import _unit_warnings
+from oncoresist.monitor._series import DEFAULT_BUDGET, DEFAULT_HORIZON
+from oncoresist.server._settings import ServerSettings
 from oncoresist.store import Store
 from oncoresist.store import _schema as s
 
 __all__ = [
+    "PAGE_FORMAT",
     "KeyedLocks",
+    "MonitorConfig",
     "Monitoring",
     "compute",
+    "compute_many",
+    "describe",
     "monitoring",
     "patient_site",
     "site_frame",
@@ -39,6 +54,9 @@ __all__ = [
     "version_columns",
     "version_of",
 ]
+
+#: molecule recovery (fraction) for the per-draw limits of detection (monitor's default)
+RECOVERY = 0.5
 
 
 def site_scoped(site: str, identifier):
@@ -80,12 +98,17 @@ def version_columns(pseudonym: str | sa.ColumnElement) -> list:
     ``pseudonym`` may be a bound parameter, or a column (``patients.pseudonym``): the
     subqueries then correlate with each row of a query over patients.
     """
+    # With ``patients.pseudonym`` as the pseudonym, each part must be one level deep (a
+    # subquery nested in a part would not correlate with the outer query and would read
+    # every patient's rows) and must not select from ``patients`` itself (its WHERE would
+    # compare each row with itself): hence a join, and an alias.
     sm, ob, t, e, c, p = (s.samples, s.observations, s.therapy_lines, s.events, s.consents,
-                          s.patients)  # fmt: skip
-    draws = sa.select(sm.c.pseudonym).where(sm.c.patient == pseudonym)
+                          s.patients.alias("patient_disease"))  # fmt: skip
     parts = [
         sa.select(sa.func.max(sm.c.ingest_id)).where(sm.c.patient == pseudonym),
-        sa.select(sa.func.max(ob.c.ingest_id)).where(ob.c.sample.in_(draws)),
+        sa.select(sa.func.max(ob.c.ingest_id))
+        .select_from(ob.join(sm, ob.c.sample == sm.c.pseudonym))
+        .where(sm.c.patient == pseudonym),
         sa.select(sa.func.max(t.c.ingest_id)).where(t.c.patient == pseudonym),
         sa.select(sa.func.max(e.c.ingest_id)).where(e.c.patient == pseudonym),
         sa.select(sa.func.max(c.c.id)).where(c.c.patient == pseudonym),
@@ -135,9 +158,99 @@ def site_patients(
         return [dict(r) for r in connection.execute(query).mappings()]
 
 
+#: what a stored page holds; part of every fingerprint, so that a page of an older format is
+#: never served as current (bump it when the page's content changes)
+PAGE_FORMAT = 2
+
+
+@dataclass(frozen=True)
+class MonitorConfig:
+    """How the service monitors: the background it tests against and the budgets it spends.
+
+    Built once at start-up (:meth:`from_settings`, which reads and fits the panel of
+    normals) and shared by every computation, the upload workers' included (it pickles).
+
+    Attributes
+    ----------
+    background
+        The fitted panel of normals (``None``: :func:`oncoresist.monitor.monitor`'s
+        documented default background).
+    panel
+        The panel file's name, as pages show it (``None``: no panel).
+    budget
+        Chance that a resistance-free patient's series ever raises an alert.
+    fpr
+        Chance that a variant-free draw has any false per-draw call.
+    fingerprint
+        16 hex digits of SHA-256 over all of the above and :data:`PAGE_FORMAT`: part of
+        every stored page's version, so a page computed under other settings is stale.
+    """
+
+    background: BackgroundModel | None = None
+    panel: str | None = None
+    budget: float = DEFAULT_BUDGET
+    fpr: float = 0.05
+    fingerprint: str = field(init=False, default="")
+
+    def __post_init__(self) -> None:
+        model = self.background
+        if model is None:
+            params = "default"
+        else:
+            shape = getattr(model, "shared_shape_", None)
+            params = (f"{model.describe()}|{model.unit_}|{model.params_.to_csv()}|"
+                      f"{model.context_params_.to_csv()}|{shape}")  # fmt: skip
+        text = json.dumps([PAGE_FORMAT, self.budget, self.fpr, DEFAULT_HORIZON, RECOVERY,
+                           self.panel, hashlib.sha256(params.encode()).hexdigest()])  # fmt: skip
+        object.__setattr__(self, "fingerprint", hashlib.sha256(text.encode()).hexdigest()[:16])
+
+    @classmethod
+    def from_settings(cls, settings: ServerSettings) -> MonitorConfig:
+        """Read and fit the panel of normals of ``settings`` (if any), with its budget.
+
+        Raises
+        ------
+        InputError
+            The panel cannot be read or fitted; the message names the setting and the
+            file, line and column at fault.
+        """
+        from oncoresist.monitor import read_normals
+
+        background = None
+        path = settings.normals
+        if path is not None:
+            try:
+                background = BackgroundModel().fit(read_normals(path))
+            except (InputError, OSError, ValueError) as exc:
+                what = str(exc) if isinstance(exc, InputError) else f"{path}: {exc}"
+                raise InputError(
+                    f"the panel of normals cannot be used: {what}",
+                    field="normals (--normals, ONCORESIST_NORMALS)",
+                ) from None
+        return cls(background, None if path is None else Path(path).name, settings.budget)
+
+    def settings(self, count_unit: str | None = None,
+                 warnings: tuple[str, ...] = ()) -> dict[str, Any]:  # fmt: skip
+        """What :func:`oncoresist.monitor.monitor` reports as its settings, and the panel."""
+        model = self.background if self.background is not None else BackgroundModel()
+        return {"warnings": list(warnings), "error_model": model.describe(),
+                "count_unit": count_unit, "budget": self.budget, "horizon": DEFAULT_HORIZON,
+                "fpr": self.fpr, "recovery": RECOVERY, "panel": self.panel}  # fmt: skip
+
+
+def describe(settings: dict[str, Any]) -> str:
+    """The settings a patient's results were computed under, as sentences for its page."""
+    from oncoresist.monitor import describe_settings
+
+    unit = settings.get("count_unit")
+    text = describe_settings({**settings, "count_unit": unit or "reads or molecules (no draws)"})
+    panel = settings.get("panel")
+    return text + (f" Panel of normals: {panel}." if panel else " No panel of normals was given.")
+
+
 @dataclass(frozen=True)
 class Monitoring:
-    """One patient's monitoring results, as the command line computes them."""
+    """One patient's monitoring results (:func:`oncoresist.monitor.monitor`) and inputs."""
 
     calls: pd.DataFrame
     therapy: pd.DataFrame
@@ -147,6 +260,8 @@ class Monitoring:
     trends: pd.DataFrame
     origin: pd.Timestamp | None  # day 0: first therapy line's start, else first draw
     disease: str | None
+    settings: dict[str, Any] = field(default_factory=dict)  # MonitorResult.settings + panel
+    lod: bool = False  # whether calls carry series_lod_vaf (per-series limits of detection)
 
 
 class KeyedLocks:
@@ -197,40 +312,182 @@ class _Cache:
 _CACHE = _Cache()
 
 
-def compute(store: Store, pseudonym: str, *, kb: KnowledgeBase, disease: str | None,
-            connection: sa.Connection | None = None, fpr: float = 0.05) -> Monitoring:  # fmt: skip
-    """Calls, response, alerts and trends of one patient, as the command line computes them.
+_CHUNK = 500  # patients per IN (...) list
 
-    ``connection``: read in that transaction (which may hold the patient's new rows).
+
+def _chunks(items: list[str]) -> Iterator[list[str]]:
+    for i in range(0, len(items), _CHUNK):
+        yield items[i : i + _CHUNK]
+
+
+def _read(connection: sa.Connection, pseudonyms: list[str]) -> tuple[pd.DataFrame, ...]:
+    """Stored draws, therapy lines and events of ``pseudonyms``, as the store returns them.
+
+    As :meth:`~oncoresist.store.Store.observations` (and ``therapy``, ``events``) with a
+    list of patients instead of one: one query per table and 500 patients.
+    """
+    sm, ob, t, e = s.samples, s.observations, s.therapy_lines, s.events
+    own = {"patient_id": sm.c.patient, "sample_id": sm.c.pseudonym,
+           "collection_date": sm.c.collection_date, "cfdna_ng": sm.c.cfdna_ng,
+           "tumor_fraction": sm.c.tumor_fraction}  # fmt: skip
+    obs = sa.select(*[own[c].label(c) if c in own else ob.c[c] for c in SERIAL_COLUMNS])
+    obs = obs.join_from(ob, sm, ob.c.sample == sm.c.pseudonym)
+    lines = sa.select(t.c.patient.label("patient_id"), t.c.regimen, t.c.start_date, t.c.end_date,
+                      t.c.reason_stopped)  # fmt: skip
+    events = sa.select(e.c.patient.label("patient_id"), e.c.event, e.c.date)
+    found: list[list[dict]] = [[], [], []]
+    for chunk in _chunks(pseudonyms):
+        for rows, query, column in ((found[0], obs, sm.c.patient), (found[1], lines, t.c.patient),
+                                    (found[2], events, e.c.patient)):  # fmt: skip
+            rows += connection.execute(query.where(column.in_(chunk))).mappings().all()
+    return serial_frame(found[0]), therapy_frame(found[1]), events_frame(found[2])
+
+
+def _unit_groups(obs: pd.DataFrame, config: MonitorConfig) -> list[np.ndarray]:
+    """Patients grouped so that each group counts in one unit, as each would alone.
+
+    ``monitor(unit="auto")`` counts a table in molecules only when every row gives them:
+    without a panel (whose unit every patient takes) the patients whose rows all give
+    molecule counts are computed apart from the others.
+    """
+    patients = obs["patient_id"].to_numpy()
+    if getattr(config.background, "unit_", None) is not None:
+        return [np.ones(len(obs), dtype=bool)]
+    given = obs[["alt_molecules", "unique_molecules"]].notna().all(axis=1)
+    complete = given.groupby(patients).transform("all").to_numpy()
+    return [mask for mask in (complete, ~complete) if mask.any()]
+
+
+def _split(frame: pd.DataFrame, column: str = "patient_id") -> dict[str, pd.DataFrame]:
+    """``frame`` per value of ``column``: row slices of one stable sort (no copy per part)."""
+    if frame.empty or column not in frame.columns:
+        return {}
+    keys = frame[column].to_numpy()
+    if not (keys[:-1] <= keys[1:]).all():
+        order = np.argsort(keys, kind="stable")
+        frame, keys = frame.take(order), keys[order]
+    starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]])
+    stops = np.r_[starts[1:], keys.size]
+    return {str(keys[a]): frame.iloc[a:b] for a, b in zip(starts, stops, strict=True)}
+
+
+def compute_many(store: Store, pseudonyms: list[str], *, kb: KnowledgeBase,
+                 config: MonitorConfig, diseases: dict[str, str | None],
+                 connection: sa.Connection | None = None,
+                 lod: bool = False) -> dict[str, Monitoring]:  # fmt: skip
+    """Monitoring results of many patients from one :func:`oncoresist.monitor.monitor` run.
+
+    The patients' stored rows are read in one query per table, monitored together (each
+    patient's calls, alerts and budget are its own: nothing is pooled across patients) and
+    split per patient.
+
+    Parameters
+    ----------
+    store
+        The store (its engine, when ``connection`` is not given).
+    pseudonyms
+        The patients.
+    kb
+        The knowledge base for alerts.
+    config
+        Background and budgets (:class:`MonitorConfig`).
+    diseases
+        Disease of each patient (``None``: not set).
+    connection
+        Read in that transaction (which may hold the patients' new rows).
+    lod
+        Also each alert-free series' limit of detection (``series_lod_vaf``; costs about 25
+        propagations of the sequential test per series).
+
+    Returns
+    -------
+    dict
+        :class:`Monitoring` per pseudonym (empty tables for a patient without draws).
     """
     from oncoresist import monitor
 
-    obs = store.observations(pseudonym=pseudonym, connection=connection)
-    therapy = store.therapy(pseudonym=pseudonym, connection=connection)
-    events = store.events(pseudonym=pseudonym, connection=connection)
-    origin, _ = day_origin(obs["collection_date"], therapy)
-    if obs.empty:
-        empty = pd.DataFrame()
-        return Monitoring(obs, therapy, events, empty, empty, empty, origin, disease)
-    calls = monitor.call_draws(obs, fpr=fpr)
-    response = monitor.molecular_response(calls, therapy=therapy)
-    alerts = monitor.emergence_alerts(calls, therapy=therapy, events=events, disease=disease, kb=kb)
-    trends = monitor.variant_trends(calls)
-    return Monitoring(calls, therapy, events, response, alerts, trends, origin, disease)
+    if connection is None:
+        with store.engine.connect() as own:
+            return compute_many(store, pseudonyms, kb=kb, config=config, diseases=diseases,
+                                connection=own, lod=lod)  # fmt: skip
+    obs, therapy, events = _read(connection, sorted(set(pseudonyms)))
+    parts: dict[str, list[pd.DataFrame]] = {"calls": [], "response": [], "alerts": [], "trends": []}
+    units: dict[str, str] = {}
+    warned: dict[str, tuple[str, ...]] = {}
+    for mask in _unit_groups(obs, config) if not obs.empty else []:
+        group = obs[mask]
+        ids = group["patient_id"].unique()
+        result = monitor.monitor(
+            group, background=config.background, therapy=therapy[therapy["patient_id"].isin(ids)],
+            events=events[events["patient_id"].isin(ids)],
+            disease={p: diseases.get(p) for p in ids}, fpr=config.fpr, budget=config.budget,
+            recovery=RECOVERY, lod=lod, kb=kb,
+        )  # fmt: skip
+        for name, frame in result.frames().items():
+            parts[name].append(frame)
+        units.update(dict.fromkeys(ids, result.settings["count_unit"]))
+        if result.settings["warnings"]:  # said of the whole group: say it of each patient's
+            mine, calls = _split(group), _split(result.calls)
+            warned.update({p: tuple(_unit_warnings(mine[p], calls[p])) for p in ids})
+    split = {name: _split(pd.concat(frames, ignore_index=True)) if frames else {}
+             for name, frames in parts.items()}  # fmt: skip
+    lines, happened = _split(therapy), _split(events)
+    # day 0 (as report._html.day_origin): the first therapy line's start, else the first draw
+    origins = obs.groupby("patient_id")["collection_date"].min().to_dict()
+    started = therapy.dropna(subset=["start_date"])
+    origins |= started.groupby("patient_id")["start_date"].min().to_dict()
+    said = {(None, ()): config.settings()}
+    for pid in pseudonyms:
+        key = (units.get(pid), warned.get(pid, ()))
+        if key not in said:
+            said[key] = config.settings(*key)
+    empty = pd.DataFrame()
+    out = {}
+    for pid in pseudonyms:
+        calls = split["calls"].get(pid)
+        common = {"therapy": lines.get(pid, therapy.iloc[:0]), "origin": origins.get(pid),
+                  "events": happened.get(pid, events.iloc[:0]), "disease": diseases.get(pid),
+                  "lod": lod}  # fmt: skip
+        if calls is None:
+            out[pid] = Monitoring(calls=obs.iloc[:0], response=empty, alerts=empty, trends=empty,
+                                  settings=said[None, ()], **common)  # fmt: skip
+        else:
+            out[pid] = Monitoring(calls=calls, response=split["response"].get(pid, empty),
+                                  alerts=split["alerts"].get(pid, empty),
+                                  trends=split["trends"].get(pid, empty),
+                                  settings=said[units[pid], warned.get(pid, ())],
+                                  **common)  # fmt: skip
+    return out
 
 
-def monitoring(store: Store, pseudonym: str, *, kb: KnowledgeBase, fpr: float = 0.05) -> Monitoring:
-    """Calls, response, alerts and trends of one patient (cached per data version)."""
+def compute(store: Store, pseudonym: str, *, kb: KnowledgeBase, config: MonitorConfig,
+            disease: str | None, connection: sa.Connection | None = None,
+            lod: bool = False) -> Monitoring:  # fmt: skip
+    """Calls, response, alerts and trends of one patient (:func:`compute_many` of one).
+
+    ``connection``: read in that transaction (which may hold the patient's new rows).
+    """
+    return compute_many(store, [pseudonym], kb=kb, config=config, diseases={pseudonym: disease},
+                        connection=connection, lod=lod)[pseudonym]  # fmt: skip
+
+
+def monitoring(store: Store, pseudonym: str, *, kb: KnowledgeBase,
+               config: MonitorConfig) -> Monitoring:  # fmt: skip
+    """Calls, response, alerts and trends of one patient, cached per data version.
+
+    Without the per-series limits of detection (the stored page has them). The cache key
+    holds the settings' fingerprint, so results of other settings are never returned.
+    """
     with store.engine.connect() as connection:
         version = version_of(connection, pseudonym)
-    key = (store.url, pseudonym, version, fpr)
+    key = (store.url, pseudonym, version, config.fingerprint)
     found = _CACHE.get(key)
     if found is not None:
         return found
     with _CACHE.computing.hold(key):  # the first reader computes; the others wait for it
         found = _CACHE.get(key)
         if found is None:
-            found = compute(store, pseudonym, kb=kb, disease=version[-1], fpr=fpr)
+            found = compute(store, pseudonym, kb=kb, config=config, disease=version[-1])
             _CACHE.put(key, found)
     return found
 
