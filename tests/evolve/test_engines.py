@@ -1,5 +1,6 @@
 """Exact engines: Kendall moments at 1e5-1e11 cells, step-size independence, agreement with
-the Gillespie engine and the mean ODE, and Bozic 2013 dual-therapy eradication."""
+the Gillespie engine and the mean ODE, Bozic 2013 dual-therapy eradication, and the
+large-count path (1e18-1e20 cells) against the ODE and the closed-form moments."""
 
 import numpy as np
 import pytest
@@ -7,7 +8,15 @@ from scipy.stats import ks_2samp
 
 from oncoresist.errors import InputError
 from oncoresist.evolve.analytic import bd_mean, bd_variance, prob_eradication
-from oncoresist.evolve.engines import kendall_parameters, kendall_step, step
+from oncoresist.evolve.engines import (
+    LARGE_MEAN,
+    _binomial,
+    _negative_binomial,
+    _poisson,
+    kendall_parameters,
+    kendall_step,
+    step,
+)
 from oncoresist.evolve.simulate import mean_step
 
 NO_MUTATION = np.zeros((1, 1))
@@ -114,3 +123,107 @@ def test_bad_engine():
         step(np.ones((1, 1)), 0.1, 0.1, NO_MUTATION, 1.0, rng=rng, method="tau")
     with pytest.raises(InputError):
         step(np.ones((1, 1)), 0.1, 0.1, NO_MUTATION, 0.0, rng=rng)
+
+
+@pytest.mark.parametrize("n0", [1e18, 1e20])
+def test_a_huge_lesion_treated_for_a_year_matches_the_ode(n0):
+    """Issue 15 item 5: 1e18 and 1e20 sensitive cells (b = 0.14, d = 0.17 on treatment) that
+    seed resistant cells (u = 1e-7 per division; b = 0.14, d = 0.13), 365 one-day steps, 200
+    patients. Tolerance on each type's mean: 5 standard errors plus 1e-6 of the ODE mean (the
+    bound on the normal approximation's error)."""
+    rng = np.random.default_rng(int(np.log10(n0)))
+    reps = 200
+    u = np.array([[0.0, 1e-7], [0.0, 0.0]])
+    b, d = np.array([[0.14, 0.14]]), np.array([[0.17, 0.13]])
+    x = np.tile([[n0, 0.0]], (reps, 1))
+    for _ in range(365):
+        x = step(x, b, d, u, 1.0, rng=rng)
+    want = mean_step(np.array([[n0, 0.0]]), b, d, u, 365.0)[0]
+    assert np.isfinite(x).all() and (x >= 0).all()
+    for col in (0, 1):
+        se = x[:, col].std(ddof=1) / np.sqrt(reps)
+        assert abs(x[:, col].mean() - want[col]) < 5 * se + 1e-6 * want[col]
+    assert want[1] > LARGE_MEAN  # the resistant clone went through the large-count path
+
+
+def _moments_match(draws, mean, var):
+    n = len(draws)
+    assert abs(draws.mean() - mean) < 5 * np.sqrt(var / n)
+    # sample variance: SE var * sqrt(2 / (n - 1)) (near-normal draws)
+    assert abs(draws.var(ddof=1) - var) < 5 * var * np.sqrt(2.0 / (n - 1))
+
+
+def test_large_count_path_moments_match_the_closed_forms():
+    rng = np.random.default_rng(11)
+    reps = 20_000
+    one = np.ones(reps)
+    lam = 3e13
+    _moments_match(_poisson(lam * one, rng), lam, lam)
+    n, q = 1e20, 0.3  # beyond int64 and above LARGE_MEAN: normal
+    _moments_match(_binomial(n * one, q, rng), n * q, n * q * (1 - q))
+    n, q = 1e20, 1e-9  # beyond int64, mean 1e11: Poisson(n q)
+    _moments_match(_binomial(n * one, q, rng), n * q, n * q * (1 - q))
+    n, q = 1e20, 1 - 1e-10  # drawn on the smaller side, 1e10: Poisson, then n minus it
+    _moments_match(_binomial(n * one, q, rng), n * q, n * q * (1 - q))
+    k, beta = 4e12, 0.6  # NegBin(k, 1 - beta): mean k beta / (1 - beta), var that / (1 - beta)
+    mean = k * beta / (1 - beta)
+    _moments_match(_negative_binomial(k * one, beta, 1 - beta, rng), mean, mean / (1 - beta))
+    # one lineage with a mean of 1e14 offspring: geometric (exponential) shape kept, since
+    # only the Poisson layer over the exact gamma is approximated
+    geo = _negative_binomial(one, 1 - 1e-14, 1e-14, rng)
+    assert abs(geo.mean() - (1e14 - 1)) < 5 * np.sqrt(1e28 / reps)  # variance 1e28
+    p_below = (geo < 1e14).mean()
+    assert abs(p_below - (1 - np.exp(-1))) < 5 * np.sqrt(0.25 / reps)
+    # below the threshold the exact samplers run (integers, int64 range)
+    small = _poisson(np.full(reps, 5.0), rng)
+    _moments_match(small, 5.0, 5.0)
+    assert (small == np.rint(small)).all()
+
+
+def test_counts_beyond_int64_are_float64_and_below_int64():
+    rng = np.random.default_rng(12)
+    big = kendall_step(np.full((3, 1), 1e20), 0.14, 0.13, NO_MUTATION, 30.0, rng)
+    assert big.dtype == np.float64 and (big == np.rint(big)).all() and (big > 1e20).all()
+    small = kendall_step(np.full((3, 1), 1e15), 0.14, 0.13, NO_MUTATION, 30.0, rng)
+    assert small.dtype == np.int64
+
+
+@pytest.mark.parametrize(
+    ("state", "birth", "death", "mutation", "h", "match"),
+    [
+        ([[1e3, np.nan]], 0.1, 0.1, np.zeros((2, 2)), 1.0, "field state: patient row 0, type 1"),
+        ([[1e3, -5.0]], 0.1, 0.1, np.zeros((2, 2)), 1.0, "field state: patient row 0, type 1"),
+        ([[np.inf, 1.0]], 0.1, 0.1, np.zeros((2, 2)), 1.0, "field state: patient row 0, type 0"),
+        ([[1e3, 1.0]], 0.1, [[0.1, -0.2]], np.zeros((2, 2)), 1.0, "field death: patient row 0"),
+        ([[1e3, 1.0]], np.inf, 0.1, np.zeros((2, 2)), 1.0, "field birth: patient row 0"),
+        ([[1e3, 1.0]], 0.1, 0.1, [[0.0, 1.5], [0.0, 0.0]], 1.0, "field mutation"),
+        ([[1e3, 1.0]], 0.1, 0.1, np.zeros((2, 2)), np.inf, "field h"),
+    ],
+)
+@pytest.mark.parametrize("method", ["kendall", "gillespie"])
+def test_invalid_input_is_a_located_input_error(state, birth, death, mutation, h, match, method):
+    rng = np.random.default_rng(0)
+    with pytest.raises(InputError, match=match):
+        step(np.asarray(state), birth, death, np.asarray(mutation), h, rng=rng, method=method)
+
+
+def test_a_population_overflowing_float64_is_an_input_error():
+    rng = np.random.default_rng(0)
+    with pytest.raises(InputError, match="field state: the population overflows float64"):
+        kendall_step(np.array([[1e300]]), 1.0, 0.0, NO_MUTATION, 1000.0, rng)
+
+
+def test_jax_engine_takes_a_lesion_beyond_int64():
+    """The optional JAX engine: 1e20 cells treated for a year in one step, 200 patients,
+    mean of each type within 5 standard errors plus 1e-6 of the ODE mean; counts float64."""
+    jax = pytest.importorskip("jax")
+    from oncoresist.evolve.engines_jax import kendall_step_jax
+
+    u = np.array([[0.0, 1e-7], [0.0, 0.0]])
+    b, d = np.array([[0.14, 0.14]]), np.array([[0.17, 0.13]])
+    x = kendall_step_jax(np.tile([[1e20, 0.0]], (200, 1)), b, d, u, 365.0, jax.random.PRNGKey(1))
+    want = mean_step(np.array([[1e20, 0.0]]), b, d, u, 365.0)[0]
+    assert np.isfinite(x).all() and (x >= 0).all()
+    for col in (0, 1):
+        se = x[:, col].std(ddof=1) / np.sqrt(len(x))
+        assert abs(x[:, col].mean() - want[col]) < 5 * se + 1e-6 * want[col]

@@ -10,8 +10,8 @@ evolves exactly as Kendall's linear birth-death process: from ``n`` cells,
 ``K ~ Binomial(n, 1 - alpha)`` lineages survive and the cells at the end number
 ``K + NegBin(K, 1 - beta)`` with ``alpha = d g / (1 + b' g)``, ``beta = b' g / (1 + b' g)``,
 ``g = (exp((b' - d) h) - 1) / (b' - d)``. This is exact in distribution for any ``h`` and
-``n`` (int64 counts and float64 probabilities throughout: numpy's binomial and
-Poisson-gamma negative binomial stay exact at 1e11 cells, where float32 sampling is not).
+``n`` (float64 probabilities throughout: numpy's binomial and Poisson-gamma negative
+binomial stay exact at 1e11 cells, where float32 sampling is not; see "Large counts").
 Mutant founders of type ``j`` arrive as a Poisson process of intensity ``b_i U_ij N_i(s)``;
 their number over the step is drawn as Poisson with the parent's expected integral
 ``n (exp(r h) - 1) / r`` given its size at the start of the step (the mean is exact; the
@@ -26,6 +26,24 @@ into ``FOUNDER_BINS`` sub-intervals, each group started at the time that gives i
 their exact mean growth. Founders
 arriving in a step do not mutate again within it (a second-order term, ``u^2`` per step).
 
+**Large counts.** numpy's exact samplers stop short of the sizes a lesion can reach (its
+Poisson sampler refuses means above about 9.2e18 and every count must fit in int64), so a
+draw whose mean exceeds ``LARGE_MEAN`` (1e12) -- the surviving lineages, the
+negative-binomial offspring (drawn as numpy does, a Poisson of a gamma, the gamma exact),
+the mutant founders and their split over sub-intervals -- is taken from the normal
+distribution with the replaced distribution's exact mean and variance, rounded and clipped
+at 0. The mean and variance stay exact; what is lost is the shape, whose leading term, the
+skewness, is at most ``1 / sqrt(mean) <= 1e-6`` for a Poisson and ``sqrt(2 / m) < 1.5e-6``
+for a binomial drawn on its smaller side ``m`` (the other side is ``n`` minus it); the
+standard deviation is itself at most ``sqrt(mean) <= 1e-6`` of the Poisson or binomial mean.
+Below the threshold the exact samplers are used, except that a binomial with ``n`` beyond
+int64 (``n > MAX_EXACT_N``) and a smaller side ``m = n min(q, 1 - q) <= 1e12`` has that side
+drawn as ``Poisson(m)``, within total variation ``min(q, 1 - q) < 2.2e-7`` (Barbour and
+Hall 1984). Counts are int64 while every one is
+below ``MAX_EXACT_N`` (2**62) and float64 holding integers beyond (relative spacing 1e-16).
+A non-finite or negative count, rate, mutation probability or step raises
+:class:`~oncoresist.errors.InputError` naming the patient row and type.
+
 **Gillespie engine** (``method="gillespie"``): the direct method, event by event, for
 validation on small populations (each replicate in turn; slow above ~1e4 cells).
 
@@ -34,6 +52,8 @@ References
 Kendall DG. On the generalized "birth-and-death" process. Ann Math Stat 1948;19:1-15.
 Gillespie DT. Exact stochastic simulation of coupled chemical reactions. J Phys Chem
 1977;81:2340-2361.
+Barbour AD, Hall P. On the rate of Poisson convergence. Math Proc Camb Phil Soc
+1984;95:473-480.
 """
 
 from __future__ import annotations
@@ -49,6 +69,10 @@ from oncoresist.evolve.analytic import _growth_integral
 EXACT_FOUNDERS = 200_000
 #: Sub-intervals over which founders are grouped when there are more.
 FOUNDER_BINS = 32
+#: Means above which a draw uses the normal approximation (exact mean and variance).
+LARGE_MEAN = 1e12
+#: Largest count handed to numpy's exact binomial, and returned as int64 (2**62).
+MAX_EXACT_N = float(2**62)
 
 
 def kendall_parameters(b, d, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -67,22 +91,109 @@ def kendall_parameters(b, d, h) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return alpha, beta, success
 
 
+def _normal(mean, var, rng) -> np.ndarray:
+    """``N(mean, var)`` rounded and clipped at 0: the large-count path (float64)."""
+    return np.maximum(np.rint(mean + np.sqrt(var) * rng.standard_normal(np.shape(mean))), 0.0)
+
+
+def _poisson(lam, rng) -> np.ndarray:
+    """``Poisson(lam)`` (float64): exact up to ``LARGE_MEAN``, normal ``(lam, lam)`` above."""
+    lam = np.asarray(lam, dtype=float)
+    big = lam > LARGE_MEAN
+    out = np.empty(lam.shape)
+    out[~big] = rng.poisson(lam[~big])
+    out[big] = _normal(lam[big], lam[big], rng)
+    return out
+
+
+def _binomial(n, q, rng) -> np.ndarray:
+    """``Binomial(n, q)`` (float64) for ``n`` of any size (float64 holding integers).
+
+    Drawn on the smaller side (``n - Binomial(n, 1 - q)`` when ``q > 1/2``, the same law).
+    With ``m = n min(q, 1 - q)``: normal ``(m, m max(q, 1 - q))`` when ``m > LARGE_MEAN``
+    (skewness at most ``sqrt(2 / m) < 1.5e-6``); ``Poisson(m)`` when ``n`` is beyond int64
+    (then ``min(q, 1 - q) < 1e12 / 2**62``, the total variation); exact otherwise.
+    """
+    n, q = np.broadcast_arrays(np.asarray(n, dtype=float), np.asarray(q, dtype=float))
+    flip = q > 0.5
+    qq = np.where(flip, 1.0 - q, q)
+    mean = n * qq
+    big = mean > LARGE_MEAN
+    wide = ~big & (n > MAX_EXACT_N)
+    exact = ~big & ~wide
+    draw = np.empty(n.shape)
+    draw[exact] = rng.binomial(n[exact].astype(np.int64), qq[exact])
+    draw[wide] = rng.poisson(mean[wide])
+    draw[big] = _normal(mean[big], mean[big] * (1.0 - qq[big]), rng)
+    draw = np.minimum(draw, n)
+    return np.where(flip, n - draw, draw)
+
+
+def _negative_binomial(k, beta, success, rng) -> np.ndarray:
+    """``NegBin(k, success)`` failures (float64), ``beta = 1 - success`` given separately.
+
+    As numpy draws it, ``Poisson(Gamma(k, beta / success))`` (mean ``k beta / success``,
+    variance ``k beta / success^2``), with the gamma exact for any ``k`` and the Poisson
+    through :func:`_poisson` (normal above ``LARGE_MEAN``: skewness at most 1e-6).
+    """
+    k, beta, success = np.broadcast_arrays(
+        *(np.asarray(x, dtype=float) for x in (k, beta, success))
+    )
+    out = np.zeros(k.shape)
+    live = k > 0
+    with np.errstate(over="ignore"):
+        odds = beta[live] / np.clip(success[live], 1e-300, 1.0)
+        lam = rng.gamma(k[live]) * odds
+    out[live] = _poisson(lam, rng)
+    return out
+
+
 def _grow(n, b, d, h, rng) -> np.ndarray:
-    """Kendall step of independent lineages: ``n`` cells (int64 array) -> cells after ``h``."""
-    alpha, _, success = kendall_parameters(b, d, h)
-    n = np.asarray(n, dtype=np.int64)
-    out = np.zeros(n.shape, dtype=np.int64)
+    """Kendall step of independent lineages: ``n`` cells -> cells after ``h`` (float64)."""
+    alpha, beta, success = kendall_parameters(b, d, h)
+    n = np.asarray(n, dtype=float)
+    out = np.zeros(n.shape)
     live = n > 0
     if not live.any():
         return out
-    k = rng.binomial(n[live], np.clip(1.0 - alpha[live], 0.0, 1.0))
-    grow = k > 0
-    extra = np.zeros(k.shape, dtype=np.int64)
-    if grow.any():
-        p = np.clip(success[live][grow], 1e-300, 1.0)
-        extra[grow] = rng.negative_binomial(k[grow], p)
-    out[live] = k + extra
+    k = _binomial(n[live], np.clip(1.0 - alpha[live], 0.0, 1.0), rng)
+    out[live] = k + _negative_binomial(k, beta[live], success[live], rng)
     return out
+
+
+def _check(state, b, d, u, h) -> None:
+    """Raise a located :class:`InputError` for counts, rates or a step no engine can use."""
+    for name, arr, what in (
+        ("state", state, "cells"),
+        ("birth", b, "per day"),
+        ("death", d, "per day"),
+    ):
+        bad = ~np.isfinite(arr) | (arr < 0)
+        if bad.any():
+            pos = tuple(int(i) for i in np.argwhere(bad)[0])
+            where = f"patient row {pos[0]}, type {pos[1]}" if len(pos) == 2 else f"entry {pos}"
+            raise InputError(
+                f"{where}: {float(arr[pos])!r} {what}; expected a finite value >= 0", field=name
+            )
+    if (~np.isfinite(u) | (u < 0) | (u > 1)).any() or (u.sum(axis=1) > 1.0 + 1e-12).any():
+        raise InputError(
+            "mutation probabilities must be finite, in [0, 1] and sum to at most 1 per "
+            "dividing type (row)",
+            field="mutation",
+        )
+    if not (np.isfinite(h) and h > 0):
+        raise InputError(f"{h!r}; expected a finite positive number of days", field="h")
+
+
+def _counts(x) -> np.ndarray:
+    """int64 while every count is below ``MAX_EXACT_N``, else float64 (integer-valued)."""
+    if not np.isfinite(x).all():
+        raise InputError(
+            "the population overflows float64 (above 1.8e308 cells) within the step; "
+            "shorten the step or lower the birth rates",
+            field="state",
+        )
+    return x.astype(np.int64) if x.size == 0 or x.max() < MAX_EXACT_N else x
 
 
 def kendall_step(state, birth, death, mutation, h, rng) -> np.ndarray:
@@ -104,39 +215,48 @@ def kendall_step(state, birth, death, mutation, h, rng) -> np.ndarray:
     Returns
     -------
     numpy.ndarray
-        Cells after ``h`` days (int64).
+        Cells after ``h`` days: int64 while every count is below ``MAX_EXACT_N`` (2**62),
+        float64 holding integers beyond (see "Large counts" in the module docstring).
+
+    Raises
+    ------
+    InputError
+        A count or rate that is negative or not finite (naming the patient row and type),
+        mutation probabilities outside [0, 1] or summing above 1, a step that is not a
+        finite positive number of days, or a population that overflows float64.
     """
-    n = np.rint(np.asarray(state, dtype=float)).astype(np.int64)
+    n = np.rint(np.asarray(state, dtype=float))
     b = np.broadcast_to(np.asarray(birth, dtype=float), n.shape)
     d = np.broadcast_to(np.asarray(death, dtype=float), n.shape)
     u = np.asarray(mutation, dtype=float)
+    _check(n, b, d, u, h)
     b_own = b * (1.0 - u.sum(axis=1))
     new = _grow(n, b_own, d, h, rng)
     pairs = np.argwhere(u > 0)
     if pairs.size == 0:
-        return new
+        return _counts(new)
     r = b_own - d
     for i, j in pairs:
-        ni = n[:, i].astype(float)
+        ni = n[:, i]
         if not (ni > 0).any():
             continue
         ri = r[:, i]
         lam = b[:, i] * u[i, j] * ni * _growth_integral(ri, h)  # expected founders
-        founders = rng.poisson(lam)
-        total = int(founders.sum())
+        founders = _poisson(lam, rng)
+        total = founders.sum()
         if total == 0:
             continue
         if total <= EXACT_FOUNDERS:
             # each founder: arrival time from the density prop. to e^{r s} on [0, h], then
             # its own lineage, exactly, to the end of the step
-            who = np.repeat(np.arange(len(n)), founders)
+            who = np.repeat(np.arange(len(n)), founders.astype(np.int64))
+            total = len(who)
             s_arr = _arrival_times(ri[who], h, rng)
-            grown = _grow(np.ones(total, dtype=np.int64), b_own[who, j], d[who, j], h - s_arr,
-                          rng)  # fmt: skip
-            new[:, j] += np.bincount(who, weights=grown, minlength=len(n)).astype(np.int64)
+            grown = _grow(np.ones(total), b_own[who, j], d[who, j], h - s_arr, rng)
+            new[:, j] += np.bincount(who, weights=grown, minlength=len(n))
         else:
             new[:, j] += _grow_binned(founders, ri, b_own[:, j], d[:, j], h, rng)
-    return new
+    return _counts(new)
 
 
 def _arrival_times(r, h, rng) -> np.ndarray:
@@ -162,7 +282,7 @@ def _grow_binned(founders, r, b, d, h, rng) -> np.ndarray:
     g = (b - d)[:, None]
     weight = np.maximum(_segment_integral(rr, lo, hi), 0.0)
     weight /= weight.sum(axis=1, keepdims=True)
-    counts = rng.multinomial(founders, weight)
+    counts = _multinomial(founders, weight, rng)
     # mean growth to h over the segment, then the start time with that growth
     mean_growth = np.exp(g * h) * _segment_integral(rr - g, lo, hi) / _segment_integral(rr, lo, hi)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -171,6 +291,25 @@ def _grow_binned(founders, r, b, d, h, rng) -> np.ndarray:
     grown = _grow(counts, np.repeat(b[:, None], FOUNDER_BINS, 1),
                   np.repeat(d[:, None], FOUNDER_BINS, 1), h - start, rng)  # fmt: skip
     return grown.sum(axis=1)
+
+
+def _multinomial(total, weight, rng) -> np.ndarray:
+    """Multinomial split of ``total`` (per row) over the columns of ``weight``.
+
+    Sequential conditional binomials (exact), through :func:`_binomial` so that totals
+    beyond int64 or above ``LARGE_MEAN`` take the large-count path.
+    """
+    left = np.asarray(total, dtype=float).copy()
+    rest = np.ones(len(left))
+    out = np.zeros(weight.shape)
+    for c in range(weight.shape[1] - 1):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            q = np.where(rest > 0, np.clip(weight[:, c] / rest, 0.0, 1.0), 0.0)
+        out[:, c] = np.minimum(_binomial(left, q, rng), left)
+        left -= out[:, c]
+        rest -= weight[:, c]
+    out[:, -1] = left
+    return out
 
 
 def _segment_integral(r, lo, hi) -> np.ndarray:
@@ -183,10 +322,12 @@ def _segment_integral(r, lo, hi) -> np.ndarray:
 
 def gillespie_step(state, birth, death, mutation, h, rng) -> np.ndarray:
     """Exact event-by-event simulation over ``h`` days (direct method), patient by patient."""
-    n = np.rint(np.asarray(state, dtype=float)).astype(np.int64).copy()
+    n = np.rint(np.asarray(state, dtype=float))
     b = np.broadcast_to(np.asarray(birth, dtype=float), n.shape)
     d = np.broadcast_to(np.asarray(death, dtype=float), n.shape)
     u = np.asarray(mutation, dtype=float)
+    _check(n, b, d, u, h)
+    n = n.astype(np.int64)
     types = n.shape[1]
     keep = 1.0 - u.sum(axis=1)
     for p in range(n.shape[0]):
@@ -225,8 +366,8 @@ def step(
     method: Literal["kendall", "gillespie"] = "kendall",
 ) -> np.ndarray:
     """Advance cells by ``h`` days at constant per-patient rates with the named engine."""
-    if h <= 0:
-        raise InputError("must be positive (days)", field="h")
+    if not (np.isfinite(h) and h > 0):
+        raise InputError(f"{h!r}; expected a finite positive number of days", field="h")
     if method == "kendall":
         return kendall_step(state, birth, death, mutation, h, rng)
     if method == "gillespie":

@@ -22,6 +22,7 @@ from functools import partial
 import numpy as np
 
 from oncoresist.errors import MissingExtraError
+from oncoresist.evolve.engines import _check, _counts
 
 try:
     import jax
@@ -105,13 +106,19 @@ def kendall_step_jax(state, birth, death, mutation, h, key) -> np.ndarray:
     """Advance ``state`` (patients x types) by ``h`` days on JAX's default device.
 
     Parameters are those of :func:`oncoresist.evolve.engines.kendall_step`; ``key`` is a
-    ``jax.random`` key. Returns a numpy int64 array.
+    ``jax.random`` key. Returns a numpy array of counts with the numpy engine's rules: int64
+    while every count is below 2**62, float64 holding integers beyond; invalid inputs and a
+    population overflowing float64 raise the same located ``InputError``.
     """
-    n = jnp.asarray(np.rint(np.asarray(state, dtype=float)), dtype=jnp.float64)
-    shape = n.shape
-    b = jnp.broadcast_to(jnp.asarray(birth, dtype=jnp.float64), shape)
-    d = jnp.broadcast_to(jnp.asarray(death, dtype=jnp.float64), shape)
+    state = np.rint(np.asarray(state, dtype=float))
+    shape = state.shape
+    b_np = np.broadcast_to(np.asarray(birth, dtype=float), shape)
+    d_np = np.broadcast_to(np.asarray(death, dtype=float), shape)
+    _check(state, b_np, d_np, np.asarray(mutation, dtype=float), h)
+    n = jnp.asarray(state, dtype=jnp.float64)
+    b = jnp.asarray(b_np, dtype=jnp.float64)
+    d = jnp.asarray(d_np, dtype=jnp.float64)
     u = jnp.asarray(mutation, dtype=jnp.float64)
     pairs = tuple((int(i), int(j)) for i, j in np.argwhere(np.asarray(mutation) > 0))
     out = _step(key, n, b, d, u, jnp.float64(h), pairs)
-    return np.asarray(out).astype(np.int64)
+    return _counts(np.asarray(out))
