@@ -283,3 +283,16 @@ def test_reads_with_duplicates_and_no_panel_are_flagged():
     assert result.settings["count_unit"] == "reads"
     assert "4.0 reads per unique molecule" in result.settings["warnings"][0]
     assert monitor(obs, therapy=therapy).settings["warnings"] == []
+
+
+def test_resistance_at_a_baseline_drawn_before_therapy_starts():
+    rows = []
+    for i, (l858r, t790m) in enumerate([(300, 40), (100, 30), (50, 30)]):
+        rows += [(f"s{i}", 28 * i, "EGFR L858R", l858r, 3000),
+                 (f"s{i}", 28 * i, "EGFR T790M", t790m, 3000)]  # fmt: skip
+    therapy = pd.DataFrame({"patient_id": ["P1"], "regimen": ["erlotinib"],
+                            "start_date": [START + pd.Timedelta(days=5)],
+                            "end_date": [pd.NaT]})  # fmt: skip
+    alerts = monitor(_patient(rows), therapy=therapy, disease="NSCLC").alerts
+    assert alerts["category"].tolist() == ["present_at_baseline"]
+    assert alerts["regimen"].tolist() == ["erlotinib"]

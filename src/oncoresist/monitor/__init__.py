@@ -16,7 +16,7 @@ from oncoresist.monitor._calling import call_draws, count_unit
 from oncoresist.monitor._inputs import read_events, read_normals, read_serial, read_therapy
 from oncoresist.monitor._lod import limit_of_detection, sampling_bound
 from oncoresist.monitor._longitudinal import call_longitudinal
-from oncoresist.monitor._pipeline import MonitorResult, describe_settings, monitor
+from oncoresist.monitor._pipeline import MonitorResult, describe_settings, monitor, unit_warnings
 from oncoresist.monitor._response import molecular_response
 from oncoresist.monitor._series import call_series, spending
 
@@ -38,5 +38,6 @@ __all__ = [
     "read_therapy",
     "sampling_bound",
     "spending",
+    "unit_warnings",
     "variant_trends",
 ]

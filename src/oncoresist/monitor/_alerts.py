@@ -260,7 +260,13 @@ def emergence_alerts(
             progression.setdefault(patient, []).append(date)
     trends = variant_trends(calls) if trends is None else trends
     doubling_of = trends.set_index(["patient_id", "alteration"])["doubling_time_days"]
-    regimens = _regimens(therapy, candidates["patient_id"].tolist(), candidates["date"].tolist())
+    # an alteration present at baseline is judged against the regimen about to start
+    when = [
+        max(date, starts.get(patient, date)) if at else date
+        for patient, date, at in zip(candidates["patient_id"], candidates["date"],
+                                     candidates["at_base"], strict=True)
+    ]  # fmt: skip
+    regimens = _regimens(therapy, candidates["patient_id"].tolist(), when)
     judge = lru_cache(maxsize=4096)(
         lambda d, r, present: interpret(list(present), drugs=[r], disease=d, kb=kb)
     )

@@ -54,8 +54,21 @@ class MonitorResult:
                 "trends": self.trends}  # fmt: skip
 
 
-def _unit_warnings(obs: pd.DataFrame, calls: pd.DataFrame) -> list[str]:
-    """Say so when reads are called although the table shows they carry duplicates."""
+def unit_warnings(obs: pd.DataFrame, calls: pd.DataFrame) -> list[str]:
+    """Warnings about the counting unit: reads called although the table shows duplicates.
+
+    Parameters
+    ----------
+    obs : pandas.DataFrame
+        The observations (``depth`` in reads, optional ``unique_molecules``).
+    calls : pandas.DataFrame
+        Their calls (``count_unit``).
+
+    Returns
+    -------
+    list of str
+        One sentence per problem; empty when there is none.
+    """
     if not len(calls) or calls["count_unit"].iloc[0] != "reads":
         return []
     if "unique_molecules" not in obs.columns:
@@ -143,7 +156,7 @@ def monitor(
     for column in SERIES_COLUMNS + (["series_lod_vaf"] if lod else []):
         calls[column] = series[column].to_numpy()
     settings = {
-        "warnings": _unit_warnings(obs, calls),
+        "warnings": unit_warnings(obs, calls),
         "error_model": background.describe(),
         "count_unit": str(calls["count_unit"].iloc[0]) if len(calls) else unit,
         "budget": budget,

@@ -29,9 +29,8 @@ import sqlalchemy as sa
 
 from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase
-from oncoresist.monitor import BackgroundModel
+from oncoresist.monitor import BackgroundModel, unit_warnings
 from oncoresist.monitor._inputs import SERIAL_COLUMNS, events_frame, serial_frame, therapy_frame
-from oncoresist.monitor._pipeline import _unit_warnings
 from oncoresist.monitor._series import DEFAULT_BUDGET, DEFAULT_HORIZON
 from oncoresist.server._settings import ServerSettings
 from oncoresist.store import Store
@@ -428,7 +427,7 @@ def compute_many(store: Store, pseudonyms: list[str], *, kb: KnowledgeBase,
         units.update(dict.fromkeys(ids, result.settings["count_unit"]))
         if result.settings["warnings"]:  # said of the whole group: say it of each patient's
             mine, calls = _split(group), _split(result.calls)
-            warned.update({p: tuple(_unit_warnings(mine[p], calls[p])) for p in ids})
+            warned.update({p: tuple(unit_warnings(mine[p], calls[p])) for p in ids})
     split = {name: _split(pd.concat(frames, ignore_index=True)) if frames else {}
              for name, frames in parts.items()}  # fmt: skip
     lines, happened = _split(therapy), _split(events)
