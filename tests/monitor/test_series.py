@@ -53,6 +53,17 @@ def _cohort(rng, errors, patients, *, draws=9, molecules=1500, vaf=None):
     return obs, therapy
 
 
+def _panel(rng, errors, normals: int, columns: tuple[str, str]) -> BackgroundModel:
+    """A background fitted to simulated normals (depth ~10,000) counted in ``columns``."""
+    rows = []
+    for site, e in errors.items():
+        depth = rng.poisson(10_000, normals)
+        alt = rng.binomial(depth, rng.beta(SHAPE, SHAPE * (1 - e) / e, normals))
+        rows.append(pd.DataFrame({"site": site, "sample_id": np.arange(normals),
+                                  columns[0]: alt, columns[1]: depth}))  # fmt: skip
+    return BackgroundModel().fit(pd.concat(rows, ignore_index=True))
+
+
 def _alerted(out: pd.DataFrame) -> np.ndarray:
     return out.groupby("patient_id")["series_called"].any().to_numpy()
 
@@ -124,13 +135,7 @@ def test_fitted_panel_keeps_the_budget():
     """With a fitted panel (its uncertainty integrated) the budget still holds."""
     rng = np.random.default_rng(3)
     errors = {f"s{i}": e for i, e in enumerate([3e-4, 1e-4, 6e-4, 2e-4])}
-    normals = []
-    for site, e in errors.items():
-        depth = rng.poisson(10_000, 60)
-        alt = rng.binomial(depth, rng.beta(SHAPE, SHAPE * (1 - e) / e, 60))
-        normals.append(pd.DataFrame({"site": site, "sample_id": np.arange(60),
-                                     "alt_reads": alt, "depth": depth}))  # fmt: skip
-    bg = BackgroundModel().fit(pd.concat(normals, ignore_index=True))
+    bg = _panel(rng, errors, 60, ("alt_reads", "depth"))
     obs, therapy = _cohort(rng, errors, 1500)
     rate = _alerted(call_series(obs, bg, therapy=therapy, budget=0.05)).mean()
     assert rate <= 0.05 + 3 * np.sqrt(0.05 * 0.95 / 1500)
@@ -171,13 +176,7 @@ def _duplicated(rng, molecules: pd.DataFrame) -> pd.DataFrame:
 
 
 def _molecule_panel(rng, errors) -> BackgroundModel:
-    rows = []
-    for site, e in errors.items():
-        depth = rng.poisson(10_000, 100)
-        alt = rng.binomial(depth, rng.beta(SHAPE, SHAPE * (1 - e) / e, 100))
-        rows.append(pd.DataFrame({"site": site, "sample_id": np.arange(100),
-                                  "alt_molecules": alt, "unique_molecules": depth}))  # fmt: skip
-    return BackgroundModel().fit(pd.concat(rows, ignore_index=True))
+    return _panel(rng, errors, 100, ("alt_molecules", "unique_molecules"))
 
 
 def test_reads_with_duplicates_are_called_on_their_molecules():
