@@ -2,21 +2,25 @@
 
 For each observation (one sample and variant):
 
-* **p-value**: ``P(X >= alt_reads)`` for ``X ~ BetaBinomial(depth, alpha, beta)`` of the
-  site's background (:class:`~oncoresist.monitor._background.BackgroundModel`).
-* **False-positive control**: Benjamini-Hochberg within each draw (``sample_id``) at level
-  ``fpr`` (default; ``correction="bonferroni"`` or ``"none"`` are the alternatives). With
-  no variant present in a draw BH controls the chance of any false call in that draw at
-  ``fpr``, so false calls per variant-free site-draw are at most ``fpr / m`` for ``m``
-  sites tested, well under ``fpr``; with variants present it controls the false discovery
-  rate at ``fpr``.
+* **Unit**: reads or unique molecules (:func:`count_unit`): the panel's unit, else molecules
+  when every row gives them; reads are never compared with a molecule-counted panel.
+* **p-value**: ``P(X >= alt count)`` for ``X ~ BetaBinomial(depth, alpha, beta)`` of the
+  site's background (:class:`~oncoresist.monitor._background.BackgroundModel`), averaged
+  over the panel's uncertainty on the site's mean error.
+* **False-positive control**: Bonferroni within each draw (``sample_id``) at level ``fpr``
+  (default; ``correction="bh"`` or ``"none"`` are the alternatives): the chance that a
+  variant-free draw carries any false call is at most ``fpr``, and unlike
+  Benjamini-Hochberg the threshold does not loosen with every true call in the draw.
+  Resistance alerts do not come from these calls but from the series-level test
+  (:mod:`oncoresist.monitor._series`), whose budget is per patient.
 * **Posterior** that the variant is present: Bayes factor of "variant at VAF ``f``" against
   the background, with prior probability ``prior_present`` (0.5) that the tracked variant
   is present and, if present, ``f`` log-uniform on [1e-4, 0.5] (25-point grid). Under the
   alternative the alt count is ``Binomial(depth, f + e (1 - f))`` with ``e`` the site's
   mean error.
 * **Limit of detection** of the draw at the site: the VAF detected with probability 0.95
-  at the per-test threshold a new call would need in that draw (BH: ``(R + 1) fpr / m``
+  at the per-test threshold a new call would need in that draw (Bonferroni: ``fpr / m``;
+  BH: ``(R + 1) fpr / m``
   with ``R`` calls already made), by the model of :mod:`oncoresist.monitor._lod`.
 * **Input**: ``input_ge = cfdna_ng * ge_per_ng`` when the cfDNA mass is known; else
   ``unique_molecules / recovery``; else unknown (``NaN``), and the LoD takes the depth as
@@ -396,8 +400,10 @@ def call_draws(
     fpr : float
         Level of the within-draw correction (0.05): the chance that a
         variant-free draw carries any false call; with 50 sites about 1e-3 per site-draw.
-    correction : {"bh", "bonferroni", "none"}
+    correction : {"bonferroni", "bh", "none"}
         Multiple-testing control across the sites of one draw (``sample_id``).
+    unit : {"auto", "reads", "molecules"}
+        Counting unit (:func:`count_unit`).
     recovery : float
         Fraction of input molecules that reach the library (0.5).
     ge_per_ng : float
@@ -416,7 +422,8 @@ def call_draws(
     Returns
     -------
     pandas.DataFrame
-        A copy of ``obs`` (same index and order) plus ``background_error`` (per base),
+        A copy of ``obs`` (same index and order) plus ``count_unit``, ``alt_count`` and
+        ``depth_count`` (the counts called, in that unit), ``background_error`` (per base),
         ``p_value``, ``q_value`` (adjusted within the draw), ``threshold`` (per-test
         p-value a new call in the draw needs), ``critical_count``, ``posterior``,
         ``state``, ``lod_vaf``, ``input_ge`` (GE) and ``input_source``.
