@@ -20,8 +20,8 @@ For each observation (one sample and variant):
   mean error.
 * **Limit of detection** of the draw at the site: the VAF detected with probability 0.95
   at the per-test threshold a new call would need in that draw (Bonferroni: ``fpr / m``;
-  BH: ``(R + 1) fpr / m``
-  with ``R`` calls already made), by the model of :mod:`oncoresist.monitor._lod`.
+  BH: ``(R + 1) fpr / m`` with ``R`` calls already made), by the model of
+  :mod:`oncoresist.monitor._lod`.
 * **Input**: ``input_ge = cfdna_ng * ge_per_ng`` when the cfDNA mass is known; else
   ``unique_molecules / recovery``; else unknown (``NaN``), and the LoD takes the depth as
   the molecules counted (optimistic: ``input_source = "depth"``).
