@@ -158,7 +158,7 @@ class ZhangModel:
     the published regime; local error below 1e-12 relative); intervals that would need
     more than 64 sub-steps (a stiff phase, e.g. ``x_TP`` near 0) go to LSODA (rtol 1e-10).
     A population whose carrying capacity is 0 (``T+`` once ``TP`` is extinct) is extinct.
-    10,000 daily steps of one patient under continuous abiraterone take about 0.3 s
+    10,000 daily steps of one patient under continuous abiraterone take about 0.9 s
     (``tests/evolve/test_zhang.py`` prints the figure).
 
     References
