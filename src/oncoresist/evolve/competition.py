@@ -154,8 +154,8 @@ class ZhangModel:
     Notes
     -----
     Integration: classical fixed-step RK4 in numpy, with as many sub-steps per interval as
-    keep ``h |r_i (1 - crowding_i)| <= 0.02`` for every living population (one per day in
-    the published regime; local error below 1e-12 relative); intervals that would need
+    keep ``h r_i (|1 - c_i| + c_i) <= 0.02`` (``c_i`` the crowding) for every living
+    population (one per day in the published regime); intervals that would need
     more than 64 sub-steps (a stiff phase, e.g. ``x_TP`` near 0) go to LSODA (rtol 1e-10).
     A population whose carrying capacity is 0 (``T+`` once ``TP`` is extinct) is extinct.
     10,000 daily steps of one patient under continuous abiraterone take about 0.9 s
