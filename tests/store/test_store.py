@@ -68,6 +68,10 @@ def test_round_trip_of_the_example(store_url: str) -> None:
         pd.testing.assert_frame_equal(got, expected)
         pd.testing.assert_frame_equal(store.observations(pseudonym=patient), expected)
         pd.testing.assert_frame_equal(store.observations(), expected)
+        many = {"pseudonyms": [patient, pseudonym(KEY, "patient", "NOT-A-PATIENT")]}
+        pd.testing.assert_frame_equal(store.observations(**many), expected)
+        pd.testing.assert_frame_equal(store.therapy(**many), store.therapy(pseudonym=patient))
+        pd.testing.assert_frame_equal(store.events(**many), store.events(pseudonym=patient))
 
         therapy = read_therapy(THERAPY).assign(patient_id=patient)
         pd.testing.assert_frame_equal(store.therapy(RAW_PATIENT), therapy)

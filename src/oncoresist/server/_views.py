@@ -30,7 +30,6 @@ import sqlalchemy as sa
 from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase
 from oncoresist.monitor import BackgroundModel, unit_warnings
-from oncoresist.monitor._inputs import SERIAL_COLUMNS, events_frame, serial_frame, therapy_frame
 from oncoresist.monitor._series import DEFAULT_BUDGET, DEFAULT_HORIZON
 from oncoresist.server._settings import ServerSettings
 from oncoresist.store import Store
@@ -319,29 +318,6 @@ def _chunks(items: list[str]) -> Iterator[list[str]]:
         yield items[i : i + _CHUNK]
 
 
-def _read(connection: sa.Connection, pseudonyms: list[str]) -> tuple[pd.DataFrame, ...]:
-    """Stored draws, therapy lines and events of ``pseudonyms``, as the store returns them.
-
-    As :meth:`~oncoresist.store.Store.observations` (and ``therapy``, ``events``) with a
-    list of patients instead of one: one query per table and 500 patients.
-    """
-    sm, ob, t, e = s.samples, s.observations, s.therapy_lines, s.events
-    own = {"patient_id": sm.c.patient, "sample_id": sm.c.pseudonym,
-           "collection_date": sm.c.collection_date, "cfdna_ng": sm.c.cfdna_ng,
-           "tumor_fraction": sm.c.tumor_fraction}  # fmt: skip
-    obs = sa.select(*[own[c].label(c) if c in own else ob.c[c] for c in SERIAL_COLUMNS])
-    obs = obs.join_from(ob, sm, ob.c.sample == sm.c.pseudonym)
-    lines = sa.select(t.c.patient.label("patient_id"), t.c.regimen, t.c.start_date, t.c.end_date,
-                      t.c.reason_stopped)  # fmt: skip
-    events = sa.select(e.c.patient.label("patient_id"), e.c.event, e.c.date)
-    found: list[list[dict]] = [[], [], []]
-    for chunk in _chunks(pseudonyms):
-        for rows, query, column in ((found[0], obs, sm.c.patient), (found[1], lines, t.c.patient),
-                                    (found[2], events, e.c.patient)):  # fmt: skip
-            rows += connection.execute(query.where(column.in_(chunk))).mappings().all()
-    return serial_frame(found[0]), therapy_frame(found[1]), events_frame(found[2])
-
-
 def _unit_groups(obs: pd.DataFrame, config: MonitorConfig) -> list[np.ndarray]:
     """Patients grouped so that each group counts in one unit, as each would alone.
 
@@ -395,7 +371,7 @@ def compute_many(store: Store, pseudonyms: list[str], *, kb: KnowledgeBase,
     connection
         Read in that transaction (which may hold the patients' new rows).
     lod
-        Also each alert-free series' limit of detection (``series_lod_vaf``; costs about 25
+        Also each alert-free series' limit of detection (``series_lod_vaf``; costs 10
         propagations of the sequential test per series).
 
     Returns
@@ -409,7 +385,11 @@ def compute_many(store: Store, pseudonyms: list[str], *, kb: KnowledgeBase,
         with store.engine.connect() as own:
             return compute_many(store, pseudonyms, kb=kb, config=config, diseases=diseases,
                                 connection=own, lod=lod)  # fmt: skip
-    obs, therapy, events = _read(connection, sorted(set(pseudonyms)))
+    wanted = sorted(set(pseudonyms))
+    obs, therapy, events = (
+        read(pseudonyms=wanted, connection=connection)
+        for read in (store.observations, store.therapy, store.events)
+    )
     parts: dict[str, list[pd.DataFrame]] = {"calls": [], "response": [], "alerts": [], "trends": []}
     units: dict[str, str] = {}
     warned: dict[str, tuple[str, ...]] = {}

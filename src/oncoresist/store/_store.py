@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
@@ -42,6 +42,7 @@ __all__ = ["Store", "open_store"]
 
 PathLike = str | os.PathLike[str]
 _POLICIES = ("error", "keep", "replace")
+_IN_LIST = 500  # patients per IN (...) list of a many-patient read
 
 
 def open_store(
@@ -281,11 +282,29 @@ class Store:
             own.rollback()
         return rows
 
+    def _rows_of(
+        self,
+        query: sa.Select,
+        column: sa.ColumnElement,
+        wanted: str | None,
+        pseudonyms: Sequence[str] | None,
+        connection: sa.Connection | None,
+    ) -> list[dict[str, Any]]:
+        """Rows of ``query`` for one patient (``wanted``), a list of them, or everyone."""
+        if pseudonyms is None:
+            return self._query(query if wanted is None else query.where(column == wanted),
+                               connection)  # fmt: skip
+        rows: list[dict[str, Any]] = []
+        for i in range(0, len(pseudonyms), _IN_LIST):
+            rows += self._query(query.where(column.in_(pseudonyms[i : i + _IN_LIST])), connection)
+        return rows
+
     def observations(
         self,
         patient_id: str | None = None,
         *,
         pseudonym: str | None = None,
+        pseudonyms: Sequence[str] | None = None,
         connection: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Return stored serial results, as ``read_serial`` returns them.
@@ -296,6 +315,8 @@ class Store:
             The site's patient identifier (looked up by its pseudonym under the key).
         pseudonym
             Or the patient's pseudonym. Neither: every patient.
+        pseudonyms
+            Or the pseudonyms of several patients (read in lists of 500 per query).
         connection
             Read in this connection's transaction instead of a new one.
 
@@ -318,15 +339,14 @@ class Store:
             sm.c.tumor_fraction,
             *[ob.c[c] for c in ("chrom", "pos", "ref", "alt", "build")],
         ).join_from(ob, sm, ob.c.sample == sm.c.pseudonym)
-        if wanted is not None:
-            query = query.where(sm.c.patient == wanted)
-        return serial_frame(self._query(query, connection))
+        return serial_frame(self._rows_of(query, sm.c.patient, wanted, pseudonyms, connection))
 
     def therapy(
         self,
         patient_id: str | None = None,
         *,
         pseudonym: str | None = None,
+        pseudonyms: Sequence[str] | None = None,
         connection: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Return stored lines of therapy, as ``read_therapy`` returns them.
@@ -340,15 +360,14 @@ class Store:
             t.c.patient.label("patient_id"), t.c.regimen, t.c.start_date, t.c.end_date,
             t.c.reason_stopped,
         )  # fmt: skip
-        if wanted is not None:
-            query = query.where(t.c.patient == wanted)
-        return therapy_frame(self._query(query, connection))
+        return therapy_frame(self._rows_of(query, t.c.patient, wanted, pseudonyms, connection))
 
     def events(
         self,
         patient_id: str | None = None,
         *,
         pseudonym: str | None = None,
+        pseudonyms: Sequence[str] | None = None,
         connection: sa.Connection | None = None,
     ) -> pd.DataFrame:
         """Return stored clinical events, as ``read_events`` returns them.
@@ -359,9 +378,7 @@ class Store:
         wanted = self._patient_filter(patient_id, pseudonym)
         e = s.events
         query = sa.select(e.c.patient.label("patient_id"), e.c.event, e.c.date)
-        if wanted is not None:
-            query = query.where(e.c.patient == wanted)
-        return events_frame(self._query(query, connection))
+        return events_frame(self._rows_of(query, e.c.patient, wanted, pseudonyms, connection))
 
     def patients(self) -> list[str]:
         """Return the pseudonyms of every stored patient, sorted."""
