@@ -34,6 +34,8 @@ For each observation (one sample and variant):
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import pandas as pd
 from scipy.special import expit
@@ -245,6 +247,33 @@ def site_rate_nodes(
     return rate_nodes(bg.error_evidence(_site_labels(obs).iloc[first]))
 
 
+class Prepared(NamedTuple):
+    """Observations ready for calling: counts, unit, and each site's background."""
+
+    k: np.ndarray  # alt counts (float)
+    n: np.ndarray  # depths (float)
+    unit: str  # "reads" or "molecules"
+    codes: np.ndarray  # site code per row
+    a: np.ndarray  # beta shapes per site code
+    b: np.ndarray
+    mult: np.ndarray  # nodes over each site's uncertain mean error (rate_nodes)
+    weight: np.ndarray
+
+
+def prepare(
+    obs: pd.DataFrame,
+    required: tuple[str, ...],
+    background: BackgroundModel | None,
+    unit: str = "auto",
+) -> Prepared:
+    """Validate ``obs`` and look up every site's background, as each caller needs them."""
+    k, n, unit = _validate(obs, required, background, unit)
+    codes, a, b = _backgrounds(obs, background)
+    _coordinate_fallback(obs, codes, a, b, background)
+    mult, weight = site_rate_nodes(obs, codes, a.size, background)
+    return Prepared(k, n, unit, codes, a, b, mult, weight)
+
+
 def input_genome_equivalents(
     obs: pd.DataFrame, *, recovery: float = 0.5, ge_per_ng: float = GE_PER_NG
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -438,10 +467,7 @@ def call_draws(
         raise InputError("must lie in (0, 1)", field="fpr")
     if not 0 < recovery <= 1:
         raise InputError("must lie in (0, 1]", field="recovery")
-    k, n, unit = _validate(obs, ("sample_id",), background, unit)
-    codes, sa, sb = _backgrounds(obs, background)
-    _coordinate_fallback(obs, codes, sa, sb, background)
-    mult, weight = site_rate_nodes(obs, codes, sa.size, background)
+    k, n, unit, codes, sa, sb, mult, weight = prepare(obs, ("sample_id",), background, unit)
     out = obs.copy()
     size = len(obs)
     ki, ni = k.astype(np.int64), n.astype(np.int64)

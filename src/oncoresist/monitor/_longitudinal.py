@@ -53,14 +53,7 @@ from oncoresist.monitor._background import (
     betabinom_sf,
     pmf_table,
 )
-from oncoresist.monitor._calling import (
-    _backgrounds,
-    _coordinate_fallback,
-    _site_labels,
-    _validate,
-    adjust_within_groups,
-    site_rate_nodes,
-)
+from oncoresist.monitor._calling import _site_labels, adjust_within_groups, prepare
 
 _DOUBLING_DAYS = np.array([7.0, 10.0, 14.0, 21.0, 30.0, 45.0, 60.0, 90.0, 180.0])
 #: Default slope grid (per day): ln 2 over doubling / halving times of 7-180 days, and 0.
@@ -286,6 +279,10 @@ def _windows(series: np.ndarray, window: int | None) -> tuple[np.ndarray, np.nda
     return start, pos - start + 1
 
 
+#: Columns every caller over a patient's dated draws needs.
+_DATED = ("patient_id", "sample_id", "collection_date")
+
+
 def _dates(obs: pd.DataFrame) -> pd.Series:
     dates = pd.to_datetime(obs["collection_date"])
     if dates.isna().any():
@@ -306,31 +303,24 @@ def _series_codes(obs: pd.DataFrame) -> np.ndarray:
 
 
 def pooled_tails(
-    sk, sn, sd, start, length, s_codes, sa, sb, mult, weight, memory, chunk: int = 50_000,
-    rows: np.ndarray | None = None,
+    sk, sn, sd, start, length, s_codes, sa, sb, mult, weight, memory_days: float,
+    rows: np.ndarray, chunk: int = 50_000,
 ) -> np.ndarray:  # fmt: skip
-    """Exact pooled p-value of every row (rows sorted by series, then date).
+    """Exact pooled p-value of ``rows`` (rows sorted by series, then date); 1 elsewhere.
 
     Row ``r``'s window holds rows ``start[r]..r`` of its series; draw ``i`` of it weighs
-    ``lattice_weights(d_r - d_i, memory[site])``. The null tail of the weighted alt count
+    ``lattice_weights(d_r - d_i, memory_days)``. The null tail of the weighted alt count
     is averaged over the site's uncertain mean error (``mult``, ``weight`` per site code).
-    Only ``rows`` (default: those whose window holds an alt count) are computed; the
-    others get 1.
     """
-    size = sk.size
-    p = np.ones(size)
-    if rows is None:
-        csum = np.concatenate(([0.0], np.cumsum(sk)))
-        rows = np.flatnonzero(csum[np.arange(size) + 1] - csum[start] > 0)
-    lmax = int(length.max()) if size else 1
+    p = np.ones(sk.size)
+    lmax = int(length.max()) if sk.size else 1
     for s in range(0, rows.size, chunk):
         r = rows[s : s + chunk]
         idx = start[r, None] + np.arange(lmax)[None, :]
         valid = idx <= r[:, None]
         idx = np.where(valid, idx, r[:, None])
         days_before = np.where(valid, sd[r, None] - sd[idx], 0.0)
-        mem = memory[s_codes[r]][:, None]
-        c = np.where(valid, lattice_weights(days_before, mem), 0)
+        c = np.where(valid, lattice_weights(days_before, memory_days), 0)
         t_obs = np.sum(c * np.where(valid, sk[idx], 0), axis=1)
         cs = s_codes[idx]
         p[r] = _marginal_tail(t_obs, c, np.where(valid, sn[idx], 0.0), sa[cs], sb[cs],
@@ -398,13 +388,10 @@ def call_longitudinal(
         raise InputError("must be positive (days)", field="memory_days")
     if window is not None and window < 1:
         raise InputError("must be at least 1", field="window")
-    k, n, _ = _validate(obs, ("patient_id", "sample_id", "collection_date"), background, unit)
+    k, n, _, codes, sa, sb, mult, weight = prepare(obs, _DATED, background, unit)
     dates = _dates(obs)
     grid = np.asarray(SLOPE_GRID if slopes is None else slopes, dtype=float)
-    codes, sa, sb = _backgrounds(obs, background)
-    _coordinate_fallback(obs, codes, sa, sb, background)
     err = (sa / (sa + sb))[codes]
-    mult, weight = site_rate_nodes(obs, codes, sa.size, background)
     days = _days(dates)
 
     series = _series_codes(obs)
@@ -418,8 +405,11 @@ def call_longitudinal(
     s_eq = _poisson_equivalent(sk, smu, p_now)
     sw = np.where(sn > 0, 1.0, 0.0)
     start, length = _windows(s_series, window)
-    memory = np.full(sa.size, float(memory_days))
-    p = pooled_tails(sk, sn, sd, start, length, s_codes, sa, sb, mult, weight, memory, chunk)
+    # windows holding an alt count: the others have p = 1 and no trend
+    csum = np.concatenate(([0.0], np.cumsum(sk)))
+    active = np.flatnonzero(csum[np.arange(sk.size) + 1] - csum[start] > 0)
+    p = pooled_tails(sk, sn, sd, start, length, s_codes, sa, sb, mult, weight, memory_days,
+                     active, chunk)  # fmt: skip
 
     size = sk.size
     lr = np.zeros(size)
@@ -427,8 +417,6 @@ def call_longitudinal(
     slope = np.full(size, np.nan)
     ci_lo = np.full(size, np.nan)
     ci_hi = np.full(size, np.nan)
-    csum = np.concatenate(([0.0], np.cumsum(sk)))
-    active = np.flatnonzero(csum[np.arange(size) + 1] - csum[start] > 0)
     lmax = int(length.max()) if size else 1
     for s in range(0, active.size, chunk):
         rows = active[s : s + chunk]

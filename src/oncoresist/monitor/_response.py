@@ -46,18 +46,6 @@ def _require(frame: pd.DataFrame, columns: list[str], what: str) -> None:
         raise InputError(f"{what} lacks columns {missing}; expected {columns}", field=missing[0])
 
 
-def _baseline_date(patient: str, draws: pd.Series, therapy: pd.DataFrame | None) -> pd.Timestamp:
-    first = draws.min()
-    if therapy is None or therapy.empty:
-        return first
-    lines = therapy[therapy["patient_id"] == patient]
-    if lines.empty:
-        return first
-    start = lines["start_date"].min()
-    before = draws[draws <= start]
-    return before.max() if not before.empty else first
-
-
 _NAT = np.iinfo(np.int64).min
 _LAST = np.iinfo(np.int64).max
 _CATEGORIES = np.array(
@@ -93,7 +81,7 @@ def _first_starts(
 ) -> tuple[np.ndarray, np.ndarray]:
     """Each patient's first line start (int64 ns) and whether one is known.
 
-    Lines are matched on ``str(patient)``, as :func:`_baseline_date` matches them.
+    Lines are matched on ``str(patient)``.
     """
     start = np.zeros(len(patients), dtype=np.int64)
     known = np.zeros(len(patients), dtype=bool)

@@ -48,13 +48,8 @@ import pandas as pd
 
 from oncoresist.errors import InputError
 from oncoresist.monitor._background import BackgroundModel
-from oncoresist.monitor._calling import (
-    _backgrounds,
-    _coordinate_fallback,
-    _validate,
-    site_rate_nodes,
-)
-from oncoresist.monitor._longitudinal import _dates, _days, _series_codes
+from oncoresist.monitor._calling import prepare
+from oncoresist.monitor._longitudinal import _DATED, _dates, _days, _series_codes, _windows
 from oncoresist.monitor._sequential import (
     discounted_counts,
     lattice_size,
@@ -179,10 +174,7 @@ def _grid(k, n, days, series, codes, index, level, sa, sb, mult, tau, *, live_on
     on = np.flatnonzero(index > 0)
     order = on[np.lexsort((days[on], series[on]))]
     ser = series[order]
-    new = np.ones(order.size, dtype=bool)
-    new[1:] = ser[1:] != ser[:-1]
-    first = np.maximum.accumulate(np.where(new, np.arange(order.size), 0))
-    pos = np.arange(order.size) - first
+    pos = _windows(ser, None)[1] - 1  # position of each draw within its series
     if live_only:  # a series without an alt count never alerts: S stays 0
         alt = np.bincount(ser, weights=k[order], minlength=series.max() + 1)
         live = alt[ser] > 0
@@ -341,11 +333,8 @@ def call_series(
         raise InputError("must be at least 1 draw", field="horizon")
     if memory_days is not None and not memory_days > 0:
         raise InputError("must be positive (days)", field="memory_days")
-    k, n, unit = _validate(obs, ("patient_id", "sample_id", "collection_date"), background, unit)
+    k, n, unit, codes, sa, sb, mult, weight = prepare(obs, _DATED, background, unit)
     dates = _dates(obs)
-    codes, sa, sb = _backgrounds(obs, background)
-    _coordinate_fallback(obs, codes, sa, sb, background)
-    mult, weight = site_rate_nodes(obs, codes, sa.size, background)
 
     patients = obs["patient_id"]
     base = baseline_dates(patients, dates, therapy)
