@@ -108,11 +108,12 @@ def test_strobl_2021_adaptive_beats_continuous_and_gains_with_turnover(size):
 
 
 @pytest.mark.parametrize("x0", [(2082.76, 5206.9, 1.0), (3000.0, 4000.0, 10.0)])
-def test_zhang_2017_adaptive_abiraterone_delays_failure(x0):
-    """Zhang et al. 2017 (as coded by Cunningham et al. 2020): stopping abiraterone at half
-    the starting burden and resuming at it keeps TP cells that suppress T- and delays the
-    failure burden of 9,000 about two- to three-fold over continuous abiraterone."""
-    model = ZhangModel()
+def test_cunningham_2020_adaptive_abiraterone_delays_failure(x0):
+    """The Zhang et al. 2017 model as coded by Cunningham et al. 2020: stopping abiraterone
+    at half the starting burden and resuming at it keeps TP cells that suppress T- and
+    delays the failure burden of 9,000 about two- to three-fold over continuous
+    abiraterone (Zhang 2017's own patients: ``tests/evolve/test_zhang2017.py``)."""
+    model = ZhangModel.cunningham2020()
     ttp = {}
     for strat in (Continuous(["abiraterone"]), Adaptive(["abiraterone"])):
         res = run_strategy(strat, np.array([x0]), model.advance, t_end=12_000, visit_days=5,

@@ -148,9 +148,11 @@ class Adaptive(Strategy):
     drugs : sequence of str
         Drugs given while on treatment.
     stop_fraction, resume_fraction : float
-        Thresholds relative to the reference burden (Zhang et al. 2017: 0.5 and 1.0).
-
-    The reference is the burden observed at the start.
+        Thresholds relative to the reference burden (Zhang et al. 2017: 0.5 and 1.0 in
+        the trial; 0.4 and 1.0 of the PSA zenith in their simulation code).
+    reference : float or array, optional
+        The reference burden (one value, or one per patient), e.g. the PSA zenith at
+        which treatment began; default the burden observed at the start.
     """
 
     name = "adaptive"
@@ -161,14 +163,20 @@ class Adaptive(Strategy):
         *,
         stop_fraction: float = 0.5,
         resume_fraction: float = 1.0,
+        reference: float | np.ndarray | None = None,
     ) -> None:
         super().__init__(drugs)
         if not 0 < stop_fraction < resume_fraction:
             raise InputError("need 0 < stop_fraction < resume_fraction", field="thresholds")
+        if reference is not None and not np.all(np.asarray(reference, float) > 0):
+            raise InputError("must be positive (burden units)", field="reference")
         self.stop_fraction, self.resume_fraction = stop_fraction, resume_fraction
+        self.reference = reference
 
     def reset(self, n, baseline):  # noqa: D102
         super().reset(n, baseline)
+        if self.reference is not None:
+            self.baseline = np.broadcast_to(np.asarray(self.reference, float), (n,)).copy()
         self.on = np.ones(n, dtype=bool)
 
     def doses(self, day, observed, progressed):  # noqa: D102
@@ -385,7 +393,8 @@ def run_strategy(
         The progression rule (default: 20 % above the nadir). With :class:`Sequential`,
         progression on a line with a later line switches instead of ending.
     burden : callable, optional
-        Burden from the state; default the total cells.
+        What a visit measures, from the state; default ``advance.burden`` when the model
+        has one (a marker such as PSA), else the total cells.
     clone_names : sequence of str, optional
         Names for the trajectory table.
     rng : numpy.random.Generator or int, optional
@@ -401,7 +410,7 @@ def run_strategy(
         raise InputError("must be positive (days)", field="visit_days")
     rng = np.random.default_rng(rng)
     prog = progression or Progression()
-    total = burden or (lambda s: s.sum(axis=1))
+    total = burden or getattr(advance, "burden", None) or (lambda s: s.sum(axis=1))
     state = np.asarray(state, dtype=float)
     n, k = state.shape
     names = list(clone_names) if clone_names is not None else [f"clone{i}" for i in range(k)]
