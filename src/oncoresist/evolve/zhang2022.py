@@ -308,7 +308,7 @@ def simulate_course(
     --------
     >>> course = simulate_course(Zhang2022Params(100.0, 10.0), np.array([0.0, 30.0]),
     ...                          np.array([0, 0]))
-    >>> course["day"].iloc[[0, -1]].tolist(), round(course["rel_psa"].iloc[-1], 3)
+    >>> course["day"].iloc[[0, -1]].tolist(), float(course["rel_psa"].iloc[-1])
     ([1, 30], 1.0)
     """
     day = np.asarray(day, dtype=float)
@@ -406,8 +406,8 @@ class TrialReproduction:
         weighted 5), ``s0``, ``r0``, ``resistant_fraction_0`` (``R0 / (S0 + R0)``),
         ``first_abi_day`` (day of the first visit with abiraterone on; NaN if none),
         ``resistant_fraction_at_abi`` (``R / (S + R)`` in the model when abiraterone
-        first acts), ``resistant_ratio_at_abi`` (``R / S`` then: the x axis of the
-        authors' Figure 3c, computed as their ``ExtractAbiStartDensities.m`` does),
+        first acts), ``resistant_ratio_at_abi`` (``R / S`` then: the x axis of eLife
+        Figure 2c, computed as the authors' ``ExtractAbiStartDensities.m`` does),
         ``off_drug_fraction`` (fraction of the
         days from the first to the last visit without abiraterone), ``rmse`` (RMSE of
         relative PSA over the visits), ``baseline_rmse`` (RMSE of the constant
