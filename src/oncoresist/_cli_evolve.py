@@ -16,7 +16,12 @@ from oncoresist.errors import InputError
 from oncoresist.evolve.strategies import Progression
 
 EngineName = Annotated[
-    str, typer.Option("--engine", help="kendall (exact, default), gillespie or deterministic.")
+    str | None,
+    typer.Option(
+        "--engine",
+        help="kendall (exact, the default), gillespie or deterministic; ode for a model "
+        "with a competition block (its default and only engine).",
+    ),
 ]
 VisitDays = Annotated[float, typer.Option("--visit-days", help="Days between visits.")]
 NoiseCv = Annotated[float, typer.Option("--noise-cv", help="Burden measurement CV.")]
@@ -127,7 +132,11 @@ def analytic_cmd(
 
 
 def _floor(model, floor: float | None) -> float:
-    return model.detection_cells / 10 if floor is None else floor
+    if floor is not None:
+        return floor
+    if model.marker is not None:
+        return model.marker.limit_of_detection
+    return model.detection_cells / 10
 
 
 def _write_table(frame, path: Path) -> None:
@@ -144,7 +153,7 @@ def simulate_cmd(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     t_end: Annotated[float, typer.Option("--days", help="Days to simulate.")] = 1095.0,
     replicates: Annotated[int, typer.Option("--replicates", "-n")] = 100,
-    engine: EngineName = "kendall",
+    engine: EngineName = None,
     visit_days: VisitDays = 28.0,
     noise_cv: NoiseCv = 0.1,
     floor: Floor = None,
@@ -160,10 +169,11 @@ def simulate_cmd(
     """
     from oncoresist.evolve.model import load_model
     from oncoresist.evolve.plots import muller_plot, parents_from_mutations
-    from oncoresist.evolve.simulate import simulate
+    from oncoresist.evolve.simulate import engine_for, simulate
     from oncoresist.evolve.strategies import parse_strategy
 
     model = load_model(config)
+    engine = engine_for(model, engine)
     strat = parse_strategy(strategy)
     if figure not in ("png", "svg"):
         raise InputError("expected png or svg", field="--figure")
@@ -218,11 +228,13 @@ _RULE_FLAGS = {"progression.threshold": "--threshold", "progression.factor": "--
                "progression": "--progression"}  # fmt: skip
 
 
-def _rule(kind: ProgressionChoice, *, factor, min_rise, threshold, confirm, detection_cells):
+def _rule(kind: ProgressionChoice, *, factor, min_rise, threshold, confirm, detection_cells,
+          marker=None):  # fmt: skip
     from oncoresist.evolve.cohort import ProgressionRule, pcwg3_min_rise
 
-    if min_rise is None:
-        min_rise = pcwg3_min_rise(detection_cells) if kind is ProgressionChoice.pcwg3 else 0.0
+    if min_rise is None and kind is ProgressionChoice.pcwg3:
+        min_rise = pcwg3_min_rise(detection_cells) if marker is None else marker.min_rise
+    min_rise = 0.0 if min_rise is None else min_rise
     try:
         return ProgressionRule(kind.value, factor=factor, min_rise=min_rise,
                                threshold=threshold, confirm=confirm)  # fmt: skip
@@ -239,7 +251,7 @@ def compare_cmd(
     out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
     patients: Annotated[int, typer.Option("--patients", "-n")] = 1000,
     t_end: Annotated[float, typer.Option("--days", help="Days of follow-up.")] = 1825.0,
-    engine: EngineName = "kendall",
+    engine: EngineName = None,
     visit_days: VisitDays = 28.0,
     noise_cv: NoiseCv = 0.1,
     floor: Floor = None,
@@ -300,21 +312,23 @@ def compare_cmd(
     from oncoresist.evolve.cohort import compare_strategies, survival_summary
     from oncoresist.evolve.model import load_model
     from oncoresist.evolve.plots import plot_km
-    from oncoresist.evolve.simulate import dynamics_for
+    from oncoresist.evolve.simulate import dynamics_for, engine_for, initial_state
     from oncoresist.evolve.strategies import parse_strategy
 
     model = load_model(config)
+    engine = engine_for(model, engine)
     if figure not in ("png", "svg"):
         raise InputError("expected png or svg", field="--figure")
     rule = _rule(progression, factor=factor, min_rise=min_rise, threshold=threshold,
-                 confirm=confirm, detection_cells=model.detection_cells)  # fmt: skip
+                 confirm=confirm, detection_cells=model.detection_cells,
+                 marker=model.marker)  # fmt: skip
     if horizon is not None and not 0 < horizon <= t_end:
         raise InputError(f"must lie in (0, --days = {t_end:g}]", field="--horizon")
     factories = {}
     for text in strategies:
         parse_strategy(text)  # fail early on a typo
         factories[text] = partial(parse_strategy, text)
-    initial = np.tile(model.initial_sizes(), (patients, 1))
+    initial, _ = initial_state(model, patients, np.random.default_rng([seed, 1]))
     with Progress(console=Console(stderr=True), transient=True) as bar:
         task = bar.add_task("patients x strategies", total=None)
         res = compare_strategies(

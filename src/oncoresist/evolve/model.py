@@ -2,7 +2,9 @@
 
 A model file (see ``oncoresist/evolve/examples/*.yaml``) holds:
 
-* ``clones``: name, ``birth`` and ``death`` per day without drug, ``initial`` cells;
+* ``clones``: name, ``birth`` and ``death`` per day without drug, ``initial`` cells and
+  ``initial_sd_log``, the spread of ``ln(initial)`` across the virtual patients of a
+  cohort (``initial`` is then their median; default 0: every patient alike);
 * ``mutations``: ``from``, ``to`` and ``rate`` per division (the probability that a
   division of ``from`` gives one daughter of type ``to``); Bozic's "n sites x rate per
   site" is written as ``sites`` and ``rate_per_site``;
@@ -57,6 +59,12 @@ class Clone(_Strict):
     birth: float = Field(ge=0, description="divisions per cell per day")
     death: float = Field(ge=0, description="deaths per cell per day")
     initial: float = Field(default=0.0, ge=0, description="cells at time 0")
+    initial_sd_log: float = Field(
+        default=0.0,
+        ge=0,
+        description="between-patient spread: standard deviation of ln(initial) across "
+        "virtual patients, whose median is `initial`",
+    )
 
 
 class Mutation(_Strict):
@@ -158,6 +166,12 @@ class Marker(_Strict):
     production: list[float] = Field(description="made per unit of each clone per day")
     decay_per_day: float = Field(gt=0)
     initial: float | None = Field(default=None, ge=0, description="default: steady state")
+    limit_of_detection: float = Field(
+        default=0.0, ge=0, description="smallest value an assay reports (marker units)"
+    )
+    min_rise: float = Field(
+        default=0.0, ge=0, description="PCWG3's absolute rise, marker units (PSA: 2 ng/mL)"
+    )
 
 
 class Start(_Strict):

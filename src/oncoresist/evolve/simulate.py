@@ -196,9 +196,102 @@ def mean_step(state, birth, death, mutation, dt) -> np.ndarray:
     return np.einsum("nij,nj->ni", expm(a * dt), state)
 
 
-def dynamics_for(model: EvolutionModel, engine: Engine, grid_days: float, patients) -> Dynamics:
-    """:class:`Dynamics` for a chunk of patients (picklable with ``functools.partial``)."""
+def engine_for(model: EvolutionModel, engine: str | None) -> str:
+    """The engine a model runs on: ``"ode"`` with a competition block, else ``engine``.
+
+    Raises
+    ------
+    InputError
+        For a stochastic engine asked of a competition model (an ODE), or ``"ode"`` asked
+        of a model without one.
+    """
+    if model.competition is not None:
+        if engine not in (None, "ode", "deterministic"):
+            raise InputError(
+                f"engine {engine!r}: a model with a competition block runs as its ODE; "
+                "use --engine ode (or remove the competition block)",
+                field="engine",
+            )
+        return "ode"
+    if engine == "ode":
+        raise InputError("engine 'ode' needs a competition block in the model", field="engine")
+    return engine or "kendall"
+
+
+def dynamics_for(model: EvolutionModel, engine: Engine, grid_days: float, patients):
+    """The ``advance`` of a chunk of patients (picklable with ``functools.partial``).
+
+    A model with a competition block runs as its Lotka-Volterra ODE
+    (:func:`~oncoresist.evolve.competition.lotka_volterra`), whatever ``engine`` says;
+    others as :class:`Dynamics` on ``engine``.
+    """
+    if model.competition is not None:
+        from oncoresist.evolve.competition import lotka_volterra
+
+        return lotka_volterra(model)
     return Dynamics(model, len(patients), engine=engine, grid_days=grid_days)
+
+
+def state_names(model: EvolutionModel) -> list[str]:
+    """Column names of the state: the clones, then the marker when the model has one."""
+    return model.clone_names + ([model.marker.name] if model.marker is not None else [])
+
+
+def initial_state(
+    model: EvolutionModel, n: int, rng: np.random.Generator | int | None = None
+) -> tuple[np.ndarray, float]:
+    """Starting states of ``n`` virtual patients and the untreated days before them.
+
+    Clone sizes are the model's ``initial`` (each patient's drawn log-normally around it
+    when the clone has ``initial_sd_log``); a marker starts at its ``initial`` or at its
+    steady state ``sum_i p_i x_i / decay``; a ``start`` block then grows every patient
+    untreated for ``untreated_days`` and on, one day at a time, until the marker (or
+    the burden) reaches ``until_marker``.
+
+    Returns
+    -------
+    state : numpy.ndarray
+        ``(n, clones [+ marker])``.
+    untreated_days : float
+        The longest untreated run before treatment (0 without a ``start`` block).
+
+    Raises
+    ------
+    InputError
+        When ``until_marker`` is not reached within ``start.max_days``.
+    """
+    if n < 1:
+        raise InputError("must be at least 1", field="patients")
+    rng = np.random.default_rng(rng)
+    sd = np.array([c.initial_sd_log for c in model.clones])
+    cells = model.initial_sizes() * np.exp(rng.normal(size=(n, sd.size)) * sd)
+    if model.marker is None:
+        return cells, 0.0
+    mk = model.marker
+    level = cells @ np.asarray(mk.production) / mk.decay_per_day if mk.initial is None else (
+        np.full(n, mk.initial))  # fmt: skip
+    state = np.column_stack([cells, level])
+    start = model.start
+    if start is None:
+        return state, 0.0
+    advance = dynamics_for(model, "ode", 1.0, np.arange(n))
+    if start.untreated_days > 0:
+        state = advance(state, {}, 0.0, start.untreated_days)
+    if start.until_marker is None:
+        return state, start.untreated_days
+    waiting = advance.burden(state) < start.until_marker
+    day = 0
+    while waiting.any():
+        if day >= start.max_days:
+            raise InputError(
+                f"{int(waiting.sum())} patients never reach until_marker = "
+                f"{start.until_marker:g} within max_days = {start.max_days:g} untreated",
+                field="start.until_marker",
+            )
+        state[waiting] = advance(state[waiting], {}, day, day + 1)
+        waiting &= advance.burden(state) < start.until_marker
+        day += 1
+    return state, start.untreated_days + day
 
 
 def simulate(
@@ -208,7 +301,7 @@ def simulate(
     n_replicates: int,
     t_end: float,
     rng: np.random.Generator | int | None = None,
-    engine: Engine = "kendall",
+    engine: Engine | Literal["ode"] | None = None,
     visit_days: float = 28.0,
     noise_cv: float = 0.0,
     floor: float = 0.0,
@@ -229,9 +322,10 @@ def simulate(
     t_end : float
         Days.
     rng : numpy.random.Generator or int, optional
-        Random source (engine and measurement noise).
-    engine : {"kendall", "gillespie", "deterministic"}
-        Engine (see the module docstring).
+        Random source (starting sizes, engine and measurement noise).
+    engine : {"kendall", "gillespie", "deterministic", "ode"}
+        Engine (see the module docstring); a model with a competition block always runs
+        as its ODE (``"ode"``).
     visit_days, noise_cv, floor, progression, record
         As for :func:`~oncoresist.evolve.strategies.run_strategy`.
     grid_days : float
@@ -243,8 +337,9 @@ def simulate(
     """
     if n_replicates < 1:
         raise InputError("must be at least 1", field="n_replicates")
-    dyn = Dynamics(model, n_replicates, engine=engine, grid_days=grid_days)
-    state = np.tile(model.initial_sizes(), (n_replicates, 1))
+    rng = np.random.default_rng(rng)
+    dyn = dynamics_for(model, engine_for(model, engine), grid_days, np.arange(n_replicates))
+    state, _ = initial_state(model, n_replicates, rng)
     return run_strategy(
         strategy,
         state,
@@ -254,7 +349,7 @@ def simulate(
         noise_cv=noise_cv,
         floor=floor,
         progression=progression,
-        clone_names=model.clone_names,
+        clone_names=state_names(model),
         rng=rng,
         record=record,
     )
