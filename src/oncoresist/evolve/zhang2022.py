@@ -507,7 +507,9 @@ def reproduce_trial(
                 at_abi.append(np.nan)
 
     visit_rows, summary_rows = [], []
-    for p, par, day, abi, model in zip(patients, params, days, status, sim, strict=True):
+    for p, par, day, abi, model, fraction in zip(
+        patients, params, days, status, sim, at_abi, strict=True
+    ):
         g = groups[p]
         observed = g["rel_psa"].to_numpy(dtype=float)
         weights = _switch_weights(abi)
@@ -531,9 +533,8 @@ def reproduce_trial(
                 "r0": par.r0,
                 "resistant_fraction_0": par.resistant_fraction,
                 "first_abi_day": float(day[on[0]]) if on.size else np.nan,
-                "resistant_fraction_at_abi": at_abi[len(summary_rows)],
-                "resistant_ratio_at_abi": at_abi[len(summary_rows)]
-                / (1.0 - at_abi[len(summary_rows)]),
+                "resistant_fraction_at_abi": fraction,
+                "resistant_ratio_at_abi": fraction / (1.0 - fraction),
                 "off_drug_fraction": float(np.sum(np.diff(day) * (abi[:-1] == 0)) / span),
                 "rmse": float(np.sqrt(np.mean(residual**2))),
                 "baseline_rmse": float(np.std(observed)),
