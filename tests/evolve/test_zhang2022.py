@@ -326,3 +326,14 @@ def test_adaptive_patients_spend_about_46_percent_of_time_off_drug(trial, publis
     assert s.loc[s["arm"] == "Adaptive", "off_drug_fraction"].mean() == pytest.approx(
         0.517, abs=0.001
     )
+
+
+def test_no_sensitive_cells_gives_an_infinite_ratio_and_no_abiraterone_a_nan():
+    visits = pd.DataFrame({"patient": "X", "day": [0.0, 9, 20], "abi_on": [0, 1, 1],
+                           "rel_psa": [0.2, 0.5, 1.0]})  # fmt: skip
+    fits = pd.DataFrame({"patient": ["X"], "S0": [0.0], "R0": [10.0], "alpha_RS": [6.0],
+                         "beta_growth_scale": [8.0]})  # fmt: skip
+    s = reproduce_trial(visits, fits).summary.iloc[0]
+    assert s["resistant_fraction_at_abi"] == 1.0 and s["resistant_ratio_at_abi"] == np.inf
+    s = reproduce_trial(visits.assign(abi_on=0), fits).summary.iloc[0]
+    assert np.isnan(s["resistant_ratio_at_abi"]) and s["off_drug_fraction"] == 1.0

@@ -534,7 +534,7 @@ def reproduce_trial(
                 "resistant_fraction_0": par.resistant_fraction,
                 "first_abi_day": float(day[on[0]]) if on.size else np.nan,
                 "resistant_fraction_at_abi": fraction,
-                "resistant_ratio_at_abi": fraction / (1.0 - fraction),
+                "resistant_ratio_at_abi": _ratio(fraction),
                 "off_drug_fraction": float(np.sum(np.diff(day) * (abi[:-1] == 0)) / span),
                 "rmse": float(np.sqrt(np.mean(residual**2))),
                 "baseline_rmse": float(np.std(observed)),
@@ -547,6 +547,12 @@ def reproduce_trial(
         visits=pd.concat(visit_rows, ignore_index=True),
         summary=pd.DataFrame(summary_rows),
     )
+
+
+def _ratio(fraction: float) -> float:
+    """``R / S`` from ``R / (S + R)``; inf when no sensitive cells are left."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(np.float64(fraction) / (1.0 - np.float64(fraction)))
 
 
 def _pearson(a: np.ndarray, b: np.ndarray) -> float:
