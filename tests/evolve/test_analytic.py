@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from scipy import integrate
 from scipy.integrate import solve_ivp
 
 from oncoresist.errors import InputError
@@ -515,6 +516,230 @@ def test_mean_time_to_resistance_limits():
     ],
 )
 def test_bad_arguments_raise_input_error_naming_the_field(call, field):
+    with pytest.raises(InputError) as info:
+        call()
+    assert info.value.field == field
+
+
+# --------------------------------------------------------------------------------------
+# 5. Extinction time of a declining population
+# --------------------------------------------------------------------------------------
+
+
+def _extinction_time_by_quadrature(n0, b, d):
+    """int_0^inf (1 - q(t)**n0) dt with 1 - q(t) = exp(r t) / (1 + b g) kept to full precision."""
+    r = b - d
+
+    def integrand(t):
+        alive = math.exp(r * t) / (1 + b * math.expm1(r * t) / r)
+        return -math.expm1(n0 * math.log1p(-alive))
+
+    knee = math.log(n0) / -r
+    value, _ = integrate.quad(integrand, 0, knee + 3000 / -r / 10, points=[knee], limit=500)
+    return value
+
+
+def test_mean_extinction_time_hand_values():
+    # One cell: -log(1 - b/d) / b; no divisions: the harmonic number over d.
+    assert an.mean_extinction_time(1, 0.14, 0.17) == pytest.approx(
+        -math.log(1 - 0.14 / 0.17) / 0.14, rel=1e-12
+    )
+    harmonic_5 = 1 + 1 / 2 + 1 / 3 + 1 / 4 + 1 / 5
+    assert an.mean_extinction_time(5, 0.0, 2.0) == pytest.approx(harmonic_5 / 2)
+    sizes = np.array([1.0, 10.0, 1e9])
+    assert an.mean_extinction_time(sizes, 0.14, 0.17).shape == (3,)
+
+
+@pytest.mark.parametrize("n0", [1, 10, 1000, 1e9, 1e12])
+def test_mean_extinction_time_matches_numerical_integration(n0):
+    exact = an.mean_extinction_time(n0, 0.14, 0.17)
+    assert exact == pytest.approx(_extinction_time_by_quadrature(n0, 0.14, 0.17), rel=1e-8)
+
+
+def test_mean_extinction_time_asymptote():
+    # (log n0 + gamma + log(1 - b/d)) / (d - b), error ~ (1/2 + c/(1 - c)) / (n0 (d - b)).
+    b, d = 0.14, 0.17
+    c = b / d
+    for n0 in (1e3, 1e6, 1e9, 1e12):
+        exact = an.mean_extinction_time(n0, b, d)
+        approx = an.mean_extinction_time(n0, b, d, method="asymptotic")
+        assert approx == pytest.approx((math.log(n0) + np.euler_gamma + math.log(1 - c)) / (d - b))
+        assert exact - approx == pytest.approx((0.5 + c / (1 - c)) / (n0 * (d - b)), rel=0.01)
+
+
+def test_mean_extinction_time_matches_jump_chain_simulation():
+    # 4000 declining populations of 30 cells, event by event.
+    rng = np.random.default_rng(15)
+    b, d, n0, runs = 0.14, 0.17, 30, 4000
+    n = np.full(runs, n0)
+    t = np.zeros(runs)
+    alive = np.ones(runs, dtype=bool)
+    while alive.any():
+        idx = np.flatnonzero(alive)
+        t[idx] += rng.exponential(1.0, idx.size) / ((b + d) * n[idx])
+        n[idx] += np.where(rng.random(idx.size) < b / (b + d), 1, -1)
+        alive[idx] = n[idx] > 0
+    est, se = mean_and_se(t)
+    assert abs(est - an.mean_extinction_time(n0, b, d)) < 3 * se
+
+
+def test_mean_extinction_time_of_a_billion_cells_matches_kendall_engine():
+    # 400 lesions of 1e9 cells under Bozic's treatment rates (b' = 0.14, d' = 0.17), advanced
+    # by the exact Kendall engine in 1-day steps; extinction dated at the middle of its step
+    # (bias under 0.5 day). Tolerance: 3 SE (about 2 days each) plus 0.5 day.
+    from oncoresist.evolve.engines import kendall_step
+
+    rng = np.random.default_rng(2013)
+    state = np.full((400, 1), 10**9, dtype=np.int64)
+    times = np.zeros(400)
+    day = 0.0
+    while (state > 0).any():
+        alive = state[:, 0] > 0
+        state = kendall_step(state, 0.14, 0.17, np.zeros((1, 1)), 1.0, rng)
+        day += 1.0
+        times[alive & (state[:, 0] == 0)] = day - 0.5
+    est, se = mean_and_se(times)
+    assert abs(est - an.mean_extinction_time(1e9, 0.14, 0.17)) < 3 * se + 0.5
+
+
+# --------------------------------------------------------------------------------------
+# 6. Combination therapy: X, exact lineage fates with a cost, sequential therapy
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("n1", "n2", "n12"), [(50, 50, 1), (50, 50, 0), (3, 7, 2), (40, 10, 5)])
+def test_expected_resistant_to_all_is_bozic_formula(n1, n2, n12):
+    M, b, d, u = 1e9, 0.14, 0.13, 1e-9
+    s = 1 - d / b
+    mu = u / s * math.log(M * s)
+    printed = M * (n12 * mu + (n1 * n2 + n12 / 2 * (n1 + n2 - n12)) * mu**2)
+    sites = {("A",): n1, ("B",): n2, ("A", "B"): n12}
+    assert an.expected_resistant_to_all(M, b, d, u, sites) == pytest.approx(printed, rel=1e-12)
+
+
+def test_expected_resistant_to_all_reference_values_and_k_drugs():
+    # M = 1e9, n12 = 1: X = 253 (ours; the paper's Figure 2E lesion shows "~100").
+    assert round(an.expected_resistant_to_all(1e9, **_rates(), sites=DUAL_CROSS)) == 253
+    s = 1 / 14
+    mu = 1e-9 / s * math.log(1e9 * s)
+    triple = {("A",): 50, ("B",): 40, ("C",): 30}
+    x = an.expected_resistant_to_all(1e9, **_rates(), sites=triple)
+    assert x == pytest.approx(1e9 * 50 * 40 * 30 * mu**3, rel=1e-12)  # M n1 n2 n3 mu^3
+    mono = an.expected_resistant_to_all(1e9, **_rates(), sites={("A",): 50})
+    assert mono == pytest.approx(1e9 * (50 * mu - 50**2 * mu**2 / 2), rel=1e-12)
+
+
+def _rates():
+    return {"b": 0.14, "d": 0.13, "u": 1e-9}
+
+
+def test_prob_eradication_dual_agrees_with_eq_1_without_cost():
+    for sites, n12, tol in ((DUAL_CROSS, 1, 5e-4), (DUAL, 0, 2e-4)):
+        eq1 = an.prob_eradication(1e9, **BOZIC, sites=sites)
+        assert an.prob_eradication_dual(1e9, **BOZIC, n12=n12) == pytest.approx(eq1, abs=tol)
+
+
+# Bozic et al. 2013, Table 2: P(failure), n1 = n2 = 50, d = b - 0.01, d' = b + 0.03,
+# u = 1e-9, for cost c = 0, 1 %, 5 %, 10 % (simulations, 1e6 runs, two decimals).
+TABLE_2 = [
+    (0, 1e9, 0.14, (0.0, 0.0, 0.0, 0.0)),
+    (0, 1e9, 1.0, (0.01, 0.01, 0.01, 0.0)),
+    (1, 1e9, 0.14, (0.74, 0.73, 0.72, 0.70)),
+    (1, 1e9, 1.0, (0.74, 0.74, 0.72, 0.70)),
+    (0, 1e11, 0.14, (0.12, 0.11, 0.08, 0.06)),
+    (0, 1e11, 1.0, (0.53, 0.51, 0.42, 0.32)),
+    (1, 1e11, 0.14, (1.0, 1.0, 1.0, 1.0)),
+    (1, 1e11, 1.0, (1.0, 1.0, 1.0, 1.0)),
+]
+
+
+@pytest.mark.parametrize(("n12", "M", "b", "published"), TABLE_2)
+def test_prob_eradication_dual_reproduces_bozic_table_2(n12, M, b, published):
+    # Tolerance 0.007: the table's rounding (0.005) plus its Monte Carlo error.
+    for cost, paper in zip((0.0, 0.01, 0.05, 0.10), published, strict=True):
+        fail = 1 - an.prob_eradication_dual(M, b, b - 0.01, b + 0.03, 1e-9, n12=n12, cost=cost)
+        assert fail == pytest.approx(paper, abs=0.007)
+
+
+def test_sequential_split_is_simultaneous_eradication():
+    # Bozic Figure 5A: sequential fails in 100 %; 73.7 % of failures from cells resistant
+    # before drug 1, 26.3 % arising during drug 1 = 1 - p_erad and p_erad of eq. 1.
+    out = an.sequential_therapy(1e9, **BOZIC, n12=1)
+    p_erad = an.prob_eradication(1e9, **BOZIC, sites=DUAL_CROSS)
+    assert out["p_failure"] == pytest.approx(1.0, abs=1e-12)
+    assert out["from_before_drug_1"] == pytest.approx(1 - p_erad, rel=1e-12)
+    assert out["from_before_drug_1"] == pytest.approx(0.737, abs=0.0005)
+    assert out["from_during_drug_1"] == pytest.approx(0.263, abs=0.0005)
+    # not p1_up alone: a surviving fully resistant lineage at the start in 63.2 %
+    f = an.eradication_factors(1e9, **BOZIC, sites=DUAL_CROSS)
+    assert 1 - f["p1_up"] * f["p1_down"] == pytest.approx(0.736, abs=0.0005)
+    assert out["p_resistant_lineage_at_start"] == pytest.approx(0.632, abs=0.001)
+    clean = an.sequential_therapy(1e9, **BOZIC, n12=0)
+    assert clean["p_failure"] == pytest.approx(1.0, abs=1e-12)
+    assert clean["p_eradication_simultaneous"] == pytest.approx(0.999, abs=0.001)
+
+
+# --------------------------------------------------------------------------------------
+# 7. The two methods of prob_resistance_at_detection
+# --------------------------------------------------------------------------------------
+
+
+def test_prob_resistance_methods_differ_by_the_trajectory_below_one_cell():
+    # b = 1, d = 0.5, u = 1e-4, M = 1e3 (reference table: MC 0.1291 +- 0.0024). "integral"
+    # starts the deterministic trajectory at one cell, "closed" extends it back to 0 cells;
+    # the extra hazard is M mu (b / r) int_0^{1/M} S(x) dx ~ mu.
+    M, b, d, mu = 1e3, 1.0, 0.5, 1e-4
+    p_int = an.prob_resistance_at_detection(M, b, d, mu)
+    p_closed = an.prob_resistance_at_detection(M, b, d, mu, method="closed")
+    assert p_int == pytest.approx(0.129362, abs=5e-7)
+    assert p_closed == pytest.approx(0.129449, abs=5e-7)
+    c = d / b
+    below, _ = integrate.quad(lambda x: (1 - c) / (1 - c * x), 0, 1 / M)
+    extra = M * mu * b / (b - d) * below
+    assert extra == pytest.approx(mu, rel=1e-3)
+    assert p_closed - p_int == pytest.approx((1 - p_int) * -math.expm1(-extra), rel=1e-4)
+
+
+@pytest.mark.parametrize("method", ["integral", "closed"])
+def test_prob_resistance_each_method_matches_its_own_trajectory_by_simulation(method):
+    # Poisson mutations at b mu N(t) along the method's trajectory, each clone alive at
+    # detection with Kendall's 1 - alpha(age). M = 10 and mu = 0.1 make the two
+    # trajectories differ by ~0.06 in P; 20 000 runs, 3 SE.
+    rng = np.random.default_rng(4)
+    M, b, d, mu, runs = 10.0, 1.0, 0.5, 0.1, 20000
+    r = b - d
+    ages_max = math.log(M) / r if method == "integral" else 60.0 / r
+    expected = mu * b * M * -math.expm1(-r * ages_max) / r  # b mu int N, N = M e^{-r age}
+    founders = rng.poisson(expected, runs)
+    who = np.repeat(np.arange(runs), founders)
+    v = rng.random(who.size)  # age density prop. to exp(-r age) on [0, ages_max]
+    ages = -np.log1p(-v * -math.expm1(-r * ages_max)) / r
+    alpha, _ = an.kendall_alpha_beta(b, d, ages)
+    alive = rng.random(who.size) > alpha
+    resistant = np.bincount(who[alive], minlength=runs) > 0
+    est, se = mean_and_se(resistant)
+    p = an.prob_resistance_at_detection(M, b, d, mu, method=method)
+    assert abs(est - p) < 3 * se
+    other = "closed" if method == "integral" else "integral"
+    assert abs(est - an.prob_resistance_at_detection(M, b, d, mu, method=other)) > 8 * se
+
+
+@pytest.mark.parametrize(
+    ("call", "field"),
+    [
+        (lambda: an.mean_extinction_time(10, 0.2, 0.1), "d"),
+        (lambda: an.mean_extinction_time(0, 0.1, 0.2), "n0"),
+        (lambda: an.mean_extinction_time(10, -0.1, 0.2), "b"),
+        (lambda: an.mean_extinction_time(10, 0.1, 0.2, method="x"), "method"),
+        (lambda: an.expected_resistant_to_all(1e9, 0.14, 0.13, 1e-9, {}), "sites"),
+        (lambda: an.expected_resistant_to_all(10, 0.14, 0.13, 1e-9, DUAL), "M"),
+        (lambda: an.prob_eradication_dual(1e9, **BOZIC, cost=1.0), "cost"),
+        (lambda: an.prob_eradication_dual(1e9, **BOZIC, n12=-1), "n12"),
+        (lambda: an.prob_eradication_dual(1e9, 0.14, 0.13, 0.1, 1e-9), "d_treated"),
+        (lambda: an.sequential_therapy(1e9, **BOZIC, n1=-2), "n1"),
+    ],
+)
+def test_new_closed_forms_reject_bad_input_naming_the_field(call, field):
     with pytest.raises(InputError) as info:
         call()
     assert info.value.field == field
