@@ -7,8 +7,12 @@
 * :mod:`~oncoresist.evolve.analytic`: closed forms (Kendall, Iwasa 2006, Bozic 2013);
 * :mod:`~oncoresist.evolve.strategies`: therapy strategies acting on observed burden and the
   loop that runs them (:func:`run_strategy`);
-* :mod:`~oncoresist.evolve.competition`: the published competition models of Strobl et al.
-  2021 and Zhang et al. 2017, and Lotka-Volterra for model files;
+* :mod:`~oncoresist.evolve.competition`: Lotka-Volterra with dose-dependent carrying
+  capacities and a marker (:class:`LotkaVolterra`, model files' ``competition`` block), the
+  published models of Strobl et al. 2021 and Zhang et al. 2017 (with PSA);
+* :mod:`~oncoresist.evolve.zhang2017` and :mod:`~oncoresist.evolve.zhang2022`: the
+  representative patients of Zhang et al. 2017 and the trial model fitted in 2022,
+  reproduced;
 * :mod:`~oncoresist.evolve.cohort`: virtual cohorts, strategy comparison (local or Dask),
   Kaplan-Meier and Cox summaries;
 * :mod:`~oncoresist.evolve.plots`: Muller plots and Kaplan-Meier curves.
@@ -18,7 +22,7 @@ See ``docs/evolve.md``.
 
 from __future__ import annotations
 
-from oncoresist.evolve import analytic
+from oncoresist.evolve import analytic, zhang2017, zhang2022
 from oncoresist.evolve.cohort import (
     ProgressionRule,
     compare_strategies,
@@ -26,7 +30,7 @@ from oncoresist.evolve.cohort import (
     sample_parameters,
     survival_summary,
 )
-from oncoresist.evolve.competition import StroblModel, ZhangModel, lotka_volterra
+from oncoresist.evolve.competition import LotkaVolterra, StroblModel, ZhangModel, lotka_volterra
 from oncoresist.evolve.model import EvolutionModel, example_path, load_model, parse_model
 from oncoresist.evolve.pharmacology import (
     concentration,
@@ -50,6 +54,7 @@ __all__ = [
     "DoseModulation",
     "EvolutionModel",
     "Intermittent",
+    "LotkaVolterra",
     "Progression",
     "ProgressionRule",
     "Sequential",
@@ -69,4 +74,6 @@ __all__ = [
     "run_strategy",
     "sample_parameters",
     "survival_summary",
+    "zhang2017",
+    "zhang2022",
 ]
