@@ -10,11 +10,16 @@
    for constant rates); target >= 10,000 per second.
 3. Cohort: 1,000 patients x 4 strategies on the bundled EGFR model (PK, noise, visits every
    28 days), three and five years of follow-up; target < 10 s.
+4. Zhang et al. 2017: representative patients #1 and #2, standard of care and adaptive,
+   10,000 daily visits each with the numpy RK4 and the published Euler integrators; target
+   < 2 s per patient-arm; baseline in the same run: scipy ``solve_ivp`` (LSODA) called once
+   per day, and the figures against the published ones.
 
 Usage::
 
     python benchmarks/bench_evolve.py            # full
     python benchmarks/bench_evolve.py --quick    # fewer patients, no peer
+    python benchmarks/bench_evolve.py --only zhang
 """
 
 from __future__ import annotations
@@ -27,13 +32,16 @@ import time
 from functools import partial
 
 import numpy as np
+from scipy.integrate import solve_ivp
 from scipy.stats import binom
 
 from oncoresist.evolve.cohort import compare_strategies, survival_summary
+from oncoresist.evolve.competition import ZhangModel
 from oncoresist.evolve.engines import kendall_step
 from oncoresist.evolve.model import example_path, load_model
 from oncoresist.evolve.simulate import dynamics_for
 from oncoresist.evolve.strategies import Progression, parse_strategy
+from oncoresist.evolve.zhang2017 import PUBLISHED, representative_patient, starting_state
 
 B, D, D_DRUG, U = 0.14, 0.13, 0.17, 1e-7
 MUTATION = np.array([[0.0, U], [0.0, 0.0]])
@@ -100,11 +108,20 @@ def main(argv: list[str] | None = None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
     ap.add_argument("--seed", type=int, default=7)
+    ap.add_argument("--only", choices=["peer", "throughput", "cohort", "zhang"])
     args = ap.parse_args(argv)
     rng = np.random.default_rng(args.seed)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, "
           f"Python {platform.python_version()}")  # fmt: skip
 
+    sections = {"peer": peer, "throughput": throughput, "cohort": cohort, "zhang": zhang}
+    for name, section in sections.items():
+        if args.only in (None, name):
+            section(args, rng)
+
+
+def peer(args, rng) -> None:
+    """Section 1: the GillesPy2 ratio."""
     print("\n1. peer: S -> R, one year, 100 trajectories from 1e5 cells, drug on")
     t = time.perf_counter()
     oncoresist_two_type(1e5, 100, 1.0, rng)
@@ -125,6 +142,9 @@ def main(argv: list[str] | None = None) -> None:
             print(f"   agreement (100 GillesPy2 vs 20,000 Kendall runs): "
                   f"{compare_ends(peer, big)}")  # fmt: skip
 
+
+def throughput(args, rng) -> None:
+    """Section 2: exact patient-years per second."""
     print("\n2. throughput: exact patient-years per second, 10,000 patients, S -> R on drug")
     reps = 2_000 if args.quick else 10_000
     for n0 in (1e9, 1e11):
@@ -137,6 +157,9 @@ def main(argv: list[str] | None = None) -> None:
                   f"patient-years/s ({wall:.2f} s; target >= 10,000)")  # fmt: skip
         print(f"   one-year vs one-day steps: {compare_ends(ends[365.0], ends[1.0])}")
 
+
+def cohort(args, rng) -> None:
+    """Section 3: a strategy cohort on the EGFR example."""
     print("\n3. cohort: 1,000 patients x 4 strategies, EGFR model, visits every 28 days")
     model = load_model(example_path("egfr_nsclc"))
     texts = ["continuous:erlotinib", "sequential:erlotinib>osimertinib",
@@ -155,6 +178,38 @@ def main(argv: list[str] | None = None) -> None:
         summary = survival_summary(res)
         hr = ", ".join(f"{k.split(':')[0]} {v}" for k, v in summary["hr"].items())
         print(f"   {years} years: {wall:.1f} s (target < 10 s); hazard ratios vs continuous: {hr}")
+
+
+def _lsoda_daily(model: ZhangModel, x0: np.ndarray, days: int) -> None:
+    """Baseline: scipy's LSODA called once per day (continuous abiraterone)."""
+    x = x0.copy()
+    for _ in range(days):
+        sol = solve_ivp(lambda t, y: model.rhs(y[None, :], np.ones(1))[0], (0, 1), x,
+                        method="LSODA", rtol=1e-8, atol=1e-12)  # fmt: skip
+        x = np.maximum(sol.y[:, -1], 0.0)
+
+
+def zhang(args, rng) -> None:
+    """Section 4: Zhang 2017 representative patients, 10,000 daily visits."""
+    print("\n4. Zhang 2017 representative patients: 10,000 daily visits per patient-arm")
+    for integrator, floor_rule in (("rk4", "extinct"), ("euler", "clamp")):
+        for (patient, arm), published in PUBLISHED.items():
+            t = time.perf_counter()
+            run = representative_patient(patient, arm, integrator=integrator,
+                                         floor_rule=floor_rule)  # fmt: skip
+            wall = time.perf_counter() - t
+            print(f"   {integrator:5s} #{patient} {arm:8s}: {wall:.2f} s (target < 2 s); first "
+                  f"drug day {run.first_drug_day}, T- > 5 % day {run.resistant_5pct_day:.0f}, "
+                  f"> 90 % day {run.resistant_90pct_day:.0f}, exposure "
+                  f"{run.exposure_pct_of_soc:.2f} % (published {published})")  # fmt: skip
+    model = ZhangModel.zhang2017(1)
+    x0, _ = starting_state(model)
+    days = 1000 if args.quick else 2000
+    t = time.perf_counter()
+    _lsoda_daily(model, x0, days)
+    per_day = (time.perf_counter() - t) / days
+    print(f"   baseline, scipy LSODA once per day: {per_day * 1e3:.2f} ms per day, i.e. "
+          f"{per_day * 10_000:.1f} s per 10,000-day patient-arm")  # fmt: skip
 
 
 if __name__ == "__main__":
