@@ -107,6 +107,24 @@ def test_strobl_2021_adaptive_beats_continuous_and_gains_with_turnover(size):
     assert gains[1] > gains[0] > 0.1
 
 
+@pytest.mark.parametrize(
+    ("size", "resistant", "turnover", "mtd", "at50"),
+    [(0.25, 0.1, 0.0, 106, 106), (0.25, 0.001, 0.0, 296, 315), (0.75, 0.01, 0.0, 369, 473),
+     (0.75, 0.001, 0.0, 452, 663), (0.5, 0.001, 0.25, 470, 701)],
+)  # fmt: skip
+def test_strobl_2021_table_reproduced_to_the_day(size, resistant, turnover, mtd, at50):
+    """Strobl et al. 2021's result tables (``MathOnco/AT_costOfResistance_LVModel``, as
+    transcribed in ../shared/reference/evolution.md): time to progression (> 1.2 x N0) under
+    MTD and AT50 (off below 0.5 N0, on above N0, checked daily), no cost of resistance,
+    turnover as a fraction of r_S. Every day matches exactly."""
+    model = StroblModel(turnover=turnover)
+    x0 = model.initial_state(size, resistant)[None, :]
+    ttp = [run_strategy(s, x0, model.advance, t_end=3000, visit_days=1,
+                        progression=Progression(1.2, "baseline"), record=False).ttp_days[0]
+           for s in (Continuous(["drug"]), Adaptive(["drug"]))]  # fmt: skip
+    assert ttp == [mtd, at50]
+
+
 @pytest.mark.parametrize("x0", [(2082.76, 5206.9, 1.0), (3000.0, 4000.0, 10.0)])
 def test_cunningham_2020_adaptive_abiraterone_delays_failure(x0):
     """The Zhang et al. 2017 model as coded by Cunningham et al. 2020: stopping abiraterone
