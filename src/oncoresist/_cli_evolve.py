@@ -51,11 +51,42 @@ class Question(StrEnum):
     eradication = "eradication"
     hitting_time = "hitting-time"
     time_to_resistance = "time-to-resistance"
+    extinction_time = "extinction-time"
+    resistant_to_all = "resistant-to-all"
+    dual_eradication = "dual-eradication"
+    sequential = "sequential"
 
 
-def _answer(q: Question, *, b, d, u, sites, size, n0, d_treated, drugs, cross_sites):
+_NEEDS_D_TREATED = {Question.eradication, Question.extinction_time,
+                    Question.dual_eradication, Question.sequential}  # fmt: skip
+
+
+def _pattern(drugs: int, sites: int, cross_sites: int) -> dict[tuple[str, ...], int]:
+    names = [chr(ord("A") + i) for i in range(drugs)]
+    pattern = {(n,): sites for n in names}
+    if cross_sites:
+        pattern[tuple(names)] = cross_sites
+    return pattern
+
+
+def _answer(q: Question, *, b, d, u, sites, size, n0, d_treated, drugs, cross_sites, cost=0.0):
     from oncoresist.evolve import analytic as an
 
+    if q in _NEEDS_D_TREATED and d_treated is None:
+        raise InputError(f"{q.value} needs the death rate under treatment", field="--d-treated")
+    if q is Question.extinction_time:  # the sensitive cells of a lesion of --size cells
+        return {"mean_days_to_extinction": an.mean_extinction_time(size, b, d_treated),
+                "asymptotic_days": an.mean_extinction_time(size, b, d_treated,
+                                                           method="asymptotic")}  # fmt: skip
+    if q is Question.resistant_to_all:
+        return {"expected_cells_resistant_to_all": an.expected_resistant_to_all(
+            size, b, d, u, _pattern(drugs, sites, cross_sites))}  # fmt: skip
+    if q is Question.dual_eradication:
+        return {"probability_eradication": an.prob_eradication_dual(
+            size, b, d, d_treated, u, n1=sites, n2=sites, n12=cross_sites, cost=cost)}  # fmt: skip
+    if q is Question.sequential:
+        return an.sequential_therapy(size, b, d, d_treated, u, n1=sites, n2=sites,
+                                     n12=cross_sites)  # fmt: skip
     if q is Question.extinction:
         return {"extinction_probability": an.extinction_probability(b, d, n0)}
     if q is Question.resistance_at_detection:
@@ -78,12 +109,7 @@ def _answer(q: Question, *, b, d, u, sites, size, n0, d_treated, drugs, cross_si
     if q is Question.time_to_resistance:
         return {"mean_days_to_surviving_resistant_cell": an.mean_time_to_resistance(
             b, d, u, n0=n0, n_sites=sites)}  # fmt: skip
-    if d_treated is None:
-        raise InputError("eradication needs the death rate under treatment", field="--d-treated")
-    names = [chr(ord("A") + i) for i in range(drugs)]
-    pattern = {(n,): sites for n in names}
-    if cross_sites:
-        pattern[tuple(names)] = cross_sites
+    pattern = _pattern(drugs, sites, cross_sites)
     factors = an.eradication_factors(size, b, d, d_treated, u, pattern)
     return {"probability_eradication": an.prob_eradication(size, b, d, d_treated, u, pattern),
             **{k: v for k, v in factors.items()}}  # fmt: skip
@@ -105,19 +131,32 @@ def analytic_cmd(
     cross_sites: Annotated[
         int, typer.Option("--cross-sites", help="Sites resistant to all drugs at once.")
     ] = 0,
+    cost: Annotated[
+        float,
+        typer.Option(
+            "--cost", help="Loss of net growth per resistance mutation (dual-eradication)."
+        ),
+    ] = 0.0,
     output: Annotated[Path | None, typer.Option("--out", "-o", help="Write JSON here.")] = None,
 ) -> None:
     """Closed forms (Iwasa 2006, Bozic 2013, Kendall) with their inputs echoed.
 
     Example: ``oncoresist evolve analytic -q eradication --drugs 2 --sites 50
-    --cross-sites 1 --d-treated 0.17 --size 1e9`` gives Bozic's 26 %.
+    --cross-sites 1 --d-treated 0.17 --size 1e9`` gives Bozic's 26 %; ``-q sequential``
+    with the same options gives sequential therapy's failure and its 73.7 / 26.3 % split,
+    ``-q dual-eradication --cost 0.1`` the eradication probability with costly
+    resistance, ``-q extinction-time`` the mean days for the sensitive cells of a lesion
+    of ``--size`` cells to die out under treatment (birth ``--b``, death ``--d-treated``),
+    and ``-q resistant-to-all`` the expected cells resistant to every drug (Bozic's X).
     """
     if drugs < 1:
         raise InputError("must be at least 1", field="--drugs")
     values = _answer(question, b=b, d=d, u=u, sites=sites, size=size, n0=n0,
-                     d_treated=d_treated, drugs=drugs, cross_sites=cross_sites)  # fmt: skip
+                     d_treated=d_treated, drugs=drugs, cross_sites=cross_sites,
+                     cost=cost)  # fmt: skip
     inputs = {"b": b, "d": d, "u": u, "sites": sites, "size": size, "n0": n0,
-              "d_treated": d_treated, "drugs": drugs, "cross_sites": cross_sites}  # fmt: skip
+              "d_treated": d_treated, "drugs": drugs, "cross_sites": cross_sites,
+              "cost": cost}  # fmt: skip
     result = {"question": question.value, "inputs": inputs,
               "values": {k: float(v) for k, v in values.items()}}  # fmt: skip
     if output is not None:

@@ -147,3 +147,29 @@ def test_compare_rule_errors_name_the_flag(tmp_path):
     assert res.returncode == 2 and "absolute rule" in res.stderr
     res = cli("compare", path, *base, "--horizon", "5000")
     assert res.returncode == 2 and "--horizon" in res.stderr
+
+
+def test_analytic_new_questions_extinction_sequential_cost_resistant_to_all(tmp_path):
+    common = ["--drugs", "2", "--sites", "50", "--cross-sites", "1", "--d-treated", "0.17"]
+    expected = {
+        "extinction-time": ("mean_days_to_extinction", 652.2, 0.1),
+        "resistant-to-all": ("expected_cells_resistant_to_all", 253.3, 0.1),
+        "sequential": ("from_before_drug_1", 0.737, 0.001),  # Bozic Figure 5A
+        "dual-eradication": ("probability_eradication", 0.263, 0.001),
+    }
+    for question, (key, value, tol) in expected.items():
+        out = tmp_path / f"{question}.json"
+        res = cli("analytic", "-q", question, *common, "--size", "1e9", "-o", str(out))
+        assert res.returncode == 0, res.stderr
+        assert json.loads(out.read_text())["values"][key] == pytest.approx(value, abs=tol)
+    # Bozic Table 2: 1e11 cells dividing daily, 10 % cost: eradication 0.68
+    out = tmp_path / "cost.json"
+    rates = ["--b", "1", "--d", "0.99", "--d-treated", "1.03", "--size", "1e11"]
+    res = cli("analytic", "-q", "dual-eradication", *rates, "--sites", "50", "--cost", "0.1",
+              "-o", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    got = json.loads(out.read_text())
+    assert got["values"]["probability_eradication"] == pytest.approx(0.68, abs=0.01)
+    assert got["inputs"]["cost"] == 0.1
+    res = cli("analytic", "-q", "sequential")
+    assert res.returncode == 2 and "--d-treated" in res.stderr and "Traceback" not in res.stderr
