@@ -5,6 +5,8 @@
 * :mod:`~oncoresist.evolve.pharmacology`: dosing, one-compartment PK, Emax/Hill effects,
   Bliss or HSA combination, piecewise-constant rates on a time grid;
 * :mod:`~oncoresist.evolve.analytic`: closed forms (Kendall, Iwasa 2006, Bozic 2013);
+* :mod:`~oncoresist.evolve.bozic`: Bozic 2013's simultaneous and sequential therapy by
+  exact simulation;
 * :mod:`~oncoresist.evolve.strategies`: therapy strategies acting on observed burden and the
   loop that runs them (:func:`run_strategy`);
 * :mod:`~oncoresist.evolve.competition`: Lotka-Volterra with dose-dependent carrying
@@ -22,7 +24,7 @@ See ``docs/evolve.md``.
 
 from __future__ import annotations
 
-from oncoresist.evolve import analytic, zhang2017, zhang2022
+from oncoresist.evolve import analytic, bozic, zhang2017, zhang2022
 from oncoresist.evolve.cohort import (
     ProgressionRule,
     compare_strategies,
@@ -61,6 +63,7 @@ __all__ = [
     "StroblModel",
     "ZhangModel",
     "analytic",
+    "bozic",
     "compare_strategies",
     "concentration",
     "dose_times",
