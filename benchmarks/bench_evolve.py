@@ -39,7 +39,7 @@ from oncoresist.evolve.cohort import compare_strategies, survival_summary
 from oncoresist.evolve.competition import ZhangModel
 from oncoresist.evolve.engines import kendall_step
 from oncoresist.evolve.model import example_path, load_model
-from oncoresist.evolve.simulate import dynamics_for
+from oncoresist.evolve.simulate import dynamics_for, initial_state
 from oncoresist.evolve.strategies import Progression, parse_strategy
 from oncoresist.evolve.zhang2017 import PUBLISHED, representative_patient, starting_state
 
@@ -169,7 +169,7 @@ def cohort(args, rng) -> None:
         t = time.perf_counter()
         res = compare_strategies(
             {s: partial(parse_strategy, s) for s in texts},
-            np.tile(model.initial_sizes(), (n, 1)),
+            initial_state(model, n, np.random.default_rng([args.seed, 1]))[0],
             partial(dynamics_for, model, "kendall", 1.0),
             t_end=365.0 * years, noise_cv=0.1, floor=model.detection_cells / 10,
             progression=Progression(confirm=2), rng=args.seed,

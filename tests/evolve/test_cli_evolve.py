@@ -70,7 +70,8 @@ def test_compare_orders_strategies_as_given(tmp_path):
     assert summary.loc[0, "hazard_ratio"] == 1.0 and summary.loc[0, "hr"] == "reference"
     med = summary.set_index("strategy")["median_ttp_days"]
     assert med["sequential:erlotinib>osimertinib"] > med["continuous:erlotinib"]
-    # identical deterministic patients: every sequential event after every continuous one
+    # six deterministic patients (sizes drawn per patient): every sequential event comes
+    # after every continuous one, which the Cox fit must call separation, not a number
     assert summary.loc[1, "hr"] == "not estimable (separation)"
     assert summary.loc[1, "rmst_diff_days"] > 0
     assert (tmp_path / "km.svg").exists()
