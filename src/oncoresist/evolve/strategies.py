@@ -336,12 +336,14 @@ class StrategyResult:
     progressed : numpy.ndarray of bool
         Event indicator (False: censored at ``t_end``).
     exposure : dict of str to numpy.ndarray
-        Cumulative dose per drug (nominal-dose days).
+        Cumulative dose per drug up to progression (nominal-dose days).
     days_off : numpy.ndarray
-        Days with every drug off.
+        Days with every drug off, up to progression.
     trajectory : pandas.DataFrame
         Long table ``patient, day, clone, cells`` plus ``observed`` burden per visit (the
-        ``clone`` column is ``"observed"`` for those rows).
+        ``clone`` column is ``"observed"`` for those rows). After its final progression a
+        patient stays on the doses it had then (treatment beyond progression); nothing
+        after that day enters the outcomes.
     """
 
     ttp_days: np.ndarray
@@ -430,18 +432,21 @@ def run_strategy(
     ttp = np.full(n, np.inf)
     exposure = {d: np.zeros(n) for d in strategy.all_drugs()}
     days_off = np.zeros(n)
+    frozen: Doses = {}
     rows = []
     day = 0.0
     while day < t_end - 1e-9:
         nxt = min(day + visit_days, t_end)
         doses = strategy.doses(day, seen, done)
-        doses = {d: np.where(done, 0.0, v) for d, v in doses.items()}
+        # after its final progression a patient no longer counts: it keeps the doses it had
+        # then (steady PK, so no washout splits the engine's constant-rate steps)
+        doses = {d: np.where(done, frozen.get(d, 0.0), v) for d, v in doses.items()}
         if record:
             rows.append((day, state.copy(), seen.copy()))
         state = advance(state, doses, day, nxt, rng)
         width = nxt - day
         for d, v in doses.items():
-            exposure[d] += v * width
+            exposure[d] += np.where(done, 0.0, v) * width
         off = np.all([v == 0 for v in doses.values()], axis=0)
         days_off += np.where(done, 0.0, off * width)
         day = nxt
@@ -456,6 +461,7 @@ def run_strategy(
         above = np.where(moving, 0, above)
         hit &= ~moving
         ttp = np.where(hit, day, ttp)
+        frozen = {d: np.where(hit, v, frozen.get(d, 0.0)) for d, v in doses.items()}
         done |= hit
     if record:
         rows.append((day, state.copy(), seen.copy()))
