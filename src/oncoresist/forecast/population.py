@@ -20,14 +20,17 @@ The method, for one :class:`~oncoresist.forecast.growth.GrowthModel` (:class:`Po
    of hundreds fits in well under a second per iteration.
 3. **Patient posterior.** For a new patient: MAP and Laplace covariance under the learnt
    prior (:meth:`PopulationModel.posterior`).
-4. **Posterior predictive.** Draws ``theta ~ N(MAP, Sigma)``, the curve at the target days,
-   the residual error, and a **model-discrepancy** term that grows with the horizon:
-   Brownian on the transformed scale, variance ``s^2 (t - t_last)`` (``"brownian"``), or
-   ``(s (t - t_last))^2`` (``"linear"``). ``s`` is calibrated on the reference cohort
-   itself: each cohort series is cut before its last ``calibration_holdout`` readings, fitted
-   under its leave-one-out prior, and ``s`` maximises the log predictive density of what was
-   cut (``calibration="logscore"``) or makes the central 80 % interval cover 80 % of it
-   (``"coverage"``). Without that term, in-sample residual error understates forecast error.
+4. **Posterior predictive** (linearised Laplace): the curve at the mode, its delta-method
+   parameter variance, the residual error, and a **model-discrepancy** process, Brownian on
+   the transformed scale from the patient's first reading (covariance
+   ``s^2 (min(t, t') - t_first)``), conditioned on the patient's residuals: forecasts are
+   anchored to the latest readings and their spread grows with the horizon. ``s``, a factor
+   on the error variance and (``calibration="coverage"``) a spread factor on the predictive
+   variance are calibrated on the reference cohort itself: each cohort series is cut before
+   its last ``calibration_holdout`` readings and fitted under its leave-one-out prior; ``s``
+   and the noise factor maximise the log predictive density of what was cut, the spread
+   makes the central 80 % interval cover 80 % of it. Without the discrepancy, in-sample
+   residual error understates forecast error.
 5. **Leave-one-out priors** (:meth:`PopulationModel.loo_priors`) are cheap: the EM's
    sufficient statistics (sum of modes, sum of second moments) minus the patient's own
    contribution. The other patients' modes were found under a prior that included the
@@ -546,11 +549,11 @@ class PopulationModel:
     prior : {"population", "weak"}
         Learn ``N(mu, Omega)`` from the cohort, or keep a weak fixed prior (about an
         individual fit; a benchmark baseline).
-    discrepancy : {"brownian", "linear", "none"}
-        Model-discrepancy variance added to forecasts: ``s^2 dt``, ``(s dt)^2`` or none,
-        ``dt`` in days since the last reading.
+    discrepancy : {"brownian", "none"}
+        Brownian model-discrepancy process (see the module docstring) or none.
     calibration : {"logscore", "coverage"}
-        How ``s`` is chosen on the cohort's cut-off readings.
+        Log score only, or log score then an interval spread for 80 % coverage, on the
+        cohort's cut-off readings.
     calibration_holdout : int
         Readings cut from the end of each cohort series to calibrate ``s`` (series with
         at least ``calibration_holdout + 3`` readings take part).
@@ -568,15 +571,16 @@ class PopulationModel:
     error_ : tuple of float
         ``(a, b)`` of the error model on the transformed scale.
     discrepancy_ : float
-        ``s`` (per sqrt(day) for ``"brownian"``, per day for ``"linear"``).
+        ``s`` (transformed units per sqrt(day)).
+    noise_factor_, spread_ : float
+        Calibrated factor on the error variance and on the predictive standard deviation.
     posterior_ : Posterior
         The cohort patients' posteriors under the fitted prior.
     n_iter_ : int
         EM iterations run.
-    calibration_ : DataFrame
-        The cohort's cut-off readings and their Gaussian predictive on the transformed scale
-        (``patient_id``, ``day``, ``z``, ``censored``, ``zlloq``, ``mean``, ``var_fit``,
-        ``var_noise``, ``dt``); used for ``s`` and for stacking.
+    calibration_ : dict
+        The cohort's cut-off readings (``posterior`` of the cut series, ``rows``, ``day``,
+        ``z``, ``censored``, ``zlloq``); used for calibration and for stacking.
 
     Examples
     --------
