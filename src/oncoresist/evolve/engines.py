@@ -17,7 +17,9 @@ The parent's own lineage is drawn first (``n`` cells, ``K`` surviving lineages, 
 at ``h``) and the founders per sub-interval of the step (``FOUNDER_BINS``) are Poisson with
 mean ``b_i U_ij int E[N_i(s) | n, K, m] ds`` (closed-form bridge profiles, see
 ``_bridge_weights``), so a parent that died out early in the step seeds fewer founders and
-one that grew fast more. Drawing them from ``n`` alone kept the mean at a fixed time exact
+one that grew fast more (parents above ``BRIDGE_MAX`` cells, which cannot die out within a
+step and whose relative fluctuation is below 1 %, draw one Poisson total instead).
+Drawing them from ``n`` alone kept the mean at a fixed time exact
 but lost that covariance: the joint law of parent and mutants then depended on the step,
 which biases whatever conditions on the parent's fate (a lesion grown from one cell in 2-day
 steps at ``b = 1``, ``d = 0.5`` and stopped at 1000 cells had 10 % more resistant cells than
@@ -65,6 +67,7 @@ Barbour AD, Hall P. On the rate of Poisson convergence. Math Proc Camb Phil Soc
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Literal
 
 import numpy as np
@@ -76,6 +79,11 @@ from oncoresist.evolve.analytic import _growth_integral
 EXACT_FOUNDERS = 200_000
 #: Sub-intervals of a step over which founders are drawn (and grouped beyond EXACT_FOUNDERS).
 FOUNDER_BINS = 32
+#: Parents up to this size have their founders drawn given their own fate in the step
+#: (``_bridge_weights``); above it a parent cannot die out within a step and the founders'
+#: covariance with its size is a relative ``1 / sqrt(n) <= 1 %``, so one Poisson total over
+#: the step with arrival times from its expected growth curve is used (10x cheaper).
+BRIDGE_MAX = 1e4
 #: Means above which a draw uses the normal approximation (exact mean and variance).
 LARGE_MEAN = 1e12
 #: Largest count handed to numpy's exact binomial, and returned as int64 (2**62).
@@ -254,26 +262,39 @@ def kendall_step(state, birth, death, mutation, h, rng) -> np.ndarray:
         if not (ni > 0).any():
             continue
         ri = r[:, i]
-        # expected founders per sub-interval given the parent's start, surviving lineages
-        # and end (see _bridge_weights); Poisson per sub-interval is exact for a Poisson
-        # process given its intensity
-        share = _bridge_weights(ni, kept[:, i], ends[:, i], b_own[:, i], d[:, i], h)
-        lam = b[:, i, None] * u[i, j] * ni[:, None] * share
-        founders = _poisson(lam, rng)
-        total = founders.sum()
+        rate = b[:, i] * u[i, j] * ni
+        # small parents: founders per sub-interval given the parent's start, surviving
+        # lineages and end (see _bridge_weights; Poisson per sub-interval is exact for a
+        # Poisson process given its intensity); large ones: one Poisson total over the step
+        small = np.flatnonzero((ni > 0) & (ni <= BRIDGE_MAX))
+        large = np.flatnonzero(ni > BRIDGE_MAX)
+        share = _bridge_weights(ni[small], kept[small, i], ends[small, i], b_own[small, i],
+                                d[small, i], h)  # fmt: skip
+        binned = _poisson(rate[small, None] * share, rng)
+        totals = _poisson(rate[large] * _growth_integral(ri[large], h), rng)
+        total = binned.sum() + totals.sum()
         if total == 0:
             continue
         if total <= EXACT_FOUNDERS:
-            # each founder: arrival time in its sub-interval (density prop. to e^{r s}),
-            # then its own lineage, exactly, to the end of the step
-            who, part = np.nonzero(founders)
-            many = founders[who, part].astype(np.int64)
-            who, part = np.repeat(who, many), np.repeat(part, many)
-            s_arr = edges[part] + _arrival_times(ri[who], h / FOUNDER_BINS, rng)
+            # each founder: arrival time in its sub-interval (or the step) with density
+            # prop. to e^{r s}, then its own lineage, exactly, to the end of the step
+            who, part = np.nonzero(binned)
+            many = binned[who, part].astype(np.int64)
+            who, part = small[np.repeat(who, many)], np.repeat(part, many)
+            s_small = edges[part] + _arrival_times(ri[who], h / FOUNDER_BINS, rng)
+            who_large = np.repeat(large, totals.astype(np.int64))
+            who = np.concatenate([who, who_large])
+            s_arr = np.concatenate([s_small, _arrival_times(ri[who_large], h, rng)])
             grown = _grow(np.ones(who.size), b_own[who, j], d[who, j],
                           np.maximum(h - s_arr, 0.0), rng)  # fmt: skip
             new[:, j] += np.bincount(who, weights=grown, minlength=len(n))
         else:
+            # very many founders: grouped per sub-interval; the large parents' founders
+            # are drawn per sub-interval afresh (the total only chose this path)
+            founders = np.zeros((len(n), FOUNDER_BINS))
+            founders[small] = binned
+            plain = _segment_integral(ri[large, None], edges[None, :-1], edges[None, 1:])
+            founders[large] = _poisson(rate[large, None] * plain, rng)
             new[:, j] += _grow_binned(founders, ri, b_own[:, j], d[:, j], h, rng)
     return _counts(new)
 
@@ -298,6 +319,35 @@ def _bridge_weights(n, kept, ends, b, d, h) -> np.ndarray:
     that averaged over ``(K, m)`` the intensity is the exact ``int_c n e^{r s} ds``: the
     mean number of mutants is exact whatever the quadrature error.
     """
+    if n.size == 0:
+        return np.zeros((0, FOUNDER_BINS))
+    # the per-cell profiles depend on (b, d) only: computed once per distinct pair
+    if b.min() == b.max() and d.min() == d.max():  # one rate pair (the usual case)
+        rates, inverse = np.array([[b[0], d[0]]]), np.zeros(n.size, dtype=np.int64)
+    else:
+        rates, inverse = np.unique(np.column_stack([b, d]), axis=0, return_inverse=True)
+        inverse = inverse.ravel()
+    plain, doom, surv, extra, base = _bridge_profiles(rates.tobytes(), len(rates), float(h))
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        prof = ((n - kept)[:, None] * doom[inverse] + kept[:, None] * surv[inverse]
+                + np.maximum(ends - kept, 0.0)[:, None] * extra[inverse])  # fmt: skip
+        ratio = np.maximum(prof, 0.0) / (n[:, None] * base[inverse])
+    ok = np.isfinite(ratio).all(axis=1) & (n > 0)
+    return np.where(ok[:, None], plain[inverse] * ratio, plain[inverse])
+
+
+@lru_cache(maxsize=256)
+def _bridge_profiles(rates: bytes, count: int, h: float):
+    """Simpson sums per sub-interval of the profiles ``D``, ``U``, ``V`` and of ``e^{r s}``.
+
+    For each distinct ``(b, d)`` (``rates``: the bytes of a ``(count, 2)`` float64 array,
+    so that a cohort's repeated steps reuse them): the exact ``int_c e^{r s} ds`` per
+    sub-interval, and Simpson's rule (without its ``h / 6`` factor, which cancels) of a
+    doomed cell's, a surviving lineage's and each extra end cell's expected size, and of
+    ``e^{r s}``.
+    """
+    pair = np.frombuffer(rates, dtype=float).reshape(count, 2)
+    b, d = pair[:, 0], pair[:, 1]
     edges = np.linspace(0.0, h, FOUNDER_BINS + 1)
     lo, hi = edges[:-1][None, :], edges[1:][None, :]
     s = np.linspace(0.0, h, 2 * FOUNDER_BINS + 1)[None, :]
@@ -318,14 +368,11 @@ def _bridge_weights(n, kept, ends, b, d, h) -> np.ndarray:
         v = np.where(be_h > 0, succ_h**2 * (cross - surv / succ_h) / (p * be_h), 0.0)
         u_ = surv / p - np.where(be_h > 0, v * be_h / succ_h, 0.0)
         dd_ = np.where(a_h > 0, doom / a_h, 0.0)
-        prof = ((n - kept)[:, None] * dd_ + kept[:, None] * u_
-                + np.maximum(ends - kept, 0.0)[:, None] * v)  # fmt: skip
-        prof = np.maximum(prof, 0.0)
-        simpson = prof[:, :-1:2] + 4.0 * prof[:, 1::2] + prof[:, 2::2]
-        base = n[:, None] * (es[:, :-1:2] + 4.0 * es[:, 1::2] + es[:, 2::2])
-        ratio = simpson / base
-    ok = np.isfinite(ratio).all(axis=1) & (n > 0)
-    return np.where(ok[:, None], plain * ratio, plain)
+
+    def simpson(f):
+        return f[:, :-1:2] + 4.0 * f[:, 1::2] + f[:, 2::2]
+
+    return plain, simpson(dd_), simpson(u_), simpson(v), simpson(es)
 
 
 def _arrival_times(r, h, rng) -> np.ndarray:
