@@ -349,6 +349,13 @@ class _Problem:
     def sd(self, gf: np.ndarray) -> np.ndarray:
         return np.sqrt(self.a**2 + (self.b * gf) ** 2)
 
+    def subset(self, idx: np.ndarray) -> _Problem:
+        """The same problem for patients ``idx`` (subclasses with covariates override it)."""
+        return _Problem(
+            self.model, self.scale, self.t[idx], self.z[idx], self.obs[idx], self.cens[idx],
+            self.zlloq[idx], self.a, self.b,
+        )  # fmt: skip
+
     def residuals(self, theta: np.ndarray) -> np.ndarray:
         """Stacked residuals ``(..., P, 2M)`` whose half sum of squares is the -log lik."""
         gf = self.scale.fwd(self.model(self.t, theta))
@@ -400,17 +407,7 @@ def _fit_map(
             break
         idx = np.flatnonzero(active)
         th, rr = theta[idx], r[idx]
-        sub = _Problem(
-            prob.model,
-            prob.scale,
-            prob.t[idx],
-            prob.z[idx],
-            prob.obs[idx],
-            prob.cens[idx],
-            prob.zlloq[idx],
-            prob.a,
-            prob.b,
-        )
+        sub = prob.subset(idx)
         jj = _sub_jac(sub, th, rr)
         pr = prec[idx]
         hess = np.einsum("pni,pnj->pij", jj, jj) + pr

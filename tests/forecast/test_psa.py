@@ -1,0 +1,215 @@
+"""PSA under abiraterone: integrator parity with evolve, PCWG3 by hand, input errors, a
+simulation check (recovery and coverage) and the real Zhang 2022 trial (skipped when
+``../shared/data/evolve`` is absent)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from oncoresist.errors import InputError
+from oncoresist.evolve.competition import LotkaVolterra
+from oncoresist.evolve.zhang2022 import read_trial_psa
+from oncoresist.forecast.backtest import (
+    cycle_origins,
+    next_cycle_targets,
+    rolling_origin_backtest,
+    summarise,
+)
+from oncoresist.forecast.psa import (
+    PARAM_NAMES,
+    STRATEGIES,
+    PSAForecaster,
+    _unpack,
+    check_psa_table,
+    pcwg3_progression,
+    simulate_cohort,
+    simulate_log_psa,
+    zhang2022_table,
+)
+
+DATA = Path(__file__).resolve().parents[3] / "shared" / "data" / "evolve"
+TRIAL = DATA / "zhang2022_abiraterone_trial_psa.csv"
+needs_data = pytest.mark.skipif(not TRIAL.exists(), reason="needs ../shared/data/evolve")
+
+
+# ----------------------------------------------------------------------- integrator
+def test_integrator_matches_evolve_lotka_volterra():
+    """Split exact-logistic steps of one day agree with LotkaVolterra (LSODA) to 2e-3 in log."""
+    theta = np.array([[np.log(10.0), 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0]])
+    u = np.r_[np.ones(60), np.zeros(90), np.ones(60), np.zeros(90)].astype(np.int8)[None]
+    s, r, r_s, r_r, delta = _unpack(theta)
+    lv = LotkaVolterra(
+        growth=[r_s[0], r_r[0]],
+        matrix=[[1.0, 1.0], [6.0, 1.0]],
+        capacity=[1.0, 1.0],
+        on_drug={"abi": [1.0 - delta[0], 1.0]},
+        integrator="lsoda",
+    )
+    x = np.array([[s[0], r[0]]])
+    total = [x.sum()]
+    for d in range(u.shape[1]):
+        x = lv.advance(x, {"abi": np.array([float(u[0, d])])}, d, d + 1)
+        total.append(x.sum())
+    ref = np.log(10.0) + np.log(np.array(total) / total[0])
+    ours = simulate_log_psa(theta, u)[0]
+    assert np.max(np.abs(ours - ref)) < 2e-3
+    assert np.max(np.abs(simulate_log_psa(theta, u, steps_per_day=4)[0] - ref)) < 5e-4
+
+
+def test_integrator_broadcasts_over_draws_and_patients():
+    theta = np.tile(np.array([0.0, 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0]), (3, 2, 1))
+    u = np.zeros((2, 10), dtype=np.int8)
+    out = simulate_log_psa(theta, u)
+    assert out.shape == (3, 2, 11)
+    assert np.all(np.diff(out, axis=-1) > 0)  # off drug, below capacity: PSA rises
+
+
+# ----------------------------------------------------------------------- PCWG3
+def test_pcwg3_by_hand():
+    days = np.array([30.0, 60.0, 90.0, 120.0])
+    on = np.ones(4, dtype=bool)
+    # nadir 1: 4 at day 60 (>= 1.25 and >= 3), confirmed at day 90
+    assert pcwg3_progression(days, np.array([1.0, 4.0, 5.0, 6.0]), on, origin_day=0, nadir=1.0) == 1
+    # not confirmed: falls back at day 90
+    assert pcwg3_progression(days, np.array([1.0, 4.0, 1.0, 1.0]), on, origin_day=0, nadir=1.0) == 0
+    # 25 % but < 2 ng/mL above the nadir: no progression
+    assert pcwg3_progression(days, np.array([1.0, 2.5, 2.9, 2.9]), on, origin_day=0, nadir=1.0) == 0
+    # readings after an off-treatment interval do not count
+    off = np.array([True, False, False, True])
+    assert (
+        pcwg3_progression(days, np.array([1.0, 9.0, 9.0, 1.0]), off, origin_day=0, nadir=1.0) == 0
+    )
+    # a rise at the last reading cannot be confirmed: not evaluable
+    assert np.isnan(pcwg3_progression(days, np.array([1, 1, 1, 9.0]), on, origin_day=0, nadir=1.0))
+    # the rise must fall in the window
+    assert (
+        pcwg3_progression(days, np.array([1.0, 4.0, 5.0, 6.0]), on, origin_day=0, nadir=1.0,
+                          window_days=45.0) == 0
+    )  # fmt: skip
+    # vectorised over sample paths
+    paths = np.array([[1.0, 4.0, 5.0, 6.0], [1.0, 1.0, 1.0, 1.0]])
+    np.testing.assert_array_equal(
+        pcwg3_progression(days, paths, on, origin_day=0, nadir=1.0), [1.0, 0.0]
+    )
+
+
+# ----------------------------------------------------------------------- input
+def _table():
+    return pd.DataFrame(
+        {"patient_id": "a", "day": [0.0, 28, 56], "value": [5.0, 1.0, 2.0],
+         "on_treatment": [1, 0, 1]}
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "line"),
+    [
+        ({"day": [0.0, 56, 28]}, "day", 4),
+        ({"value": [5.0, -1.0, 2.0]}, "value", 3),
+        ({"value": [5.0, 0.0, 2.0]}, "value", 3),
+        ({"on_treatment": [1, 2, 1]}, "on_treatment", 3),
+    ],
+)
+def test_bad_input_is_located(change, field, line):
+    bad = _table().assign(**change)
+    with pytest.raises(InputError) as err:
+        check_psa_table(bad, source="psa.csv")
+    assert err.value.field == field and err.value.record == line
+    assert "psa.csv" in str(err.value)
+
+
+def test_missing_column_and_too_few_readings():
+    with pytest.raises(InputError, match="on_treatment"):
+        check_psa_table(_table().drop(columns="on_treatment"))
+    with pytest.raises(InputError, match="1 reading"):
+        check_psa_table(_table().iloc[:1])
+    with pytest.raises(InputError, match="not fitted"):
+        PSAForecaster().predict(_table(), {"a": [90.0]})
+
+
+def test_censored_zero_with_limit_is_accepted():
+    t = _table().assign(value=[5.0, 0.0, 2.0], lower_limit_of_quantification=0.05)
+    out = check_psa_table(t)
+    assert out["value"].iloc[1] == 0.0
+
+
+# ----------------------------------------------------------------------- simulation
+@pytest.fixture(scope="module")
+def sim_fit():
+    sim = simulate_cohort(40, rng=3)
+    fc = PSAForecaster().fit(sim.table)
+    return sim, fc
+
+
+def test_simulation_parameter_recovery(sim_fit):
+    """Modes near the truth for the identified parameters (seed 3, 40 patients x 24 visits)."""
+    sim, fc = sim_fit
+    first = sim.table.groupby("patient_id", sort=False)["value"].first().to_numpy()
+    true = sim.theta[list(PARAM_NAMES)].to_numpy().copy()
+    true[:, 0] -= np.log(first)  # log PSA0 relative to the first reading
+    err = np.abs(fc.patient_theta_ - true)
+    assert np.median(err[:, 3]) < 0.15  # log r_S
+    assert np.median(err[:, 5]) < 0.3  # logit delta
+    assert abs(fc.error_sd_ - 0.15) < 0.1  # true error sd 0.15 on log PSA
+
+
+def test_simulation_coverage_of_true_future_values(sim_fit):
+    """Rolling-origin coverage on model-family patients within +-0.05 of nominal."""
+    sim, _ = sim_fit
+    res = rolling_origin_backtest(sim.table.drop(columns="true_log_psa"), PSAForecaster,
+                                  n_folds=2, rng=0)  # fmt: skip
+    s = summarise(res)
+    assert abs(s["coverage_80"] - 0.80) <= 0.05
+    assert abs(s["coverage_95"] - 0.95) <= 0.05
+    assert s["ratio_last_value"] < 0.5
+
+
+def test_strategies_and_predict(sim_fit):
+    sim, fc = sim_fit
+    one = sim.table[sim.table["patient_id"] == "S000"].iloc[:12]
+    paths, summary = fc.forecast_strategies(one, "S000", rng=0, n_samples=200)
+    assert summary["strategy"].tolist() == list(STRATEGIES)
+    assert summary["prob_progression"].between(0, 1).all()
+    q = paths.set_index(["strategy", "day"])["q50"]
+    day = paths["day"].iloc[5]
+    assert q[("stop", day)] > q[("continue", day)]
+    assert (paths["q025"] <= paths["q50"]).all() and (paths["q50"] <= paths["q975"]).all()
+    out = fc.predict(one, {"S000": [one["day"].iloc[-1] + 28.0]}, rng=0)
+    assert (
+        out[["q025", "q10", "q50", "q90", "q975"]]
+        .apply(np.diff, axis=1)
+        .map(lambda d: np.all(d >= 0))
+        .all()
+    )
+    with pytest.raises(InputError, match="strategy"):
+        fc.forecast_strategies(one, "S000", strategies=("sometimes",))
+
+
+# ----------------------------------------------------------------------- real data
+@needs_data
+def test_real_trial_forecasts_beat_last_value():
+    """Prior from 26 patients; 6 others forecast at every switch (fast settings)."""
+    t = zhang2022_table(read_trial_psa(TRIAL))
+    ids = t["patient_id"].unique()
+    test_ids = ["P1001", "P1006", "P1011", "P1012", "C005", "C007"]
+    train = t[~t["patient_id"].isin(test_ids)]
+    assert len(ids) == 32
+    fc = PSAForecaster(max_iter=4, calibrate=False).fit(train)
+    test = t[t["patient_id"].isin(test_ids)]
+    o = cycle_origins(test)
+    tg = next_cycle_targets(test, o)
+    o = o[o.set_index(["patient_id", "origin_day"]).index.isin(
+        tg.set_index(["patient_id", "origin_day"]).index)]  # fmt: skip
+    rows, per = fc.forecast_origins(test, o, tg, rng=0)
+    obs = np.log10(rows["observed"])
+    at = test.set_index(["patient_id", "day"])["value"]
+    last = np.log10(
+        at.loc[list(zip(rows["patient_id"], rows["origin_day"], strict=True))].to_numpy()
+    )
+    assert np.mean(np.abs(obs - np.log10(rows["q50"]))) < 0.8 * np.mean(np.abs(obs - last))
+    assert per["prob_event"].between(0, 1).all()
+    assert set(per["event"].dropna().unique()) <= {0.0, 1.0}
