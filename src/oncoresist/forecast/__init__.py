@@ -8,13 +8,23 @@
   model-discrepancy term, censoring below a limit of quantification, Bayesian stacking of
   models, k-fold-by-patient evaluation;
 * :mod:`~oncoresist.forecast.metrics`: MAE, interval coverage, CRPS, AUC, sensitivity and
-  specificity.
+  specificity;
+* :mod:`~oncoresist.forecast.psa`: PSA under an abiraterone schedule (Zhang 2022
+  competition model, population prior, PCWG3 progression, strategies);
+* :mod:`~oncoresist.forecast.backtest`: rolling-origin backtests and their baselines.
 
 See ``docs/forecast.md``.
 """
 
 from __future__ import annotations
 
+from oncoresist.forecast.backtest import (
+    BacktestResult,
+    cycle_origins,
+    next_cycle_targets,
+    rolling_origin_backtest,
+    summarise,
+)
 from oncoresist.forecast.growth import MODELS, GrowthModel, get_model
 from oncoresist.forecast.metrics import (
     auc,
@@ -35,24 +45,41 @@ from oncoresist.forecast.population import (
     split_last,
     stacking_weights,
 )
+from oncoresist.forecast.psa import (
+    PSAForecaster,
+    check_psa_table,
+    pcwg3_progression,
+    simulate_cohort,
+    zhang2022_table,
+)
 
 __all__ = [
     "MODELS",
     "QUANTILES",
+    "BacktestResult",
     "GrowthModel",
+    "PSAForecaster",
     "PopulationModel",
     "Posterior",
     "SeriesBatch",
     "StackedForecaster",
     "as_batch",
     "auc",
+    "check_psa_table",
     "coverage",
     "crps_quantiles",
     "crps_samples",
+    "cycle_origins",
     "get_model",
     "kfold_forecast",
     "mae",
+    "next_cycle_targets",
+    "pcwg3_progression",
+    "rolling_origin_backtest",
     "sensitivity_specificity",
+    "simulate_cohort",
     "split_last",
     "stacking_weights",
+    "summarise",
+    "zhang2022_table",
 ]
