@@ -14,7 +14,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oncoresist._cli_progress import spinner
-from oncoresist._files import atomic_write
+from oncoresist._files import atomic_write, formula_safe
 from oncoresist.errors import InputError, OncoresistError
 
 clones_app = typer.Typer(help="Clones over time: CCF clusters, trees, fish plots.",
@@ -143,7 +143,7 @@ def fit_cmd(
                   "trees.tsv": trees, "resistance.tsv": marks}  # fmt: skip
         for name, frame in tables.items():
             with atomic_write(out_dir / name) as fh:
-                frame.to_csv(fh, sep="\t", index=False)
+                formula_safe(frame).to_csv(fh, sep="\t", index=False)
         for name, key in (("fish.svg", "Fish plot"), ("tree.svg", "Clone tree"),
                           ("ccf.svg", "Cancer-cell fraction over samples")):  # fmt: skip
             with atomic_write(out_dir / name) as fh:

@@ -11,7 +11,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oncoresist._files import atomic_write
+from oncoresist._files import atomic_write, formula_safe
 from oncoresist.errors import InputError
 from oncoresist.evolve.strategies import Progression
 
@@ -180,7 +180,7 @@ def _floor(model, floor: float | None) -> float:
 
 def _write_table(frame, path: Path) -> None:
     with atomic_write(path) as fh:
-        frame.to_csv(fh, index=False)
+        formula_safe(frame).to_csv(fh, index=False)
 
 
 @evolve_app.command("simulate")

@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oncoresist._cli_progress import spinner
-from oncoresist._files import atomic_write
+from oncoresist._files import atomic_write, formula_safe
 from oncoresist.errors import InputError
 
 screen_app = typer.Typer(help="Pooled CRISPR knockout screens under drug.",
@@ -171,9 +171,9 @@ def analyze_cmd(
         bar.update(step, description="writing tables and figures")
         out_dir.mkdir(parents=True, exist_ok=True)
         with atomic_write(out_dir / "gene_summary.tsv") as fh:
-            genes.to_csv(fh, sep="\t")
+            formula_safe(genes).to_csv(fh, sep="\t")
         with atomic_write(out_dir / "sgrna_summary.tsv") as fh:
-            res.sgrnas.to_csv(fh, sep="\t")
+            formula_safe(res.sgrnas).to_csv(fh, sep="\t")
         figures = {
             "rank_resistance.svg": rank_svg(shown, direction="pos", top=top),
             "rank_sensitisation.svg": rank_svg(shown, direction="neg", top=top),
@@ -319,7 +319,8 @@ def qc_cmd(
             frames["qc_separation.tsv"] = separation
         for name, frame in frames.items():
             with atomic_write(out_dir / name) as fh:
-                frame.to_csv(fh, sep="\t", index=name in ("qc_samples.tsv", "qc_separation.tsv"))
+                indexed = name in ("qc_samples.tsv", "qc_separation.tsv")
+                formula_safe(frame).to_csv(fh, sep="\t", index=indexed)
         html = screen_qc_html(counts=table[["gene", *names]], sample_qc=per_sample,
                               correlations=corr, separation=separation, guide_lfc=lfc,
                               essential=ess, nonessential=non, nulls=nulls,

@@ -1,13 +1,23 @@
-"""Small file helpers shared by readers and writers: atomic output, YAML input."""
+"""Small file helpers shared by readers and writers: atomic output, YAML input, safe tables.
+
+Formula-safe tables follow OWASP's "CSV Injection" rule: a text cell that a spreadsheet
+would run as a formula gets a leading single quote.
+"""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
+
+#: what starts a formula in Excel, LibreOffice and Google Sheets (OWASP CSV Injection)
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NUMBER = re.compile(r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$|^[+-]?(?:inf|nan)$",
+                     re.IGNORECASE)  # fmt: skip
 
 
 @contextmanager
@@ -55,3 +65,37 @@ def read_yaml(path: str | os.PathLike[str], *, what: str) -> object:
             file=path,
             record=None if mark is None else mark.line + 1,
         ) from None
+
+
+def formula_safe_cell(value: Any) -> Any:
+    """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
+
+    Text starting with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is prefixed;
+    numbers, and text that is a plain number (``-1.5``, ``+4``, ``-2e-3``), are returned as
+    they are, so a negative number stays a number.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS) and not _NUMBER.match(value):
+        return "'" + value
+    return value
+
+
+def formula_safe(frame: Any) -> Any:
+    """A copy of a pandas DataFrame safe to open in a spreadsheet (:func:`formula_safe_cell`).
+
+    Every text cell, column name and index label is escaped; numeric, boolean and date
+    columns are left as they are (and keep their dtype). Every table the command line
+    writes as CSV or TSV goes through here.
+    """
+    import pandas as pd
+
+    safe = frame.copy()
+    for i in range(safe.shape[1]):
+        column = safe.iloc[:, i]
+        if isinstance(column.dtype, pd.CategoricalDtype):
+            column = column.astype(object)
+        if pd.api.types.is_object_dtype(column) or pd.api.types.is_string_dtype(column):
+            safe.isetitem(i, column.map(formula_safe_cell))
+    safe.columns = safe.columns.map(formula_safe_cell)
+    if not pd.api.types.is_numeric_dtype(safe.index):
+        safe.index = safe.index.map(formula_safe_cell)
+    return safe

@@ -25,7 +25,7 @@ from oncoresist._cli_clones import clones_app
 from oncoresist._cli_evolve import evolve_app
 from oncoresist._cli_screens import screen_app
 from oncoresist._cli_server import serve, users_app
-from oncoresist._files import atomic_write
+from oncoresist._files import atomic_write, formula_safe
 from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError, OncoresistError
 
@@ -258,7 +258,7 @@ def kb_export(
 
     kb = _kb(kb_root)
     if fmt == "tsv":
-        text = to_frame(kb).to_csv(sep="\t", index=False)
+        text = formula_safe(to_frame(kb)).to_csv(sep="\t", index=False)
     elif fmt == "json":
         text = json.dumps(to_records(kb), indent=1) + "\n"
     else:
@@ -507,7 +507,7 @@ def _report(results: list, *, fmt: str, output: Path | None, as_array: bool) -> 
             frame = result.to_frame()
             frame.insert(0, "case", name or "")
             frames.append(frame)
-        text = pd.concat(frames).to_csv(sep="\t", index=False)
+        text = formula_safe(pd.concat(frames)).to_csv(sep="\t", index=False)
     else:
         docs = [result.to_dict(case=name) for name, result in results]
         payload = docs if as_array else docs[0]
@@ -667,7 +667,7 @@ def monitor_call(
             return
         fmt = "json"
     if fmt == "tsv":
-        text = result.calls.to_csv(sep="\t", index=False)
+        text = formula_safe(result.calls).to_csv(sep="\t", index=False)
     else:
         doc = {key: json.loads(frame.to_json(orient="records", date_format="iso"))
                for key, frame in result.frames().items()}  # fmt: skip
