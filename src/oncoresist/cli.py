@@ -23,6 +23,7 @@ from oncoresist import __version__
 from oncoresist._cli_audit import audit_app
 from oncoresist._cli_clones import clones_app
 from oncoresist._cli_evolve import evolve_app
+from oncoresist._cli_forecast import forecast_app
 from oncoresist._cli_screens import screen_app
 from oncoresist._cli_server import serve, users_app
 from oncoresist._files import atomic_write, formula_safe
@@ -46,6 +47,7 @@ app.add_typer(kb_app, name="kb")
 app.add_typer(variants_app, name="variants")
 app.add_typer(monitor_app, name="monitor")
 app.add_typer(evolve_app, name="evolve")
+app.add_typer(forecast_app, name="forecast")
 app.add_typer(screen_app, name="screen")
 app.add_typer(clones_app, name="clones")
 app.add_typer(audit_app, name="audit")
