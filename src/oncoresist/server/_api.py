@@ -8,11 +8,12 @@ patient-level data, every consent change and every refusal writes an audit event
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import re
-import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -34,7 +35,7 @@ from oncoresist.server._app import (
     route_template,
     state_of,
 )
-from oncoresist.server._uploads import UploadTimeout, parse_upload
+from oncoresist.server._uploads import ExpansionLimits, UploadTimeout, UploadTooLarge, parse_upload
 from oncoresist.server._views import site_scoped
 from oncoresist.store import _schema as s
 from oncoresist.store import pseudonym as make_pseudonym
@@ -388,14 +389,26 @@ def _display_name(name: str | None) -> str:
     return (_NAME.sub("_", base).strip("._") or "upload")[:100]
 
 
-async def _saved(upload: UploadFile, tmp: Path, limit: int) -> tuple[Path, str, bytes]:
+@contextlib.asynccontextmanager
+async def spooled(state: ServiceState,
+                  upload: UploadFile) -> AsyncIterator[tuple[Path, str, bytes]]:  # fmt: skip
+    """The upload saved to a private file of the service's spool, removed however it ends."""
+    limit = state.settings.max_upload_bytes
     data = await upload.read(limit + 1)
     if len(data) > limit:
         raise HTTPException(413, f"file too large; expected at most {limit} bytes")
     name = _display_name(upload.filename)
-    path = tmp / name
-    path.write_bytes(data)
-    return path, name, data
+    with state.spool.file(name) as path:
+        path.write_bytes(data)
+        yield path, name, data
+
+
+def expansion_limits(state: ServiceState) -> ExpansionLimits:
+    """How far an upload may decompress, from the service's settings."""
+    s = state.settings
+    return ExpansionLimits(max_bytes=s.max_decompressed_bytes,
+                           max_ratio=s.max_decompression_ratio,
+                           max_line_bytes=s.max_line_bytes)  # fmt: skip
 
 
 def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, name: str,
@@ -414,9 +427,12 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
         stored = parse_upload(
             kind, path, display_name=name, timeout=state.settings.parse_timeout,  # type: ignore[arg-type]
             then=store, nice=state.settings.upload_nice, timings=timings,
+            limits=expansion_limits(state),
         )  # fmt: skip
     except UploadTimeout:
         raise HTTPException(422, "the file took too long to parse") from None
+    except UploadTooLarge as exc:
+        raise HTTPException(413, str(exc)) from None
     result, patients = stored.result, stored.patients
     upload_log.info("upload %s: %d rows, %d patients%s in %.2f s: parse %.2f s, ingest %.2f s, "
                     "pages %.2f s", kind, result.rows, len(patients),
@@ -452,8 +468,7 @@ async def upload(
     refused with the line and field at fault, and nothing is stored.
     """
     _clinician(who)
-    with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
-        path, name, data = await _saved(file, Path(tmp), state.settings.max_upload_bytes)
+    async with spooled(state, file) as (path, name, data):
         return await state.in_upload_worker(ingest_upload, state, who, kind, path, name, data)
 
 
@@ -469,17 +484,18 @@ async def interpret_upload(
     """Interpret an uploaded variant file per drug (nothing is stored)."""
     from oncoresist.interpret import interpret
 
-    with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
-        path, name, _ = await _saved(file, Path(tmp), state.settings.max_upload_bytes)
+    async with spooled(state, file) as (path, name, _):
         try:
             parse = functools.partial(
                 parse_upload, "variants", path, display_name=name,
                 timeout=state.settings.parse_timeout, options={"build": build},
-                nice=state.settings.upload_nice,
+                nice=state.settings.upload_nice, limits=expansion_limits(state),
             )  # fmt: skip
             alterations = await state.in_upload_worker(parse)
         except UploadTimeout:
             raise HTTPException(422, "the file took too long to parse") from None
+        except UploadTooLarge as exc:
+            raise HTTPException(413, str(exc)) from None
     wanted = [d.strip() for d in (drugs or "").split(";") if d.strip()] or None
     result = interpret(alterations, drugs=wanted, disease=disease, kb=state.kb)
     state.audit(who.username, "interpret_upload", alterations=len(result.alterations))

@@ -32,6 +32,7 @@ from oncoresist.server._auth import AuthError, LoginThrottle, decode_token, issu
 from oncoresist.server._headers import SecurityHeaders
 from oncoresist.server._limits import BodyLimit
 from oncoresist.server._settings import ServerSettings, derived_secret
+from oncoresist.server._spool import UploadSpool
 from oncoresist.server._uploads import run_job
 from oncoresist.server._users import User, authenticate, get_user
 from oncoresist.server._views import MonitorConfig
@@ -90,6 +91,8 @@ class ServiceState:
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
         self.audit_log = AuditLog(settings.audit_log, key=self.key)
         self.limits = pages.LimitQueue(self._complete_limits)
+        #: private spool of this process's uploads; a stopped service's leftovers removed
+        self.spool = UploadSpool(settings.upload_spool)
 
     def _complete_limits(self, pseudonyms: list[str]) -> None:
         """Compute and store the complete pages of ``pseudonyms`` in a worker process."""

@@ -28,6 +28,10 @@ ENVIRONMENT = {
     "max_upload_bytes": "ONCORESIST_MAX_UPLOAD_BYTES",
     "upload_workers": "ONCORESIST_UPLOAD_WORKERS",
     "parse_timeout": "ONCORESIST_PARSE_TIMEOUT",
+    "max_decompressed_bytes": "ONCORESIST_MAX_DECOMPRESSED_BYTES",
+    "max_decompression_ratio": "ONCORESIST_MAX_DECOMPRESSION_RATIO",
+    "max_line_bytes": "ONCORESIST_MAX_LINE_BYTES",
+    "spool_dir": "ONCORESIST_SPOOL_DIR",
     "normals": "ONCORESIST_NORMALS",
     "budget": "ONCORESIST_BUDGET",
 }
@@ -64,6 +68,22 @@ class ServerSettings:
         Seconds an upload may take to parse, store and rebuild its patients' pages (in its
         own worker process) before it is killed; time spent waiting for a free worker slot
         does not count (``ONCORESIST_PARSE_TIMEOUT``).
+    max_decompressed_bytes
+        Largest decompressed content of a compressed upload (bytes; 128 MiB); checked in
+        the upload worker while it streams, before any reader runs; larger gets 413
+        (``ONCORESIST_MAX_DECOMPRESSED_BYTES``).
+    max_decompression_ratio
+        Largest ratio of decompressed to compressed size of an upload (100, as Apache POI
+        for zip entries; enforced beyond the first 16 MiB of output): a decompression bomb
+        gets 413 (``ONCORESIST_MAX_DECOMPRESSION_RATIO``).
+    max_line_bytes
+        Longest line of an uploaded text table, after decompression (bytes; 1 MiB); longer
+        gets 413 before a reader holds it (``ONCORESIST_MAX_LINE_BYTES``).
+    spool_dir
+        Private folder (mode 0700, files 0600) where uploads wait while they are parsed
+        (``ONCORESIST_SPOOL_DIR``; ``None``: ``upload-spool`` beside the audit log, in the
+        data directory); never the system temporary directory. Emptied of a stopped
+        service's leftovers at start-up (:attr:`upload_spool`).
     upload_workers
         Upload worker processes that may run at once (default: half the CPUs, at least
         one); further uploads wait for a slot, so reads keep their share of the CPUs
@@ -97,6 +117,10 @@ class ServerSettings:
     max_upload_bytes: int = 20 * MIB
     max_body_bytes: int = 1 * MIB
     parse_timeout: float = 60.0
+    max_decompressed_bytes: int = 128 * MIB
+    max_decompression_ratio: float = 100.0
+    max_line_bytes: int = 1 * MIB
+    spool_dir: Path | None = None
     upload_workers: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
     upload_nice: int = 19
     token_seconds: int = 15 * 60
@@ -111,6 +135,13 @@ class ServerSettings:
                 raise InputError(f"{getattr(self, name)!r}; expected {expected}", field=name)
         if self.normals is not None and not isinstance(self.normals, Path):
             object.__setattr__(self, "normals", Path(self.normals))
+        if self.spool_dir is not None and not isinstance(self.spool_dir, Path):
+            object.__setattr__(self, "spool_dir", Path(self.spool_dir))
+
+    @property
+    def upload_spool(self) -> Path:
+        """The upload spool folder: ``spool_dir``, or ``upload-spool`` beside the audit log."""
+        return self.spool_dir or Path(self.audit_log).parent / "upload-spool"
 
 
 def _positive(x) -> bool:
@@ -122,6 +153,9 @@ _CHECKS = (
     ("max_upload_bytes", _positive, "a positive number of bytes"),
     ("max_body_bytes", _positive, "a positive number of bytes"),
     ("parse_timeout", _positive, "a positive number of seconds"),
+    ("max_decompressed_bytes", _positive, "a positive number of bytes"),
+    ("max_decompression_ratio", lambda x: x >= 1 and math.isfinite(x), "a ratio of at least 1"),
+    ("max_line_bytes", _positive, "a positive number of bytes"),
     ("upload_workers", lambda x: x >= 1, "at least 1"),
     ("upload_nice", lambda x: 0 <= x <= 19, "0 to 19"),
     ("budget", lambda x: 0 < x < 1, "a probability in (0, 1), such as 0.02"),

@@ -23,7 +23,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -413,9 +412,7 @@ async def upload(
     if file is None or not file.filename:
         return again(422, "field file: choose a file to upload")
     try:
-        with tempfile.TemporaryDirectory(prefix="oncoresist-upload-") as tmp:
-            limit = state.settings.max_upload_bytes
-            path, name, data = await _api._saved(file, Path(tmp), limit)
+        async with _api.spooled(state, file) as (path, name, data):
             result = await state.in_upload_worker(_api.ingest_upload, state, session.who, kind,
                                              path, name, data)  # fmt: skip
     except InputError as exc:  # already redacted by the parser: no identifier of the file

@@ -12,10 +12,19 @@ so a tumour board's reads must not queue behind a burst of uploads: the service 
 uploads at once (:meth:`~oncoresist.server._app.ServiceState.in_upload_worker`), each child
 at a lower scheduling priority (``nice``). Under overload, uploads wait; reads do not.
 
+Compressed uploads are checked in the child before any reader sees them: the gzip stream
+is decompressed in chunks (constant memory) and refused (:class:`UploadTooLarge`) once it
+grows past ``max_decompressed_bytes``, past ``max_decompression_ratio`` times its
+compressed size (a decompression bomb; the ratio is enforced beyond the first 16 MiB, as
+Apache POI does for zip entries), or holds a line longer than ``max_line_bytes``; a
+Parquet file's uncompressed size is checked the same way from its metadata. The service
+process never decompresses an upload.
+
 A reader's :class:`~oncoresist.errors.InputError` comes back with its line and field;
-every identifier of the file (patient and sample columns, VCF sample names) is blanked out
-of its message (and out of a store conflict's), so error responses carry no raw
-identifier.
+every identifier of the file (patient and sample columns, VCF sample names, whatever the
+format: CSV, TSV, gzipped or Parquet) is blanked out of its message (and out of a store
+conflict's) in the child, so error responses carry no raw identifier. When the
+identifiers cannot be collected, the message is withheld (line and field are kept).
 
 This module imports no web framework: the child imports only what parsing needs.
 """
@@ -25,11 +34,12 @@ from __future__ import annotations
 import csv
 import functools
 import gzip
-import io
+import itertools
 import multiprocessing
 import os
 import re
 import time
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -39,10 +49,12 @@ from oncoresist.errors import InputError, OncoresistError
 from oncoresist.store import StoreConflictError
 
 __all__ = [
+    "ExpansionLimits",
     "UploadFailed",
     "UploadKind",
     "UploadProblem",
     "UploadTimeout",
+    "UploadTooLarge",
     "parse_upload",
     "run_job",
 ]
@@ -57,12 +69,43 @@ _PRELOAD = ["oncoresist.cli", "oncoresist.server._upload_preload"]
 Then = Callable[..., Any]
 _CONTEXT: Any = None
 _IDENTIFIER_COLUMNS = {"patient_id", "patient", "sample_id", "sample", "tumor_sample_barcode",
-                       "matched_norm_sample_barcode"}  # fmt: skip
+                       "matched_norm_sample_barcode", "mrn", "subject", "subject_id",
+                       "case", "case_id", "specimen", "specimen_id", "barcode",
+                       "normal_sample"}  # fmt: skip
 REDACTED = "[identifier]"
+WITHHELD = "details withheld: the file's identifiers could not be collected to blank them out"
+MIB = 1024 * 1024
+#: output below which the decompression ratio is not enforced (small files compress well)
+RATIO_GRACE_BYTES = 16 * MIB
+_CHUNK = 1 << 16
 
 
 class UploadTimeout(OncoresistError):
     """The upload took longer to parse than allowed."""
+
+
+class UploadTooLarge(OncoresistError):
+    """The upload expands past a limit (decompressed size, ratio or line length)."""
+
+
+@dataclass(frozen=True)
+class ExpansionLimits:
+    """How far an upload may expand before a reader sees it.
+
+    Attributes
+    ----------
+    max_bytes
+        Largest decompressed content (bytes).
+    max_ratio
+        Largest ratio of decompressed to compressed size (enforced beyond
+        :data:`RATIO_GRACE_BYTES` of output).
+    max_line_bytes
+        Longest line of a text file (bytes, after decompression).
+    """
+
+    max_bytes: int = 128 * MIB
+    max_ratio: float = 100.0
+    max_line_bytes: int = 1 * MIB
 
 
 @dataclass(frozen=True)
@@ -84,37 +127,171 @@ def _context():
     return _CONTEXT
 
 
-def _text_head(path: Path, limit: int = 64 * 1024 * 1024) -> str:
-    raw = path.read_bytes()[:limit]
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError):
-            return ""
-    return raw.decode("utf-8", errors="replace")
+def _too_large(limit: str, value: float, what: str) -> UploadTooLarge:
+    shown = int(value) if float(value).is_integer() else value
+    return UploadTooLarge(f"the file {what}; the limit is {shown} ({limit})")
+
+
+class _Lines:
+    """Running longest line of a byte stream fed in chunks (counted in C, not per line)."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.current, self.number = limit, 0, 1
+
+    def feed(self, chunk: bytes) -> None:
+        first = chunk.find(b"\n")
+        if first == -1:
+            self._check(self.current + len(chunk))
+            self.current += len(chunk)
+            return
+        self._check(self.current + first)
+        last = chunk.rfind(b"\n")
+        if last - first > self.limit:  # a whole line inside the chunk may be too long
+            for line in chunk[first + 1 : last].split(b"\n"):
+                self.number += 1
+                self._check(len(line))
+            self.number -= chunk.count(b"\n") - 1
+        self.number += chunk.count(b"\n")
+        self.current = len(chunk) - last - 1
+        self._check(self.current)
+
+    def _check(self, length: int) -> None:
+        if length > self.limit:
+            what = f"has a line (line {self.number}) longer than {self.limit} bytes"
+            raise _too_large("max_line_bytes", self.limit, what)
+
+
+def _is_text(head: bytes) -> bool:
+    # zip (xlsx), BCF and Parquet are refused or read in blocks by their readers
+    return not head.startswith((b"PK\x03\x04", b"BCF", b"PAR1"))
+
+
+def check_expansion(path: Path, limits: ExpansionLimits) -> None:
+    """Refuse a file that decompresses (or reads) past ``limits``, in constant memory.
+
+    Raises
+    ------
+    UploadTooLarge
+        Naming the limit (``max_decompressed_bytes``, ``max_decompression_ratio`` or
+        ``max_line_bytes``) and its value. A corrupt stream is left to the reader to report.
+    """
+    size = max(1, path.stat().st_size)
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+        handle.seek(0)
+        if magic == b"PAR1":
+            return _check_parquet(path, size, limits)
+        if magic[:2] != b"\x1f\x8b":
+            lines = _Lines(limits.max_line_bytes) if _is_text(magic) else None
+            while lines is not None and (chunk := handle.read(_CHUNK)):
+                lines.feed(chunk)
+            return None
+        ratio_cap = max(RATIO_GRACE_BYTES, limits.max_ratio * size)
+        total, lines, decomp, pending = 0, None, zlib.decompressobj(wbits=31), b""
+        while True:
+            data = pending or handle.read(_CHUNK)
+            if not data:
+                return None
+            try:
+                out = decomp.decompress(data, _CHUNK)
+            except zlib.error:
+                return None  # the reader names the damage
+            pending = decomp.unconsumed_tail
+            if decomp.eof:  # next gzip member (BGZF is one per block); padding is ignored
+                rest = decomp.unused_data
+                pending = rest if rest[:2] == b"\x1f\x8b" else b""
+                decomp = zlib.decompressobj(wbits=31)
+                if not pending and rest.strip(b"\x00"):
+                    return None
+            if total == 0 and out:
+                lines = _Lines(limits.max_line_bytes) if _is_text(out[:4]) else None
+            total += len(out)
+            if total > limits.max_bytes:
+                raise _too_large("max_decompressed_bytes", limits.max_bytes,
+                                 f"decompresses to more than {limits.max_bytes} bytes")  # fmt: skip
+            if total > ratio_cap:
+                raise _too_large("max_decompression_ratio", limits.max_ratio,
+                                 f"decompresses to more than {limits.max_ratio:g} times its "
+                                 f"size of {size} bytes (a decompression bomb?)")  # fmt: skip
+            if lines is not None:
+                lines.feed(out)
+
+
+def _check_parquet(path: Path, size: int, limits: ExpansionLimits) -> None:
+    try:
+        import pyarrow.parquet as pq
+
+        meta = pq.ParquetFile(path).metadata
+        total = sum(meta.row_group(i).total_byte_size for i in range(meta.num_row_groups))
+    except Exception:  # not readable: the reader says why
+        return
+    if total > limits.max_bytes:
+        what = f"holds {total} bytes uncompressed, more than {limits.max_bytes}"
+        raise _too_large("max_decompressed_bytes", limits.max_bytes, what)
+    if total > max(RATIO_GRACE_BYTES, limits.max_ratio * size):
+        raise _too_large("max_decompression_ratio", limits.max_ratio,
+                         f"holds more than {limits.max_ratio:g} times its size of {size} "
+                         "bytes uncompressed (a decompression bomb?)")  # fmt: skip
+
+
+def _column(name: object) -> str:
+    return re.sub(r"[\s\-]+", "_", str(name).strip().strip('"').strip().lower())
+
+
+def _text_lines(path: Path):
+    with open(path, "rb") as handle:
+        compressed = handle.read(2) == b"\x1f\x8b"
+    opener = gzip.open if compressed else open
+    with opener(path, "rb") as handle:  # lines were bounded by check_expansion
+        for raw in handle:
+            yield raw.decode("utf-8", errors="replace").rstrip("\r\n")
 
 
 def identifiers_in(path: Path) -> set[str]:
-    """Identifier values of a text table or VCF: patient and sample columns, VCF samples."""
-    text = _text_head(path)
-    found: set[str] = set()
-    lines = [ln for ln in text.splitlines() if ln and not ln.startswith("##")]
-    if not lines:
-        return found
-    if lines[0].startswith("#CHROM"):
-        return {name for name in lines[0].split("\t")[9:] if name}
-    lines = [ln for ln in lines if not ln.startswith("#")]
-    if not lines:
-        return found
-    delimiter = "\t" if lines[0].count("\t") >= lines[0].count(",") else ","
-    reader = csv.reader(io.StringIO("\n".join(lines)), delimiter=delimiter)
-    header = [h.strip().lower() for h in next(reader, [])]
-    wanted = [i for i, h in enumerate(header) if h in _IDENTIFIER_COLUMNS]
+    """Identifier values of a table or VCF: patient and sample columns, VCF samples.
+
+    Reads CSV, TSV (gzipped or not), VCF and Parquet, streaming; runs in the upload worker,
+    after :func:`check_expansion`.
+
+    Raises
+    ------
+    Exception
+        When the file cannot be read as a table (the caller withholds the message).
+    """
+    with open(path, "rb") as handle:
+        magic = handle.read(4)
+    if magic == b"PAR1":
+        import pyarrow.parquet as pq
+
+        parquet = pq.ParquetFile(path)
+        names = [n for n in parquet.schema_arrow.names if _column(n) in _IDENTIFIER_COLUMNS]
+        found: set[str] = set()
+        for batch in parquet.iter_batches(columns=names) if names else []:
+            for column in batch.columns:
+                found.update(str(v).strip() for v in column.to_pylist() if v is not None)
+        return found - {""}
+    if not _is_text(magic):
+        return set()
+    lines = (ln for ln in _text_lines(path) if ln.strip() and not ln.startswith("##"))
+    header = next(lines, None)
+    if header is None:
+        return set()
+    if header.startswith("#CHROM"):
+        return {name for name in header.split("\t")[9:] if name}
+    while header.startswith("#"):  # MAF version lines and other comments
+        header = next(lines, None)
+        if header is None:
+            return set()
+    # as the readers tell them apart
+    delimiter = ("\t" if "\t" in header else ";" if header.count(";") > header.count(",")
+                 else ",")  # fmt: skip
+    csv.field_size_limit(max(csv.field_size_limit(), 64 * MIB))
+    reader = csv.reader(itertools.chain([header], lines), delimiter=delimiter)
+    wanted = [i for i, h in enumerate(next(reader)) if _column(h) in _IDENTIFIER_COLUMNS]
+    found = set()
     for row in reader:
-        for i in wanted:
-            if i < len(row) and row[i].strip():
-                found.add(row[i].strip())
-    return found
+        found.update(row[i].strip() for i in wanted if i < len(row))
+    return found - {""}
 
 
 def redact(message: str, identifiers: set[str]) -> str:
@@ -158,16 +335,39 @@ def _read(kind: str, path: str, options: dict[str, Any]) -> Any:
                               kb=kb))  # fmt: skip
 
 
+def _blanked(result: tuple, path: str, display_name: str) -> tuple:
+    """An ``input`` or ``conflict`` result with the file's identifiers blanked out."""
+    status, payload = result[0], result[1]
+    try:
+        found = identifiers_in(Path(path))
+    except Exception:  # what cannot be collected cannot be blanked: say nothing of the file
+        found = None
+
+    def clean(message: str) -> str:
+        message = message.replace(path, display_name)
+        return WITHHELD if found is None else redact(message, found)
+
+    if status == "conflict":
+        return status, clean(payload)
+    record, field, message = payload
+    return status, (record, field, clean(message))
+
+
 def _job(kind: str | None, path: str | None, options: dict[str, Any], conn, then: Then | None,
-         nice: int) -> None:  # fmt: skip
+         nice: int, limits: ExpansionLimits | None = None,
+         display_name: str = "upload") -> None:  # fmt: skip
     if nice:
         os.nice(nice)
     started = time.perf_counter()
     try:
+        if path is not None and limits is not None:
+            check_expansion(Path(path), limits)
         parsed = _read(kind, path, options) if kind is not None else None  # type: ignore[arg-type]
+    except UploadTooLarge as exc:
+        result: tuple = ("too_large", str(exc))
     except InputError as exc:
         record = exc.record if isinstance(exc.record, int) else None
-        result: tuple = ("input", (record, exc.field,
+        result = ("input", (record, exc.field,
                                    exc.message if record is not None else str(exc)))  # fmt: skip
     except Exception as exc:
         result = ("input", (None, None, f"the file could not be read ({type(exc).__name__})"))
@@ -181,6 +381,8 @@ def _job(kind: str | None, path: str | None, options: dict[str, Any], conn, then
             result = ("input", (None, exc.field, str(exc)))
         except Exception as exc:  # reported to the service as its own unexpected error
             result = ("failed", type(exc).__name__)
+    if result[0] in ("input", "conflict") and path is not None:
+        result = _blanked(result, path, display_name)
     conn.send(result)
     conn.close()
 
@@ -192,7 +394,7 @@ class UploadFailed(OncoresistError):
 def parse_upload(
     kind: UploadKind, path: Path, *, display_name: str, timeout: float,
     options: dict[str, Any] | None = None, then: Then | None = None, nice: int = 0,
-    timings: dict[str, float] | None = None,
+    timings: dict[str, float] | None = None, limits: ExpansionLimits | None = None,
 ) -> Any:  # fmt: skip
     """Parse ``path`` with the reader of ``kind`` in a worker process (and store it).
 
@@ -202,7 +404,7 @@ def parse_upload(
         ``serial``, ``therapy``, ``events`` (monitoring tables) or ``variants`` (VCF, MAF or
         alteration table).
     path
-        The uploaded bytes, saved to a private temporary file.
+        The uploaded bytes, saved to a private spool file (:mod:`._spool`).
     display_name
         The name the user gave the file, used in error messages instead of ``path``.
     timeout
@@ -217,6 +419,9 @@ def parse_upload(
         Added to the worker's scheduling niceness (0: as the service).
     timings
         If given, receives ``parse_s``: the seconds the reader took in the worker.
+    limits
+        How far the file may expand (:class:`ExpansionLimits`; default: its defaults),
+        checked in the worker before the reader runs.
 
     Returns
     -------
@@ -230,6 +435,8 @@ def parse_upload(
         holds no identifier from the file.
     UploadTimeout
         Parsing (and ``then``) took longer than ``timeout`` seconds.
+    UploadTooLarge
+        The file decompresses past ``limits`` (the message names the limit).
     StoreConflictError
         ``then`` met stored values that differ (message without identifiers).
     InputError
@@ -240,17 +447,19 @@ def parse_upload(
     """
     if kind not in KINDS:
         raise InputError(f"kind {kind!r}; expected one of {', '.join(KINDS)}", field="kind")
-    status, payload, *spent = _run(kind, path, options or {}, then, nice, timeout, display_name)
+    status, payload, *spent = _run(kind, path, options or {}, then, nice, timeout, display_name,
+                                   limits or ExpansionLimits())  # fmt: skip
     if status == "ok":
         if timings is not None:
             timings["parse_s"] = spent[0]
         return payload
     if status == "failed":
         raise UploadFailed(f"the upload worker failed ({payload})")
-    if status == "conflict":
-        raise StoreConflictError(redact(payload, identifiers_in(path)))
+    if status == "too_large":
+        raise UploadTooLarge(f"{display_name}: {payload}")
+    if status == "conflict":  # identifiers blanked out in the worker
+        raise StoreConflictError(payload)
     line, field, message = payload
-    message = redact(message.replace(str(path), display_name), identifiers_in(path))
     raise InputError(message, file=display_name, record=line, field=field)
 
 
@@ -282,11 +491,13 @@ def run_job(action: Then, *, timeout: float, nice: int = 0, name: str = "job") -
 
 
 def _run(kind: str | None, path: Path | None, options: dict[str, Any], then: Then | None, nice: int,
-         timeout: float, display_name: str) -> tuple[str, Any]:  # fmt: skip
+         timeout: float, display_name: str,
+         limits: ExpansionLimits | None = None) -> tuple[str, Any]:  # fmt: skip
     ctx = _context()
     receive, send = ctx.Pipe(duplex=False)
     worker = ctx.Process(target=_job, args=(kind, None if path is None else str(path), options,
-                                            send, then, nice), daemon=True)  # fmt: skip
+                                            send, then, nice, limits, display_name),
+                         daemon=True)  # fmt: skip
     worker.start()
     send.close()
     try:
