@@ -80,14 +80,19 @@ def test_bad_roles_and_short_secrets_are_refused():
         issue_token("ana", site="s", role="admin", secret=b"short")
 
 
-def test_eleventh_failed_login_in_a_minute_is_refused():
-    throttle = LoginThrottle()
+def test_eleventh_failed_login_in_a_minute_is_refused(tmp_path):
+    from oncoresist.store import open_store
+
+    store = open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
+    throttle = LoginThrottle(store.engine, secret=SECRET)  # counted in the store
     for i in range(10):
-        assert throttle.allowed("ana", now=100.0 + i)
-        throttle.failed("ana", now=100.0 + i)
-    assert not throttle.allowed("ana", now=109.5)  # the 11th attempt within the minute
-    assert throttle.retry_after("ana", now=109.5) == pytest.approx(50.5)
-    assert throttle.allowed("bob", now=109.5)  # other keys are unaffected
-    assert throttle.allowed("ana", now=160.5)  # the oldest failure left the window
-    throttle.succeeded("ana")
-    assert throttle.retry_after("ana", now=110.0) == 0.0
+        assert throttle.wait("ana", "10.0.0.1", now=100.0 + i) == 0.0
+        throttle.failed("ana", "10.0.0.1", now=100.0 + i)
+    # the 11th attempt within the minute waits a minute from the 10th failure
+    assert throttle.wait("ana", "10.0.0.1", now=109.5) == pytest.approx(59.5)
+    assert throttle.wait("bob", "10.0.0.1", now=109.5) == 0.0  # other accounts are unaffected
+    assert throttle.wait("ana", "10.0.0.2", now=109.5) == 0.0  # and other addresses
+    assert throttle.wait("ana", "10.0.0.1", now=169.5) == 0.0  # the back-off is over
+    throttle.succeeded("ana", "10.0.0.1", now=170.0)
+    assert throttle.wait("ana", "10.0.0.1", now=170.0) == 0.0
+    store.close()

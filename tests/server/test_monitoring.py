@@ -41,8 +41,10 @@ def _page(service: Service, pid: str) -> dict:
 
 def _html(service: Service, pid: str) -> str:
     client = service.client
-    client.post("/login", data={"username": "alice", "password": PASSWORD},
-                follow_redirects=False)  # fmt: skip
+    form = client.get("/login").text  # the login form's CSRF token
+    csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
     response = client.get(f"/patients/{pid}")
     assert response.status_code == 200
     return response.text
@@ -215,7 +217,10 @@ def test_reads_only_against_a_molecule_panel_are_refused_with_the_reason(tmp_pat
     response = service.upload("alice", "serial", "reads.csv", data)
     assert response.status_code == 422
     assert "unique-molecule counts" in response.json()["detail"]
-    upload = service.client.post("/login", data={"username": "alice", "password": PASSWORD})
+    form = service.client.get("/login").text  # the login form's CSRF token
+    csrf = form.split('name="csrf_token" value="', 1)[1].split('"', 1)[0]
+    upload = service.client.post("/login", data={"username": "alice", "password": PASSWORD,
+                                                  "csrf_token": csrf})  # fmt: skip
     assert "counted in <strong>molecules</strong>" in service.client.get("/upload").text
     assert upload.status_code == 200
 

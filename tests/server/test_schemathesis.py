@@ -40,7 +40,9 @@ def test_no_operation_gives_a_server_error(api):
     service, schema = api
     checks = [not_a_server_error, response_schema_conformance, content_type_conformance,
               status_code_conformance]  # fmt: skip
-    operations = [op.ok() for op in schema.get_all_operations()]
+    # logout ends the caller's session: every later operation would only see 401
+    operations = [op.ok() for op in schema.get_all_operations()
+                  if op.ok().label != "POST /api/v1/auth/logout"]  # fmt: skip
     assert len(operations) >= 20
     failures = []
     for user in ("alice", "rita", "root"):

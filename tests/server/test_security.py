@@ -13,10 +13,7 @@ from hypothesis import strategies as st
 from server_helpers import PASSWORD, TEST_KEY, Service, make_service
 
 from oncoresist.server import issue_token
-from oncoresist.server._settings import derived_secret
 from oncoresist.store import verify_log
-
-SECRET = derived_secret(TEST_KEY, "token-signing")
 
 
 def _b64(data: dict) -> str:
@@ -28,6 +25,7 @@ def _get(service: Service, token: str):
 
 
 def test_expired_wrongly_signed_and_alg_none_tokens_are_rejected(service: Service):
+    SECRET = service.app.state.oncoresist.token_secret  # its own key, not the pseudonym key
     good = issue_token("alice", site="SITEA", role="clinician", secret=SECRET)
     assert _get(service, good).status_code == 200
     expired = issue_token("alice", site="SITEA", role="clinician", secret=SECRET,

@@ -50,8 +50,9 @@ class UI:
 
 
 def sign_in(client: TestClient, user: str = "alice", password: str = PASSWORD):
-    return client.post("/login", data={"username": user, "password": password},
-                       follow_redirects=False)  # fmt: skip
+    csrf = _CSRF.search(client.get("/login").text).group(1)  # the login form's CSRF token
+    return client.post("/login", data={"username": user, "password": password,
+                                       "csrf_token": csrf}, follow_redirects=False)  # fmt: skip
 
 
 @pytest.fixture(scope="module")
@@ -138,7 +139,7 @@ def test_secure_cookies_and_the_login_throttle(tmp_path: Path) -> None:
                               login_limit=2)  # fmt: skip
     app = create_app(settings)
     add_user(app.state.oncoresist.store.engine, "carol", PASSWORD, role="clinician", site="S")
-    client = TestClient(app)
+    client = TestClient(app, base_url="https://testserver")  # Secure cookies need HTTPS
     response = sign_in(client, "carol")
     assert response.status_code == 303
     assert "secure" in [p.strip().lower() for p in response.headers["set-cookie"].split(";")]

@@ -31,10 +31,12 @@ from oncoresist.server import _views as v
 from oncoresist.server._app import (
     Principal,
     ServiceState,
+    bearer,
     current,
     route_template,
     state_of,
 )
+from oncoresist.server._auth import Claims
 from oncoresist.server._uploads import ExpansionLimits, UploadTimeout, UploadTooLarge, parse_upload
 from oncoresist.server._views import site_scoped
 from oncoresist.store import _schema as s
@@ -102,11 +104,45 @@ def health() -> m.Health:
 @router.post("/auth/login", response_model=m.TokenOut, tags=["identity"],
              responses={429: {"description": "too many failed logins"} | _PROBLEM})  # fmt: skip
 def login(body: m.LoginIn, request: Request, state: State) -> m.TokenOut:
-    """Exchange a user name and password for a short-lived bearer token."""
-    client = request.client.host if request.client else "unknown"
-    _, token = state.login(body.username, body.password, client)
+    """Exchange a user name and password for a short-lived bearer token.
+
+    Failed logins are throttled per account and address (see ``docs/server.md``). The
+    token lives ``token_seconds``; ``POST /auth/refresh`` renews it within its session.
+    """
+    _, token = state.login(body.username, body.password, state.client(request))
     return m.TokenOut(access_token=token, token_type="bearer",
                       expires_in=state.settings.token_seconds)  # fmt: skip
+
+
+def _claims(who: Principal) -> Claims:
+    if who.claims is None:  # every principal made from a token has them
+        raise HTTPException(401, "not authenticated")
+    return who.claims
+
+
+@router.post("/auth/refresh", response_model=m.TokenOut, tags=["identity"])
+def refresh(request: Request, state: State, who: Who) -> m.TokenOut:
+    """A new token of the same session (sliding renewal), never past the session's maximum.
+
+    The session's maximum (``session_max_seconds`` after the login, 12 h by default) is
+    absolute: at its end, sign in again. The old token stays valid until it expires.
+    """
+    claims = _claims(who)
+    renewed = state.renewed(claims)
+    if renewed is None:  # at the session's maximum: the token sent is as good as it gets
+        token, _ = bearer(request)
+        return m.TokenOut(access_token=token or "", token_type="bearer",
+                          expires_in=max(0, claims.expires - int(state.clock())))  # fmt: skip
+    token, seconds = renewed
+    return m.TokenOut(access_token=token, token_type="bearer", expires_in=seconds)
+
+
+@router.post("/auth/logout", status_code=204, tags=["identity"])
+def logout(state: State, who: Who) -> Response:
+    """End the token's session: this token and every renewal of it are refused from now on."""
+    state.logout(_claims(who))
+    state.audit(who.username, "logout")
+    return Response(status_code=204)
 
 
 @router.get("/openapi.json", include_in_schema=False)

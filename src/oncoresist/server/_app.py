@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -28,15 +29,22 @@ from oncoresist import __version__
 from oncoresist.errors import InputError
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.server import _pages as pages
-from oncoresist.server._auth import AuthError, LoginThrottle, decode_token, issue_token
+from oncoresist.server._auth import (
+    AuthError,
+    Claims,
+    LoginThrottle,
+    client_address,
+    decode_token,
+    issue_token,
+)
 from oncoresist.server._headers import SecurityHeaders
 from oncoresist.server._limits import BodyLimit
-from oncoresist.server._settings import ServerSettings, derived_secret
+from oncoresist.server._settings import ServerSettings, derived_secret, resolve_token_key
 from oncoresist.server._spool import UploadSpool
 from oncoresist.server._uploads import run_job
 from oncoresist.server._users import User, authenticate, get_user
 from oncoresist.server._views import MonitorConfig
-from oncoresist.store import AuditLog, Store, StoreConflictError, open_store, resolve_key
+from oncoresist.store import AuditLog, Store, StoreConflictError, _sessions, open_store, resolve_key
 from oncoresist.store._engine import for_single_reads
 
 __all__ = ["COOKIE", "PUBLIC_PATHS", "Principal", "ServiceState", "create_app"]
@@ -54,12 +62,13 @@ LIMITS_TIMEOUT = 300.0
 
 @dataclass(frozen=True)
 class Principal:
-    """Who is asking: user name, role, site, and whether the token came from the cookie."""
+    """Who is asking: user name, role, site, token from the cookie?, the token's claims."""
 
     username: str
     role: str
     site: str | None
     via_cookie: bool = False
+    claims: Claims | None = None
 
 
 class ServiceState:
@@ -83,9 +92,15 @@ class ServiceState:
         #: the store's engine for single-statement reads (each request's account and page)
         self.reader = for_single_reads(self.store.engine)
         self.kb: KnowledgeBase = load_kb()
-        self.token_secret = derived_secret(self.key, "token-signing")
-        self.csrf_secret = derived_secret(self.key, "csrf")
-        self.throttle = LoginThrottle(limit=settings.login_limit, window=60.0)
+        Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
+        # tokens are signed under a key of their own, never derived from the pseudonym key
+        self.token_secret = resolve_token_key(settings)
+        self.csrf_secret = derived_secret(self.token_secret, "csrf")
+        throttle_secret = derived_secret(self.token_secret, "throttle")
+        self.throttle = LoginThrottle(self.store.engine, secret=throttle_secret,
+                                      limit=settings.login_limit)  # fmt: skip
+        #: the clock of tokens, sessions and the throttle (Unix seconds; tests move it)
+        self.clock: Callable[[], float] = time.time
         # uploads wait here, in a queue of their own, not in the threads that serve reads
         self.uploads = ThreadPoolExecutor(max(1, settings.upload_workers), "oncoresist-upload")
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
@@ -128,33 +143,60 @@ class ServiceState:
         HTTPException
             429 with ``Retry-After`` when throttled; 401 for a wrong name or password.
         """
-        keys = (f"user:{username}", f"client:{client}")
 
         def actor() -> str:  # an account name is logged only when the account exists
             return username if get_user(self.store.engine, username) else "unknown-account"
 
-        for key in keys:
-            if not self.throttle.allowed(key):
-                wait = max(1, int(self.throttle.retry_after(key)) + 1)
-                self.audit(actor(), "login_throttled")
-                raise HTTPException(429, "too many failed logins; try again later",
-                                    headers={"Retry-After": str(wait)})  # fmt: skip
+        now = self.clock()
+        wait = self.throttle.wait(username, client, now=now)
+        if wait > 0:
+            self.audit(actor(), "login_throttled")
+            raise HTTPException(429, "too many failed logins; try again later",
+                                headers={"Retry-After": str(max(1, int(wait) + 1))})  # fmt: skip
         user = authenticate(self.store.engine, username, password)
         if user is None:
-            for key in keys:
-                self.throttle.failed(key)
+            self.throttle.failed(username, client, now=now)
             self.audit(actor(), "login_failed")
             raise HTTPException(401, "wrong user name or password")
-        self.throttle.succeeded(keys[0])
+        self.throttle.succeeded(username, client, now=now)
         token = issue_token(
             user.username,
             site=user.site or "",
             role=user.role,  # type: ignore[arg-type]
             secret=self.token_secret,
             seconds=self.settings.token_seconds,
+            now=now,
         )
         self.audit(user.username, "login")
         return user, token
+
+    def client(self, request: Request) -> str:
+        """The client's address: the peer, or X-Forwarded-For from a trusted proxy."""
+        peer = request.client.host if request.client else None
+        return client_address(peer, request.headers.get("x-forwarded-for"),
+                              self.settings.trusted_proxies)  # fmt: skip
+
+    def renewed(self, claims: Claims) -> tuple[str, int] | None:
+        """A new token of the same session and its lifetime (seconds), or ``None``.
+
+        ``None`` when the new token would end no later than the old one (the session is
+        at its absolute maximum). The new token lives ``token_seconds`` from now, or up to
+        the session's end if that comes first.
+        """
+        now = int(self.clock())
+        end = claims.auth_time + self.settings.session_max_seconds
+        seconds = min(self.settings.token_seconds, end - now)
+        if seconds <= 0 or now + seconds <= claims.expires:
+            return None
+        token = issue_token(claims.subject, site=claims.site, role=claims.role,  # type: ignore[arg-type]
+                            secret=self.token_secret, seconds=seconds, now=now,
+                            session=claims.session, auth_time=claims.auth_time)  # fmt: skip
+        return token, seconds
+
+    def logout(self, claims: Claims) -> None:
+        """End the token's session: every token of it is refused from now on."""
+        end = claims.auth_time + self.settings.session_max_seconds
+        _sessions.revoke_session(self.store.engine, claims.session, expires_at=float(end))
 
     def principal(self, token: str | None, *, via_cookie: bool = False) -> Principal:
         """The user a token names, if the token is valid and the user still active.
@@ -167,7 +209,11 @@ class ServiceState:
         if not token:
             raise HTTPException(401, "not authenticated", headers={"WWW-Authenticate": "Bearer"})
         try:
-            claims = decode_token(token, secret=self.token_secret)
+            claims = decode_token(token, secret=self.token_secret, now=self.clock(),
+                                  max_seconds=self.settings.token_seconds,
+                                  session_seconds=self.settings.session_max_seconds)  # fmt: skip
+            if _sessions.is_revoked(self.reader, claims.session):
+                raise AuthError("invalid token (logged out)")
         except AuthError:
             self.audit("anonymous", "auth_failed", reason="invalid token")
             raise HTTPException(401, "invalid or expired token",
@@ -182,7 +228,7 @@ class ServiceState:
             self.audit(claims.subject, "auth_failed", reason="account changed or disabled")
             raise HTTPException(401, "invalid or expired token",
                                 headers={"WWW-Authenticate": "Bearer"})  # fmt: skip
-        return Principal(user.username, user.role, user.site, via_cookie)
+        return Principal(user.username, user.role, user.site, via_cookie, claims)
 
 
 def service(request: Request) -> ServiceState:
@@ -217,7 +263,60 @@ def current(request: Request) -> Principal:
     if via_cookie and unsafe and request.url.path.startswith("/api/"):
         raise HTTPException(401, "API writes need an Authorization: Bearer token")
     request.state.principal = principal
+    renew_cookie(request, principal)
     return principal
+
+
+#: key of ``request.state`` (the ASGI scope's ``state``) holding a renewed session cookie
+RENEWED = "oncoresist_renewed_cookie"
+
+
+def renew_cookie(request: Request, principal: Principal) -> None:
+    """Sliding renewal: past half its life, a cookie's token is replaced by a fresh one.
+
+    The new token (same session, same login time) goes out as a ``Set-Cookie`` header
+    with the response (:class:`SessionRenewal`); a session never outlives its absolute
+    maximum.
+    """
+    claims = principal.claims
+    if not principal.via_cookie or claims is None:
+        return
+    state = service(request)
+    if claims.expires - state.clock() > state.settings.token_seconds / 2:
+        return
+    renewed = state.renewed(claims)
+    if renewed is not None:
+        request.state.__setattr__(RENEWED, session_cookie(state, *renewed))
+
+
+def session_cookie(state: ServiceState, token: str, seconds: int) -> str:
+    """The ``Set-Cookie`` value of a session cookie holding ``token`` for ``seconds``."""
+    secure = "; Secure" if state.settings.secure_cookies else ""
+    return (f"{COOKIE}={token}; HttpOnly; Max-Age={int(seconds)}; Path=/; "
+            f"SameSite=strict{secure}")  # fmt: skip
+
+
+class SessionRenewal:
+    """ASGI middleware: adds the renewed session cookie of :func:`renew_cookie`, if any."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_renewed(message) -> None:
+            if message["type"] == "http.response.start":
+                cookie = scope.get("state", {}).get(RENEWED)
+                if cookie:
+                    headers = list(message.get("headers", []))
+                    headers.append((b"set-cookie", cookie.encode("latin-1")))
+                    message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, send_renewed)
 
 
 def _problem(status: int, detail: str, headers: dict | None = None, **where: Any) -> JSONResponse:
@@ -319,6 +418,7 @@ def create_app(settings: ServerSettings | None = None) -> FastAPI:
     app.include_router(_ui.router)
     _ui.mount_static(app)
     _install_errors(app)
+    app.add_middleware(SessionRenewal)
     app.add_middleware(SecurityHeaders, log=access_log, template=route_template)
     app.add_middleware(BodyLimit, default_bytes=settings.max_body_bytes,
                        upload_bytes=settings.max_upload_bytes,

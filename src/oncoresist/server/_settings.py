@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import math
 import os
+import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -19,9 +21,12 @@ import platformdirs
 
 from oncoresist.errors import InputError
 
-__all__ = ["AUDIT_ENV", "ENVIRONMENT", "ServerSettings", "settings_from_env"]
+__all__ = ["AUDIT_ENV", "ENVIRONMENT", "ServerSettings", "resolve_token_key", "settings_from_env"]
 
 AUDIT_ENV = "ONCORESIST_AUDIT_LOG"
+TOKEN_KEY_ENV = "ONCORESIST_TOKEN_KEY"
+TOKEN_KEY_FILE_ENV = "ONCORESIST_TOKEN_KEY_FILE"
+TOKEN_KEY_FILE = "token.key"
 MIB = 1024 * 1024
 #: the settings ``oncoresist serve`` passes to each uvicorn worker, by environment variable
 ENVIRONMENT = {
@@ -34,6 +39,7 @@ ENVIRONMENT = {
     "spool_dir": "ONCORESIST_SPOOL_DIR",
     "normals": "ONCORESIST_NORMALS",
     "budget": "ONCORESIST_BUDGET",
+    "trusted_proxies": "ONCORESIST_TRUSTED_PROXIES",
 }
 
 
@@ -54,8 +60,14 @@ class ServerSettings:
         Store URL or SQLite path (``None``: ``ONCORESIST_DB`` or the user's data directory).
     key
         The site's pseudonymisation key (bytes; ``None``: ``ONCORESIST_KEY`` or
-        ``ONCORESIST_KEY_FILE``). It never reaches the database; the token-signing secret
-        and the audit chain key are derived from it.
+        ``ONCORESIST_KEY_FILE``). It never reaches the database; the audit chain key is
+        derived from it (the token-signing key is not: see ``token_key``).
+    token_key
+        The key that signs login tokens and CSRF tokens (at least 32 bytes; ``None``:
+        ``ONCORESIST_TOKEN_KEY`` (hex), else the file ``ONCORESIST_TOKEN_KEY_FILE``, else
+        ``token.key`` beside the audit log, made with 32 random bytes at the first start,
+        mode 0600). Never the pseudonym key: whoever holds one does not hold the other.
+        Every worker process (and host) of one service needs the same one.
     audit_log
         The append-only, hash-chained audit log (default ``ONCORESIST_AUDIT_LOG`` or
         ``audit.log`` in the user's data directory).
@@ -92,11 +104,24 @@ class ServerSettings:
         Niceness added to upload workers (0 to 19): under load the kernel gives the
         service's reads the CPU first.
     token_seconds
-        Lifetime of a login token (seconds).
+        Lifetime of a login token (seconds): a session left idle this long ends; one in use
+        is renewed (the browser's cookie as it is used, API clients through
+        ``POST /api/v1/auth/refresh``). Also the server's cap: a token whose ``exp - iat``
+        is longer is refused, however validly signed.
+    session_max_seconds
+        Absolute length of a session from its login (seconds; 12 h): no renewal goes
+        past it.
     secure_cookies
         Mark the browser's session cookie ``Secure`` (behind HTTPS).
     login_limit
-        Failed logins per account or client address per minute before 429.
+        Failed logins of one account from one address before back-off (429 with
+        ``Retry-After``: a minute, doubling with each further failure, at most an hour);
+        five times as many per account or per address refuse addresses the account has
+        not signed in from.
+    trusted_proxies
+        Addresses or networks of reverse proxies whose ``X-Forwarded-For`` names the client
+        (``ONCORESIST_TRUSTED_PROXIES``, comma-separated); from any other peer the header
+        is ignored.
     normals
         Panel of normals (``read_normals`` format) whose fitted beta-binomial background
         every call and alert of the service is tested against; read and fitted once, at
@@ -123,11 +148,14 @@ class ServerSettings:
     spool_dir: Path | None = None
     upload_workers: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
     upload_nice: int = 19
-    token_seconds: int = 15 * 60
+    token_seconds: int = 30 * 60
     secure_cookies: bool = False
     login_limit: int = 10
     normals: Path | None = None
     budget: float = 0.02
+    token_key: bytes | None = None
+    session_max_seconds: int = 12 * 3600
+    trusted_proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         for name, ok, expected in _CHECKS:
@@ -137,6 +165,17 @@ class ServerSettings:
             object.__setattr__(self, "normals", Path(self.normals))
         if self.spool_dir is not None and not isinstance(self.spool_dir, Path):
             object.__setattr__(self, "spool_dir", Path(self.spool_dir))
+        object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
+        if self.session_max_seconds < self.token_seconds:
+            raise InputError(f"{self.session_max_seconds!r}; expected at least token_seconds "
+                             f"({self.token_seconds})", field="session_max_seconds")  # fmt: skip
+        if (
+            self.token_key is not None
+            and self.key is not None
+            and hmac.compare_digest(self.token_key, self.key)
+        ):
+            raise InputError("the token-signing key must not be the pseudonym key; give "
+                             "another (32 random bytes)", field="token_key")  # fmt: skip
 
     @property
     def upload_spool(self) -> Path:
@@ -146,6 +185,15 @@ class ServerSettings:
 
 def _positive(x) -> bool:
     return x > 0 and math.isfinite(x)
+
+
+def _networks(values) -> bool:
+    try:
+        for value in values:
+            ipaddress.ip_network(str(value).strip(), strict=False)
+    except ValueError:
+        return False
+    return not isinstance(values, str | bytes)
 
 
 # (setting, test, what is expected): the one place where settings are validated
@@ -159,6 +207,9 @@ _CHECKS = (
     ("upload_workers", lambda x: x >= 1, "at least 1"),
     ("upload_nice", lambda x: 0 <= x <= 19, "0 to 19"),
     ("budget", lambda x: 0 < x < 1, "a probability in (0, 1), such as 0.02"),
+    ("token_seconds", lambda x: x >= 60, "at least 60 seconds"),
+    ("token_key", lambda x: x is None or len(x) >= 32, "at least 32 bytes"),
+    ("trusted_proxies", _networks, "IP addresses or networks, such as 10.0.0.5 or 10.0.0.0/24"),
 )
 
 
@@ -178,6 +229,9 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **given) -> Serv
         if not text or name in options:
             continue
         kind = kinds[name]
+        if name == "trusted_proxies":
+            options[name] = tuple(p.strip() for p in text.split(",") if p.strip())
+            continue
         try:
             options[name] = (int(text) if kind == "int" else float(text) if kind == "float"
                              else Path(text))  # fmt: skip
@@ -190,3 +244,45 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **given) -> Serv
 def derived_secret(key: bytes, purpose: str) -> bytes:
     """A 32-byte secret for ``purpose`` derived from the site key (HMAC-SHA256)."""
     return hmac.new(key, f"oncoresist/{purpose}/v1".encode(), hashlib.sha256).digest()
+
+
+def resolve_token_key(settings: ServerSettings, environ: Mapping[str, str] | None = None) -> bytes:
+    """The token-signing key of ``settings`` (see :attr:`ServerSettings.token_key`).
+
+    Raises
+    ------
+    InputError
+        A key given in the environment or a file that is not at least 32 bytes of hex.
+    """
+    if settings.token_key is not None:
+        return settings.token_key
+    environ = os.environ if environ is None else environ
+    text, where = environ.get(TOKEN_KEY_ENV, "").strip(), TOKEN_KEY_ENV
+    path = Path(environ.get(TOKEN_KEY_FILE_ENV) or Path(settings.audit_log).parent / TOKEN_KEY_FILE)
+    if not text:
+        where = str(path)
+        try:
+            # made once, by whichever worker process starts first; the others read it
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass
+        else:
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_hex(32) + "\n")
+                handle.flush()
+                os.fsync(handle.fileno())
+        text = path.read_text().strip()
+        if not text:  # another process is writing it this very moment
+            import time
+
+            time.sleep(0.2)
+            text = path.read_text().strip()
+    try:
+        key = bytes.fromhex(text)
+    except ValueError:
+        raise InputError("expected the token-signing key as hex (64 digits)", file=where) from None
+    if len(key) < 32:
+        raise InputError(f"{len(key)} bytes; expected at least 32", file=where)
+    if settings.key is not None and hmac.compare_digest(key, settings.key):
+        raise InputError("the token-signing key must not be the pseudonym key", file=where)
+    return key

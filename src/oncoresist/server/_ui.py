@@ -9,10 +9,14 @@ page carries: the page reads the same without JavaScript, and the Content Securi
 can forbid inline script.
 
 Sessions: the login form puts the token in an HttpOnly, SameSite=Strict cookie; every page
-checks it as the API does and sends anyone without a valid one to ``/login``. Every form
-that changes something carries a CSRF token, HMAC-SHA256 of the session's token under the
-service's CSRF secret (the synchroniser-token pattern of the OWASP Cross-Site Request
-Forgery Prevention Cheat Sheet), and is refused with 403 without it. Pages show pseudonyms
+checks it as the API does and sends anyone without a valid one to ``/login``; a page read
+past half the token's life renews it (up to the session's absolute maximum), and logout
+revokes the session. Every form that changes something carries a CSRF token, HMAC-SHA256
+of the session's token under the service's CSRF secret (the synchroniser-token pattern of
+the OWASP Cross-Site Request Forgery Prevention Cheat Sheet), and is refused with 403
+without it. The login form itself carries one too, bound to a random pre-session cookie
+(the signed double-submit cookie of the same cheat sheet), so another site cannot sign a
+browser in to an account of its choosing (login CSRF). Pages show pseudonyms
 only (their first 12 hex digits in text), never a site's identifiers. Colours are the
 Okabe-Ito palette (Okabe & Ito 2008, *Color Universal Design*), and every colour comes
 with a shape or a word.
@@ -23,6 +27,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -42,7 +47,16 @@ from oncoresist.report import _svg
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
 from oncoresist.server import _views as v
-from oncoresist.server._app import COOKIE, Principal, ServiceState, bearer, service, state_of
+from oncoresist.server._app import (
+    COOKIE,
+    RENEWED,
+    Principal,
+    ServiceState,
+    bearer,
+    renew_cookie,
+    service,
+    state_of,
+)
 from oncoresist.server._consent import DUO
 from oncoresist.store import StoreConflictError
 
@@ -87,6 +101,9 @@ CATEGORIES: dict[str, tuple[str, str]] = {
     "new_alteration": ("+", "new alteration — no known effect on the regimen"),
 }
 _SIGN_IN = "/login"
+#: the pre-session cookie that the login form's CSRF token is bound to
+LOGIN_COOKIE = "oncoresist_login"
+LOGIN_COOKIE_SECONDS = 3600
 
 
 # ----------------------------------------------------------------------- templates
@@ -147,6 +164,7 @@ def _session(request: Request) -> Session:
         # the app's error handler answers with this status and Location: the redirect
         raise HTTPException(303, "sign in first", headers={"Location": _SIGN_IN}) from None
     request.state.principal = who
+    renew_cookie(request, who)
     return Session(who, csrf_for(state, token or ""))
 
 
@@ -183,10 +201,31 @@ _REFUSED = "The form had no valid security token; reload the page and send it ag
 
 
 # ----------------------------------------------------------------------- login
+def _login_csrf(state: ServiceState, nonce: str) -> str:
+    return hmac.new(state.csrf_secret, f"login|{nonce}".encode(), hashlib.sha256).hexdigest()
+
+
+def _login_page(request: Request, state: ServiceState, *, status: int = 200,
+                headers: dict[str, str] | None = None, error: str | None = None,
+                username: str = "") -> Response:  # fmt: skip
+    """The login form, its CSRF token bound to the browser's pre-session cookie."""
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    fresh = len(nonce) != 32
+    if fresh:
+        nonce = secrets.token_hex(16)
+    response = _page(request, "login.html", None, status=status, headers=headers, error=error,
+                     username=username, csrf=_login_csrf(state, nonce))  # fmt: skip
+    if fresh:
+        response.set_cookie(LOGIN_COOKIE, nonce, max_age=LOGIN_COOKIE_SECONDS, path=_SIGN_IN,
+                            secure=state.settings.secure_cookies, httponly=True,
+                            samesite="strict")  # fmt: skip
+    return response
+
+
 @router.get("/login")
-def login_form(request: Request) -> Response:
+def login_form(request: Request, state: State) -> Response:
     """The login form."""
-    return _page(request, "login.html", None, error=None, username="")
+    return _login_page(request, state)
 
 
 @router.post("/login")
@@ -195,14 +234,23 @@ def login(
     state: State,
     username: Annotated[str, Form(max_length=64)] = "",
     password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: CsrfField = "",
 ) -> Response:
-    """Check the password; on success set the session cookie and go to the patient list."""
-    client = request.client.host if request.client else "unknown"
+    """Check the password; on success set the session cookie and go to the patient list.
+
+    A form without the CSRF token of this browser's login page is refused (403) before
+    the password is looked at.
+    """
+    nonce = request.cookies.get(LOGIN_COOKIE, "")
+    expected = _login_csrf(state, nonce)
+    if len(nonce) != 32 or not hmac.compare_digest(csrf_token.encode(), expected.encode()):
+        state.audit("anonymous", "login_refused", reason="no valid CSRF token")
+        return _login_page(request, state, status=403, error=_REFUSED, username=username)
     try:
-        _, token = state.login(username, password, client)
+        _, token = state.login(username, password, state.client(request))
     except HTTPException as exc:
-        return _page(request, "login.html", None, status=exc.status_code, headers=exc.headers,
-                     error=exc.detail, username=username)  # fmt: skip
+        return _login_page(request, state, status=exc.status_code, headers=exc.headers,
+                           error=exc.detail, username=username)  # fmt: skip
     response = RedirectResponse("/", status_code=303)
     response.set_cookie(COOKIE, token, max_age=state.settings.token_seconds, path="/",
                         secure=state.settings.secure_cookies, httponly=True,
@@ -212,9 +260,12 @@ def login(
 
 @router.post("/logout")
 def logout(request: Request, state: State, session: Signed, csrf_token: CsrfField = "") -> Response:
-    """Clear the session cookie."""
+    """End the session (its tokens are refused from now on) and clear the cookie."""
     if _forged(session, csrf_token):
         return _error(request, session, 403, _REFUSED)
+    if session.who.claims is not None:
+        state.logout(session.who.claims)
+    setattr(request.state, RENEWED, None)  # no renewed cookie after the logout
     state.audit(session.who.username, "logout")
     response = RedirectResponse(_SIGN_IN, status_code=303)
     response.delete_cookie(COOKIE, path="/", secure=state.settings.secure_cookies,

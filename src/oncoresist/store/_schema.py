@@ -13,10 +13,12 @@ __all__ = [
     "consents",
     "events",
     "ingests",
+    "login_throttle",
     "metadata",
     "observations",
     "patient_pages",
     "patients",
+    "revoked_sessions",
     "samples",
     "settings",
     "therapy_lines",
@@ -159,4 +161,27 @@ patient_pages = sa.Table(
     sa.Column("body", sa.Text, nullable=False),
     sa.Column("alerts", sa.Integer, nullable=False),
     sa.Column("built_at", sa.DateTime(timezone=True), nullable=False),
+)
+
+# the web service's login throttle (migration 0005): one row per keyed hash of an account,
+# an address or an account-address pair (never the account or address itself), counting
+# failures (or, for a pair that signed in, marking the address as known until ``until``)
+login_throttle = sa.Table(
+    "login_throttle",
+    metadata,
+    sa.Column("key", sa.String(64), primary_key=True),
+    sa.Column("hits", sa.Integer, nullable=False),
+    sa.Column("last_at", sa.Float, nullable=False),  # Unix seconds
+    sa.Column("until", sa.Float, nullable=False),  # Unix seconds
+    sa.Index(None, "last_at"),
+)
+
+# sessions ended by logout (migration 0005): every token of the session is refused until
+# the session's absolute end, after which the row may go
+revoked_sessions = sa.Table(
+    "revoked_sessions",
+    metadata,
+    sa.Column("session", sa.String(64), primary_key=True),
+    sa.Column("expires_at", sa.Float, nullable=False),  # Unix seconds
+    sa.Index(None, "expires_at"),
 )
