@@ -44,7 +44,12 @@ def test_dynamics_rates_follow_the_dose_history():
 
 
 def test_sequential_erlotinib_then_osimertinib_on_the_mean():
-    model = load_model(example_path("egfr_nsclc"))
+    """The example's median patient (no between-patient spread): T790M ends erlotinib,
+    osimertinib controls it, and what grows after is what escapes both."""
+    data = load_model(example_path("egfr_nsclc")).model_dump(by_alias=True)
+    for clone in data["clones"]:
+        clone["initial_sd_log"] = 0.0
+    model = parse_model(data)
     names = model.clone_names
     res = simulate(model, Sequential([["erlotinib"], ["osimertinib"]]), n_replicates=1,
                    t_end=3000, engine="deterministic", visit_days=28)  # fmt: skip
