@@ -117,3 +117,14 @@ def test_consent_route_rejects_unknown_fields_and_other_sites(service: Service):
                                          "consent_date": "2024-01-01"})  # fmt: skip
     assert response.status_code == 404
     assert Path(service.settings.audit_log).read_text().count('"consent_change"') == 0
+
+
+def test_a_consent_dated_in_the_future_is_refused(service: Service):
+    """Issue 17 finding 6: a consent dated 2099 was accepted as in force. A date after
+    today (UTC, one day of grace for time zones) is refused with the field named, and
+    nothing is recorded."""
+    response = _consent_post(service, service.patient, duo_codes=[GRU], consent_date="2099-01-01")
+    assert response.status_code == 422
+    assert "consent_date" in response.text and "future" in response.text
+    assert Path(service.settings.audit_log).read_text().count('"consent_change"') == 0
+    assert _consent_post(service, service.patient, duo_codes=[GRU]).status_code in (200, 201)

@@ -126,8 +126,22 @@ def record_consent(
     disease: str | None = None,
     withdrawn: bool = False,
 ) -> Consent:
-    """Add a consent record for ``patient`` (pseudonym) on an open transaction."""
+    """Add a consent record for ``patient`` (pseudonym) on an open transaction.
+
+    Raises
+    ------
+    InputError
+        Invalid DUO codes, or a consent date after today (UTC, with a day's grace for time
+        zones): a consent not yet given is not in force.
+    """
     codes = check_codes(duo_codes, disease, withdrawn)
+    latest = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    if consent_date > latest:
+        raise InputError(
+            f"consent_date {consent_date.isoformat()} is in the future; expected the date the "
+            "consent was given (today at the latest)",
+            field="consent_date",
+        )
     stored = " ".join(codes) + (f" disease={disease}" if disease and not withdrawn else "")
     now = dt.datetime.now(dt.UTC)
     connection.execute(
