@@ -35,7 +35,7 @@ from oncoresist.store._pseudonym import key_check, pseudonym
 __all__ = ["IngestResult", "OnConflict", "file_sha256", "write_table"]
 
 OnConflict = Literal["error", "keep", "replace"]
-Kind = Literal["serial", "therapy", "events"]
+Kind = Literal["serial", "therapy", "events", "measurements"]
 _CHUNK = 500  # keys per IN (...) query: well inside SQLite's and PostgreSQL's limits
 
 
@@ -46,7 +46,7 @@ class IngestResult:
     Attributes
     ----------
     kind
-        ``"serial"``, ``"therapy"`` or ``"events"``.
+        ``"serial"``, ``"therapy"``, ``"events"`` or ``"measurements"``.
     sha256
         SHA-256 of the file's bytes (hex).
     rows
@@ -287,6 +287,13 @@ def write_table(
             describe=lambda r: f"the therapy line {r['regimen']} from {_show(r['start_date'])} "
             f"of patient {raw_patient[r['patient']]}", **merge,
         )  # fmt: skip
+    elif kind == "measurements":
+        counts = _merge(
+            table=s.marker_measurements, keys=("patient", "marker", "at"),
+            values=_MEASUREMENT_VALUES, records=[_measurement(r) for r in records],
+            describe=lambda r: f"the {r['marker']} measurement of {_at_text(r['at'])} of "
+            f"patient {raw_patient[r['patient']]}", **merge,
+        )  # fmt: skip
     else:
         rows = [{"patient": r["patient"], "event": r["event"], "date": r["date"]} for r in records]
         counts = _merge(
@@ -349,3 +356,34 @@ def _write_serial(records: list[dict[str, Any]], key: bytes, merge: dict[str, An
         describe=lambda r: f"{r['alteration']} in sample {raw[r['sample']]}",
         **merge,
     )
+
+
+_MEASUREMENT_VALUES = ("day", "date", "value", "lower_limit_of_quantification", "censored",
+                       "on_treatment")  # fmt: skip
+
+
+def _measurement(record: dict[str, Any]) -> dict[str, Any]:
+    """A row of ``marker_measurements`` from a record of ``read_measurements``.
+
+    The time point's key ``at`` is the date when the file gave one (its ``day`` then counts
+    from the file's first date and is not kept: days are recomputed from the patient's
+    stored dates when read back), else the day.
+    """
+    date, day = record.get("date"), record.get("day")
+    if date is not None:
+        at, day = f"date:{date.isoformat()}", None
+    else:
+        at = f"day:{float(day)!r}"
+    treated = record.get("on_treatment")
+    return {
+        "patient": record["patient"], "marker": record["marker"], "at": at, "day": day,
+        "date": date, "value": float(record["value"]),
+        "lower_limit_of_quantification": record.get("lower_limit_of_quantification"),
+        "censored": bool(record.get("censored", False)),
+        "on_treatment": None if treated is None else int(treated),
+    }  # fmt: skip
+
+
+def _at_text(at: str) -> str:
+    kind, _, value = at.partition(":")
+    return f"day {float(value):g}" if kind == "day" else value[:10]

@@ -14,6 +14,7 @@ __all__ = [
     "events",
     "ingests",
     "login_throttle",
+    "marker_measurements",
     "metadata",
     "observations",
     "patient_pages",
@@ -184,4 +185,25 @@ revoked_sessions = sa.Table(
     sa.Column("session", sa.String(64), primary_key=True),
     sa.Column("expires_at", sa.Float, nullable=False),  # Unix seconds
     sa.Index(None, "expires_at"),
+)
+
+# serial marker measurements for forecasts (migration 0006): one row per patient, marker and
+# time point; ``at`` is the key of the time point (the ISO date when the file gave one, else
+# ``day:<days>``), so a re-ingested file finds its rows whether it gave days or dates
+marker_measurements = sa.Table(
+    "marker_measurements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("patient", PSEUDONYM, sa.ForeignKey("patients.pseudonym"), nullable=False),
+    sa.Column("marker", sa.String(32), nullable=False),
+    sa.Column("at", sa.String(40), nullable=False),
+    sa.Column("day", sa.Double, nullable=True),  # as the file gave it; NULL with a date
+    sa.Column("date", sa.DateTime, nullable=True),
+    sa.Column("value", sa.Double, nullable=False),  # the limit itself when censored
+    sa.Column("lower_limit_of_quantification", sa.Double, nullable=True),
+    sa.Column("censored", sa.Boolean, nullable=False),
+    sa.Column("on_treatment", sa.Integer, nullable=True),  # 1/0; NULL: from therapy lines
+    sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
+    sa.UniqueConstraint("patient", "marker", "at"),
+    sa.CheckConstraint("value >= 0", name="ck_marker_measurements_value"),
 )

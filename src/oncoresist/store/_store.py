@@ -261,6 +261,25 @@ class Store:
         """
         return self._ingest("events", path, lambda: read_events(path), "keep")
 
+    def ingest_measurements(
+        self, path: PathLike, *, on_conflict: OnConflict = "error"
+    ) -> IngestResult:
+        """Ingest serial marker measurements (PSA, ctDNA levels, lesion sizes) in one transaction.
+
+        The file is read by :func:`oncoresist.forecast._inputs.read_measurements` (columns
+        ``patient_id``, ``day`` or ``date``, ``marker``, ``value``, optional
+        ``lower_limit_of_quantification`` and ``on_treatment``). A measurement is keyed by
+        patient, marker and date (or day, when the file gives no dates). Parameters,
+        result and errors are as for :meth:`ingest_serial`.
+        """
+
+        def read() -> pd.DataFrame:
+            from oncoresist.forecast._inputs import read_measurements
+
+            return read_measurements(path)
+
+        return self._ingest("measurements", path, read, on_conflict)
+
     # ------------------------------------------------------------------ read back
     def _patient_filter(self, patient_id: str | None, pseudonym_: str | None) -> str | None:
         if patient_id is not None and pseudonym_ is not None:
@@ -380,6 +399,46 @@ class Store:
         query = sa.select(e.c.patient.label("patient_id"), e.c.event, e.c.date)
         return events_frame(self._rows_of(query, e.c.patient, wanted, pseudonyms, connection))
 
+    def measurements(
+        self,
+        patient_id: str | None = None,
+        *,
+        pseudonym: str | None = None,
+        pseudonyms: Sequence[str] | None = None,
+        marker: str | None = None,
+        connection: sa.Connection | None = None,
+    ) -> pd.DataFrame:
+        """Return stored serial marker measurements, as ``read_measurements`` returns them.
+
+        Parameters
+        ----------
+        patient_id, pseudonym, pseudonyms, connection
+            As for :meth:`observations`.
+        marker
+            Only this marker (e.g. ``"psa"``); default every marker.
+
+        Returns
+        -------
+        pandas.DataFrame
+            ``patient_id`` (the pseudonym), ``marker``, ``day``, ``date``, ``value`` (the
+            limit for censored rows), ``lower_limit_of_quantification``, ``censored``,
+            ``on_treatment`` (1/0, NaN where the file gave none: take it from the therapy
+            lines); sorted by patient, marker and day. ``day`` of a dated measurement
+            counts from the patient's first date among the rows returned, as
+            ``read_measurements`` counts it within a file; undated measurements keep the
+            file's day. Empty for a patient without measurements.
+        """
+        wanted = self._patient_filter(patient_id, pseudonym)
+        mm = s.marker_measurements
+        query = sa.select(
+            mm.c.patient.label("patient_id"), mm.c.marker, mm.c.day, mm.c.date, mm.c.value,
+            mm.c.lower_limit_of_quantification, mm.c.censored, mm.c.on_treatment,
+        )  # fmt: skip
+        if marker is not None:
+            query = query.where(mm.c.marker == marker)
+        rows = self._rows_of(query, mm.c.patient, wanted, pseudonyms, connection)
+        return _measurement_frame(rows)
+
     def patients(self) -> list[str]:
         """Return the pseudonyms of every stored patient, sorted."""
         query = sa.select(s.patients.c.pseudonym).order_by(s.patients.c.pseudonym)
@@ -393,3 +452,22 @@ class Store:
         ).order_by(i.c.id)
         columns = ["id", "kind", "sha256", "ingested_at", "rows", "inserted", "updated"]
         return pd.DataFrame.from_records(self._query(query), columns=columns)
+
+
+_MEASUREMENT_COLUMNS = ("patient_id", "marker", "day", "date", "value",
+                        "lower_limit_of_quantification", "censored", "on_treatment")  # fmt: skip
+
+
+def _measurement_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
+    """Stored measurement rows as the frame :meth:`Store.measurements` documents."""
+    frame = pd.DataFrame.from_records(rows, columns=list(_MEASUREMENT_COLUMNS))
+    frame["date"] = pd.to_datetime(frame["date"])
+    for column in ("day", "value", "lower_limit_of_quantification", "on_treatment"):
+        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
+    frame["censored"] = frame["censored"].astype(bool)
+    dated = frame["date"].notna()
+    if dated.any():
+        first = frame.loc[dated].groupby("patient_id")["date"].transform("min")
+        frame.loc[dated, "day"] = (frame.loc[dated, "date"] - first).dt.total_seconds() / 86400.0
+    frame = frame.sort_values(["patient_id", "marker", "day"], kind="stable")
+    return frame.reset_index(drop=True)
