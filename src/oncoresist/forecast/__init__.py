@@ -11,7 +11,8 @@
   specificity;
 * :mod:`~oncoresist.forecast.psa`: PSA under an abiraterone schedule (Zhang 2022
   competition model, population prior, PCWG3 progression, strategies);
-* :mod:`~oncoresist.forecast.backtest`: rolling-origin backtests and their baselines.
+* :mod:`~oncoresist.forecast.backtest`: rolling-origin backtests and their baselines;
+* :mod:`~oncoresist.forecast.priors`: fitted priors that ship with the package.
 
 See ``docs/forecast.md``.
 """
@@ -45,10 +46,12 @@ from oncoresist.forecast.population import (
     split_last,
     stacking_weights,
 )
+from oncoresist.forecast.priors import default_forecaster
 from oncoresist.forecast.psa import (
     PSAForecaster,
     check_psa_table,
     pcwg3_progression,
+    readiness,
     simulate_cohort,
     zhang2022_table,
 )
@@ -70,11 +73,13 @@ __all__ = [
     "crps_quantiles",
     "crps_samples",
     "cycle_origins",
+    "default_forecaster",
     "get_model",
     "kfold_forecast",
     "mae",
     "next_cycle_targets",
     "pcwg3_progression",
+    "readiness",
     "rolling_origin_backtest",
     "sensitivity_specificity",
     "simulate_cohort",

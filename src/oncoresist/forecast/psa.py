@@ -62,14 +62,18 @@ Neoplasia 2021;23:851-858.
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, replace
-from typing import Literal
+from pathlib import Path
+from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, log_ndtr, ndtri
 
+from oncoresist._files import atomic_write
 from oncoresist.errors import InputError
 from oncoresist.evolve.zhang2022 import daily_schedule
 from oncoresist.forecast.backtest import cycle_origins, next_cycle_targets
@@ -96,6 +100,12 @@ _BOX = np.array(
 )
 _GUESS = np.array([0.0, 0.0, -4.0, np.log(0.08), np.log(0.01), 5.0])
 STRATEGIES = ("continue", "stop", "adaptive", "adaptive_25", "intermittent")
+#: Fewest readings, some on treatment, for a patient's forecast to be shown.
+MIN_READINGS = 4
+_FORMAT = "oncoresist.forecast.psa/1"
+_HYPER = ("alpha", "steps_per_day", "prior", "calibrate", "min_readings", "window_days",
+          "confirm_days", "max_horizon_days", "n_samples", "max_iter")  # fmt: skip
+_FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_")
 _LOG10 = np.log(10.0)
 
 
@@ -540,6 +550,37 @@ def _observed_event(
 
 
 # ---------------------------------------------------------------------------- estimator
+def readiness(patient: pd.DataFrame) -> str | None:
+    """Say what is missing for a patient's PSA forecast, or ``None`` when it can be made.
+
+    A forecast fits the patient's response to treatment, so it needs at least
+    :data:`MIN_READINGS` readings and a reading taken after an interval on treatment (the
+    first reading of a series that starts on drug is its baseline: the start of treatment
+    is the change the fit sees).
+
+    Parameters
+    ----------
+    patient : DataFrame
+        One patient's readings: ``day``, ``value`` and ``on_treatment``.
+
+    Returns
+    -------
+    str or None
+        A sentence naming what is missing.
+    """
+    n = len(patient)
+    on = patient["on_treatment"].to_numpy(dtype=int) if n else np.zeros(0, dtype=int)
+    missing = []
+    if n < MIN_READINGS:
+        missing.append(f"{n} PSA reading{'s' if n != 1 else ''} (at least {MIN_READINGS} needed)")
+    if n and not on[:-1].any():
+        # the interval after the last reading is not yet observed
+        missing.append("no reading after a start of treatment (nothing shows the response)")
+    if missing:
+        return "no forecast: " + "; ".join(missing) + "."
+    return None
+
+
 @dataclass(frozen=True)
 class PSAPosterior:
     """Laplace posteriors of rows (patients cut at origins).
@@ -727,6 +768,72 @@ class PSAForecaster:
     def _fitted(self) -> None:
         if not hasattr(self, "mu_"):
             raise InputError("this PSAForecaster is not fitted; call fit(cohort) first")
+
+    # ------------------------------------------------------------------ persistence
+    def to_dict(self) -> dict[str, Any]:
+        """The fitted prior, error and calibration as plain data (JSON-ready).
+
+        Only population-level quantities are kept: no patient's readings or parameters.
+        """
+        self._fitted()
+        return {
+            "format": _FORMAT,
+            "hyper": {k: getattr(self, k) for k in _HYPER},
+            "param_names": list(PARAM_NAMES),
+            "mu": self.mu_.tolist(),
+            "omega": self.omega_.tolist(),
+            **{k.rstrip("_"): float(getattr(self, k)) for k in _FITTED},
+            "n_patients": len(getattr(self, "patient_ids_", ())),
+            "accuracy": getattr(self, "accuracy_", None),
+            "assumptions": list(getattr(self, "assumptions_", [])),
+            "source": getattr(self, "source_", None),
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any], *, where: str = "prior") -> PSAForecaster:
+        """Rebuild a fitted forecaster from :meth:`to_dict` output.
+
+        Raises
+        ------
+        InputError
+            Not a PSA prior of this format, or a field missing or malformed.
+        """
+        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+            raise InputError(f"{where}: not an oncoresist PSA prior (format {_FORMAT!r} expected)",
+                             field="format")  # fmt: skip
+        try:
+            fc = cls(**data["hyper"])
+            mu = np.asarray(data["mu"], dtype=float)
+            omega = np.asarray(data["omega"], dtype=float)
+            fitted = {k: float(data[k.rstrip("_")]) for k in _FITTED}
+        except (KeyError, TypeError, ValueError) as exc:
+            raise InputError(f"{where}: malformed PSA prior ({exc})", field="prior") from None
+        ok = mu.shape == (6,) and omega.shape == (6, 6) and np.all(np.isfinite(omega))
+        if not ok or not np.all(np.isfinite(mu)) or np.any(np.linalg.eigvalsh(omega) <= 0):
+            raise InputError(f"{where}: mu must be 6 finite numbers and omega a 6 x 6 "
+                             "positive-definite matrix", field="omega")  # fmt: skip
+        fc.mu_, fc.omega_ = mu, omega
+        for k, v in fitted.items():
+            setattr(fc, k, v)
+        fc.accuracy_ = data.get("accuracy")
+        fc.assumptions_ = list(data.get("assumptions") or [])
+        fc.source_ = data.get("source")
+        return fc
+
+    def save(self, path: str | os.PathLike[str]) -> None:
+        """Write the fitted prior as JSON (atomically: a temporary file, then rename)."""
+        text = json.dumps(self.to_dict(), indent=1) + "\n"
+        with atomic_write(path) as fh:
+            fh.write(text)
+
+    @classmethod
+    def load(cls, path: str | os.PathLike[str]) -> PSAForecaster:
+        """Read a prior written by :meth:`save` (located error when it is not one)."""
+        try:
+            data = json.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise InputError(f"{path}: cannot read a PSA prior ({exc})", field="prior") from None
+        return cls.from_dict(data, where=str(path))
 
     def posterior(
         self,
