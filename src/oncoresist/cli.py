@@ -685,7 +685,7 @@ DbUrl = Annotated[
 
 
 def _file_kind(path: Path) -> str:
-    """serial, therapy or events, from the file's columns."""
+    """serial, therapy, events or measurements, from the file's columns."""
     from oncoresist.variants._sniff import check_exists, iter_lines
 
     check_exists(path)
@@ -697,13 +697,15 @@ def _file_kind(path: Path) -> str:
         raise InputError("the file holds no header line", file=path, record=1, field="header")
     if any(name in header for name in ("alt_reads", "alt_molecules", "unique_alt_molecules")):
         return "serial"
+    if "marker" in header:
+        return "measurements"
     if "regimen" in header:
         return "therapy"
     if "event" in header:
         return "events"
     raise InputError(
         "cannot tell the kind of file; expected a serial ctDNA table (alt_reads, depth), "
-        "therapy lines (regimen) or clinical events (event)",
+        "therapy lines (regimen), clinical events (event) or marker measurements (marker)",
         file=path,
         record=1,
         field="header",
@@ -712,7 +714,10 @@ def _file_kind(path: Path) -> str:
 
 @monitor_app.command("ingest")
 def monitor_ingest(
-    files: Annotated[list[Path], typer.Argument(help="Serial, therapy or event tables.")],
+    files: Annotated[
+        list[Path],
+        typer.Argument(help="Serial, therapy, event or marker-measurement tables."),
+    ],
     db: DbUrl = None,
 ) -> None:
     """Store files under pseudonyms, one transaction per file; a file seen before adds nothing."""
@@ -725,6 +730,7 @@ def monitor_ingest(
                 "serial": store.ingest_serial,
                 "therapy": store.ingest_therapy,
                 "events": store.ingest_events,
+                "measurements": store.ingest_measurements,
             }[kind]
             result = ingest(path)
             if result.already_ingested:
@@ -865,8 +871,28 @@ def report_cmd(
     dates: Annotated[
         bool, typer.Option("--dates", help="Print calendar dates beside the day offsets.")
     ] = False,
+    measurements: Annotated[
+        Path | None,
+        typer.Option(
+            "--measurements",
+            help="Serial marker measurements (patient_id, day or date, marker, value ...): "
+            "adds the PSA forecast under each strategy (stored measurements are used without it).",
+        ),
+    ] = None,
+    therapy: Annotated[
+        Path | None,
+        typer.Option(
+            "--therapy",
+            help="Lines of therapy for measurements without an on_treatment column "
+            "(default: the stored lines).",
+        ),
+    ] = None,
 ) -> None:
-    """Write a stored patient's self-contained HTML report (pseudonym, no raw identifier)."""
+    """Write a stored patient's self-contained HTML report (pseudonym, no raw identifier).
+
+    With ``--measurements`` (or measurements stored for the patient) the report adds a
+    forecast of PSA under each strategy, or says what is missing for one.
+    """
     from oncoresist import monitor
     from oncoresist.store import open_store
 
@@ -878,22 +904,61 @@ def report_cmd(
         _write_patient_report(
             store, patient, output, disease=disease, fpr=fpr, label=label,
             illustrative=illustrative, dates=dates, budget=budget, background=background,
+            measurements=measurements, therapy_file=therapy,
         )  # fmt: skip
+
+
+def _patient_forecast(store, patient: str, measurements: Path | None, therapy_file: Path | None):
+    """The patient's PSA forecast for the report: from the file, else from the store.
+
+    ``None`` when neither holds measurements of the patient (no section).
+    """
+    from oncoresist.report import forecast_patient, psa_table
+
+    lines = None
+    if therapy_file is not None:
+        from oncoresist.monitor import read_therapy
+
+        lines = read_therapy(therapy_file)
+        lines = lines[lines["patient_id"].astype(str) == patient]
+    if measurements is not None:
+        from oncoresist.forecast._inputs import read_measurements
+
+        frame = read_measurements(measurements)
+        frame = frame[frame["patient_id"].astype(str) == patient]
+        if frame.empty:
+            raise InputError(f"no measurements of patient {patient}", file=measurements,
+                             field="patient_id")  # fmt: skip
+        if lines is None:  # the stored lines, under the file's identifier
+            lines = store.therapy(patient).assign(patient_id=patient)
+    else:
+        frame = store.measurements(patient)
+        if frame.empty:
+            return None
+        if lines is None:
+            lines = store.therapy(patient)
+        else:
+            lines = lines.assign(patient_id=frame["patient_id"].iloc[0])
+    table = psa_table(frame, lines)
+    if table.empty:
+        raise InputError("no psa measurements of this patient", field="marker")
+    return forecast_patient(table, table["patient_id"].iloc[0])
 
 
 def _write_patient_report(
     store, patient: str, output: Path, *, disease, fpr, label=None, illustrative=False,
-    dates=False, budget=0.02, background=None,
+    dates=False, budget=0.02, background=None, measurements=None, therapy_file=None,
 ) -> None:  # fmt: skip
     from oncoresist.report import build_report, write_report
 
     obs = store.observations(patient)
     if obs.empty:
         raise InputError("no stored observations for this patient", field="patient")
+    forecast = _patient_forecast(store, patient, measurements, therapy_file)
     html = build_report(
         obs, therapy=store.therapy(patient), events=store.events(patient), disease=disease,
         patient_label=label, illustrative=illustrative, show_dates=dates, fpr=fpr,
-        budget=budget, background=background,
+        budget=budget, background=background, forecast=forecast,
     )  # fmt: skip
     write_report(output, html)
     out.print(f"report written to {output}", markup=False)

@@ -9,6 +9,10 @@ atomically. The page says which error model, panel, counting unit and levels the
 used. It needs no network: CSS inline, plots as inline SVG, no script and no URL. See
 ``docs/report.md``.
 
+Forecasts: :func:`psa_table` and :func:`forecast_patient` (a patient's serial PSA under each
+strategy, or what is missing), :func:`forecast_section` (fan chart, strategies, assumptions,
+accuracy) and :func:`fan_chart_svg`.
+
 CRISPR screens: :func:`screen_results_html` (rank plots, volcano, sgRNA fold changes, top
 hits with the knowledge link) and :func:`screen_qc_html` (one-page QC), same conventions.
 """
@@ -27,6 +31,14 @@ from oncoresist._files import atomic_write
 from oncoresist.errors import InputError
 from oncoresist.interpret import Interpretation, interpret
 from oncoresist.kb import KnowledgeBase, load_kb
+from oncoresist.report._forecast_html import (
+    Forecast,
+    accuracy_sentence,
+    forecast_patient,
+    forecast_section,
+    psa_table,
+)
+from oncoresist.report._forecast_svg import fan_chart_svg
 from oncoresist.report._html import (
     current_regimen,
     patient_label_for,
@@ -39,9 +51,15 @@ if TYPE_CHECKING:
     from oncoresist.monitor import BackgroundModel, MonitorResult
 
 __all__ = [
+    "Forecast",
+    "accuracy_sentence",
     "build_report",
+    "fan_chart_svg",
+    "forecast_patient",
+    "forecast_section",
     "interpret_latest",
     "patient_label_for",
+    "psa_table",
     "render_report",
     "screen_qc_html",
     "screen_results_html",
@@ -116,6 +134,7 @@ def build_report(
     fpr: float | None = None,
     drivers: Sequence[str] | dict[str, list[str]] | None = None,
     result: MonitorResult | None = None,
+    forecast: Forecast | None = None,
 ) -> str:
     """Build one patient's HTML report from its draws, therapy lines and events.
 
@@ -165,6 +184,9 @@ def build_report(
         A :class:`oncoresist.monitor.MonitorResult` already computed for this patient
         (ideally with ``lod=True``): rendered as it is, nothing recomputed; ``budget``,
         ``fpr``, ``background`` and ``drivers`` are then not used.
+    forecast
+        The patient's marker forecast (:func:`forecast_patient`), shown as the section
+        "Forecast of PSA under each strategy" (or its refusal); ``None``: no such section.
 
     Returns
     -------
@@ -221,6 +243,7 @@ def build_report(
         interpretation=interpretation, options=options, therapy=therapy, events=events,
         title=title, patient_label=patient_label, illustrative=illustrative,
         report_date=report_date, show_dates=show_dates, settings=result.settings,
+        forecast=forecast_section(forecast) if forecast is not None else None,
     )  # fmt: skip
 
 

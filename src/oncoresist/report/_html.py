@@ -210,6 +210,7 @@ def _header(
     disease: str | None,
     show_dates: bool,
     alerts: pd.DataFrame,
+    forecast: bool = False,
 ) -> str:
     banner = (
         '<p class="illustrative" role="note">Illustrative: simulated data, not a real '
@@ -243,6 +244,7 @@ def _header(
             ("alerts", "Alerts"),
             ("verdicts", "Drug verdicts"),
             ("options", "Options"),
+            *([("forecast", "Forecast")] if forecast else []),
             ("references", "References"),
         )
     )
@@ -745,6 +747,7 @@ def render_report(
     report_date: dt.date | None = None,
     show_dates: bool = False,
     settings: dict | None = None,
+    forecast: str | None = None,
 ) -> str:
     """Render one patient's report from tables already computed.
 
@@ -784,6 +787,9 @@ def render_report(
         ``MonitorResult.settings`` (error model, counting unit, false-alert budget, horizon,
         per-draw level): printed under "How these calls were made". ``None``: the page says
         the settings were not given.
+    forecast
+        The forecast section (:func:`oncoresist.report.forecast_section`), placed after the
+        options; ``None``: no forecast section.
 
     Returns
     -------
@@ -852,6 +858,7 @@ def render_report(
             disease=disease,
             show_dates=show_dates,
             alerts=alerts,
+            forecast=bool(forecast),
         ),
         '<main><section id="timeline" aria-labelledby="timeline-h">'
         '<h2 id="timeline-h">Therapy timeline</h2><figure>'
@@ -871,6 +878,7 @@ def render_report(
         _alerts_section(alerts, calls, settings, origin, show_dates),
         _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs),
         _options_section(options, refs),
+        forecast or "",
         '<section id="references" aria-labelledby="references-h">'
         '<h2 id="references-h">References</h2><p>Cited by the reasons shown above.</p>'
         + refs.html()

@@ -1,0 +1,354 @@
+"""The forecast fan chart: a patient's marker history and each strategy's predictive bands.
+
+One panel per strategy (small multiples on one day scale and one log-scale marker axis, so
+the strategies compare at a glance without overlapping bands): the readings so far
+(censored ones as open downward triangles at their limit of quantification), then the
+median forecast and its 50 %, 80 % and 95 % predictive bands, a strip of the share of
+paths on drug per visit interval, and the PCWG3 progression threshold over the nadir.
+Drawn as text with the report's SVG helpers (:mod:`oncoresist.report._svg`); inside the
+HTML report the ``<svg>`` carries no ``xmlns`` (the report holds no URL), and
+``standalone=True`` adds it for a ``.svg`` file.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from html import escape
+
+from oncoresist.report._svg import (
+    FONT,
+    GRID,
+    INK,
+    LEFT,
+    OKABE_ITO,
+    WIDTH,
+    DayScale,
+    _f,
+    _x_axis,
+    marker,
+)
+
+__all__ = ["STRATEGY_WORDS", "Band", "History", "Panel", "fan_chart_svg"]
+
+SVG_NS = "http://www.w3.org/2000/svg"
+#: What each strategy of :meth:`oncoresist.forecast.PSAForecaster.forecast_strategies` does.
+STRATEGY_WORDS = {
+    "continue": "Continue: abiraterone throughout",
+    "stop": "Stop: no abiraterone",
+    "adaptive": "Adaptive (Zhang 2022): stop below 50 % of baseline, resume at baseline",
+    "adaptive_25": "Adaptive 25/75: stop below 25 % of baseline, resume at 75 %",
+    "intermittent": "Intermittent: 8 weeks on, 8 weeks off",
+}
+PANEL_H = 150  # height of one strategy's plot area
+STRIP_H = 10  # the on-drug strip under it
+GAP = 88  # two title lines above each panel and the strip's room
+BAND_OPACITY = {95: 0.16, 80: 0.28, 50: 0.45}
+
+
+@dataclass(frozen=True)
+class History:
+    """One reading so far: day, value (the limit when censored), censored, on drug after."""
+
+    day: float
+    value: float
+    censored: bool = False
+    on_treatment: bool | None = None
+
+
+@dataclass(frozen=True)
+class Band:
+    """One forecast visit: day, quantiles (marker units) and the share of paths on drug."""
+
+    day: float
+    q025: float
+    q10: float
+    q25: float
+    q50: float
+    q75: float
+    q90: float
+    q975: float
+    share_on: float = float("nan")
+
+
+@dataclass
+class Panel:
+    """One strategy: its name, a line of figures for its title, and its bands."""
+
+    strategy: str
+    figures: str = ""
+    bands: list[Band] = field(default_factory=list)
+    threshold: bool = True  # draw the progression threshold (not for "stop": off drug)
+
+
+def _decades(values: list[float]) -> tuple[int, int]:
+    finite = [v for v in values if v > 0 and math.isfinite(v)] or [1.0]
+    lo = math.floor(math.log10(min(finite)))
+    hi = math.ceil(math.log10(max(finite)))
+    if hi <= lo:
+        hi = lo + 1
+    return lo, min(hi, lo + 7)  # at most 7 decades: a wider band is clipped at the frame
+
+
+def _tick_label(k: int) -> str:
+    value = 10.0**k
+    return f"{value:g}" if -3 <= k <= 5 else f"1e{k}"
+
+
+def fan_chart_svg(
+    history: list[History],
+    panels: list[Panel],
+    *,
+    origin_day: float,
+    threshold: float | None = None,
+    unit: str = "ng/mL",
+    marker_name: str = "PSA",
+    day_label: str = "Days since the first measurement",
+    approximate_50: bool = False,
+    ident: str = "forecast-plot",
+    standalone: bool = False,
+) -> str:
+    """The fan chart of a forecast under each strategy, as SVG text.
+
+    Parameters
+    ----------
+    history
+        The readings so far, oldest first.
+    panels
+        One per strategy, in the order to show.
+    origin_day
+        Day of the last reading: where the forecasts start.
+    threshold
+        The marker value that a confirmed rise on drug must reach to count as PCWG3
+        progression (25 % and 2 ng/mL over the nadir); ``None``: not drawn.
+    unit, marker_name
+        Unit and name of the marker, for the axis.
+    day_label
+        Name of the day axis.
+    approximate_50
+        The 50 % band was interpolated from the 80 % band and the median (said in the
+        description).
+    ident
+        ``id`` of the ``<svg>``; ids inside derive from it.
+    standalone
+        Add ``xmlns`` (and an XML-safe root) for a file of its own.
+
+    Returns
+    -------
+    str
+        The ``<svg>`` element; every label escaped.
+    """
+    days = [h.day for h in history] + [origin_day]
+    days += [b.day for p in panels for b in p.bands]
+    scale = DayScale.covering(days, day_label)
+    values = [h.value for h in history]
+    values += [x for p in panels for b in p.bands for x in (b.q025, b.q975)]
+    if threshold is not None:
+        values.append(threshold)
+    lo, hi = _decades(values)
+    top0 = 60
+    n = max(len(panels), 1)
+    axis_y = top0 + n * (PANEL_H + GAP) - GAP + STRIP_H + 12
+    legend_top = axis_y + 70
+    height = legend_top + 4 * 28 + 12
+
+    def y_of(value: float, top: float) -> float:
+        v = min(max(value, 10.0**lo), 10.0**hi) if value > 0 else 10.0**lo
+        frac = (math.log10(v) - lo) / (hi - lo)
+        return top + PANEL_H - frac * PANEL_H
+
+    parts: list[str] = []
+    described: list[str] = []
+    x0 = scale(origin_day)
+    for i, panel in enumerate(panels):
+        top = top0 + i * (PANEL_H + GAP)
+        colour = OKABE_ITO[i % (len(OKABE_ITO) - 1)]  # never yellow
+        words = STRATEGY_WORDS.get(panel.strategy, panel.strategy.replace("_", " "))
+        title = words + (f". {panel.figures}" if panel.figures else "")
+        described.append(title)
+        parts.append(f'<g class="fan-panel" data-strategy="{escape(panel.strategy)}">')
+        parts.append(
+            f'<text x="{_f(scale.left)}" y="{_f(top - 32)}" font-size="17" font-weight="600" '
+            f'fill="{INK}">{escape(words)}</text>'
+        )
+        if panel.figures:
+            parts.append(
+                f'<text class="figures" x="{_f(scale.left)}" y="{_f(top - 10)}" '
+                f'font-size="15" fill="{INK}">{escape(panel.figures)}</text>'
+            )
+        for k in range(lo, hi + 1):  # decades
+            y = y_of(10.0**k, top)
+            parts.append(
+                f'<line x1="{_f(scale.left)}" y1="{_f(y)}" x2="{_f(scale.right)}" '
+                f'y2="{_f(y)}" stroke="{GRID}" stroke-width="1"/>'
+                f'<text x="{_f(scale.left - 8)}" y="{_f(y + 5)}" text-anchor="end" '
+                f'font-size="14" fill="{INK}">{_tick_label(k)}</text>'
+            )
+        parts.append(
+            f'<line x1="{_f(scale.left)}" y1="{_f(top)}" x2="{_f(scale.left)}" '
+            f'y2="{_f(top + PANEL_H)}" stroke="{INK}" stroke-width="1.5"/>'
+            f'<line x1="{_f(x0)}" y1="{_f(top)}" x2="{_f(x0)}" y2="{_f(top + PANEL_H)}" '
+            f'stroke="{INK}" stroke-width="1" stroke-dasharray="3 3"/>'
+        )
+        bands = sorted(panel.bands, key=lambda b: b.day)
+        if bands:
+            last = history[-1].value if history else bands[0].q50
+            start = Band(origin_day, last, last, last, last, last, last, last)
+            pts = [start, *bands]
+            for level, lo_q, hi_q in ((95, "q025", "q975"), (80, "q10", "q90"), (50, "q25", "q75")):
+                upper = [f"{_f(scale(b.day))},{_f(y_of(getattr(b, hi_q), top))}" for b in pts]
+                lower = [
+                    f"{_f(scale(b.day))},{_f(y_of(getattr(b, lo_q), top))}" for b in reversed(pts)
+                ]
+                parts.append(
+                    f'<polygon class="band band-{level}" data-level="{level}" '
+                    f'points="{" ".join(upper + lower)}" fill="{colour}" '
+                    f'fill-opacity="{BAND_OPACITY[level]}" stroke="none"><title>{level}% '
+                    f"predictive band</title></polygon>"
+                )
+            median = " ".join(f"{_f(scale(b.day))},{_f(y_of(b.q50, top))}" for b in pts)
+            parts.append(
+                f'<polyline class="median" points="{median}" fill="none" stroke="{colour}" '
+                f'stroke-width="3"><title>median forecast</title></polyline>'
+            )
+            end = bands[-1]
+            parts.append(
+                f'<text x="{_f(scale.right)}" y="{_f(top - 10)}" text-anchor="end" '
+                f'font-size="14" fill="{INK}">day {end.day:.0f}: median {end.q50:.3g} {unit}, '
+                f"95% {end.q025:.3g} to {end.q975:.3g}</text>"
+            )
+        if threshold is not None and panel.threshold:
+            y = y_of(threshold, top)
+            parts.append(
+                f'<line class="threshold" x1="{_f(x0)}" y1="{_f(y)}" x2="{_f(scale.right)}" '
+                f'y2="{_f(y)}" stroke="#7a2e00" stroke-width="2" stroke-dasharray="8 4">'
+                f"<title>PCWG3 progression threshold {threshold:.3g} {unit} (a rise on drug "
+                "25% and 2 ng/mL over the nadir, confirmed 3 weeks later)</title></line>"
+            )
+        # history: a thin line and markers (open triangles: below the limit)
+        if history:
+            line = " ".join(f"{_f(scale(h.day))},{_f(y_of(h.value, top))}" for h in history)
+            parts.append(
+                f'<polyline points="{line}" fill="none" stroke="{INK}" stroke-width="1.2" '
+                'stroke-opacity="0.6"/>'
+            )
+        for h in history:
+            x, y = scale(h.day), y_of(h.value, top)
+            if h.censored:
+                tip = f"day {h.day:.0f}: below the limit of quantification (< {h.value:.3g} {unit})"
+                parts.append(
+                    marker(
+                        "triangle-down",
+                        x,
+                        y,
+                        5,
+                        fill="#ffffff",
+                        stroke=INK,
+                        width=1.8,
+                        title=tip,
+                        attrs='class="reading censored"',
+                    )
+                )
+            else:
+                tip = f"day {h.day:.0f}: {h.value:.3g} {unit}"
+                parts.append(
+                    marker(
+                        "circle",
+                        x,
+                        y,
+                        4,
+                        fill=INK,
+                        stroke=INK,
+                        width=1,
+                        title=tip,
+                        attrs='class="reading"',
+                    )
+                )
+        # the strip: on drug in each interval (history 0/1, forecast share of paths)
+        strip = top + PANEL_H + 6
+        cells: list[tuple[float, float, float]] = []
+        for a, b in zip(history, [*history[1:], None], strict=True):
+            if a.on_treatment is not None:
+                cells.append((a.day, b.day if b is not None else origin_day, float(a.on_treatment)))
+        prev = origin_day
+        for b in bands:
+            if math.isfinite(b.share_on):
+                cells.append((prev, b.day, b.share_on))
+            prev = b.day
+        parts.append(
+            f'<rect x="{_f(scale.left)}" y="{_f(strip)}" width="{_f(scale.right - scale.left)}" '
+            f'height="{STRIP_H}" fill="none" stroke="{GRID}" stroke-width="1"/>'
+        )
+        for d0, d1, share in cells:
+            if d1 > d0 and share > 0:
+                parts.append(
+                    f'<rect class="on-drug" x="{_f(scale(d0))}" y="{_f(strip)}" '
+                    f'width="{_f(max(scale(d1) - scale(d0), 0.5))}" height="{STRIP_H}" '
+                    f'fill="{INK}" fill-opacity="{share * 0.8:.2f}"><title>days {d0:.0f} to '
+                    f"{d1:.0f}: on drug in {share:.0%} of paths</title></rect>"
+                )
+        parts.append("</g>")
+    parts.extend(_x_axis(scale, top0, axis_y))
+    mid = top0 + (axis_y - top0) / 2
+    parts.append(
+        f'<text x="18" y="{_f(mid)}" text-anchor="middle" font-size="17" fill="{INK}" '
+        f'transform="rotate(-90 18 {_f(mid)})">{escape(marker_name)} ({escape(unit)}, log '
+        "scale)</text>"
+    )
+    keys = [
+        (
+            f'<rect x="0" y="-9" width="14" height="18" fill="{OKABE_ITO[0]}" fill-opacity="0.16"/>'
+            f'<rect x="14" y="-9" width="14" height="18" fill="{OKABE_ITO[0]}" '
+            'fill-opacity="0.28"/><rect x="28" y="-9" width="16" height="18" '
+            f'fill="{OKABE_ITO[0]}" fill-opacity="0.45"/>',
+            "95%, 80% and 50% predictive bands (lightest widest); line: median",
+        ),
+        (
+            marker("circle", 12, 0, 4, fill=INK, stroke=INK, width=1)
+            + marker("triangle-down", 32, 0, 5, fill="#ffffff", stroke=INK, width=1.8),
+            "reading; open triangle: below the limit of quantification (drawn at the limit)",
+        ),
+        (
+            f'<rect x="0" y="-5" width="44" height="10" fill="{INK}" fill-opacity="0.5"/>',
+            "strip under each panel: on drug (share of forecast paths)",
+        ),
+    ]
+    if threshold is not None:
+        keys.append(
+            (
+                '<line x1="0" y1="0" x2="44" y2="0" stroke="#7a2e00" stroke-width="2" '
+                'stroke-dasharray="8 4"/>',
+                "PCWG3 progression threshold (25% and 2 ng/mL over the nadir)",
+            )
+        )
+    parts.append(f'<g class="legend" transform="translate({LEFT} {_f(legend_top)})">')
+    for k, (sample, text) in enumerate(keys):
+        cx, cy = 0, k * 28
+        parts.append(
+            f'<g transform="translate({_f(cx)} {_f(cy)})">{sample}<text x="54" y="5" '
+            f'font-size="14" fill="{INK}">{escape(text)}</text></g>'
+        )
+    parts.append("</g>")
+    desc = (
+        f"{marker_name} readings so far and the forecast from day {origin_day:.0f} under "
+        f"{len(panels)} strategies, one panel each, on a log scale: "
+        + "; ".join(described)
+        + ". Bands are the 50%, 80% and 95% predictive intervals around the median"
+        + (
+            " (the 50% band interpolated from the 80% band on the log scale)"
+            if approximate_50
+            else ""
+        )
+        + "."
+    )
+    xmlns = f' xmlns="{SVG_NS}"' if standalone else ""
+    head = (
+        f'<svg{xmlns} id="{escape(ident)}" class="plot fan-chart" viewBox="0 0 {WIDTH} '
+        f'{_f(height)}" width="{WIDTH}" height="{_f(height)}" role="img" '
+        f'aria-labelledby="{escape(ident)}-title {escape(ident)}-desc" {FONT}>'
+        f'<title id="{escape(ident)}-title">Forecast of {escape(marker_name)} under each '
+        f"strategy</title>"
+        f'<desc id="{escape(ident)}-desc">{escape(desc)}</desc>'
+        f'<rect x="0" y="0" width="{WIDTH}" height="{_f(height)}" fill="#ffffff"/>'
+    )
+    return head + "".join(parts) + "</svg>"
