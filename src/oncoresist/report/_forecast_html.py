@@ -359,7 +359,7 @@ def _summary_rows(f: Forecast) -> list[str]:
         )
     )
     return [
-        f'<table class="forecast-strategies" id="forecast-table"><caption>Each strategy\'s '
+        f'<table class="data forecast-strategies" id="forecast-table"><caption>Each strategy\'s '
         f"forecast over the next {f.horizon_days:.0f} days</caption><thead><tr>{head}</tr>"
         f"</thead><tbody>{''.join(rows)}</tbody></table>"
     ]

@@ -388,6 +388,24 @@ def get_report(pid: Patient, state: State, who: Who) -> HTMLResponse:
         "Content-Disposition": f'attachment; filename="report-{pid[:12]}.html"'})  # fmt: skip
 
 
+@router.get("/patients/{pid}/forecast", response_model=m.ForecastOut, tags=["forecast"])
+def get_forecast(pid: Patient, state: State, who: Who) -> m.ForecastOut:
+    """The patient's PSA forecast under each strategy, from the stored measurements.
+
+    Fitted to the patient's own readings under the bundled population prior (Zhang 2022
+    trial); each strategy's chance of PCWG3 progression, median days to progression, days
+    on drug and predictive bands, the accuracy of such forecasts in the prior's backtest and
+    the assumptions. With too little data (fewer than 4 readings, none after a start of
+    treatment, unknown treatment status) ``refusal`` says what is missing and nothing is
+    forecast.
+    """
+    from oncoresist.server._forecasts import forecast_out, patient_forecast
+
+    found = patient_forecast(state, pid)
+    state.audit(who.username, "read_forecast", pseudonym=pid)
+    return forecast_out(pid, found)
+
+
 # --------------------------------------------------------------------- consent
 @router.get("/patients/{pid}/consent", response_model=list[m.ConsentOut], tags=["consent"])
 def get_consent(pid: Patient, state: State, who: Who) -> list[m.ConsentOut]:
@@ -475,7 +493,7 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
                     " (already stored)" if result.already_ingested else "",
                     time.perf_counter() - started, timings.get("parse_s", 0.0), stored.ingest_s,
                     stored.pages_s)  # fmt: skip
-    if not result.already_ingested:
+    if not result.already_ingested and kind != "measurements":  # pages unchanged by those
         state.limits.add(patients, again=True)
     for pid in patients:
         state.audit(who.username, "upload", pseudonym=pid, kind=kind,
@@ -492,12 +510,15 @@ def ingest_upload(state: ServiceState, who: Principal, kind: str, path: Path, na
     responses={409: {"description": "conflict with stored values"} | _PROBLEM},
 )
 async def upload(
-    kind: Literal["serial", "therapy", "events"],
+    kind: Literal["serial", "therapy", "events", "measurements"],
     state: State,
     who: Who,
     file: Annotated[UploadFile, File(description="CSV, TSV (gzipped or not) or Parquet")],
 ) -> m.UploadOut:
-    """Upload a serial ctDNA table, a therapy-line table or a clinical-events table.
+    """Upload ctDNA draws, therapy lines, clinical events or serial marker measurements.
+
+    Marker measurements (PSA and others): patient_id, day or date, marker, value, optional
+    lower_limit_of_quantification and on_treatment; they feed the patient's forecast.
 
     Identifiers in the file are the site's own; they are stored only as keyed pseudonyms
     (namespaced by site). The same file uploaded twice adds nothing. A malformed file is

@@ -424,9 +424,12 @@ def store_upload(frame: pd.DataFrame, *, kind: str, url: sa.URL, key: bytes, sit
         rebuild(store, connection, patients, kb=kb, config=config)
         spent[0] = time.perf_counter() - t0  # the last run counts (a retry runs it again)
 
+    # marker measurements are not on the stored page (the forecast is computed apart, see
+    # oncoresist.server._forecasts), so they leave the pages as they are
+    then = None if kind == "measurements" else pages
     try:
         result = store.ingest_frame(
-            kind, frame, sha256=sha256, site=site, then=pages,  # type: ignore[arg-type]
+            kind, frame, sha256=sha256, site=site, then=then,  # type: ignore[arg-type]
         )  # fmt: skip
     finally:
         store.close()

@@ -242,7 +242,7 @@ class LookupOut(Strict):
 
 
 class UploadOut(Strict):
-    kind: Literal["serial", "therapy", "events"]
+    kind: Literal["serial", "therapy", "events", "measurements"]
     rows: int
     inserted: int
     updated: int
@@ -344,3 +344,42 @@ class CohortOut(Strict):
 
 GeneOut.model_rebuild()
 CohortPatient.model_rebuild()
+
+
+class ForecastStrategyOut(Strict):
+    """One strategy's forecast: chance and median time of PSA progression, days on drug."""
+
+    strategy: str
+    assessed: bool = Field(description="false when off drug: PCWG3 progression not assessed")
+    prob_progression: float | None = Field(description="within window_days; null if not assessed")
+    median_days_to_progression: float | None = Field(
+        description="null when not assessed or beyond the horizon"
+    )
+    mean_days_on: float
+
+
+class ForecastBandOut(Strict):
+    """Predictive quantiles of PSA (ng/mL) at one visit of one strategy."""
+
+    strategy: str
+    day: float
+    q025: float
+    q10: float
+    q50: float
+    q90: float
+    q975: float
+    share_on_treatment: float | None
+
+
+class ForecastOut(Strict):
+    """A patient's PSA forecast under each strategy, or what is missing for one."""
+
+    patient: str
+    readings: int = Field(description="stored PSA readings")
+    refusal: str | None = Field(description="why there is no forecast; null when there is")
+    horizon_days: float
+    window_days: float
+    strategies: list[ForecastStrategyOut]
+    bands: list[ForecastBandOut]
+    accuracy: str = Field(description="the forecasts' accuracy in the prior's backtest, in words")
+    assumptions: list[str]

@@ -43,7 +43,7 @@ from pydantic import ValidationError
 
 from oncoresist.errors import InputError
 from oncoresist.interpret import DrugVerdict, Option
-from oncoresist.report import _svg
+from oncoresist.report import _svg, forecast_section
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
 from oncoresist.server import _views as v
@@ -58,6 +58,7 @@ from oncoresist.server._app import (
     state_of,
 )
 from oncoresist.server._consent import DUO
+from oncoresist.server._forecasts import patient_forecast
 from oncoresist.store import StoreConflictError
 
 router = APIRouter(include_in_schema=False)
@@ -84,6 +85,12 @@ UPLOAD_KINDS: dict[str, tuple[str, str]] = {
     "events": (
         "Clinical events (such as progression)",
         "patient_id, event, date",
+    ),
+    "measurements": (
+        "Serial marker measurements, such as PSA (one row per measurement), for forecasts",
+        "patient_id, day or date, marker (psa, ctdna_mtm_per_ml, sum_of_diameters ...), "
+        "value ('<0.1' when below the limit of quantification); optionally "
+        "lower_limit_of_quantification, on_treatment (1/0; else from the therapy lines)",
     ),
 }
 #: verdict -> (symbol, words): the symbol and the words carry it, the colour only repeats it
@@ -372,13 +379,18 @@ def _patient_page(
         return _error(request, session, 404, "No patient of your site has this pseudonym.")
     interpretation = _api.get_interpretation(pid, state, session.who)
     mon = _api.monitoring(state, pid)
+    forecast = Markup(forecast_section(  # the report's section: every text in it is escaped
+        patient_forecast(state, pid), ident="forecast",
+        note="From the PSA measurements stored for this patient (treatment status from the "
+        "readings, else from the therapy lines).",
+    ))  # fmt: skip
     consent_codes = [(code, *DUO[code]) for code in CONSENT_CODES]
     return _page(
         request, "patient.html", session, status=status, section="patients", detail=detail,
         plots=_plots(detail, mon), interpretation=interpretation,
         verdicts=_verdict_rows(interpretation.verdicts),
         options=_option_rows(interpretation.options), consent_codes=consent_codes,
-        consent_error=consent_error, notice=notice,
+        consent_error=consent_error, notice=notice, forecast=forecast,
         today=dt.date.today().isoformat(),
     )  # fmt: skip
 

@@ -59,8 +59,8 @@ __all__ = [
     "run_job",
 ]
 
-UploadKind = Literal["serial", "therapy", "events", "variants"]
-KINDS: tuple[str, ...] = ("serial", "therapy", "events", "variants")
+UploadKind = Literal["serial", "therapy", "events", "measurements", "variants"]
+KINDS: tuple[str, ...] = ("serial", "therapy", "events", "measurements", "variants")
 # imported once by the fork server, so each child starts with them (and the knowledge base)
 # loaded: the command-line module too, because a child re-runs the parent's __main__, which
 # for `oncoresist serve` is the console script that imports it
@@ -329,6 +329,10 @@ def _read(kind: str, path: str, options: dict[str, Any]) -> Any:
         from oncoresist.monitor._inputs import read_events
 
         return read_events(path)
+    if kind == "measurements":
+        from oncoresist.forecast._inputs import read_measurements
+
+        return read_measurements(path)
     from oncoresist.variants import read_variants
 
     return list(read_variants(path, build=options.get("build"), sample=options.get("sample"),
@@ -401,8 +405,8 @@ def parse_upload(
     Parameters
     ----------
     kind
-        ``serial``, ``therapy``, ``events`` (monitoring tables) or ``variants`` (VCF, MAF or
-        alteration table).
+        ``serial``, ``therapy``, ``events`` (monitoring tables), ``measurements`` (serial
+        marker measurements) or ``variants`` (VCF, MAF or alteration table).
     path
         The uploaded bytes, saved to a private spool file (:mod:`._spool`).
     display_name
