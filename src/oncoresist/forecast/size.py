@@ -72,7 +72,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
+from scipy.optimize import minimize, minimize_scalar
 from scipy.special import gammaln, log_ndtr, stdtr, stdtrit
 
 from oncoresist.errors import InputError
@@ -131,32 +131,44 @@ def _calibrate_t(
     logpdf: Callable[[float, float, float, float], np.ndarray],
     covered: Callable[[float, float, float, float], float],
     *,
-    fit_s: bool = True,
+    fixed: tuple[float, float] | None = None,
 ) -> tuple[float, float, float, float]:
-    """``(s, c, nu)`` by the summed log score, then ``kappa`` for 80 % coverage."""
-    starts = [(-4.0, 0.0, np.log(5.0)), (-6.0, 0.0, np.log(30.0)), (-3.0, 0.5, np.log(3.0))]
-    bounds = [(-20.0, 1.0), (-6.0, 3.0), _NU_BOX]
-    if not fit_s:
-        starts = [(x[1], x[2]) for x in starts]
-        bounds = bounds[1:]
+    """``(s, c, nu)`` by the summed log score, then ``kappa`` for 80 % coverage.
 
-    def unpack(x: np.ndarray) -> tuple[float, float, float]:
-        if fit_s:
-            return float(np.exp(x[0])), float(np.exp(x[1])), float(np.exp(x[2]))
-        return 0.0, float(np.exp(x[0])), float(np.exp(x[1]))
-
-    best = None
-    for x0 in starts:
-        res = minimize(
-            lambda x: -float(np.sum(logpdf(*unpack(x), 1.0))),
-            np.array(x0),
-            method="Nelder-Mead",
-            bounds=bounds,
-            options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 600},
+    With ``fixed = (s, c)`` only ``nu`` is chosen by the log score (the median and the
+    anchoring of the forecast stay those of the Gaussian calibration).
+    """
+    if fixed is not None:
+        s, c = fixed
+        res = minimize_scalar(
+            lambda x: -float(np.sum(logpdf(s, c, float(np.exp(x)), 1.0))),
+            bounds=_NU_BOX,
+            method="bounded",
+            options={"xatol": 1e-3},
         )
-        if best is None or res.fun < best.fun:
-            best = res
-    s, c, nu = unpack(best.x)
+        nu = float(np.exp(res.x))
+    else:
+        starts = [(-4.0, 0.0, np.log(5.0)), (-6.0, 0.0, np.log(30.0)), (-3.0, 0.5, np.log(3.0))]
+        best = None
+        for x0 in starts:
+            res = minimize(
+                lambda x: (
+                    -float(
+                        np.sum(
+                            logpdf(
+                                float(np.exp(x[0])), float(np.exp(x[1])), float(np.exp(x[2])), 1.0
+                            )
+                        )
+                    )
+                ),
+                np.array(x0),
+                method="Nelder-Mead",
+                bounds=[(-20.0, 1.0), (-6.0, 3.0), _NU_BOX],
+                options={"xatol": 1e-3, "fatol": 1e-4, "maxiter": 600},
+            )
+            if best is None or res.fun < best.fun:
+                best = res
+        s, c, nu = (float(v) for v in np.exp(best.x))
     lo, hi = -3.0, 3.0
     for _ in range(40):
         mid = 0.5 * (lo + hi)
@@ -1246,6 +1258,8 @@ class StudentTForecaster:
     ----------
     model : str or GrowthModel
         The growth model (:data:`~oncoresist.forecast.growth.MODELS`).
+    nu_by : {"coverage", "logscore"}
+        How ``nu`` is chosen (see above).
     **options
         Passed to :class:`PopulationModel` (``calibration`` is set to ``"logscore"``).
 
@@ -1266,8 +1280,15 @@ class StudentTForecaster:
     ['patient_id', 'day', 'q025']
     """
 
-    def __init__(self, model: str = "general_bertalanffy", **options: object) -> None:
+    def __init__(
+        self,
+        model: str = "general_bertalanffy",
+        *,
+        nu_by: Literal["coverage", "logscore"] = "coverage",
+        **options: object,
+    ) -> None:
         self.model = model
+        self.nu_by = nu_by
         self.options = options
 
     def fit(self, data: pd.DataFrame) -> StudentTForecaster:
@@ -1281,9 +1302,13 @@ class StudentTForecaster:
             return self
         z, cens, zl = cal["z"], cal["censored"], cal["zlloq"]
 
+        cache: dict[tuple[float, float], tuple[np.ndarray, np.ndarray]] = {}
+
         def marg(s, c):
-            mean, var = base._gauss(cal["posterior"], cal["rows"], cal["day"], s, c, 1.0)
-            return mean, np.sqrt(var)
+            if (s, c) not in cache:
+                mean, var = base._gauss(cal["posterior"], cal["rows"], cal["day"], s, c, 1.0)
+                cache[(s, c)] = (mean, np.sqrt(var))
+            return cache[(s, c)]
 
         def logpdf(s, c, nu, kappa):
             mean, sd = marg(s, c)
@@ -1291,15 +1316,41 @@ class StudentTForecaster:
             return np.where(cens, _t_logcdf((zl - mean) / sd, nu),
                             _t_logpdf((z - mean) / sd, nu) - np.log(sd))  # fmt: skip
 
-        def covered(s, c, nu, kappa):
+        def covered(s, c, nu, kappa, level=0.8):
             mean, sd = marg(s, c)
             sd = kappa * sd
-            inside = np.where(cens, stdtr(nu, (zl - mean) / sd) > 0.1,
-                              np.abs(z - mean) <= stdtrit(nu, 0.9) * sd)  # fmt: skip
+            tail = (1.0 - level) / 2.0
+            inside = np.where(cens, stdtr(nu, (zl - mean) / sd) > tail,
+                              np.abs(z - mean) <= stdtrit(nu, 1.0 - tail) * sd)  # fmt: skip
             return float(inside.mean())
 
-        fit_s = base.discrepancy == "brownian"
-        self.s_, self.c_, self.nu_, self.kappa_ = _calibrate_t(logpdf, covered, fit_s=fit_s)
+        fixed = (base.discrepancy_, base.noise_factor_)
+        if self.nu_by == "logscore":
+            self.s_, self.c_, self.nu_, self.kappa_ = _calibrate_t(logpdf, covered, fixed=fixed)
+            return self
+        if self.nu_by != "coverage":
+            raise InputError(
+                f"nu_by={self.nu_by!r}; expected 'coverage' or 'logscore'", field="nu_by"
+            )
+        self.s_, self.c_ = fixed
+
+        def kappa_for(nu: float, level: float = 0.8) -> float:
+            lo, hi = -3.0, 3.0
+            for _ in range(40):
+                mid = 0.5 * (lo + hi)
+                inside = covered(*fixed, nu, float(np.exp(mid)), level)
+                lo, hi = (mid, hi) if inside < level else (lo, mid)
+            return float(np.exp(hi))
+
+        # heavier tails (smaller nu) at the 80 %-calibrated spread cover more at 95 %
+        lo, hi = _NU_BOX
+        for _ in range(30):
+            mid = 0.5 * (lo + hi)
+            nu = float(np.exp(mid))
+            cov95 = covered(*fixed, nu, kappa_for(nu), 0.95)
+            lo, hi = (mid, hi) if cov95 >= 0.95 else (lo, mid)
+        self.nu_ = float(np.exp(lo))
+        self.kappa_ = kappa_for(self.nu_)
         return self
 
     def predict(
