@@ -1,8 +1,8 @@
 """``oncoresist forecast``: a patient's own serial markers, fitted and forecast under strategies.
 
-Implemented for PSA under abiraterone (the Zhang 2022 competition model with a population
-prior, :class:`oncoresist.forecast.PSAForecaster`); tumour-size markers are forecast
-through the Python API (:class:`oncoresist.forecast.PopulationModel`) for now.
+``fit`` writes a population prior, ``predict`` forecasts one patient under each strategy,
+``backtest`` evaluates rolling-origin forecasts beside naive baselines. PSA runs on
+:class:`oncoresist.forecast.PSAForecaster` (Zhang 2022 competition model).
 """
 
 from __future__ import annotations
@@ -44,8 +44,11 @@ Therapy = Annotated[
 ]
 Marker = Annotated[str, typer.Option("--marker", help="The marker to forecast (psa).")]
 Seed = Annotated[int, typer.Option("--seed")]
-#: Readings a patient needs before a forecast is shown (issue 16: fewer is a refusal).
-MIN_READINGS = 4
+Dask = Annotated[
+    str | None,
+    typer.Option("--dask", help="Dask scheduler address: fit the cohort on that cluster."),
+]
+OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 
 
 def _psa_table(measurements: Path, therapy: Path | None, marker: str) -> pd.DataFrame:
@@ -90,44 +93,95 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
         frame.to_csv(fh, index=False)
 
 
+def _summary_json(summary: dict, path: Path) -> None:
+    clean = {k: (float(v) if np.isfinite(v) else None) for k, v in summary.items()}
+    with atomic_write(path) as fh:
+        fh.write(json.dumps(clean, indent=2) + "\n")
+
+
+@forecast_app.command("fit")
+def fit_cmd(
+    measurements: Measurements,
+    prior_out: Annotated[Path, typer.Option("--out", "-o", help="Prior file to write (JSON).")],
+    therapy: Therapy = None,
+    marker: Marker = "psa",
+    dask: Dask = None,
+) -> None:
+    """Learn a population prior from a reference cohort and write it (JSON).
+
+    The file holds population quantities only (mean and covariance of the patients'
+    parameters, error, calibrated discrepancy and tails): no patient's readings or
+    parameters. ``forecast predict --prior`` uses it for patients outside the cohort.
+    """
+    from oncoresist.forecast._dask import using_client
+    from oncoresist.forecast.psa import PSAForecaster
+
+    table = _psa_table(measurements, therapy, marker)
+    n = table["patient_id"].nunique()
+    if n < 5:
+        raise InputError(f"{n} patients; a population prior needs at least 5",
+                         file=str(measurements), field="patient_id")  # fmt: skip
+    with _spinner(f"fitting {n} patients"), using_client(dask) as client:
+        fc = PSAForecaster().fit(table, client=client)
+    fc.source_ = f"fitted on {n} patients of {measurements.name}"
+    fc.assumptions_ = [f"Population prior learnt from {n} patients of {measurements.name}."]
+    fc.save(prior_out)
+    shown = Table(title=f"population prior: {n} patients", caption=str(prior_out))
+    shown.add_column("figure")
+    shown.add_column("value")
+    shown.add_row("error sd, log PSA", f"{fc.error_sd_:.3f}")
+    shown.add_row("discrepancy, log PSA per sqrt(day)", f"{fc.discrepancy_:.4f}")
+    shown.add_row("spread factor (80 %)", f"{fc.spread_:.3f}")
+    tails = "Gaussian" if not np.isfinite(fc.tail_df_) else f"Student t, {fc.tail_df_:.1f} df"
+    shown.add_row("predictive tails (95 %)", tails)
+    out.print(shown)
+
+
 @forecast_app.command("backtest")
 def backtest_cmd(
     measurements: Measurements,
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    out_dir: OutDir,
     therapy: Therapy = None,
     marker: Marker = "psa",
     folds: Annotated[int, typer.Option("--folds", help="Folds by patient.")] = 5,
     seed: Seed = 0,
+    dask: Dask = None,
 ) -> None:
     """Rolling-origin backtest: forecast each treatment cycle from the data before it.
 
     Patients are split into folds; each fold is forecast with a population prior learnt
     from the other folds only. Writes ``forecasts.csv`` (one row per patient_id,
-    origin_day, target_day: observed, median, q10, q90, q025, q975), ``origins.csv``
-    (predicted probability of PSA progression within 180 days beside what happened) and
-    ``summary.json``, and prints the metrics beside the two baselines of the same run
-    (last value carried forward; the previous cycle repeated).
+    origin_day, target_day: observed, below_lloq, median, q10, q90, q025, q975),
+    ``origins.csv`` (predicted probability of PSA progression within 180 days and within
+    the next treatment cycle, beside what happened) and ``summary.json``, and prints the
+    metrics beside the two baselines of the same run (last value carried forward; the
+    previous cycle repeated).
     """
-    from rich.progress import Progress
-
+    from oncoresist.forecast._dask import using_client
     from oncoresist.forecast.backtest import rolling_origin_backtest, summarise
     from oncoresist.forecast.psa import PSAForecaster
 
     table = _psa_table(measurements, therapy, marker)
-    with Progress(console=Console(stderr=True), transient=True) as bar:
-        bar.add_task(f"backtest, {folds} folds", total=None)
-        res = rolling_origin_backtest(table, PSAForecaster, n_folds=folds, rng=seed)
+    with _progress() as bar, using_client(dask) as client:
+        task = bar.add_task(f"backtest, {folds} folds", total=folds)
+        res = rolling_origin_backtest(
+            table, PSAForecaster, n_folds=folds, rng=seed, client=client,
+            progress=lambda done, _: bar.update(task, completed=done),
+        )  # fmt: skip
     summary = summarise(res)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = res.rows.rename(columns={"day": "target_day", "q50": "median"})
-    keep = ["patient_id", "origin_day", "target_day", "observed", "median", "q10", "q90",
-            "q025", "q975", "horizon_days", "last_value_log10", "repeat_cycle_log10"]  # fmt: skip
+    keep = ["patient_id", "origin_day", "target_day", "observed", "below_lloq", "median", "q10",
+            "q90", "q025", "q975", "horizon_days", "last_value_log10",
+            "repeat_cycle_log10"]  # fmt: skip
     _write(rows[[c for c in keep if c in rows]], out_dir / "forecasts.csv")
-    origins = res.origins.rename(columns={"prob_event": "prob_progression_180d",
-                                          "event": "progressed_180d"})  # fmt: skip
+    origins = res.origins.rename(columns={
+        "prob_event": "prob_progression_180d", "event": "progressed_180d",
+        "prob_event_cycle": "prob_progression_next_cycle",
+        "event_cycle": "progressed_next_cycle",
+    })  # fmt: skip
     _write(origins, out_dir / "origins.csv")
-    with atomic_write(out_dir / "summary.json") as fh:
-        fh.write(json.dumps({k: float(v) for k, v in summary.items()}, indent=2) + "\n")
+    _summary_json(summary, out_dir / "summary.json")
     table_out = Table(title=f"forecast backtest: {len(table['patient_id'].unique())} patients",
                       caption="MAE on log10 PSA of the next cycle's readings; model forecasts "
                       "use priors from the other folds only.")  # fmt: skip
@@ -138,10 +192,14 @@ def backtest_cmd(
                       f"{summary['mae_repeat_cycle']:.3f}")  # fmt: skip
     covered = f"{summary['coverage_80']:.3f} / {summary['coverage_95']:.3f}"
     table_out.add_row("80 % / 95 % coverage", covered, "", "")
-    if "auc" in summary:
-        table_out.add_row("progression <= 180 d: AUC", f"{summary['auc']:.3f}", "", "")
-        table_out.add_row("sensitivity at specificity >= 0.85",
-                          f"{summary['sens_at_spec85']:.3f}", "", "")  # fmt: skip
+    table_out.add_row("CRPS, log10", f"{summary['crps_log10']:.3f}", "", "")
+    for suffix, label in (("", "<= 180 d"), ("_cycle", "in the next cycle")):
+        if f"auc{suffix}" in summary:
+            events = f"{summary[f'n_events{suffix}']:.0f}/{summary[f'n_evaluable{suffix}']:.0f}"
+            table_out.add_row(f"progression {label}: AUC ({events} events)",
+                              f"{summary[f'auc{suffix}']:.3f}", "", "")  # fmt: skip
+            table_out.add_row(f"  sensitivity at specificity >= 0.85 ({label})",
+                              f"{summary[f'sens_at_spec85{suffix}']:.3f}", "", "")  # fmt: skip
     out.print(table_out)
 
 
@@ -149,60 +207,82 @@ def backtest_cmd(
 def predict_cmd(
     measurements: Measurements,
     patient: Annotated[str, typer.Option("--patient", help="The patient to forecast.")],
-    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    out_dir: OutDir,
     therapy: Therapy = None,
     marker: Marker = "psa",
+    prior: Annotated[
+        Path | None,
+        typer.Option(
+            "--prior",
+            help="A prior written by 'forecast fit' (default: fit on the "
+            "other patients of the file if there are 5, else the bundled prior).",
+        ),
+    ] = None,
     horizon: Annotated[float, typer.Option("--horizon", help="Days ahead.")] = 360.0,
     seed: Seed = 0,
 ) -> None:
     """Forecast one patient under each strategy (continue, stop, adaptive, intermittent).
 
-    The population prior is learnt from the other patients of the file. Writes
-    ``paths.csv`` (strategy, day, median and 50/80/95 % bands of PSA) and
-    ``strategies.csv`` (probability of PSA progression within 180 days, median days to
-    progression, days on drug). A patient with fewer than four readings, or whose
-    treatment never changed, is refused: there is nothing to fit a response to.
+    The population prior comes from ``--prior``, else from the other patients of the
+    file (at least 5), else the bundled prior (Zhang 2022 trial), named as an
+    assumption. Writes ``paths.csv`` (strategy, day, median and 50/80/95 % bands of PSA)
+    and ``strategies.csv`` (probability of PSA progression within 180 days, quartiles of
+    days to progression, days on drug). A patient with fewer than four readings, or none
+    after a start of treatment, is refused with what is missing.
     """
-    from oncoresist.forecast.psa import PSAForecaster
+    from oncoresist.forecast.priors import default_forecaster
+    from oncoresist.forecast.psa import PSAForecaster, readiness
 
     table = _psa_table(measurements, therapy, marker)
     mine = table[table["patient_id"].astype(str) == patient]
     if mine.empty:
         raise InputError(f"no psa measurements of patient {patient!r}", field="--patient")
-    never_on = bool((mine["on_treatment"] == 0).all())
-    if len(mine) < MIN_READINGS or never_on:
-        raise InputError(
-            f"patient {patient}: {len(mine)} readings"
-            + (", never on treatment" if never_on else "")
-            + f"; a forecast needs at least {MIN_READINGS} readings including some on "
-            "treatment (the response is what is fitted)",
-            field="--patient",
-        )
+    why = readiness(mine)
+    if why:
+        raise InputError(f"patient {patient}: {why}", field="--patient")
     reference = table[table["patient_id"].astype(str) != patient]
-    if reference["patient_id"].nunique() < 5:
-        raise InputError(
-            "fewer than 5 other patients in the file; the population prior needs a reference "
-            "cohort",
-            field="measurements",
-        )
-    fc = PSAForecaster().fit(reference)
+    if prior is not None:
+        fc, source = PSAForecaster.load(prior), f"the prior in {prior.name}"
+    elif reference["patient_id"].nunique() >= 5:
+        with _spinner(f"fitting the prior on {reference['patient_id'].nunique()} patients"):
+            fc = PSAForecaster().fit(reference)
+        source = f"the other {reference['patient_id'].nunique()} patients of the file"
+    else:
+        fc = default_forecaster("psa")
+        source = "the bundled prior (Zhang 2022 abiraterone trial; fewer than 5 other patients)"
     paths, summary = fc.forecast_strategies(mine, mine["patient_id"].iloc[0],
                                             horizon_days=horizon, rng=seed)  # fmt: skip
     out_dir.mkdir(parents=True, exist_ok=True)
     _write(paths, out_dir / "paths.csv")
     _write(summary, out_dir / "strategies.csv")
     shown = Table(title=f"forecast for {patient}: next {horizon:.0f} days",
-                  caption="Assumptions: Zhang 2022 two-population model, population prior "
-                  "from the other patients; PSA progression per PCWG3.")  # fmt: skip
-    for col in ("strategy", "P(progression <= 180 d)", "median days to progression",
+                  caption=f"Assumptions: Zhang 2022 two-population model, population prior "
+                  f"from {source}; PSA progression per PCWG3.")  # fmt: skip
+    for col in ("strategy", "P(progression <= 180 d)", "days to progression (median, IQR)",
                 "days on drug"):  # fmt: skip
         shown.add_column(col)
     for row in summary.itertuples(index=False):
-        days = row.median_days_to_progression
         if row.mean_days_on == 0:  # PCWG3 progression is a rise on treatment
             chance, when = "not assessed (off drug)", "not assessed (off drug)"
         else:
             chance = f"{row.prob_progression:.2f}"
-            when = "not within horizon" if not np.isfinite(days) else f"{days:.0f}"
+            when = _days(row.median_days_to_progression)
+            if np.isfinite(row.median_days_to_progression):
+                when += f" ({_days(row.ttp_q25)}-{_days(row.ttp_q75)})"
         shown.add_row(row.strategy, chance, when, f"{row.mean_days_on:.0f}")
     out.print(shown)
+
+
+def _days(x: float) -> str:
+    return "not within horizon" if not np.isfinite(x) else f"{x:.0f}"
+
+
+def _progress():
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    return Progress(TextColumn("{task.description}"), BarColumn(), TimeElapsedColumn(),
+                    console=Console(stderr=True), transient=True)  # fmt: skip
+
+
+def _spinner(text: str):
+    return Console(stderr=True).status(text)

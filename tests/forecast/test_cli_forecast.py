@@ -57,7 +57,7 @@ def test_predict_refuses_too_little_data(measurements, tmp_path):
     short.to_csv(path, index=False)
     res = cli("predict", str(path), "--patient", first, "-o", str(tmp_path / "p"))
     assert res.returncode == 2 and "Traceback" not in res.stderr
-    assert "3 readings" in res.stderr and "at least 4" in res.stderr
+    assert "3 PSA readings" in res.stderr and "at least 4" in res.stderr
 
 
 @pytest.mark.parametrize(
@@ -72,3 +72,60 @@ def test_bad_input_exits_2_with_a_located_message(measurements, tmp_path, edit, 
     edit(pd.read_csv(measurements)).to_csv(path, index=False)
     res = cli("backtest", str(path), "-o", str(tmp_path / "o"))
     assert res.returncode == 2 and message in res.stderr and "Traceback" not in res.stderr
+
+
+def test_fit_writes_a_prior_that_predict_uses(measurements, tmp_path):
+    prior = tmp_path / "prior.json"
+    res = runner.invoke(app, ["forecast", "fit", str(measurements), "-o", str(prior)])
+    assert res.exit_code == 0, res.output
+    assert "population prior: 10 patients" in res.output
+    data = json.loads(prior.read_text())
+    assert data["n_patients"] == 10 and "S00" not in prior.read_text()
+    # one patient alone in a file: the prior comes from --prior, not from the file
+    one = pd.read_csv(measurements)
+    one = one[one["patient_id"] == "S004"]
+    path = tmp_path / "one.csv"
+    one.to_csv(path, index=False)
+    res = runner.invoke(app, ["forecast", "predict", str(path), "--patient", "S004",
+                              "--prior", str(prior), "-o", str(tmp_path / "p")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "prior in prior.json" in " ".join(res.output.split())
+    paths = pd.read_csv(tmp_path / "p" / "paths.csv")
+    assert (paths["q25"] <= paths["q50"]).all() and (paths["q50"] <= paths["q75"]).all()
+    strategies = pd.read_csv(tmp_path / "p" / "strategies.csv")
+    assert {"ttp_q25", "ttp_q75", "prob_progression_horizon"} <= set(strategies.columns)
+    # without --prior and without 5 other patients: the bundled prior, said so
+    res = runner.invoke(app, ["forecast", "predict", str(path), "--patient", "S004",
+                              "-o", str(tmp_path / "q")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    assert "bundled prior" in " ".join(res.output.split())
+
+
+def test_fit_refuses_a_cohort_too_small_for_a_prior(measurements, tmp_path):
+    small = pd.read_csv(measurements)
+    small = small[small["patient_id"].isin(["S000", "S001", "S002"])]
+    path = tmp_path / "small.csv"
+    small.to_csv(path, index=False)
+    res = cli("fit", str(path), "-o", str(tmp_path / "prior.json"))
+    assert res.returncode == 2 and "at least 5" in res.stderr
+    assert not (tmp_path / "prior.json").exists()
+
+
+def test_censored_readings_are_scored_as_below_their_limit(tmp_path):
+    """A '<0.1' target is an error only by how far a forecast lies above 0.1."""
+    from oncoresist.forecast.backtest import BacktestResult, summarise
+
+    rows = pd.DataFrame({
+        "observed": [0.0, 0.0, 5.0], "below_lloq": [0.1, 0.1, float("nan")],
+        "q025": [0.01, 0.2, 1.0], "q10": [0.02, 0.3, 2.0], "q50": [0.05, 1.0, 5.0],
+        "q90": [0.2, 2.0, 8.0], "q975": [0.5, 3.0, 20.0], "crps_log10": 0.0,
+        "last_value_log10": [-1.0, 0.0, 0.0], "repeat_cycle_log10": [-2.0, -1.0, 0.0],
+        "has_previous_cycle": True,
+    })  # fmt: skip
+    s = summarise(BacktestResult(rows, pd.DataFrame()))
+    # errors: 0 (median below the limit), 1 (log10 1.0 - log10 0.1), 0
+    assert s["mae_log10"] == pytest.approx(1.0 / 3.0)
+    assert s["mae_last_value"] == pytest.approx((0.0 + 1.0 + 0.69897) / 3.0, abs=1e-4)
+    assert s["mae_repeat_cycle"] == pytest.approx((0.0 + 0.0 + 0.69897) / 3.0, abs=1e-4)
+    # covered: the first interval reaches below 0.1, the second does not
+    assert s["coverage_80"] == pytest.approx(2.0 / 3.0)

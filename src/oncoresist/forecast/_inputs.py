@@ -45,6 +45,7 @@ MARKERS: dict[str, str] = {
     "cea": "ng/mL",
     "ca125": "U/mL",
     "ca19_9": "U/mL",
+    "testosterone": "as given (ng/dL or nmol/L; intermittent androgen deprivation series)",
 }
 _COLUMNS = ("patient_id", "day", "date", "marker", "value", "lower_limit_of_quantification",
             "on_treatment")  # fmt: skip

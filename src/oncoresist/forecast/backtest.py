@@ -34,13 +34,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import pandas as pd
 
 from oncoresist.errors import InputError
 from oncoresist.forecast.metrics import auc, crps_samples
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 QUANTILE_COLUMNS = ("q025", "q10", "q50", "q90", "q975")
 REQUIRED = ("patient_id", "day", "value", "on_treatment")
@@ -136,7 +139,8 @@ def next_cycle_targets(
     -------
     DataFrame
         ``patient_id``, ``origin_day``, ``day`` (target day), ``observed`` (value),
-        ``horizon_days`` (day - origin_day).
+        ``horizon_days`` (day - origin_day), ``below_lloq`` (the limit of a censored
+        reading, else ``nan``: :func:`censored_limit`).
     """
     _check_table(table)
     groups = {pid: g for pid, g in table.groupby("patient_id", sort=False)}
@@ -148,15 +152,50 @@ def next_cycle_targets(
         on = g["on_treatment"].to_numpy()
         days = g["day"].to_numpy(dtype=float)
         vals = g["value"].to_numpy(dtype=float)
+        below = censored_limit(g)
         for j in range(i + 1, len(g)):
             if days[j] - origin_day > max_horizon_days:
                 break
-            rows.append((pid, origin_day, days[j], vals[j], days[j] - origin_day))
+            rows.append((pid, origin_day, days[j], vals[j], days[j] - origin_day, below[j]))
             if on[j] != on[i]:
                 break
     return pd.DataFrame(
-        rows, columns=["patient_id", "origin_day", "day", "observed", "horizon_days"]
+        rows,
+        columns=["patient_id", "origin_day", "day", "observed", "horizon_days", "below_lloq"],
     )
+
+
+def censored_limit(table: pd.DataFrame) -> np.ndarray:
+    """The limit of quantification of each censored reading (``nan`` where quantified).
+
+    A reading is censored when it has a ``lower_limit_of_quantification`` and its value
+    is below it (a "<LLOQ" reading is stored as 0 with its limit).
+    """
+    if "lower_limit_of_quantification" not in table:
+        return np.full(len(table), np.nan)
+    lim = table["lower_limit_of_quantification"].to_numpy(dtype=float)
+    val = table["value"].to_numpy(dtype=float)
+    return np.where(np.isfinite(lim) & (val < lim), lim, np.nan)
+
+
+def _quantified(table: pd.DataFrame) -> np.ndarray:
+    """Values with each censored reading replaced by its limit (what a baseline carries)."""
+    lim = censored_limit(table)
+    return np.where(np.isfinite(lim), lim, table["value"].to_numpy(dtype=float))
+
+
+def censored_abs_error(obs_log10: np.ndarray, pred_log10: np.ndarray,
+                       limit_log10: np.ndarray) -> np.ndarray:  # fmt: skip
+    """Absolute error on log10; a censored observation (finite limit) is only ``< limit``.
+
+    A prediction at or below the limit of a censored reading is no error; one above it
+    is wrong by its distance to the limit.
+    """
+    cens = np.isfinite(limit_log10)
+    return np.where(
+        cens, np.maximum(pred_log10 - np.where(cens, limit_log10, 0.0), 0.0),
+        np.abs(obs_log10 - pred_log10),
+    )  # fmt: skip
 
 
 def _log10(x: np.ndarray, floor: float) -> np.ndarray:
@@ -170,7 +209,7 @@ def last_value_baseline(
 
     ``floor`` (marker units) replaces values at or below 0 before the log.
     """
-    at = table.set_index(["patient_id", "day"])["value"]
+    at = pd.Series(_quantified(table), index=pd.MultiIndex.from_frame(table[["patient_id", "day"]]))
     keys = list(zip(targets["patient_id"], targets["origin_day"], strict=True))
     return _log10(at.loc[keys].to_numpy(dtype=float), floor)
 
@@ -203,7 +242,7 @@ def repeat_cycle_baseline(
     ):
         g = groups[pid]
         days = g["day"].to_numpy(dtype=float)
-        logv = _log10(g["value"].to_numpy(), floor)
+        logv = _log10(_quantified(g), floor)
         on = g["on_treatment"].to_numpy()
         i = int(np.searchsorted(days, origin_day))
         key = (pid, origin_day)
@@ -258,6 +297,8 @@ def rolling_origin_backtest(
     n_folds: int = 5,
     rng: np.random.Generator | int | None = 0,
     floor: float = 1e-3,
+    client: Client | str | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> BacktestResult:
     """Rolling-origin evaluation with k-fold-by-patient reference cohorts.
 
@@ -285,6 +326,10 @@ def rolling_origin_backtest(
         Seed of the fold split and of the forecasters' draws.
     floor : float
         Marker value used in place of values <= 0 on the log scale.
+    client : distributed.Client or str, optional
+        Fit each fold's reference cohort on this Dask cluster (or scheduler address).
+    progress : callable, optional
+        Called with ``(folds done, folds)`` after each fold.
 
     Returns
     -------
@@ -310,19 +355,30 @@ def rolling_origin_backtest(
         if o.empty:
             continue
         tg = targets[targets["patient_id"].map(fold_of) == f]
-        forecaster = make().fit(table[~in_fold])
+        forecaster = make()
+        if client is None:
+            forecaster = forecaster.fit(table[~in_fold])
+        else:
+            forecaster = forecaster.fit(table[~in_fold], client=client)
         rows, per_origin = forecaster.forecast_origins(table[in_fold], o, tg, rng=rng)
         samples = rows.attrs.get("samples_log10")
         rows = rows.reset_index(drop=True)
         rows.attrs = {}
-        obs = _log10(rows["observed"].to_numpy(), floor)
-        rows["crps_log10"] = (
-            crps_samples(obs, samples) if samples is not None else np.full(len(rows), np.nan)
-        )
+        lim = _log10(rows["below_lloq"].to_numpy(dtype=float), floor)
+        cens = np.isfinite(rows["below_lloq"].to_numpy(dtype=float))
+        obs = np.where(cens, lim, _log10(rows["observed"].to_numpy(), floor))
+        if samples is not None:
+            # censored reading: the predictive censored at the limit, scored at the limit
+            samples = np.where(cens[None], np.maximum(samples, lim[None]), samples)
+            rows["crps_log10"] = crps_samples(obs, samples)
+        else:
+            rows["crps_log10"] = np.full(len(rows), np.nan)
         rows["fold"] = f
         per_origin = per_origin.assign(fold=f)
         rows_out.append(rows)
         origins_out.append(per_origin)
+        if progress is not None:
+            progress(f + 1, n_folds)
     rows = pd.concat(rows_out, ignore_index=True)
     rows["last_value_log10"] = last_value_baseline(table, rows, floor=floor)
     rows["repeat_cycle_log10"], rows["has_previous_cycle"] = repeat_cycle_baseline(
@@ -365,16 +421,25 @@ def summarise(result: BacktestResult, *, floor: float = 1e-3) -> dict[str, float
         baseline MAE), ``mae_log10_cycles``, ``mae_repeat_cycle_cycles`` (only targets whose
         origin has a previous cycle of the same status), ``coverage_80``, ``coverage_95``,
         ``crps_log10``, and when event probabilities are present ``n_events``,
-        ``n_evaluable``, ``auc``, ``sens_at_spec85``, ``spec_at_that``.
+        ``n_evaluable``, ``auc``, ``sens_at_spec85``, ``spec_at_that`` (within the
+        forecaster's window, 180 days) and the same with the suffix ``_cycle`` (within
+        the next treatment cycle). Censored targets (``below_lloq``) count as errors only
+        by how far a forecast lies above their limit, and as covered by an interval that
+        reaches below it.
     """
     r = result.rows
     obs = _log10(r["observed"].to_numpy(), floor)
+    lim_raw = r["below_lloq"] if "below_lloq" in r else pd.Series(np.nan, index=r.index)
+    lim_raw = lim_raw.to_numpy(dtype=float)
+    lim = np.where(np.isfinite(lim_raw), _log10(np.nan_to_num(lim_raw, nan=1.0), floor), np.nan)
     med = _log10(r["q50"].to_numpy(), floor)
-    err = np.abs(obs - med)
-    e_lv = np.abs(obs - r["last_value_log10"].to_numpy())
-    e_rc = np.abs(obs - r["repeat_cycle_log10"].to_numpy())
+    err = censored_abs_error(obs, med, lim)
+    e_lv = censored_abs_error(obs, r["last_value_log10"].to_numpy(), lim)
+    e_rc = censored_abs_error(obs, r["repeat_cycle_log10"].to_numpy(), lim)
     has = r["has_previous_cycle"].to_numpy(dtype=bool)
-    y = r["observed"].to_numpy(dtype=float)
+    # a censored reading is covered by an interval that reaches below its limit
+    y = np.where(np.isfinite(lim_raw), -np.inf, r["observed"].to_numpy(dtype=float))
+    y_hi = np.where(np.isfinite(lim_raw), lim_raw, y)
     out = {
         "n_origins": float(len(result.origins)),
         "n_targets": float(len(r)),
@@ -384,21 +449,23 @@ def summarise(result: BacktestResult, *, floor: float = 1e-3) -> dict[str, float
         "mae_log10_cycles": float(err[has].mean()) if has.any() else np.nan,
         "mae_last_value_cycles": float(e_lv[has].mean()) if has.any() else np.nan,
         "mae_repeat_cycle_cycles": float(e_rc[has].mean()) if has.any() else np.nan,
-        "coverage_80": float(np.mean((y >= r["q10"]) & (y <= r["q90"]))),
-        "coverage_95": float(np.mean((y >= r["q025"]) & (y <= r["q975"]))),
+        "coverage_80": float(np.mean((y_hi >= r["q10"]) & (y <= r["q90"]))),
+        "coverage_95": float(np.mean((y_hi >= r["q025"]) & (y <= r["q975"]))),
         "crps_log10": float(np.nanmean(r["crps_log10"])),
     }
     out["ratio_last_value"] = out["mae_log10"] / out["mae_last_value"]
     out["ratio_repeat_cycle"] = out["mae_log10"] / out["mae_repeat_cycle"]
     o = result.origins
-    if "prob_event" in o and "event" in o:
-        ok = o["event"].notna().to_numpy()
-        lab = o["event"].to_numpy()[ok].astype(bool)
-        p = o["prob_event"].to_numpy(dtype=float)[ok]
-        out["n_evaluable"] = float(ok.sum())
-        out["n_events"] = float(lab.sum())
+    for suffix in ("", "_cycle"):
+        if f"prob_event{suffix}" not in o or f"event{suffix}" not in o:
+            continue
+        ok = o[f"event{suffix}"].notna().to_numpy()
+        lab = o[f"event{suffix}"].to_numpy()[ok].astype(bool)
+        p = o[f"prob_event{suffix}"].to_numpy(dtype=float)[ok]
+        out[f"n_evaluable{suffix}"] = float(ok.sum())
+        out[f"n_events{suffix}"] = float(lab.sum())
         if lab.any() and (~lab).any():
-            out["auc"] = auc(p, lab)
+            out[f"auc{suffix}"] = auc(p, lab)
             sens, spec, _ = sensitivity_at_specificity(p, lab, min_specificity=0.85)
-            out["sens_at_spec85"], out["spec_at_that"] = sens, spec
+            out[f"sens_at_spec85{suffix}"], out[f"spec_at_that{suffix}"] = sens, spec
     return out

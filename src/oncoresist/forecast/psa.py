@@ -66,25 +66,29 @@ import json
 import os
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 from scipy.optimize import minimize
 from scipy.special import expit, log_ndtr, ndtri
+from scipy.stats import t as student_t
 
 from oncoresist._files import atomic_write
 from oncoresist.errors import InputError
 from oncoresist.evolve.zhang2022 import daily_schedule
+from oncoresist.forecast._dask import map_fit
 from oncoresist.forecast.backtest import cycle_origins, next_cycle_targets
 from oncoresist.forecast.population import (
     QUANTILES,
-    _fit_map,
     _Problem,
     _safe_inv,
     _Scale,
     _sub_jac,
 )
+
+if TYPE_CHECKING:
+    from distributed import Client
 
 PARAM_NAMES = ("log_psa0", "logit_burden0", "logit_resistant0", "log_r_s", "log_r_r", "logit_delta")
 #: Box of the unconstrained parameters (log PSA_0 is set relative to the first reading).
@@ -105,8 +109,10 @@ MIN_READINGS = 4
 _FORMAT = "oncoresist.forecast.psa/1"
 _HYPER = ("alpha", "steps_per_day", "prior", "calibrate", "min_readings", "window_days",
           "confirm_days", "max_horizon_days", "n_samples", "max_iter")  # fmt: skip
-_FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_")
+_FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_", "tail_df_")
 _LOG10 = np.log(10.0)
+#: Range of sampled natural-log PSA (1e-6 to 1e6 ng/mL): heavy-tailed draws stay finite.
+_LOG_PSA_RANGE = (np.log(1e-6), np.log(1e6))
 
 
 # ---------------------------------------------------------------------------- dynamics
@@ -527,9 +533,17 @@ def pcwg3_progression(
 
 
 def _observed_event(
-    g: pd.DataFrame, origin_day: float, window_days: float, confirm_days: float
+    g: pd.DataFrame,
+    origin_day: float,
+    window_days: float,
+    confirm_days: float,
+    *,
+    full_window: bool = True,
 ) -> tuple[float, float]:
-    """(event within the window or nan if not evaluable, nadir at the origin)."""
+    """(event within the window or nan if not evaluable, nadir at the origin).
+
+    With ``full_window`` no event is only evaluable when the follow-up covers the window.
+    """
     d = g["day"].to_numpy(dtype=float)
     v = g["value"].to_numpy(dtype=float)
     on = g["on_treatment"].to_numpy(dtype=int)
@@ -544,12 +558,58 @@ def _observed_event(
             window_days=window_days, confirm_days=confirm_days,
         )
     )  # fmt: skip
-    if ev == 0.0 and (d[-1] < origin_day + window_days):
+    if full_window and ev == 0.0 and (d[-1] < origin_day + window_days):
         ev = np.nan  # follow-up shorter than the window and no event seen
     return ev, nadir
 
 
 # ---------------------------------------------------------------------------- estimator
+def _finite_or_none(x: float) -> float | None:
+    return float(x) if np.isfinite(x) else None
+
+
+def tail_df(u: np.ndarray, *, level: float = 0.95, min_df: float = 1.5) -> float:
+    """Degrees of freedom of a Student t whose central ``level`` interval covers ``u``.
+
+    ``u`` are absolute standardised forecast errors whose 80 % interval is already
+    calibrated (``|u| <= 1.2816`` for 80 % of them). The t with the same 80 % half-width
+    and the empirical ``level`` quantile of ``u`` is chosen; errors no heavier than
+    Gaussian give ``inf`` (the Gaussian is never narrowed).
+
+    Parameters
+    ----------
+    u : ndarray
+        Absolute standardised errors.
+    level : float
+        Central interval to match.
+    min_df : float
+        Heaviest tail allowed.
+
+    Returns
+    -------
+    float
+    """
+    u = np.asarray(u, dtype=float)
+    u = u[np.isfinite(u)]
+    if u.size < 20:
+        return float(np.inf)
+    p = 0.5 + level / 2.0
+    want = float(np.quantile(u, level)) / ndtri(0.9)
+
+    def ratio(df: float) -> float:
+        return float(student_t.ppf(p, df) / student_t.ppf(0.9, df))
+
+    if want <= ndtri(p) / ndtri(0.9):
+        return float(np.inf)
+    if want >= ratio(min_df):
+        return float(min_df)
+    lo, hi = np.log(min_df), np.log(1e4)
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if ratio(float(np.exp(mid))) > want else (lo, mid)
+    return float(np.exp(hi))
+
+
 def readiness(patient: pd.DataFrame) -> str | None:
     """Say what is missing for a patient's PSA forecast, or ``None`` when it can be made.
 
@@ -638,6 +698,9 @@ class PSAForecaster:
         ``s``, Brownian discrepancy scale (log PSA per sqrt(day)).
     noise_factor_, spread_ : float
         Calibrated factors on the error variance and on the predictive sd.
+    tail_df_ : float
+        Degrees of freedom of the Student t predictive (``inf``: Gaussian), chosen so that
+        the cohort's 95 % intervals cover as the 80 % ones do (:func:`tail_df`).
 
     Examples
     --------
@@ -685,13 +748,16 @@ class PSAForecaster:
         width = np.diff(_BOX, axis=1)[:, 0]
         return _GUESS.copy(), np.diag((width / 4.0) ** 2)
 
-    def fit(self, table: pd.DataFrame) -> PSAForecaster:
+    def fit(self, table: pd.DataFrame, *, client: Client | str | None = None) -> PSAForecaster:
         """Learn the population prior and error from a cohort, then calibrate.
 
         Parameters
         ----------
         table : DataFrame
             Reference cohort (see :func:`check_psa_table`).
+        client : distributed.Client or str, optional
+            Fit the patients' modes on this Dask cluster (or scheduler address), in chunks
+            of patients (:func:`~oncoresist.forecast._dask.map_fit`); same numbers.
 
         Returns
         -------
@@ -708,7 +774,9 @@ class PSAForecaster:
         mu, omega = self._weak()
         theta = _initial_guess(rows)
         for it in range(1, self.max_iter + 1):
-            theta, hess, _ = _fit_map(prob, theta, mu, _safe_inv(omega), _BOX, max_iter=10)
+            theta, hess, _ = map_fit(
+                prob, theta, mu, _safe_inv(omega), _BOX, max_iter=10, client=client
+            )
             cov = _safe_inv(hess)
             old = (mu.copy(), omega.copy(), prob.a)
             r = prob.residuals(theta)
@@ -733,7 +801,9 @@ class PSAForecaster:
             )
             if it > 2 and moved < 2e-3:
                 break
-        theta, hess, _ = _fit_map(prob, theta, mu, _safe_inv(omega), _BOX, max_iter=60)
+        theta, hess, _ = map_fit(
+            prob, theta, mu, _safe_inv(omega), _BOX, max_iter=60, client=client
+        )
         cov = _safe_inv(hess)
         self.mu_, self.omega_, self.error_sd_ = mu, omega, prob.a
         self.n_iter_ = it
@@ -742,8 +812,9 @@ class PSAForecaster:
         self._moments = (theta.sum(axis=0), (theta[:, :, None] * theta[:, None, :] + cov).sum(0))
         self.patient_ids_ = rows.ids
         self.discrepancy_, self.noise_factor_, self.spread_ = 0.0, 1.0, 1.0
+        self.tail_df_ = np.inf
         if self.calibrate:
-            self._calibrate(table)
+            self._calibrate(table, client=client)
         return self
 
     def loo_priors(self) -> tuple[np.ndarray, np.ndarray]:
@@ -782,7 +853,7 @@ class PSAForecaster:
             "param_names": list(PARAM_NAMES),
             "mu": self.mu_.tolist(),
             "omega": self.omega_.tolist(),
-            **{k.rstrip("_"): float(getattr(self, k)) for k in _FITTED},
+            **{k.rstrip("_"): _finite_or_none(getattr(self, k, np.inf)) for k in _FITTED},
             "n_patients": len(getattr(self, "patient_ids_", ())),
             "accuracy": getattr(self, "accuracy_", None),
             "assumptions": list(getattr(self, "assumptions_", [])),
@@ -805,10 +876,13 @@ class PSAForecaster:
             fc = cls(**data["hyper"])
             mu = np.asarray(data["mu"], dtype=float)
             omega = np.asarray(data["omega"], dtype=float)
-            fitted = {k: float(data[k.rstrip("_")]) for k in _FITTED}
+            fitted = {k: float(data[k.rstrip("_")]) for k in _FITTED if k != "tail_df_"}
+            df = data.get("tail_df")
+            fitted["tail_df_"] = np.inf if df is None else float(df)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{where}: malformed PSA prior ({exc})", field="prior") from None
         ok = mu.shape == (6,) and omega.shape == (6, 6) and np.all(np.isfinite(omega))
+        ok = ok and all(np.isfinite(v) and v >= 0 for k, v in fitted.items() if k != "tail_df_")
         if not ok or not np.all(np.isfinite(mu)) or np.any(np.linalg.eigvalsh(omega) <= 0):
             raise InputError(f"{where}: mu must be 6 finite numbers and omega a 6 x 6 "
                              "positive-definite matrix", field="omega")  # fmt: skip
@@ -842,6 +916,7 @@ class PSAForecaster:
         *,
         prior: tuple[np.ndarray, np.ndarray] | None = None,
         future: dict | None = None,
+        client: Client | str | None = None,
     ) -> PSAPosterior:
         """Laplace posterior of each (patient, origin) row from the readings up to it.
 
@@ -857,6 +932,8 @@ class PSAForecaster:
             ``{(patient_id, origin_day): (days, on_treatment)}``: schedule after the origin
             (absolute days of the change points and the status from each); default the
             table's recorded schedule.
+        client : distributed.Client or str, optional
+            Fit the rows' modes on this Dask cluster.
 
         Returns
         -------
@@ -874,8 +951,10 @@ class PSAForecaster:
         mu_b = np.array(np.broadcast_to(mu, (n, 6)))
         prec = _safe_inv(np.asarray(omega, dtype=float))
         # two starts, the prior mean and a data-driven guess; keep the better mode
-        th1, h1, c1 = _fit_map(prob, mu_b.copy(), mu_b, prec, _BOX, max_iter=40)
-        th2, h2, c2 = _fit_map(prob, _initial_guess(rows), mu_b, prec, _BOX, max_iter=40)
+        th1, h1, c1 = map_fit(prob, mu_b.copy(), mu_b, prec, _BOX, max_iter=40, client=client)
+        th2, h2, c2 = map_fit(
+            prob, _initial_guess(rows), mu_b, prec, _BOX, max_iter=40, client=client
+        )
         pick = c2 < c1
         theta = np.where(pick[:, None], th2, th1)
         hess = np.where(pick[:, None, None], h2, h1)
@@ -948,7 +1027,7 @@ class PSAForecaster:
         m = max(1, max(len(f) for f in fut))
         return pairs, fut, np.zeros(m), [groups[p] for p, _ in pairs]
 
-    def _calibrate(self, table: pd.DataFrame) -> None:
+    def _calibrate(self, table: pd.DataFrame, *, client: Client | str | None = None) -> None:
         origins = cycle_origins(table, rule="switch", min_readings=self.min_readings)
         if len(origins) < 5:
             return
@@ -960,6 +1039,7 @@ class PSAForecaster:
             table,
             list(zip(origins["patient_id"], origins["origin_day"].astype(float), strict=True)),
             prior=(mu[idx], omega[idx]),
+            client=client,
         )
         key = {
             (p, float(o)): i for i, (p, o) in enumerate(zip(post.ids, post.origin_day, strict=True))
@@ -1011,6 +1091,8 @@ class PSAForecaster:
             cov80 = np.mean(np.abs(z - mean) <= half * sd)
             lo, hi = (mid, hi) if cov80 < 0.8 else (lo, mid)
         self.spread_ = float(np.exp(hi))
+        mean, sd = marg(self.discrepancy_, self.noise_factor_, self.spread_)
+        self.tail_df_ = tail_df(np.abs(z - mean) / sd)
         self.calibration_n_ = len(targets)
 
     # ------------------------------------------------------------------ forecasting
@@ -1028,8 +1110,25 @@ class PSAForecaster:
         m = tt.shape[1]
         chol = np.linalg.cholesky(cov + 1e-9 * np.eye(m))
         eps = rng.standard_normal((n_samples, *mean.shape))
+        eps *= self._tail_scale(rng, (n_samples, mean.shape[0], 1))
         draws = mean[None] + np.einsum("pab,spb->spa", chol, eps)
+        np.clip(draws, _LOG_PSA_RANGE[0], _LOG_PSA_RANGE[1], out=draws)
         return mean, np.sqrt(np.diagonal(cov, axis1=1, axis2=2)), draws
+
+    def _z(self, q: float) -> float:
+        """Quantile ``q`` of the standardised predictive (Student t with the Gaussian's 80 %)."""
+        df = getattr(self, "tail_df_", np.inf)
+        if not np.isfinite(df):
+            return float(ndtri(q))
+        return float(student_t.ppf(q, df) * ndtri(0.9) / student_t.ppf(0.9, df))
+
+    def _tail_scale(self, rng: np.random.Generator, shape: tuple[int, ...]) -> np.ndarray:
+        """Per-path scale that turns Gaussian draws into multivariate t draws (80 % kept)."""
+        df = getattr(self, "tail_df_", np.inf)
+        if not np.isfinite(df):
+            return np.ones(shape)
+        w = np.sqrt(df / rng.chisquare(df, size=shape))
+        return w * ndtri(0.9) / student_t.ppf(0.9, df)
 
     def forecast_origins(
         self,
@@ -1065,13 +1164,19 @@ class PSAForecaster:
             ``patient_id``, ``origin_day``, ``nadir`` (ng/mL), ``prob_event`` (probability
             of confirmed PCWG3 progression within ``window_days``, from the draws at the
             recorded future visits) and ``event`` (observed: 1, 0 or NaN when not
-            evaluable).
+            evaluable); the same within the next treatment cycle (from the origin to its
+            last target reading, ``cycle_end_day``): ``prob_event_cycle``,
+            ``event_cycle`` (a rise in the cycle confirmed by the next on-treatment
+            reading, even after the cycle).
         """
         self._fitted()
         rng = np.random.default_rng(rng)
         table = check_psa_table(table, min_readings=1)
         pairs, fut, _, groups = self._origin_setup(table, origins, targets)
         post = self.posterior(table, pairs, prior=prior)
+        cycle_end = targets.groupby(["patient_id", "origin_day"], sort=False)["day"].max()
+        cycle_end.index = [(p, float(o)) for p, o in cycle_end.index]
+        cycle_end = cycle_end.to_dict()
         m = max(1, max(len(f) for f in fut))
         tt = np.zeros((len(pairs), m))
         for i, (g, f) in enumerate(zip(groups, fut, strict=True)):
@@ -1092,10 +1197,20 @@ class PSAForecaster:
                 window_days=self.window_days, confirm_days=self.confirm_days,
             )  # fmt: skip
             prob = float(np.mean(np.nan_to_num(ev, nan=1.0))) if len(f) else 0.0
-            per_origin.append((pid, od, nadir, prob, event))
+            # the next treatment cycle: from the origin to its last target reading
+            span = float(cycle_end.get((pid, float(od)), od)) - od
+            ev_c = pcwg3_progression(
+                days, paths, on_before, origin_day=od, nadir=nadir,
+                window_days=span, confirm_days=self.confirm_days,
+            )  # fmt: skip
+            prob_c = float(np.mean(np.nan_to_num(ev_c, nan=1.0))) if len(f) else 0.0
+            event_c = _observed_event(g, od, span, self.confirm_days, full_window=False)[0]
+            per_origin.append((pid, od, nadir, prob, event, od + span, prob_c, event_c))
         per = pd.DataFrame(
-            per_origin, columns=["patient_id", "origin_day", "nadir", "prob_event", "event"]
-        )
+            per_origin,
+            columns=["patient_id", "origin_day", "nadir", "prob_event", "event",
+                     "cycle_end_day", "prob_event_cycle", "event_cycle"],
+        )  # fmt: skip
         # map targets onto (row, slot)
         ri, si = [], []
         for pid, od, day in targets[["patient_id", "origin_day", "day"]].itertuples(index=False):
@@ -1114,7 +1229,7 @@ class PSAForecaster:
         out = targets.reset_index(drop=True).copy()
         mu_t, sd_t = mean[ri_a, si_a], sd[ri_a, si_a]
         for name, q in QUANTILES.items():
-            out[name] = np.exp(mu_t + ndtri(q) * sd_t)
+            out[name] = np.exp(mu_t + self._z(q) * sd_t)
         out["mean_log10"] = mu_t / _LOG10
         out.attrs["samples_log10"] = draws[:, ri_a, si_a] / _LOG10
         return out, per
@@ -1182,7 +1297,7 @@ class PSAForecaster:
             prob = float(np.mean(np.nan_to_num(ev, nan=1.0)))
             frame = pd.DataFrame({"patient_id": p, "day": d})
             for name, q in QUANTILES.items():
-                frame[name] = np.exp(mean[i, : len(d)] + ndtri(q) * sd[i, : len(d)])
+                frame[name] = np.exp(mean[i, : len(d)] + self._z(q) * sd[i, : len(d)])
             frame["prob_progression"] = prob
             out.append(frame)
         return pd.concat(out, ignore_index=True)
@@ -1230,12 +1345,15 @@ class PSAForecaster:
         Returns
         -------
         paths : DataFrame
-            ``strategy``, ``day``, ``q025, q10, q50, q90, q975`` (ng/mL),
+            ``strategy``, ``day``, ``q025, q10, q25, q50, q75, q90, q975`` (ng/mL),
             ``share_on_treatment`` (share of paths on abiraterone after that visit).
         summary : DataFrame
             ``strategy``, ``prob_progression`` (PCWG3 within ``window_days``),
-            ``median_days_to_progression`` (``inf`` when most paths do not progress within
-            the horizon), ``mean_days_on`` (days on abiraterone over the horizon).
+            ``median_days_to_progression``, ``ttp_q25``, ``ttp_q75`` (quantiles of the
+            days from the origin to confirmed progression over the paths; ``inf`` when
+            fewer paths than that progress within the horizon),
+            ``prob_progression_horizon`` (share of paths progressing within the horizon),
+            ``mean_days_on`` (days on abiraterone over the horizon).
         """
         self._fitted()
         unknown = [s for s in strategies if s not in STRATEGIES]
@@ -1282,8 +1400,9 @@ class PSAForecaster:
         a2 = self.noise_factor_ * self.error_sd_**2
         s_d = self.discrepancy_ * self.spread_
         out_paths, out_summary = [], []
-        walk_eps = rng.standard_normal((n_samples, n_vis))
-        noise_eps = rng.standard_normal((n_samples, n_vis))
+        scale = self._tail_scale(rng, (n_samples, 1))
+        walk_eps = rng.standard_normal((n_samples, n_vis)) * scale
+        noise_eps = rng.standard_normal((n_samples, n_vis)) * scale
         for name in strategies:
             ss, rr = s.copy(), r.copy()
             status = np.full(n_samples, int(on_hist[-1]))
@@ -1308,7 +1427,7 @@ class PSAForecaster:
                 logp = (
                     base_log + np.log(ss + rr) + walk + np.sqrt(a2) * self.spread_ * noise_eps[:, j]
                 )
-                psa_v[:, j] = np.exp(logp)
+                psa_v[:, j] = np.exp(np.clip(logp, *_LOG_PSA_RANGE))
                 if name in ("adaptive", "adaptive_25"):
                     off_at, on_at = (0.5, 1.0) if name == "adaptive" else (0.25, 0.75)
                     pj = psa_v[:, j]
@@ -1323,20 +1442,23 @@ class PSAForecaster:
                 for i in range(n_samples)
             ])  # fmt: skip
             ttp = self._time_to_progression(vdays, psa_v, on_before, nadir) - origin
-            qs = np.quantile(psa_v, list(QUANTILES.values()), axis=0)
+            levels = {**QUANTILES, "q25": 0.25, "q75": 0.75}
+            qs = np.quantile(psa_v, list(levels.values()), axis=0)
             frame = pd.DataFrame({"strategy": name, "day": vdays})
-            for qn, q in zip(QUANTILES, qs, strict=True):
+            for qn, q in zip(levels, qs, strict=True):
                 frame[qn] = q
             frame["share_on_treatment"] = on_v.mean(axis=0)
             out_paths.append(frame)
+            q25, q50, q75 = np.quantile(ttp, [0.25, 0.5, 0.75], method="lower")
             out_summary.append(
-                (name, float(np.mean(np.nan_to_num(ev, nan=1.0))), float(np.median(ttp)),
-                 float(days_on.mean()))
+                (name, float(np.mean(np.nan_to_num(ev, nan=1.0))), float(q50), float(q25),
+                 float(q75), float(np.mean(np.isfinite(ttp))), float(days_on.mean()))
             )  # fmt: skip
         summary = pd.DataFrame(
             out_summary,
-            columns=["strategy", "prob_progression", "median_days_to_progression", "mean_days_on"],
-        )
+            columns=["strategy", "prob_progression", "median_days_to_progression", "ttp_q25",
+                     "ttp_q75", "prob_progression_horizon", "mean_days_on"],
+        )  # fmt: skip
         return pd.concat(out_paths, ignore_index=True), summary
 
     def _advance(self, s, r, r_s, r_r, delta, u):
