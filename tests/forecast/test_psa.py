@@ -213,3 +213,19 @@ def test_real_trial_forecasts_beat_last_value():
     assert np.mean(np.abs(obs - np.log10(rows["q50"]))) < 0.8 * np.mean(np.abs(obs - last))
     assert per["prob_event"].between(0, 1).all()
     assert set(per["event"].dropna().unique()) <= {0.0, 1.0}
+
+
+def test_calibration_marginals_equal_the_joint_gaussian():
+    """The eigen-decomposed marginals used in calibration are the joint's diagonal."""
+    sim = simulate_cohort(15, rng=2)
+    fc = PSAForecaster(max_iter=3, calibrate=False).fit(sim.table)
+    ids = sim.table["patient_id"].unique()
+    post = fc.posterior(sim.table, [(p, 200.0) for p in ids])
+    tt = np.array([[230.0, 260.0, 300.0, 400.0]]) - post.rows.t_first[:, None]
+    parts = fc._parts(post, tt)
+    marginals = fc._marginals(post, parts, tt)
+    for s, c, kappa in [(0.02, 1.0, 1.0), (0.005, 2.0, 1.3), (0.0, 1.0, 1.0)]:
+        mean, cov = fc._gauss_joint(post, parts, tt, s, c, kappa)
+        m2, v2 = marginals(s, c, kappa)
+        np.testing.assert_allclose(m2, mean, atol=1e-10)
+        np.testing.assert_allclose(v2, np.diagonal(cov, axis1=1, axis2=2), rtol=1e-9)

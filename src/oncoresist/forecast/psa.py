@@ -64,6 +64,7 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -1010,6 +1011,43 @@ class PSAForecaster:
         cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
         return mean, kappa**2 * cov
 
+    def _marginals(
+        self, post: PSAPosterior, parts: dict[str, np.ndarray], target_tau: np.ndarray
+    ) -> Callable[[float, float, float], tuple[np.ndarray, np.ndarray]]:
+        """Marginal means and variances of :meth:`_gauss_joint` as a function of (s, c, kappa).
+
+        The discrepancy's covariance at the readings is ``s^2 K + c a^2 I`` with ``K`` the
+        Brownian ``min(t_i, t_j)``; with ``K = U diag(lambda) U^T`` (once) its inverse is
+        ``U diag(1 / (s^2 lambda + c a^2)) U^T`` for any ``(s, c)``, so calibrating the
+        three scalars costs products, not a linear solve per patient per trial. Directions
+        with ``lambda = 0`` (readings at day 0, ties, unused slots) carry no covariance
+        with any target, so their weight does not matter.
+        """
+        rows = post.rows
+        a2 = self.error_sd_**2
+        jac = parts["jac"]
+        param_var = np.einsum("pai,pij,paj->pa", jac, post.cov, jac)
+        tj, used = rows.tau, rows.obs
+        both = used[:, :, None] & used[:, None, :]
+        lam, vec = np.linalg.eigh(np.where(both, np.minimum(tj[:, :, None], tj[:, None, :]), 0.0))
+        lam = np.maximum(lam, 0.0)
+        kt = np.where(used[:, None, :], np.minimum(target_tau[:, :, None], tj[:, None, :]), 0.0)
+        proj = kt @ vec  # (P, m, M)
+        proj2 = proj**2
+        rot = np.einsum("pmk,pm->pk", vec, post.resid * used)  # (P, M)
+        curve = parts["curve"]
+
+        def marginals(s: float, c: float, kappa: float) -> tuple[np.ndarray, np.ndarray]:
+            var = param_var + c * a2
+            mean = curve
+            if s > 0:
+                w = 1.0 / (s**2 * lam + c * a2)
+                mean = curve + s**2 * np.einsum("pak,pk->pa", proj, w * rot)
+                var = var + s**2 * target_tau - s**4 * np.einsum("pak,pk->pa", proj2, w)
+            return mean, kappa**2 * var
+
+        return marginals
+
     # ------------------------------------------------------------------ calibration
     def _origin_setup(
         self, table: pd.DataFrame, origins: pd.DataFrame, targets: pd.DataFrame
@@ -1065,10 +1103,10 @@ class PSAForecaster:
             tt[r, seen[r] :] = tt[r, max(seen[r] - 1, 0)] if seen[r] else post.rows.tau[r].max()
         parts = self._parts(post, tt)
         z = np.log(np.maximum(targets["observed"].to_numpy(dtype=float), 1e-6))
+        marginals = self._marginals(post, parts, tt)
 
         def marg(s: float, c: float, kappa: float) -> tuple[np.ndarray, np.ndarray]:
-            mean, cov = self._gauss_joint(post, parts, tt, s, c, kappa)
-            var = np.diagonal(cov, axis1=1, axis2=2)
+            mean, var = marginals(s, c, kappa)
             return mean[row_of, slot], np.sqrt(var[row_of, slot])
 
         def nll(x: np.ndarray) -> float:
