@@ -121,6 +121,9 @@ def oracle_ceiling(data: pd.DataFrame, model: str) -> tuple[float, float]:
 def size_forecaster_kfold(data: pd.DataFrame, *, n_folds: int = 5, seed: int = 0) -> pd.DataFrame:
     """SizeForecaster: last 2 readings forecast from the 3rd-to-last, 5-fold by patient."""
     table = data.assign(on_treatment=1, marker="lesion_volume")
+    # a few series repeat a day (scans of one week rounded); the size track wants strictly
+    # increasing days, so a repeat moves by 0.001 day (all readings kept)
+    table["day"] = table["day"] + 1e-3 * table.groupby(["patient_id", "day"]).cumcount()
     rng = np.random.default_rng(seed)
     ids = table["patient_id"].unique()
     fold_of = dict(zip(ids, rng.permutation(len(ids)) % n_folds, strict=True))
@@ -141,6 +144,7 @@ def size_forecaster_kfold(data: pd.DataFrame, *, n_folds: int = 5, seed: int = 0
             }
         )
         rows, _ = fc.forecast_origins(test, origins, targets, rng=rng)
+        rows.attrs = {}
         lloq = test["lower_limit_of_quantification"].iloc[0]
         for q in QUANTILES:  # report below-LLOQ forecasts as the data do (0)
             rows[q] = np.where(rows[q] < lloq, 0.0, rows[q])
