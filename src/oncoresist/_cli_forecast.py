@@ -2,12 +2,14 @@
 
 ``fit`` writes a population prior, ``predict`` forecasts one patient under each strategy,
 ``backtest`` evaluates rolling-origin forecasts beside naive baselines. PSA runs on
-:class:`oncoresist.forecast.PSAForecaster` (Zhang 2022 competition model).
+:class:`oncoresist.forecast.PSAForecaster` (Zhang 2022 competition model); tumour size and
+ctDNA on :class:`oncoresist.forecast.size.SizeForecaster` (growth inhibition, stacked).
 """
 
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
@@ -42,7 +44,14 @@ Therapy = Annotated[
         "end_date), instead of an on_treatment column.",
     ),
 ]
-Marker = Annotated[str, typer.Option("--marker", help="The marker to forecast (psa).")]
+Marker = Annotated[
+    str,
+    typer.Option(
+        "--marker",
+        help="The marker to forecast: psa, sum_of_diameters, "
+        "lesion_volume, ctdna_mtm_per_ml or ctdna_vaf.",
+    ),
+]
 Seed = Annotated[int, typer.Option("--seed")]
 Dask = Annotated[
     str | None,
@@ -51,21 +60,37 @@ Dask = Annotated[
 OutDir = Annotated[Path, typer.Option("--out", "-o", help="Output folder.")]
 
 
+#: Markers the command line forecasts, and with what.
+FORECAST_MARKERS = ("psa", "sum_of_diameters", "lesion_volume", "ctdna_mtm_per_ml", "ctdna_vaf")
+
+
+def _check_marker(marker: str) -> None:
+    if marker not in FORECAST_MARKERS:
+        raise InputError(f"--marker {marker}: expected one of {', '.join(FORECAST_MARKERS)}",
+                         field="--marker")  # fmt: skip
+
+
+def _forecaster(marker: str):
+    """A factory of unfitted forecasters of the marker."""
+    if marker == "psa":
+        from oncoresist.forecast.psa import PSAForecaster
+
+        return PSAForecaster
+    from oncoresist.forecast.size import SizeForecaster
+
+    return partial(SizeForecaster, marker=marker)
+
+
 def _psa_table(measurements: Path, therapy: Path | None, marker: str) -> pd.DataFrame:
-    """The long PSA table the forecaster reads: patient_id, day, value, on_treatment, LLOQ."""
+    """The long table a forecaster reads: patient_id, day, value, on_treatment, LLOQ."""
     from oncoresist.forecast._inputs import read_measurements, treatment_days
     from oncoresist.forecast.psa import check_psa_table
 
-    if marker != "psa":
-        raise InputError(
-            f"--marker {marker}: the command line forecasts psa under abiraterone for now; "
-            "forecast tumour size through oncoresist.forecast.PopulationModel",
-            field="--marker",
-        )
+    _check_marker(marker)
     m = read_measurements(measurements)
-    m = m[m["marker"] == "psa"]
+    m = m[m["marker"] == marker]
     if m.empty:
-        raise InputError("no psa measurements", file=str(measurements), field="marker")
+        raise InputError(f"no {marker} measurements", file=str(measurements), field="marker")
     if therapy is not None:
         from oncoresist.monitor import read_therapy
 
@@ -85,7 +110,11 @@ def _psa_table(measurements: Path, therapy: Path | None, marker: str) -> pd.Data
         "on_treatment": m["on_treatment"].astype(int).to_numpy(),
         "lower_limit_of_quantification": lloq.to_numpy(dtype=float),
     })  # fmt: skip
-    return check_psa_table(table, source=str(measurements))
+    if marker == "psa":
+        return check_psa_table(table, source=str(measurements))
+    from oncoresist.forecast.size import check_marker_table
+
+    return check_marker_table(table, marker=marker, source=str(measurements))
 
 
 def _write(frame: pd.DataFrame, path: Path) -> None:
@@ -116,6 +145,13 @@ def fit_cmd(
     from oncoresist.forecast._dask import using_client
     from oncoresist.forecast.psa import PSAForecaster
 
+    if marker != "psa":
+        _check_marker(marker)
+        raise InputError(
+            f"--marker {marker}: 'fit' writes PSA priors; backtest and predict fit size and "
+            "ctDNA forecasters on the file's own cohort",
+            field="--marker",
+        )
     table = _psa_table(measurements, therapy, marker)
     n = table["patient_id"].nunique()
     if n < 5:
@@ -146,6 +182,14 @@ def backtest_cmd(
     folds: Annotated[int, typer.Option("--folds", help="Folds by patient.")] = 5,
     seed: Seed = 0,
     dask: Dask = None,
+    origins: Annotated[
+        str | None,
+        typer.Option(
+            "--origins",
+            help="'switch' (each change of treatment; default for psa) "
+            "or 'every' (each reading; default for size and ctDNA).",
+        ),
+    ] = None,
 ) -> None:
     """Rolling-origin backtest: forecast each treatment cycle from the data before it.
 
@@ -159,16 +203,22 @@ def backtest_cmd(
     """
     from oncoresist.forecast._dask import using_client
     from oncoresist.forecast.backtest import rolling_origin_backtest, summarise
-    from oncoresist.forecast.psa import PSAForecaster
 
     table = _psa_table(measurements, therapy, marker)
+    rule = origins or ("switch" if marker == "psa" else "every")
+    if rule not in ("switch", "every"):
+        raise InputError(f"--origins {rule}: expected 'switch' or 'every'", field="--origins")
+    floor = 1e-4 if marker == "ctdna_vaf" else 1e-3
+    if dask is not None and marker != "psa":
+        raise InputError("--dask runs PSA fits; size and ctDNA fits run in this process",
+                         field="--dask")  # fmt: skip
     with _progress() as bar, using_client(dask) as client:
         task = bar.add_task(f"backtest, {folds} folds", total=folds)
         res = rolling_origin_backtest(
-            table, PSAForecaster, n_folds=folds, rng=seed, client=client,
-            progress=lambda done, _: bar.update(task, completed=done),
+            table, _forecaster(marker), n_folds=folds, rng=seed, client=client, rule=rule,
+            floor=floor, progress=lambda done, _: bar.update(task, completed=done),
         )  # fmt: skip
-    summary = summarise(res)
+    summary = summarise(res, floor=floor)
     out_dir.mkdir(parents=True, exist_ok=True)
     rows = res.rows.rename(columns={"day": "target_day", "q50": "median"})
     keep = ["patient_id", "origin_day", "target_day", "observed", "below_lloq", "median", "q10",
@@ -183,8 +233,9 @@ def backtest_cmd(
     _write(origins, out_dir / "origins.csv")
     _summary_json(summary, out_dir / "summary.json")
     table_out = Table(title=f"forecast backtest: {len(table['patient_id'].unique())} patients",
-                      caption="MAE on log10 PSA of the next cycle's readings; model forecasts "
-                      "use priors from the other folds only.")  # fmt: skip
+                      caption=f"MAE on log10 {marker} of the readings that follow each origin "
+                      "(the next cycle); model forecasts use priors from the other folds "
+                      "only.")  # fmt: skip
     for col in ("figure", "model", "last value", "repeat previous cycle"):
         table_out.add_column(col)
     table_out.add_row("MAE, log10", f"{summary['mae_log10']:.3f}",
@@ -236,12 +287,26 @@ def predict_cmd(
     table = _psa_table(measurements, therapy, marker)
     mine = table[table["patient_id"].astype(str) == patient]
     if mine.empty:
-        raise InputError(f"no psa measurements of patient {patient!r}", field="--patient")
+        raise InputError(f"no {marker} measurements of patient {patient!r}", field="--patient")
     why = readiness(mine)
     if why:
+        if marker != "psa":
+            why = why.replace("PSA reading", f"{marker} reading")
         raise InputError(f"patient {patient}: {why}", field="--patient")
     reference = table[table["patient_id"].astype(str) != patient]
-    if prior is not None:
+    if marker != "psa":
+        if prior is not None:
+            raise InputError("--prior holds PSA priors", field="--prior")
+        if reference["patient_id"].nunique() < 5:
+            raise InputError(
+                f"fewer than 5 other patients with {marker} in the file; the population "
+                "prior needs a reference cohort",
+                field="measurements",
+            )
+        with _spinner(f"fitting the prior on {reference['patient_id'].nunique()} patients"):
+            fc = _forecaster(marker)().fit(reference)
+        source = f"the other {reference['patient_id'].nunique()} patients of the file"
+    elif prior is not None:
         fc, source = PSAForecaster.load(prior), f"the prior in {prior.name}"
     elif reference["patient_id"].nunique() >= 5:
         with _spinner(f"fitting the prior on {reference['patient_id'].nunique()} patients"):
@@ -255,19 +320,28 @@ def predict_cmd(
     out_dir.mkdir(parents=True, exist_ok=True)
     _write(paths, out_dir / "paths.csv")
     _write(summary, out_dir / "strategies.csv")
+    model = (
+        "Zhang 2022 two-population model"
+        if marker == "psa"
+        else "growth-inhibition models stacked (Stein, Claret; on/off treatment)"
+    )
+    rule = {"psa": "PSA progression per PCWG3", "sum_of_diameters": "RECIST 1.1 progression",
+            "lesion_volume": "RECIST 1.1 progression (diameter from volume)"}.get(
+        marker, "ctDNA progression: a confirmed 2-fold rise above the nadir")  # fmt: skip
+    notes = "; ".join(summary["assumption"].dropna().unique()) if "assumption" in summary else ""
     shown = Table(title=f"forecast for {patient}: next {horizon:.0f} days",
-                  caption=f"Assumptions: Zhang 2022 two-population model, population prior "
-                  f"from {source}; PSA progression per PCWG3.")  # fmt: skip
+                  caption=f"Assumptions: {model}, population prior from {source}; {rule}"
+                  + (f"; {notes}" if notes else "") + ".")  # fmt: skip
     for col in ("strategy", "P(progression <= 180 d)", "days to progression (median, IQR)",
                 "days on drug"):  # fmt: skip
         shown.add_column(col)
     for row in summary.itertuples(index=False):
-        if row.mean_days_on == 0:  # PCWG3 progression is a rise on treatment
+        if marker == "psa" and row.mean_days_on == 0:  # PCWG3: a rise on treatment
             chance, when = "not assessed (off drug)", "not assessed (off drug)"
         else:
             chance = f"{row.prob_progression:.2f}"
             when = _days(row.median_days_to_progression)
-            if np.isfinite(row.median_days_to_progression):
+            if np.isfinite(row.median_days_to_progression) and hasattr(row, "ttp_q25"):
                 when += f" ({_days(row.ttp_q25)}-{_days(row.ttp_q75)})"
         shown.add_row(row.strategy, chance, when, f"{row.mean_days_on:.0f}")
     out.print(shown)

@@ -129,3 +129,39 @@ def test_censored_readings_are_scored_as_below_their_limit(tmp_path):
     assert s["mae_repeat_cycle"] == pytest.approx((0.0 + 0.0 + 0.69897) / 3.0, abs=1e-4)
     # covered: the first interval reaches below 0.1, the second does not
     assert s["coverage_80"] == pytest.approx(2.0 / 3.0)
+
+
+@pytest.fixture(scope="module")
+def sizes(tmp_path_factory):
+    from oncoresist.forecast.size import simulate_size_cohort
+
+    sim = simulate_size_cohort(14, rng=1).table
+    path = tmp_path_factory.mktemp("size") / "sizes.csv"
+    sim.assign(marker="sum_of_diameters")[
+        ["patient_id", "day", "marker", "value", "on_treatment"]
+    ].to_csv(path, index=False)
+    return path
+
+
+def test_size_backtest_and_predict_run_from_the_command_line(sizes, tmp_path):
+    res = runner.invoke(app, ["forecast", "backtest", str(sizes), "--marker", "sum_of_diameters",
+                              "--folds", "2", "-o", str(tmp_path / "b")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    rows = pd.read_csv(tmp_path / "b" / "forecasts.csv")
+    assert len(rows) > 0 and (rows["q10"] <= rows["q90"]).all()
+    summary = json.loads((tmp_path / "b" / "summary.json").read_text())
+    assert summary["mae_log10"] < summary["mae_last_value"]  # simulated with real dynamics
+    res = runner.invoke(app, ["forecast", "predict", str(sizes), "--marker", "sum_of_diameters",
+                              "--patient", "T003", "-o", str(tmp_path / "p")])  # fmt: skip
+    assert res.exit_code == 0, res.output
+    text = " ".join(res.output.split())
+    assert "RECIST 1.1" in text and "user-given" in text
+    # stopping is assessed for size (RECIST counts growth off treatment)
+    assert "not assessed" not in text
+
+
+def test_fit_is_for_psa_and_says_so(sizes, tmp_path):
+    res = cli("fit", str(sizes), "--marker", "sum_of_diameters", "-o", str(tmp_path / "p.json"))
+    assert res.returncode == 2 and "'fit' writes PSA priors" in res.stderr
+    res = cli("backtest", str(sizes), "--marker", "cea", "-o", str(tmp_path / "x"))
+    assert res.returncode == 2 and "expected one of psa" in res.stderr

@@ -39,9 +39,9 @@ needs_data = pytest.mark.skipif(not TRIAL.exists(), reason="needs ../shared/data
 # ----------------------------------------------------------------------- integrator
 def test_integrator_matches_evolve_lotka_volterra():
     """Split exact-logistic steps of one day agree with LotkaVolterra (LSODA) to 2e-3 in log."""
-    theta = np.array([[np.log(10.0), 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0]])
+    theta = np.array([[np.log(10.0), 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0, 0.0]])
     u = np.r_[np.ones(60), np.zeros(90), np.ones(60), np.zeros(90)].astype(np.int8)[None]
-    s, r, r_s, r_r, delta = _unpack(theta)
+    s, r, r_s, r_r, delta, _ = _unpack(theta)
     lv = LotkaVolterra(
         growth=[r_s[0], r_r[0]],
         matrix=[[1.0, 1.0], [6.0, 1.0]],
@@ -61,11 +61,23 @@ def test_integrator_matches_evolve_lotka_volterra():
 
 
 def test_integrator_broadcasts_over_draws_and_patients():
-    theta = np.tile(np.array([0.0, 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0]), (3, 2, 1))
+    theta = np.tile(np.array([0.0, 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0, 0.5]), (3, 2, 1))
     u = np.zeros((2, 10), dtype=np.int8)
     out = simulate_log_psa(theta, u)
     assert out.shape == (3, 2, 11)
     assert np.all(np.diff(out, axis=-1) > 0)  # off drug, below capacity: PSA rises
+
+
+def test_psa_suppression_follows_the_schedule_with_a_seven_day_half_life():
+    """gamma lowers log PSA by gamma (1 - 2^(-t / 7 d)) on treatment, and recovers off it."""
+    base = np.array([np.log(10.0), 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0, 0.0])
+    u = np.r_[np.ones(30), np.zeros(40)].astype(np.int8)[None]
+    plain = simulate_log_psa(base[None], u)[0]
+    supp = simulate_log_psa(np.r_[base[:6], 0.8][None], u)[0]
+    t = np.arange(31)
+    np.testing.assert_allclose(plain[:31] - supp[:31], 0.8 * (1 - 2 ** (-t / 7.0)), atol=1e-12)
+    # 40 days off: the suppression has decayed by 2^(-40/7) from its value at day 30
+    assert plain[-1] - supp[-1] == pytest.approx(0.8 * (1 - 2 ** (-30 / 7)) * 2 ** (-40 / 7))
 
 
 # ----------------------------------------------------------------------- PCWG3

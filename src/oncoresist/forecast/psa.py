@@ -79,7 +79,7 @@ from oncoresist._files import atomic_write
 from oncoresist.errors import InputError
 from oncoresist.evolve.zhang2022 import daily_schedule
 from oncoresist.forecast._dask import map_fit
-from oncoresist.forecast.backtest import cycle_origins, next_cycle_targets
+from oncoresist.forecast.backtest import censored_limit, cycle_origins, next_cycle_targets
 from oncoresist.forecast.population import (
     QUANTILES,
     _Problem,
@@ -91,7 +91,9 @@ from oncoresist.forecast.population import (
 if TYPE_CHECKING:
     from distributed import Client
 
-PARAM_NAMES = ("log_psa0", "logit_burden0", "logit_resistant0", "log_r_s", "log_r_r", "logit_delta")
+PARAM_NAMES = ("log_psa0", "logit_burden0", "logit_resistant0", "log_r_s", "log_r_r", "logit_delta",
+               "psa_suppression")  # fmt: skip
+K = len(PARAM_NAMES)
 #: Box of the unconstrained parameters (log PSA_0 is set relative to the first reading).
 _BOX = np.array(
     [
@@ -101,15 +103,19 @@ _BOX = np.array(
         [np.log(2e-3), np.log(1.0)],  # log r_S per day
         [np.log(1e-4), np.log(0.5)],  # log r_R per day
         [-2.0, 10.0],  # logit delta
+        [-1.0, 4.0],  # log of the fall in PSA per cell on treatment
     ]
 )
-_GUESS = np.array([0.0, 0.0, -4.0, np.log(0.08), np.log(0.01), 5.0])
+_GUESS = np.array([0.0, 0.0, -4.0, np.log(0.08), np.log(0.01), 5.0, 0.3])
+#: Rate (per day) at which PSA production per cell follows a change of treatment
+#: (half-life 7 days).
+SUPPRESSION_RATE = np.log(2.0) / 7.0
 STRATEGIES = ("continue", "stop", "adaptive", "adaptive_25", "intermittent")
 #: Fewest readings, some on treatment, for a patient's forecast to be shown.
 MIN_READINGS = 4
-_FORMAT = "oncoresist.forecast.psa/1"
+_FORMAT = "oncoresist.forecast.psa/2"
 _HYPER = ("alpha", "steps_per_day", "prior", "calibrate", "min_readings", "window_days",
-          "confirm_days", "max_horizon_days", "n_samples", "max_iter")  # fmt: skip
+          "confirm_days", "max_horizon_days", "n_samples", "max_iter", "suppression")  # fmt: skip
 _FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_", "tail_df_")
 _LOG10 = np.log(10.0)
 #: Range of sampled natural-log PSA (1e-6 to 1e6 ng/mL): heavy-tailed draws stay finite.
@@ -133,7 +139,22 @@ def _unpack(theta: np.ndarray) -> tuple[np.ndarray, ...]:
         np.exp(theta[..., 3]),
         np.exp(theta[..., 4]),
         expit(theta[..., 5]),
+        theta[..., 6],
     )
+
+
+def suppression_grid(schedule: np.ndarray) -> np.ndarray:
+    """Share of the on-treatment fall in PSA production per cell, daily, per patient.
+
+    Follows the schedule with first-order kinetics (:data:`SUPPRESSION_RATE`) from 0 (off
+    treatment before day 0); ``schedule (P, D)`` -> ``(P, D + 1)``.
+    """
+    u = np.asarray(schedule, dtype=float)
+    keep = np.exp(-SUPPRESSION_RATE)
+    out = np.zeros((u.shape[0], u.shape[1] + 1))
+    for d in range(u.shape[1]):
+        out[:, d + 1] = u[:, d] + (out[:, d] - u[:, d]) * keep
+    return out
 
 
 def simulate_log_psa(
@@ -147,7 +168,7 @@ def simulate_log_psa(
 
     Parameters
     ----------
-    theta : ndarray, shape (..., P, 6)
+    theta : ndarray, shape (..., P, 7)
         Unconstrained parameters (:data:`PARAM_NAMES`); ``theta[..., 0]`` is log PSA
         (ng/mL) at day 0 of each patient's grid.
     schedule : ndarray of {0, 1}, shape (P, D)
@@ -164,17 +185,18 @@ def simulate_log_psa(
 
     Examples
     --------
-    >>> theta = np.array([[np.log(10.0), 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0]])
+    >>> theta = np.array([[np.log(10.0), 0.0, -4.0, np.log(0.05), np.log(0.01), 3.0, 0.5]])
     >>> out = simulate_log_psa(theta, np.ones((1, 60), dtype=np.int8))
     >>> bool(out[0, -1] < out[0, 0])
     True
     """
     theta = np.asarray(theta, dtype=float)
     u = np.asarray(schedule)
-    s, r, r_s, r_r, delta = _unpack(theta)
+    s, r, r_s, r_r, delta, gamma = _unpack(theta)
     total0 = s + r
     h = 1.0 / steps_per_day
     n_days = u.shape[-1]
+    supp = gamma[..., None] * suppression_grid(u)
     out = np.empty((*theta.shape[:-1], n_days + 1))
     out[..., 0] = s + r
     cap_on = np.maximum(1.0 - delta, 1e-9)
@@ -187,7 +209,7 @@ def simulate_log_psa(
             s = _bernoulli(s, r_s * (1.0 - r / cap), b_s, h)
             r = _bernoulli(r, r_r * (1.0 - alpha * s), r_r, h)
         out[..., d + 1] = s + r
-    return theta[..., 0, None] + np.log(np.maximum(out, 1e-300) / total0[..., None])
+    return theta[..., 0, None] + np.log(np.maximum(out, 1e-300) / total0[..., None]) - supp
 
 
 def _read(log_grid: np.ndarray, tau: np.ndarray) -> np.ndarray:
@@ -392,7 +414,7 @@ def _make_rows(
     return _Rows(ids, origin_out, t_first, tau, z, obs, cens, zl, visits, first)
 
 
-def _initial_guess(rows: _Rows) -> np.ndarray:
+def _initial_guess(rows: _Rows, box: np.ndarray = _BOX) -> np.ndarray:
     """Data-driven Levenberg-Marquardt starts (not a prior).
 
     Capacity above the highest reading, the drug's floor near the lowest on-treatment
@@ -417,7 +439,7 @@ def _initial_guess(rows: _Rows) -> np.ndarray:
         if on_vals.size:
             floor = np.clip(np.exp(on_vals.min() - top), 1e-4, 0.5)
             out[i, 5] = np.log((1 - floor) / floor)
-    return np.clip(out, _BOX[:, 0], _BOX[:, 1])
+    return np.clip(out, box[:, 0], box[:, 1])
 
 
 @dataclass
@@ -651,9 +673,9 @@ class PSAPosterior:
     ids : ndarray, shape (P,)
     origin_day : ndarray, shape (P,)
         Day of each row's last reading used (days).
-    theta : ndarray, shape (P, 6)
+    theta : ndarray, shape (P, K)
         Modes (:data:`PARAM_NAMES`, ``log_psa0`` relative to the first reading).
-    cov : ndarray, shape (P, 6, 6)
+    cov : ndarray, shape (P, K, K)
         Laplace covariances.
     """
 
@@ -688,11 +710,16 @@ class PSAForecaster:
         Joint predictive draws per origin.
     max_iter : int
         Most EM iterations.
+    suppression : bool
+        Fit the fall in PSA per cell on treatment (``psa_suppression``, with a 7-day
+        half-life: androgen-driven PSA expression follows the drug before the cells do).
+        Default ``False`` holds it at 0 (PSA proportional to the cells, as in Zhang 2022):
+        on the Zhang trial it did not help out of sample (``docs/forecast.md``).
 
     Attributes
     ----------
     mu_, omega_ : ndarray
-        Population mean (6,) and covariance (6, 6) of the unconstrained parameters.
+        Population mean (K,) and covariance (K, K) of the unconstrained parameters.
     error_sd_ : float
         ``a``, error sd of natural-log PSA.
     discrepancy_ : float
@@ -708,7 +735,7 @@ class PSAForecaster:
     >>> sim = simulate_cohort(12, rng=1)
     >>> fc = PSAForecaster(max_iter=3, calibrate=False).fit(sim.table)
     >>> fc.mu_.shape
-    (6,)
+    (7,)
     """
 
     def __init__(
@@ -724,6 +751,7 @@ class PSAForecaster:
         max_horizon_days: float = 365.0,
         n_samples: int = 400,
         max_iter: int = 15,
+        suppression: bool = False,
     ) -> None:
         self.alpha = alpha
         self.steps_per_day = steps_per_day
@@ -735,6 +763,7 @@ class PSAForecaster:
         self.max_horizon_days = max_horizon_days
         self.n_samples = n_samples
         self.max_iter = max_iter
+        self.suppression = suppression
 
     # ------------------------------------------------------------------ likelihood
     def _problem(self, rows: _Rows, a: float) -> _PSAProblem:
@@ -745,9 +774,17 @@ class PSAForecaster:
             offset=np.log(rows.first_psa),
         )  # fmt: skip
 
+    def _box(self) -> np.ndarray:
+        """Bounds of the parameters; without ``suppression`` its parameter is held at 0."""
+        box = _BOX.copy()
+        if not self.suppression:
+            box[6] = 0.0
+        return box
+
     def _weak(self) -> tuple[np.ndarray, np.ndarray]:
-        width = np.diff(_BOX, axis=1)[:, 0]
-        return _GUESS.copy(), np.diag((width / 4.0) ** 2)
+        box = self._box()
+        width = np.maximum(np.diff(box, axis=1)[:, 0], 0.4)
+        return np.clip(_GUESS, box[:, 0], box[:, 1]), np.diag((width / 4.0) ** 2)
 
     def fit(self, table: pd.DataFrame, *, client: Client | str | None = None) -> PSAForecaster:
         """Learn the population prior and error from a cohort, then calibrate.
@@ -773,10 +810,11 @@ class PSAForecaster:
         rows = _make_rows(table, [(p, None) for p in table["patient_id"].unique()])
         prob = self._problem(rows, 0.3)
         mu, omega = self._weak()
-        theta = _initial_guess(rows)
+        box = self._box()
+        theta = _initial_guess(rows, box)
         for it in range(1, self.max_iter + 1):
             theta, hess, _ = map_fit(
-                prob, theta, mu, _safe_inv(omega), _BOX, max_iter=10, client=client
+                prob, theta, mu, _safe_inv(omega), box, max_iter=10, client=client
             )
             cov = _safe_inv(hess)
             old = (mu.copy(), omega.copy(), prob.a)
@@ -794,7 +832,7 @@ class PSAForecaster:
             mu = theta.mean(axis=0)
             d = theta - mu
             omega = (d.T @ d + cov.sum(axis=0)) / len(theta)
-            omega = 0.5 * (omega + omega.T) + 1e-6 * np.eye(6)
+            omega = 0.5 * (omega + omega.T) + 1e-6 * np.eye(K)
             moved = max(
                 np.max(np.abs(mu - old[0])),
                 np.max(np.abs(omega - old[1])) / np.max(np.abs(old[1])),
@@ -802,9 +840,7 @@ class PSAForecaster:
             )
             if it > 2 and moved < 2e-3:
                 break
-        theta, hess, _ = map_fit(
-            prob, theta, mu, _safe_inv(omega), _BOX, max_iter=60, client=client
-        )
+        theta, hess, _ = map_fit(prob, theta, mu, _safe_inv(omega), box, max_iter=60, client=client)
         cov = _safe_inv(hess)
         self.mu_, self.omega_, self.error_sd_ = mu, omega, prob.a
         self.n_iter_ = it
@@ -823,8 +859,8 @@ class PSAForecaster:
 
         Returns
         -------
-        mu : ndarray, shape (P, 6)
-        omega : ndarray, shape (P, 6, 6)
+        mu : ndarray, shape (P, K)
+        omega : ndarray, shape (P, K, K)
         """
         n = len(self.patient_ids_)
         if self.prior == "weak" or n < 3:
@@ -834,7 +870,7 @@ class PSAForecaster:
         own2 = th[:, :, None] * th[:, None, :] + self.patient_cov_
         mu = (s1[None] - th) / (n - 1)
         omega = (s2[None] - own2) / (n - 1) - mu[:, :, None] * mu[:, None, :]
-        omega = 0.5 * (omega + np.swapaxes(omega, 1, 2)) + 1e-6 * np.eye(6)
+        omega = 0.5 * (omega + np.swapaxes(omega, 1, 2)) + 1e-6 * np.eye(K)
         return mu, omega
 
     def _fitted(self) -> None:
@@ -882,10 +918,10 @@ class PSAForecaster:
             fitted["tail_df_"] = np.inf if df is None else float(df)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{where}: malformed PSA prior ({exc})", field="prior") from None
-        ok = mu.shape == (6,) and omega.shape == (6, 6) and np.all(np.isfinite(omega))
+        ok = mu.shape == (K,) and omega.shape == (K, K) and np.all(np.isfinite(omega))
         ok = ok and all(np.isfinite(v) and v >= 0 for k, v in fitted.items() if k != "tail_df_")
         if not ok or not np.all(np.isfinite(mu)) or np.any(np.linalg.eigvalsh(omega) <= 0):
-            raise InputError(f"{where}: mu must be 6 finite numbers and omega a 6 x 6 "
+            raise InputError(f"{where}: mu must be {K} finite numbers and omega a {K} x {K} "
                              "positive-definite matrix", field="omega")  # fmt: skip
         fc.mu_, fc.omega_ = mu, omega
         for k, v in fitted.items():
@@ -949,12 +985,13 @@ class PSAForecaster:
         prob = self._problem(rows, self.error_sd_)
         mu, omega = (self.mu_, self.omega_) if prior is None else prior
         n = len(rows.ids)
-        mu_b = np.array(np.broadcast_to(mu, (n, 6)))
+        mu_b = np.array(np.broadcast_to(mu, (n, K)))
         prec = _safe_inv(np.asarray(omega, dtype=float))
         # two starts, the prior mean and a data-driven guess; keep the better mode
-        th1, h1, c1 = map_fit(prob, mu_b.copy(), mu_b, prec, _BOX, max_iter=40, client=client)
+        box = self._box()
+        th1, h1, c1 = map_fit(prob, mu_b.copy(), mu_b, prec, box, max_iter=40, client=client)
         th2, h2, c2 = map_fit(
-            prob, _initial_guess(rows), mu_b, prec, _BOX, max_iter=40, client=client
+            prob, _initial_guess(rows, box), mu_b, prec, box, max_iter=40, client=client
         )
         pick = c2 < c1
         theta = np.where(pick[:, None], th2, th1)
@@ -968,7 +1005,7 @@ class PSAForecaster:
         rows = post.rows
         n_days = int(np.ceil(max(target_tau.max(), rows.tau.max()))) + 1
         u = rows.schedule(n_days)
-        k = 6
+        k = K
         th = post.theta.copy()
         th[:, 0] += np.log(rows.first_psa)
         h = 1e-5 * np.maximum(1.0, np.abs(th))
@@ -1102,7 +1139,11 @@ class PSAForecaster:
         for r in range(len(post.ids)):
             tt[r, seen[r] :] = tt[r, max(seen[r] - 1, 0)] if seen[r] else post.rows.tau[r].max()
         parts = self._parts(post, tt)
-        z = np.log(np.maximum(targets["observed"].to_numpy(dtype=float), 1e-6))
+        limit = censored_limit(targets.rename(columns={"observed": "value"}).assign(
+            lower_limit_of_quantification=targets.get("below_lloq", np.nan)))  # fmt: skip
+        cens = np.isfinite(limit)
+        observed = np.maximum(targets["observed"].to_numpy(dtype=float), 1e-6)
+        z = np.log(np.where(cens, limit, observed))
         marginals = self._marginals(post, parts, tt)
 
         def marg(s: float, c: float, kappa: float) -> tuple[np.ndarray, np.ndarray]:
@@ -1110,8 +1151,14 @@ class PSAForecaster:
             return mean[row_of, slot], np.sqrt(var[row_of, slot])
 
         def nll(x: np.ndarray) -> float:
+            # a censored target contributes P(below its limit) (Tobit)
             mean, sd = marg(float(np.exp(x[0])), float(np.exp(x[1])), 1.0)
-            return float(np.sum(0.5 * ((z - mean) / sd) ** 2 + np.log(sd)))
+            zz = (z - mean) / sd
+            return float(np.sum(np.where(cens, -log_ndtr(zz), 0.5 * zz**2 + np.log(sd))))
+
+        def covered(mean: np.ndarray, sd: np.ndarray, half: float) -> np.ndarray:
+            # a censored target is covered by an interval that reaches below its limit
+            return np.where(cens, mean - half * sd <= z, np.abs(z - mean) <= half * sd)
 
         best = None
         for x0 in ([-3.0, 0.0], [-5.0, 0.0], [-2.0, 1.0]):
@@ -1126,11 +1173,12 @@ class PSAForecaster:
         for _ in range(30):
             mid = 0.5 * (lo + hi)
             mean, sd = marg(self.discrepancy_, self.noise_factor_, float(np.exp(mid)))
-            cov80 = np.mean(np.abs(z - mean) <= half * sd)
+            cov80 = np.mean(covered(mean, sd, half))
             lo, hi = (mid, hi) if cov80 < 0.8 else (lo, mid)
         self.spread_ = float(np.exp(hi))
         mean, sd = marg(self.discrepancy_, self.noise_factor_, self.spread_)
-        self.tail_df_ = tail_df(np.abs(z - mean) / sd)
+        # tails from the quantified targets (a censored one bounds its error on one side)
+        self.tail_df_ = tail_df(np.abs(z - mean)[~cens] / sd[~cens])
         self.calibration_n_ = len(targets)
 
     # ------------------------------------------------------------------ forecasting
@@ -1417,15 +1465,16 @@ class PSAForecaster:
             post, parts, np.array([[tau0]]), self.discrepancy_, self.noise_factor_, 1.0
         )
         anchor = float(mean0[0, 0] - parts["curve"][0, 0])
-        chol = np.linalg.cholesky(post.cov[0] * self.spread_**2 + 1e-12 * np.eye(6))
-        theta = post.theta[0][None] + rng.standard_normal((n_samples, 6)) @ chol.T
-        theta = np.clip(theta, _BOX[:, 0], _BOX[:, 1])
+        chol = np.linalg.cholesky(post.cov[0] * self.spread_**2 + 1e-12 * np.eye(K))
+        theta = post.theta[0][None] + rng.standard_normal((n_samples, K)) @ chol.T
+        theta = np.clip(theta, self._box()[:, 0], self._box()[:, 1])
         theta[:, 0] += np.log(rows.first_psa[0])
         # state at the origin under the recorded schedule
         n_days0 = int(np.ceil(tau0))
         u_past = rows.schedule(max(n_days0, 1))[0]
-        s, r, r_s, r_r, delta = _unpack(theta)
+        s, r, r_s, r_r, delta, gamma = _unpack(theta)
         total0 = s + r
+        ue = np.full(n_samples, suppression_grid(u_past[None, :n_days0])[0, -1])
         s, r = self._advance(
             s, r, r_s, r_r, delta, np.broadcast_to(u_past[:n_days0], (n_samples, n_days0))
         )
@@ -1441,8 +1490,9 @@ class PSAForecaster:
         scale = self._tail_scale(rng, (n_samples, 1))
         walk_eps = rng.standard_normal((n_samples, n_vis)) * scale
         noise_eps = rng.standard_normal((n_samples, n_vis)) * scale
+        keep = np.exp(-SUPPRESSION_RATE * round(visit_interval_days))
         for name in strategies:
-            ss, rr = s.copy(), r.copy()
+            ss, rr, uu = s.copy(), r.copy(), ue.copy()
             status = np.full(n_samples, int(on_hist[-1]))
             if name == "continue":
                 status[:] = 1
@@ -1459,11 +1509,16 @@ class PSAForecaster:
                 ndays = round(visit_interval_days)
                 u = np.repeat(status[:, None], ndays, axis=1)
                 ss, rr = self._advance(ss, rr, r_s, r_r, delta, u)
+                uu = status + (uu - status) * keep
                 days_on += status * ndays
                 on_before[:, j] = status == 1
                 walk = walk + s_d * np.sqrt(visit_interval_days) * walk_eps[:, j]
                 logp = (
-                    base_log + np.log(ss + rr) + walk + np.sqrt(a2) * self.spread_ * noise_eps[:, j]
+                    base_log
+                    + np.log(ss + rr)
+                    - gamma * uu
+                    + walk
+                    + np.sqrt(a2) * self.spread_ * noise_eps[:, j]
                 )
                 psa_v[:, j] = np.exp(np.clip(logp, *_LOG_PSA_RANGE))
                 if name in ("adaptive", "adaptive_25"):
@@ -1556,6 +1611,7 @@ def simulate_cohort(
     visit_interval_days: float = 28.0,
     n_visits: int = 24,
     alpha: float = 6.0,
+    suppression: bool = False,
     rng: np.random.Generator | int | None = None,
 ) -> SimulatedCohort:
     """Simulate adaptive-therapy PSA series from the model family with known parameters.
@@ -1565,17 +1621,27 @@ def simulate_cohort(
     rule decides the schedule at each visit from the observed (noisy) PSA: stop when it is
     below half of the first reading, resume when it is back at the first reading.
 
+    ``suppression`` keeps each patient's drawn ``psa_suppression`` (else 0, the default
+    forecaster's family).
+
     Returns
     -------
     SimulatedCohort
     """
     rng = np.random.default_rng(rng)
-    mu = np.array([np.log(20.0), 0.0, -5.0, np.log(0.06), np.log(0.012), 4.0]) if mu is None else mu
-    omega = np.diag([0.8, 0.5, 1.0, 0.3, 0.3, 0.8]) ** 2 if omega is None else omega
-    theta = rng.multivariate_normal(mu, omega, size=n_patients)
+    if mu is None:
+        mu = np.array([np.log(20.0), 0.0, -5.0, np.log(0.06), np.log(0.012), 4.0, 0.4])
+    omega = np.diag([0.8, 0.5, 1.0, 0.3, 0.3, 0.8, 0.3]) ** 2 if omega is None else omega
+    if suppression:
+        theta = rng.multivariate_normal(mu, omega, size=n_patients)
+    else:  # PSA proportional to the cells: six parameters drawn, the seventh 0
+        theta = rng.multivariate_normal(mu[:6], omega[:6, :6], size=n_patients)
+        theta = np.column_stack([theta, np.zeros(n_patients)])
     theta = np.clip(theta, np.r_[-5.0, _BOX[1:, 0]], np.r_[10.0, _BOX[1:, 1]])
-    s, r, r_s, r_r, delta = _unpack(theta)
+    s, r, r_s, r_r, delta, gamma = _unpack(theta)
     total0 = s + r
+    ue = np.zeros(n_patients)
+    keep = np.exp(-SUPPRESSION_RATE)
     fc = PSAForecaster(alpha=alpha)
     status = np.ones(n_patients, dtype=int)
     base = np.exp(theta[:, 0] + error_sd * rng.standard_normal(n_patients))
@@ -1583,7 +1649,7 @@ def simulate_cohort(
     step = round(visit_interval_days)
     for j in range(n_visits):
         day = j * step
-        true_log = theta[:, 0] + np.log((s + r) / total0)
+        true_log = theta[:, 0] + np.log((s + r) / total0) - gamma * ue
         obs = base if j == 0 else np.exp(true_log + error_sd * rng.standard_normal(n_patients))
         if j > 0:
             status = np.where(obs < 0.5 * base, 0, np.where(obs >= base, 1, status))
@@ -1592,6 +1658,8 @@ def simulate_cohort(
                 (f"S{i:03d}", float(day), float(obs[i]), int(status[i]), float(true_log[i]))
             )
         s, r = fc._advance(s, r, r_s, r_r, delta, np.repeat(status[:, None], step, axis=1))
+        for _ in range(step):
+            ue = status + (ue - status) * keep
     table = pd.DataFrame(
         rows, columns=["patient_id", "day", "value", "on_treatment", "true_log_psa"]
     )
