@@ -12,7 +12,7 @@ EXAMPLES = Path(__file__).resolve().parents[2] / "src" / "oncoresist" / "example
 SERIES = EXAMPLES / "egfr_ctdna_series.csv"
 THERAPY = EXAMPLES / "egfr_ctdna_therapy.csv"
 EVENTS = EXAMPLES / "egfr_ctdna_events.csv"
-HEAD = "0006"  # the newest migration
+HEAD = "0007"  # the newest migration
 KEY = bytes.fromhex("7f" * 16 + "01" * 16)
 OTHER_KEY = bytes.fromhex("3c" * 32)
 

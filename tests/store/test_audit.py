@@ -2,12 +2,12 @@
 
 import itertools
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 
-from oncoresist.errors import InputError
 from oncoresist.store import append_event, verify_log
 
 KEY = bytes(range(32))
@@ -63,15 +63,19 @@ def test_tampering_is_detected_at_its_line(tmp_path, how):
     assert not report.ok and report.line == 3 and report.events == 2
 
 
-def test_a_torn_last_line_is_reported_and_blocks_appends(tmp_path):
+def test_a_torn_last_line_is_reported_then_recovered_by_the_next_append(tmp_path):
     log = tmp_path / "audit.log"
     write(log, 3)
     with log.open("ab") as fh:
         fh.write(b'{"seq": 4, "ti')
     report = verify_log(log, key=KEY)
     assert not report.ok and report.line == 4 and "incomplete" in report.problem
-    with pytest.raises(InputError, match="audit verify"):
-        append_event(log, actor="u", action="read", key=KEY)
+    event = append_event(log, actor="u", action="read", key=KEY)
+    recovered = json.loads(lines(log)[3])
+    assert recovered["action"] == "audit_tail_recovered"
+    assert recovered["detail"] == {"bytes_dropped": 14} and event["seq"] == 5
+    assert (tmp_path / "audit.log.torn").read_bytes() == b'{"seq": 4, "ti\n'
+    assert verify_log(log, key=KEY).ok
 
 
 WRITER = """
@@ -99,15 +103,19 @@ def test_cli_verify_exit_codes(tmp_path):
     log = tmp_path / "audit.log"
     write(log, 3, key=None)
     run = [sys.executable, "-m", "oncoresist", "audit", "verify", str(log), "--unkeyed"]
-    ok = subprocess.run(run, capture_output=True, text=True, timeout=60)
-    assert ok.returncode == 0 and "3 events, chain intact" in ok.stdout
+    # an unkeyed chain certifies nothing (tests/store/test_audit_anchor.py: the keyed CLI)
+    unkeyed = subprocess.run(run, capture_output=True, text=True, timeout=60)
+    assert unkeyed.returncode == 2 and "not verifiable" in unkeyed.stdout
+    run = [*run[:-1], "--keyed"]
+    env = {**os.environ, "ONCORESIST_KEY": KEY.hex()}
+    env.pop("ONCORESIST_DB", None)
     rows = lines(log)
     rows[1] = rows[1].replace("user1", "user9")
     log.write_text("\n".join(rows) + "\n")
-    bad = subprocess.run(run, capture_output=True, text=True, timeout=60)
-    assert bad.returncode == 1 and "line 2" in bad.stdout
+    bad = subprocess.run(run, capture_output=True, text=True, timeout=60, env=env)
+    assert bad.returncode == 1 and "line 1" in bad.stdout  # a SHA-256 chain fails the HMAC
     missing = subprocess.run([*run[:-2], str(tmp_path / "none.log")], capture_output=True,
-                             text=True, timeout=60)  # fmt: skip
+                             text=True, timeout=60, env=env)  # fmt: skip
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
 
 

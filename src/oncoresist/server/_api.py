@@ -19,7 +19,7 @@ from typing import Annotated, Literal
 
 import pandas as pd
 from fastapi import APIRouter, Depends, File, Form, HTTPException, Query, Request, UploadFile
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 
 from oncoresist import __version__
 from oncoresist.errors import InputError
@@ -95,10 +95,17 @@ Patient = Annotated[str, Depends(_patient)]
 
 
 # --------------------------------------------------------------------- public
-@router.get("/health", response_model=m.Health, tags=["service"])
-def health() -> m.Health:
-    """Liveness: the only route that needs no token."""
-    return m.Health(status="ok", version=__version__)
+@router.get("/health", response_model=m.Health, tags=["service"],
+            responses={503: {"model": m.Health, "description": "the audit log cannot be "
+                             "written, so no audited request can be served"}})  # fmt: skip
+def health(state: State) -> m.Health | JSONResponse:
+    """Liveness and the audit log's state: the only route that needs no token."""
+    audit = state.audit_log.health()
+    body = m.Health(status="unavailable" if audit == "unwritable" else "ok",
+                    version=__version__, audit=audit)  # fmt: skip
+    if audit == "unwritable":
+        return JSONResponse(body.model_dump(), status_code=503)
+    return body
 
 
 @router.post("/auth/login", response_model=m.TokenOut, tags=["identity"],
@@ -709,5 +716,8 @@ def admin_set_active(username: str, body: m.UserActive, state: State, who: Who) 
 def admin_audit(state: State, who: Who) -> m.AuditOut:
     """Verify the audit log's hash chain (admin only)."""
     _role(who, "admin")
-    report = verify_log(state.settings.audit_log, key=state.key)
+    try:
+        report = verify_log(state.settings.audit_log, key=state.key, anchor=state.audit_log.anchor)
+    except InputError:  # no log: say so without its path
+        return m.AuditOut(ok=False, events=0, problem="the audit log cannot be read")
     return m.AuditOut(ok=report.ok, events=report.events, problem=report.problem or None)

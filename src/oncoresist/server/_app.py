@@ -45,6 +45,7 @@ from oncoresist.server._uploads import run_job
 from oncoresist.server._users import User, authenticate, get_user
 from oncoresist.server._views import MonitorConfig
 from oncoresist.store import AuditLog, Store, StoreConflictError, _sessions, open_store, resolve_key
+from oncoresist.store._audit import AuditUnavailable
 from oncoresist.store._engine import for_single_reads
 
 __all__ = ["COOKIE", "PUBLIC_PATHS", "Principal", "ServiceState", "create_app"]
@@ -104,7 +105,8 @@ class ServiceState:
         # uploads wait here, in a queue of their own, not in the threads that serve reads
         self.uploads = ThreadPoolExecutor(max(1, settings.upload_workers), "oncoresist-upload")
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
-        self.audit_log = AuditLog(settings.audit_log, key=self.key)
+        # anchored in the store: a log whose last events are removed no longer verifies
+        self.audit_log = AuditLog(settings.audit_log, key=self.key, engine=self.store.engine)
         self.limits = pages.LimitQueue(self._complete_limits)
         #: private spool of this process's uploads; a stopped service's leftovers removed
         self.spool = UploadSpool(settings.upload_spool)
@@ -345,6 +347,13 @@ def _install_errors(app: FastAPI) -> None:
         line = exc.record if isinstance(exc.record, int) else None
         return _problem(422, exc.message if line is not None or exc.file else str(exc),
                         file=exc.file, line=line, field=exc.field)  # fmt: skip
+
+    @app.exception_handler(AuditUnavailable)
+    async def _audit(request: Request, exc: AuditUnavailable) -> JSONResponse:
+        # an audited request is refused when its event cannot be written; the client is
+        # told nothing about the log (its path is for the operator's log only)
+        log.error("audit log %s: %s", exc.path or "(anchor)", exc)
+        return _problem(503, "the service cannot record this request; try again later")
 
     @app.exception_handler(StoreConflictError)
     async def _conflict(request: Request, exc: StoreConflictError) -> JSONResponse:

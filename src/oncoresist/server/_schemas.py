@@ -25,8 +25,11 @@ class Strict(BaseModel):
 
 
 class Health(Strict):
-    status: Literal["ok"]
+    status: Literal["ok", "unavailable"]
     version: str
+    #: the audit log: ok, torn-tail (recovered at the next append), torn-tail-recovered,
+    #: anchor-mismatch (truncated or replaced), unwritable (the service answers 503)
+    audit: Literal["ok", "torn-tail", "torn-tail-recovered", "anchor-mismatch", "unwritable"]
 
 
 class LoginIn(Strict):

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 __all__ = [
     "VERSION_TABLE",
+    "audit_anchor",
     "consents",
     "events",
     "ingests",
@@ -206,4 +207,19 @@ marker_measurements = sa.Table(
     sa.Column("ingest_id", sa.Integer, sa.ForeignKey("ingests.id"), nullable=False),
     sa.UniqueConstraint("patient", "marker", "at"),
     sa.CheckConstraint("value >= 0", name="ck_marker_measurements_value"),
+)
+
+# the head of each audit log's hash chain (migration 0007): one row per log, named by a keyed
+# hash of the log's absolute path; advanced after each group of appended events is on disk,
+# frozen (``mismatch`` set) once the log is found shorter than, or forked from, the anchor
+audit_anchor = sa.Table(
+    "audit_anchor",
+    metadata,
+    sa.Column("log", sa.String(64), primary_key=True),
+    sa.Column("seq", sa.Integer, nullable=False),
+    sa.Column("hash", sa.String(64), nullable=False),
+    sa.Column("mac", sa.String(64), nullable=False),  # HMAC(key, log:seq:hash)
+    sa.Column("updated_at", sa.Float, nullable=False),  # Unix seconds
+    sa.Column("mismatch", sa.String(400), nullable=True),
+    sa.Column("recovered", sa.Integer, nullable=False),  # torn tails since acknowledged
 )
