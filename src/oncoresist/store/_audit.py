@@ -39,6 +39,7 @@ import fcntl
 import hashlib
 import hmac
 import json
+import logging
 import os
 import threading
 import time
@@ -65,6 +66,7 @@ __all__ = [
     "verify_log",
 ]
 
+log = logging.getLogger("oncoresist.audit")
 GENESIS = "0" * 64
 _FIELDS = ("seq", "time", "actor", "action", "pseudonym", "detail", "prev")
 #: the actor of the events the log writes about itself
@@ -212,13 +214,13 @@ class AuditAnchor:
         text = f"{self.log_id}:{seq}:{hash_}".encode()
         return hmac.new(self._key, text, hashlib.sha256).hexdigest()
 
-    def _write(self, action) -> None:
+    def _write(self, action, *, attempts: int = 5) -> None:
         def run() -> None:
             with for_writing(self.engine).begin() as connection:
                 action(connection)
 
         try:
-            retry(run, integrity=True)
+            retry(run, integrity=True, attempts=attempts)
         except (sa.exc.SQLAlchemyError, StoreError) as exc:
             raise AuditUnavailable(f"the audit anchor cannot be written to the store "
                                    f"({type(exc).__name__})") from exc  # fmt: skip
@@ -248,8 +250,12 @@ class AuditAnchor:
             connection.execute(sa.select(t.c.log).where(t.c.log == self.log_id)).first() is not None
         )
 
-    def advance(self, seq: int, hash_: str) -> None:
-        """Move the anchor to event ``seq`` (on disk), unless it is newer or frozen."""
+    def advance(self, seq: int, hash_: str, *, attempts: int = 5) -> None:
+        """Move the anchor to event ``seq`` (on disk), unless it is newer or frozen.
+
+        ``attempts``: transactions to try while the database is locked (see
+        :func:`~oncoresist.store._engine.retry`).
+        """
         t = s.audit_anchor
 
         def action(connection) -> None:
@@ -261,7 +267,7 @@ class AuditAnchor:
             if moved.rowcount == 0 and not self._exists(connection):
                 self._insert(connection, seq, hash_)
 
-        self._write(action)
+        self._write(action, attempts=attempts)
 
     def freeze(self, mismatch: str) -> None:
         """Record that the log does not reach or match the anchor; it stops moving."""
@@ -435,8 +441,10 @@ class AuditLog:
     Each :meth:`append` returns once its event is on disk, as :func:`append_event` does,
     but one ``fdatasync`` covers every event written before it started: while one thread
     syncs, the events of the others queue up and the next sync takes them all (a group
-    commit), and one anchor update follows each sync. Other processes may append to the
-    same file at the same time.
+    commit), and one anchor update follows each sync (one try: a database locked by a long
+    write leaves the anchor behind, which the next sync makes up, rather than failing a
+    request whose event is on disk). Other processes may append to the same file at the
+    same time.
 
     Parameters
     ----------
@@ -492,9 +500,12 @@ class AuditLog:
                 except OSError as exc:
                     raise AuditUnavailable(f"the audit log cannot be synced ({exc.strerror})",
                                            path=self.path) from exc  # fmt: skip
+                self._synced = upto  # on disk: a lagging anchor is safe, a lost event not
                 if self.anchor is not None and head is not None:
-                    self.anchor.advance(head["seq"], head["hash"])
-                self._synced = upto
+                    try:
+                        self.anchor.advance(head["seq"], head["hash"], attempts=1)
+                    except AuditUnavailable as exc:  # the next sync advances it further
+                        log.warning("audit anchor not advanced to event %d: %s", head["seq"], exc)
         return events[-1]
 
     def health(self) -> AuditHealth:
