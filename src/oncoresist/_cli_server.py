@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 from pathlib import Path
@@ -84,6 +85,42 @@ def serve(
             "alert (default: ONCORESIST_BUDGET, else 0.02).",
         ),
     ] = None,
+    tls_cert: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-cert",
+            metavar="FILE",
+            help="PEM certificate chain: serve HTTPS only, with Secure cookies and HSTS "
+            "(default: ONCORESIST_TLS_CERT).",
+        ),
+    ] = None,
+    tls_key: Annotated[
+        Path | None,
+        typer.Option(
+            "--tls-key",
+            metavar="FILE",
+            help="Its unencrypted PEM private key, mode 0600 (default: ONCORESIST_TLS_KEY; "
+            "none: the key is in the certificate's file).",
+        ),
+    ] = None,
+    behind_https_proxy: Annotated[
+        bool,
+        typer.Option(
+            "--behind-https-proxy",
+            help="A reverse proxy in front terminates TLS: Secure cookies and HSTS without "
+            "a local certificate (or ONCORESIST_BEHIND_HTTPS_PROXY=1). List the proxy in "
+            "ONCORESIST_TRUSTED_PROXIES.",
+        ),
+    ] = False,
+    hsts_seconds: Annotated[
+        int | None,
+        typer.Option(
+            "--hsts-seconds",
+            min=0,
+            help="max-age of Strict-Transport-Security over HTTPS; 0 sends none "
+            "(default: ONCORESIST_HSTS_SECONDS, else a year).",
+        ),
+    ] = None,
 ) -> None:
     """Run the tumour-board web service (API at /api/v1, browser interface at /).
 
@@ -106,18 +143,46 @@ def serve(
         os.environ[AUDIT_ENV] = str(audit_log)
     given = {"max_upload_bytes": int(max_upload_mb * 1024 * 1024),
              "upload_workers": upload_workers, "parse_timeout": parse_timeout,
-             "normals": normals.resolve() if normals else None, "budget": budget}  # fmt: skip
+             "normals": normals.resolve() if normals else None, "budget": budget,
+             "tls_cert": tls_cert.resolve() if tls_cert else None,
+             "tls_key": tls_key.resolve() if tls_key else None,
+             "behind_https_proxy": 1 if behind_https_proxy else None,
+             "hsts_seconds": hsts_seconds}  # fmt: skip
     for name, value in given.items():
         if value is not None:
             os.environ[ENVIRONMENT[name]] = str(value)
-    MonitorConfig.from_settings(settings_from_env())  # each worker does it again, at start-up
+    settings = settings_from_env()  # the TLS files are loaded here, as uvicorn will
+    MonitorConfig.from_settings(settings)  # each worker does it again, at start-up
+    _warn_plain_http(settings, host)
     # uvicorn's own access log would print the path and query sent; ours prints the route
     # template (no pseudonym, no search text), see oncoresist.server._app.route_template
     logging.getLogger("oncoresist.server.access").disabled = not access_log
     uvicorn.run("oncoresist.server._asgi:build", factory=True, host=host, port=port,
                 workers=workers, access_log=False, proxy_headers=False,
                 timeout_keep_alive=keep_alive,
+                ssl_certfile=settings.tls_cert, ssl_keyfile=settings.tls_key,
                 server_header=False, log_level="info", log_config=_LOG_CONFIG)  # fmt: skip
+
+
+def _loopback(host: str) -> bool:
+    if host.strip("[]").lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve to any address
+        return False
+
+
+def _warn_plain_http(settings, host: str) -> None:
+    """Say so when passwords and tokens would cross a network in the clear."""
+    log = logging.getLogger("oncoresist.server")
+    if not settings.https and not _loopback(host):
+        log.warning("serving plain HTTP on %s: passwords, tokens and patient pages cross the "
+                    "network unencrypted; give --tls-cert and --tls-key, or put a TLS proxy "
+                    "in front (--behind-https-proxy)", host)  # fmt: skip
+    if settings.behind_https_proxy and not settings.trusted_proxies:
+        log.warning("--behind-https-proxy without ONCORESIST_TRUSTED_PROXIES: the login "
+                    "throttle counts every client as the proxy's address")  # fmt: skip
 
 
 _LOG_CONFIG = {

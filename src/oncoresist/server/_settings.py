@@ -1,8 +1,10 @@
-"""What the web service needs to start: store, key, audit log, limits and monitoring.
+"""What the web service needs to start: store, key, audit log, limits, HTTPS and monitoring.
 
 The monitoring settings are the panel of normals the calls are tested against and the
-false-alert budget per patient; :class:`ServerSettings` validates every setting in one
-place, and :func:`settings_from_env` reads those ``oncoresist serve`` passes on.
+false-alert budget per patient; the HTTPS settings are the service's own TLS certificate
+and key, or a reverse proxy that terminates TLS, which turn on ``Secure`` cookies and HTTP
+Strict Transport Security (RFC 6797). :class:`ServerSettings` validates every setting in
+one place, and :func:`settings_from_env` reads those ``oncoresist serve`` passes on.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ import ipaddress
 import math
 import os
 import secrets
+import ssl
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -40,7 +43,18 @@ ENVIRONMENT = {
     "normals": "ONCORESIST_NORMALS",
     "budget": "ONCORESIST_BUDGET",
     "trusted_proxies": "ONCORESIST_TRUSTED_PROXIES",
+    "tls_cert": "ONCORESIST_TLS_CERT",
+    "tls_key": "ONCORESIST_TLS_KEY",
+    "behind_https_proxy": "ONCORESIST_BEHIND_HTTPS_PROXY",
+    "hsts_seconds": "ONCORESIST_HSTS_SECONDS",
+    "secure_cookies": "ONCORESIST_SECURE_COOKIES",
 }
+#: how errors name a setting that ``oncoresist serve`` takes as an option
+_OPTIONS = {
+    "tls_cert": "tls_cert (--tls-cert, ONCORESIST_TLS_CERT)",
+    "tls_key": "tls_key (--tls-key, ONCORESIST_TLS_KEY)",
+}
+_TRUE, _FALSE = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
 def _default_audit_log() -> Path:
@@ -112,7 +126,24 @@ class ServerSettings:
         Absolute length of a session from its login (seconds; 12 h): no renewal goes
         past it.
     secure_cookies
-        Mark the browser's session cookie ``Secure`` (behind HTTPS).
+        Mark the browser's cookies ``Secure``, so a browser sends them over HTTPS only
+        (``ONCORESIST_SECURE_COOKIES``; ``None``: on when :attr:`https`, else off).
+    tls_cert
+        PEM certificate chain the service presents: it then speaks HTTPS only
+        (``ONCORESIST_TLS_CERT``; ``None``: plain HTTP, for a loopback address or behind a
+        proxy). It may hold the private key too.
+    tls_key
+        PEM private key of ``tls_cert`` (``ONCORESIST_TLS_KEY``; not encrypted; keep it
+        mode 0600). Both are loaded at start-up: a missing, unreadable or mismatched file
+        stops the service with its name.
+    behind_https_proxy
+        A reverse proxy in front terminates TLS, and clients reach the service over HTTPS
+        only (``ONCORESIST_BEHIND_HTTPS_PROXY``): ``Secure`` cookies and HSTS without a
+        local certificate. List the proxy in ``trusted_proxies`` too.
+    hsts_seconds
+        ``max-age`` of the ``Strict-Transport-Security`` header sent, with
+        ``includeSubDomains``, on every response when :attr:`https` (seconds; a year;
+        ``ONCORESIST_HSTS_SECONDS``); 0 sends none. Never sent over plain HTTP.
     login_limit
         Failed logins of one account from one address before back-off (429 with
         ``Retry-After``: a minute, doubling with each further failure, at most an hour);
@@ -149,13 +180,17 @@ class ServerSettings:
     upload_workers: int = field(default_factory=lambda: max(1, (os.cpu_count() or 2) // 2))
     upload_nice: int = 19
     token_seconds: int = 30 * 60
-    secure_cookies: bool = False
+    secure_cookies: bool | None = None
     login_limit: int = 10
     normals: Path | None = None
     budget: float = 0.02
     token_key: bytes | None = None
     session_max_seconds: int = 12 * 3600
     trusted_proxies: tuple[str, ...] = ()
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    behind_https_proxy: bool = False
+    hsts_seconds: int = 365 * 24 * 3600
 
     def __post_init__(self) -> None:
         for name, ok, expected in _CHECKS:
@@ -166,6 +201,9 @@ class ServerSettings:
         if self.spool_dir is not None and not isinstance(self.spool_dir, Path):
             object.__setattr__(self, "spool_dir", Path(self.spool_dir))
         object.__setattr__(self, "trusted_proxies", tuple(self.trusted_proxies))
+        _check_tls(self)
+        if self.secure_cookies is None:
+            object.__setattr__(self, "secure_cookies", self.https)
         if self.session_max_seconds < self.token_seconds:
             raise InputError(f"{self.session_max_seconds!r}; expected at least token_seconds "
                              f"({self.token_seconds})", field="session_max_seconds")  # fmt: skip
@@ -176,6 +214,18 @@ class ServerSettings:
         ):
             raise InputError("the token-signing key must not be the pseudonym key; give "
                              "another (32 random bytes)", field="token_key")  # fmt: skip
+
+    @property
+    def https(self) -> bool:
+        """Whether clients reach the service over HTTPS: its own TLS, or a proxy's."""
+        return self.tls_cert is not None or self.behind_https_proxy
+
+    @property
+    def hsts(self) -> str | None:
+        """The ``Strict-Transport-Security`` header's value (``None``: send none)."""
+        if not self.https or self.hsts_seconds == 0:
+            return None
+        return f"max-age={self.hsts_seconds}; includeSubDomains"
 
     @property
     def upload_spool(self) -> Path:
@@ -210,7 +260,45 @@ _CHECKS = (
     ("token_seconds", lambda x: x >= 60, "at least 60 seconds"),
     ("token_key", lambda x: x is None or len(x) >= 32, "at least 32 bytes"),
     ("trusted_proxies", _networks, "IP addresses or networks, such as 10.0.0.5 or 10.0.0.0/24"),
+    ("hsts_seconds", lambda x: x >= 0, "0 (no header) or more seconds, such as 31536000"),
 )
+
+
+def _check_tls(settings: ServerSettings) -> None:
+    """Turn the TLS files into paths and load them once, so a bad one stops the start."""
+    for name in ("tls_cert", "tls_key"):
+        path = getattr(settings, name)
+        if path is None:
+            continue
+        path = Path(path)
+        object.__setattr__(settings, name, path)
+        try:
+            with path.open("rb") as handle:
+                handle.read(1)
+        except FileNotFoundError:
+            raise InputError("no such file", file=path, field=_OPTIONS[name]) from None
+        except OSError as exc:
+            raise InputError(f"cannot be read ({exc.strerror or exc})", file=path,
+                             field=_OPTIONS[name]) from None  # fmt: skip
+    if settings.tls_cert is None:
+        if settings.tls_key is not None:
+            raise InputError("a key without a certificate; give the certificate too",
+                             field=_OPTIONS["tls_key"])  # fmt: skip
+        return
+
+    def no_password() -> bytes:
+        raise InputError("the private key is encrypted; give it unencrypted (mode 0600)",
+                         file=settings.tls_key or settings.tls_cert,
+                         field=_OPTIONS["tls_key" if settings.tls_key else "tls_cert"])  # fmt: skip
+
+    try:  # what uvicorn will do at start-up, without its traceback
+        ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER).load_cert_chain(
+            settings.tls_cert, settings.tls_key, password=no_password
+        )
+    except ssl.SSLError as exc:
+        raise InputError(f"the certificate and key cannot be used ({exc.reason or exc}); "
+                         "expected a PEM certificate chain and its unencrypted private key",
+                         file=settings.tls_cert, field=_OPTIONS["tls_cert"]) from None  # fmt: skip
 
 
 def settings_from_env(environ: Mapping[str, str] | None = None, **given) -> ServerSettings:
@@ -231,6 +319,12 @@ def settings_from_env(environ: Mapping[str, str] | None = None, **given) -> Serv
         kind = kinds[name]
         if name == "trusted_proxies":
             options[name] = tuple(p.strip() for p in text.split(",") if p.strip())
+            continue
+        if kind.startswith("bool"):
+            if text.lower() not in _TRUE + _FALSE:
+                raise InputError(f"{text!r} is not true or false (1, true, yes; 0, false, no)",
+                                 field=variable)  # fmt: skip
+            options[name] = text.lower() in _TRUE
             continue
         try:
             options[name] = (int(text) if kind == "int" else float(text) if kind == "float"
