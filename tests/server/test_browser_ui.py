@@ -1,4 +1,5 @@
-"""The browser interface in headless Chromium (Selenium): log in, read a patient, upload.
+"""The browser interface in headless Chromium (Selenium): log in, read a patient, upload,
+look a patient up by the site's identifier, set the disease.
 
 Runs the app under uvicorn on a free port of 127.0.0.1 in a background thread, and drives
 Chromium through chromedriver; checks that the chart script ran (series drawn, legend
@@ -29,6 +30,7 @@ from selenium import webdriver
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support import expected_conditions as ec
+from selenium.webdriver.support.select import Select
 from selenium.webdriver.support.wait import WebDriverWait
 
 from oncoresist.server import ServerSettings, create_app
@@ -174,3 +176,70 @@ def test_log_in_read_a_patient_and_upload(base_url: str, driver: webdriver.Chrom
     assert "series.csv line 4, field alt_reads" in error.text
     assert error.get_attribute("role") == "alert"
     assert driver.switch_to.active_element.get_attribute("id") == "upload-error"
+
+
+def _script_errors(driver: webdriver.Chrome) -> list[dict]:
+    """Severe console entries since the last call, but the network's (a 404 or 422 answer)."""
+    return [e for e in driver.get_log("browser")
+            if e["level"] == "SEVERE" and e.get("source") != "network"]  # fmt: skip
+
+
+def _sign_in(driver: webdriver.Chrome, base_url: str) -> None:
+    """Open the patient list, through the login form when the browser has no session."""
+    driver.get_log("browser")  # what earlier tests left
+    driver.get(base_url + "/")
+    if driver.current_url == base_url + "/login":
+        driver.find_element(By.ID, "username").send_keys("alice")
+        driver.find_element(By.ID, "password").send_keys(PASSWORD)
+        driver.find_element(By.CSS_SELECTOR, "form[action='/login'] button[type=submit]").click()
+    _wait(driver).until(ec.presence_of_element_located((By.ID, "lookup-form")))
+
+
+def test_look_a_patient_up_by_the_sites_identifier(base_url: str,
+                                                   driver: webdriver.Chrome) -> None:  # fmt: skip
+    _sign_in(driver, base_url)
+    # an unknown identifier: the error has focus, and the form comes back empty
+    field = driver.find_element(By.ID, "lookup-identifier")
+    field.send_keys("MRN-NOBODY-4711")
+    driver.find_element(By.CSS_SELECTOR, "#lookup-form button[type=submit]").click()
+    error = _wait(driver).until(ec.presence_of_element_located((By.ID, "lookup-error")))
+    assert "No patient of your site has this identifier." in error.text
+    assert driver.switch_to.active_element.get_attribute("id") == "lookup-error"
+    assert driver.find_element(By.ID, "lookup-identifier").get_attribute("value") == ""
+    assert "MRN-NOBODY-4711" not in driver.page_source + driver.current_url
+
+    # the site's own identifier opens the patient's page; the URL names only the pseudonym
+    driver.find_element(By.ID, "lookup-identifier").send_keys("ILLUS-P1")
+    driver.find_element(By.CSS_SELECTOR, "#lookup-form button[type=submit]").click()
+    _wait(driver).until(ec.url_matches(r"/patients/[0-9a-f]{64}$"))
+    assert "ILLUS-P1" not in driver.current_url
+    assert driver.find_element(By.TAG_NAME, "h1").text.startswith("Patient ")
+    assert driver.find_element(By.ID, "verdict-table")
+    assert _script_errors(driver) == []
+
+
+def test_set_the_disease_and_see_the_verdicts_follow(base_url: str,
+                                                     driver: webdriver.Chrome) -> None:  # fmt: skip
+    _sign_in(driver, base_url)
+    driver.find_element(By.CSS_SELECTOR, "#patient-table tbody a").click()
+    _wait(driver).until(ec.presence_of_element_located((By.ID, "disease-form")))
+
+    def choose(disease: str) -> None:
+        Select(driver.find_element(By.ID, "disease-select")).select_by_value(disease)
+        driver.find_element(By.CSS_SELECTOR, "#disease-form button[type=submit]").click()
+        _wait(driver).until(ec.url_contains("saved=disease"))
+
+    choose("melanoma")  # the lung evidence on C797S decides nothing in melanoma
+    assert "Disease saved" in driver.find_element(By.ID, "notice").text
+    assert "melanoma" in driver.find_element(By.ID, "verdict-context").text
+    row = driver.find_element(By.CSS_SELECTOR, "#verdict-table tr[data-drug=osimertinib]")
+    assert row.get_attribute("data-verdict") == "no_known_effect"
+    selected = Select(driver.find_element(By.ID, "disease-select")).first_selected_option
+    assert selected.get_attribute("value") == "melanoma"
+
+    choose("LUAD")
+    assert "lung adenocarcinoma" in driver.find_element(By.ID, "verdict-context").text
+    row = driver.find_element(By.CSS_SELECTOR, "#verdict-table tr[data-drug=osimertinib]")
+    assert row.get_attribute("data-verdict") == "resistant"
+    assert "Disease: lung adenocarcinoma" in driver.find_element(By.CSS_SELECTOR, ".lede").text
+    assert _script_errors(driver) == []

@@ -17,7 +17,10 @@ the OWASP Cross-Site Request Forgery Prevention Cheat Sheet), and is refused wit
 without it. The login form itself carries one too, bound to a random pre-session cookie
 (the signed double-submit cookie of the same cheat sheet), so another site cannot sign a
 browser in to an account of its choosing (login CSRF). Pages show pseudonyms
-only (their first 12 hex digits in text), never a site's identifiers. Colours are the
+only (their first 12 hex digits in text), never a site's identifiers: a clinician opens a
+patient by the site's own identifier (such as the MRN) through the lookup form, whose POST
+body alone carries it; it is hashed under the site key as on ingest and goes no further
+(no URL, log, audit event or stored row holds it). Colours are the
 Okabe-Ito palette (Okabe & Ito 2008, *Color Universal Design*), and every colour comes
 with a shape or a word.
 """
@@ -281,14 +284,66 @@ def logout(request: Request, state: State, session: Signed, csrf_token: CsrfFiel
 
 
 # ----------------------------------------------------------------------- patients
-@router.get("/")
-def patients(request: Request, state: State, session: Signed) -> Response:
-    """The site's patients, with draws, consent and an alert badge."""
+_NO_SUCH_PATIENT = "No patient of your site has this pseudonym."
+#: one answer for another site's patient and an unknown identifier: nothing to probe
+_NO_SUCH_IDENTIFIER = "No patient of your site has this identifier."
+
+
+def _patients_page(
+    request: Request,
+    state: ServiceState,
+    session: Session,
+    *,
+    status: int = 200,
+    lookup_error: str | None = None,
+) -> Response:
     try:
         listing = _api.patient_list(state, session.who)
     except HTTPException as exc:
         return _error(request, session, exc.status_code, exc.detail)
-    return _page(request, "patients.html", session, section="patients", listing=listing)
+    return _page(request, "patients.html", session, status=status, section="patients",
+                 listing=listing, lookup_error=lookup_error)  # fmt: skip
+
+
+@router.get("/")
+def patients(request: Request, state: State, session: Signed) -> Response:
+    """The site's patients, with draws, consent and an alert badge, and the lookup form."""
+    return _patients_page(request, state, session)
+
+
+@router.post("/patients/lookup")
+def lookup(
+    request: Request,
+    state: State,
+    session: Signed,
+    csrf_token: CsrfField = "",
+    identifier: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    """Open one of the site's patients from the site's own identifier (such as the MRN).
+
+    The identifier travels in the POST body only. It is pseudonymised as on ingest (keyed
+    HMAC-SHA256 of ``SITE:identifier`` under the site key, :func:`_api.lookup`), checked
+    against the user's site, and then dropped: the redirect names the pseudonym, the audit
+    event (``lookup_patient``, or ``access_denied``) records the pseudonym only, and the
+    form comes back empty. Another site's patient and an unknown identifier get the same
+    404 page through the same steps (one hash, one query), so identifiers cannot be probed.
+    """
+    if _forged(session, csrf_token):
+        return _error(request, session, 403, _REFUSED)
+    try:
+        body = m.LookupIn(identifier=identifier.strip())
+    except ValidationError:  # the message names the field, never the value sent
+        return _patients_page(request, state, session, status=422,
+                              lookup_error="field identifier: type the patient's identifier "
+                              "at your site (up to 128 characters)")  # fmt: skip
+    try:
+        found = _api.lookup(body, request, state, session.who)
+    except HTTPException as exc:
+        if exc.status_code != 404:  # not a clinician of a site: the role's refusal
+            return _error(request, session, exc.status_code, exc.detail)
+        return _patients_page(request, state, session, status=404,
+                              lookup_error=_NO_SUCH_IDENTIFIER)  # fmt: skip
+    return RedirectResponse(f"/patients/{found.pseudonym}", status_code=303)
 
 
 def _swatch(colour: str, shape: str, dash: str) -> Markup:
@@ -363,6 +418,25 @@ def _option_rows(options: list[Option]) -> list[dict[str, Any]]:
     ]  # fmt: skip
 
 
+def _disease_choices(state: ServiceState) -> list[dict[str, str]]:
+    """The knowledge base's diseases for the disease form, by name: id and label."""
+    return sorted(
+        ({"id": i, "label": _disease_label(state, i) or i} for i in state.kb.diseases),
+        key=lambda d: d["label"].casefold(),
+    )
+
+
+def _disease_label(state: ServiceState, disease: str | None) -> str | None:
+    """``lung adenocarcinoma (LUAD)``: the name, then the id and OncoTree codes not in it."""
+    if disease is None:
+        return None
+    found = state.kb.diseases.get(disease)
+    if found is None:  # stored before the knowledge base dropped it: the id as stored
+        return disease
+    codes = [c for c in dict.fromkeys([disease, *found.oncotree]) if c != found.name]
+    return f"{found.name} ({', '.join(codes)})" if codes else found.name
+
+
 def _patient_page(
     request: Request,
     state: ServiceState,
@@ -371,12 +445,13 @@ def _patient_page(
     *,
     status: int = 200,
     consent_error: str | None = None,
+    disease_error: str | None = None,
     notice: str | None = None,
 ) -> Response:
     try:
         detail = _api.patient_detail(state, session.who, pid)  # checks the site; audits
     except HTTPException:
-        return _error(request, session, 404, "No patient of your site has this pseudonym.")
+        return _error(request, session, 404, _NO_SUCH_PATIENT)
     interpretation = _api.get_interpretation(pid, state, session.who)
     mon = _api.monitoring(state, pid)
     forecast = Markup(forecast_section(  # the report's section: every text in it is escaped
@@ -391,8 +466,17 @@ def _patient_page(
         verdicts=_verdict_rows(interpretation.verdicts),
         options=_option_rows(interpretation.options), consent_codes=consent_codes,
         consent_error=consent_error, notice=notice, forecast=forecast,
-        today=dt.date.today().isoformat(),
+        today=dt.date.today().isoformat(), diseases=_disease_choices(state),
+        disease_error=disease_error,
+        disease_label=_disease_label(state, detail.disease),
+        verdict_disease=_disease_label(state, interpretation.disease),  # what judged them
     )  # fmt: skip
+
+
+_SAVED = {
+    "consent": "Consent recorded.",
+    "disease": "Disease saved: the verdicts below are judged for it.",
+}
 
 
 @router.get("/patients/{pid}")
@@ -400,8 +484,40 @@ def patient(
     request: Request, pid: str, state: State, session: Signed, saved: str | None = None
 ) -> Response:
     """One patient: therapy, VAF trajectories, alerts, verdicts, consent, report."""
-    notice = "Consent recorded." if saved == "consent" else None
-    return _patient_page(request, state, session, pid, notice=notice)
+    return _patient_page(request, state, session, pid, notice=_SAVED.get(saved or ""))
+
+
+@router.post("/patients/{pid}/disease")
+def disease(
+    request: Request,
+    pid: str,
+    state: State,
+    session: Signed,
+    csrf_token: CsrfField = "",
+    disease: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Set the patient's disease (a knowledge-base disease; empty clears it).
+
+    The API's ``PATCH /api/v1/patients/{pid}`` does the write (one transaction, audited as
+    ``update_patient``); the disease is part of the patient's data version, so the next
+    read rebuilds the page and judges the verdicts in this disease's context.
+    """
+    try:  # another site's patient, a researcher, an admin: the same 404 as every route
+        _api.own_patient(state, session.who, pid, "/patients/{pid}/disease")
+    except HTTPException:
+        return _error(request, session, 404, _NO_SUCH_PATIENT)
+    if _forged(session, csrf_token):
+        return _error(request, session, 403, _REFUSED)
+    try:
+        body = m.PatientUpdate(disease=disease.strip() or None)
+        _api.update_patient(pid, body, state, session.who)
+    except ValidationError:
+        return _patient_page(request, state, session, pid, status=422,
+                             disease_error="field disease: expected a disease of the "
+                             "knowledge base")  # fmt: skip
+    except InputError as exc:  # an unknown disease: the message never echoes the value
+        return _patient_page(request, state, session, pid, status=422, disease_error=str(exc))
+    return RedirectResponse(f"/patients/{pid}?saved=disease#disease", status_code=303)
 
 
 @router.post("/patients/{pid}/consent")
@@ -420,7 +536,7 @@ def consent(
     try:  # another site's patient is the same 404 on every route, form or not
         _api.own_patient(state, session.who, pid, "/patients/{pid}/consent")
     except HTTPException:
-        return _error(request, session, 404, "No patient of your site has this pseudonym.")
+        return _error(request, session, 404, _NO_SUCH_PATIENT)
     if _forged(session, csrf_token):
         return _error(request, session, 403, _REFUSED)
     try:
