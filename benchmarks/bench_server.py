@@ -27,20 +27,31 @@ Phases, each client with its own connection and token, as separate browsers woul
    Latency is measured in the client, request sent to body read. Any answer but 200, and
    any exception (a 60 s timeout included), is an error.
 
+   During the load one more client (``--big-upload-patients``, default 160; 0: none)
+   uploads one serial table of that many new patients, each as preloaded (8 draws x 10
+   variants, unique identifiers), through the same route, 5 s into the load (a third of it
+   if shorter: after the burst of the first seconds). Reported apart from the load's
+   figures: its latency (upload to acknowledgement), its answer (200, the patients and
+   rows it names), and the p95 of patient pages (and of small uploads) whose requests
+   overlapped it in time, beside the overall p95, to show whether it disturbs readers.
+
 Then the store is read directly: every acknowledged upload (a 200 with its ``ingest_id``)
 must have exactly one ``ingests`` row with its SHA-256 and that id, its samples under the
 expected patient and ingest, and exactly as many observations per sample as the file had
-rows (lost / duplicated, target 0 / 0); uploads that failed are looked up too (stored
+rows (lost / duplicated, target 0 / 0; the big upload is counted with the rest and its rows
+stored exactly once are reported apart); uploads that failed are looked up too (stored
 without acknowledgement), and no other serial ingest may exist. The audit log's hash chain
 is verified.
 
 Targets (issue 7): p95 under 200 ms for patient pages, zero errors, zero lost or duplicated
-uploads.
+uploads; and (issue 17) the big upload acknowledged (200) with all its patients, every row
+stored exactly once.
 
 Usage::
 
     python benchmarks/bench_server.py                  # 60 s, 50 clients, 2 workers, PostgreSQL
     python benchmarks/bench_server.py --quick          # 10 s, 20 clients
+    python benchmarks/bench_server.py --big-upload-patients 0   # no 160-patient upload
     python benchmarks/bench_server.py --sqlite         # then the same on a SQLite file
     python benchmarks/bench_server.py --db postgresql+psycopg://user@host:5432/postgres
 """
@@ -310,11 +321,22 @@ class Result:
 class Upload:
     data: bytes
     sha256: str
-    patient: str  # the site's identifier
-    samples: dict[str, int]  # sample id -> rows
+    samples: dict[str, tuple[str, int]]  # sample id -> (the site's patient identifier, rows)
     answer: dict | None = None
     status: int | None = None
     error: str = ""
+    # set by check_store for an acknowledged upload
+    lost: bool = False
+    duplicated: bool = False
+    rows_stored_once: int = 0
+
+    @property
+    def patients(self) -> set[str]:
+        return {patient for patient, _ in self.samples.values()}
+
+    @property
+    def rows(self) -> int:
+        return sum(rows for _, rows in self.samples.values())
 
 
 @dataclass
@@ -325,6 +347,8 @@ class Shared:
     run_tag: str
     results: list[Result] = field(default_factory=list)
     uploads: list[Upload] = field(default_factory=list)
+    big: Upload | None = None  # the many-patient upload sent during the load
+    big_result: Result | None = None
     uploaded: set[str] = field(default_factory=set)  # pseudonyms with an acknowledged upload
     counter: int = 0
 
@@ -386,15 +410,44 @@ class Client:
         sample = f"{patient}-U{s.run_tag}-{n:06d}"
         rows = draw_rows(self.rng, patient, sample, date, draw, resistance)
         data = (HEADER + "".join(rows)).encode()
-        return Upload(data, upload_digest("serial", data), patient, {sample: len(rows)})
+        return Upload(data, upload_digest("serial", data), {sample: (patient, len(rows))})
+
+    def big_table(self, n: int) -> Upload:
+        """One serial table of ``n`` new patients, each as preloaded (8 draws x 10 variants)."""
+        rng = random.Random(self.rng.getrandbits(32))
+        lines, samples = [HEADER], {}
+        for i in range(n):
+            patient = f"B{self.shared.run_tag}-{i:05d}"
+            serial, _, _ = patient_series(rng, patient)
+            rows = serial.decode().splitlines(keepends=True)[1:]
+            lines += rows
+            for row in rows:
+                sample = row.split(",", 2)[1]
+                samples[sample] = (patient, samples.get(sample, (patient, 0))[1] + 1)
+        data = "".join(lines).encode()
+        return Upload(data, upload_digest("serial", data), samples)
 
     async def upload(self, *, target: str, record: bool = True) -> Result:
         up = self.new_table(target)
+        result = await self.send(up, "draw.csv", timeout=60.0)
+        if record:
+            self.shared.results.append(result)
+        return result
+
+    async def big_upload(self, up: Upload, *, at: float) -> None:
+        """Wait until ``at`` (``perf_counter``), then upload ``up`` (see :meth:`big_table`)."""
+        self.shared.big = up
+        await asyncio.sleep(max(0.0, at - time.perf_counter()))
+        self.shared.big_result = await self.send(up, "clinic.csv", timeout=600.0)
+
+    async def send(self, up: Upload, filename: str, *, timeout: float) -> Result:
+        """POST ``up`` to the serial upload route; its outcome is kept on ``up`` too."""
         self.shared.uploads.append(up)
         t0 = time.perf_counter()
         try:
             r = await self.http.post(API + "/uploads/serial", headers=self.headers,
-                                     files={"file": ("draw.csv", up.data, "text/csv")})  # fmt: skip
+                                     files={"file": (filename, up.data, "text/csv")},
+                                     timeout=timeout)  # fmt: skip
             up.status = r.status_code
             error = ""
             if r.status_code == 200:
@@ -405,10 +458,7 @@ class Client:
         except Exception as exc:
             error = f"{type(exc).__name__}: {exc}"[:200]
         up.error = error
-        result = Result("upload", t0, time.perf_counter() - t0, up.status, error)
-        if record:
-            self.shared.results.append(result)
-        return result
+        return Result("upload", t0, time.perf_counter() - t0, up.status, error)
 
     async def run(self, until: float, upload_share: float, think_s: float) -> None:
         while time.perf_counter() < until:
@@ -425,13 +475,25 @@ class Client:
         await self.http.aclose()
 
 
+def big_upload_at(seconds: float) -> float:
+    """When the many-patient upload is sent, in seconds after the load starts."""
+    # after the burst of the first seconds, so that its window is not that burst's
+    return min(EARLY_S, seconds / 3)
+
+
 async def drive(shared: Shared, *, clients: int, seconds: float, upload_share: float,
-                think_s: float, warmup_passes: int, seed: int, server: Server) -> dict:  # fmt: skip
-    """Log in, warm up, the sequential baseline, then the load; return the phases' figures."""
+                think_s: float, warmup_passes: int, seed: int, server: Server,
+                big_patients: int = 0) -> dict:  # fmt: skip
+    """Log in, warm up, the sequential baseline, then the load; return the phases' figures.
+
+    With ``big_patients``, one more client uploads a table of that many new patients
+    :func:`big_upload_at` seconds into the load (``shared.big``, ``shared.big_result``).
+    """
     pool = [Client(shared, i, seed * 1000 + i) for i in range(clients)]
+    big = Client(shared, clients, seed * 1000 + clients) if big_patients else None
     out: dict = {}
     try:
-        for c in pool:  # one at a time: each login is an Argon2id check
+        for c in pool + [big] * (big is not None):  # one at a time: each login is an Argon2id check
             await c.login()
         n = len(shared.pre.pids)
         # 1. warm-up: one upload of a new patient per client (so that every worker has
@@ -454,10 +516,15 @@ async def drive(shared: Shared, *, clients: int, seconds: float, upload_share: f
         # 2. baseline: one client, sequential, every patient once
         base = [await pool[0].read(i, record=False) for i in range(n)]
         out["baseline"] = base
-        # 3. load
+        # 3. load (the many-patient table is made before: it takes the event loop a while)
+        big_up = big.big_table(big_patients) if big is not None else None
         cpu0, server0, t_start = os.times(), server.cpu_seconds(), time.perf_counter()
         busy0, db0 = _machine_busy(), _postgres_cpu()
         until = t_start + seconds
+        if big is not None:
+            big_task = asyncio.create_task(
+                big.big_upload(big_up, at=t_start + big_upload_at(seconds))
+            )
         await asyncio.gather(*(c.run(until, upload_share, think_s) for c in pool))
         t_end = time.perf_counter()
         cpu1, server1, busy1, db1 = (
@@ -466,13 +533,15 @@ async def drive(shared: Shared, *, clients: int, seconds: float, upload_share: f
             _machine_busy(),
             _postgres_cpu(),
         )
+        if big is not None:  # it may still be in flight: the load's figures end above
+            await big_task
         out["elapsed"], out["started"] = t_end - t_start, t_start
         out["client_cpu"] = (cpu1.user - cpu0.user) + (cpu1.system - cpu0.system)
         out["server_cpu"] = server1 - server0
         out["machine_cpu"] = busy1 - busy0
         out["db_cpu"] = sum(t - db0.get(pid, 0.0) for pid, t in db1.items())
     finally:
-        for c in pool:
+        for c in pool + [big] * (big is not None):
             await c.close()
     return out
 
@@ -541,7 +610,6 @@ def check_store(url: str, key: str, pre: Preloaded, uploads: list[Upload]) -> di
                     counts[(row.sample, row.ingest_id)] += row.n
         for u in acked:
             ids = by_sha.get(u.sha256, [])
-            patient = pseudonym(k, "patient", site_scoped(SITE, u.patient))
             ingest = u.answer["ingest_id"]
             lost = duplicated = False
             if not ids:
@@ -549,18 +617,23 @@ def check_store(url: str, key: str, pre: Preloaded, uploads: list[Upload]) -> di
             elif len(ids) > 1 or ids[0] != ingest:
                 duplicated = len(ids) > 1
                 found["wrong_answer"] += ids[0] != ingest
-            for sid, rows in u.samples.items():
+            for sid, (raw, rows) in u.samples.items():
                 name = pseudonym(k, "sample", site_scoped(SITE, sid))
-                if samples.get(name) != (patient, ingest):
-                    lost = True
+                patient = pseudonym(k, "patient", site_scoped(SITE, raw))
                 stored = counts.get((name, ingest), 0)
-                lost |= stored < rows
+                if samples.get(name) != (patient, ingest) or stored < rows:
+                    lost = True
+                elif stored == rows and len(ids) == 1:
+                    u.rows_stored_once += rows
                 duplicated |= stored > rows
-            if (u.answer.get("patients") != [patient] or u.answer.get("inserted") != sum(
-                    u.samples.values()) or u.answer.get("already_ingested")):  # fmt: skip
+            patients = sorted(pseudonym(k, "patient", site_scoped(SITE, p)) for p in u.patients)
+            if (sorted(u.answer.get("patients", [])) != patients
+                    or u.answer.get("inserted") != u.rows
+                    or u.answer.get("already_ingested")):  # fmt: skip
                 found["wrong_answer"] += 1
             found["lost"] += lost
             found["duplicated"] += duplicated
+            u.lost, u.duplicated = lost, duplicated
         found["stored_unacknowledged"] = sum(u.sha256 in by_sha for u in failed)
         known = pre.sha256 | {u.sha256 for u in uploads}
         found["unexpected_ingests"] = sum(len(v) for sha, v in by_sha.items() if sha not in known)
@@ -618,8 +691,8 @@ def run_backend(args, backend: str, url: str, oncoresist: list[str], tmp: Path) 
         shared = Shared(server.base, pre, args.upload_target, secrets.token_hex(3))
         out = asyncio.run(drive(shared, clients=args.clients, seconds=args.seconds,
                                 upload_share=args.upload_share, think_s=args.think_ms / 1000,
-                                warmup_passes=args.warmup_passes,
-                                seed=args.seed, server=server))  # fmt: skip
+                                warmup_passes=args.warmup_passes, seed=args.seed,
+                                server=server, big_patients=args.big_upload_patients))  # fmt: skip
     finally:
         server.stop()
     errors_logged = server.log.read_text(errors="replace").count("unexpected error")
@@ -664,8 +737,33 @@ def run_backend(args, backend: str, url: str, oncoresist: list[str], tmp: Path) 
             ),
         )
     )
+    big, big_res = shared.big, shared.big_result
+    if big_res is not None:
+        b0, b1 = big_res.start, big_res.start + big_res.seconds
+        during = [r.seconds for r in reads if r.status == 200 and r.start < b1
+                  and r.start + r.seconds > b0]  # fmt: skip
+        later = [r.seconds for r in reads if r.status == 200 and r.start >= b1]
+        print(line("  while big upload in flight", stats_ms(during)))
+        print(line("  sent after its answer", stats_ms(later)))
     print(line("POST upload (new draw)", st_up, elapsed))
+    if big_res is not None:  # small uploads queue with the big one in the upload workers
+        print(line("  while big upload in flight", stats_ms(
+            [r.seconds for r in ups if r.status == 200 and r.start < b1
+             and r.start + r.seconds > b0])))  # fmt: skip
     print(line("all", st_all, elapsed))
+    if big_res is not None:
+        answered = big.answer or {}
+        tail = b1 - (out["started"] + elapsed)
+        print(f"   big upload: {len(big.patients)} new patients in one table (one more client, "
+              "POST /api/v1/uploads/serial, "
+              f"{len(big.data) / 1e6:.2f} MB, {big.rows:,} rows), sent "
+              f"{b0 - out['started']:.1f} s into the load: {big_res.status} after "
+              f"{big_res.seconds:.2f} s (upload to acknowledgement), "
+              f"{len(answered.get('patients', []))} patients and "
+              f"{answered.get('inserted', 0):,} rows in the answer"
+              + (f"; answered {tail:.1f} s after the load ended" if tail > 0 else ""))  # fmt: skip
+        if big.error:
+            print(f"      {big.error}")
     print(f"   errors: {len(errors)} of {len(res)} requests "
           f"({len(errors) / max(len(res), 1):.2%}); server log 'unexpected error' lines: "
           f"{errors_logged}")  # fmt: skip
@@ -692,6 +790,11 @@ def run_backend(args, backend: str, url: str, oncoresist: list[str], tmp: Path) 
           f"{found['failed']} failed uploads, {found['stored_unacknowledged']} of them stored; "
           f"{found['unexpected_ingests']} serial ingests from nowhere "
           f"({found['serial_ingests']} serial ingests in all)")  # fmt: skip
+    if big_res is not None:
+        print(f"   store check of the {len(big.patients)}-patient upload (counted above too): "
+              f"{big.rows_stored_once:,} of {big.rows:,} rows stored exactly once; "
+              f"{'lost' if big.lost else 'not lost'}, "
+              f"{'duplicated' if big.duplicated else 'not duplicated'}")  # fmt: skip
     print(f"   audit log: {audit_report.events:,} events, hash chain "
           f"{'intact' if audit_report.ok else 'BROKEN: ' + audit_report.problem}")  # fmt: skip
     checks = [
@@ -702,10 +805,20 @@ def run_backend(args, backend: str, url: str, oncoresist: list[str], tmp: Path) 
          found["lost"] == 0 and found["duplicated"] == 0 and found["wrong_answer"] == 0),
         ("audit chain intact", audit_report.ok),
     ]  # fmt: skip
+    if big_res is not None:
+        n_big = len(big.patients)
+        checks.append((
+            f"{n_big}-patient upload: {big_res.status} with "
+            f"{len((big.answer or {}).get('patients', []))} patients, "
+            f"{big.rows_stored_once:,} of {big.rows:,} rows stored exactly once",
+            big_res.status == 200 and len((big.answer or {}).get("patients", [])) == n_big
+            and big.rows_stored_once == big.rows and not big.lost and not big.duplicated,
+        ))  # fmt: skip
     for text, ok in checks:
         print(f"   {'PASS' if ok else 'FAIL'}  {text}")
     print(f"   (load average after the run {os.getloadavg()[0]:.2f})")
     return {"read": st_read, "upload": st_up, "base": st_base, "elapsed": elapsed,
+            "big": None if big_res is None else big_res.seconds,
             "requests": len(res), "errors": len(errors), "found": found,
             "ok": all(ok for _, ok in checks)}  # fmt: skip
 
@@ -735,6 +848,9 @@ def main(argv: list[str] | None = None) -> int:
         help="mean pause of a client between requests (exponential; 0: none)",
     )
     ap.add_argument("--warmup-passes", type=int, default=4)
+    ap.add_argument("--big-upload-patients", type=int, default=160,
+                    help="one more client uploads one serial table of this many new patients "
+                         "during the load (0: none)")  # fmt: skip
     ap.add_argument("--db", help="PostgreSQL server URL (a fresh database is created on it)")
     ap.add_argument("--sqlite", action="store_true",
                     help="also run on a SQLite file, as a comparison")  # fmt: skip
