@@ -1,6 +1,6 @@
 """Shared helpers of the web-service tests: a service on a fresh SQLite store, four users
-(two clinicians of different sites, a researcher, an admin) and the illustrative patient
-uploaded by site A."""
+(two clinicians of different sites, a researcher, site A's admin) and the illustrative
+patient uploaded by site A."""
 
 from __future__ import annotations
 
@@ -59,7 +59,7 @@ def make_service(tmp_path: Path, **overrides) -> Service:
     add_user(engine, "alice", PASSWORD, role="clinician", site="SITEA")
     add_user(engine, "bob", PASSWORD, role="clinician", site="SITEB")
     add_user(engine, "rita", PASSWORD, role="researcher")
-    add_user(engine, "root", PASSWORD, role="admin")
+    add_user(engine, "root", PASSWORD, role="admin", site="SITEA")
     service = Service(app, TestClient(app), settings)
     for user in ("alice", "bob", "rita", "root"):
         response = service.login(user)

@@ -652,6 +652,9 @@ def research_cohort(
     """
     _role(who, "researcher")
     wanted = consent_.ResearchPurpose(purpose, disease, commercial, irb_approved)
+    # what the researcher asserts decides what is exported: each event records it
+    claims = {"purpose": purpose, "disease": disease, "commercial": commercial,
+              "irb_approved": irb_approved}  # fmt: skip
     with state.store.engine.connect() as connection:
         pids = state.store.patients()
         consents = consent_.consent_in_force(connection, pids)
@@ -671,11 +674,12 @@ def research_cohort(
             )
             for r in (mon.calls.to_dict("records") if not mon.calls.empty else [])
         ]
-        state.audit(who.username, "export_research", pseudonym=pid, purpose=purpose)
+        state.audit(who.username, "export_research", pseudonym=pid, **claims)
         out.append(m.CohortPatient(
             research_id=make_pseudonym(state.key, "research", pid)[:32], disease=mon.disease,
             conditions=consent_.conditions(c), observations=obs,  # type: ignore[arg-type]
         ))  # fmt: skip
+    state.audit(who.username, "research_query", patients=len(out), **claims)
     return m.CohortOut(purpose=purpose, patients=out)
 
 
@@ -684,30 +688,66 @@ def _user_out(u: users_.User) -> m.UserOut:
     return m.UserOut(username=u.username, role=u.role, site=u.site, active=u.active)
 
 
+def _site_admin(who: Principal) -> str:
+    """The site whose accounts this admin manages (403 for another role or no site)."""
+    _role(who, "admin")
+    if who.site is None:
+        raise HTTPException(403, "this admin belongs to no site, and an admin manages only "
+                                 "the accounts of their own site; on the host, make a site's "
+                                 "admin with `oncoresist users add NAME --role admin --site "
+                                 "SITE`")  # fmt: skip
+    return who.site
+
+
 @router.get("/admin/users", response_model=list[m.UserOut], tags=["admin"])
 def admin_users(state: State, who: Who) -> list[m.UserOut]:
-    """Every user (admin only)."""
-    _role(who, "admin")
-    return [_user_out(u) for u in users_.list_users(state.store.engine)]
+    """The users of the admin's site (admin only)."""
+    site = _site_admin(who)
+    return [_user_out(u) for u in users_.list_users(state.store.engine, site=site)]
 
 
 @router.post("/admin/users", response_model=m.UserOut, status_code=201, tags=["admin"])
 def admin_add_user(body: m.UserIn, state: State, who: Who) -> m.UserOut:
-    """Create a user (admin only)."""
-    _role(who, "admin")
+    """Create a clinician or admin of the admin's own site (admin only).
+
+    An account of another site needs an admin of that site; a researcher (whose cohort
+    spans every site) is made on the host with ``oncoresist users add``. Both are 403.
+    """
+    site = _site_admin(who)
+    wanted = body.site if body.site is not None else site
+    refusal = None
+    if body.role == "researcher":
+        refusal = ("role 'researcher': a researcher reads the consented cohort of every site, "
+                   "so the account is made on the host (`oncoresist users add NAME --role "
+                   "researcher`), not by a site's admin")  # fmt: skip
+    elif wanted != site:
+        refusal = (f"site {wanted!r}: an admin of site {site!r} creates accounts of that site "
+                   f"only; an admin of site {wanted!r} must create this one")  # fmt: skip
+    if refusal is not None:
+        state.audit(who.username, "user_add_refused", user=body.username, role=body.role,
+                    site=wanted)  # fmt: skip
+        raise HTTPException(403, refusal)
     user = users_.add_user(state.store.engine, body.username, body.password, role=body.role,
-                           site=body.site)  # fmt: skip
-    state.audit(who.username, "user_added", user=user.username, role=user.role)
+                           site=wanted)  # fmt: skip
+    state.audit(who.username, "user_added", user=user.username, role=user.role, site=user.site)
     return _user_out(user)
 
 
 @router.patch("/admin/users/{username}", response_model=m.UserOut, tags=["admin"])
 def admin_set_active(username: str, body: m.UserActive, state: State, who: Who) -> m.UserOut:
-    """Enable or disable a user (admin only); a disabled user's tokens stop working."""
-    _role(who, "admin")
-    if not users_.set_active(state.store.engine, username, body.active):
+    """Enable or disable a user of the admin's site (admin only).
+
+    A disabled user's tokens stop working. A user of another site (or none) is 404, as if
+    there were no such user, and an audit event.
+    """
+    site = _site_admin(who)
+    user = users_.get_user(state.store.engine, username)
+    if user is None or user.site != site:
+        state.audit(who.username, "access_denied", route="/admin/users/{username}",
+                    user=username)  # fmt: skip
         raise HTTPException(404, _NOT_FOUND)
-    state.audit(who.username, "user_active", user=username, active=body.active)
+    users_.set_active(state.store.engine, username, body.active)
+    state.audit(who.username, "user_active", user=username, active=body.active, site=site)
     user = users_.get_user(state.store.engine, username)
     return _user_out(user)  # type: ignore[arg-type]
 

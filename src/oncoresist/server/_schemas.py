@@ -305,7 +305,12 @@ class UserIn(Strict):
     username: str = Field(min_length=2, max_length=64)
     password: str = Field(min_length=12, max_length=256)
     role: Literal["clinician", "researcher", "admin"]
-    site: str | None = Field(default=None, max_length=64)
+    site: str | None = Field(
+        default=None,
+        max_length=64,
+        description="the account's site: the creating admin's own (the default); another "
+        "site's account, or a researcher, is refused (403)",
+    )
 
 
 class UserOut(Strict):

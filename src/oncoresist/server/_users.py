@@ -1,4 +1,10 @@
-"""Users of the web service: name, Argon2id password hash, role and site."""
+"""Users of the web service: name, Argon2id password hash, role and site.
+
+Every clinician and every admin belongs to one site: an admin manages the accounts of their
+own site only (``oncoresist.server._api``). The first admin of a site is made on the host,
+with the store's credentials (``oncoresist users add NAME --role admin --site SITE``), which
+is the trust root; researchers, whose cohort spans every site, are made there too.
+"""
 
 from __future__ import annotations
 
@@ -43,8 +49,8 @@ def _check(username: str, password: str | None, role: str, site: str | None) -> 
         raise InputError("expected 1-64 letters, digits, '_' or '-'", field="site")
     if role == "clinician" and site is None:
         raise InputError("a clinician belongs to a site; give --site", field="site")
-    if role == "admin" and site is not None:
-        raise InputError("an admin manages accounts and belongs to no site", field="site")
+    if role == "admin" and site is None:
+        raise InputError("an admin manages the accounts of one site; give --site", field="site")
 
 
 def add_user(
@@ -76,10 +82,13 @@ def get_user(engine: sa.Engine, username: str) -> User | None:
     return None if row is None else _row_user(row)
 
 
-def list_users(engine: sa.Engine) -> list[User]:
-    """Every user, by name."""
+def list_users(engine: sa.Engine, *, site: str | None = None) -> list[User]:
+    """Every user, by name; only those of ``site`` when it is given."""
+    query = sa.select(s.users).order_by(s.users.c.username)
+    if site is not None:
+        query = query.where(s.users.c.site == site)
     with engine.connect() as connection:
-        rows = connection.execute(sa.select(s.users).order_by(s.users.c.username)).all()
+        rows = connection.execute(query).all()
     return [_row_user(r) for r in rows]
 
 
