@@ -210,7 +210,10 @@ def _password(confirm: bool) -> str:
 def users_add(
     username: Annotated[str, typer.Argument(help="Lower-case letters, digits, . _ -")],
     role: Annotated[str, typer.Option(help="clinician, researcher or admin.")],
-    site: Annotated[str | None, typer.Option(help="The user's site (clinicians).")] = None,
+    site: Annotated[
+        str | None,
+        typer.Option(help="The user's site (clinicians and admins; researchers have none)."),
+    ] = None,
     db: DbOption = None,
 ) -> None:
     """Create an account (password from a hidden prompt, or ONCORESIST_NEW_PASSWORD)."""
