@@ -25,7 +25,8 @@ ASSUMPTIONS = [
     "Progression: PCWG3 PSA progression on treatment (>= 25 % and >= 2 ng/mL above the "
     "nadir, confirmed >= 21 days later); no radiographic progression.",
     "Predictive intervals calibrated on the trial's own rolling origins (80 %), with "
-    "Student-t tails fitted to its 95 % intervals.",
+    "Student-t tails fitted to its 95 % intervals; the model's discrepancy from the readings "
+    "(a random walk plus a drifting trend) carries the latest readings forward.",
     "Strategies apply their rules at visits every 28 days from the last reading.",
 ]
 

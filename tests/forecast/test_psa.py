@@ -241,3 +241,29 @@ def test_calibration_marginals_equal_the_joint_gaussian():
         m2, v2 = marginals(s, c, kappa)
         np.testing.assert_allclose(m2, mean, atol=1e-10)
         np.testing.assert_allclose(v2, np.diagonal(cov, axis1=1, axis2=2), rtol=1e-9)
+    # with a trend part (integrated Brownian motion) in the discrepancy
+    fc.trend_ratio_ = 1e-4
+    marginals = fc._marginals(post, parts, tt)
+    mean, cov = fc._gauss_joint(post, parts, tt, 0.01, 1.5, 1.0)
+    m2, v2 = marginals(0.01, 1.5, 1.0)
+    np.testing.assert_allclose(m2, mean, atol=1e-9)
+    np.testing.assert_allclose(v2, np.diagonal(cov, axis1=1, axis2=2), rtol=1e-8)
+
+
+def test_trend_kernel_is_brownian_plus_integrated_brownian():
+    """k(s, t) = min + rho min^2 (3 max - min) / 6: the covariance of W + sqrt(rho) int W."""
+    from oncoresist.forecast.psa import _kernel
+
+    rng = np.random.default_rng(0)
+    dt, n = 0.5, 40_000
+    steps = rng.standard_normal((n, 80)) * np.sqrt(dt)
+    w = np.cumsum(steps, axis=1)
+    v = np.cumsum(rng.standard_normal((n, 80)) * np.sqrt(dt), axis=1)
+    v_left = np.concatenate([np.zeros((n, 1)), v[:, :-1]], axis=1)
+    integral = np.cumsum(0.5 * (v + v_left), axis=1) * dt  # trapezoid rule
+    x = w + np.sqrt(0.1) * integral  # W + sqrt(rho) * (integral of an independent W')
+    t = dt * np.arange(1, 81)
+    emp = np.cov(x[:, [19, 59]].T)
+    want = _kernel(t[[19, 59]][:, None], t[[19, 59]][None, :], 0.1)
+    # Monte Carlo (40,000 paths) and the trapezoid rule of the integral: 5 % tolerance
+    np.testing.assert_allclose(emp, want, rtol=0.05)

@@ -116,7 +116,7 @@ MIN_READINGS = 4
 _FORMAT = "oncoresist.forecast.psa/2"
 _HYPER = ("alpha", "steps_per_day", "prior", "calibrate", "min_readings", "window_days",
           "confirm_days", "max_horizon_days", "n_samples", "max_iter", "suppression")  # fmt: skip
-_FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_", "tail_df_")
+_FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_", "tail_df_", "trend_ratio_")
 _LOG10 = np.log(10.0)
 #: Range of sampled natural-log PSA (1e-6 to 1e6 ng/mL): heavy-tailed draws stay finite.
 _LOG_PSA_RANGE = (np.log(1e-6), np.log(1e6))
@@ -591,6 +591,19 @@ def _finite_or_none(x: float) -> float | None:
     return float(x) if np.isfinite(x) else None
 
 
+#: Candidate ratios (per day^2) of an integrated-Brownian (trend) part to the Brownian
+#: discrepancy, chosen in calibration by the log score.
+TREND_RATIOS = (0.0, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3, 3e-3, 1e-2)
+
+
+def _kernel(a: np.ndarray, b: np.ndarray, rho: float) -> np.ndarray:
+    """Brownian ``min(a, b)`` plus ``rho`` x integrated Brownian motion (days)."""
+    lo = np.minimum(a, b)
+    if not rho:
+        return lo
+    return lo + rho * lo**2 * (3.0 * np.maximum(a, b) - lo) / 6.0
+
+
 def tail_df(u: np.ndarray, *, level: float = 0.95, min_df: float = 1.5) -> float:
     """Degrees of freedom of a Student t whose central ``level`` interval covers ``u``.
 
@@ -850,6 +863,7 @@ class PSAForecaster:
         self.patient_ids_ = rows.ids
         self.discrepancy_, self.noise_factor_, self.spread_ = 0.0, 1.0, 1.0
         self.tail_df_ = np.inf
+        self.trend_ratio_ = 0.0
         if self.calibrate:
             self._calibrate(table, client=client)
         return self
@@ -913,7 +927,8 @@ class PSAForecaster:
             fc = cls(**data["hyper"])
             mu = np.asarray(data["mu"], dtype=float)
             omega = np.asarray(data["omega"], dtype=float)
-            fitted = {k: float(data[k.rstrip("_")]) for k in _FITTED if k != "tail_df_"}
+            fitted = {k: float(data[k.rstrip("_")]) for k in _FITTED[:4]}
+            fitted["trend_ratio_"] = float(data.get("trend_ratio") or 0.0)
             df = data.get("tail_df")
             fitted["tail_df_"] = np.inf if df is None else float(df)
         except (KeyError, TypeError, ValueError) as exc:
@@ -1025,31 +1040,48 @@ class PSAForecaster:
         kappa: float,
     ) -> tuple[np.ndarray, np.ndarray]:
         """Joint Gaussian of log PSA at the targets: mean (P, m), covariance (P, m, m)."""
-        rows = post.rows
         a2 = self.error_sd_**2
         jac = parts["jac"]
         cov = np.einsum("pai,pij,pbj->pab", jac, post.cov, jac)
         m = target_tau.shape[1]
         mean = parts["curve"].copy()
         if s > 0:
-            tj, used = rows.tau, rows.obs
-            mm = tj.shape[1]
-            kk = s**2 * np.minimum(tj[:, :, None], tj[:, None, :])
-            kk = np.where(used[:, :, None] & used[:, None, :], kk, 0.0)
-            kk = kk + np.where(used, c * a2, 1.0)[:, :, None] * np.eye(mm)
-            ks = s**2 * np.minimum(target_tau[:, :, None], tj[:, None, :])
-            ks = np.where(used[:, None, :], ks, 0.0)  # (P, m, M)
-            sol_r = np.linalg.solve(kk, (post.resid * used)[..., None])[..., 0]
-            sol_k = np.linalg.solve(kk, np.swapaxes(ks, 1, 2))  # (P, M, m)
-            mean = mean + np.einsum("pam,pm->pa", ks, sol_r)
-            kss = s**2 * np.minimum(target_tau[:, :, None], target_tau[:, None, :])
-            cov = cov + kss - np.einsum("pam,pmb->pab", ks, sol_k)
+            mean_d, cov_d = self._discrepancy(post, target_tau, s, c)
+            mean, cov = mean + mean_d, cov + cov_d
         cov = cov + c * a2 * np.eye(m)
         cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
         return mean, kappa**2 * cov
 
+    def _discrepancy(
+        self, post: PSAPosterior, target_tau: np.ndarray, s: float, c: float
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The discrepancy at ``target_tau (P, m)`` given the residuals: mean, covariance.
+
+        Gaussian process with kernel ``s^2 (min(t, t') + rho IBM(t, t'))`` from the first
+        reading (:func:`_kernel`, ``rho`` = ``trend_ratio_``), observed at the quantified
+        readings with noise ``c a^2``.
+        """
+        rows = post.rows
+        rho = getattr(self, "trend_ratio_", 0.0)
+        tj, used = rows.tau, rows.obs
+        mm = tj.shape[1]
+        kk = s**2 * _kernel(tj[:, :, None], tj[:, None, :], rho)
+        kk = np.where(used[:, :, None] & used[:, None, :], kk, 0.0)
+        kk = kk + np.where(used, c * self.error_sd_**2, 1.0)[:, :, None] * np.eye(mm)
+        ks = s**2 * _kernel(target_tau[:, :, None], tj[:, None, :], rho)
+        ks = np.where(used[:, None, :], ks, 0.0)  # (P, m, M)
+        sol_r = np.linalg.solve(kk, (post.resid * used)[..., None])[..., 0]
+        sol_k = np.linalg.solve(kk, np.swapaxes(ks, 1, 2))  # (P, M, m)
+        mean = np.einsum("pam,pm->pa", ks, sol_r)
+        kss = s**2 * _kernel(target_tau[:, :, None], target_tau[:, None, :], rho)
+        return mean, kss - np.einsum("pam,pmb->pab", ks, sol_k)
+
     def _marginals(
-        self, post: PSAPosterior, parts: dict[str, np.ndarray], target_tau: np.ndarray
+        self,
+        post: PSAPosterior,
+        parts: dict[str, np.ndarray],
+        target_tau: np.ndarray,
+        rho: float | None = None,
     ) -> Callable[[float, float, float], tuple[np.ndarray, np.ndarray]]:
         """Marginal means and variances of :meth:`_gauss_joint` as a function of (s, c, kappa).
 
@@ -1066,9 +1098,11 @@ class PSAForecaster:
         param_var = np.einsum("pai,pij,paj->pa", jac, post.cov, jac)
         tj, used = rows.tau, rows.obs
         both = used[:, :, None] & used[:, None, :]
-        lam, vec = np.linalg.eigh(np.where(both, np.minimum(tj[:, :, None], tj[:, None, :]), 0.0))
+        rho = getattr(self, "trend_ratio_", 0.0) if rho is None else rho
+        lam, vec = np.linalg.eigh(np.where(both, _kernel(tj[:, :, None], tj[:, None, :], rho), 0.0))
         lam = np.maximum(lam, 0.0)
-        kt = np.where(used[:, None, :], np.minimum(target_tau[:, :, None], tj[:, None, :]), 0.0)
+        kt = np.where(used[:, None, :], _kernel(target_tau[:, :, None], tj[:, None, :], rho), 0.0)
+        ktt = _kernel(target_tau, target_tau, rho)
         proj = kt @ vec  # (P, m, M)
         proj2 = proj**2
         rot = np.einsum("pmk,pm->pk", vec, post.resid * used)  # (P, M)
@@ -1080,7 +1114,7 @@ class PSAForecaster:
             if s > 0:
                 w = 1.0 / (s**2 * lam + c * a2)
                 mean = curve + s**2 * np.einsum("pak,pk->pa", proj, w * rot)
-                var = var + s**2 * target_tau - s**4 * np.einsum("pak,pk->pa", proj2, w)
+                var = var + s**2 * ktt - s**4 * np.einsum("pak,pk->pa", proj2, w)
             return mean, kappa**2 * var
 
         return marginals
@@ -1144,7 +1178,7 @@ class PSAForecaster:
         cens = np.isfinite(limit)
         observed = np.maximum(targets["observed"].to_numpy(dtype=float), 1e-6)
         z = np.log(np.where(cens, limit, observed))
-        marginals = self._marginals(post, parts, tt)
+        marginals = self._marginals(post, parts, tt, 0.0)
 
         def marg(s: float, c: float, kappa: float) -> tuple[np.ndarray, np.ndarray]:
             mean, var = marginals(s, c, kappa)
@@ -1160,12 +1194,29 @@ class PSAForecaster:
             # a censored target is covered by an interval that reaches below its limit
             return np.where(cens, mean - half * sd <= z, np.abs(z - mean) <= half * sd)
 
-        best = None
-        for x0 in ([-3.0, 0.0], [-5.0, 0.0], [-2.0, 1.0]):
-            res = minimize(nll, np.array(x0), method="Nelder-Mead",
+        # the trend ratio rho on a log grid (each needs its own eigendecomposition), then
+        # s and c for each by Nelder-Mead; the best log score wins
+        best, best_rho = None, 0.0
+        for rho in TREND_RATIOS:
+            marginals = self._marginals(post, parts, tt, rho)
+            for x0 in ([-3.0, 0.0], [-5.0, 0.0], [-2.0, 1.0]):
+                res = minimize(nll, np.array(x0), method="Nelder-Mead",
+                               options={"xatol": 1e-3, "fatol": 1e-4})  # fmt: skip
+                if best is None or res.fun < best.fun:
+                    best, best_rho = res, rho
+        if best_rho > 0:
+            # refine rho jointly with s and c from the best grid point
+            def nll3(x: np.ndarray) -> float:
+                nonlocal marginals
+                marginals = self._marginals(post, parts, tt, float(np.exp(x[2])))
+                return nll(x[:2])
+
+            res = minimize(nll3, np.r_[best.x, np.log(best_rho)], method="Nelder-Mead",
                            options={"xatol": 1e-3, "fatol": 1e-4})  # fmt: skip
-            if best is None or res.fun < best.fun:
-                best = res
+            if res.fun < best.fun:
+                best, best_rho = res, float(np.exp(res.x[2]))
+        marginals = self._marginals(post, parts, tt, best_rho)
+        self.trend_ratio_ = best_rho
         self.discrepancy_ = float(np.exp(best.x[0]))
         self.noise_factor_ = float(np.exp(best.x[1]))
         lo, hi = -2.0, 2.0
@@ -1402,10 +1453,11 @@ class PSAForecaster:
     ) -> tuple[pd.DataFrame, pd.DataFrame]:
         """Predictive PSA and progression of one patient under each strategy.
 
-        Draws parameter vectors from the patient's Laplace posterior, anchors each path to
-        the latest readings (the discrepancy's conditional mean at the origin), adds a
-        Brownian discrepancy and error, and applies each strategy's rule at visits every
-        ``visit_interval_days`` from the origin (the last reading):
+        Draws parameter vectors from the patient's Laplace posterior, adds the discrepancy
+        drawn at the visits given the patient's residuals (:meth:`_discrepancy`: anchored
+        to the latest readings, with their drift where a trend part was calibrated) and
+        error, and applies each strategy's rule at visits every ``visit_interval_days``
+        from the origin (the last reading):
 
         * ``continue``: abiraterone throughout; ``stop``: none;
         * ``adaptive`` (Zhang 2022 protocol): stop when PSA < 50 % of the baseline, resume
@@ -1459,12 +1511,14 @@ class PSAForecaster:
         tau0 = origin - rows.t_first[0]
         n_vis = int(np.floor(horizon_days / visit_interval_days))
         vdays = origin + visit_interval_days * np.arange(1, n_vis + 1)
-        # anchor: discrepancy conditional mean and variance at the origin
-        parts = self._parts(post, np.array([[tau0]]))
-        mean0, _ = self._gauss_joint(
-            post, parts, np.array([[tau0]]), self.discrepancy_, self.noise_factor_, 1.0
-        )
-        anchor = float(mean0[0, 0] - parts["curve"][0, 0])
+        # discrepancy at the visits given the residuals (anchors the paths to the latest
+        # readings and, with a trend part, carries their recent drift)
+        if self.discrepancy_ > 0:
+            tv = (vdays - rows.t_first[0])[None]
+            mean_d, cov_d = self._discrepancy(post, tv, self.discrepancy_, self.noise_factor_)
+            chol_d = np.linalg.cholesky(cov_d[0] * self.spread_**2 + 1e-9 * np.eye(n_vis))
+        else:
+            mean_d, chol_d = np.zeros((1, n_vis)), np.zeros((n_vis, n_vis))
         chol = np.linalg.cholesky(post.cov[0] * self.spread_**2 + 1e-12 * np.eye(K))
         theta = post.theta[0][None] + rng.standard_normal((n_samples, K)) @ chol.T
         theta = np.clip(theta, self._box()[:, 0], self._box()[:, 1])
@@ -1485,10 +1539,9 @@ class PSAForecaster:
         hist = g["value"].to_numpy(dtype=float)[hist_on_before]
         nadir = float(hist.min()) if hist.size else np.inf
         a2 = self.noise_factor_ * self.error_sd_**2
-        s_d = self.discrepancy_ * self.spread_
         out_paths, out_summary = [], []
         scale = self._tail_scale(rng, (n_samples, 1))
-        walk_eps = rng.standard_normal((n_samples, n_vis)) * scale
+        disc = mean_d + (rng.standard_normal((n_samples, n_vis)) * scale) @ chol_d.T
         noise_eps = rng.standard_normal((n_samples, n_vis)) * scale
         keep = np.exp(-SUPPRESSION_RATE * round(visit_interval_days))
         for name in strategies:
@@ -1500,7 +1553,6 @@ class PSAForecaster:
                 status[:] = 0
             elif name == "intermittent":
                 status[:] = 1
-            walk = np.full(n_samples, anchor)
             psa_v = np.empty((n_samples, n_vis))
             on_v = np.empty((n_samples, n_vis), dtype=bool)
             on_before = np.empty((n_samples, n_vis), dtype=bool)
@@ -1512,12 +1564,11 @@ class PSAForecaster:
                 uu = status + (uu - status) * keep
                 days_on += status * ndays
                 on_before[:, j] = status == 1
-                walk = walk + s_d * np.sqrt(visit_interval_days) * walk_eps[:, j]
                 logp = (
                     base_log
                     + np.log(ss + rr)
                     - gamma * uu
-                    + walk
+                    + disc[:, j]
                     + np.sqrt(a2) * self.spread_ * noise_eps[:, j]
                 )
                 psa_v[:, j] = np.exp(np.clip(logp, *_LOG_PSA_RANGE))
