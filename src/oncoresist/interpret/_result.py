@@ -148,11 +148,21 @@ class Interpretation(BaseModel):
     notes: list[str] = []
 
     def verdict(self, drug: str) -> DrugVerdict:
-        """The verdict for one drug key (``osimertinib`` or ``gefitinib + osimertinib``)."""
+        """The verdict for one drug or combination, in any order and case.
+
+        ``osimertinib``, ``gefitinib + osimertinib`` and ``Osimertinib+Gefitinib`` name
+        the same keys as the result's (sorted, lower-case) ``drug`` fields.
+
+        Raises
+        ------
+        KeyError
+            No verdict for that drug; the message lists the drugs there are.
+        """
+        want = _drug_key(drug)
         for item in self.drugs:
-            if item.drug == drug:
+            if _drug_key(item.drug) == want:
                 return item
-        raise KeyError(drug)
+        raise KeyError(f"no verdict for {drug!r}; drugs: {', '.join(d.drug for d in self.drugs)}")
 
     def to_dict(self, *, case: str | None = None) -> dict:
         """The JSON document of ``docs/formats.md``; ``case`` names the case file stem."""
@@ -198,3 +208,8 @@ class Interpretation(BaseModel):
             "assertion", "references",
         ]  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
+
+
+def _drug_key(drug: str) -> str:
+    """``B + a`` -> ``a + b``: a combination's drugs sorted, lower case, spaces trimmed."""
+    return " + ".join(sorted(part.strip().lower() for part in drug.split("+") if part.strip()))

@@ -384,6 +384,14 @@ def parse_alteration(
         return Alteration(gene=splice[0], kind="expression", change=splice[1], **extra)
     cleaned = _POSITIVE.sub(r"\1 positive", cleaned)  # ALK-positive, HER2+ -> "GENE positive"
     head, _, rest = cleaned.partition(" ")
+    left, _, right = head.rpartition("-")
+    if (
+        left and "::" not in head and right.lower() in _WORDS
+        and is_known_gene(kb, left) and not is_known_gene(kb, right)
+    ):  # fmt: skip
+        # "FLT3-ITD": a gene and an event word joined by a hyphen, not a fusion FLT3::ITD
+        head, rest = left, f"{right} {rest}".strip()
+        cleaned = f"{head} {rest}"
     if "::" in head or ("-" in head and not is_known_gene(kb, head) and _is_gene_pair(kb, head)):
         fusion = _fusion_from_pair(kb, head, None, **extra)
         if not rest or rest.lower() in _FUSION_WORDS:
