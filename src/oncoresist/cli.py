@@ -18,6 +18,7 @@ from typing import Annotated, Literal
 import typer
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from oncoresist import __version__
 from oncoresist._cli_audit import audit_app
@@ -423,10 +424,10 @@ def _print_interpretation(name: str | None, result) -> None:
             readings = v.phase_readings
             why += f" [phase unknown: cis {readings['cis']}, trans {readings['trans']}]"
         table.add_row(
-            v.drug,
+            Text(v.drug),
             f"[{VERDICT_STYLE[v.verdict]}]{VERDICT_WORD[v.verdict]}[/]",
             v.evidence or "",
-            why,
+            Text(why),  # literal: "[phase unknown: ...]" is not markup
         )
     out.print(table)
     if result.options:

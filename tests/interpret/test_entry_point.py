@@ -51,3 +51,24 @@ def test_hyphenated_fusions_and_genes_still_parse():
 
     assert parse_alteration("BCR-ABL1").change == "BCR::ABL1"
     assert parse_alteration("NKX2-1 amplification").gene == "NKX2-1"
+
+
+def test_unknown_phase_is_shown_in_the_table_and_the_tsv():
+    """'[phase unknown: ...]' used to be swallowed as rich markup, and the TSV dropped it."""
+    from typer.testing import CliRunner
+
+    from oncoresist.cli import app
+
+    runner = CliRunner()
+    args = ["interpret", "-a", "EGFR L858R; EGFR T790M; EGFR C797S"]
+    res = runner.invoke(app, args, env={"COLUMNS": "250"})
+    assert res.exit_code == 0, res.output
+    assert "[phase unknown: cis resistant, trans sensitive]" in res.output
+    res = runner.invoke(app, [*args, "--format", "tsv"])
+    assert res.exit_code == 0, res.output
+    lines = res.output.splitlines()
+    header = lines[0].split("\t")
+    phase = header.index("phase")
+    assert any(
+        line.split("\t")[phase] == "unknown: cis resistant, trans sensitive" for line in lines[1:]
+    )

@@ -174,19 +174,25 @@ class Interpretation(BaseModel):
     def to_frame(self) -> pd.DataFrame:
         """A tidy table: one row per drug and reason (a drug without reasons gets one row).
 
-        Columns: drug, verdict, evidence_verdict, alteration, biomarker, match, effect,
-        mechanism, evidence, disease, disease_match, via, role, assertion, references.
+        Columns: drug, verdict, phase (``unknown: cis <verdict>, trans <verdict>`` when the
+        verdict depends on a phase that was not given, else empty), evidence_verdict,
+        alteration, biomarker, match, effect, mechanism, evidence, disease, disease_match,
+        via, role, assertion, references.
         """
         rows = []
         for item in self.drugs:
             reasons = item.reasons + item.disagreements
+            readings = item.phase_readings
+            phase = (f"unknown: cis {readings['cis']}, trans {readings['trans']}"
+                     if readings else "")  # fmt: skip
             if not reasons:
-                rows.append({"drug": item.drug, "verdict": item.verdict})
+                rows.append({"drug": item.drug, "verdict": item.verdict, "phase": phase})
             for r in reasons:
                 rows.append(
                     {
                         "drug": item.drug,
                         "verdict": item.verdict,
+                        "phase": phase,
                         "evidence_verdict": item.evidence,
                         "alteration": r.alteration,
                         "biomarker": r.biomarker,
@@ -203,7 +209,7 @@ class Interpretation(BaseModel):
                     }
                 )
         columns = [
-            "drug", "verdict", "evidence_verdict", "alteration", "biomarker", "match",
+            "drug", "verdict", "phase", "evidence_verdict", "alteration", "biomarker", "match",
             "effect", "mechanism", "evidence", "disease", "disease_match", "via", "role",
             "assertion", "references",
         ]  # fmt: skip
