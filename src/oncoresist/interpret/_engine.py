@@ -276,6 +276,11 @@ class _Case:
         known = {m: c for m, c in per_member.items() if c is not None}
         if not known:
             return None
+        for member, choice in per_member.items():
+            if choice is None:
+                answered = self._answers_bypass(member, alt, known.values())
+                if answered is not None:
+                    known[member] = answered
         best_effect = min((c.effect for c in known.values()), key=VERDICT_SEVERITY.__getitem__)
         winners = [(m, c) for m, c in known.items() if c.effect == best_effect]
         vias: dict[str, list[str]] = {}
@@ -288,6 +293,50 @@ class _Case:
             r.model_copy(update={"via": ", ".join(vias[aid])}) for aid, r in first.items()
         )
         return _Choice(best_effect, reasons, max(c.evidence_rank for _, c in winners))
+
+    def _answers_bypass(
+        self, member: str, alt: Alteration, others: Iterable[_Choice]
+    ) -> _Choice | None:
+        """A partner drug that targets the bypass which defeats the other members.
+
+        When the other members of a combination fail against ``alt`` through a bypass or
+        downstream mechanism in a gene that ``member`` targets (amivantamab binds MET, so
+        it answers MET amplification against lazertinib), ``member`` is counted as
+        covering ``alt``. Nothing in the knowledge base says so directly, so the reason is
+        inferential (level E) and says what it was inferred from.
+        """
+        drug = self.kb.drugs.get(member)
+        if drug is None or alt.gene is None or alt.gene not in drug.targets:
+            return None
+        failing = [
+            r
+            for c in others
+            if c.effect in ("resistant", "reduced_response")
+            for r in c.decisive
+            if r.mechanism in ("bypass", "downstream")
+        ]
+        if not failing:
+            return None
+        basis = failing[0]
+        reason = Reason(
+            alteration=alt.label,
+            biomarker=basis.biomarker,
+            match=basis.match,
+            effect="sensitive",
+            mechanism=None,
+            evidence="E",
+            disease=basis.disease,
+            disease_match=basis.disease_match,
+            driver=basis.driver,
+            assertion=f"inferred:{member}:{alt.gene}",
+            references=list(basis.references),
+            summary=(
+                f"{member} targets {alt.gene}, the {basis.mechanism} mechanism that defeats "
+                f"the other drugs of the combination ({basis.assertion}); its activity "
+                "against it is inferred, not asserted"
+            ),
+        )
+        return _Choice("sensitive", (reason,), EVIDENCE_RANK["E"])
 
     def losers(self, drug: str, chosen: dict[str, _Choice], assume: str | None) -> list[Reason]:
         """Assertions on ``drug`` that disagree with the chosen effect, and why they lost."""
@@ -463,6 +512,22 @@ def _conditional_phases(case: _Case, drug: str) -> list[str]:
     return sorted(phases)
 
 
+def _needed_evidence(verdict: str, choices: dict[str, _Choice]) -> str | None:
+    """The evidence level of a verdict: that of the weakest rationale it needs.
+
+    A resistant (or reduced) verdict needs one alteration that defeats the drug, so it
+    takes the strongest of those. A sensitive verdict needs every judged alteration to be
+    covered, so it takes the weakest of them (a combination that works only through a
+    level-D trans rationale is level D, whatever the level of its other reasons). Within
+    one alteration, any one of its agreeing reasons suffices.
+    """
+    ranks = [c.evidence_rank for c in choices.values() if c.effect == verdict]
+    if not ranks:
+        return None
+    needed = max(ranks) if verdict in ("resistant", "reduced_response") else min(ranks)
+    return next(level for level, rank in EVIDENCE_RANK.items() if rank == needed)
+
+
 def _evaluate(case: _Case, drug: str) -> DrugVerdict:
     conditional = _conditional_phases(case, drug)
     readings: dict[str, str] | None = None
@@ -496,23 +561,107 @@ def _evaluate(case: _Case, drug: str) -> DrugVerdict:
             if not any(x.assertion == r.assertion and x.via == r.via for x in reasons):
                 reasons.append(r.model_copy(update={"role": role}))
     reasons.sort(key=lambda r: r.role != "decisive")
-    decisive = [r for r in reasons if r.role == "decisive"]
-    evidence = None
-    if decisive:
-        evidence = max((r.evidence for r in decisive), key=EVIDENCE_RANK.__getitem__)
+    evidence = _needed_evidence(verdict, choices)
     disagreements = case.losers(drug, choices, assume)
     if verdict == "no_known_effect" and any(d.role == "other_disease" for d in disagreements):
         notes.append("evidence exists only for other diseases; it does not decide the verdict")
+    notes.extend(_disease_conflicts(case, drug))
+    status = approval_status(case.kb, drug)
+    if status:
+        notes.append(status)
     return DrugVerdict(
         drug=drug,
         members=case.kb.members_of(drug),
         verdict=verdict,  # type: ignore[arg-type]
         evidence=evidence,
+        status=status,
         reasons=reasons,
         disagreements=disagreements,
         phase_readings=readings,  # type: ignore[arg-type]
         notes=notes,
     )
+
+
+def approval_status(kb: KnowledgeBase, drug: str) -> str | None:
+    """What a tumour board must know about a drug's approval, or ``None`` if approved.
+
+    For a combination, each member that is not approved is named. The text says
+    "approval withdrawn" when the knowledge base's note says so, else "not approved".
+    """
+    flags = []
+    for member in kb.members_of(drug):
+        entry = kb.drugs.get(member)
+        if entry is None or entry.approved:
+            continue
+        note = entry.note or ""
+        state = "approval withdrawn" if "withdrawn" in note.lower() else "not approved"
+        flags.append(f"{member}: {state}" + (f" ({note})" if note else ""))
+    return "; ".join(flags) or None
+
+
+def _disease_conflicts(case: _Case, drug: str) -> list[str]:
+    """Without a disease: alterations whose assertions on ``drug`` disagree across diseases.
+
+    The verdict then rests on the strongest evidence across diseases, which may not be the
+    patient's (BRAF V600E: vemurafenib works in melanoma, not in colorectal cancer); the
+    note names each disease's effect so that the reader can give one.
+    """
+    if case.disease is not None:
+        return []
+    notes = []
+    for alt in case.alterations:
+        # per disease, the assertion that would decide there: most specific, then strongest
+        by_disease: dict[str, tuple[int, int, str, str]] = {}
+        for m in case.single.get(alt.key, []):
+            if drug not in m.rule.drugs or m.rule.disease == "any":
+                continue
+            entry = (m.specificity, m.rule.evidence_rank, m.rule.effect, m.rule.evidence)
+            if entry[:2] > by_disease.get(m.rule.disease, (0, 0))[:2]:
+                by_disease[m.rule.disease] = entry
+        if len({entry[2] for entry in by_disease.values()}) > 1:
+            parts = ", ".join(
+                f"{effect} in {case.kb.diseases[d].name if d in case.kb.diseases else d} ({level})"
+                for d, (_, _, effect, level) in sorted(by_disease.items())
+            )
+            notes.append(
+                f"no disease given and the evidence for {alt.label} disagrees across "
+                f"diseases: {parts}; give the disease (--disease) for a verdict that applies"
+            )
+    return notes
+
+
+def _set_aside(case: _Case) -> list[Alteration]:
+    """Alterations that no applied assertion judges, but a driver-bound one would."""
+    applied = {a.key for a in case.alterations if case.single.get(a.key)}
+    applied |= {a.key for m in case.compound for a in m.alterations}
+    return [
+        alt
+        for alt in case.alterations
+        if alt.key not in applied
+        and any(
+            match_specificity(p, alt) for rule in case.skipped_driver for p in rule.patterns
+        )
+    ]
+
+
+def _driver_notes(case: _Case) -> list[str]:
+    """Alterations whose assertions were set aside because their gene is not the driver.
+
+    MET exon 14 skipping beside EGFR L858R: the MET-driven assertions (capmatinib as the
+    driver's drug) need MET to be the primary driver; they are not applied, and the
+    reader is told so rather than left to think the alteration was missed.
+    """
+    skipped: dict[str, set[str]] = {}
+    for alt in _set_aside(case):
+        for rule in case.skipped_driver:
+            if any(match_specificity(p, alt) for p in rule.patterns):
+                skipped.setdefault(alt.label, set()).add(str(rule.driver))
+    return [
+        f"{label}: assertions that need {' or '.join(sorted(genes))} as the primary driver "
+        f"were not applied, because the primary driver here is {', '.join(case.primary)} "
+        "(give `--driver` if that is wrong)"
+        for label, genes in sorted(skipped.items())
+    ]
 
 
 def _display_order(v: DrugVerdict) -> tuple:
@@ -560,6 +709,8 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
         if r.role == "decisive"
         for label in _member_labels(r.alteration)
     }
+    # an alteration set aside for want of its driver is unexplained: no option is clear of it
+    escape |= {alt.label for alt in _set_aside(case)}
     scored = []
     for drug, v in verdicts.items():
         condition = None
@@ -573,7 +724,12 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
             reasons = [r for r in v.reasons if r.effect == "sensitive"]
         if not reasons:
             continue
-        weakest = min(reasons, key=lambda r: EVIDENCE_RANK[r.evidence]).evidence
+        if condition is None and v.evidence is not None:
+            weakest = v.evidence
+        else:
+            weakest = _needed_evidence("sensitive", case.choices(drug, phase)) or min(
+                (r.evidence for r in reasons), key=EVIDENCE_RANK.__getitem__
+            )
         covered = sorted({r.alteration for r in reasons})
         in_context = any(r.disease_match in ("exact", "broader", "narrower") for r in reasons)
         best = {
@@ -601,9 +757,12 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
         preferred = any(drug in r.preferred_for for r in reasons)
         if preferred:
             why = "guideline-preferred; " + why
+        if v.status:
+            why = f"{v.status}; " + why
         key = (
             condition is None,
             not unknown,
+            v.status is None,
             EVIDENCE_RANK[weakest],
             preferred,
             -len(unknown),
@@ -619,6 +778,7 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
                     evidence=weakest,
                     why=why,
                     preferred=preferred,
+                    status=v.status,
                     condition=condition,
                     unaddressed=unknown,
                     reasons=reasons,
@@ -702,6 +862,7 @@ def interpret(
     notes = []
     matched = {a.key for a in alts if case.single.get(a.key)}
     matched |= {a.key for m in case.compound for a in m.alterations}
+    matched |= {a.key for a in _set_aside(case)}  # explained by the driver note below
     for alt in alts:
         if alt.key not in matched:
             notes.append(f"no knowledge-base assertion matches {alt.label}")
@@ -710,6 +871,10 @@ def interpret(
             "no primary driver was identified, so assertions that need one (bypass "
             "mechanisms) were not applied; give the driver alteration or `driver=`"
         )
+    elif case.skipped_driver:
+        notes.extend(_driver_notes(case))
+    for v in shown:
+        notes.extend(n for n in v.notes if n.startswith("no disease given") and n not in notes)
     phase_list = []
     for m in case.compound:
         for a, b in itertools.combinations(m.alterations, 2):

@@ -77,7 +77,13 @@ class Reason(BaseModel):
 
 
 class DrugVerdict(BaseModel):
-    """The verdict for one drug or combination, with its reasons."""
+    """The verdict for one drug or combination, with its reasons.
+
+    ``evidence`` is the level of the weakest rationale the verdict needs: the strongest
+    defeating alteration for a resistant verdict, the weakest covered alteration for a
+    sensitive one. ``status`` flags members that are not approved or withdrawn; ``notes``
+    hold caveats (unknown phase, disagreement across diseases without a disease, status).
+    """
 
     drug: str
     members: list[str]
@@ -86,6 +92,7 @@ class DrugVerdict(BaseModel):
     reasons: list[Reason]
     disagreements: list[Reason] = []
     phase_readings: dict[str, Verdict] | None = None
+    status: str | None = None
     notes: list[str] = []
 
 
@@ -93,13 +100,17 @@ class Option(BaseModel):
     """A drug or combination expected to remain active, with why.
 
     ``unaddressed`` lists the alterations that defeat other drugs in this case but about
-    which the knowledge base says nothing for this option.
+    which the knowledge base says nothing for this option. ``evidence`` is the weakest
+    rationale the option needs. ``status`` names members that are not approved or whose
+    approval was withdrawn (``None`` when all are approved); such options rank below
+    approved ones of the same standing.
     """
 
     drug: str
     evidence: str
     why: str
     preferred: bool = False
+    status: str | None = None
     condition: str | None = None
     unaddressed: list[str] = []
     reasons: list[Reason]
@@ -177,7 +188,8 @@ class Interpretation(BaseModel):
         Columns: drug, verdict, phase (``unknown: cis <verdict>, trans <verdict>`` when the
         verdict depends on a phase that was not given, else empty), evidence_verdict,
         alteration, biomarker, match, effect, mechanism, evidence, disease, disease_match,
-        via, role, assertion, references.
+        via, role, assertion, references, status (approval flags), notes (the drug's
+        caveats joined by `` | ``).
         """
         rows = []
         for item in self.drugs:
@@ -185,14 +197,16 @@ class Interpretation(BaseModel):
             readings = item.phase_readings
             phase = (f"unknown: cis {readings['cis']}, trans {readings['trans']}"
                      if readings else "")  # fmt: skip
+            extra = {"status": item.status or "", "notes": " | ".join(item.notes)}
             if not reasons:
-                rows.append({"drug": item.drug, "verdict": item.verdict, "phase": phase})
+                rows.append({"drug": item.drug, "verdict": item.verdict, "phase": phase, **extra})
             for r in reasons:
                 rows.append(
                     {
                         "drug": item.drug,
                         "verdict": item.verdict,
                         "phase": phase,
+                        **extra,
                         "evidence_verdict": item.evidence,
                         "alteration": r.alteration,
                         "biomarker": r.biomarker,
@@ -211,7 +225,7 @@ class Interpretation(BaseModel):
         columns = [
             "drug", "verdict", "phase", "evidence_verdict", "alteration", "biomarker", "match",
             "effect", "mechanism", "evidence", "disease", "disease_match", "via", "role",
-            "assertion", "references",
+            "assertion", "references", "status", "notes",
         ]  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
 

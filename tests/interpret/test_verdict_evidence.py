@@ -1,0 +1,115 @@
+"""Honest verdicts on the shipped knowledge base (issue 18): the evidence a verdict needs,
+combinations judged drug by drug, approval status, and what a missing disease or driver
+leaves unsaid."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+import oncoresist
+from oncoresist.cli import app
+
+TRANS = [("EGFR T790M", "EGFR C797S", "trans")]
+
+
+def test_a_combination_that_needs_a_preclinical_rationale_is_not_level_a():
+    # L858R is level A for gefitinib, but gefitinib + osimertinib covers C797S in trans with
+    # T790M only through a preclinical (D) rationale: the verdict needs both.
+    r = oncoresist.interpret(
+        ["EGFR L858R", "EGFR T790M", "EGFR C797S"],
+        drugs=["gefitinib + osimertinib"],
+        disease="NSCLC",
+        phase=TRANS,
+    )
+    v = r.verdict("gefitinib + osimertinib")
+    assert v.verdict == "sensitive"
+    assert {x.evidence for x in v.reasons if x.role == "decisive"} >= {"A", "D"}
+    assert v.evidence == "D"
+    option = next(o for o in r.options if o.drug == "gefitinib + osimertinib")
+    assert option.evidence == "D"
+
+
+def test_a_resistant_verdict_rests_on_its_strongest_defeating_alteration():
+    r = oncoresist.interpret(["EGFR L858R", "EGFR T790M"], drugs=["gefitinib"], disease="NSCLC")
+    v = r.verdict("gefitinib")
+    assert v.verdict == "resistant"
+    assert v.evidence == "A"
+
+
+def test_a_partner_that_targets_the_bypass_answers_it():
+    # MET amplification defeats lazertinib (bypass); amivantamab binds MET, so the
+    # combination is not resistant through its partner alone, and says the cover is inferred.
+    r = oncoresist.interpret(
+        ["EGFR L858R", "MET amplification"],
+        drugs=["lazertinib", "amivantamab + lazertinib"],
+        disease="NSCLC",
+    )
+    assert r.verdict("lazertinib").verdict == "resistant"
+    combo = r.verdict("amivantamab + lazertinib")
+    assert combo.verdict == "sensitive"
+    assert combo.evidence == "E"
+    inferred = [x for x in combo.reasons if x.alteration == "MET amplification"]
+    assert inferred and inferred[0].via == "amivantamab"
+    assert "inferred" in inferred[0].summary
+
+
+def test_a_partner_that_does_not_target_the_bypass_does_not_answer_it():
+    r = oncoresist.interpret(
+        ["EGFR L858R", "MET amplification"],
+        drugs=["carboplatin + osimertinib + pemetrexed"],
+        disease="NSCLC",
+    )
+    assert r.verdict("carboplatin + osimertinib + pemetrexed").verdict == "resistant"
+
+
+def test_a_withdrawn_drug_is_flagged_everywhere_and_ranked_below_approved_equals():
+    r = oncoresist.interpret(["EGFR A767_V769dup"], disease="NSCLC")
+    mobo = next(o for o in r.options if o.drug == "mobocertinib")
+    assert mobo.status and "approval withdrawn" in mobo.status
+    assert mobo.why.startswith("mobocertinib: approval withdrawn")
+    approved = [o for o in r.options if o.status is None and o.evidence == mobo.evidence]
+    assert approved, "an approved option of the same evidence exists in this case"
+    order = [o.drug for o in r.options]
+    assert all(order.index(o.drug) < order.index("mobocertinib") for o in approved)
+    verdict = r.verdict("mobocertinib")
+    assert verdict.status == mobo.status and mobo.status in verdict.notes
+    frame = r.to_frame()
+    assert set(frame.loc[frame.drug == "mobocertinib", "status"]) == {mobo.status}
+    assert set(frame.loc[frame.drug == "amivantamab", "status"]) == {""}
+
+
+def test_without_a_disease_a_disagreement_across_diseases_is_said():
+    r = oncoresist.interpret(["BRAF V600E"], drugs=["vemurafenib"])
+    note = next(n for n in r.notes if n.startswith("no disease given"))
+    assert "colorectal" in note and "melanoma" in note
+    assert note in r.verdict("vemurafenib").notes
+    assert note in r.to_frame()["notes"].iloc[0]
+    given = oncoresist.interpret(["BRAF V600E"], drugs=["vemurafenib"], disease="melanoma")
+    assert not any(n.startswith("no disease given") for n in given.notes)
+
+
+def test_an_alteration_set_aside_for_its_driver_is_said_and_spoils_clean_options():
+    r = oncoresist.interpret(["EGFR L858R", "EGFR T790M", "MET exon 14 skipping"], disease="NSCLC")
+    note = next(n for n in r.notes if n.startswith("MET exon 14 skipping"))
+    assert "primary driver here is EGFR" in note
+    assert not any(n.startswith("no knowledge-base assertion matches MET") for n in r.notes)
+    osimertinib = next(o for o in r.options if o.drug == "osimertinib")
+    assert "MET exon 14 skipping" in osimertinib.unaddressed
+    assert "no alteration found that defeats it" not in osimertinib.why
+
+
+@pytest.mark.parametrize("fmt", ["table", "json", "tsv"])
+def test_every_output_format_carries_the_disease_caveat(fmt):
+    result = CliRunner().invoke(
+        app, ["interpret", "-a", "BRAF V600E", "-d", "vemurafenib", "--format", fmt]
+    )
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    if fmt == "json":
+        notes = json.loads(result.output)["notes"]
+        assert any("no disease given" in n and "colorectal" in n for n in notes)
+    else:
+        assert "no disease given" in text and "colorectal" in text
