@@ -6,6 +6,7 @@ SQLite always; PostgreSQL when ONCORESIST_TEST_PG_URL names a server (``eval
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import uuid
 from collections.abc import Iterator
@@ -17,6 +18,26 @@ import sqlalchemy as sa
 from oncoresist.store._engine import resolve_url
 
 PG_ENV = "ONCORESIST_TEST_PG_URL"
+
+# Crash diagnostics for CI (.ci/run prints both files when pytest dies): the test that
+# was running, and every thread's stack at a fatal signal, kept whole rather than cut.
+_CRASH_DIR = os.environ.get("ONCORESIST_CRASH_DIR")
+_FAULT_FILE = None
+
+
+@pytest.hookimpl(trylast=True)  # after pytest's faulthandler plugin, which writes to stderr
+def pytest_configure(config: pytest.Config) -> None:
+    global _FAULT_FILE
+    if _CRASH_DIR and _FAULT_FILE is None:
+        os.makedirs(_CRASH_DIR, exist_ok=True)
+        _FAULT_FILE = open(os.path.join(_CRASH_DIR, "faults.txt"), "w")  # noqa: SIM115
+        faulthandler.enable(file=_FAULT_FILE, all_threads=True)
+
+
+def pytest_runtest_logstart(nodeid: str, location: tuple) -> None:
+    if _CRASH_DIR:
+        with open(os.path.join(_CRASH_DIR, "current_test.txt"), "w") as handle:
+            handle.write(nodeid + "\n")
 
 
 def _postgres_database() -> Iterator[str]:
