@@ -208,7 +208,8 @@ def annotate_maf(
     ``ONCORESIST_ALTERATION`` (the alteration read from the row), ``ONCORESIST_STATUS``
     (``matched``, ``no_assertion`` or ``not_assessed`` for rows the reader skips: genes
     outside the knowledge base, silent and non-coding changes),
-    ``ONCORESIST_RESISTANT_DRUGS``, ``ONCORESIST_REDUCED_DRUGS``, ``ONCORESIST_SENSITIVE_DRUGS`` (comma-separated),
+    ``ONCORESIST_RESISTANT_DRUGS``, ``ONCORESIST_REDUCED_DRUGS``,
+    ``ONCORESIST_SENSITIVE_DRUGS`` (comma-separated),
     ``ONCORESIST_HIGHEST_LEVEL``, ``ONCORESIST_WEAKEST_LEVEL`` (A-E),
     ``ONCORESIST_MECHANISM`` and ``ONCORESIST_ASSERTIONS``. One comment line
     ``#oncoresist_annotation software=...,knowledge_base=sha256:...,disease=...`` is

@@ -159,9 +159,7 @@ def _digest(kb: KnowledgeBase) -> str:
     parts = {
         "diseases": {k: v.model_dump(mode="json") for k, v in sorted(kb.diseases.items())},
         "drugs": {k: v.model_dump(mode="json") for k, v in sorted(kb.drugs.items())},
-        "combinations": {
-            k: v.model_dump(mode="json") for k, v in sorted(kb.combinations.items())
-        },
+        "combinations": {k: v.model_dump(mode="json") for k, v in sorted(kb.combinations.items())},
         "genes": {k: v.model_dump(mode="json") for k, v in sorted(kb.genes.items())},
         "assertions": [
             [a.id, a.assertion.model_dump(mode="json", by_alias=True)] for a in kb.assertions
