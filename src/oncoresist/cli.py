@@ -19,17 +19,114 @@ import typer
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
+from typer.core import TyperCommand, TyperGroup
 
 from oncoresist import __version__
-from oncoresist._cli_audit import audit_app
-from oncoresist._cli_clones import clones_app
-from oncoresist._cli_evolve import evolve_app
-from oncoresist._cli_forecast import forecast_app
-from oncoresist._cli_screens import screen_app
-from oncoresist._cli_server import serve, users_app
 from oncoresist._files import atomic_write, formula_safe
 from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError, OncoresistError
+
+# Sub-commands whose modules import heavy libraries (scipy, pandas, the evolve and server
+# code) are loaded only when they run: `oncoresist --help` and `oncoresist interpret` do
+# not pay for them. name -> (module, attribute, one-line help shown in `--help`); the help
+# must be the first line of the loaded command's own help (a test checks it).
+LAZY_COMMANDS: dict[str, tuple[str, str, str]] = {
+    "serve": (
+        "oncoresist._cli_server",
+        "serve",
+        "Run the tumour-board web service (API at /api/v1, browser interface at /).",
+    ),
+}
+LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
+    "evolve": (
+        "oncoresist._cli_evolve",
+        "evolve_app",
+        "Evolutionary dynamics under therapy: closed forms, exact simulation, strategies.",
+    ),
+    "forecast": (
+        "oncoresist._cli_forecast",
+        "forecast_app",
+        "Fit a patient's serial markers and forecast each strategy, with calibrated "
+        "uncertainty; backtest the forecasts.",
+    ),
+    "screen": (
+        "oncoresist._cli_screens",
+        "screen_app",
+        "Pooled CRISPR knockout screens under drug.",
+    ),
+    "clones": (
+        "oncoresist._cli_clones",
+        "clones_app",
+        "Clones over time: CCF clusters, trees, fish plots.",
+    ),
+    "audit": ("oncoresist._cli_audit", "audit_app", "The append-only, hash-chained audit log."),
+    "users": ("oncoresist._cli_server", "users_app", "Accounts of the web service."),
+    "exchange": (
+        "oncoresist._cli_exchange",
+        "app",
+        "Exchange formats: annotated MAF/VCF, GA4GH Phenopacket v2, cBioPortal study files.",
+    ),
+}
+LAZY = {**LAZY_COMMANDS, **LAZY_GROUPS}
+
+
+def load_lazy(name: str):
+    """The click command of a lazily loaded sub-command or group (imports its module)."""
+    from importlib import import_module
+
+    module, attribute, _ = LAZY[name]
+    target = getattr(import_module(module), attribute)
+    if isinstance(target, typer.Typer):
+        command = typer.main.get_group(target)
+    else:  # a function registered as one command
+        single = typer.Typer(add_completion=False)
+        single.command(name)(target)
+        command = typer.main.get_command(single)
+    command.name = name
+    return command
+
+
+class LazyGroup(TyperGroup):
+    """The root group: heavy sub-commands are imported when invoked, not when listed.
+
+    ``--help`` lists them from :data:`LAZY` without importing their modules.
+    """
+
+    _listing = False
+
+    def list_commands(self, ctx):  # noqa: D102 - click's interface
+        eager = [n for n in super().list_commands(ctx) if n not in LAZY]
+        return [*LAZY_COMMANDS, *eager, *LAZY_GROUPS]
+
+    def get_command(self, ctx, cmd_name):  # noqa: D102 - click's interface
+        command = self.commands.get(cmd_name)
+        if command is not None or cmd_name not in LAZY:
+            return command
+        if self._listing:  # the help's list of commands: a stand-in with the short help
+            text = LAZY[cmd_name][2]
+            return TyperCommand(cmd_name, short_help=text, help=text)
+        command = load_lazy(cmd_name)
+        self.commands[cmd_name] = command
+        return command
+
+    def format_help(self, ctx, formatter):  # noqa: D102 - click's interface
+        self._listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
+    def resolve_command(self, ctx, args):  # noqa: D102 - click's interface
+        # "did you mean" for a mistyped command considers the lazy ones too
+        for name in LAZY:
+            self.commands.setdefault(name, None)  # type: ignore[arg-type]
+        try:
+            return super().resolve_command(ctx, args)
+        finally:
+            for name in LAZY:
+                if self.commands.get(name) is None:
+                    self.commands.pop(name, None)
+
 
 app = typer.Typer(
     name="oncoresist",
@@ -37,6 +134,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    cls=LazyGroup,
 )
 kb_app = typer.Typer(help="The curated, cited knowledge base.", no_args_is_help=True)
 variants_app = typer.Typer(help="Parse alterations and read variant files.", no_args_is_help=True)
@@ -47,13 +145,6 @@ monitor_app = typer.Typer(
 app.add_typer(kb_app, name="kb")
 app.add_typer(variants_app, name="variants")
 app.add_typer(monitor_app, name="monitor")
-app.add_typer(evolve_app, name="evolve")
-app.add_typer(forecast_app, name="forecast")
-app.add_typer(screen_app, name="screen")
-app.add_typer(clones_app, name="clones")
-app.add_typer(audit_app, name="audit")
-app.add_typer(users_app, name="users")
-app.command("serve")(serve)
 
 out = Console(highlight=False, soft_wrap=False)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
