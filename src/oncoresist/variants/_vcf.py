@@ -7,13 +7,22 @@ attribute read (``POS``), one set look-up and, in annotated files, one search of
 annotation text: the reader stays within a small factor of cyvcf2's own iteration and
 uses constant memory.
 
+Copy-number and structural records (symbolic alleles such as ``<DUP>`` with ``CN``,
+breakends) are placed on genes and called by :mod:`oncoresist.variants._symbolic`; every
+record is checked for them (one ``var_type`` read, and a look at ALT when it is not a SNV).
+
 The header is read and checked by this module before htslib sees the file (htslib
 accepts a truncated BGZF file and reports some damage only as messages on stderr).
+htslib's own warnings ("contig is not defined in the header ... index the file with
+tabix", "INFO 'CN' is not defined in the header") are silenced while this module reads:
+they are about the header's completeness, which this module checks and reports itself,
+and they would otherwise leak to the user's terminal around the tool's own output.
 """
 
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -22,6 +31,7 @@ from pathlib import Path
 from urllib.parse import unquote
 
 from cyvcf2 import VCF
+from cyvcf2 import cyvcf2 as _cyvcf2
 
 from oncoresist._progress import RECORDS_PER_REPORT, ProgressCallback
 from oncoresist.errors import InputError
@@ -33,6 +43,7 @@ from oncoresist.variants._builds import (
     normalise_chrom,
     resolve_build,
 )
+from oncoresist.variants._copynumber import DEFAULT_THRESHOLDS, CopyNumberThresholds
 from oncoresist.variants._genes import resolve_gene
 from oncoresist.variants._parse import parse_change
 from oncoresist.variants._sniff import (
@@ -47,11 +58,34 @@ from oncoresist.variants._sniff import (
     sniff,
     truncated_gzip_error,
 )
+from oncoresist.variants._symbolic import SymbolicRecords, structural_alleles
 
 FIXED_COLUMNS = ("#CHROM", "POS", "ID", "REF", "ALT", "QUAL", "FILTER", "INFO")
 _META = re.compile(r'([A-Za-z_][\w.]*)=("(?:[^"\\]|\\.)*"|[^,>]*)')
 _SPLICE = ("splice_donor_variant", "splice_acceptor_variant")
 _SYNONYMOUS = object()  # the annotation says the protein does not change
+_PLAIN = frozenset({"snp", "mnp"})  # var_type of records that cannot be structural
+_HTSLIB_ERRORS_ONLY = 1  # htslib's HTS_LOG_ERROR: errors are shown, warnings are not
+_HTSLIB_DEFAULT = 3  # HTS_LOG_WARNING
+
+
+def _htslib_log_level() -> int:
+    """Return htslib's current log level (from the library cyvcf2 loaded)."""
+    try:
+        return int(ctypes.CDLL(_cyvcf2.__file__).hts_get_log_level())
+    except (OSError, AttributeError):  # another build of cyvcf2: assume the default
+        return _HTSLIB_DEFAULT
+
+
+@contextlib.contextmanager
+def _htslib_quiet() -> Iterator[None]:
+    """Silence htslib's warnings (not its errors) for the duration, then restore."""
+    previous = _htslib_log_level()
+    _cyvcf2.set_htslib_log_level(min(previous, _HTSLIB_ERRORS_ONLY))
+    try:
+        yield
+    finally:
+        _cyvcf2.set_htslib_log_level(previous)
 
 
 def _not_vcf_error(path: PathLike, what: str, line: int, detail: str, hint: str) -> InputError:
@@ -249,12 +283,13 @@ def _chrom_line(path: PathLike, number: int, text: str) -> _Header:
 
 
 def _read_bcf_header(path: PathLike) -> _Header:
-    reader = VCF(str(path))
-    try:
-        raw = reader.raw_header
-        samples = list(reader.samples)
-    finally:
-        reader.close()
+    with _htslib_quiet():
+        reader = VCF(str(path))
+        try:
+            raw = reader.raw_header
+            samples = list(reader.samples)
+        finally:
+            reader.close()
     header = _Header(path=path, first_record_line=1, samples=samples, binary=True)
     tumor = None
     for number, text in enumerate(raw.splitlines(), start=1):
@@ -344,6 +379,7 @@ class _VcfReader:
         kb: KnowledgeBase | None,
         genes: Iterable[str] | None,
         progress: ProgressCallback | None = None,
+        copy_number: CopyNumberThresholds | None = None,
     ) -> None:
         self.path = path
         self.progress = progress
@@ -396,6 +432,19 @@ class _VcfReader:
                 if symbol in self.kb.genes:
                     names.update(a.upper() for a in self.kb.genes[symbol].aliases)
             self._names = frozenset(names)
+        ann = self.annotation
+        self.symbolic = SymbolicRecords(
+            path=path,
+            label=self.label,
+            kb=self.kb,
+            build=self.build,
+            targets=self.targets,
+            thresholds=copy_number or DEFAULT_THRESHOLDS,
+            sample=self.sample,
+            annotation_key=ann.key if ann is not None else None,
+            annotation_gene=ann.gene if ann is not None else None,
+            annotation_consequence=ann.consequence if ann is not None else None,
+        )
 
     # ----------------------------------------------------------------- setup
     def _choose_sample(self, sample: str | None) -> int | None:
@@ -452,23 +501,24 @@ class _VcfReader:
         if self.header.bom:
             cleaned = _copy_without_bom(self.path)
             source = cleaned
-        try:
-            reader = VCF(str(source), lazy=True)
-        except Exception as exc:  # cyvcf2 raises OSError or a bare Exception
-            if cleaned is not None:
-                cleaned.unlink(missing_ok=True)
-            raise InputError(
-                f"htslib could not read the header ({exc}); expected a VCF 4.x header",
-                file=self.path,
-                record=self._where(max(self.header.first_record_line - 1, 1)),
-                field="header",
-            ) from None
-        try:
-            yield from self._records(reader)
-        finally:
-            reader.close()
-            if cleaned is not None:
-                cleaned.unlink(missing_ok=True)
+        with _htslib_quiet():
+            try:
+                reader = VCF(str(source), lazy=True)
+            except Exception as exc:  # cyvcf2 raises OSError or a bare Exception
+                if cleaned is not None:
+                    cleaned.unlink(missing_ok=True)
+                raise InputError(
+                    f"htslib could not read the header ({exc}); expected a VCF 4.x header",
+                    file=self.path,
+                    record=self._where(max(self.header.first_record_line - 1, 1)),
+                    field="header",
+                ) from None
+            try:
+                yield from self._records(reader)
+            finally:
+                reader.close()
+                if cleaned is not None:
+                    cleaned.unlink(missing_ok=True)
 
     def _records(self, reader: VCF) -> Iterator[Alteration]:
         positions = self.positions
@@ -492,6 +542,8 @@ class _VcfReader:
                 seen = self._duplicates(v, prev, line, seen) if pos == prev_pos else None
                 prev = v
                 prev_pos = pos
+                if v.var_type not in _PLAIN and (found := structural_alleles(v.ALT)):
+                    yield from self._structural(v, line, found)
                 if pos in positions or (
                     annotated and _names_gene(v.INFO.get(key), gene_field, names)
                 ):
@@ -602,7 +654,7 @@ class _VcfReader:
             annotation = raw if isinstance(raw, str) else None
         total = sum(a for a in ad if a is not None) if ad is not None else None
         for k, alt in enumerate(alts, start=1):
-            if alt in ("*", ".", "") or alt.startswith("<"):
+            if alt in ("*", ".", "") or alt.startswith("<") or "[" in alt or "]" in alt:
                 continue
             found = None
             if annotation is not None:
@@ -646,6 +698,28 @@ class _VcfReader:
                     "source": f"{self.label}:{src[1]}",
                 }
             )
+
+    def _columns(self, v, where: int | str) -> list[str]:
+        try:
+            text = str(v)
+        except UnicodeDecodeError as exc:
+            raise InputError(
+                f"byte 0x{exc.object[exc.start]:02X} is not UTF-8 text; expected UTF-8 "
+                "(convert the file, e.g. iconv -f latin1 -t utf-8)",
+                file=self.path,
+                record=where,
+                field="encoding",
+            ) from None
+        return text.rstrip("\n").split("\t")
+
+    def _structural(self, v, line: int, alleles: list[str]) -> Iterator[Alteration]:
+        where = self._where(line)
+        cols = self._columns(v, where)
+        values = self._sample_values(cols)
+        gt_alleles, _ = _genotype(values.get("GT"))
+        called = bool(gt_alleles) and all(a.isdigit() for a in gt_alleles)
+        carried = {int(a) for a in gt_alleles if a != "0"} if called else None
+        yield from self.symbolic.alterations(cols, alleles, where, values, carried)
 
     def _sample_values(self, cols: list[str]) -> dict[str, str]:
         if self.sample_index is None or len(cols) <= 9 + self.sample_index:
@@ -820,6 +894,7 @@ def read_vcf(
     kb: KnowledgeBase | None = None,
     genes: Iterable[str] | None = None,
     progress: ProgressCallback | None = None,
+    copy_number: CopyNumberThresholds | None = None,
 ) -> Iterator[Alteration]:
     """Read the knowledge-base-relevant alterations of a VCF (plain, bgzipped or BCF).
 
@@ -843,6 +918,10 @@ def read_vcf(
         Genes to report (symbols or aliases); every knowledge-base gene by default.
     progress
         Called with the number of records read, every 65,536 records.
+    copy_number
+        When a copy number is an amplification or a deep deletion
+        (:class:`CopyNumberThresholds`; by default amplification at CN >= 6, deep
+        deletion at CN 0).
 
     Yields
     ------
@@ -852,7 +931,15 @@ def read_vcf(
         the coordinate, the coordinates (chromosome without ``chr``), ``vaf`` (FORMAT AD,
         else FORMAT AF, else INFO AF; ``None`` when unknown), ``depth``, ``alt_reads``,
         ``sample``, ``phase_set``/``haplotype`` for phased genotypes and ``source``
-        (``file:line``).
+        (``file:line``). Copy-number and structural records (``<DUP>``, ``<DEL>``,
+        ``<AMP>``, ``<CNV>``, ``<INV>``, breakends) give ``amplification``, ``loss`` and
+        ``FIVE::THREE`` fusion alterations of the genes they touch.
+
+    Warns
+    -----
+    VariantWarning
+        For a structural record that is read but not called: a gain or shallow loss, no
+        copy number, no END, no genome build, a breakpoint partner outside known genes.
 
     Raises
     ------
@@ -869,4 +956,14 @@ def read_vcf(
     >>> [a.label for a in read_vcf(vcf)]
     ['EGFR T790M', 'EGFR C797S', 'EGFR L858R']
     """
-    return iter(_VcfReader(path, build=build, sample=sample, kb=kb, genes=genes, progress=progress))
+    return iter(
+        _VcfReader(
+            path,
+            build=build,
+            sample=sample,
+            kb=kb,
+            genes=genes,
+            progress=progress,
+            copy_number=copy_number,
+        )
+    )
