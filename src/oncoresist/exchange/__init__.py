@@ -19,6 +19,14 @@ from oncoresist.exchange._annotate import (
     annotate_maf,
     annotate_vcf,
 )
+from oncoresist.exchange._phenopacket import (
+    PhenopacketCase,
+    parse_phenopacket,
+    phenopacket_json,
+    read_phenopacket,
+    to_phenopacket,
+    validate_phenopacket,
+)
 from oncoresist.exchange._summary import AlterationSummary, kb_version, summarise_alterations
 
 __all__ = [
@@ -26,8 +34,14 @@ __all__ = [
     "VCF_INFO",
     "AlterationSummary",
     "AnnotationReport",
+    "PhenopacketCase",
     "annotate_maf",
     "annotate_vcf",
     "kb_version",
+    "parse_phenopacket",
+    "phenopacket_json",
+    "read_phenopacket",
     "summarise_alterations",
+    "to_phenopacket",
+    "validate_phenopacket",
 ]
