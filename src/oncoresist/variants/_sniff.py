@@ -34,6 +34,7 @@ class Sniffed:
     ----------
     kind
         ``vcf``, ``bcf``, ``maf``, ``table`` (CSV/TSV with gene and alteration columns),
+        ``cna`` (cBioPortal ``data_cna.txt``), ``sv`` (cBioPortal ``data_sv.txt``),
         ``parquet``, ``xlsx``, ``empty`` or ``unknown``.
     compression
         ``bgzf``, ``gzip`` or ``None``.
@@ -56,6 +57,8 @@ class Sniffed:
             "bcf": "a BCF (binary VCF)",
             "maf": "a MAF (mutation annotation format)",
             "table": "an alteration table (gene and alteration columns)",
+            "cna": "a cBioPortal discrete copy-number file (data_cna.txt)",
+            "sv": "a cBioPortal structural-variant file (data_sv.txt)",
             "parquet": "a Parquet table",
             "xlsx": "an Excel workbook",
             "empty": "an empty file",
@@ -193,6 +196,7 @@ def read_head(path: PathLike, size: int = _HEAD) -> bytes:
 
 
 _MAF_COLUMNS = ("hugo_symbol", "variant_classification", "tumor_sample_barcode", "hgvsp_short")
+_SV_COLUMNS = ("site1_hugo_symbol", "site2_hugo_symbol", "site1_entrez_gene_id")
 
 
 def sniff(path: PathLike) -> Sniffed:
@@ -233,6 +237,10 @@ def sniff(path: PathLike) -> Sniffed:
             return Sniffed("maf", compression, number, "columns " + ", ".join(shown))
         if "alteration" in cells:
             return Sniffed("table", compression, number, "columns " + ", ".join(_split(text)[:6]))
+        if "\t" in text and cells[0] in ("hugo_symbol", "entrez_gene_id") and len(cells) > 1:
+            return Sniffed("cna", compression, number, "columns " + ", ".join(_split(text)[:4]))
+        if "\t" in text and "sample_id" in cells and any(c in cells for c in _SV_COLUMNS):
+            return Sniffed("sv", compression, number, "columns " + ", ".join(_split(text)[:4]))
         fields = text.split("\t")
         if len(fields) >= 8 and fields[1].isdigit():
             return Sniffed("vcf", compression, number, "tab-separated records with no header")
@@ -242,7 +250,7 @@ def sniff(path: PathLike) -> Sniffed:
 
 def _header_like(text: str) -> bool:
     lowered = text.lower()
-    return "hugo_symbol" in lowered or "alteration" in lowered
+    return "hugo_symbol" in lowered or "alteration" in lowered or "sample_id" in lowered
 
 
 def _split(text: str) -> list[str]:

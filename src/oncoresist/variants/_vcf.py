@@ -102,6 +102,8 @@ _READ_WITH = {
     "maf": "read it with read_maf (or `oncoresist variants read`), or name it .maf",
     "table": "read it with read_table (or `oncoresist variants read`), or name it .csv/.tsv",
     "parquet": "read it with read_table (or `oncoresist variants read`)",
+    "cna": "read it with read_cbioportal_cna (or `oncoresist variants read`)",
+    "sv": "read it with read_cbioportal_sv (or `oncoresist variants read`)",
     "xlsx": "export the sheet as CSV and read it with read_table",
     "empty": "expected a VCF",
     "unknown": "expected a VCF, MAF, CSV/TSV or Parquet alteration table",

@@ -42,5 +42,16 @@ def warn_at(
     record: int | str | None = None,
     field: str | None = None,
 ) -> None:
-    """Issue a :class:`VariantWarning` naming the file, record and field."""
-    warnings.warn(VariantWarning(message, file=file, record=record, field=field), stacklevel=3)
+    """Issue a :class:`VariantWarning` naming the file, record and field.
+
+    The warning carries its own location (the data file's line), so it is not attributed
+    to a line of this package's code: Python's default display would otherwise print the
+    package's source path and line around the message.
+    """
+    warnings.warn_explicit(
+        VariantWarning(message, file=file, record=record, field=field),
+        VariantWarning,
+        filename="<oncoresist>",  # not a real file: no source line is looked up
+        lineno=0,
+        module="oncoresist.variants",
+    )
