@@ -19,6 +19,7 @@ from oncoresist.exchange._annotate import (
     annotate_maf,
     annotate_vcf,
 )
+from oncoresist.exchange._cbioportal import StudyFiles, write_cbioportal_study
 from oncoresist.exchange._phenopacket import (
     PhenopacketCase,
     parse_phenopacket,
@@ -35,6 +36,7 @@ __all__ = [
     "AlterationSummary",
     "AnnotationReport",
     "PhenopacketCase",
+    "StudyFiles",
     "annotate_maf",
     "annotate_vcf",
     "kb_version",
@@ -44,4 +46,5 @@ __all__ = [
     "summarise_alterations",
     "to_phenopacket",
     "validate_phenopacket",
+    "write_cbioportal_study",
 ]
