@@ -151,7 +151,10 @@ def _merge(items: list[AlterationSummary]) -> AlterationSummary:
 
 
 def _provenance(disease: str | None, kb: KnowledgeBase) -> str:
-    disease_id = kb.resolve_disease(disease) if disease else None
+    try:
+        disease_id = kb.resolve_disease(disease) if disease else None
+    except InputError as exc:
+        raise exc.located(field="disease") from None
     return (
         f"software={software_version().replace(' ', '/')},knowledge_base={kb_version(kb)},"
         f"disease={disease_id or 'not_given'}"
@@ -190,7 +193,7 @@ def annotate_maf(
         A MAF (plain or gzipped), as :func:`oncoresist.variants.read_maf` reads it.
     out
         The annotated MAF (plain text); written to a temporary file and renamed, so a
-        failure leaves nothing behind. It may not be ``path`` itself.
+        failure leaves nothing behind. It may not be ``path`` itself, nor end in ``.gz``.
     disease
         The disease of every sample (name, synonym or OncoTree code); ``None`` applies
         the assertions of every disease.
@@ -423,6 +426,13 @@ def annotate_vcf(
 
 
 def _not_same(source: Path, target: Path) -> None:
+    if target.suffix.lower() in (".gz", ".bgz", ".gzip", ".bcf"):
+        raise InputError(
+            "the annotated file is written as plain text; expected a name without a "
+            "compression suffix (compress it afterwards, e.g. with bgzip)",
+            file=target,
+            field="--out",
+        )
     if target.exists() and target.resolve() == source.resolve():
         raise InputError(
             "the output is the input file; expected another path (the input is read twice)",
