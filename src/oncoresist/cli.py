@@ -396,11 +396,17 @@ def variants_read(
     from oncoresist.variants import read_variants
 
     cols = ["gene", "change", "kind", "vaf", "depth", "sample", "phase_set", "source"]
-    records = read_variants(path, build=build, sample=sample)  # checks the header first
-    sys.stdout.write("\t".join(cols) + "\n")
+    # Every record is read (and checked) before the first line is written: a bad record
+    # late in the file must not leave a half-written table on stdout.
+    with _record_progress(f"reading {path.name}") as progress:
+        records = list(read_variants(path, build=build, sample=sample, progress=progress))
+    if not records:
+        err.print(f"{path}: no knowledge-base-relevant alterations", markup=False)
+    lines = ["\t".join(cols) + "\n"]
     for a in records:
         values = [getattr(a, c) for c in cols]
-        sys.stdout.write("\t".join("" if v is None else str(v) for v in values) + "\n")
+        lines.append("\t".join("" if v is None else str(v) for v in values) + "\n")
+    sys.stdout.write("".join(lines))
 
 
 # ------------------------------------------------------------------ interpret
@@ -457,7 +463,13 @@ def _run_case(
         from oncoresist.variants import read_variants
 
         with _record_progress(f"reading {variants.name}") as progress:
-            items.extend(read_variants(variants, build=build, progress=progress))
+            read = list(read_variants(variants, build=build, progress=progress))
+        if not read and not items:
+            raise InputError(
+                "no alterations to interpret: the file holds no knowledge-base-relevant alteration",
+                file=variants,
+            )
+        items.extend(read)
     if not items:
         raise InputError(
             "no alterations to interpret; give --alterations, --variants or a case file"

@@ -7,9 +7,11 @@ another directory with the same layout.
 
 from __future__ import annotations
 
+import difflib
 import itertools
+import re
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from importlib import resources
@@ -48,6 +50,104 @@ CLASS_PREFIX = "class:"
 
 def _key(name: str) -> str:
     return " ".join(name.lower().replace("_", " ").split())
+
+
+def _compact(name: str) -> str:
+    """A name without case, spaces, hyphens or dots (``AZD-9291`` -> ``azd9291``)."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def suggest(query: str, names: Mapping[str, str], *, limit: int = 3) -> list[str]:
+    """Names close to a mistyped ``query``, best first, for a "did you mean" message.
+
+    Parameters
+    ----------
+    query
+        What the user wrote (``osimertinb``, ``EGRF``, ``colorectal``).
+    names
+        Every accepted spelling -> how to show it (``AZD9291`` -> ``AZD9291
+        (osimertinib)``); spellings are compared without case, spaces or hyphens.
+    limit
+        Most suggestions returned.
+
+    Returns
+    -------
+    list of str
+        Shown forms, without repeats: first the names that hold every word of the query
+        (``colorectal`` -> ``colorectal cancer``), then the closest spellings: those the
+        fewest typing slips away (letters swapped, dropped, added or changed; at most 1
+        for names of up to 4 characters, 2 up to 8, else 3), else those within 0.1 of the
+        best :class:`difflib.SequenceMatcher` ratio (at least 0.75; 0.6 for names of 5
+        characters or more).
+
+    Examples
+    --------
+    >>> suggest("osimertinb", {"osimertinib": "osimertinib", "gefitinib": "gefitinib"})
+    ['osimertinib']
+    """
+    wanted = _compact(query)
+    if not wanted:
+        return []
+    by_compact: dict[str, str] = {}
+    for name, shown in names.items():
+        by_compact.setdefault(_compact(name), shown)
+    found: list[str] = []
+    words = _key(query).replace("-", " ").split()
+    if words and len(wanted) >= 4:
+        for name, shown in names.items():
+            have = _key(name).replace("-", " ").split()
+            if all(w in have for w in words) and shown not in found:
+                found.append(shown)
+    # typing slips: a letter swapped, dropped, added or changed (edit distance with
+    # transpositions), then spellings difflib finds alike
+    allowed = 1 if len(wanted) <= 4 else 2 if len(wanted) <= 8 else 3
+    cutoff = 0.6 if len(wanted) >= 5 else 0.75
+    scored = []
+    for candidate in by_compact:
+        distance = _edit_distance(wanted, candidate, allowed)
+        ratio = difflib.SequenceMatcher(None, wanted, candidate).ratio()
+        if distance <= allowed or ratio >= cutoff:
+            scored.append((distance, abs(len(candidate) - len(wanted)), -ratio, candidate))
+    scored.sort()  # ties: a name of the same length (a swap or a changed letter) first
+    if scored:
+        best = scored[0]
+        for distance, _, ratio, candidate in scored:
+            near = distance <= best[0] if best[0] <= allowed else -ratio >= -best[2] - 0.1
+            if near and by_compact[candidate] not in found:
+                found.append(by_compact[candidate])
+    return found[:limit]
+
+
+def _edit_distance(a: str, b: str, limit: int) -> int:
+    """Optimal-string-alignment distance of ``a`` and ``b`` (``limit + 1`` when above it).
+
+    Insertions, deletions, substitutions and swaps of two neighbouring letters count one
+    each (Damerau 1964).
+    """
+    if abs(len(a) - len(b)) > limit:
+        return limit + 1
+    previous2: list[int] = []
+    previous = list(range(len(b) + 1))
+    for i in range(1, len(a) + 1):
+        current = [i] + [0] * len(b)
+        for j in range(1, len(b) + 1):
+            cost = 0 if a[i - 1] == b[j - 1] else 1
+            current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + cost)
+            if i > 1 and j > 1 and a[i - 1] == b[j - 2] and a[i - 2] == b[j - 1]:
+                current[j] = min(current[j], previous2[j - 2] + 1)
+        if min(current) > limit:
+            return limit + 1
+        previous2, previous = previous, current
+    return min(previous[-1], limit + 1)
+
+
+def did_you_mean(suggestions: list[str]) -> str:
+    """`` (did you mean A, B or C?)`` for an error message; empty without suggestions."""
+    if not suggestions:
+        return ""
+    if len(suggestions) == 1:
+        return f" (did you mean {suggestions[0]}?)"
+    return f" (did you mean {', '.join(suggestions[:-1])} or {suggestions[-1]}?)"
 
 
 @dataclass(frozen=True)
@@ -94,6 +194,7 @@ class KnowledgeBase:
     sources: dict[str, str] = field(default_factory=dict)
     _gene_alias: dict[str, str] = field(default_factory=dict)
     _drug_alias: dict[str, str] = field(default_factory=dict)
+    _drug_compact: dict[str, str] = field(default_factory=dict)
     _disease_alias: dict[str, str] = field(default_factory=dict)
     _class_members: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -108,8 +209,39 @@ class KnowledgeBase:
         """
         symbol = self._gene_alias.get(name.strip().upper())
         if symbol is None:
-            raise UnknownGeneError(f"unknown gene {name!r}; expected an HGNC symbol or alias")
+            raise UnknownGeneError(
+                f"unknown gene {name!r}{did_you_mean(self.suggest_genes(name))}; expected an "
+                "HGNC symbol or alias"
+            )
         return symbol
+
+    def suggest_genes(self, name: str, extra: Iterable[str] = ()) -> list[str]:
+        """Gene symbols and aliases spelt like ``name`` (``EGRF`` -> ``EGFR``).
+
+        ``extra`` adds symbols outside the knowledge base (other cancer genes).
+        """
+        names = {alias: alias if alias == symbol else f"{alias} ({symbol})"
+                 for alias, symbol in self._gene_alias.items()}  # fmt: skip
+        names.update({symbol: symbol for symbol in extra if symbol not in names})
+        return suggest(name.strip().upper(), names)
+
+    def suggest_drugs(self, name: str) -> list[str]:
+        """Drug names, brands and code names spelt like ``name`` (``osimertinb``)."""
+        names = {generic: generic for generic in self.drugs}
+        for generic, drug in self.drugs.items():
+            for synonym in drug.synonyms:
+                names.setdefault(synonym, f"{synonym} ({generic})")
+        return suggest(name, names)
+
+    def suggest_diseases(self, name: str) -> list[str]:
+        """Disease names, synonyms and OncoTree codes spelt like ``name`` (``colorectal``)."""
+        names: dict[str, str] = {}
+        for disease_id, disease in self.diseases.items():
+            same = _compact(disease.name) == _compact(disease_id)
+            shown = disease.name if same else f"{disease.name} ({disease_id})"
+            for alias in [disease.name, disease_id, *disease.oncotree, *disease.synonyms]:
+                names.setdefault(alias, shown)
+        return suggest(name, names)
 
     def is_gene(self, name: str) -> bool:
         """Whether ``name`` is a gene or alias of the knowledge base."""
@@ -129,9 +261,13 @@ class KnowledgeBase:
             return " + ".join(members)
         generic = self._drug_alias.get(_key(name))
         if generic is None:
+            # a code name written with a hyphen or a space (AZD-9291, AZD 9291)
+            generic = self._drug_compact.get(_compact(name))
+        if generic is None:
             raise UnknownDrugError(
-                f"unknown drug {name.strip()!r}; expected a generic name, brand or code name "
-                "of the knowledge base (see `oncoresist kb search`)"
+                f"unknown drug {name.strip()!r}{did_you_mean(self.suggest_drugs(name))}; "
+                "expected a generic name, brand or code name of the knowledge base (see "
+                "`oncoresist kb search`)"
             )
         return generic
 
@@ -140,8 +276,9 @@ class KnowledgeBase:
         disease = self._disease_alias.get(_key(name))
         if disease is None:
             raise UnknownDiseaseError(
-                f"unknown disease {name!r}; expected a name, synonym or OncoTree code such as "
-                "NSCLC, melanoma, CRC, CML, GIST (see `oncoresist kb diseases`)"
+                f"unknown disease {name!r}{did_you_mean(self.suggest_diseases(name))}; "
+                "expected a name, synonym or OncoTree code such as NSCLC, melanoma, CRC, CML, "
+                "GIST (see `oncoresist kb diseases`)"
             )
         return disease
 
@@ -402,6 +539,11 @@ def _index_names(kb: KnowledgeBase) -> None:
                     f"drug synonym {name!r} names both {owner} and {generic}",
                     file=kb.sources.get(f"drug:{generic}"),
                 )
+    compact: dict[str, set[str]] = defaultdict(set)
+    for name, generic in kb._drug_alias.items():
+        compact[_compact(name)].add(generic)
+    # only spellings that name one drug resolve without their hyphens and spaces
+    kb._drug_compact = {k: next(iter(g)) for k, g in compact.items() if len(g) == 1 and k}
     for disease_id, disease in kb.diseases.items():
         for name in [disease_id, disease.name, *disease.oncotree, *disease.synonyms]:
             owner = kb._disease_alias.setdefault(_key(name), disease_id)
@@ -431,5 +573,7 @@ __all__ = [
     "Gene",
     "KnowledgeBase",
     "SourcedAssertion",
+    "did_you_mean",
     "load_kb",
+    "suggest",
 ]

@@ -23,8 +23,14 @@ from functools import lru_cache
 
 from oncoresist.errors import InputError, UnknownGeneError
 from oncoresist.kb import KnowledgeBase, load_kb
+from oncoresist.kb._load import did_you_mean
 from oncoresist.variants._alteration import Alteration
-from oncoresist.variants._genes import is_known_gene, looks_spreadsheet_mangled, resolve_gene
+from oncoresist.variants._genes import (
+    OTHER_CANCER_GENES,
+    is_known_gene,
+    looks_spreadsheet_mangled,
+    resolve_gene,
+)
 
 THREE_TO_ONE = {
     "ALA": "A", "ARG": "R", "ASN": "N", "ASP": "D", "CYS": "C", "GLN": "Q", "GLU": "E",
@@ -413,8 +419,27 @@ def parse_alteration(
     except UnknownGeneError as exc:
         if default_gene is not None:
             return parse_change(cleaned, gene=default_gene, kb=kb, **extra)
-        raise InputError(f"{exc.message} (in {cleaned!r})", field="gene") from None
+        message = with_gene_suggestions(exc, kb, head).message
+        raise InputError(f"{message} (in {cleaned!r})", field="gene") from None
     return parse_change(rest, gene=gene, kb=kb, **extra)
+
+
+def with_gene_suggestions(exc: UnknownGeneError, kb: KnowledgeBase, name: str) -> InputError:
+    """The error of an unknown gene with "did you mean" added (``EGRF`` -> ``EGFR``).
+
+    Symbols and aliases of the knowledge base and the other cancer genes are suggested;
+    a spreadsheet-damaged name (``2-Sep``) keeps its own explanation.
+    """
+    quoted = f"unknown gene {name.strip()!r}"
+    hint = did_you_mean(kb.suggest_genes(name, OTHER_CANCER_GENES))
+    if not hint or not exc.message.startswith(quoted) or "(did you mean" in exc.message:
+        return exc
+    return type(exc)(
+        quoted + hint + exc.message[len(quoted) :],
+        file=exc.file,
+        record=exc.record,
+        field=exc.field,
+    )
 
 
 def _is_gene_pair(kb: KnowledgeBase, text: str) -> bool:

@@ -15,7 +15,12 @@ Columns (names are case-insensitive; others are ignored):
     Sample name, phase-set identifier and haplotype (0 or 1) within it.
 
 Rows are typed by a person, so every problem is an error: an unknown gene, a change that
-cannot be read, a VAF above 1 (a percentage in the ``vaf`` column).
+cannot be read, a VAF above 1 (a percentage in the ``vaf`` column), a header with no rows.
+
+Numbers in a ``;``-separated file follow the file's decimal convention: a decimal comma
+(``0,25``) anywhere in the file makes a point a thousands separator (``1.000`` is one
+thousand); a decimal point (``0.25``) makes ``1.000`` one. A number such as ``1.000`` in a
+file that shows neither is refused, naming its line, rather than guessed.
 """
 
 from __future__ import annotations
@@ -23,14 +28,15 @@ from __future__ import annotations
 import contextlib
 import csv
 import math
+import re
 from collections.abc import Iterator
 from typing import Any
 
-from oncoresist.errors import InputError, MissingExtraError
+from oncoresist.errors import InputError, MissingExtraError, UnknownGeneError
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.variants._alteration import Alteration
 from oncoresist.variants._genes import resolve_gene
-from oncoresist.variants._parse import parse_alteration, parse_change
+from oncoresist.variants._parse import parse_alteration, parse_change, with_gene_suggestions
 from oncoresist.variants._sniff import PathLike, check_exists, iter_lines, sniff
 
 COLUMNS = ("gene", "alteration", "vaf", "vaf_pct", "depth", "alt_reads", "sample",
@@ -61,7 +67,8 @@ def read_table(path: PathLike, *, kb: KnowledgeBase | None = None) -> Iterator[A
     Raises
     ------
     InputError
-        Naming the file, line and column: no ``alteration`` column, an unknown or
+        Naming the file, line and column: no data rows (a header alone), no
+        ``alteration`` column, an unknown or
         spreadsheet-damaged gene (``2-Sep``), an unreadable change, a ``vaf`` above 1
         (use ``vaf_pct`` for percentages) or below 0, a negative or fractional depth.
     """
@@ -93,9 +100,22 @@ def _read_text(path: PathLike, kb: KnowledgeBase) -> Iterator[Alteration]:
             lines, path, "a header with gene and alteration columns"
         )
         columns = _columns(names, path, header_line)
-        for line, row in iter_rows(lines, path, len(names), delimiter):
+        rows = 0
+        for line, row in iter_rows(lines, path, len(names), delimiter, names):
             values = {key: row[i] if i < len(row) else "" for key, i in columns.items()}
+            rows += 1
             yield _alteration(values, path, line, f"{path}:{line}", kb)
+        if not rows:
+            raise _no_records(path, header_line)
+
+
+def _no_records(path: PathLike, where: int | str) -> InputError:
+    return InputError(
+        "no records: the table has a header but no data rows; expected one row per alteration",
+        file=path,
+        record=where,
+        field="rows",
+    )
 
 
 def read_header(
@@ -136,15 +156,103 @@ def read_header(
 
 
 def iter_rows(
-    lines: Iterator[tuple[int, str]], path: PathLike, width: int, delimiter: str
+    lines: Iterator[tuple[int, str]],
+    path: PathLike,
+    width: int,
+    delimiter: str,
+    names: list[str] | None = None,
 ) -> Iterator[tuple[int, list[str]]]:
     """The non-blank rows after the header, with their line numbers.
+
+    In a ``;``-separated file, numbers are rewritten to the decimal point by the file's
+    own convention (:func:`decimal_comma_rows`), so readers see ``1000`` for a European
+    ``1.000`` and ``0.25`` for ``0,25``.
+
+    Parameters
+    ----------
+    names
+        The header's column names, to name a column in errors (else ``column N``).
 
     Raises
     ------
     InputError
-        For a line that cannot be split, or with more values than the header has columns.
+        For a line that cannot be split, or with more values than the header has columns;
+        in a ``;``-separated file, for a number whose decimal mark the file leaves
+        ambiguous.
     """
+    rows = _split_rows(lines, path, width, delimiter)
+    if delimiter == ";":
+        return iter(decimal_comma_rows(list(rows), path, names))
+    return rows
+
+
+_THOUSANDS = re.compile(r"^[+-]?\d{1,3}(?:\.\d{3})+$")  # 1.000, 12.345.678
+_COMMA_DECIMAL = re.compile(r"^[+-]?(?:\d{1,3}(?:\.\d{3})+|\d+),\d+$")  # 0,25  1.000,5
+_POINT_DECIMAL = re.compile(r"^[+-]?\d*\.\d+(?:[eE][+-]?\d+)?$")  # 0.25  1.5e-3
+
+
+def decimal_comma_rows(
+    rows: list[tuple[int, list[str]]], path: PathLike, names: list[str] | None = None
+) -> list[tuple[int, list[str]]]:
+    """Numbers of a ``;``-separated table rewritten with a decimal point.
+
+    Spreadsheets in much of Europe write ``0,25`` and ``1.000`` (one thousand) and separate
+    values with ``;``. The file's convention is told from its cells: a decimal comma
+    anywhere (``0,25``) means points are thousands separators; a decimal point that cannot
+    be a thousands separator (``0.25``, ``1.5``) means points are decimal. Cells that are
+    not numbers are left as written.
+
+    Returns
+    -------
+    list
+        The rows, with ``0,25`` -> ``0.25``, ``1.000,5`` -> ``1000.5`` and, under the
+        decimal-comma convention, ``1.000`` -> ``1000``.
+
+    Raises
+    ------
+    InputError
+        For a number such as ``1.000`` in a file that shows neither convention or both,
+        naming its line and column.
+    """
+    comma = point = False
+    for _, row in rows:
+        for cell in row:
+            text = cell.strip()
+            comma = comma or bool(_COMMA_DECIMAL.match(text))
+            point = point or bool(_POINT_DECIMAL.match(text) and not _THOUSANDS.match(text))
+    out = []
+    for line, row in rows:
+        cells = []
+        for j, cell in enumerate(row):
+            text = cell.strip()
+            if _COMMA_DECIMAL.match(text):
+                cell = text.replace(".", "").replace(",", ".")
+            elif _THOUSANDS.match(text):
+                if comma and not point:
+                    cell = text.replace(".", "")
+                elif not point or comma:
+                    column = names[j] if names and j < len(names) else f"column {j + 1}"
+                    seen = "shows both a decimal comma and a decimal point" if comma else (
+                        "shows no other decimal number")  # fmt: skip
+                    whole = text.replace(".", "").lstrip("+")
+                    small = f"{float(text):g}"
+                    raise InputError(
+                        f"{text!r} is ambiguous: this semicolon-separated file {seen}, so it "
+                        f"may be {whole} (a point between thousands, as where the decimal "
+                        f"mark is a comma) or {small} (a decimal point); write {whole} for "
+                        f"{whole}, or {small.replace('.', ',')} for {small}",
+                        file=path,
+                        record=line,
+                        field=str(column).strip(),
+                    )
+            cells.append(cell)
+        out.append((line, cells))
+    return out
+
+
+def _split_rows(
+    lines: Iterator[tuple[int, str]], path: PathLike, width: int, delimiter: str
+) -> Iterator[tuple[int, list[str]]]:
     current = [0]
 
     def feed() -> Iterator[str]:
@@ -256,6 +364,8 @@ def _read_parquet(path: PathLike, kb: KnowledgeBase) -> Iterator[Alteration]:
                 values = {key: record[name] for key, name in wanted.items()}
                 where = f"row {number}"
                 yield _alteration(values, path, where, f"{path}:{where}", kb)
+    if not number:
+        raise _no_records(path, "schema")
 
 
 # ---------------------------------------------------------------------------- rows
@@ -399,6 +509,8 @@ def _alteration(
             return parse_alteration(change, kb=kb, **extra)
         try:
             gene = resolve_gene(kb, gene_text)
+        except UnknownGeneError as exc:
+            raise with_gene_suggestions(exc, kb, gene_text).located(field="gene") from None
         except InputError as exc:
             raise exc.located(field="gene") from None
         head, _, rest = change.partition(" ")

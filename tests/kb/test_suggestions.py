@@ -1,0 +1,64 @@
+"""Suggestions ("did you mean") for misspelt drugs, genes, diseases and code names."""
+
+import pytest
+
+from oncoresist.errors import UnknownDiseaseError, UnknownDrugError, UnknownGeneError
+from oncoresist.kb import load_kb
+from oncoresist.kb._load import did_you_mean, suggest
+
+
+@pytest.fixture(scope="module")
+def kb():
+    return load_kb()
+
+
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("osimertinb", "osimertinib"),
+        ("osimeritnib", "osimertinib"),
+        ("gefitnib", "gefitinib"),
+        ("vemurafinib", "vemurafenib"),
+        ("AZD9219", "AZD9291 (osimertinib)"),
+    ],
+)
+def test_misspelt_drug_is_suggested(kb, typed, meant):
+    with pytest.raises(UnknownDrugError) as exc:
+        kb.resolve_drug(typed)
+    assert f"did you mean {meant}" in str(exc.value)
+    assert kb.suggest_drugs(typed)[0] == meant
+
+
+def test_code_name_with_a_hyphen_or_space_resolves(kb):
+    assert kb.resolve_drug("AZD-9291") == "osimertinib"
+    assert kb.resolve_drug("azd 9291") == "osimertinib"
+    assert kb.resolve_drug("gefitinib + AZD-9291") == "gefitinib + osimertinib"
+
+
+def test_misspelt_member_of_a_combination_is_suggested(kb):
+    with pytest.raises(UnknownDrugError, match="did you mean trametinib"):
+        kb.resolve_drug("dabrafenib + trametnib")
+
+
+def test_misspelt_gene_is_suggested(kb):
+    with pytest.raises(UnknownGeneError) as exc:
+        kb.resolve_gene("EGRF")
+    assert "did you mean EGFR" in str(exc.value)
+    assert kb.suggest_genes("ALKK") == ["ALK"]
+    assert "TP53" in kb.suggest_genes("TP35", ["TP53", "TPM3"])
+
+
+def test_disease_named_by_part_of_its_name_is_suggested(kb):
+    with pytest.raises(UnknownDiseaseError) as exc:
+        kb.resolve_disease("colorectal")
+    assert "did you mean colorectal cancer (CRC)" in str(exc.value)
+    assert kb.suggest_diseases("NSLC")[0].endswith("(NSCLC)")
+
+
+def test_nothing_close_gives_no_suggestion(kb):
+    with pytest.raises(UnknownDrugError) as exc:
+        kb.resolve_drug("xyzzy")
+    assert "did you mean" not in str(exc.value)
+    assert suggest("", {"a": "a"}) == []
+    assert did_you_mean([]) == ""
+    assert did_you_mean(["a", "b", "c"]) == " (did you mean a, b or c?)"

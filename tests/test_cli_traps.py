@@ -1,0 +1,71 @@
+"""Input traps at the command line (issue 18): refused with a located error and exit 2."""
+
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from oncoresist.cli import app
+
+runner = CliRunner()
+
+
+def cli(*args: str) -> subprocess.CompletedProcess:
+    """Run the real entry point (exit status, stdout and stderr as a user sees them)."""
+    return subprocess.run(
+        [sys.executable, "-m", "oncoresist", *args], capture_output=True, text=True, timeout=120
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "suggestion"),
+    [
+        (["interpret", "-a", "EGFR L858R", "-d", "osimertinb"], "did you mean osimertinib?"),
+        (["interpret", "-a", "EGRF L858R"], "did you mean EGFR"),
+        (["interpret", "-a", "EGFR L858R", "--disease", "colorectal"],
+         "did you mean colorectal cancer (CRC)?"),
+        (["kb", "drug", "AZD9219"], "did you mean AZD9291 (osimertinib)?"),
+        (["kb", "show", "KRSA"], "did you mean KRAS?"),
+    ],
+)  # fmt: skip
+def test_misspelt_names_get_a_suggestion_and_exit_2(args, suggestion):
+    proc = cli(*args)
+    assert proc.returncode == 2
+    assert suggestion in proc.stderr
+    assert len(proc.stderr.strip().splitlines()) == 1 and "Traceback" not in proc.stderr
+
+
+def test_code_name_with_a_hyphen_is_read():
+    result = runner.invoke(app, ["interpret", "-a", "EGFR L858R", "-d", "AZD-9291",
+                                 "--format", "json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert '"drug": "osimertinib"' in result.output
+
+
+def test_header_only_table_says_no_records_and_exits_2(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text("gene,alteration,vaf\n")
+    for args in (["variants", "read", str(path)], ["interpret", "-v", str(path)]):
+        proc = cli(*args)
+        assert proc.returncode == 2
+        assert str(path) in proc.stderr and "no records" in proc.stderr
+        assert proc.stdout == ""
+
+
+def test_a_bad_row_late_in_a_table_leaves_stdout_empty(tmp_path):
+    path = tmp_path / "late.csv"
+    rows = "".join(f"EGFR,L858R,S{i}\n" for i in range(50))
+    path.write_text("gene,alteration,sample\n" + rows + "KRSA,G12C,S51\n")
+    proc = cli("variants", "read", str(path))
+    assert proc.returncode == 2
+    assert proc.stdout == ""  # not the header and 50 rows before the error
+    assert f"{path} line 52, field gene" in proc.stderr
+
+
+def test_european_table_through_the_command_line(tmp_path):
+    path = tmp_path / "eu.csv"
+    path.write_text("gene;alteration;depth;vaf\nEGFR;L858R;1.000;0,25\n")
+    result = runner.invoke(app, ["variants", "read", str(path)])
+    assert result.exit_code == 0, result.output
+    assert "EGFR\tL858R\tpoint\t0.25\t1000\t" in result.output
