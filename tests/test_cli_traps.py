@@ -69,3 +69,12 @@ def test_european_table_through_the_command_line(tmp_path):
     result = runner.invoke(app, ["variants", "read", str(path)])
     assert result.exit_code == 0, result.output
     assert "EGFR\tL858R\tpoint\t0.25\t1000\t" in result.output
+
+
+def test_misspelt_case_file_key_exits_2_with_its_line(tmp_path):
+    path = tmp_path / "case.yaml"
+    path.write_text("disease: NSCLC\nalterations: [EGFR L858R]\ndrug: [osimertinib]\n")
+    proc = cli("interpret", str(path))
+    assert proc.returncode == 2
+    assert f"{path} line 3, field drug: unknown key 'drug' (did you mean drugs?)" in proc.stderr
+    assert "Extra inputs are not permitted" not in proc.stderr

@@ -67,6 +67,38 @@ def read_yaml(path: str | os.PathLike[str], *, what: str) -> object:
         ) from None
 
 
+def yaml_line(path: str | os.PathLike[str], loc: tuple[str | int, ...]) -> int | None:
+    """The 1-based line of a key or list entry in a YAML file, or ``None`` if not found.
+
+    ``loc`` is a path of keys and list indices as pydantic reports it (``("drug",)``,
+    ``("phase", 1)``). Used to put a line number on a schema error; the file is read again,
+    so call it only on the error path.
+    """
+    import yaml
+
+    try:
+        node = yaml.compose(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    line = None
+    for part in loc:
+        if isinstance(node, yaml.MappingNode):
+            for key, value in node.value:
+                if isinstance(key, yaml.ScalarNode) and key.value == str(part):
+                    line, node = key.start_mark.line + 1, value
+                    break
+            else:
+                return line
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            if not 0 <= part < len(node.value):
+                return line
+            node = node.value[part]
+            line = node.start_mark.line + 1
+        else:
+            return line
+    return line
+
+
 def formula_safe_cell(value: Any) -> Any:
     """``value`` with a leading ``'`` if it is text a spreadsheet would run as a formula.
 

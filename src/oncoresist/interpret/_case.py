@@ -6,7 +6,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 
-from oncoresist._files import read_yaml
+from oncoresist._files import read_yaml, yaml_line
 from oncoresist.errors import InputError
 
 
@@ -69,9 +69,32 @@ def read_case(path: str | Path) -> Case:
     try:
         case = Case.model_validate(data)
     except ValidationError as exc:
-        err = exc.errors()[0]
-        key = ".".join(str(p) for p in err["loc"])
-        raise InputError(err["msg"], file=path, field=key or None) from None
+        raise _case_error(exc, path) from None
     if not case.alterations and not case.variants:
         raise InputError("a case needs alterations or a variants file", file=path)
     return case
+
+
+def _case_error(exc: ValidationError, path: Path) -> InputError:
+    """The first schema error of a case file, with its line, in a user's words.
+
+    An unknown key names the allowed ones and the closest (``drug`` -> ``drugs``), not
+    pydantic's "Extra inputs are not permitted".
+    """
+    from oncoresist.kb._load import did_you_mean, suggest
+
+    err = exc.errors()[0]
+    loc = tuple(err["loc"])
+    key = ".".join(str(p) for p in loc)
+    line = yaml_line(path, loc)
+    if err["type"] == "extra_forbidden":
+        allowed = list(Case.model_fields)
+        hint = did_you_mean(suggest(str(loc[-1]), {k: k for k in allowed}))
+        message = f"unknown key {str(loc[-1])!r}{hint}; the allowed keys are {', '.join(allowed)}"
+        others = [".".join(map(str, e["loc"])) for e in exc.errors()[1:]
+                  if e["type"] == "extra_forbidden"]  # fmt: skip
+        if others:
+            message += f" (also unknown: {', '.join(others)})"
+        return InputError(message, file=path, record=line, field=key)
+    message = str(err["msg"]).removeprefix("Value error, ")
+    return InputError(message, file=path, record=line, field=key or None)
