@@ -114,6 +114,17 @@ CASES = [
     ("dlbcl_cd19_loss", ["CD19 loss"], "DLBCL",
      {"axicabtagene ciloleucel": RES, "glofitamab": "sensitive"}),
     ("fl_cd20", ["CD20 expression"], "FL", {"mosunetuzumab": "sensitive"}),
+    # ibrutinib (2015) and zanubrutinib (2021) WM labels; NCCN WM/LPL on CXCR4 mutations
+    ("wm_myd88", ["MYD88 L265P"], "Waldenstrom macroglobulinemia",
+     {"ibrutinib": "sensitive", "zanubrutinib": "sensitive"}),
+    ("wm_myd88_cxcr4", ["MYD88 L265P", "CXCR4 S338*"], "WM",
+     {"ibrutinib": RES, "bendamustine + rituximab": "sensitive"}),
+    # ZUMA-2 / brexucabtagene autoleucel label (2020): MCL after BTK inhibitors
+    ("mcl_btk_c481s", ["BTK C481S"], "mantle cell lymphoma",
+     {"brexucabtagene autoleucel": "sensitive", "pirtobrutinib": "sensitive"}),
+    # lisocabtagene maraleucel label (2024): CLL after BTK and BCL2 inhibitors
+    ("cll_double_refractory_car_t", ["BTK C481S", "BCL2 G101V"], "CLL",
+     {"lisocabtagene maraleucel": "sensitive", "venetoclax": RES}),
     # nivolumab (2016) and pembrolizumab (2017) cHL labels; 9p24.1 gain
     ("chl_9p24", ["JAK2 amplification"], "Hodgkin lymphoma",
      {"nivolumab": "sensitive", "pembrolizumab": "sensitive"}),
@@ -149,6 +160,10 @@ CASES = [
     ("crc_mlh1", ["MLH1 loss"], "CRC",
      {"nivolumab + ipilimumab": "sensitive", "pembrolizumab": "sensitive"}),
     ("solid_msh2", ["MSH2 loss"], "solid tumour", {"dostarlimab": "sensitive"}),
+    # RUBY / DUO-E and the dostarlimab (2023) and durvalumab (2024) endometrial labels
+    ("ucec_msi", ["MSI-high"], "endometrial cancer",
+     {"carboplatin + dostarlimab + paclitaxel": "sensitive",
+      "carboplatin + durvalumab + paclitaxel": "sensitive"}),
 ]  # fmt: skip
 
 
