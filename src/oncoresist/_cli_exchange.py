@@ -69,10 +69,18 @@ def annotate(
     sample: Annotated[
         str | None, typer.Option(help="The sample column of a multi-sample VCF.")
     ] = None,
+    clinical: Annotated[
+        Path | None,
+        typer.Option(
+            "--clinical",
+            help="MAF: per-sample diseases, a TSV with SAMPLE_ID and ONCOTREE_CODE columns "
+            "(a cBioPortal data_clinical_sample.txt works).",
+        ),
+    ] = None,
 ) -> None:
     """Add the verdicts to every row of a MAF (columns) or VCF (INFO fields)."""
     from oncoresist.errors import InputError
-    from oncoresist.exchange import annotate_maf, annotate_vcf
+    from oncoresist.exchange import annotate_maf, annotate_vcf, read_sample_diseases
     from oncoresist.variants._sniff import check_exists, sniff
 
     found = sniff(check_exists(source))
@@ -82,9 +90,15 @@ def annotate(
                 "--build and --sample are for a VCF; a MAF names its build and samples in its rows",
                 field="--build/--sample",
             )
-        report = annotate_maf(source, output, disease=disease)
+        diseases = read_sample_diseases(clinical) if clinical is not None else None
+        report = annotate_maf(source, output, disease=disease, diseases=diseases)
         what = "rows"
     elif found.kind in ("vcf", "bcf"):
+        if clinical is not None:
+            raise InputError(
+                "--clinical is for a MAF; give a VCF's disease with --disease",
+                field="--clinical",
+            )
         report = annotate_vcf(source, output, disease=disease, build=build, sample=sample)
         what = "records"
     else:

@@ -12,7 +12,13 @@ from typer.testing import CliRunner
 
 from oncoresist._cli_exchange import app
 from oncoresist.errors import InputError
-from oncoresist.exchange import MAF_COLUMNS, VCF_INFO, annotate_maf, annotate_vcf
+from oncoresist.exchange import (
+    MAF_COLUMNS,
+    VCF_INFO,
+    annotate_maf,
+    annotate_vcf,
+    read_sample_diseases,
+)
 from oncoresist.exchange._annotate import info_value
 from oncoresist.variants import read_maf, read_vcf
 
@@ -101,6 +107,33 @@ def test_annotating_twice_replaces_the_columns(maf: Path, tmp_path: Path):
     annotate_maf(maf, once, disease="LUAD")
     annotate_maf(once, twice, disease="LUAD")
     assert twice.read_text() == once.read_text()
+
+
+def test_per_sample_diseases_from_a_clinical_file(tmp_path: Path):
+    maf = tmp_path / "two.maf"
+    maf.write_text(
+        "Hugo_Symbol\tVariant_Classification\tTumor_Sample_Barcode\tHGVSp_Short\n"
+        "BRAF\tMissense_Mutation\tCOLON-1\tp.V600E\n"
+        "BRAF\tMissense_Mutation\tSKIN-1\tp.V600E\n"
+    )
+    clinical = tmp_path / "data_clinical_sample.txt"
+    clinical.write_text(
+        "#Patient Identifier\tSample Identifier\tOncoTree code\n#a\tb\tc\n"
+        "#STRING\tSTRING\tSTRING\n#1\t1\t1\n"
+        "PATIENT_ID\tSAMPLE_ID\tONCOTREE_CODE\nP1\tCOLON-1\tCOAD\nP2\tSKIN-1\tSKCM\n"
+    )
+    diseases = read_sample_diseases(clinical)
+    assert diseases == {"COLON-1": "COAD", "SKIN-1": "SKCM"}
+    out = tmp_path / "out.maf"
+    annotate_maf(maf, out, diseases=diseases)
+    table = pd.read_csv(out, sep="\t", comment="#", dtype=str, keep_default_na=False)
+    by = table.set_index("Tumor_Sample_Barcode")
+    assert "vemurafenib" in by.loc["SKIN-1", "ONCORESIST_SENSITIVE_DRUGS"].split(", ")
+    assert "vemurafenib" in by.loc["COLON-1", "ONCORESIST_RESISTANT_DRUGS"].split(", ")
+    clinical.write_text("SAMPLE_ID\tONCOTREE_CODE\nCOLON-1\tCOADX\n")
+    with pytest.raises(InputError) as info:
+        read_sample_diseases(clinical)
+    assert (info.value.record, info.value.field) == (2, "ONCOTREE_CODE")
 
 
 def test_vcf_keeps_records_and_declares_info(tmp_path: Path):

@@ -18,6 +18,7 @@ from oncoresist.exchange._annotate import (
     AnnotationReport,
     annotate_maf,
     annotate_vcf,
+    read_sample_diseases,
 )
 from oncoresist.exchange._cbioportal import StudyFiles, write_cbioportal_study
 from oncoresist.exchange._phenopacket import (
@@ -43,6 +44,7 @@ __all__ = [
     "parse_phenopacket",
     "phenopacket_json",
     "read_phenopacket",
+    "read_sample_diseases",
     "summarise_alterations",
     "to_phenopacket",
     "validate_phenopacket",

@@ -12,7 +12,7 @@ once to copy it), in constant memory apart from the alterations found.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +99,11 @@ def _line_of(alteration: Alteration) -> int | None:
 
 
 def _interpret_samples(
-    alterations: Iterable[Alteration], *, disease: str | None, kb: KnowledgeBase
+    alterations: Iterable[Alteration],
+    *,
+    disease: str | None,
+    kb: KnowledgeBase,
+    diseases: Mapping[str, str] | None = None,
 ) -> tuple[dict[int, list[AlterationSummary]], dict[int, list[str]], int]:
     """Interpret each sample as one case; the summaries of each source line."""
     from oncoresist.interpret import interpret
@@ -109,8 +113,9 @@ def _interpret_samples(
         by_sample.setdefault(alt.sample, []).append(alt)
     summaries: dict[int, list[AlterationSummary]] = {}
     labels: dict[int, list[str]] = {}
-    for alts in by_sample.values():
-        result = interpret(alts, disease=disease, kb=kb)
+    for sample, alts in by_sample.items():
+        own = (diseases or {}).get(sample) if sample is not None else None
+        result = interpret(alts, disease=own or disease, kb=kb)
         found = summarise_alterations(result)
         for alt in alts:
             line = _line_of(alt)
@@ -183,6 +188,7 @@ def annotate_maf(
     out: PathLike,
     *,
     disease: str | None = None,
+    diseases: Mapping[str, str] | None = None,
     kb: KnowledgeBase | None = None,
 ) -> AnnotationReport:
     r"""Write ``path`` (a MAF) to ``out`` with the verdict columns added to every row.
@@ -197,6 +203,10 @@ def annotate_maf(
     disease
         The disease of every sample (name, synonym or OncoTree code); ``None`` applies
         the assertions of every disease.
+    diseases
+        Per-sample diseases (``Tumor_Sample_Barcode`` -> disease), e.g. from a cBioPortal
+        sample file (:func:`read_sample_diseases`); they take precedence over
+        ``disease``.
     kb
         Knowledge base (the shipped one by default).
 
@@ -241,8 +251,11 @@ def annotate_maf(
     target = Path(out)
     _not_same(source, target)
     provenance = _provenance(disease, kb)
-    summaries, labels, samples = _interpret_samples(read_maf(source, kb=kb),
-                                                    disease=disease, kb=kb)  # fmt: skip
+    if diseases:
+        provenance += ",per_sample_diseases=yes"
+    summaries, labels, samples = _interpret_samples(
+        read_maf(source, kb=kb), disease=disease, kb=kb, diseases=diseases
+    )
     rows = matched = 0
     header: list[str] | None = None
     slots: list[int] = []
@@ -279,6 +292,73 @@ def annotate_maf(
             matched += bool(summary is not None and summary.matched)
             handle.write("\t".join(row) + "\n")
     return AnnotationReport(target, rows, matched, len(summaries), samples)
+
+
+def read_sample_diseases(path: PathLike, *, kb: KnowledgeBase | None = None) -> dict[str, str]:
+    """Per-sample diseases from a clinical sample table (``SAMPLE_ID`` -> disease id).
+
+    Parameters
+    ----------
+    path
+        Tab-separated, ``#`` lines skipped (a cBioPortal ``data_clinical_sample.txt``
+        works as it is), with a ``SAMPLE_ID`` column and an ``ONCOTREE_CODE`` (or
+        ``DISEASE``) column, as OncoKB's annotator takes with its clinical file.
+    kb
+        Knowledge base (the shipped one by default).
+
+    Returns
+    -------
+    dict of str to str
+        Sample -> knowledge-base disease id; samples with an empty or ``NA`` code are
+        left out (their rows use ``disease``).
+
+    Raises
+    ------
+    InputError
+        A missing column, a sample listed twice with different diseases, or a code the
+        knowledge base does not know, naming the line and column.
+    """
+    kb = kb or load_kb()
+    source = check_exists(path)
+    header: list[str] | None = None
+    sample_col = disease_col = 0
+    disease_name = ""
+    out: dict[str, str] = {}
+    for number, text in iter_lines(source):
+        if text.startswith("#") or not text.strip():
+            continue
+        cells = [c.strip() for c in text.split("\t")]
+        if header is None:
+            header = [c.upper() for c in cells]
+            disease_name = next((c for c in ("ONCOTREE_CODE", "DISEASE") if c in header), "")
+            if "SAMPLE_ID" not in header or not disease_name:
+                raise InputError(
+                    "expected a tab-separated header with SAMPLE_ID and ONCOTREE_CODE (or "
+                    "DISEASE) columns",
+                    file=path,
+                    record=number,
+                    field="SAMPLE_ID" if "SAMPLE_ID" not in header else "ONCOTREE_CODE",
+                )
+            sample_col, disease_col = header.index("SAMPLE_ID"), header.index(disease_name)
+            continue
+        if len(cells) <= max(sample_col, disease_col):
+            raise InputError(f"{len(cells)} column(s); the header has {len(header)}",
+                             file=path, record=number, field="row")  # fmt: skip
+        sample, code = cells[sample_col], cells[disease_col]
+        if not sample or code in ("", "NA", "N/A"):
+            continue
+        try:
+            found = kb.resolve_disease(code)
+        except InputError as exc:
+            raise InputError(exc.message, file=path, record=number, field=disease_name) from None
+        if out.get(sample, found) != found:
+            raise InputError(f"sample {sample!r} is listed with two diseases",
+                             file=path, record=number, field=disease_name)  # fmt: skip
+        out[sample] = found
+    if header is None:
+        raise InputError("no header line; expected SAMPLE_ID and ONCOTREE_CODE columns",
+                         file=path, record=1, field="header")  # fmt: skip
+    return out
 
 
 # ----------------------------------------------------------------------------- VCF
