@@ -194,6 +194,20 @@ def test_bad_input_is_located_and_writes_nothing(tmp_path: Path):
     assert not out.exists() and list(tmp_path.iterdir()) == [bad]
 
 
+def test_values_beyond_the_header_are_an_error(tmp_path: Path):
+    maf = tmp_path / "wide.maf"
+    maf.write_text(
+        "Hugo_Symbol\tTumor_Sample_Barcode\tHGVSp_Short\n"
+        "EGFR\tS1\tp.L858R\t\n"  # an empty trailing cell is harmless
+        "EGFR\tS1\tp.T790M\tstray\n"
+    )
+    out = tmp_path / "out.maf"
+    with pytest.raises(InputError) as info:
+        annotate_maf(maf, out)
+    assert (info.value.record, info.value.field) == (3, "row")
+    assert not out.exists()
+
+
 def test_unknown_disease_and_bad_targets(maf: Path, tmp_path: Path):
     with pytest.raises(InputError) as info:
         annotate_maf(maf, tmp_path / "o.maf", disease="LUADX")

@@ -6,6 +6,7 @@ import re
 from importlib import resources
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -176,6 +177,21 @@ def test_refuses_a_directory_with_files_and_bad_ids(monitored, tmp_path: Path):
     write_cbioportal_study(result, empty, key=KEY)
     assert (empty / "meta_study.txt").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "taken"]  # no leftovers
+
+
+def test_a_sample_id_shared_by_two_patients_is_refused(monitored, tmp_path: Path):
+    result, _, _ = monitored
+    other = result.calls.copy()
+    other["patient_id"] = "ILLUS-P2"
+    shared = type(result)(
+        calls=pd.concat([result.calls, other], ignore_index=True),
+        response=result.response,
+        alerts=result.alerts,
+        trends=result.trends,
+    )
+    with pytest.raises(InputError, match="more than one patient") as info:
+        write_cbioportal_study(shared, tmp_path / "s", key=KEY)
+    assert info.value.field == "sample_id" and not (tmp_path / "s").exists()
 
 
 def test_cli_needs_the_key_and_writes_the_study(tmp_path: Path, monkeypatch):

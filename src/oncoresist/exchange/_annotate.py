@@ -259,6 +259,7 @@ def annotate_maf(
     rows = matched = 0
     header: list[str] | None = None
     slots: list[int] = []
+    width = 0
     with atomic_write(target) as handle:
         for number, text in iter_lines(source):
             if header is None:
@@ -268,6 +269,7 @@ def annotate_maf(
                     handle.write(text + "\n")
                     continue
                 header = text.split("\t")
+                width = len(header)
                 names = [c.strip() for c in header]
                 slots = []
                 for column in MAF_COLUMNS:
@@ -283,7 +285,15 @@ def annotate_maf(
                 handle.write(text + "\n")
                 continue
             row = text.split("\t")
-            row += [""] * (len(header) - len(row))
+            if any(cell.strip() for cell in row[width:]):
+                raise InputError(
+                    f"{len(row)} tab-separated values, but the header has {width} columns; "
+                    "expected no values beyond the header's columns",
+                    file=path,
+                    record=number,
+                    field="row",
+                )
+            row = row[:width] + [""] * (len(header) - min(len(row), width))
             found = summaries.get(number)
             summary = _merge(found) if found else None
             for slot, cell in zip(slots, _maf_cells(labels.get(number), summary), strict=True):

@@ -217,7 +217,7 @@ def write_cbioportal_study(
     ------
     InputError
         A study id with other characters, a directory that holds files, a result with
-        no draws, or an unknown disease.
+        no draws, a sample id shared by two patients, or an unknown disease.
     """
     kb = kb or load_kb()
     if not _STUDY_ID.match(study_id):
@@ -237,6 +237,15 @@ def write_cbioportal_study(
         if found.oncotree:
             oncotree = found.oncotree[0]
             cancer_type = oncotree.lower()
+    owners = calls.groupby(calls["sample_id"].astype(str))["patient_id"].nunique()
+    shared = sorted(owners[owners > 1].index)
+    if shared:
+        raise InputError(
+            f"sample id(s) {', '.join(shared[:5])} belong to more than one patient; expected "
+            "one patient per sample id (a sample's pseudonym is keyed on its id alone, as in "
+            "the store)",
+            field="sample_id",
+        )
     patients = _pseudonyms(key, "patient", sorted(calls["patient_id"].astype(str).unique()), "P")
     samples = _pseudonyms(key, "sample", sorted(calls["sample_id"].astype(str).unique()), "S")
     anchors = _anchors(calls, therapy)
