@@ -1,5 +1,6 @@
 """Input traps at the command line (issue 18): refused with a located error and exit 2."""
 
+import json
 import subprocess
 import sys
 
@@ -78,3 +79,23 @@ def test_misspelt_case_file_key_exits_2_with_its_line(tmp_path):
     assert proc.returncode == 2
     assert f"{path} line 3, field drug: unknown key 'drug' (did you mean drugs?)" in proc.stderr
     assert "Extra inputs are not permitted" not in proc.stderr
+
+
+def test_codon_without_new_residue_is_noted_in_every_format():
+    args = ["interpret", "-a", "EGFR L858", "-d", "osimertinib"]
+    doc = json.loads(runner.invoke(app, [*args, "--format", "json"]).output)
+    assert doc["alterations"] == ["EGFR L858"]
+    assert any(n.startswith("EGFR L858: the new residue is not given") for n in doc["notes"])
+    table = runner.invoke(app, args, terminal_width=200)
+    assert table.exit_code == 0 and "note: EGFR L858: the new residue is not given" in table.output
+
+
+def test_accession_qualified_hgvs_through_the_command_line():
+    result = runner.invoke(
+        app, ["interpret", "-a", "NP_005219.2:p.Thr790Met; NM_005228.5:c.2573T>G",
+              "-d", "gefitinib", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["alterations"] == ["EGFR T790M", "EGFR L858R"]
+    assert doc["drugs"][0]["verdict"] == "resistant"

@@ -474,7 +474,15 @@ def _run_case(
         raise InputError(
             "no alterations to interpret; give --alterations, --variants or a case file"
         )
-    return interpret(items, drugs=drugs, disease=disease, phase=phase or None, driver=driver)
+    result = interpret(items, drugs=drugs, disease=disease, phase=phase or None, driver=driver)
+    from oncoresist.variants import parse_alteration
+    from oncoresist.variants._parse import codon_level_notes
+
+    alts = [a if not isinstance(a, str) else parse_alteration(a) for a in items]
+    extra = [n for n in codon_level_notes(alts) if n not in result.notes]
+    if extra:  # "EGFR L858" is read as the codon: say so, in every output format
+        result = result.model_copy(update={"notes": [*result.notes, *extra]})
+    return result
 
 
 def _run_case_file(

@@ -1,5 +1,7 @@
 """Input traps of issue 18: what used to be misread in silence is now read right or refused."""
 
+import re
+
 import pytest
 
 from oncoresist.errors import InputError
@@ -86,3 +88,100 @@ def test_serial_ctdna_table_reads_a_thousands_point(write_text):
     frame = read_serial(write_text("serial.csv", text))
     assert sorted(frame["depth"].tolist()) == [1500, 2000]
     assert frame["tumor_fraction"].tolist() == [0.12, 0.05]
+
+
+# --------------------------------------------------- a codon without its new residue
+def test_codon_without_new_residue_is_read_as_the_codon_with_a_note():
+    from oncoresist.variants._parse import codon_level_notes
+
+    alt = parse_alteration("EGFR L858")
+    assert (alt.kind, alt.variant_type, alt.position, alt.alt_aa) == ("point", "codon", 858, "X")
+    [note] = codon_level_notes([alt, parse_alteration("EGFR T790M")])
+    assert note.startswith("EGFR L858: the new residue is not given")
+    assert "EGFR L858R" in note  # the specific change it does not match
+    assert codon_level_notes([parse_alteration("EGFR L858R")]) == []
+
+
+def test_codon_matches_an_assertion_written_for_the_codon():
+    from oncoresist.interpret import match_specificity
+
+    observed = parse_alteration("MET D1228")
+    assert match_specificity(parse_alteration("MET D1228"), observed) == 3
+    assert match_specificity(parse_alteration("EGFR L858R"), parse_alteration("EGFR L858")) == 0
+
+
+# ------------------------------------------------------- labels and accessions
+def test_every_label_the_tool_prints_parses_back():
+    from oncoresist.kb import load_kb
+
+    kb = load_kb()
+    for sourced in kb.assertions:
+        for text in sourced.assertion.members:
+            alt = parse_alteration(text, kb=kb, default_gene=sourced.default_gene)
+            assert parse_alteration(alt.label, kb=kb).key == alt.key, text
+
+
+def test_ar_v7_label_parses_back():
+    alt = parse_alteration("AR AR-V7")
+    assert (alt.gene, alt.kind, alt.change) == ("AR", "expression", "AR-V7")
+    with pytest.raises(InputError):
+        parse_alteration("KRAS AR-V7")
+
+
+@pytest.mark.parametrize(
+    ("text", "label"),
+    [
+        ("NP_005219.2:p.Thr790Met", "EGFR T790M"),
+        ("NP_005219:p.(Thr790Met)", "EGFR T790M"),
+        ("EGFR NP_005219.2:p.T790M", "EGFR T790M"),
+        ("ENSP00000275493.2:p.Thr790Met", "EGFR T790M"),
+        ("NM_005228.5:c.2369C>T", "EGFR T790M"),
+        ("NM_005228.5(EGFR):c.2573T>G", "EGFR L858R"),
+        ("NM_005228.5(EGFR):c.2369C>T (p.Thr790Met)", "EGFR T790M"),
+        ("NM_004985.5:c.34G>T", "KRAS G12C"),
+        ("NM_004333.6:c.1799T>A", "BRAF V600E"),
+        ("NM_005157.6:c.944C>T", "ABL1 T315I"),
+        ("NC_000007.14:g.55181378C>T", "EGFR T790M"),
+        ("NC_000007.13:g.55249071C>T", "EGFR T790M"),
+    ],
+)
+def test_accession_qualified_hgvs_parses(text, label):
+    assert parse_alteration(text).label == label
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("KRAS NP_005219.2:p.T790M", "NP_005219.2 is a reference of EGFR, not of KRAS"),
+        ("NP_999999.1:p.T790M", "name the gene too"),
+        ("NM_005228.5:c.2369A>T", "c.2369 is C on EGFR's reference"),
+        ("NM_005228.5:c.100C>T", "give the protein change"),
+        ("NM_005228.5:c.2235_2249del", "give the protein change"),
+        ("NP_005219.2:c.2369C>T", "needs a transcript"),
+        ("NP_001120972.1:p.D1246N", "NP_000236"),
+        ("NC_000007.15:g.55181378C>T", "neither GRCh37"),
+    ],
+)
+def test_accession_that_does_not_fit_is_refused(text, message):
+    with pytest.raises(InputError, match=re.escape(message)):
+        parse_alteration(text)
+
+
+def test_accession_of_another_gene_is_accepted_when_unknown():
+    assert parse_alteration("EGFR NP_999999.1:p.T790M").label == "EGFR T790M"
+
+
+def test_genetic_code_and_reference_codons_agree_with_the_knowledge_base():
+    from oncoresist.variants._accessions import GENETIC_CODE, REFERENCE_CODONS
+
+    assert len(GENETIC_CODE) == 64 and GENETIC_CODE["ATG"] == "M" and GENETIC_CODE["TAA"] == "*"
+    kb_residues = {(a.gene, a.position): a.ref_aa for a in (
+        parse_alteration(f"{gene} {text}") for gene, text in
+        [("EGFR", "T790M"), ("EGFR", "L858R"), ("EGFR", "C797S"), ("EGFR", "G719S"),
+         ("KRAS", "G12C"), ("KRAS", "G13D"), ("KRAS", "Q61H"), ("BRAF", "V600E"),
+         ("PIK3CA", "H1047R"), ("PIK3CA", "E545K"), ("ESR1", "D538G"), ("ABL1", "T315I"),
+         ("KIT", "D816V"), ("IDH1", "R132H"), ("IDH2", "R140Q")])}  # fmt: skip
+    for gene, codons in REFERENCE_CODONS.items():
+        for codon, bases in codons.items():
+            if (gene, codon) in kb_residues:
+                assert GENETIC_CODE[bases] == kb_residues[(gene, codon)], (gene, codon)

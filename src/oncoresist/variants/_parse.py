@@ -6,11 +6,17 @@ Accepted forms (gene names resolve through the knowledge base's aliases)::
     NF1 R1362*   NF1 p.Arg1362Ter   NF1 W2288fs   NF1 p.Trp2288LeufsTer5
     EGFR E746_A750del   EGFR L747_P753delinsS   EGFR D770_N771insSVD   EGFR N771_H773dup
     EGFR exon 19 deletion   EGFR ex19del   EGFR exon 20 insertion   MET exon 14 skipping
-    KIT exon 11 mutation   BRAF V600   EGFR G719X (any change at the codon)   AR-V7
+    KIT exon 11 mutation   BRAF V600   EGFR G719X (any change at the codon)   AR-V7   AR AR-V7
     HER2 amplification   PTEN loss   RB1 loss   NF1 truncating   ALK fusion
     EML4::ALK   BCR::ABL1   BCR-ABL1   FLT3 ITD   AXL overexpression   KRAS mutation
     transformation:SCLC   transformation:squamous   EMT   TMB-high   MSI-high
     report shorthand: BRAF V600E mutation   EGFR del19   ALK-positive   HER2+   ROS1 rearranged
+    HGVS with an accession: NP_005219.2:p.Thr790Met   NM_005228.5(EGFR):c.2369C>T
+    EGFR ENSP00000275493:p.T790M   NC_000007.14:g.55181378C>T (a knowledge-base position)
+
+A protein change without its new residue (``EGFR L858``) is read as any change at the
+codon (see :func:`codon_level_notes`). The accession's gene is checked against the gene
+written beside it (:mod:`oncoresist.variants._accessions`).
 
 An ``X`` after a codon means "any change" in an oncogene (``G719X``) and a stop codon in
 a tumour suppressor (``NF1 R1362X``), as both conventions are in use.
@@ -19,11 +25,21 @@ a tumour suppressor (``NF1 R1362X``), as both conventions are in use.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from functools import lru_cache
 
 from oncoresist.errors import InputError, UnknownGeneError
 from oncoresist.kb import KnowledgeBase, load_kb
 from oncoresist.kb._load import did_you_mean
+from oncoresist.variants._accessions import (
+    HGVS,
+    OTHER_NUMBERING,
+    PROTEIN_IN_PARENS,
+    accession_gene,
+    check_numbering,
+    coding_to_protein,
+    genomic_site,
+)
 from oncoresist.variants._alteration import Alteration
 from oncoresist.variants._genes import (
     OTHER_CANCER_GENES,
@@ -386,8 +402,16 @@ def parse_alteration(
     if phenotype is not None:
         return Alteration(gene=None, kind="phenotype", change=phenotype, **extra)
     splice = SPLICE_VARIANTS.get(cleaned.lower())
+    if splice is None:  # the label the tool prints, "AR AR-V7", reads back
+        head, _, rest = cleaned.partition(" ")
+        named = SPLICE_VARIANTS.get(rest.lower())
+        if named is not None and is_known_gene(kb, head) and resolve_gene(kb, head) == named[0]:
+            splice = named
     if splice is not None:
         return Alteration(gene=splice[0], kind="expression", change=splice[1], **extra)
+    hgvs = HGVS.match(cleaned)
+    if hgvs is not None:
+        return _parse_hgvs(hgvs, kb, cleaned, **extra)
     cleaned = _POSITIVE.sub(r"\1 positive", cleaned)  # ALK-positive, HER2+ -> "GENE positive"
     head, _, rest = cleaned.partition(" ")
     left, _, right = head.rpartition("-")
@@ -442,6 +466,70 @@ def with_gene_suggestions(exc: UnknownGeneError, kb: KnowledgeBase, name: str) -
     )
 
 
+def _parse_hgvs(m: re.Match, kb: KnowledgeBase, text: str, **extra) -> Alteration:
+    """Parse an accession-qualified HGVS name (``NP_005219.2:p.Thr790Met``).
+
+    The accession's gene is checked against a gene written beside it.
+    """
+    accession, version = m.group("accession"), m.group("version")
+    written = accession + (f".{version}" if version else "")
+    kind, change = m.group("type"), m.group("change").strip()
+    if kind == "g":
+        if not accession.startswith("NC_"):
+            raise InputError(f"{written}: g. changes need a chromosome accession (NC_...)",
+                             field="alteration")  # fmt: skip
+        build, chrom, pos, ref, alt = genomic_site(accession, version, change)
+        found = kb.coordinates[build].get((chrom, pos, ref, alt))
+        if found is None:
+            raise InputError(
+                f"{text!r}: {build} chr{chrom}:{pos} {ref}>{alt} is not a position the "
+                "knowledge base knows; give the protein change (GENE p.Thr790Met) instead",
+                field="alteration",
+            )
+        return parse_change(found[1], gene=found[0], kb=kb, **extra)
+    named = [g for g in (m.group("gene"), m.group("gene2")) if g]
+    gene = None
+    for name in named:
+        try:
+            symbol = resolve_gene(kb, name)
+        except UnknownGeneError as exc:
+            raise with_gene_suggestions(exc, kb, name).located(field="gene") from None
+        if gene is not None and symbol != gene:
+            raise InputError(f"{text!r} names two genes, {gene} and {symbol}", field="gene")
+        gene = symbol
+    owner = accession_gene(accession)
+    if owner is None and accession in OTHER_NUMBERING:
+        owner = OTHER_NUMBERING[accession][0]
+    if owner is not None and gene is not None and owner != gene:
+        raise InputError(
+            f"{written} is a reference of {owner}, not of {gene} (in {text!r}); check the "
+            "accession and the gene",
+            field="alteration",
+        )
+    gene = gene or owner
+    if gene is None:
+        raise InputError(
+            f"{written} is not an accession this project knows, so its gene is unknown; "
+            f"name the gene too: 'GENE {written}:{kind}.{change}' or "
+            f"'{written}(GENE):{kind}.{change}'",
+            field="alteration",
+        )
+    check_numbering(accession)
+    if kind == "c":
+        both = PROTEIN_IN_PARENS.match(change)  # ClinVar: c.2369C>T (p.Thr790Met)
+        if both is not None:
+            return parse_change(both.group("protein"), gene=gene, kb=kb, **extra)
+        if accession.startswith(("NP_", "XP_", "ENSP")):
+            raise InputError(f"{written} is a protein; a c. change needs a transcript",
+                             field="alteration")  # fmt: skip
+        try:
+            protein = coding_to_protein(gene, written, change)
+        except InputError as exc:
+            raise exc.located(field="alteration") from None
+        return parse_change(protein, gene=gene, kb=kb, **extra)
+    return parse_change(f"p.{change}", gene=gene, kb=kb, **extra)
+
+
 def _is_gene_pair(kb: KnowledgeBase, text: str) -> bool:
     parts = text.split("-")
     if len(parts) == 2 and all(is_known_gene(kb, p) for p in parts):
@@ -454,6 +542,60 @@ def _is_gene_pair(kb: KnowledgeBase, text: str) -> bool:
         if is_known_gene(kb, left) and is_known_gene(kb, right):
             return True
     return False
+
+
+def codon_level_notes(
+    alterations: Iterable[Alteration], kb: KnowledgeBase | None = None
+) -> list[str]:
+    """Notes for protein changes written without their new residue (``EGFR L858``).
+
+    Such a change is read as "some change at this codon": it matches assertions written
+    for the codon (``MET D1228``), its exon or its gene, but not those about one specific
+    change (``EGFR L858R``), since the residue it became is unknown. The note says so, and
+    names the specific changes the knowledge base holds at that codon.
+
+    Returns
+    -------
+    list of str
+        One note per such alteration (in order, without repeats).
+    """
+    kb = kb or load_kb()
+    notes: list[str] = []
+    for alt in alterations:
+        if alt.kind != "point" or alt.variant_type != "codon" or alt.position is None:
+            continue
+        specific = sorted(
+            {label for label in _specific_changes(kb, alt.gene, alt.position)},
+            key=lambda label: (len(label), label),
+        )
+        note = (
+            f"{alt.label}: the new residue is not given, so it is read as a change of codon "
+            f"{alt.position} of unknown kind; it matches assertions written for the codon, "
+            "its exon or its gene"
+        )
+        if specific:
+            note += f", not those about a specific change ({', '.join(specific)})"
+        note += "; give the full change if the report has it"
+        if note not in notes:
+            notes.append(note)
+    return notes
+
+
+def _specific_changes(kb: KnowledgeBase, gene: str | None, codon: int) -> set[str]:
+    """Labels of knowledge-base biomarkers that are one specific change at a codon."""
+    found = set()
+    for sourced in kb.assertions:
+        for text in sourced.assertion.members:
+            try:
+                pattern = parse_alteration(text, kb=kb, default_gene=sourced.default_gene)
+            except InputError:
+                continue
+            if (
+                pattern.gene == gene and pattern.kind == "point" and pattern.position == codon
+                and pattern.variant_type in ("missense", "nonsense")
+            ):  # fmt: skip
+                found.add(pattern.label)
+    return found
 
 
 def biomarker_key(
