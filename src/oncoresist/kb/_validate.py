@@ -3,7 +3,10 @@
 Checks that every drug, class, gene and disease an entry references exists, that every
 assertion has an evidence level and a reference (the schema enforces both at load), that
 biomarkers parse, and that no two assertions contradict each other: the same biomarker,
-disease, driver and phase with overlapping drugs but a different effect.
+disease, driver and phase with overlapping drugs but a different effect. With identifier
+tables (the shipped ones for the shipped knowledge base) it also checks the identifiers users
+join on: a row per gene, drug and disease, each identifier in its form, none used twice
+(:mod:`oncoresist.kb._identifiers`).
 """
 
 from __future__ import annotations
@@ -12,12 +15,18 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from oncoresist.errors import InputError
+from oncoresist.kb._identifiers import Identifiers, identifier_problems, identifiers_for
 from oncoresist.kb._load import KnowledgeBase, SourcedAssertion
 
 BiomarkerKey = Callable[[str, "str | None"], str]
 
 
-def validate(kb: KnowledgeBase, *, biomarker_key: BiomarkerKey | None = None) -> list[str]:
+def validate(
+    kb: KnowledgeBase,
+    *,
+    biomarker_key: BiomarkerKey | None = None,
+    identifiers: Identifiers | None = None,
+) -> list[str]:
     """Return every consistency problem of the knowledge base (empty when it is sound).
 
     Parameters
@@ -83,6 +92,9 @@ def validate(kb: KnowledgeBase, *, biomarker_key: BiomarkerKey | None = None) ->
         if all(m is not None for m in members):
             keys[sa.id] = tuple(sorted(m for m in members if m is not None))
     problems.extend(_contradictions(kb.assertions, keys, expanded))
+    ids = identifiers if identifiers is not None else identifiers_for(kb)
+    if ids is not None:
+        problems.extend(identifier_problems(kb, ids))
     return problems
 
 
