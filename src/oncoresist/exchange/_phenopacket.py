@@ -388,25 +388,31 @@ def _disease_term(pb, disease_id: str | None, kb: KnowledgeBase):
     return _term(pb, f"{PREFIX}:disease/{disease.id}", disease.name)
 
 
+def _identifier(kb: KnowledgeBase, table: str, key: str, column: str) -> str:
+    """A verified identifier from the knowledge base's identifier tables, else ``""``.
+
+    The tables (``kb/data/identifiers/``) describe the shipped knowledge base only; a
+    release without them, or another knowledge base, gives no identifiers.
+    """
+    try:
+        from oncoresist.kb._identifiers import identifiers_for
+    except ImportError:
+        return ""
+    ids = identifiers_for(kb)
+    return getattr(ids, table).get(key, column) if ids is not None else ""
+
+
 def _gene_descriptor(pb, symbol: str, kb: KnowledgeBase):
-    gene = kb.genes.get(symbol)
-    for attr in ("hgnc_id", "hgnc"):
-        value = getattr(gene, attr, None) if gene is not None else None
-        if value:
-            text = str(value)
-            return pb.GeneDescriptor(
-                value_id=text if text.upper().startswith("HGNC:") else f"HGNC:{text}",
-                symbol=symbol,
-            )
+    hgnc = _identifier(kb, "genes", symbol, "hgnc_id")
+    if hgnc:
+        return pb.GeneDescriptor(value_id=hgnc, symbol=symbol)
     return pb.GeneDescriptor(value_id=f"hgnc.symbol:{symbol}", symbol=symbol)
 
 
 def _drug_term(pb, drug: str, kb: KnowledgeBase):
-    record = kb.drugs.get(drug)
-    for attr in ("ncit", "ncit_id"):
-        value = getattr(record, attr, None) if record is not None else None
-        if isinstance(value, str) and value:
-            return _term(pb, value if ":" in value else f"NCIT:{value}", drug)
+    code = _identifier(kb, "drugs", drug, "ncit_code") if " + " not in drug else ""
+    if code:
+        return _term(pb, f"NCIT:{code}", drug)
     return _term(pb, f"{PREFIX}:drug/{drug.replace(' + ', '+').replace(' ', '_')}", drug)
 
 
