@@ -100,6 +100,15 @@ def test_knowledge_base_names_resolve_as_before(kb, ids):
     assert resolve_disease(kb, "non-small cell lung cancer", ids=ids).disease == "NSCLC"
 
 
+def test_kb_id_that_spells_another_oncotree_type_is_not_called_that_type(tree):
+    kb = load_kb()
+    # 'MF' is myelofibrosis in the knowledge base and myofibroma in OncoTree.
+    assert tree.nodes["MF"].name == "Myofibroma"
+    r = resolve_disease(kb, "MF")
+    assert (r.disease, r.oncotree, r.exact) == ("MF", None, True)
+    assert resolve_disease(kb, "PMF").oncotree == "PMF"
+
+
 def test_oncotree_code_walks_to_nearest_kb_disease(kb, ids):
     # Clear cell carcinoma of the lung > large cell lung carcinoma > NSCLC.
     r = resolve_disease(kb, "CCLC", ids=ids)

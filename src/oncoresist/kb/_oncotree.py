@@ -295,10 +295,12 @@ def resolve_disease(
     tree = tree or load_oncotree()
     codes = kb_codes(kb, ids)
     if disease is not None:
+        # Name the OncoTree code only when the text is one of this disease's own codes: a
+        # knowledge-base id may spell another OncoTree type (MF is myelofibrosis here and
+        # myofibroma in OncoTree).
         code = text.strip().upper()
-        return DiseaseResolution(
-            query=text, disease=disease, oncotree=code if code in tree.nodes else None
-        )
+        own = code in tree.nodes and codes.get(code) == disease
+        return DiseaseResolution(query=text, disease=disease, oncotree=code if own else None)
     node = tree.lookup(text)
     path: list[str] = []
     for code in tree.lineage(node.code):
