@@ -147,6 +147,16 @@ def test_export_without_a_source_from_a_vcf():
     assert descriptors["MET amplification"]["structuralType"]["id"] == "SO:0001742"
 
 
+def test_variant_file_sample_names_do_not_leave():
+    alterations = list(read_vcf(EXAMPLE_VCF))
+    assert {a.sample for a in alterations} == {"TUMOR_ILLUSTRATIVE"}
+    result = interpret(alterations, disease="LUAD")
+    text = phenopacket_json(to_phenopacket(result, alterations=alterations, subject_id="PSEUDO-1"))
+    assert "TUMOR_ILLUSTRATIVE" not in text
+    with pytest.raises(InputError, match="pseudonym"):
+        to_phenopacket(result, alterations=alterations)
+
+
 def test_validation_finds_missing_required_fields():
     _, _, text = _round_trip()
     doc = json.loads(text)
@@ -159,6 +169,13 @@ def test_validation_finds_missing_required_fields():
     assert "id: required" in problems
     assert "metaData.resources: no resource for the prefix 'SO'" in problems
     assert "metaData.resources[0].version: required" in problems
+    doc = json.loads(text)
+    calls = doc["interpretations"][1]["diagnosis"]["genomicInterpretations"]
+    calls[0]["subjectOrBiosampleId"] = "B-UNKNOWN"
+    assert validate_phenopacket(json.dumps(doc)) == [
+        "interpretations[1].diagnosis.genomicInterpretations[0].subjectOrBiosampleId: "
+        "'B-UNKNOWN' is neither the subject nor a biosample"
+    ]
     doc = json.loads(text)
     doc["subject"]["name"] = "not a v2 field"
     [problem] = validate_phenopacket(json.dumps(doc))
@@ -220,6 +237,8 @@ def test_cli_phenopacket_in_and_out(tmp_path: Path):
     assert done.exit_code == 0, done.output
     assert validate_phenopacket(_strict(out.read_text())) == []
     out2 = tmp_path / "from_case.json"
+    done = runner.invoke(app, ["phenopacket-out", str(case_yaml), "-o", str(out2)])
+    assert done.exit_code == 2 and "--subject" in done.output and not out2.exists()
     done = runner.invoke(app, ["phenopacket-out", str(case_yaml), "--subject", "PSEUDO-2",
                                "-o", str(out2)])  # fmt: skip
     assert done.exit_code == 0, done.output

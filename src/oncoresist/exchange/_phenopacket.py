@@ -554,7 +554,10 @@ def to_phenopacket(
         The interpreted alterations, for their coordinates and samples (otherwise the
         labels of ``result`` are parsed again).
     subject_id
-        The subject's id (a pseudonym) when there is no ``source``.
+        The subject's id (a pseudonym), required when there is no ``source`` with one.
+        A genomic interpretation names the biosample its variant came from when that is a
+        biosample of the phenopacket, else the subject (a variant file's sample names
+        are not copied).
     phenopacket_id
         The new phenopacket's id (default: the source's id, else
         ``oncoresist-<subject>``).
@@ -583,7 +586,16 @@ def to_phenopacket(
         packet.CopyFrom(source.phenopacket)  # type: ignore[arg-type]
     if subject_id and not packet.subject.id:
         packet.subject.id = subject_id
-    subject = packet.subject.id or subject_id or "subject"
+    if not packet.subject.id:
+        raise InputError(
+            "the phenopacket needs a subject id; expected the subject's pseudonym (never a "
+            "name or record number)",
+            field="subject_id",
+        )
+    subject = packet.subject.id
+    # a variant's sample is kept only when it names this packet's subject or a biosample
+    # of it: a VCF's sample column may hold a site's identifier, which must not leave
+    known_ids = {subject} | {b.id for b in packet.biosamples if b.id}
     packet.id = phenopacket_id or packet.id or f"oncoresist-{subject}"
     disease_term = _disease_term(pb, result.disease, kb)
     if source is not None:
@@ -626,7 +638,7 @@ def to_phenopacket(
         status = "CONTRIBUTORY" if summary.matched else "CANDIDATE"
         actionability = "ACTIONABLE" if summary.matched else "UNKNOWN_ACTIONABILITY"
         gi = pb.GenomicInterpretation(
-            subject_or_biosample_id=alt.sample or subject,
+            subject_or_biosample_id=alt.sample if alt.sample in known_ids else subject,
             interpretation_status=pb.GenomicInterpretation.InterpretationStatus.Value(status),
         )
         gi.variant_interpretation.acmg_pathogenicity_classification = (
@@ -715,7 +727,8 @@ def validate_phenopacket(packet) -> list[str]:
         version, namespacePrefix, iriPrefix); a resource for every CURIE prefix used;
         every OntologyClass with a CURIE id and a label; subject and biosample ids;
         disease terms; interpretations' id and diagnosis disease; genomic
-        interpretations' subjectOrBiosampleId and call (gene or variant), variation
+        interpretations' subjectOrBiosampleId (the subject or one of its biosamples) and
+        call (gene or variant), variation
         descriptors' id; medical actions' action and agent.
     """
     if isinstance(packet, str | bytes):
@@ -758,6 +771,7 @@ def validate_phenopacket(packet) -> list[str]:
         need(sample.id, f"biosamples[{i}].id")
     for i, disease in enumerate(packet.diseases):
         need(disease.term.id, f"diseases[{i}].term.id")
+    ids = {packet.subject.id} | {b.id for b in packet.biosamples}
     for i, item in enumerate(packet.interpretations):
         where = f"interpretations[{i}]"
         need(item.id, f"{where}.id")
@@ -765,6 +779,9 @@ def validate_phenopacket(packet) -> list[str]:
         for j, gi in enumerate(item.diagnosis.genomic_interpretations):
             at = f"{where}.diagnosis.genomicInterpretations[{j}]"
             need(gi.subject_or_biosample_id, f"{at}.subjectOrBiosampleId")
+            if gi.subject_or_biosample_id and gi.subject_or_biosample_id not in ids:
+                problems.append(f"{at}.subjectOrBiosampleId: {gi.subject_or_biosample_id!r} "
+                                "is neither the subject nor a biosample")  # fmt: skip
             if not (gi.HasField("gene") or gi.HasField("variant_interpretation")):
                 problems.append(f"{at}: one of gene or variantInterpretation is required")
             if gi.HasField("variant_interpretation"):
