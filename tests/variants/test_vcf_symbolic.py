@@ -164,6 +164,26 @@ def test_bad_copy_number_and_end_are_located_errors(write_vcf):
     assert err.value.field == "INFO/END"
 
 
+def test_svtype_names_a_caller_specific_allele(write_vcf):
+    start, end = MET["GRCh37"]
+    path = write(write_vcf, [sv("7", start, "<SEGMENT>", f"SVTYPE=DUP;END={end};CN=12")])
+    assert labels(path) == ["MET amplification"]
+
+
+def test_nested_segments_at_one_position_are_not_duplicates(write_vcf):
+    start, end = MET["GRCh37"]
+    path = write(
+        write_vcf,
+        [
+            sv("7", start, "<DUP>", f"SVTYPE=DUP;END={end};CN=12"),
+            sv("7", start, "<DUP>", f"SVTYPE=DUP;END={end + 100000};CN=14"),
+            # A symbolic record at a knowledge-base position, REF N: no reference check.
+            sv("7", T790M_37[1], "<DEL>", f"SVTYPE=DEL;END={T790M_37[1] + 10};CN=2"),
+        ],
+    )
+    assert labels(path) == ["MET amplification", "MET amplification"]
+
+
 def test_sample_not_carrying_the_allele_is_skipped(write_vcf):
     start, end = MET["GRCh37"]
     path = write(write_vcf, [sv("7", start, "<DUP>", f"END={end};CN=12", sample="0/0")])

@@ -45,6 +45,7 @@ _BREAKEND = re.compile(
 )
 _CN_ALLELE = re.compile(r"^CN(\d+)$")
 _COPY_NUMBER_TYPES = frozenset({"DUP", "DEL", "AMP", "CNV"})
+_KNOWN_TYPES = _COPY_NUMBER_TYPES | {"INV", "INS", "BND"}
 _FUSION_NAMES = ("FUSION", "GENE_FUSION", "FUSION_NAME")
 _GENE_PAIRS = (("GENEA", "GENEB"), ("GENE_A", "GENE_B"), ("GENE1", "GENE2"))
 _FUSION_TERMS = ("gene_fusion", "bidirectional_gene_fusion")
@@ -196,6 +197,9 @@ class SymbolicRecords:
             return
         inner = allele[1:-1].upper() if allele.endswith(">") else allele.upper()
         base = inner.split(":")[0]
+        svtype = (info_value(info, "SVTYPE") or "").upper()
+        if base not in _KNOWN_TYPES and _CN_ALLELE.match(base) is None and svtype:
+            base = svtype.split(":")[0]  # an allele of the caller's own name: INFO SVTYPE
         cn_allele = _CN_ALLELE.match(base)
         if base in _COPY_NUMBER_TYPES or cn_allele is not None:
             copies = float(cn_allele[1]) if cn_allele is not None else None

@@ -546,6 +546,8 @@ class _VcfReader:
                 prev_pos = pos
                 if v.var_type not in _PLAIN and (found := structural_alleles(v.ALT)):
                     yield from self._structural(v, line, found)
+                    if len(found) == len(v.ALT):
+                        continue  # nothing else in the record (its REF may be N)
                 if pos in positions or (
                     annotated and _names_gene(v.INFO.get(key), gene_field, names)
                 ):
@@ -830,7 +832,8 @@ def _names_gene(annotation: object, index: int, names: frozenset[str]) -> bool:
 
 def _allele_keys(v) -> list[tuple[str, str, str]]:
     chrom, ref = v.CHROM, v.REF
-    return [(chrom, ref, alt) for alt in v.ALT]
+    # Two symbolic records at one position are one event only if they also end together.
+    return [(chrom, ref, f"{alt} END={v.end}" if alt[:1] == "<" else alt) for alt in v.ALT]
 
 
 def _info_value(info: str, key: str) -> str | None:
