@@ -186,3 +186,16 @@ def test_the_cases_cover_enough_drugs_and_cases():
     drugs = {drug for *_, expected in CASES for drug in expected}
     assert len(CASES) >= 50
     assert len(drugs) >= 15
+
+
+def test_guideline_preferred_regimens_rank_first():
+    # APL0406 (PMID 23841729): tretinoin + arsenic trioxide is the chemotherapy-free standard
+    apl = interpret(["PML::RARA"], disease="AML")
+    assert apl.options[0].drug == "arsenic trioxide + tretinoin" and apl.options[0].preferred
+    # RATIFY (PMID 28644114) and QuANTUM-First (PMID 37116523): FLT3 inhibitor with induction
+    flt3 = interpret(["NPM1 W288fs", "FLT3 ITD"], disease="AML")
+    first_two = {o.drug for o in flt3.options[:2]}
+    assert first_two == {
+        "cytarabine + daunorubicin + midostaurin",
+        "cytarabine + daunorubicin + quizartinib",
+    }
