@@ -184,6 +184,15 @@ def test_nested_segments_at_one_position_are_not_duplicates(write_vcf):
     assert labels(path) == ["MET amplification", "MET amplification"]
 
 
+def test_multiallelic_segment_is_read_once(write_vcf):
+    """GATK gCNV writes <DEL>,<DUP> per segment with the sample's CN: one call, not two."""
+    start, end = MET["GRCh37"]
+    rec = sv("7", start, "<DEL>,<DUP>", f"END={end}", sample="2:9", fmt="GT:CN")
+    assert labels(write(write_vcf, [rec])) == ["MET amplification"]
+    rec = sv("7", start, "<DEL>,<DUP>", f"END={end}", sample="0:2", fmt="GT:CN")
+    assert labels(write(write_vcf, [rec])) == []
+
+
 def test_sample_not_carrying_the_allele_is_skipped(write_vcf):
     start, end = MET["GRCh37"]
     path = write(write_vcf, [sv("7", start, "<DUP>", f"END={end};CN=12", sample="0/0")])

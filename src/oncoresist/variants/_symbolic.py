@@ -60,6 +60,16 @@ def structural_alleles(alts: list[str]) -> list[str]:
     ]
 
 
+def _copy_number_allele(allele: str, info: str) -> bool:
+    """Whether an ALT allele is a copy-number allele (``<DUP>``, ``<CN3>``, ...)."""
+    if not allele.startswith("<"):
+        return False
+    base = allele[1:-1].upper().split(":")[0]
+    if base not in _KNOWN_TYPES and _CN_ALLELE.match(base) is None:
+        base = (info_value(info, "SVTYPE") or "").upper().split(":")[0]
+    return base in _COPY_NUMBER_TYPES or _CN_ALLELE.match(base) is not None
+
+
 def info_value(info: str, key: str) -> str | None:
     """The raw value of ``key`` in an INFO column (``None`` when absent)."""
     prefix = key + "="
@@ -152,6 +162,13 @@ class SymbolicRecords:
         pos = int(cols[1])
         info = cols[7]
         alts = cols[4].split(",")
+        copy_number = [a for a in alleles if _copy_number_allele(a, info)]
+        if len(copy_number) > 1 and "CN" in values:
+            # A segment with <DEL>,<DUP> (GATK gCNV): the sample's one CN describes it; read
+            # it once, through the allele the genotype carries (else the first).
+            held = [a for a in copy_number if carried and alts.index(a) + 1 in carried]
+            keep = (held or copy_number)[0]
+            alleles = [a for a in alleles if a == keep or a not in copy_number]
         for allele in alleles:
             index = alts.index(allele) + 1
             if carried is not None and index not in carried and "CN" not in values:
