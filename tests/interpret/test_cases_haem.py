@@ -80,6 +80,12 @@ CASES = [
     ("aml_runx1", ["RUNX1 R201Q"], "AML", {"cytarabine + daunorubicin": RES}),
     ("aml_nup98", ["NUP98::NSD1"], "AML", {"cytarabine + daunorubicin": RES}),
     ("aml_kmt2a_induction", ["KMT2A::MLLT10"], "AML", {"cytarabine + daunorubicin": RES}),
+    # ELN 2022: core-binding-factor AML is favourable; gemtuzumab ozogamicin added to induction
+    ("cbf_aml_t8_21", ["RUNX1::RUNX1T1"], "AML",
+     {"cytarabine + daunorubicin + gemtuzumab ozogamicin": "sensitive"}),
+    ("cbf_aml_inv16", ["CBFB::MYH11"], "AML",
+     {"cytarabine + daunorubicin + gemtuzumab ozogamicin": "sensitive",
+      "cytarabine + daunorubicin": "sensitive"}),
     # gemtuzumab ozogamicin label (2017): CD33-positive AML
     ("aml_cd33", ["CD33 expression"], "AML", {"gemtuzumab ozogamicin": "sensitive"}),
     ("aml_cd33_loss", ["CD33 loss"], "AML", {"gemtuzumab ozogamicin": RES}),
