@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import re
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -69,12 +70,21 @@ _HTSLIB_ERRORS_ONLY = 1  # htslib's HTS_LOG_ERROR: errors are shown, warnings ar
 _HTSLIB_DEFAULT = 3  # HTS_LOG_WARNING
 
 
-def _htslib_log_level() -> int:
-    """Return htslib's current log level (from the library cyvcf2 loaded)."""
+@functools.cache
+def _htslib() -> ctypes.CDLL | None:
+    """The htslib that cyvcf2 carries (its extension module exports htslib's symbols)."""
     try:
-        return int(ctypes.CDLL(_cyvcf2.__file__).hts_get_log_level())
-    except (OSError, AttributeError):  # another build of cyvcf2: assume the default
-        return _HTSLIB_DEFAULT
+        lib = ctypes.CDLL(_cyvcf2.__file__)
+        lib.hts_get_log_level  # noqa: B018 - present in this build?
+    except (OSError, AttributeError):
+        return None
+    return lib
+
+
+def _htslib_log_level() -> int:
+    """Return htslib's current log level (the default when it cannot be read)."""
+    lib = _htslib()
+    return _HTSLIB_DEFAULT if lib is None else int(lib.hts_get_log_level())
 
 
 @contextlib.contextmanager
