@@ -273,10 +273,13 @@ def phenopacket_out(
 @app.command("cbioportal")
 @_user_errors
 def cbioportal(
-    serial: Annotated[Path, typer.Argument(help="Serial ctDNA table (as for `monitor call`).")],
     output: Annotated[
         Path, typer.Option("--out", "-o", help="The study directory to create (new or empty).")
     ],
+    serial: Annotated[
+        Path | None,
+        typer.Argument(help="Serial ctDNA table (as for `monitor call`); without it, --db."),
+    ] = None,
     therapy: Annotated[Path | None, typer.Option(help="Therapy lines.")] = None,
     events: Annotated[Path | None, typer.Option(help="Clinical events (progression).")] = None,
     normals: Annotated[Path | None, typer.Option(help="Panel of normals.")] = None,
@@ -289,34 +292,44 @@ def cbioportal(
     ] = "oncoresist serial ctDNA monitoring",
     fpr: Annotated[float, typer.Option(help="Per-draw false-call rate.")] = 0.05,
     budget: Annotated[float, typer.Option(help="Per-patient false-alert budget.")] = 0.02,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            help="Export every patient of the store instead of a table (default store: "
+            "ONCORESIST_DB, else the user's data directory).",
+        ),
+    ] = None,
 ) -> None:
     """Write the monitor's serial ctDNA results as a cBioPortal study (clinical + timeline).
 
     Patient and sample ids are written as keyed pseudonyms (the key from ONCORESIST_KEY
-    or ONCORESIST_KEY_FILE, as for the store); dates as days from the first therapy line.
+    or ONCORESIST_KEY_FILE, as for the store; a store's patients are stored under
+    pseudonyms already); dates as days from the first therapy line.
     """
     from oncoresist.errors import InputError
 
     if not 0 < fpr < 1 or not 0 < budget < 1:
         raise InputError("fpr and budget must be in (0, 1)", field="--fpr/--budget")
-    from oncoresist.store import StoreKeyError, resolve_key
-
-    try:
-        key = resolve_key()
-    except StoreKeyError as exc:
-        raise InputError(
-            f"{exc} (the study's patient and sample ids are written as keyed pseudonyms)",
-            field="ONCORESIST_KEY",
-        ) from None
     from oncoresist import monitor
     from oncoresist.exchange import write_cbioportal_study
 
-    obs = monitor.read_serial(serial)
+    if serial is None:
+        if therapy is not None or events is not None:
+            raise InputError("--therapy and --events go with a serial table; the store has "
+                             "its own", field="--therapy/--events")  # fmt: skip
+        obs, lines, clinical = _stored_series(db)
+        key = None
+    else:
+        if db is not None:
+            raise InputError("give a serial table or --db, not both", field="--db")
+        key = _key()
+        obs = monitor.read_serial(serial)
+        lines = monitor.read_therapy(therapy) if therapy else None
+        clinical = monitor.read_events(events) if events else None
     background = monitor.BackgroundModel()
     if normals is not None:
         background = background.fit(monitor.read_normals(normals))
-    lines = monitor.read_therapy(therapy) if therapy else None
-    clinical = monitor.read_events(events) if events else None
     result = monitor.monitor(
         obs, background=background, therapy=lines, events=clinical, disease=disease, fpr=fpr,
         budget=budget,
@@ -329,3 +342,35 @@ def cbioportal(
         f"wrote {study.directory}: {len(study.files)} files, {len(study.patients)} "
         f"patient(s), {len(study.samples)} sample(s) (pseudonymous ids)"
     )
+
+
+def _key() -> bytes:
+    from oncoresist.errors import InputError
+    from oncoresist.store import StoreKeyError, resolve_key
+
+    try:
+        return resolve_key()
+    except StoreKeyError as exc:
+        raise InputError(
+            f"{exc} (the study's patient and sample ids are written as keyed pseudonyms)",
+            field="ONCORESIST_KEY",
+        ) from None
+
+
+def _stored_series(db: str | None):
+    """Every stored patient's draws, therapy lines and events (ids are pseudonyms)."""
+    from oncoresist.errors import InputError
+    from oncoresist.store import open_store
+    from oncoresist.store._engine import resolve_url
+
+    url = resolve_url(db)
+    if url.get_backend_name() == "sqlite" and not Path(url.database or "").is_file():
+        raise InputError(
+            f"no store at {url.database}; give a serial table, or --db (or ONCORESIST_DB)",
+            field="--db",
+        )
+    with open_store(db) as store:
+        obs = store.observations()
+        if obs.empty:
+            raise InputError("the store holds no draws", field="--db")
+        return obs, store.therapy(), store.events()

@@ -14,7 +14,7 @@ from oncoresist import monitor
 from oncoresist._cli_exchange import app
 from oncoresist.errors import InputError
 from oncoresist.exchange import write_cbioportal_study
-from oncoresist.store import pseudonym
+from oncoresist.store import open_store, pseudonym
 
 EXAMPLES = Path(str(resources.files("oncoresist") / "examples"))
 SERIES = EXAMPLES / "egfr_ctdna_series.csv"
@@ -214,3 +214,34 @@ def test_cli_needs_the_key_and_writes_the_study(tmp_path: Path, monkeypatch):
     done = runner.invoke(app, ["cbioportal", str(bad), "--out", str(tmp_path / "x")])
     assert done.exit_code == 2 and "serial.csv" in done.output
     assert not (tmp_path / "x").exists()
+
+
+def test_a_store_exports_under_the_same_pseudonyms(tmp_path: Path, monkeypatch):
+    db = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with open_store(db, key=KEY) as store:
+        store.ingest_serial(SERIES)
+        store.ingest_therapy(THERAPY)
+        store.ingest_events(EVENTS)
+    monkeypatch.delenv("ONCORESIST_KEY", raising=False)
+    monkeypatch.delenv("ONCORESIST_KEY_FILE", raising=False)
+    runner = CliRunner()
+    from_store = tmp_path / "from_store"
+    done = runner.invoke(app, ["cbioportal", "--db", db, "--out", str(from_store),
+                               "--disease", "LUAD"])  # fmt: skip
+    assert done.exit_code == 0, done.output  # no key needed: the store holds pseudonyms
+    monkeypatch.setenv("ONCORESIST_KEY", KEY.hex())
+    from_file = tmp_path / "from_file"
+    args = ["cbioportal", str(SERIES), "--therapy", str(THERAPY), "--events", str(EVENTS),
+            "--disease", "LUAD", "--out", str(from_file)]  # fmt: skip
+    done = runner.invoke(app, args)
+    assert done.exit_code == 0, done.output
+    for name in ("data_clinical_patient.txt", "data_clinical_sample.txt",
+                 "data_timeline_status.txt", "data_timeline_labtest.txt"):  # fmt: skip
+        assert (from_store / name).read_text() == (from_file / name).read_text(), name
+    result = monitor.monitor(monitor.read_serial(SERIES))
+    with pytest.raises(InputError, match="not a store pseudonym"):
+        write_cbioportal_study(result, tmp_path / "raw", key=None)
+    done = runner.invoke(app, ["cbioportal", "--db", str(tmp_path / "none.sqlite"), "--out",
+                               str(tmp_path / "x")])  # fmt: skip
+    assert done.exit_code == 2 and "no store" in done.output
+    assert not (tmp_path / "none.sqlite").exists()

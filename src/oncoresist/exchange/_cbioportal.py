@@ -112,10 +112,26 @@ class StudyFiles:
     samples: dict[str, str]
 
 
-def _pseudonyms(key: bytes, kind: str, values: Sequence[str], prefix: str) -> dict[str, str]:
+_STORED = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _pseudonyms(key: bytes | None, kind: str, values: Sequence[str], prefix: str) -> dict[str, str]:
+    """``P-``/``S-`` and the first 12 hex digits of each value's keyed pseudonym.
+
+    Without a key the values must already be the store's pseudonyms (64 hex digits).
+    """
     from oncoresist.store import pseudonym
 
-    return {v: f"{prefix}-{pseudonym(key, kind, str(v))[:12]}" for v in values}
+    if key is not None:
+        return {v: f"{prefix}-{pseudonym(key, kind, str(v))[:12]}" for v in values}
+    raw = [v for v in values if not _STORED.match(str(v))]
+    if raw:
+        raise InputError(
+            f"{kind} id {raw[0]!r} is not a store pseudonym (64 hex digits); expected the "
+            "key, so that site identifiers are written only as pseudonyms",
+            field=f"{kind}_id",
+        )
+    return {v: f"{prefix}-{str(v)[:12]}" for v in values}
 
 
 def _cell(value: object) -> str:
@@ -169,7 +185,7 @@ def write_cbioportal_study(
     result,
     directory: str | Path,
     *,
-    key: bytes,
+    key: bytes | None,
     study_id: str = "oncoresist_ctdna",
     name: str = "oncoresist serial ctDNA monitoring",
     therapy: pd.DataFrame | None = None,
@@ -188,7 +204,9 @@ def write_cbioportal_study(
         it and moved into place at the end, so a failure leaves nothing behind.
     key
         The pseudonymisation key (:func:`oncoresist.store.resolve_key`); patient and
-        sample ids are written only as pseudonyms under it.
+        sample ids are written only as pseudonyms under it. ``None`` when the ids are
+        already the store's pseudonyms (:meth:`oncoresist.store.Store.observations`);
+        any other id is then an error. Either way the same patient gets the same id.
     study_id
         ``cancer_study_identifier`` (letters, digits and underscores).
     name
@@ -217,7 +235,8 @@ def write_cbioportal_study(
     ------
     InputError
         A study id with other characters, a directory that holds files, a result with
-        no draws, a sample id shared by two patients, or an unknown disease.
+        no draws, a sample id shared by two patients, an id that is not a pseudonym
+        without a key, or an unknown disease.
     """
     kb = kb or load_kb()
     if not _STUDY_ID.match(study_id):
