@@ -97,6 +97,16 @@ def test_labels_and_notes():
     assert clinical_tiers("A", "exact", "sensitive").note is None
 
 
+def test_as_dict_for_tables():
+    row = clinical_tiers("D", "other", "resistant").as_dict()
+    assert row == {
+        "amp_tier": "Tier II, level D",
+        "escat": None,
+        "tier_relation": "other",
+        "tier_note": "ESCAT ranks therapeutic targets; it has no level for resistance",
+    }
+
+
 def test_relation_names():
     assert relation("broader") == "same"
     assert relation("any") == "pan_tumour"

@@ -82,6 +82,22 @@ class ClinicalTiers:
     relation: Relation
     note: str | None = None
 
+    def as_dict(self) -> dict[str, str | None]:
+        """Flat fields for a table or JSON row.
+
+        Returns
+        -------
+        dict
+            ``amp_tier`` (``"Tier I, level A"``), ``escat`` (``"I-C"`` or ``None``),
+            ``tier_relation`` and ``tier_note``.
+        """
+        return {
+            "amp_tier": self.amp,
+            "escat": self.escat,
+            "tier_relation": self.relation,
+            "tier_note": self.note,
+        }
+
     @property
     def amp(self) -> str:
         """The AMP/ASCO/CAP label, e.g. ``Tier I, level A`` or ``Tier III``."""
