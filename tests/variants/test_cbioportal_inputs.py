@@ -65,6 +65,11 @@ def test_cna_gzipped_and_comment_lines(write_text):
     assert len(list(read_variants(path))) == 4
 
 
+def test_cna_cytoband_column_is_not_a_sample(write_text):
+    path = write_text("data_cna.txt", "Hugo_Symbol\tCytoband\tS1\nMET\t7q31.2\t2\n")
+    assert labels(read_cbioportal_cna(path)) == [("S1", "MET amplification")]
+
+
 @pytest.mark.parametrize(
     ("text", "line", "column", "words"),
     [

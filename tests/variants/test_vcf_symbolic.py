@@ -213,6 +213,13 @@ def test_bnd_pair_alk_eml4_is_one_fusion(write_vcf, build):
     assert found[0].gene == "ALK" and found[0].partner == "EML4" and found[0].kind == "fusion"
 
 
+def test_chr_prefixed_breakend_mates(write_vcf):
+    a, e = ALK["GRCh38"], EML4["GRCh38"]
+    rec = sv("chr2", a, f"A]chr2:{e}]", "SVTYPE=BND", ref="A")
+    path = write(write_vcf, [rec], build="GRCh38", contigs=("chr2",))
+    assert labels(path) == ["EML4::ALK"]
+
+
 def test_orientation_decides_five_prime(write_vcf):
     """Keeping EML4's right piece (its 3' end) joined to ALK's right piece: ALK::EML4."""
     a, e = ALK["GRCh37"], EML4["GRCh37"]

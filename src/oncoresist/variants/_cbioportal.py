@@ -4,7 +4,8 @@
 (homozygous) deletion, ``-1`` shallow (hemizygous) loss (``-1.5`` is accepted as the
 same), ``0`` neutral, ``1`` gain, ``2`` high-level amplification; ``NA`` or an empty cell
 is a gene not profiled in that sample. The first columns are ``Hugo_Symbol`` and/or
-``Entrez_Gene_Id``; every other column is a sample. Only ``2`` and ``-2`` are called
+``Entrez_Gene_Id`` (a ``Cytoband`` column among them is passed over); every other column
+is a sample. Only ``2`` and ``-2`` are called
 (``amplification`` and ``loss``), as cBioPortal's AMP and HOMDEL are; the gains and
 shallow losses of the genes read are counted in one warning.
 
@@ -34,6 +35,7 @@ from oncoresist.variants._warn import warn_at
 
 _DISCRETE = {"-2": -2, "-1.5": -1, "-1": -1, "0": 0, "1": 1, "2": 2}
 _MISSING = {"", "NA", "NAN", "N/A"}
+_GENE_COLUMNS = ("hugo_symbol", "entrez_gene_id", "cytoband")  # before the sample columns
 _SV_GENE_COLUMNS = (
     "site1_hugo_symbol",
     "site2_hugo_symbol",
@@ -126,11 +128,12 @@ def read_cbioportal_cna(
     number, columns = _header(path, lines)
     names = [c.strip() for c in columns]
     lowered = [c.lower() for c in names]
-    gene_cols = [i for i, c in enumerate(lowered) if c in ("hugo_symbol", "entrez_gene_id")]
-    if not gene_cols or gene_cols != list(range(len(gene_cols))):
+    gene_cols = [i for i, c in enumerate(lowered) if c in _GENE_COLUMNS]
+    if not gene_cols or gene_cols != list(range(len(gene_cols))) or lowered[0] == "cytoband":
         raise InputError(
             f"the header starts {', '.join(names[:3])!s}; expected Hugo_Symbol and/or "
-            "Entrez_Gene_Id as the first column(s), then one column per sample",
+            "Entrez_Gene_Id as the first column(s) (and optionally Cytoband), then one "
+            "column per sample",
             file=path,
             record=number,
             field="header",
