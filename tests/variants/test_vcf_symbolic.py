@@ -255,6 +255,23 @@ def test_partner_outside_known_genes_is_a_fusion_with_a_warning(write_vcf):
     assert [(x.label, x.partner) for x in found] == [("ALK fusion", None)]
 
 
+def test_single_breakend_and_unreadable_breakend(write_vcf):
+    a = ALK["GRCh37"]
+    path = write(
+        write_vcf,
+        [
+            sv("2", a, "A.", "SVTYPE=BND", ref="A"),
+            sv("2", a + 10, "A[2:oops[", "SVTYPE=BND", ref="A"),
+        ],
+    )
+    with pytest.warns(VariantWarning) as caught:
+        found = list(read_vcf(path))
+    assert [(x.label, x.partner) for x in found] == [("ALK fusion", None)]
+    assert ["single breakend" in str(w.message) for w in caught] == [True, False]
+    assert "cannot be read" in str(caught[1].message)
+    assert caught[1].message.record == first_record_line(path) + 1
+
+
 def test_breakpoints_inside_one_gene_are_warned(write_vcf):
     a = ALK["GRCh37"]
     path = write(write_vcf, [sv("2", a, f"A]2:{a + 5000}]", "SVTYPE=BND", ref="A")])

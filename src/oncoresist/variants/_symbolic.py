@@ -43,6 +43,7 @@ _BREAKEND = re.compile(
     r"^(?P<before>[A-Za-z.]*)(?P<open>[\[\]])(?P<chrom>[^\[\]:]+):(?P<pos>\d+)"
     r"(?P<close>[\[\]])(?P<after>[A-Za-z.]*)$"
 )
+_SINGLE_BREAKEND = re.compile(r"^(\.[A-Za-z]+|[A-Za-z]+\.)$")  # G. or .G (VCF 4.2 5.4.9)
 _CN_ALLELE = re.compile(r"^CN(\d+)$")
 _COPY_NUMBER_TYPES = frozenset({"DUP", "DEL", "AMP", "CNV"})
 _KNOWN_TYPES = _COPY_NUMBER_TYPES | {"INV", "INS", "BND"}
@@ -56,7 +57,9 @@ def structural_alleles(alts: list[str]) -> list[str]:
     return [
         a
         for a in alts
-        if (a.startswith("<") and a.upper() not in IGNORED_ALLELES) or ("[" in a or "]" in a)
+        if (a.startswith("<") and a.upper() not in IGNORED_ALLELES)
+        or ("[" in a or "]" in a)
+        or _SINGLE_BREAKEND.match(a) is not None
     ]
 
 
@@ -211,6 +214,20 @@ class SymbolicRecords:
                 return  # the mate of a breakend already read
             self._seen_junctions.add(key)
             yield from self._fusion([junction], named, where, extra)
+            return
+        if "[" in allele or "]" in allele:
+            self._warn(
+                f"the breakend {allele!r} cannot be read, so its mate is unknown; expected "
+                "t[p[, t]p], ]p]t or [p[t with p as CHROM:POS (VCF 4.2 section 5.4)",
+                where,
+                "ALT",
+            )
+            return
+        if _SINGLE_BREAKEND.match(allele) is not None:
+            if named is not None:
+                yield from self._fusion([], named, where, extra)
+            else:
+                yield from self._single(chrom, pos, allele, where, extra)
             return
         inner = allele[1:-1].upper() if allele.endswith(">") else allele.upper()
         base = inner.split(":")[0]
@@ -389,6 +406,32 @@ class SymbolicRecords:
             )
 
     # --------------------------------------------------------------- fusions
+    def _single(
+        self, chrom: str, pos: int, allele: str, where: int | str, extra: dict
+    ) -> Iterator[Alteration]:
+        """A single breakend (``G.``): a gene broken here, joined to unknown sequence."""
+        if self.build is None:
+            self._warn(
+                f"the single breakend {allele} at {chrom}:{pos} cannot be placed on genes: "
+                "the genome build is unknown (give build='GRCh37' or 'GRCh38', --build)",
+                where,
+                "ALT",
+            )
+            return
+        gene = self._gene_at(chrom, pos)
+        if gene is None or gene.symbol not in self.targets:
+            return
+        if frozenset((gene.symbol, "?")) in self._seen_fusions:
+            return
+        self._seen_fusions.add(frozenset((gene.symbol, "?")))
+        self._warn(
+            f"a single breakend in {gene.symbol} ({allele}: joined to sequence the caller "
+            f"could not place); reported as {gene.symbol} fusion with the partner unknown",
+            where,
+            "ALT",
+        )
+        yield parse_change("fusion", gene=gene.symbol, kb=self.kb, **extra)
+
     def _resolve(self, name: str) -> str:
         try:
             return resolve_gene(self.kb, name)
