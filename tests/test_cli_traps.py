@@ -99,3 +99,10 @@ def test_accession_qualified_hgvs_through_the_command_line():
     doc = json.loads(result.output)
     assert doc["alterations"] == ["EGFR T790M", "EGFR L858R"]
     assert doc["drugs"][0]["verdict"] == "resistant"
+
+
+def test_case_notes_reach_stderr_beside_a_tsv(tmp_path):
+    proc = cli("interpret", "-a", "EGFR L858", "-d", "osimertinib", "--format", "tsv")
+    assert proc.returncode == 0
+    assert proc.stdout.startswith("case\tdrug\tverdict")
+    assert "note: EGFR L858: the new residue is not given" in proc.stderr

@@ -630,6 +630,10 @@ def _report(results: list, *, fmt: str, output: Path | None, as_array: bool) -> 
         for name, result in results:
             _print_interpretation(name, result)
     _emit(text, output)
+    if fmt == "tsv":  # the table has no place for case-level caveats: they go to stderr
+        for name, result in results:
+            for note in result.notes:
+                err.print(f"note: {name + ': ' if name else ''}{note}", markup=False)
 
 
 # -------------------------------------------------------------------- monitor
