@@ -82,7 +82,8 @@ class PhenopacketCase:
         The alterations, each with ``sample`` = the genomic interpretation's subject or
         biosample id and ``source`` = where in the phenopacket it was read.
     descriptors
-        Alteration label -> JSON path of the genomic interpretation it came from.
+        Alteration label -> ``(i, j)``: it came from
+        ``interpretations[i].diagnosis.genomicInterpretations[j]`` (the first such).
     notes
         What was read but not used (rejected or gene-only interpretations, genes outside
         the knowledge base, further diseases).
