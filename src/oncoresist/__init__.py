@@ -8,12 +8,20 @@ driver, disease context and drug classes (:mod:`oncoresist.interpret`).
 
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
 
-try:
-    __version__ = version("oncoresist")
-except PackageNotFoundError:  # pragma: no cover - running from a source tree
-    __version__ = "0.0.0+unknown"
+def __getattr__(name: str) -> str:
+    # ``__version__`` is looked up when asked for: importing importlib.metadata costs
+    # tens of milliseconds on every command otherwise (PEP 562).
+    if name == "__version__":
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            found = version("oncoresist")
+        except PackageNotFoundError:  # pragma: no cover - running from a source tree
+            found = "0.0.0+unknown"
+        globals()["__version__"] = found
+        return found
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def interpret(*args, **kwargs):

@@ -21,7 +21,6 @@ from rich.table import Table
 from rich.text import Text
 from typer.core import TyperCommand, TyperGroup
 
-from oncoresist import __version__
 from oncoresist._files import atomic_write, formula_safe
 from oncoresist._progress import ProgressCallback
 from oncoresist.errors import InputError, OncoresistError
@@ -167,6 +166,8 @@ VERDICT_WORD = {
 
 def _version(value: bool) -> None:
     if value:
+        from oncoresist import __version__
+
         out.print(f"oncoresist {__version__}")
         raise typer.Exit()
 
