@@ -122,6 +122,8 @@ def test_clinical_content(study, monitored):
     assert [s["DRAW_DAY"] for s in samples] == sorted((s["DRAW_DAY"] for s in samples), key=int)
     assert samples[0]["DRAW_DAY"] == "-7"  # drawn a week before osimertinib started (day 0)
     assert samples[0]["MOLECULAR_RESPONSE"] == "baseline"
+    assert samples[0]["RESPONSE_MEASURE"] == "mean_vaf_truncal"
+    assert 0 < float(samples[0]["RESPONSE_LEVEL"]) < 1
     assert {s["ONCOTREE_CODE"] for s in samples} == {"LUAD"}
     assert "EGFR L858R" in samples[0]["DETECTED_ALTERATIONS"]
 
@@ -177,6 +179,20 @@ def test_refuses_a_directory_with_files_and_bad_ids(monitored, tmp_path: Path):
     write_cbioportal_study(result, empty, key=KEY)
     assert (empty / "meta_study.txt").is_file()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["empty", "taken"]  # no leftovers
+
+
+def test_response_measured_on_tumour_fraction(tmp_path: Path):
+    table = pd.read_csv(SERIES)
+    table["tumor_fraction"] = table.groupby("sample_id").ngroup().map(lambda i: 0.2 / (i + 1))
+    serial = tmp_path / "serial.csv"
+    table.to_csv(serial, index=False)
+    result = monitor.monitor(monitor.read_serial(serial))
+    study = write_cbioportal_study(result, tmp_path / "tf", key=KEY)
+    header, rows = _table(study.directory / "data_clinical_sample.txt", skip=4)
+    assert {r[header.index("RESPONSE_MEASURE")] for r in rows} == {"tumor_fraction"}
+    header, rows = _table(study.directory / "data_timeline_labtest.txt")
+    tests = {r[header.index("TEST")] for r in rows}
+    assert "ctDNA tumour fraction" in tests and "ctDNA mean truncal VAF" not in tests
 
 
 def test_a_sample_id_shared_by_two_patients_is_refused(monitored, tmp_path: Path):

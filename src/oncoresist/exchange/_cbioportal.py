@@ -45,6 +45,16 @@ _CATEGORY_WORDS = {
 }
 
 
+_MEASURE_TESTS = {
+    "mean_vaf_truncal": "ctDNA mean truncal VAF",
+    "tumor_fraction": "ctDNA tumour fraction",
+}
+
+
+def _level(value: object) -> float | None:
+    return None if value is None or pd.isna(value) else round(float(value), 6)
+
+
 @dataclass(frozen=True)
 class Attribute:
     """One clinical attribute: its 5 header rows."""
@@ -84,9 +94,11 @@ SAMPLE_ATTRIBUTES = (
               "NUMBER"),
     Attribute("MOLECULAR_RESPONSE", "Molecular response",
               "Molecular-response category of the draw (oncoresist monitor)", "STRING"),
-    Attribute("MEAN_VAF_TRUNCAL", "Mean truncal VAF",
-              "Mean variant allele fraction of the truncal variants (fraction, 0-1)",
-              "NUMBER"),
+    Attribute("RESPONSE_MEASURE", "Response measure",
+              "What the molecular response is measured on: mean_vaf_truncal (mean VAF of the "
+              "truncal variants) or tumor_fraction", "STRING"),
+    Attribute("RESPONSE_LEVEL", "Response level",
+              "The response measure in this draw (fraction, 0-1)", "NUMBER"),
     Attribute("DETECTED_ALTERATIONS", "Detected alterations",
               "Monitored alterations called in this draw", "STRING"),
 )  # fmt: skip
@@ -369,7 +381,8 @@ def _sample_rows(result, patients, samples, anchors, oncotree: str | None) -> li
                 "DRAW_DAY": _day(draw["collection_date"].iloc[0], anchors[patient]),
                 "CFDNA_NG": None if cfdna is None or pd.isna(cfdna) else float(cfdna),
                 "MOLECULAR_RESPONSE": str(level["category"].iloc[0]) if len(level) else None,
-                "MEAN_VAF_TRUNCAL": float(level["level"].iloc[0]) if len(level) else None,
+                "RESPONSE_MEASURE": str(level["measure"].iloc[0]) if len(level) else None,
+                "RESPONSE_LEVEL": _level(level["level"].iloc[0]) if len(level) else None,
                 "DETECTED_ALTERATIONS": ", ".join(detected) or None,
             }
         )
@@ -426,8 +439,8 @@ def _lab_rows(result, patients, samples, anchors) -> list[dict]:
                 "START_DATE": _day(row.collection_date, anchors[patient]),
                 "STOP_DATE": None,
                 "EVENT_TYPE": "LAB_TEST",
-                "TEST": "ctDNA mean truncal VAF",
-                "RESULT": None if pd.isna(row.level) else round(float(row.level), 6),
+                "TEST": _MEASURE_TESTS.get(row.measure, f"ctDNA {row.measure}"),
+                "RESULT": _level(row.level),
                 "SAMPLE_ID": samples.get(str(row.sample_id)),
                 "CALL": row.category,
             }
