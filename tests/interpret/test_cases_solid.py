@@ -84,6 +84,9 @@ CASES = [
     (["ERBB2 L755S"], "NSCLC", "zongertinib", "sensitive"),
     (["ERBB2 V777L"], "NSCLC", "sevabertinib", "sensitive"),
     (["ERBB2 A775_G776insYVMA"], "LUAD", "BAY 2927088", "sensitive"),
+    # FDA label trastuzumab deruxtecan (2024, HER2 IHC 3+ solid tumours); amplification is
+    # the genomic surrogate (DESTINY-Lung01 HER2-overexpressing cohort)
+    (["ERBB2 amplification"], "NSCLC", "trastuzumab deruxtecan", "sensitive"),
     # SUMMIT basket (Hyman 2018, PMID 29420467): S310F responds to neratinib
     (["ERBB2 S310F"], "bladder cancer", "neratinib", "sensitive"),
     # SOPHIA / FDA label margetuximab: HER2-positive metastatic breast cancer
