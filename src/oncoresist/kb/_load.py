@@ -407,8 +407,87 @@ def _validation_error(exc: ValidationError, rel: str, data: object) -> Knowledge
     return KnowledgeBaseError(f"{first['msg']}{label}", file=rel, record=entry or None)
 
 
-def _parse(model: type, path: Path, rel: str):
-    data = _load_yaml(path, rel)
+#: Where the parsed YAML of the shipped knowledge base is cached between runs: a
+#: directory, or ``off``. Default: ``$XDG_CACHE_HOME/oncoresist`` (``~/.cache/oncoresist``).
+CACHE_ENV = "ONCORESIST_CACHE_DIR"
+_CACHE_FORMAT = 1
+
+
+def _cache_dir() -> Path | None:
+    import os
+
+    chosen = os.environ.get(CACHE_ENV)
+    if chosen is not None:
+        return None if chosen.strip().lower() in ("", "off", "none", "0") else Path(chosen)
+    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
+    return Path(base) / "oncoresist"
+
+
+class _ParsedCache:
+    """The parsed YAML of every data file, kept between runs (issue 18, start-up).
+
+    PyYAML builds the documents in Python: about 0.25 s of every command that loads the
+    knowledge base. The parsed documents (plain dicts, lists, strings and numbers) are
+    stored with :mod:`marshal` under a key made of each file's path, size and
+    modification time, so an edited file is parsed again; validation by the schema runs
+    every time. Any problem with the cache (unwritable, corrupt, a type marshal cannot
+    hold) falls back to parsing, silently.
+    """
+
+    def __init__(self, root: Path, paths: list[tuple[Path, str]]) -> None:
+        import hashlib
+        import marshal
+
+        self.documents: dict[str, object] = {}
+        self.fresh: dict[str, object] = {}
+        self.file: Path | None = None
+        directory = _cache_dir()
+        if directory is None:
+            return
+        digest = hashlib.sha256(f"{_CACHE_FORMAT}\t{root.resolve()}".encode())
+        try:
+            for path, rel in paths:
+                st = path.stat()
+                digest.update(f"\n{rel}\t{st.st_size}\t{st.st_mtime_ns}".encode())
+        except OSError:
+            return
+        self.file = directory / f"kb-{digest.hexdigest()[:24]}.marshal"
+        try:
+            documents = marshal.loads(self.file.read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):
+            return
+        if isinstance(documents, dict):
+            self.documents = documents
+
+    def load(self, path: Path, rel: str) -> object:
+        """The parsed document of one file, from the cache or parsed now."""
+        if rel in self.documents:
+            return self.documents[rel]
+        data = _load_yaml(path, rel)
+        self.fresh[rel] = data
+        return data
+
+    def save(self) -> None:
+        """Store the documents parsed in this run (when any were), replacing older caches."""
+        import marshal
+
+        if self.file is None or not self.fresh:
+            return
+        try:
+            payload = marshal.dumps({**self.documents, **self.fresh})
+            from oncoresist._files import atomic_write
+
+            with atomic_write(self.file, "wb") as handle:
+                handle.write(payload)
+            for old in self.file.parent.glob("kb-*.marshal"):
+                if old != self.file:
+                    old.unlink(missing_ok=True)
+        except (OSError, ValueError):
+            pass
+
+
+def _parse(model: type, path: Path, rel: str, cache: _ParsedCache | None = None):
+    data = cache.load(path, rel) if cache is not None else _load_yaml(path, rel)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -444,21 +523,36 @@ def load_kb(root: str | Path | None = None) -> KnowledgeBase:
 
 @lru_cache(maxsize=1)
 def _default_kb() -> KnowledgeBase:
-    return _load(_data_root())
+    return _load(_data_root(), cached=True)
 
 
-def _load(root: Path) -> KnowledgeBase:
+def _load(root: Path, *, cached: bool = False) -> KnowledgeBase:
     if not root.is_dir():
         raise KnowledgeBaseError("knowledge-base directory not found", file=root)
+    cache = None
+    if cached:
+        paths = (
+            [(root / "diseases.yaml", "diseases.yaml")] if (root / "diseases.yaml").exists() else []
+        )
+        paths += [(p, f"drugs/{p.name}") for p in sorted((root / "drugs").glob("*.yaml"))]
+        paths += [(p, f"genes/{p.name}") for p in sorted((root / "genes").glob("*.yaml"))]
+        cache = _ParsedCache(root, paths)
+    kb = _build(root, cache)
+    if cache is not None:
+        cache.save()
+    return kb
+
+
+def _build(root: Path, cache: _ParsedCache | None) -> KnowledgeBase:
     kb = KnowledgeBase()
     disease_path = root / "diseases.yaml"
     if disease_path.exists():
-        dfile: DiseaseFile = _parse(DiseaseFile, disease_path, "diseases.yaml")
+        dfile: DiseaseFile = _parse(DiseaseFile, disease_path, "diseases.yaml", cache)
         for disease in dfile.diseases:
             _add_unique(kb.diseases, disease.id, disease, "diseases.yaml", "disease")
     for path in sorted((root / "drugs").glob("*.yaml")):
         rel = f"drugs/{path.name}"
-        dfile2: DrugFile = _parse(DrugFile, path, rel)
+        dfile2: DrugFile = _parse(DrugFile, path, rel, cache)
         for cls in dfile2.classes:
             _add_unique(kb.classes, cls.id, cls, rel, "drug class")
         for drug in dfile2.drugs:
@@ -470,7 +564,7 @@ def _load(root: Path) -> KnowledgeBase:
     gene_files: list[tuple[str, GeneFile]] = []
     for path in sorted((root / "genes").glob("*.yaml")):
         rel = f"genes/{path.name}"
-        gfile: GeneFile = _parse(GeneFile, path, rel)
+        gfile: GeneFile = _parse(GeneFile, path, rel, cache)
         gene_files.append((rel, gfile))
         for gene in gfile.genes:
             _add_unique(kb.genes, gene.symbol, gene, rel, "gene")
