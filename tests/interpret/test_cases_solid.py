@@ -74,6 +74,8 @@ CASES = [
     # FDA label datopotamab deruxtecan (2025): EGFR-mutated NSCLC after TKI and platinum;
     # its activity does not depend on the TKI resistance mechanism
     (["EGFR E746_A750del", "EGFR C797S"], "NSCLC", "Dato-DXd", "sensitive"),
+    # AENEAS (Lu 2022, PMID 35580297): first-line aumolertinib, China-approved only
+    (["EGFR L858R"], "NSCLC", "almonertinib", "sensitive"),
     # third-generation TKIs share C797S resistance (Thress 2015); aumolertinib is one of them
     (["EGFR L858R", "EGFR C797S"], "NSCLC", "aumolertinib", "resistant"),
     # Arena 2015 (Clin Cancer Res 21:2157): EGFR ectodomain G465R on anti-EGFR antibodies
@@ -167,6 +169,13 @@ def test_kras_g12c_escape_keeps_the_mechanism_and_evidence():
     verdict = result.verdict("adagrasib")
     reason = next(r for r in verdict.reasons if r.alteration == "MET amplification")
     assert reason.mechanism == "bypass" and reason.evidence == "C"
+
+
+def test_china_only_egfr_tki_is_level_b_not_the_class_label_level():
+    # AENEAS and FURLONG are phase 3 trials (B); the FDA/NCCN class assertion (A) excepts them
+    result = interpret(["EGFR E746_A750del"], drugs=["furmonertinib"], disease="NSCLC")
+    assert result.verdict("furmonertinib").verdict == "sensitive"
+    assert result.verdict("furmonertinib").evidence == "B"
 
 
 def test_her2_mutation_is_level_a_for_trastuzumab_deruxtecan():
