@@ -93,6 +93,8 @@ CASES = [
     (["ERBB2 S310F"], "bladder cancer", "neratinib", "sensitive"),
     # SOPHIA / FDA label margetuximab: HER2-positive metastatic breast cancer
     (["ERBB2 amplification"], "breast cancer", "margetuximab", "sensitive"),
+    # PHILA (Ma 2023, DOI 10.1136/bmj-2023-076065): pyrotinib with trastuzumab-docetaxel
+    (["ERBB2 amplification"], "breast cancer", "pyrotinib + trastuzumab + docetaxel", "sensitive"),
     # HERIZON-BTC-01 / FDA label zanidatamab: HER2 IHC 3+ biliary tract cancer
     (["HER2 overexpression"], "biliary tract cancer", "zanidatamab", "sensitive"),
     # Fader 2018 phase 2 / NCCN Uterine: trastuzumab with carboplatin-paclitaxel, HER2+ USC
