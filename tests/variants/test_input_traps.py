@@ -185,3 +185,12 @@ def test_genetic_code_and_reference_codons_agree_with_the_knowledge_base():
         for codon, bases in codons.items():
             if (gene, codon) in kb_residues:
                 assert GENETIC_CODE[bases] == kb_residues[(gene, codon)], (gene, codon)
+
+
+def test_table_alteration_with_an_accession_is_checked_against_the_gene_column(write_text):
+    text = "gene,alteration\nEGFR,NP_005219.2:p.Thr790Met\nEGFR,NM_005228.5:c.2573T>G\n"
+    assert [a.label for a in read_table(write_text("a.csv", text))] == ["EGFR T790M", "EGFR L858R"]
+    path = write_text("b.csv", "gene,alteration\nKRAS,NP_005219.2:p.Thr790Met\n")
+    with pytest.raises(InputError, match="reference of EGFR, not of KRAS") as exc:
+        list(read_table(path))
+    assert exc.value.record == 2

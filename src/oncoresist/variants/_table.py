@@ -34,6 +34,7 @@ from typing import Any
 
 from oncoresist.errors import InputError, MissingExtraError, UnknownGeneError
 from oncoresist.kb import KnowledgeBase, load_kb
+from oncoresist.variants._accessions import HGVS
 from oncoresist.variants._alteration import Alteration
 from oncoresist.variants._genes import resolve_gene
 from oncoresist.variants._parse import parse_alteration, parse_change, with_gene_suggestions
@@ -518,6 +519,8 @@ def _alteration(
             change = rest  # "EGFR T790M" written in full
         if "::" in change:
             return parse_alteration(change, kb=kb, **extra)
+        if HGVS.match(change):  # NP_005219.2:p.Thr790Met, checked against the gene column
+            return parse_alteration(f"{gene} {change}", kb=kb, **extra)
         return parse_change(change, gene=gene, kb=kb, **extra)
     except InputError as exc:
         raise exc.located(file=path, record=where, field="alteration") from None
