@@ -70,8 +70,12 @@ def test_a_withdrawn_drug_is_flagged_everywhere_and_ranked_below_approved_equals
     mobo = next(o for o in r.options if o.drug == "mobocertinib")
     assert mobo.status and "approval withdrawn" in mobo.status
     assert mobo.why.startswith("mobocertinib: approval withdrawn")
-    approved = [o for o in r.options if o.status is None and o.evidence == mobo.evidence]
-    assert approved, "an approved option of the same evidence exists in this case"
+    # approved options standing as well (no condition, nothing unaddressed) come first,
+    # whatever their evidence
+    approved = [
+        o for o in r.options if o.status is None and o.condition is None and not o.unaddressed
+    ]
+    assert approved, "approved options exist in this case"
     order = [o.drug for o in r.options]
     assert all(order.index(o.drug) < order.index("mobocertinib") for o in approved)
     verdict = r.verdict("mobocertinib")
