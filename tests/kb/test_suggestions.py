@@ -62,3 +62,24 @@ def test_nothing_close_gives_no_suggestion(kb):
     assert suggest("", {"a": "a"}) == []
     assert did_you_mean([]) == ""
     assert did_you_mean(["a", "b", "c"]) == " (did you mean a, b or c?)"
+
+
+def test_misspelt_key_in_a_knowledge_base_file_names_its_line_and_the_allowed_keys(tmp_path):
+    import shutil
+    from pathlib import Path
+
+    from oncoresist.errors import KnowledgeBaseError
+
+    root = tmp_path / "kb"
+    shutil.copytree(Path(__file__).parents[1] / "interpret" / "kb_fixture", root)
+    path = root / "genes" / "ALK.yaml"
+    text = path.read_text()
+    path.write_text(text.replace(" evidence:", " evidense:", 1))
+    line = 1 + text[: text.index(" evidence:")].count("\n")
+    with pytest.raises(KnowledgeBaseError) as exc:
+        load_kb(root)
+    error = exc.value
+    assert error.file == "genes/ALK.yaml"
+    assert error.record.endswith(f".evidense (line {line})")
+    assert "unknown key 'evidense' (did you mean evidence?)" in error.message
+    assert "the allowed keys are id, biomarker" in error.message and "except," in error.message

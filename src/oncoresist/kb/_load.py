@@ -387,9 +387,50 @@ def _load_yaml(path: Path, rel: str) -> object:
         raise KnowledgeBaseError("not UTF-8 text", file=rel) from None
 
 
-def _validation_error(exc: ValidationError, rel: str, data: object) -> KnowledgeBaseError:
-    first = exc.errors()[0]
+def _fields_at(model: type, loc: tuple) -> list[str]:
+    """The keys a schema model allows at ``loc`` (a path of keys and list indices)."""
+    import typing
+
+    current: object = model
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = getattr(current, "model_fields", None)
+        if fields is None or part not in fields:
+            return []
+        annotation = fields[part].annotation
+        # list[X], X | None, dict[str, X]: follow the model inside
+        while typing.get_origin(annotation) is not None:
+            inner = [a for a in typing.get_args(annotation) if hasattr(a, "model_fields")]
+            args = typing.get_args(annotation)
+            annotation = inner[0] if inner else args[-1] if args else None
+        current = annotation
+    fields = getattr(current, "model_fields", {})
+    return [info.alias or name for name, info in fields.items()]
+
+
+def _validation_error(
+    exc: ValidationError,
+    rel: str,
+    data: object,
+    model: type | None = None,
+    path: Path | None = None,
+) -> KnowledgeBaseError:
+    errors = exc.errors()
+    # a misspelt key also makes its right spelling "missing": name the misspelling first
+    first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = first["loc"]
+    if first["type"] == "extra_forbidden" and model is not None:
+        allowed = _fields_at(model, tuple(loc[:-1]))
+        if allowed:
+            hint = did_you_mean(suggest(str(loc[-1]), {k: k for k in allowed}))
+            first = {**first, "msg": f"unknown key {str(loc[-1])!r}{hint}; the allowed keys "
+                                     f"are {', '.join(allowed)}"}  # fmt: skip
+    line = None
+    if path is not None:
+        from oncoresist._files import yaml_line
+
+        line = yaml_line(path, tuple(loc))
     entry = ".".join(f"[{p}]" if isinstance(p, int) else str(p) for p in loc).replace(".[", "[")
     # Name the entry by something a person can find in the file.
     label = ""
@@ -404,6 +445,8 @@ def _validation_error(exc: ValidationError, rel: str, data: object) -> Knowledge
                     break
     except (KeyError, IndexError, TypeError):
         pass
+    if line is not None:  # "genes/EGFR.yaml assertions[12].drug (line 80): ..."
+        entry = f"{entry} (line {line})" if entry else f"line {line}"
     return KnowledgeBaseError(f"{first['msg']}{label}", file=rel, record=entry or None)
 
 
@@ -495,7 +538,7 @@ def _parse(model: type, path: Path, rel: str, cache: _ParsedCache | None = None)
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise _validation_error(exc, rel, data) from None
+        raise _validation_error(exc, rel, data, model, path) from None
 
 
 def _data_root() -> Path:
