@@ -66,3 +66,14 @@ def test_cache_can_be_turned_off(root, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     load_root(root, cached=True)
     assert not (tmp_path / "xdg").exists()
+
+
+def test_no_home_directory_means_no_cache(monkeypatch):
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.delenv("XDG_CACHE_HOME", raising=False)
+
+    def no_home():
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", staticmethod(no_home))
+    assert _load._cache_dir() is None
