@@ -35,16 +35,16 @@ def test_european_file_reads_thousands_points_and_decimal_commas(write_text):
     assert found[0].vaf == 0.25 and found[1].vaf == pytest.approx(0.04)
 
 
-def test_thousands_point_with_a_decimal_comma(write_text):
+def test_decimal_convention_is_the_files_own(write_text):
     text = "gene;alteration;vaf_pct;depth\nEGFR;L858R;12,5;1.200\n"
     [found] = read_table(write_text("eu.csv", text))
     assert found.depth == 1200 and found.vaf == pytest.approx(0.125)
-
-
-def test_point_decimal_file_with_semicolons_keeps_points(write_text):
+    # a file that writes decimal points keeps 1.000 = 1, with ';' or ','
     text = "gene;alteration;vaf;depth\nEGFR;L858R;0.25;1.000\n"
     [found] = read_table(write_text("pt.csv", text))
-    assert found.depth == 1  # the file writes decimal points, so 1.000 is one
+    assert found.depth == 1
+    [found] = read_table(write_text("c.csv", "gene,alteration,depth\nEGFR,L858R,1.000\n"))
+    assert found.depth == 1
 
 
 def test_ambiguous_number_is_refused_with_its_line_and_column(write_text):
@@ -54,11 +54,6 @@ def test_ambiguous_number_is_refused_with_its_line_and_column(write_text):
         list(read_table(path))
     assert (exc.value.file, exc.value.record, exc.value.field) == (str(path), 3, "depth")
     assert "ambiguous" in exc.value.message and "1000" in exc.value.message
-
-
-def test_comma_separated_files_are_unchanged(write_text):
-    [found] = read_table(write_text("c.csv", "gene,alteration,depth\nEGFR,L858R,1.000\n"))
-    assert found.depth == 1
 
 
 # ------------------------------------------------------------- did you mean (genes)
@@ -100,14 +95,11 @@ def test_codon_without_new_residue_is_read_as_the_codon_with_a_note():
     assert note.startswith("EGFR L858: the new residue is not given")
     assert "EGFR L858R" in note  # the specific change it does not match
     assert codon_level_notes([parse_alteration("EGFR L858R")]) == []
-
-
-def test_codon_matches_an_assertion_written_for_the_codon():
+    # read as the codon: it matches an assertion written for a codon, not a specific change
     from oncoresist.interpret import match_specificity
 
-    observed = parse_alteration("MET D1228")
-    assert match_specificity(parse_alteration("MET D1228"), observed) == 3
-    assert match_specificity(parse_alteration("EGFR L858R"), parse_alteration("EGFR L858")) == 0
+    assert match_specificity(parse_alteration("MET D1228"), parse_alteration("MET D1228")) == 3
+    assert match_specificity(parse_alteration("EGFR L858R"), alt) == 0
 
 
 # ------------------------------------------------------- labels and accessions
