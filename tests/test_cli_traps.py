@@ -106,3 +106,10 @@ def test_case_notes_reach_stderr_beside_a_tsv(tmp_path):
     assert proc.returncode == 0
     assert proc.stdout.startswith("case\tdrug\tverdict")
     assert "note: EGFR L858: the new residue is not given" in proc.stderr
+
+
+def test_variants_parse_notes_a_codon_without_new_residue():
+    result = runner.invoke(app, ["variants", "parse", "EGFR L858", "AR AR-V7"], terminal_width=200)
+    assert result.exit_code == 0, result.output
+    assert "note: EGFR L858: the new residue is not given" in result.output
+    assert "AR-V7" in result.output

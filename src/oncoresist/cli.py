@@ -381,10 +381,16 @@ def variants_parse(
     table = Table()
     for col in ("input", "gene", "kind", "change", "type", "exon"):
         table.add_column(col)
+    parsed = []
     for text in alterations:
         a = parse_alteration(text)
+        parsed.append(a)
         table.add_row(text, a.gene or "", a.kind, a.change, a.variant_type or "", str(a.exon or ""))
     out.print(table)
+    from oncoresist.variants._parse import codon_level_notes
+
+    for note in codon_level_notes(parsed):
+        out.print(f"note: {note}", markup=False)
 
 
 @variants_app.command("read")
