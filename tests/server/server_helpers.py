@@ -79,7 +79,12 @@ def upload_example(service: Service, user: str = "alice") -> str:
 @pytest.fixture
 def service(tmp_path: Path) -> Service:
     """The service with site A's illustrative patient (disease LUAD) uploaded."""
-    svc = make_service(tmp_path)
+    return site_service(tmp_path)
+
+
+def site_service(tmp_path: Path, **overrides) -> Service:
+    """:func:`service` with settings overridden."""
+    svc = make_service(tmp_path, **overrides)
     svc.patient = upload_example(svc)
     response = svc.client.patch(f"/api/v1/patients/{svc.patient}", headers=svc.headers("alice"),
                                 json={"disease": "LUAD"})  # fmt: skip

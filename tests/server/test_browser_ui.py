@@ -225,9 +225,13 @@ def test_set_the_disease_and_see_the_verdicts_follow(base_url: str,
     _wait(driver).until(ec.presence_of_element_located((By.ID, "disease-form")))
 
     def choose(disease: str) -> None:
+        old_page = driver.find_element(By.TAG_NAME, "html")
         Select(driver.find_element(By.ID, "disease-select")).select_by_value(disease)
         driver.find_element(By.CSS_SELECTOR, "#disease-form button[type=submit]").click()
+        # the URL says saved=disease from the first choice on: wait for the new page itself
+        _wait(driver).until(ec.staleness_of(old_page))
         _wait(driver).until(ec.url_contains("saved=disease"))
+        _wait(driver).until(ec.presence_of_element_located((By.ID, "verdict-context")))
 
     choose("melanoma")  # the lung evidence on C797S decides nothing in melanoma
     assert "Disease saved" in driver.find_element(By.ID, "notice").text

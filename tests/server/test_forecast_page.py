@@ -6,7 +6,7 @@ import io
 
 import pandas as pd
 import pytest
-from server_helpers import Service
+from server_helpers import Service, site_service
 
 from oncoresist.forecast import simulate_cohort
 
@@ -25,6 +25,13 @@ def _measurements(n: int | None = None, patient: str = "ILLUS-P1") -> bytes:
     buffer = io.StringIO()
     frame.to_csv(buffer, index=False)
     return buffer.getvalue().encode()
+
+
+@pytest.fixture
+def service(tmp_path) -> Service:
+    """The site's service; forecasts run in a job under the parse timeout, which a loaded
+    test machine must not turn into a refusal (the refusal has its own test)."""
+    return site_service(tmp_path, parse_timeout=600.0)
 
 
 def _page(service: Service, user: str, pid: str):
