@@ -24,8 +24,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from oncoresist.errors import InputError
 from oncoresist.interpret._match import SPECIFICITY_NAME, match_specificity
@@ -41,7 +40,10 @@ from oncoresist.interpret._rules import Rule, RuleIndex, compile_rules
 from oncoresist.kb import EVIDENCE_RANK, KnowledgeBase, load_kb
 from oncoresist.variants import Alteration, parse_alteration
 from oncoresist.variants._genes import resolve_gene
-from oncoresist.variants._parse import parse_change
+from oncoresist.variants._parse import codon_level_notes, parse_change
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 AlterationInput = str | Alteration
 PhaseInput = Sequence[tuple[AlterationInput, AlterationInput, str]]
@@ -407,7 +409,7 @@ def _reason(m: _Match) -> Reason:
 
 # ---------------------------------------------------------------------- inputs
 def _coerce(alterations: object, kb: KnowledgeBase) -> list[Alteration]:
-    if isinstance(alterations, pd.DataFrame):
+    if _is_frame(alterations):
         items: Iterable[object] = _from_frame(alterations, kb)
     elif isinstance(alterations, (str, Alteration)):
         items = [alterations]
@@ -431,7 +433,17 @@ def _coerce(alterations: object, kb: KnowledgeBase) -> list[Alteration]:
     return list(out.values())
 
 
+def _is_frame(value: object) -> bool:
+    """Whether ``value`` is a pandas DataFrame, without importing pandas for other inputs."""
+    import sys
+
+    pandas = sys.modules.get("pandas")
+    return pandas is not None and isinstance(value, pandas.DataFrame)
+
+
 def _from_frame(frame: pd.DataFrame, kb: KnowledgeBase) -> list[Alteration]:
+    import pandas as pd
+
     if "alteration" not in frame.columns:
         raise InputError(
             "the table needs an 'alteration' column (and optionally 'gene')", field="alteration"
@@ -638,9 +650,7 @@ def _set_aside(case: _Case) -> list[Alteration]:
         alt
         for alt in case.alterations
         if alt.key not in applied
-        and any(
-            match_specificity(p, alt) for rule in case.skipped_driver for p in rule.patterns
-        )
+        and any(match_specificity(p, alt) for rule in case.skipped_driver for p in rule.patterns)
     ]
 
 
@@ -863,6 +873,7 @@ def interpret(
     matched = {a.key for a in alts if case.single.get(a.key)}
     matched |= {a.key for m in case.compound for a in m.alterations}
     matched |= {a.key for a in _set_aside(case)}  # explained by the driver note below
+    notes.extend(codon_level_notes(alts, kb))
     for alt in alts:
         if alt.key not in matched:
             notes.append(f"no knowledge-base assertion matches {alt.label}")

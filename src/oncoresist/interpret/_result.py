@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-import pandas as pd
 from pydantic import BaseModel, ConfigDict
 
 Verdict = Literal["resistant", "reduced_response", "sensitive", "no_known_effect"]
 DiseaseMatch = Literal["exact", "broader", "narrower", "any", "unspecified", "other"]
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 VERDICT_SEVERITY: dict[str, int] = {
     "resistant": 3,
@@ -191,6 +193,8 @@ class Interpretation(BaseModel):
         via, role, assertion, references, status (approval flags), notes (the drug's
         caveats joined by `` | ``).
         """
+        import pandas as pd
+
         rows = []
         for item in self.drugs:
             reasons = item.reasons + item.disagreements
