@@ -113,3 +113,15 @@ def test_variants_parse_notes_a_codon_without_new_residue():
     assert result.exit_code == 0, result.output
     assert "note: EGFR L858: the new residue is not given" in result.output
     assert "AR-V7" in result.output
+
+
+def test_repeated_alteration_and_drug_options_add_up():
+    result = runner.invoke(
+        app,
+        ["interpret", "-a", "KRAS G12C", "-a", "MET amplification", "--disease", "NSCLC",
+         "-d", "sotorasib", "-d", "adagrasib", "--format", "json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.output)
+    assert doc["alterations"] == ["KRAS G12C", "MET amplification"]
+    assert [d["drug"] for d in doc["drugs"]] == ["sotorasib", "adagrasib"]

@@ -566,14 +566,17 @@ def interpret_cmd(
         list[Path] | None, typer.Argument(help="Case files (YAML), interpreted in order.")
     ] = None,
     alterations: Annotated[
-        str | None, typer.Option("--alterations", "-a", help='e.g. "EGFR L858R; EGFR T790M"')
+        list[str] | None,
+        typer.Option("--alterations", "-a", help='e.g. "EGFR L858R; EGFR T790M" (repeatable)'),
     ] = None,
     variants: Annotated[
         Path | None, typer.Option("--variants", "-v", help="VCF, MAF or alteration table.")
     ] = None,
     drugs: Annotated[
-        str | None,
-        typer.Option("--drugs", "-d", help='e.g. "osimertinib, gefitinib + osimertinib"'),
+        list[str] | None,
+        typer.Option(
+            "--drugs", "-d", help='e.g. "osimertinib, gefitinib + osimertinib" (repeatable)'
+        ),
     ] = None,
     disease: Annotated[str | None, typer.Option(help="Name or OncoTree code.")] = None,
     build: Annotated[str | None, typer.Option(help="GRCh37 or GRCh38.")] = None,
@@ -589,8 +592,9 @@ def interpret_cmd(
         raise InputError(f"unknown format {fmt!r}; expected table, json or tsv", field="--format")
     results = []
     phase_cli = _parse_phase(phase or [])
-    drug_cli = _split(drugs) or None
-    alt_cli = _split(alterations)
+    # a repeated -a / -d adds to the list (it used to keep only the last)
+    drug_cli = _split(";".join(drugs or [])) or None
+    alt_cli = _split(";".join(alterations or []))
     if cases:
         from oncoresist.interpret import read_case
 
