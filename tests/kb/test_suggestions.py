@@ -83,3 +83,16 @@ def test_misspelt_key_in_a_knowledge_base_file_names_its_line_and_the_allowed_ke
     assert error.record.endswith(f".evidense (line {line})")
     assert "unknown key 'evidense' (did you mean evidence?)" in error.message
     assert "the allowed keys are id, biomarker" in error.message and "except," in error.message
+
+
+@pytest.mark.parametrize(
+    ("name", "key"),
+    [
+        ("FCR", "cyclophosphamide + fludarabine + rituximab"),
+        ("nivo-ipi", "ipilimumab + nivolumab"),
+        ("Akeega", "abiraterone + niraparib"),
+        ("phesgo", "pertuzumab + trastuzumab"),
+    ],
+)
+def test_a_combination_resolves_by_its_own_name(name, key):
+    assert load_kb().resolve_drug(name) == key

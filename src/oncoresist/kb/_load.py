@@ -195,6 +195,7 @@ class KnowledgeBase:
     _gene_alias: dict[str, str] = field(default_factory=dict)
     _drug_alias: dict[str, str] = field(default_factory=dict)
     _drug_compact: dict[str, str] = field(default_factory=dict)
+    _combination_alias: dict[str, str] = field(default_factory=dict)
     _disease_alias: dict[str, str] = field(default_factory=dict)
     _class_members: dict[str, frozenset[str]] = field(default_factory=dict)
 
@@ -263,6 +264,9 @@ class KnowledgeBase:
         if generic is None:
             # a code name written with a hyphen or a space (AZD-9291, AZD 9291)
             generic = self._drug_compact.get(_compact(name))
+        if generic is None:
+            # a combination's own name (FCR, nivo-ipi, a co-packaged brand)
+            generic = self._combination_alias.get(_key(name))
         if generic is None:
             raise UnknownDrugError(
                 f"unknown drug {name.strip()!r}{did_you_mean(self.suggest_drugs(name))}; "
@@ -681,6 +685,15 @@ def _index_names(kb: KnowledgeBase) -> None:
                     f"drug synonym {name!r} names both {owner} and {generic}",
                     file=kb.sources.get(f"drug:{generic}"),
                 )
+    for combo_key, combo in kb.combinations.items():
+        for name in combo.synonyms:
+            owner = kb._drug_alias.get(_key(name)) or kb._combination_alias.get(_key(name))
+            if owner is not None and owner != combo_key:
+                raise KnowledgeBaseError(
+                    f"combination synonym {name!r} names both {owner} and {combo_key}",
+                    file=kb.sources.get(f"drug:{combo.drugs[0]}"),
+                )
+            kb._combination_alias[_key(name)] = combo_key
     compact: dict[str, set[str]] = defaultdict(set)
     for name, generic in kb._drug_alias.items():
         compact[_compact(name)].add(generic)
