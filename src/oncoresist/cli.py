@@ -519,6 +519,16 @@ def _run_case_file(
         raise exc.located(file=path) from None
 
 
+def _evidence_cell(item) -> str:
+    """``A`` with its derived AMP/ASCO/CAP tier and ESCAT level beneath, when there are."""
+    lines = [item.evidence or ""]
+    if item.amp_tier:
+        lines.append(item.amp_tier.replace(", level ", " "))
+    if item.escat:
+        lines.append(f"ESCAT {item.escat}")
+    return "\n".join(lines)
+
+
 def _print_interpretation(name: str | None, result) -> None:
     head = f"[bold]{name}[/bold]: " if name else ""
     out.print(
@@ -541,10 +551,12 @@ def _print_interpretation(name: str | None, result) -> None:
         if v.phase_readings:
             readings = v.phase_readings
             why += f" [phase unknown: cis {readings['cis']}, trans {readings['trans']}]"
+        if v.status:
+            why += f" [{v.status}]"
         table.add_row(
             Text(v.drug),
             f"[{VERDICT_STYLE[v.verdict]}]{VERDICT_WORD[v.verdict]}[/]",
-            v.evidence or "",
+            Text(_evidence_cell(v)),
             Text(why),  # literal: "[phase unknown: ...]" is not markup
         )
     out.print(table)
@@ -554,7 +566,7 @@ def _print_interpretation(name: str | None, result) -> None:
             opt.add_column(col, overflow="fold")
         for i, o in enumerate(result.options[:10], start=1):
             why = o.why + (f" — {o.condition}" if o.condition else "")
-            opt.add_row(str(i), o.drug, o.evidence, why)
+            opt.add_row(str(i), Text(o.drug), Text(_evidence_cell(o)), Text(why))
         out.print(opt)
     for note in result.notes:
         out.print(f"note: {note}", markup=False)

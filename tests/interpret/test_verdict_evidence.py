@@ -117,3 +117,30 @@ def test_every_output_format_carries_the_disease_caveat(fmt):
         assert any("no disease given" in n and "colorectal" in n for n in notes)
     else:
         assert "no disease given" in text and "colorectal" in text
+
+
+def test_clinical_tiers_follow_the_verdict_evidence_rule():
+    r = oncoresist.interpret(
+        ["EGFR L858R", "EGFR T790M"], drugs=["osimertinib", "gefitinib"], disease="LUAD"
+    )
+    osi, gef = r.verdict("osimertinib"), r.verdict("gefitinib")
+    assert (osi.amp_tier, osi.escat) == ("Tier I, level A", "I")
+    assert (gef.amp_tier, gef.escat) == ("Tier I, level A", None)  # ESCAT ranks targets only
+    # no disease: the tumour type is unknown, so tiers are capped
+    blind = oncoresist.interpret(["EGFR L858R", "EGFR T790M"], drugs=["osimertinib"])
+    assert (blind.verdict("osimertinib").amp_tier, blind.verdict("osimertinib").escat) == (
+        "Tier II, level C",
+        "III-A",
+    )
+    # a combination needing a preclinical (D) rationale is tiered by it, not by L858R's A
+    combo = oncoresist.interpret(
+        ["EGFR L858R", "EGFR T790M", "EGFR C797S"],
+        drugs=["gefitinib + osimertinib"],
+        disease="NSCLC",
+        phase=TRANS,
+    ).verdict("gefitinib + osimertinib")
+    assert (combo.amp_tier, combo.escat) == ("Tier II, level D", "IV-A")
+    frame = r.to_frame()
+    assert set(frame.loc[frame.drug == "osimertinib", "amp_tier"]) == {"Tier I, level A"}
+    option = next(o for o in r.options if o.drug == "osimertinib")
+    assert (option.amp_tier, option.escat) == ("Tier I, level A", "I")

@@ -83,8 +83,11 @@ class DrugVerdict(BaseModel):
 
     ``evidence`` is the level of the weakest rationale the verdict needs: the strongest
     defeating alteration for a resistant verdict, the weakest covered alteration for a
-    sensitive one. ``status`` flags members that are not approved or withdrawn; ``notes``
-    hold caveats (unknown phase, disagreement across diseases without a disease, status).
+    sensitive one; ``amp_tier`` (AMP/ASCO/CAP, ``Tier I, level A``) and ``escat`` (ESCAT,
+    for sensitivity only) are derived from it by the same rule
+    (:func:`oncoresist.interpret._engine.verdict_tiers`; a derivation, not a curation).
+    ``status`` flags members that are not approved or withdrawn; ``notes`` hold caveats
+    (unknown phase, disagreement across diseases without a disease, status).
     """
 
     drug: str
@@ -94,6 +97,8 @@ class DrugVerdict(BaseModel):
     reasons: list[Reason]
     disagreements: list[Reason] = []
     phase_readings: dict[str, Verdict] | None = None
+    amp_tier: str | None = None
+    escat: str | None = None
     status: str | None = None
     notes: list[str] = []
 
@@ -112,6 +117,8 @@ class Option(BaseModel):
     evidence: str
     why: str
     preferred: bool = False
+    amp_tier: str | None = None
+    escat: str | None = None
     status: str | None = None
     condition: str | None = None
     unaddressed: list[str] = []
@@ -190,8 +197,8 @@ class Interpretation(BaseModel):
         Columns: drug, verdict, phase (``unknown: cis <verdict>, trans <verdict>`` when the
         verdict depends on a phase that was not given, else empty), evidence_verdict,
         alteration, biomarker, match, effect, mechanism, evidence, disease, disease_match,
-        via, role, assertion, references, status (approval flags), notes (the drug's
-        caveats joined by `` | ``).
+        via, role, assertion, references, amp_tier and escat (the verdict's derived clinical
+        tiers), status (approval flags), notes (the drug's caveats joined by `` | ``).
         """
         import pandas as pd
 
@@ -201,7 +208,12 @@ class Interpretation(BaseModel):
             readings = item.phase_readings
             phase = (f"unknown: cis {readings['cis']}, trans {readings['trans']}"
                      if readings else "")  # fmt: skip
-            extra = {"status": item.status or "", "notes": " | ".join(item.notes)}
+            extra = {
+                "amp_tier": item.amp_tier or "",
+                "escat": item.escat or "",
+                "status": item.status or "",
+                "notes": " | ".join(item.notes),
+            }
             if not reasons:
                 rows.append({"drug": item.drug, "verdict": item.verdict, "phase": phase, **extra})
             for r in reasons:
@@ -229,7 +241,7 @@ class Interpretation(BaseModel):
         columns = [
             "drug", "verdict", "phase", "evidence_verdict", "alteration", "biomarker", "match",
             "effect", "mechanism", "evidence", "disease", "disease_match", "via", "role",
-            "assertion", "references", "status", "notes",
+            "assertion", "references", "amp_tier", "escat", "status", "notes",
         ]  # fmt: skip
         return pd.DataFrame(rows, columns=columns)
 
