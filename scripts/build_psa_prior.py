@@ -26,7 +26,10 @@ ASSUMPTIONS = [
     "nadir, confirmed >= 21 days later); no radiographic progression.",
     "Predictive intervals calibrated on the trial's own rolling origins (80 %), with "
     "Student-t tails fitted to its 95 % intervals; the model's discrepancy from the readings "
-    "(a random walk plus a drifting trend) carries the latest readings forward.",
+    "(a random walk plus a drifting trend) carries the latest readings forward, and its "
+    "part that repeats at the same point of each on- or off-treatment segment carries the "
+    "last cycle's misfit into the next (strategy paths keep its variance but not its "
+    "memory, since their future cycles depend on the path).",
     "Strategies apply their rules at visits every 28 days from the last reading.",
 ]
 

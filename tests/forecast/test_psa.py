@@ -248,6 +248,38 @@ def test_calibration_marginals_equal_the_joint_gaussian():
     m2, v2 = marginals(0.01, 1.5, 1.0)
     np.testing.assert_allclose(m2, mean, atol=1e-9)
     np.testing.assert_allclose(v2, np.diagonal(cov, axis1=1, axis2=2), rtol=1e-8)
+    # and with the segment part (intermittent schedules: the sim has on and off segments)
+    fc.segment_weight_, fc.segment_scale_ = 300.0, 30.0
+    marginals = fc._marginals(post, parts, tt)
+    mean, cov = fc._gauss_joint(post, parts, tt, 0.01, 1.5, 1.0)
+    m2, v2 = marginals(0.01, 1.5, 1.0)
+    np.testing.assert_allclose(m2, mean, atol=1e-9)
+    np.testing.assert_allclose(v2, np.diagonal(cov, axis1=1, axis2=2), rtol=1e-8)
+
+
+def test_segment_phase_counts_days_from_the_segment_start():
+    from oncoresist.forecast.psa import segment_phase
+
+    visits = (np.array([0.0, 30.0, 90.0, 120.0, 200.0]), np.array([1, 1, 0, 0, 1]))
+    phase, kind = segment_phase(visits, np.array([0.0, 45.0, 90.0, 150.0, 200.0, 260.0]))
+    np.testing.assert_allclose(phase, [0.0, 45.0, 0.0, 60.0, 0.0, 60.0])
+    assert kind.tolist() == [1, 1, 0, 0, 1, 1]
+
+
+def test_segment_part_links_the_same_point_of_each_cycle_only():
+    """A residual at day 20 of one on-segment moves the forecast at day 20 of the next
+    on-segment, not at day 20 of an off-segment; unknown segments share nothing."""
+    from oncoresist.forecast.psa import UNKNOWN_SEGMENT, _segment_kernel
+
+    pa = np.array([20.0, 20.0, 20.0, 80.0])
+    ka = np.array([1, 1, 0, 1])
+    k = _segment_kernel(pa[:, None], ka[:, None], pa[None], ka[None], 30.0)
+    assert k[0, 1] == 1.0 and k[0, 2] == 0.0
+    assert k[0, 3] == pytest.approx(np.exp(-2.0))
+    unknown = np.full(2, UNKNOWN_SEGMENT)
+    cross = _segment_kernel(pa[:2, None], ka[:2, None], pa[None, :2], unknown[None], 30.0)
+    assert not cross.any()
+    assert np.all(np.linalg.eigvalsh(k) > -1e-12)  # a valid covariance
 
 
 def test_trend_kernel_is_brownian_plus_integrated_brownian():

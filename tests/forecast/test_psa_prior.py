@@ -32,6 +32,21 @@ def test_save_load_round_trip_gives_the_same_forecast(fitted, tmp_path):
     assert "S0" not in path.read_text()
 
 
+def test_the_segment_part_survives_a_round_trip_and_old_priors_still_load(fitted, tmp_path):
+    fitted.segment_weight_, fitted.segment_scale_ = 300.0, 90.0
+    try:
+        data = fitted.to_dict()
+    finally:
+        fitted.segment_weight_, fitted.segment_scale_ = 0.0, 30.0
+    loaded = PSAForecaster.from_dict(data)
+    assert (loaded.segment_weight_, loaded.segment_scale_) == (300.0, 90.0)
+    old = {k: v for k, v in data.items() if k not in ("segment_weight", "segment_scale")}
+    old["format"] = "oncoresist.forecast.psa/2"  # written before the segment part
+    assert PSAForecaster.from_dict(old).segment_weight_ == 0.0
+    with pytest.raises(InputError):
+        PSAForecaster.from_dict({**data, "segment_scale": 0.0})
+
+
 def test_a_file_that_is_not_a_prior_is_refused(tmp_path):
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps({"format": "something else"}))

@@ -62,6 +62,7 @@ Neoplasia 2021;23:851-858.
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 from collections.abc import Callable
@@ -113,10 +114,12 @@ SUPPRESSION_RATE = np.log(2.0) / 7.0
 STRATEGIES = ("continue", "stop", "adaptive", "adaptive_25", "intermittent")
 #: Fewest readings, some on treatment, for a patient's forecast to be shown.
 MIN_READINGS = 4
-_FORMAT = "oncoresist.forecast.psa/2"
+_FORMAT = "oncoresist.forecast.psa/3"
+_FORMATS = ("oncoresist.forecast.psa/2", _FORMAT)  # /2: no segment part
 _HYPER = ("alpha", "steps_per_day", "prior", "calibrate", "min_readings", "window_days",
           "confirm_days", "max_horizon_days", "n_samples", "max_iter", "suppression")  # fmt: skip
-_FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_", "tail_df_", "trend_ratio_")
+_FITTED = ("error_sd_", "discrepancy_", "noise_factor_", "spread_", "tail_df_", "trend_ratio_",
+           "segment_weight_", "segment_scale_")  # fmt: skip
 _LOG10 = np.log(10.0)
 #: Range of sampled natural-log PSA (1e-6 to 1e6 ng/mL): heavy-tailed draws stay finite.
 _LOG_PSA_RANGE = (np.log(1e-6), np.log(1e6))
@@ -604,6 +607,55 @@ def _kernel(a: np.ndarray, b: np.ndarray, rho: float) -> np.ndarray:
     return lo + rho * lo**2 * (3.0 * np.maximum(a, b) - lo) / 6.0
 
 
+#: Candidate weights (days, in units of the Brownian variance) and decay scales (days) of
+#: the segment part of the discrepancy, chosen in calibration by the log score.
+SEGMENT_WEIGHTS = (0.0, 10.0, 30.0, 100.0, 300.0, 1000.0, 3000.0)
+SEGMENT_SCALES = (30.0, 90.0)
+
+#: Kind of a target whose treatment segment is not known (strategy paths).
+UNKNOWN_SEGMENT = -1
+
+
+def segment_phase(
+    visits: tuple[np.ndarray, np.ndarray], tau: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """Days since the current on- or off-treatment segment began, and its kind.
+
+    Parameters
+    ----------
+    visits
+        ``(tau, on)``: visit days (days since the first reading) and the status set at each
+        (it holds until the next visit).
+    tau
+        Days since the first reading.
+
+    Returns
+    -------
+    phase : ndarray of float
+        Days since the segment containing ``tau`` began (its first visit).
+    kind : ndarray of int
+        1 on treatment, 0 off.
+    """
+    days, on = np.asarray(visits[0], dtype=float), np.asarray(visits[1]) > 0
+    change = np.r_[True, on[1:] != on[:-1]]
+    starts, kinds = days[change], on[change]
+    k = np.maximum(np.searchsorted(starts, tau, side="right") - 1, 0)
+    return tau - starts[k], kinds[k].astype(int)
+
+
+def _segment_kernel(
+    pa: np.ndarray, ka: np.ndarray, pb: np.ndarray, kb: np.ndarray, scale: float
+) -> np.ndarray:
+    """``exp(-|pa - pb| / scale)`` between times in segments of the same kind, else 0.
+
+    The model's error at a given point of an on- (or off-) treatment segment resembles its
+    error at the same point of the patient's other segments of that kind: each cycle of
+    intermittent therapy repeats the shape of the last. Targets of unknown kind correlate
+    only among themselves.
+    """
+    return np.where(ka == kb, np.exp(-np.abs(pa - pb) / scale), 0.0)
+
+
 def tail_df(u: np.ndarray, *, level: float = 0.95, min_df: float = 1.5) -> float:
     """Degrees of freedom of a Student t whose central ``level`` interval covers ``u``.
 
@@ -864,6 +916,7 @@ class PSAForecaster:
         self.discrepancy_, self.noise_factor_, self.spread_ = 0.0, 1.0, 1.0
         self.tail_df_ = np.inf
         self.trend_ratio_ = 0.0
+        self.segment_weight_, self.segment_scale_ = 0.0, SEGMENT_SCALES[0]
         if self.calibrate:
             self._calibrate(table, client=client)
         return self
@@ -920,7 +973,7 @@ class PSAForecaster:
         InputError
             Not a PSA prior of this format, or a field missing or malformed.
         """
-        if not isinstance(data, dict) or data.get("format") != _FORMAT:
+        if not isinstance(data, dict) or data.get("format") not in _FORMATS:
             raise InputError(f"{where}: not an oncoresist PSA prior (format {_FORMAT!r} expected)",
                              field="format")  # fmt: skip
         try:
@@ -929,12 +982,16 @@ class PSAForecaster:
             omega = np.asarray(data["omega"], dtype=float)
             fitted = {k: float(data[k.rstrip("_")]) for k in _FITTED[:4]}
             fitted["trend_ratio_"] = float(data.get("trend_ratio") or 0.0)
+            fitted["segment_weight_"] = float(data.get("segment_weight") or 0.0)
+            scale = data.get("segment_scale")
+            fitted["segment_scale_"] = SEGMENT_SCALES[0] if scale is None else float(scale)
             df = data.get("tail_df")
             fitted["tail_df_"] = np.inf if df is None else float(df)
         except (KeyError, TypeError, ValueError) as exc:
             raise InputError(f"{where}: malformed PSA prior ({exc})", field="prior") from None
         ok = mu.shape == (K,) and omega.shape == (K, K) and np.all(np.isfinite(omega))
         ok = ok and all(np.isfinite(v) and v >= 0 for k, v in fitted.items() if k != "tail_df_")
+        ok = ok and fitted["segment_scale_"] > 0
         if not ok or not np.all(np.isfinite(mu)) or np.any(np.linalg.eigvalsh(omega) <= 0):
             raise InputError(f"{where}: mu must be {K} finite numbers and omega a {K} x {K} "
                              "positive-definite matrix", field="omega")  # fmt: skip
@@ -1052,28 +1109,80 @@ class PSAForecaster:
         cov = 0.5 * (cov + np.swapaxes(cov, 1, 2))
         return mean, kappa**2 * cov
 
+    def _segments(
+        self, rows: _Rows, tau: np.ndarray, *, known: bool = True
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Segment phase and kind (:func:`segment_phase`) of days ``tau (P, m)`` per row.
+
+        ``known=False`` (strategy paths, whose future segments depend on the path): every
+        target is of :data:`UNKNOWN_SEGMENT` kind, with phase ``tau``.
+        """
+        if not known:
+            return tau.astype(float), np.full(tau.shape, UNKNOWN_SEGMENT)
+        phase, kind = np.empty(tau.shape), np.empty(tau.shape, dtype=int)
+        for i, visits in enumerate(rows.visits):
+            phase[i], kind[i] = segment_phase(visits, tau[i])
+        return phase, kind
+
+    def _cov(
+        self,
+        a: tuple[np.ndarray, np.ndarray, np.ndarray],
+        b: tuple[np.ndarray, np.ndarray, np.ndarray],
+        rho: float,
+        segment: tuple[float, float],
+    ) -> np.ndarray:
+        """Discrepancy kernel (unit ``s``) between ``(tau, phase, kind)`` arrays ``a``, ``b``.
+
+        Brownian motion plus ``rho`` x integrated Brownian motion from the first reading
+        (:func:`_kernel`), plus ``w`` x the segment part (:func:`_segment_kernel`) for
+        ``segment = (w, scale)``.
+        """
+        out = _kernel(a[0], b[0], rho)
+        weight, scale = segment
+        if weight > 0:
+            out = out + weight * _segment_kernel(a[1], a[2], b[1], b[2], scale)
+        return out
+
+    def _segment(self) -> tuple[float, float]:
+        return getattr(self, "segment_weight_", 0.0), getattr(self, "segment_scale_", 30.0)
+
     def _discrepancy(
-        self, post: PSAPosterior, target_tau: np.ndarray, s: float, c: float
+        self,
+        post: PSAPosterior,
+        target_tau: np.ndarray,
+        s: float,
+        c: float,
+        *,
+        known_segments: bool = True,
     ) -> tuple[np.ndarray, np.ndarray]:
         """The discrepancy at ``target_tau (P, m)`` given the residuals: mean, covariance.
 
-        Gaussian process with kernel ``s^2 (min(t, t') + rho IBM(t, t'))`` from the first
-        reading (:func:`_kernel`, ``rho`` = ``trend_ratio_``), observed at the quantified
-        readings with noise ``c a^2``.
+        Gaussian process with kernel ``s^2 k`` (:meth:`_cov`: Brownian and integrated
+        Brownian parts from the first reading, and the segment part), observed at the
+        quantified readings with noise ``c a^2``. ``known_segments=False`` treats the
+        targets' treatment segments as unknown (they then share no segment part with the
+        readings, but keep its variance).
         """
         rows = post.rows
-        rho = getattr(self, "trend_ratio_", 0.0)
+        rho, segment = getattr(self, "trend_ratio_", 0.0), self._segment()
         tj, used = rows.tau, rows.obs
+        pj, kj = self._segments(rows, tj)
+        pt, kt = self._segments(rows, target_tau, known=known_segments)
         mm = tj.shape[1]
-        kk = s**2 * _kernel(tj[:, :, None], tj[:, None, :], rho)
+
+        def k(a, b):
+            return s**2 * self._cov(a, b, rho, segment)
+
+        col = (tj[:, None, :], pj[:, None, :], kj[:, None, :])
+        kk = k((tj[:, :, None], pj[:, :, None], kj[:, :, None]), col)
         kk = np.where(used[:, :, None] & used[:, None, :], kk, 0.0)
         kk = kk + np.where(used, c * self.error_sd_**2, 1.0)[:, :, None] * np.eye(mm)
-        ks = s**2 * _kernel(target_tau[:, :, None], tj[:, None, :], rho)
-        ks = np.where(used[:, None, :], ks, 0.0)  # (P, m, M)
+        target = (target_tau[:, :, None], pt[:, :, None], kt[:, :, None])
+        ks = np.where(used[:, None, :], k(target, col), 0.0)  # (P, m, M)
         sol_r = np.linalg.solve(kk, (post.resid * used)[..., None])[..., 0]
         sol_k = np.linalg.solve(kk, np.swapaxes(ks, 1, 2))  # (P, M, m)
         mean = np.einsum("pam,pm->pa", ks, sol_r)
-        kss = s**2 * _kernel(target_tau[:, :, None], target_tau[:, None, :], rho)
+        kss = k(target, (target_tau[:, None, :], pt[:, None, :], kt[:, None, :]))
         return mean, kss - np.einsum("pam,pmb->pab", ks, sol_k)
 
     def _marginals(
@@ -1082,11 +1191,13 @@ class PSAForecaster:
         parts: dict[str, np.ndarray],
         target_tau: np.ndarray,
         rho: float | None = None,
+        segment: tuple[float, float] | None = None,
     ) -> Callable[[float, float, float], tuple[np.ndarray, np.ndarray]]:
         """Marginal means and variances of :meth:`_gauss_joint` as a function of (s, c, kappa).
 
         The discrepancy's covariance at the readings is ``s^2 K + c a^2 I`` with ``K`` the
-        Brownian ``min(t_i, t_j)``; with ``K = U diag(lambda) U^T`` (once) its inverse is
+        kernel of :meth:`_cov` (for the given ``rho`` and ``segment``); with
+        ``K = U diag(lambda) U^T`` (once) its inverse is
         ``U diag(1 / (s^2 lambda + c a^2)) U^T`` for any ``(s, c)``, so calibrating the
         three scalars costs products, not a linear solve per patient per trial. Directions
         with ``lambda = 0`` (readings at day 0, ties, unused slots) carry no covariance
@@ -1099,10 +1210,16 @@ class PSAForecaster:
         tj, used = rows.tau, rows.obs
         both = used[:, :, None] & used[:, None, :]
         rho = getattr(self, "trend_ratio_", 0.0) if rho is None else rho
-        lam, vec = np.linalg.eigh(np.where(both, _kernel(tj[:, :, None], tj[:, None, :], rho), 0.0))
+        segment = self._segment() if segment is None else segment
+        pj, kj = self._segments(rows, tj)
+        pt, kt_ = self._segments(rows, target_tau)
+        col = (tj[:, None, :], pj[:, None, :], kj[:, None, :])
+        k_obs = self._cov((tj[:, :, None], pj[:, :, None], kj[:, :, None]), col, rho, segment)
+        lam, vec = np.linalg.eigh(np.where(both, k_obs, 0.0))
         lam = np.maximum(lam, 0.0)
-        kt = np.where(used[:, None, :], _kernel(target_tau[:, :, None], tj[:, None, :], rho), 0.0)
-        ktt = _kernel(target_tau, target_tau, rho)
+        target = (target_tau[:, :, None], pt[:, :, None], kt_[:, :, None])
+        kt = np.where(used[:, None, :], self._cov(target, col, rho, segment), 0.0)
+        ktt = self._cov((target_tau, pt, kt_), (target_tau, pt, kt_), rho, segment)
         proj = kt @ vec  # (P, m, M)
         proj2 = proj**2
         rot = np.einsum("pmk,pm->pk", vec, post.resid * used)  # (P, M)
@@ -1215,7 +1332,17 @@ class PSAForecaster:
                            options={"xatol": 1e-3, "fatol": 1e-4})  # fmt: skip
             if res.fun < best.fun:
                 best, best_rho = res, float(np.exp(res.x[2]))
-        marginals = self._marginals(post, parts, tt, best_rho)
+        # then the segment part's weight and scale on their grid, (s, c) refitted from the
+        # best so far; w = 0 (no segment part) is the incumbent
+        best_segment = (0.0, SEGMENT_SCALES[0])
+        for weight, scale in itertools.product(SEGMENT_WEIGHTS[1:], SEGMENT_SCALES):
+            marginals = self._marginals(post, parts, tt, best_rho, (weight, scale))
+            res = minimize(nll, best.x[:2], method="Nelder-Mead",
+                           options={"xatol": 1e-3, "fatol": 1e-4})  # fmt: skip
+            if res.fun < best.fun:
+                best, best_segment = res, (weight, scale)
+        self.segment_weight_, self.segment_scale_ = best_segment
+        marginals = self._marginals(post, parts, tt, best_rho, best_segment)
         self.trend_ratio_ = best_rho
         self.discrepancy_ = float(np.exp(best.x[0]))
         self.noise_factor_ = float(np.exp(best.x[1]))
@@ -1515,7 +1642,9 @@ class PSAForecaster:
         # readings and, with a trend part, carries their recent drift)
         if self.discrepancy_ > 0:
             tv = (vdays - rows.t_first[0])[None]
-            mean_d, cov_d = self._discrepancy(post, tv, self.discrepancy_, self.noise_factor_)
+            mean_d, cov_d = self._discrepancy(
+                post, tv, self.discrepancy_, self.noise_factor_, known_segments=False
+            )
             chol_d = np.linalg.cholesky(cov_d[0] * self.spread_**2 + 1e-9 * np.eye(n_vis))
         else:
             mean_d, chol_d = np.zeros((1, n_vis)), np.zeros((n_vis, n_vis))
