@@ -125,3 +125,20 @@ def test_repeated_alteration_and_drug_options_add_up():
     doc = json.loads(result.output)
     assert doc["alterations"] == ["KRAS G12C", "MET amplification"]
     assert [d["drug"] for d in doc["drugs"]] == ["sotorasib", "adagrasib"]
+
+
+def test_a_reader_warning_is_one_plain_line(tmp_path):
+    vcf = tmp_path / "gain.vcf"
+    vcf.write_text(
+        "##fileformat=VCFv4.2\n##contig=<ID=7>\n"
+        '##INFO=<ID=SVTYPE,Number=1,Type=String,Description="type">\n'
+        '##INFO=<ID=END,Number=1,Type=Integer,Description="end">\n'
+        '##FORMAT=<ID=CN,Number=1,Type=Float,Description="copy number">\n'
+        "#CHROM\tPOS\tID\tREF\tALT\tQUAL\tFILTER\tINFO\tFORMAT\tS1\n"
+        "7\t116339000\t.\tN\t<DUP>\t.\tPASS\tSVTYPE=DUP;END=116440000\tCN\t4\n"
+    )
+    done = cli("interpret", "--variants", str(vcf), "--build", "GRCh37")
+    assert done.returncode == 2
+    lines = done.stderr.splitlines()
+    assert lines[0].startswith(f"warning: {vcf} line 7, field FORMAT/CN: MET: copy-number gain")
+    assert "VariantWarning" not in done.stderr and "<oncoresist>" not in done.stderr

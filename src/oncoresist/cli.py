@@ -1129,8 +1129,20 @@ def demo(
     out.print(f"JSON written to {target}", markup=False)
 
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """Print a warning as one ``warning:`` line on stderr.
+
+    A reader's warning names its own file and line, so Python's ``<module>:0: Category:``
+    prefix would only get in the way.
+    """
+    err.print(f"warning: {message}", markup=False)
+
+
 def main() -> None:
     """Entry point: run the app, turning input errors into one line and exit status 2."""
+    import warnings
+
+    warnings.showwarning = _show_warning
     try:
         app()
     except OncoresistError as exc:
