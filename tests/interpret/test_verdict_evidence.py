@@ -144,3 +144,30 @@ def test_clinical_tiers_follow_the_verdict_evidence_rule():
     assert set(frame.loc[frame.drug == "osimertinib", "amp_tier"]) == {"Tier I, level A"}
     option = next(o for o in r.options if o.drug == "osimertinib")
     assert (option.amp_tier, option.escat) == ("Tier I, level A", "I")
+
+
+def test_a_brca_reversion_defeats_parp_inhibitors_and_platinum():
+    # the original frameshift makes olaparib work; the reversion restores BRCA2
+    r = oncoresist.interpret(
+        ["BRCA2 S1982fs", "BRCA2 reversion"], drugs=["olaparib", "carboplatin"], disease="HGSOC"
+    )
+    for drug in ("olaparib", "carboplatin"):
+        v = r.verdict(drug)
+        assert v.verdict == "resistant", drug
+        assert any(x.alteration == "BRCA2 reversion" and x.role == "decisive" for x in v.reasons)
+    alone = oncoresist.interpret(["BRCA2 S1982fs"], drugs=["olaparib"], disease="HGSOC")
+    assert alone.verdict("olaparib").verdict == "sensitive"
+    # a reversion pattern is matched only by a reversion, never by "any BRCA2 mutation"
+    from oncoresist.interpret._match import match_specificity
+    from oncoresist.variants import parse_alteration
+
+    reversion, mutation = parse_alteration("BRCA2 reversion"), parse_alteration("BRCA2 mutation")
+    assert match_specificity(reversion, mutation) == 0
+    assert match_specificity(reversion, parse_alteration("BRCA2 reversion mutation")) == 4
+
+
+def test_hrd_is_read_and_judged():
+    r = oncoresist.interpret(["homologous recombination deficiency"], disease="ovarian")
+    assert r.alterations == ["HRD"]
+    assert r.verdict("niraparib").verdict == "sensitive"
+    assert r.verdict("niraparib").evidence == "A"

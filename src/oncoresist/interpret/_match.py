@@ -74,6 +74,8 @@ def match_specificity(pattern: Alteration, alt: Alteration) -> int:
             return GENE
         return CODON if pattern.partner is not None and pattern.partner == alt.partner else 0
     if kind == "mutation":
+        if pattern.change != "mutation":  # a reversion is matched only by a reversion
+            return 0
         return GENE if alt.kind in ("point", "indel", "exon", "mutation") else 0
     if kind == "exon":
         return _match_exon(pattern, alt)
@@ -100,6 +102,8 @@ def _identical(pattern: Alteration) -> int:
         return GENE if pattern.change == "fusion" else CODON
     if pattern.kind == "expression" and pattern.change != "overexpression":
         return EXACT  # a named transcript variant such as AR-V7
+    if pattern.kind == "mutation" and pattern.change == "reversion":
+        return EXACT  # a reversion outranks the gene's "any mutation" evidence
     return GENE
 
 

@@ -98,6 +98,10 @@ for _words, _kind, _change in [
     ("mutation mutations mutant oncogenic-mutation activating-mutation any-mutation "
      "alteration", "mutation", "mutation"),
     ("itd internal-tandem-duplication", "indel", "ITD"),
+    # a secondary mutation that restores a lost gene's reading frame or function (BRCA1/2,
+    # PALB2, RAD51C/D after PARP inhibitors or platinum)
+    ("reversion reversion-mutation reversions restoring-mutation secondary-reversion",
+     "mutation", "reversion"),
 ]:  # fmt: skip
     for _w in _words.split():
         _WORDS[_w] = (_kind, _change)
@@ -124,6 +128,12 @@ PHENOTYPES = {
     "msi high": "MSI-high",
     "dmmr": "MSI-high",
     "mismatch repair deficient": "MSI-high",
+    "hrd": "HRD",
+    "hrd-positive": "HRD",
+    "hrd positive": "HRD",
+    "homologous recombination deficiency": "HRD",
+    "homologous recombination deficient": "HRD",
+    "genomic instability": "HRD",
 }
 
 
