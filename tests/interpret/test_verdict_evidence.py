@@ -171,3 +171,15 @@ def test_hrd_is_read_and_judged():
     assert r.alterations == ["HRD"]
     assert r.verdict("niraparib").verdict == "sensitive"
     assert r.verdict("niraparib").evidence == "A"
+
+
+def test_any_oncotree_type_is_judged_in_its_nearest_knowledge_base_context():
+    r = oncoresist.interpret(["KRAS G12C"], disease="CCLC")  # clear cell carcinoma of lung
+    assert r.disease == "NSCLC"
+    assert any("CCLC > LCLC > NSCLC" in n for n in r.notes)
+    named = oncoresist.interpret(["KRAS G12C"], disease="Adenoid Cystic Carcinoma")
+    assert named.disease == "solid" and any("pan-tumour context solid" in n for n in named.notes)
+    direct = oncoresist.interpret(["KRAS G12C"], disease="LUAD")
+    assert not any("OncoTree" in n for n in direct.notes)
+    with pytest.raises(Exception, match="did you mean colorectal cancer"):
+        oncoresist.interpret(["KRAS G12C"], disease="colorectl")

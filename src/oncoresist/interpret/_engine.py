@@ -26,7 +26,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from oncoresist.errors import InputError
+from oncoresist.errors import InputError, UnknownDiseaseError
 from oncoresist.interpret._match import SPECIFICITY_NAME, match_specificity
 from oncoresist.interpret._result import (
     VERDICT_SEVERITY,
@@ -38,6 +38,8 @@ from oncoresist.interpret._result import (
 )
 from oncoresist.interpret._rules import Rule, RuleIndex, compile_rules
 from oncoresist.kb import EVIDENCE_RANK, KnowledgeBase, load_kb
+from oncoresist.kb._oncotree import DiseaseResolution
+from oncoresist.kb._oncotree import resolve_disease as resolve_oncotree_disease
 from oncoresist.kb._tiers import ClinicalTiers, amp_tier, clinical_tiers
 from oncoresist.variants import Alteration, parse_alteration
 from oncoresist.variants._genes import resolve_gene
@@ -836,6 +838,18 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
     return [o for _, o in scored]
 
 
+def _resolve_disease(kb: KnowledgeBase, text: str) -> DiseaseResolution:
+    """A knowledge-base disease, or the nearest one on an OncoTree type's path.
+
+    Text that is neither gets the knowledge base's own error, with its suggestions.
+    """
+    try:
+        return resolve_oncotree_disease(kb, text)
+    except UnknownDiseaseError:
+        kb.resolve_disease(text)  # raises, saying what the user may have meant
+        raise
+
+
 def interpret(
     alterations: object,
     *,
@@ -861,7 +875,9 @@ def interpret(
         to the alterations in this disease.
     disease
         Disease by name, synonym or OncoTree code (``NSCLC``, ``LUAD``, ``melanoma``,
-        ``CRC``). ``None`` applies assertions of every disease.
+        ``CRC``); any other OncoTree code or name is judged in the nearest knowledge-base
+        disease on its OncoTree path (``ACYC`` in ``solid``), which a note names. ``None``
+        applies assertions of every disease.
     phase
         ``(alteration, alteration, "cis" | "trans")`` relations; they override the phase
         carried by the input (VCF ``PS`` and phased genotypes).
@@ -887,7 +903,8 @@ def interpret(
     kb = kb or load_kb()
     rules = compile_rules(kb)
     alts = _coerce(alterations, kb)
-    disease_id = kb.resolve_disease(disease) if disease else None
+    resolution = _resolve_disease(kb, disease) if disease else None
+    disease_id = resolution.disease if resolution else None
     relations = _relations(phase, kb)
     primary = _primary_driver(alts, rules, kb, driver)
     case = _Case(kb, rules, alts, disease_id, relations, primary)
@@ -906,6 +923,9 @@ def interpret(
     if drugs is None:
         shown.sort(key=_display_order)
     notes = []
+    if resolution is not None and not resolution.exact:
+        # an OncoTree type the knowledge base does not name: say which context judged it
+        notes.append(resolution.describe(kb))
     matched = {a.key for a in alts if case.single.get(a.key)}
     matched |= {a.key for m in case.compound for a in m.alterations}
     matched |= {a.key for a in _set_aside(case)}  # explained by the driver note below
