@@ -191,3 +191,10 @@ def test_variants_parse():
     result = runner.invoke(app, ["variants", "parse", "EGFR p.Thr790Met", "HER2 amplification"])
     assert result.exit_code == 0
     assert "T790M" in result.output and "ERBB2" in result.output
+
+
+def test_kb_stats_shows_identifier_coverage():
+    result = CliRunner().invoke(app, ["kb", "stats"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "identifiers" in text and "HGNC" in text and "NCIt" in text and "OncoTree" in text

@@ -236,6 +236,8 @@ def kb_stats(
     for key in ("by_effect", "by_mechanism", "by_evidence"):
         table.add_row(key, ", ".join(f"{k} {v}" for k, v in s[key].items()))
     table.add_row("by_gene", ", ".join(f"{k} {v}" for k, v in s["by_gene"].items()))
+    if s.get("identifier_coverage"):
+        table.add_row("identifiers", ", ".join(s["identifier_coverage"]))
     out.print(table)
 
 
