@@ -78,6 +78,25 @@ def _header(path: PathLike, lines: Iterator[tuple[int, str]]) -> tuple[int, list
     raise InputError("the file has no header line", file=path, record=1, field="header")
 
 
+def _cells(
+    path: PathLike, lines: Iterator[tuple[int, str]], width: int, header_line: int
+) -> Iterator[tuple[int, list[str]]]:
+    """The data rows' tab-separated cells, each as wide as the header (located error if not)."""
+    for number, text in lines:
+        if not text.strip() or text.startswith("#"):
+            continue
+        cells = text.split("\t")
+        if len(cells) != width:
+            raise InputError(
+                f"{len(cells)} tab-separated column(s); expected {width}, as in the "
+                f"header (line {header_line})",
+                file=path,
+                record=number,
+                field="row",
+            )
+        yield number, cells
+
+
 def read_cbioportal_cna(
     path: PathLike,
     *,
@@ -185,18 +204,7 @@ def _cna_rows(
     seen: dict[str, int] = {}
     gains = losses = 0
     try:
-        for number, text in lines:
-            if not text.strip() or text.startswith("#"):
-                continue
-            cells = text.split("\t")
-            if len(cells) != width:
-                raise InputError(
-                    f"{len(cells)} tab-separated column(s); expected {width}, as in the "
-                    f"header (line {header_line})",
-                    file=path,
-                    record=number,
-                    field="row",
-                )
+        for number, cells in _cells(path, lines, width, header_line):
             hugo = cells[hugo_at] if hugo_at is not None else ""
             entrez = cells[entrez_at] if entrez_at is not None else ""
             if not hugo.strip() and not entrez.strip():
@@ -343,18 +351,7 @@ def _sv_rows(
         return cells[i].strip() if i is not None else ""
 
     try:
-        for number, text in lines:
-            if not text.strip() or text.startswith("#"):
-                continue
-            cells = text.split("\t")
-            if len(cells) != width:
-                raise InputError(
-                    f"{len(cells)} tab-separated column(s); expected {width}, as in the "
-                    f"header (line {header_line})",
-                    file=path,
-                    record=number,
-                    field="row",
-                )
+        for number, cells in _cells(path, lines, width, header_line):
             sample_id = cell(cells, "sample_id")
             if not sample_id:
                 raise InputError(
