@@ -1,0 +1,134 @@
+"""Colour-blind-safe styles and the one variant -> (colour, marker, dash) assignment.
+
+Colours are the Okabe-Ito palette (Okabe & Ito 2008, *Color Universal Design*). Colour
+alone repeats after 8 series, so every series also gets a marker shape and a dash pattern:
+the 8 x 8 (colour, marker) pairs and then 8 dash patterns keep 512 series distinct, and the
+figures read in grey scale.
+
+:func:`assign` is the single place where a series label (a variant such as
+``"EGFR T790M"``, a clone, a strategy) gets its style. It depends only on the set of
+labels, not their order: each label's preferred slot comes from a hash of its text
+(SHA-256, stable across runs and machines, unlike Python's ``hash``), and clashes are
+resolved in the order of those hashes. The report, the web page and any other figure of the
+same patient therefore draw the same variant in the same colour and marker.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+__all__ = ["DASHES", "OKABE_ITO", "SHAPES", "Style", "assign", "style"]
+
+#: Okabe-Ito colours, ordered for contrast on white (yellow last).
+OKABE_ITO = (
+    "#0072B2",  # blue
+    "#D55E00",  # vermillion
+    "#009E73",  # bluish green
+    "#CC79A7",  # reddish purple
+    "#E69F00",  # orange
+    "#56B4E9",  # sky blue
+    "#000000",  # black
+    "#F0E442",  # yellow
+)
+SHAPES = (
+    "circle",
+    "square",
+    "triangle",
+    "diamond",
+    "triangle-down",
+    "pentagon",
+    "hexagon",
+    "plus",
+)
+DASHES = ("", "9 4", "2 4", "9 4 2 4", "14 5", "4 4", "14 4 2 4 2 4", "1 3")
+_N = len(OKABE_ITO) * len(SHAPES) * len(DASHES)
+
+
+@dataclass(frozen=True)
+class Style:
+    """How one series is drawn.
+
+    ``colour`` (hex), ``marker`` (a shape name), ``dash`` (an SVG ``stroke-dasharray``,
+    ``""`` for solid).
+    """
+
+    colour: str
+    marker: str
+    dash: str
+
+    def __iter__(self):  # so ``colour, shape, dash = style`` keeps working
+        return iter((self.colour, self.marker, self.dash))
+
+
+def _slot(i: int) -> Style:
+    n_c, n_s = len(OKABE_ITO), len(SHAPES)
+    colour = OKABE_ITO[i % n_c]
+    shape = SHAPES[(i // n_c + i % n_c) % n_s]  # diagonal: colour k starts with shape k
+    dash = DASHES[(i // (n_c * n_s) + i % n_c) % len(DASHES)]
+    return Style(colour, shape, dash)
+
+
+def style(i: int) -> Style:
+    """The style of the ``i``-th series when series have an order (strategies, lines).
+
+    Distinct (colour, marker) pairs for ``i`` < 64 and distinct styles for ``i`` < 512.
+    """
+    return _slot(i % _N)
+
+
+def _key(label: str) -> int:
+    return int.from_bytes(hashlib.sha256(label.encode("utf-8")).digest()[:8], "big")
+
+
+def assign(labels: Iterable[str]) -> dict[str, Style]:
+    """The style of every label: one deterministic assignment for report and web alike.
+
+    Parameters
+    ----------
+    labels
+        Series labels (duplicates are counted once); their order does not matter.
+
+    Returns
+    -------
+    dict of str to Style
+        ``label -> Style``. Up to 8 labels get 8 different colours; up to 64 get distinct
+        (colour, marker) pairs; up to 512 get distinct styles.
+
+    Examples
+    --------
+    >>> a = assign(["KRAS G12C", "EGFR T790M"])
+    >>> a == assign(["EGFR T790M", "KRAS G12C"])
+    True
+    """
+    unique = sorted(set(labels), key=lambda s: (_key(s), s))
+    if len(unique) > _N:
+        raise ValueError(f"{len(unique)} series: at most {_N} can be told apart")
+    n_c, n_s = len(OKABE_ITO), len(SHAPES)
+    taken: set[int] = set()
+    colours_used: set[int] = set()
+    out: dict[str, Style] = {}
+    for label in unique:
+        h = _key(label)
+        want_c = h % n_c
+        # prefer an unused colour while there are some; then an unused slot of any colour
+        order = [(want_c + k) % n_c for k in range(n_c)]
+        if len(colours_used) < n_c:
+            order = [c for c in order if c not in colours_used] + [
+                c for c in order if c in colours_used
+            ]
+        # the 64 (colour, marker) pairs first, each label from its own hash onwards
+        pairs = [c + n_c * ((h // n_c + j) % n_s) for c in order for j in range(n_s)]
+        slot = next((i for i in pairs if i not in taken), None)
+        if slot is None:  # all 64 pairs taken: a dash pattern tells the rest apart
+            start = n_c * n_s + h % (_N - n_c * n_s)
+            slot = next(
+                i
+                for k in range(_N)
+                if (i := n_c * n_s + (start + k) % (_N - n_c * n_s)) not in taken
+            )
+        taken.add(slot)
+        colours_used.add(slot % n_c)
+        out[label] = _slot(slot)
+    return out
