@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from html import escape
 from typing import Any
 
 import numpy as np
@@ -22,11 +21,13 @@ import pandas as pd
 
 from oncoresist.errors import InputError
 from oncoresist.report._forecast_svg import STRATEGY_WORDS, Band, History, Panel, fan_chart_svg
+from oncoresist.report._templates import Markup, render
 
 __all__ = [
     "MIN_READINGS",
     "Forecast",
     "accuracy_sentence",
+    "forecast_context",
     "forecast_patient",
     "forecast_section",
     "psa_table",
@@ -327,9 +328,8 @@ def _threshold(history: pd.DataFrame) -> float | None:
     return max(1.25 * nadir, nadir + 2.0)
 
 
-def _summary_rows(f: Forecast) -> list[str]:
+def _summary_rows(f: Forecast) -> list[dict[str, str]]:
     rows = []
-    window = f"{f.window_days:.0f}"
     for row in f.summary.to_dict("records"):  # type: ignore[union-attr]
         name = str(row["strategy"])
         words = STRATEGY_WORDS.get(name, name.replace("_", " "))
@@ -344,25 +344,9 @@ def _summary_rows(f: Forecast) -> list[str]:
                 if math.isfinite(median)
                 else f"not within {f.horizon_days:.0f} days"
             )
-        rows.append(
-            f'<tr data-strategy="{escape(name)}"><th scope="row">{escape(words)}</th>'
-            f'<td class="num">{escape(chance)}</td><td class="num">{escape(when)}</td>'
-            f'<td class="num">{escape(days_on)}</td></tr>'
-        )
-    head = "".join(
-        f'<th scope="col">{escape(h)}</th>'
-        for h in (
-            "Strategy",
-            f"Chance of PSA progression within {window} days",
-            "Median days to progression",
-            f"Days on drug (of {f.horizon_days:.0f})",
-        )
-    )
-    return [
-        f'<table class="data forecast-strategies" id="forecast-table"><caption>Each strategy\'s '
-        f"forecast over the next {f.horizon_days:.0f} days</caption><thead><tr>{head}</tr>"
-        f"</thead><tbody>{''.join(rows)}</tbody></table>"
-    ]
+        rows.append({"name": name, "words": words, "chance": chance, "when": when,
+                     "days_on": days_on})  # fmt: skip
+    return rows
 
 
 def _panels(f: Forecast) -> tuple[list[Panel], bool]:
@@ -415,31 +399,34 @@ def forecast_section(
     str
         A ``<section>`` element; every text from the data is escaped.
     """
-    h = escape(heading)
-    out = [
-        f'<section id="{escape(ident)}" class="forecast" aria-labelledby="{escape(ident)}-h">'
-        f'<{h} id="{escape(ident)}-h">Forecast of PSA under each strategy</{h}>'
-    ]
-    if note:
-        out.append(f'<p class="muted">{escape(note)}</p>')
+    return render("_forecast.html", fc=forecast_context(forecast, ident=ident,
+                  heading=heading, note=note))  # fmt: skip
+
+
+def forecast_context(
+    forecast: Forecast | None,
+    *,
+    ident: str = "forecast",
+    heading: str = "h2",
+    note: str | None = None,
+) -> dict[str, Any]:
+    """The data of the forecast section (template ``_forecast.html``, variable ``fc``).
+
+    Parameters are those of :func:`forecast_section`; the web patient page includes the
+    same template with this context, so the report and the page share one markup.
+    """
+    if heading not in {f"h{i}" for i in range(1, 7)}:
+        raise ValueError(f"heading must be a heading tag, h1 to h6, not {heading!r}")
+    fc: dict[str, Any] = {"ident": ident, "heading": heading, "note": note,
+                          "missing": forecast is None, "refusal": None}  # fmt: skip
     if forecast is None:
-        out.append(
-            '<p class="forecast-refusal" role="note">No forecast: no serial PSA measurements '
-            "were given for this patient.</p></section>"
-        )
-        return "".join(out)
+        return fc
     history = forecast.history
-    n = len(history)
+    fc["n"] = len(history)
     if forecast.refusal is not None or forecast.paths is None or forecast.summary is None:
         reason = forecast.refusal or "no forecast could be made."
-        reason = reason[:1].upper() + reason[1:]
-        out.append(
-            f'<p class="forecast-refusal" role="note"><strong>{escape(reason)}'
-            f"</strong> A forecast fits this patient's own response to treatment; with "
-            f"{n} reading{'s' if n != 1 else ''} it would be a guess, so none is shown.</p>"
-            "</section>"
-        )
-        return "".join(out)
+        fc["refusal"] = reason[:1].upper() + reason[1:]
+        return fc
     panels, approx = _panels(forecast)
     hist = [
         History(
@@ -451,49 +438,17 @@ def forecast_section(
         for r in history.to_dict("records")
     ]
     origin = float(history["day"].iloc[-1])
-    chart = fan_chart_svg(
-        hist,
-        panels,
-        origin_day=origin,
-        threshold=_threshold(history),
-        approximate_50=approx,
-        ident=f"{ident}-plot",
-    )
-    out.append(
-        f"<p>From the {n} PSA readings up to day {origin:.0f}, the patient's own response is "
-        "fitted under a population prior and projected under each strategy. The bands say "
-        "how uncertain that is: a wide band is an honest answer, not a failure.</p>"
-    )
-    out.append(
-        f"<figure>{chart}<figcaption>PSA (log scale): readings so far (open triangles below "
-        "the limit of quantification) and, from the last reading, the median forecast with "
-        "its 50 %, 80 % and 95 % predictive bands under each strategy"
-        + (" (50 % band interpolated from the 80 % band)" if approx else "")
-        + "; the strip under each panel shows the share of forecast paths on drug, the "
-        "dashed line the PCWG3 progression threshold over the nadir.</figcaption></figure>"
-    )
-    out.extend(_summary_rows(forecast))
-    out.append(
-        f'<p id="{escape(ident)}-ttp">Time to progression: the chance above is the share of '
-        f"forecast paths on which PCWG3 progression is confirmed within {forecast.window_days:.0f}"
-        " days; the median days to progression is the middle of those paths' times to "
-        f"progression (beyond {forecast.horizon_days:.0f} days when most paths do not "
-        "progress within the horizon).</p>"
-    )
-    out.append(
-        f'<h3>How accurate these forecasts are</h3><p id="{escape(ident)}-accuracy">'
-        f"{escape(accuracy_sentence(forecast.accuracy))}</p>"
-    )
-    assumptions = [*forecast.assumptions, _RULES, _PCWG3]
-    items = "".join(f"<li>{escape(str(a))}</li>" for a in assumptions)
-    out.append(
-        f'<h3>Assumptions</h3><ul class="assumptions" id="{escape(ident)}-assumptions">{items}</ul>'
-    )
-    out.append(
-        '<p class="muted">A forecast is a model\'s projection for discussion at the tumour '
-        "board, not a treatment recommendation.</p></section>"
-    )
-    return "".join(out)
+    chart = fan_chart_svg(hist, panels, origin_day=origin, threshold=_threshold(history),
+                          approximate_50=approx, ident=f"{ident}-plot")  # fmt: skip
+    horizon, window = f"{forecast.horizon_days:.0f}", f"{forecast.window_days:.0f}"
+    head = ["Strategy", f"Chance of PSA progression within {window} days",
+            "Median days to progression", f"Days on drug (of {horizon})"]  # fmt: skip
+    return fc | {
+        "origin": f"{origin:.0f}", "chart": Markup(chart), "approx": approx, "head": head,
+        "rows": _summary_rows(forecast), "horizon": horizon, "window": window,
+        "accuracy": accuracy_sentence(forecast.accuracy),
+        "assumptions": [str(a) for a in (*forecast.assumptions, _RULES, _PCWG3)],
+    }  # fmt: skip
 
 
 def require_patient(table: pd.DataFrame, patient_id: object, *, source: str | None) -> None:

@@ -46,7 +46,9 @@ from pydantic import ValidationError
 
 from oncoresist.errors import InputError
 from oncoresist.interpret import DrugVerdict, Option
-from oncoresist.report import _svg, forecast_section
+from oncoresist.report import _svg
+from oncoresist.report._forecast_html import forecast_context
+from oncoresist.report._templates import TEMPLATES as REPORT_TEMPLATES
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
 from oncoresist.server import _views as v
@@ -131,7 +133,7 @@ def _days(value: float | None) -> str:
 
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([TEMPLATES, REPORT_TEMPLATES]),  # shared sections
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -454,11 +456,11 @@ def _patient_page(
         return _error(request, session, 404, _NO_SUCH_PATIENT)
     interpretation = _api.get_interpretation(pid, state, session.who)
     mon = _api.monitoring(state, pid)
-    forecast = Markup(forecast_section(  # the report's section: every text in it is escaped
+    forecast = forecast_context(  # the report's section, the same template
         patient_forecast(state, pid), ident="forecast",
         note="From the PSA measurements stored for this patient (treatment status from the "
         "readings, else from the therapy lines).",
-    ))  # fmt: skip
+    )  # fmt: skip
     consent_codes = [(code, *DUO[code]) for code in CONSENT_CODES]
     return _page(
         request, "patient.html", session, status=status, section="patients", detail=detail,
