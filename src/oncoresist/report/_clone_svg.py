@@ -1,11 +1,13 @@
-"""Inline SVG figures of clonal evolution: fish (Muller) plot, clone tree and CCF lines.
+"""SVG figures of clonal evolution: fish (Muller) plot, clone tree and CCF lines.
 
-Written as text, as :mod:`oncoresist.report._svg` is: no plotting library, no ``xmlns`` (the
-HTML parser puts ``<svg>`` in the SVG namespace itself), no URL and no ``url(...)``
-reference, so hatching is drawn as clipped line segments rather than an SVG pattern. Every
-``<svg>`` has ``role="img"``, a ``<title>`` and a ``<desc>`` that states the numbers shown.
-Clone ``i`` keeps one Okabe-Ito colour (and marker shape and dash) in all three figures;
-bands and nodes are also labelled with the clone's name, so nothing depends on colour alone.
+Drawn with the shared figure layer (:mod:`oncoresist.figures`): every figure is an
+:class:`~oncoresist.figures.Svg` (``xmlns``, ``role="img"``, a ``<title>`` and a ``<desc>``
+that states the numbers shown, no script) and no URL or ``url(...)`` reference, so hatching
+is drawn as clipped line segments rather than an SVG pattern. Clone ``i`` keeps one style
+(:func:`oncoresist.figures.style`: Okabe-Ito colour, marker shape and dash) in all three
+figures; colours repeat after 8 clones but the (colour, marker) pairs do not, the marker is
+drawn on every band, node and point, and bands and nodes are labelled with the clone's name,
+so nothing depends on colour alone.
 
 The fish plot takes CCFs (or prevalences) and a tree: CCFs are first projected onto the
 tree's sum rule (:func:`oncoresist.clones._tree.project_to_tree`), so noisy inputs never
@@ -25,27 +27,42 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from html import escape
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
-from oncoresist.clones._tree import (
-    clone_prevalence,
-    descendant_matrix,
-    project_to_tree,
-)
+from oncoresist.clones._tree import clone_prevalence, descendant_matrix, project_to_tree
 from oncoresist.errors import InputError
-from oncoresist.report._svg import GRID, INK, LEFT, RIGHT, WIDTH, _f, _open, marker, style
+from oncoresist.figures import (
+    GRID,
+    INK,
+    LinearScale,
+    Svg,
+    el,
+    fmt,
+    legend,
+    legend_height,
+    marker,
+    points,
+    series_key,
+    style,
+    text,
+    tip,
+    x_axis,
+    y_axis,
+)
 
-__all__ = ["HIGHLIGHT_TEXT", "clone_ccf_svg", "fish_svg", "tree_svg"]
+__all__ = ["HIGHLIGHT_TEXT", "clone_ccf_svg", "fish_svg", "hatch_path", "tree_svg"]
 
 #: Legend text of hatched (highlighted) clones.
 HIGHLIGHT_TEXT = "carries a known resistance alteration"
 DETECTED_TEXT = "first detected (CCF clearly above 0)"
 HATCH_SPACING = 9.0  # px between hatch lines, measured along y
-HALO = 'stroke="#ffffff" stroke-width="3.5" paint-order="stroke" stroke-linejoin="round"'
+HALO = {"stroke": "#ffffff", "stroke_width": 3.5, "paint_order": "stroke",
+        "stroke_linejoin": "round"}  # fmt: skip
+WIDTH, LEFT, RIGHT = 1000, 96, 24
+TOP, BOTTOM = 30.0, 430.0  # plot area of the fish and CCF plots: CCF 1 is 400 px
 LEGEND_ROW = 30
 
 
@@ -96,40 +113,36 @@ def _times(times: Sequence[float] | None, n_s: int) -> tuple[np.ndarray, list[st
     return t, [f"{v:g}" for v in t], True
 
 
-def _xs(t: np.ndarray) -> np.ndarray:
-    """Pixel x of each sample; a single sample sits in the middle."""
-    left, right = LEFT + 10, WIDTH - RIGHT - 10
-    if t.size == 1:
-        return np.array([(left + right) / 2])
-    return left + (t - t[0]) / (t[-1] - t[0]) * (right - left)
+def _x_scale(t: np.ndarray) -> LinearScale:
+    """Sample time to pixel x; a single sample sits in the middle."""
+    return LinearScale((float(t[0]), float(t[-1])), (LEFT + 10.0, WIDTH - RIGHT - 10.0))
 
 
-def _x_axis(xs: np.ndarray, labels: list[str], top: float, bottom: float, title: str) -> str:
-    out = []
-    every = max(1, math.ceil(len(xs) / 14))  # at most about 14 labels
-    for i, (x, text) in enumerate(zip(xs, labels, strict=True)):
-        out.append(
-            f'<line x1="{_f(x)}" y1="{_f(top)}" x2="{_f(x)}" y2="{_f(bottom)}" '
-            f'stroke="{GRID}" stroke-width="1"/>'
-        )
-        if i % every == 0 or i == len(xs) - 1:
-            out.append(
-                f'<text x="{_f(x)}" y="{_f(bottom + 22)}" text-anchor="middle" font-size="15" '
-                f'fill="{INK}">{escape(text)}</text>'
-            )
-    out.append(
-        f'<line x1="{LEFT}" y1="{_f(bottom)}" x2="{WIDTH - RIGHT}" y2="{_f(bottom)}" '
-        f'stroke="{INK}" stroke-width="1.5"/>'
-    )
-    out.append(
-        f'<text x="{_f((LEFT + WIDTH - RIGHT) / 2)}" y="{_f(bottom + 46)}" '
-        f'text-anchor="middle" font-size="16" fill="{INK}">{escape(title)}</text>'
-    )
-    return "".join(out)
+def _sample_axis(t: np.ndarray, ticks: list[str], title: str) -> list[str]:
+    """Gridlines and labels at the samples (at most about 14 labelled)."""
+    every = max(1, math.ceil(len(t) / 14))
+    shown = [j for j in range(len(t)) if j % every == 0 or j == len(t) - 1]
+    words = {float(t[j]): ticks[j] for j in shown}
+    return x_axis(_x_scale(t), [float(t[j]) for j in shown], left=LEFT, right=WIDTH - RIGHT,
+                  top=TOP, bottom=BOTTOM, label=title, tick_label=words.__getitem__,
+                  font_size=15)  # fmt: skip
 
 
-def _short(text: str, limit: int = 28) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+def _short(words: str, limit: int = 28) -> str:
+    return words if len(words) <= limit else words[: limit - 1] + "\u2026"
+
+
+def _legend(keys: list[tuple[str, str]], top: float) -> tuple[str, float]:
+    """The legend at ``top`` and its height: 3 columns for short texts, 2 or 1 for longer."""
+    longest = max((len(w) for _, w in keys), default=0)
+    columns = 3 if longest <= 24 else 2 if longest <= 48 else 1
+    limit = int(((WIDTH - LEFT - RIGHT) / columns - 62) / 7.6)
+    shown = [(sample, _short(w, limit)) for sample, w in keys]
+    return (
+        legend(shown, x=LEFT, y=top, width=WIDTH - LEFT - RIGHT, columns=columns,
+               row=LEGEND_ROW),
+        legend_height(len(keys), columns=columns, row=LEGEND_ROW),
+    )  # fmt: skip
 
 
 # ----------------------------------------------------------------------- hatching
@@ -156,8 +169,7 @@ def hatch_path(xs: Sequence[float], top: Sequence[float], bottom: Sequence[float
         if x1 - x0 <= 0:
             continue
         t0, t1, b0, b1 = float(top[j]), float(top[j + 1]), float(bottom[j]), float(bottom[j + 1])
-        lo = min(t0 + x0, t1 + x1)
-        hi = max(b0 + x0, b1 + x1)
+        lo, hi = min(t0 + x0, t1 + x1), max(b0 + x0, b1 + x1)
         for n in range(math.ceil(lo / HATCH_SPACING), math.floor(hi / HATCH_SPACING) + 1):
             b = n * HATCH_SPACING
             below_top = _positive(b - x0 - t0, b - x1 - t1, x0, x1)  # line under the top
@@ -166,62 +178,42 @@ def hatch_path(xs: Sequence[float], top: Sequence[float], bottom: Sequence[float
                 continue
             a, z = max(below_top[0], above_bot[0]), min(below_top[1], above_bot[1])
             if z - a >= 0.5:
-                out.append(f"M{_f(a)} {_f(b - a)}L{_f(z)} {_f(b - z)}")
+                out.append(f"M{fmt(a)} {fmt(b - a)}L{fmt(z)} {fmt(b - z)}")
     return "".join(out)
 
 
 def _hatch(xs, top, bottom, *, width: float = 1.4) -> str:
     path = hatch_path(xs, top, bottom)
-    if not path:
-        return ""
-    return (
-        f'<path class="hatch" d="{path}" fill="none" stroke="{INK}" '
-        f'stroke-width="{_f(width)}" stroke-linecap="round"/>'
-    )
+    return el("path", class_="hatch", d=path, fill="none", stroke=INK, stroke_width=width,
+              stroke_linecap="round") if path else ""  # fmt: skip
 
 
-def _legend(keys: list[tuple[str, str]], top: float, *, columns: int = 3) -> str:
-    """Legend items ``(sample drawing at 0..44 x -10..10, text)`` in a grid."""
-    col_w = (WIDTH - LEFT - RIGHT) / columns
-    limit = int((col_w - 62) / 7.6)
-    out = [f'<g class="legend" transform="translate({LEFT} {_f(top)})">']
-    for i, (sample, text) in enumerate(keys):
-        x, y = (i % columns) * col_w, (i // columns) * LEGEND_ROW
-        out.append(
-            f'<g class="legend-item" transform="translate({_f(x)} {_f(y)})">{sample}'
-            f'<text x="54" y="5" font-size="15" fill="{INK}">{escape(_short(text, limit))}'
-            f"<title>{escape(text)}</title></text></g>"
-        )
-    out.append("</g>")
-    return "".join(out)
-
-
-def _columns(keys: list[tuple[str, str]]) -> int:
-    """Three legend columns for short texts, two for longer, one for the longest."""
-    longest = max((len(text) for _, text in keys), default=0)
-    return 3 if longest <= 24 else 2 if longest <= 48 else 1
-
-
-def _legend_height(n: int, columns: int = 3) -> float:
-    return math.ceil(n / columns) * LEGEND_ROW
-
-
-def _swatch(colour: str, hatched: bool) -> str:
-    out = (
-        f'<rect x="0" y="-9" width="44" height="18" fill="{colour}" stroke="{INK}" '
-        f'stroke-width="{"2.5" if hatched else "1"}"/>'
-    )
+def _swatch(i: int, hatched: bool) -> str:
+    """Legend sample of clone ``i``: colour block (hatched if highlighted) and marker."""
+    s = style(i)
+    out = el("rect", x=0, y=-9, width=44, height=18, fill=s.colour, stroke=INK,
+             stroke_width=2.5 if hatched else 1.0)  # fmt: skip
     if hatched:
         out += _hatch([0, 44], [-9, -9], [9, 9], width=1.2)
-    return out
+    return out + marker(s.marker, 22, 0, 5, fill=s.colour, stroke=INK, width=1.2)
 
 
 def _hatch_key() -> tuple[str, str]:
-    return (
-        f'<rect x="0" y="-9" width="44" height="18" fill="#ffffff" stroke="{INK}" '
-        f'stroke-width="2.5"/>' + _hatch([0, 44], [-9, -9], [9, 9], width=1.2),
-        HIGHLIGHT_TEXT,
-    )
+    box = el("rect", x=0, y=-9, width=44, height=18, fill="#ffffff", stroke=INK,
+             stroke_width=2.5)  # fmt: skip
+    return box + _hatch([0, 44], [-9, -9], [9, 9], width=1.2), HIGHLIGHT_TEXT
+
+
+def _figure(ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]) -> str:
+    fig = Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
+    fig.extend(parts)
+    return fig.standalone()
+
+
+def _marked_text(labels: list[str], marked: set[int]) -> str:
+    if not marked:
+        return ""
+    return f" {HIGHLIGHT_TEXT.capitalize()}: " + ", ".join(labels[i] for i in sorted(marked)) + "."
 
 
 # ----------------------------------------------------------------------- fish plot
@@ -269,7 +261,7 @@ def fish_svg(
     Returns
     -------
     str
-        One ``<svg>`` element.
+        One standalone ``<svg>`` element (with ``xmlns``).
     """
     raw = _matrix(prevalence_or_ccf, "prevalence_or_ccf")
     k, n_s = raw.shape
@@ -313,66 +305,54 @@ def fish_svg(
     tree = {keys[i]: None if p is None else keys[p] for i, p in enumerate(parents)}
     edges = muller_layout(cells, tree, normalise=False)
 
-    top, bottom = 30.0, 430.0
-    xs = _xs(t)
+    xs = np.array([_x_scale(t)(v) for v in t])
     root = list(parents).index(None)
     shift = (1.0 - ccf[root]) / 2.0  # centre the fish vertically
-
-    def y(v: np.ndarray) -> np.ndarray:
-        """Pixel y of band edges ``v`` (one per drawn x)."""
-        return bottom - (v + shift) * (bottom - top)
-
-    def y_at(v: float, j: int) -> float:
-        return float(bottom - (v + shift[j]) * (bottom - top))
-
     if n_s == 1:  # one sample: a block across the plot
         xs = np.array([LEFT + 10.0, WIDTH - RIGHT - 10.0])
         edges = {c: (np.repeat(lo, 2), np.repeat(hi, 2)) for c, (lo, hi) in edges.items()}
         shift = np.repeat(shift, 2)
+
+    def y(v: np.ndarray) -> np.ndarray:
+        """Pixel y of band edges ``v`` (one per drawn x)."""
+        return BOTTOM - (v + shift) * (BOTTOM - TOP)
+
     kids = [[i for i, p in enumerate(parents) if p == c] for c in range(k)]
-    mids: dict[int, np.ndarray] = {}  # own-cells centre of each band, per drawn x
-    parts = [
-        f'<rect x="{LEFT}" y="{_f(top)}" width="{WIDTH - LEFT - RIGHT}" '
-        f'height="{_f(bottom - top)}" fill="#f7f7f7" stroke="{GRID}"/>'
-    ]
-    text_parts = []
+    mids: dict[int, np.ndarray] = {}  # pixel y of each band's own-cells centre, per drawn x
+    parts = [el("rect", x=LEFT, y=TOP, width=WIDTH - LEFT - RIGHT, height=BOTTOM - TOP,
+                fill="#f7f7f7", stroke=GRID)]  # fmt: skip
+    words = []
     for key, (lower, upper) in edges.items():  # parents before children
         i = int(key[1:])
-        colour = style(i)[0]
+        s = style(i)
         y_top, y_bot = y(upper), y(lower)
-        points = [f"{_f(a)},{_f(b)}" for a, b in zip(xs, y_top, strict=True)]
-        points += [f"{_f(a)},{_f(b)}" for a, b in zip(xs[::-1], y_bot[::-1], strict=True)]
+        outline = list(zip(xs, y_top, strict=True)) + list(zip(xs[::-1], y_bot[::-1], strict=True))
         hatched = i in marked
-        summary = (
-            f"{labels[i]}: CCF "
-            + ", ".join(f"{v:.2f}" for v in ccf[i])
-            + (f"; {HIGHLIGHT_TEXT}" if hatched else "")
-        )
-        parts.append(
-            f'<g class="clone{" highlighted" if hatched else ""}" '
-            f'data-clone="{escape(labels[i])}"><polygon points="{" ".join(points)}" '
-            f'fill="{colour}" stroke="{INK if hatched else "#ffffff"}" '
-            f'stroke-width="{"2.5" if hatched else "1"}" stroke-linejoin="round">'
-            f"<title>{escape(summary)}</title></polygon>"
-            + (_hatch(xs, y_top, y_bot) if hatched else "")
-            + "</g>"
-        )
+        summary = f"{labels[i]}: CCF " + ", ".join(f"{v:.2f}" for v in ccf[i])
+        summary += f"; {HIGHLIGHT_TEXT}" if hatched else ""
+        band = el("polygon", tip(summary), points=points(outline), fill=s.colour,
+                  stroke=INK if hatched else "#ffffff", stroke_width=2.5 if hatched else 1.0,
+                  stroke_linejoin="round")  # fmt: skip
         # The clone's own cells show below and above its children (muller_layout starts
         # the children half-way up the clone's own share): label the lower part.
         own = prev[i] if n_s > 1 else prev[i].repeat(2)
         inside = np.full(len(own), bool(kids[i]))
-        mids[i] = lower + np.where(inside, own / 4, own / 2)
-        room = np.where(inside, own / 2, own) * (bottom - top)
+        mids[i] = y(lower + np.where(inside, own / 4, own / 2))
+        room = np.where(inside, own / 2, own) * (BOTTOM - TOP)
         j = int(np.argmax(room))
-        if room[j] >= 15:
-            anchor = "start" if j == 0 else "end" if j == len(xs) - 1 else "middle"
-            dx = 6 if anchor == "start" else -6 if anchor == "end" else 0
-            text_parts.append(
-                f'<text x="{_f(xs[j] + dx)}" y="{_f(y_at(mids[i][j], j) + 5)}" '
-                f'text-anchor="{anchor}" font-size="14" font-weight="600" fill="{INK}" {HALO}>'
-                f"{escape(_short(labels[i]))}</text>"
-            )
-    parts.extend(text_parts)
+        sign = ""
+        if room[j] >= 15:  # the clone's marker, then its name
+            name = _short(labels[i])
+            w = 8.0 * len(name) + 14  # marker and words, px (a generous estimate)
+            x0 = xs[j] + 6 if j == 0 else xs[j] - 6 - w if j == len(xs) - 1 else xs[j] - w / 2
+            sign = marker(s.marker, x0 + 5, float(mids[i][j]), 5, fill=s.colour, stroke=INK,
+                          width=1.2, class_="clone-marker")  # fmt: skip
+            words.append(text(x0 + 14, mids[i][j] + 5, name, font_size=14, font_weight=600,
+                              **HALO))  # fmt: skip
+        parts.append(el("g", band + (_hatch(xs, y_top, y_bot) if hatched else "") + sign,
+                        class_="clone highlighted" if hatched else "clone",
+                        data_clone=labels[i]))  # fmt: skip
+    parts.extend(words)
     emerged = []  # clones first detected after the first sample
     if detected is not None and n_s > 1:
         for i, j in enumerate(detected):
@@ -382,30 +362,19 @@ def fish_svg(
             when = f"{'day' if timed and x_label is None else 'time'} {ticks[j]}"
             when = when if timed else f"sample {ticks[j]}"
             emerged.append(f"{labels[i]} ({when})")
-            parts.append(
-                marker(
-                    "triangle-down",
-                    float(xs[j]),
-                    y_at(mids[i][j], j) - 7,
-                    6,
-                    fill=INK,
-                    stroke="#ffffff",
-                    width=1.2,
-                    attrs=f'class="first-detected" data-clone="{escape(labels[i])}"',
-                    title=f"{labels[i]}: first detected at {when}",
-                )
-            )
+            parts.append(marker("triangle-down", float(xs[j]), float(mids[i][j]) - 7, 6, fill=INK,
+                                stroke="#ffffff", width=1.2,
+                                title=f"{labels[i]}: first detected at {when}",
+                                class_="first-detected", data_clone=labels[i]))  # fmt: skip
     axis_title = x_label if x_label is not None else ("Days" if timed else "Sample")
-    parts.append(_x_axis(_xs(t), ticks, top, bottom, axis_title))
-    legend = [(_swatch(style(i)[0], i in marked), labels[i]) for i in range(k)]
+    parts += _sample_axis(t, ticks, axis_title)
+    keys_ = [(_swatch(i, i in marked), labels[i]) for i in range(k)]
     if marked:
-        legend.append(_hatch_key())
+        keys_.append(_hatch_key())
     if emerged:
-        legend.append((marker("triangle-down", 22, 0, 6, fill=INK, stroke=INK), DETECTED_TEXT))
-    legend_top = bottom + 80
-    columns = _columns(legend)
-    parts.append(_legend(legend, legend_top, columns=columns))
-    height = legend_top + _legend_height(len(legend), columns) + 6
+        keys_.append((marker("triangle-down", 22, 0, 6, fill=INK, stroke=INK), DETECTED_TEXT))
+    key, key_height = _legend(keys_, BOTTOM + 80)
+    parts.append(key)
     last = ", ".join(f"{labels[i]} {ccf[i, -1]:.2f}" for i in range(k))
     desc = (
         f"Fish plot of {k} clones over {n_s} "
@@ -414,22 +383,43 @@ def fish_svg(
         f"parent's band. CCF in the last sample: {last}."
     )
     if marked:
-        desc += (
-            " Hatched and outlined, "
-            + HIGHLIGHT_TEXT
-            + ": "
-            + ", ".join(labels[i] for i in sorted(marked))
-            + "."
-        )
+        desc += f" Hatched and outlined, {HIGHLIGHT_TEXT}: "
+        desc += ", ".join(labels[i] for i in sorted(marked)) + "."
     if emerged:
         desc += " First detected after the first sample: " + ", ".join(emerged) + "."
     if moved > 0.005:
         desc += f" CCFs were adjusted by up to {moved:.2f} to satisfy the tree's sum rule."
-    head = _open(ident, height, title, desc, "plot fish")
-    return head + "".join(parts) + "</svg>"
+    return _figure(ident, BOTTOM + 80 + key_height + 6, title, desc, "plot fish", parts)
 
 
 # ----------------------------------------------------------------------- tree
+def _tree_x(parents: Sequence[int | None], kids: list[list[int]]) -> tuple[np.ndarray, int]:
+    """Pixel x of every node (a parent centred over its children) and the leaf count."""
+    root = list(parents).index(None)
+    leaves: list[int] = []
+
+    def walk(j: int) -> None:
+        if not kids[j]:
+            leaves.append(j)
+        for i in kids[j]:
+            walk(i)
+
+    walk(root)
+    slot = (WIDTH - LEFT - RIGHT) / len(leaves)
+    x = np.zeros(len(parents))
+
+    def place(j: int) -> float:
+        if not kids[j]:
+            x[j] = LEFT + (leaves.index(j) + 0.5) * slot
+        else:
+            xs = [place(i) for i in kids[j]]
+            x[j] = (xs[0] + xs[-1]) / 2
+        return float(x[j])
+
+    place(root)
+    return x, len(leaves)
+
+
 def tree_svg(
     parents: Sequence[int | None],
     *,
@@ -440,6 +430,8 @@ def tree_svg(
     ident: str = "clone-tree",
 ) -> str:
     """The clone tree drawn top-down, each node labelled with its name and CCF.
+
+    Each node is the clone's marker (shape and colour, as in the fish and CCF plots).
 
     Parameters
     ----------
@@ -459,7 +451,7 @@ def tree_svg(
     Returns
     -------
     str
-        One ``<svg>`` element.
+        One standalone ``<svg>`` element (with ``xmlns``).
     """
     k = len(parents)
     labels = _names(names, k)
@@ -473,36 +465,16 @@ def tree_svg(
     kids = [[i for i, p in enumerate(parents) if p == j] for j in range(k)]
     root = list(parents).index(None)
     depth = (a.sum(axis=0) - 1).astype(int)  # ancestors of each clone
-    leaves: list[int] = []
-
-    def walk(j: int) -> None:
-        if not kids[j]:
-            leaves.append(j)
-        for i in kids[j]:
-            walk(i)
-
-    walk(root)
-    slot = (WIDTH - LEFT - RIGHT) / len(leaves)
-    x = np.zeros(k)
-
-    def place(j: int) -> float:
-        if not kids[j]:
-            x[j] = LEFT + (leaves.index(j) + 0.5) * slot
-        else:
-            xs = [place(i) for i in kids[j]]
-            x[j] = (xs[0] + xs[-1]) / 2
-        return float(x[j])
-
-    place(root)
+    x, n_leaves = _tree_x(parents, kids)
+    slot = (WIDTH - LEFT - RIGHT) / n_leaves
     row, top, r = 96.0, 40.0, 15.0
     y = top + depth * row
-    parts = []
-    for child, p in enumerate(parents):
-        if p is not None:
-            parts.append(
-                f'<line class="edge" x1="{_f(x[p])}" y1="{_f(y[p] + r)}" x2="{_f(x[child])}" '
-                f'y2="{_f(y[child] - r)}" stroke="{INK}" stroke-width="2"/>'
-            )
+    parts = [
+        el("line", class_="edge", x1=float(x[p]), y1=float(y[p] + r), x2=float(x[i]),
+           y2=float(y[i] - r), stroke=INK, stroke_width=2)
+        for i, p in enumerate(parents)
+        if p is not None
+    ]  # fmt: skip
 
     def ccf_text(i: int) -> str:
         if c is None:
@@ -511,53 +483,39 @@ def tree_svg(
             return "CCF " + " / ".join(f"{v:.2f}" for v in c[i])
         return f"CCF {c[i].min():.2f}\u2013{c[i].max():.2f}"
 
+    font = 14 if n_leaves <= 8 else 12
+    limit = max(6, int(slot / (0.6 * font)))
     for i in range(k):
-        colour = style(i)[0]
+        s = style(i)
         hatched = i in marked
-        tip = labels[i] + (f": {ccf_text(i)}" if c is not None else "")
-        tip += f"; {HIGHLIGHT_TEXT}" if hatched else ""
-        node = (
-            f'<circle cx="{_f(x[i])}" cy="{_f(y[i])}" r="{_f(r)}" fill="{colour}" '
-            f'stroke="{INK}" stroke-width="{"3" if hatched else "1.5"}"/>'
-        )
+        words = labels[i] + (f": {ccf_text(i)}" if c is not None else "")
+        words += f"; {HIGHLIGHT_TEXT}" if hatched else ""
+        node = marker(s.marker, float(x[i]), float(y[i]), r, fill=s.colour, stroke=INK,
+                      width=3.0 if hatched else 1.5)  # fmt: skip
         if hatched:
-            s = r * 0.7  # hatch the square inside the circle
-            node += _hatch([x[i] - s, x[i] + s], [y[i] - s] * 2, [y[i] + s] * 2, width=1.5)
-            node += (
-                f'<circle cx="{_f(x[i])}" cy="{_f(y[i])}" r="{_f(r + 5)}" fill="none" '
-                f'stroke="{INK}" stroke-width="2" stroke-dasharray="4 3"/>'
-            )
-        font = 14 if len(leaves) <= 8 else 12
-        limit = max(6, int(slot / (0.6 * font)))
-        text = (
-            f'<text x="{_f(x[i])}" y="{_f(y[i] + r + 20)}" text-anchor="middle" '
-            f'font-size="{font}" font-weight="600" fill="{INK}" {HALO}>'
-            f"{escape(_short(labels[i], limit))}</text>"
-        )
+            h = r * 0.6  # hatch the square inside the marker
+            node += _hatch([x[i] - h, x[i] + h], [y[i] - h] * 2, [y[i] + h] * 2, width=1.5)
+            node += el("circle", cx=float(x[i]), cy=float(y[i]), r=r + 6, fill="none", stroke=INK,
+                       stroke_width=2, stroke_dasharray="4 3")  # fmt: skip
+        node += text(x[i], y[i] + r + 20, _short(labels[i], limit), text_anchor="middle",
+                     font_size=font, font_weight=600, **HALO)  # fmt: skip
         if c is not None:
-            text += (
-                f'<text x="{_f(x[i])}" y="{_f(y[i] + r + 36)}" text-anchor="middle" '
-                f'font-size="{font - 1}" fill="{INK}" {HALO}>'
-                f"{escape(_short(ccf_text(i), limit))}</text>"
-            )
-        parts.append(
-            f'<g class="node{" highlighted" if hatched else ""}" '
-            f'data-clone="{escape(labels[i])}"><title>{escape(tip)}</title>{node}{text}</g>'
-        )
+            node += text(x[i], y[i] + r + 36, _short(ccf_text(i), limit), text_anchor="middle",
+                         font_size=font - 1, **HALO)  # fmt: skip
+        parts.append(el("g", tip(words) + node, class_="node highlighted" if hatched else "node",
+                        data_clone=labels[i]))  # fmt: skip
     legend_top = top + int(depth.max()) * row + r + 70
-    legend = [_hatch_key()] if marked else []
-    if legend:
-        parts.append(_legend(legend, legend_top, columns=1))
-    height = legend_top + _legend_height(len(legend), 1) + (0 if legend else -30)
+    height = legend_top - 30
+    if marked:
+        key, key_height = _legend([_hatch_key()], legend_top)
+        parts.append(key)
+        height = legend_top + key_height
     edges = "; ".join(f"{labels[p]} to {labels[i]}" for i, p in enumerate(parents) if p is not None)
     desc = f"Clone tree of {k} clones rooted at {labels[root]}" + (
         f"; parent to child: {edges}." if edges else "."
     )
-    if marked:
-        desc += f" {HIGHLIGHT_TEXT.capitalize()}: " + ", ".join(labels[i] for i in sorted(marked))
-        desc += "."
-    head = _open(ident, height, title, desc, "plot clone-tree")
-    return head + "".join(parts) + "</svg>"
+    desc += _marked_text(labels, marked)
+    return _figure(ident, height, title, desc, "plot clone-tree", parts)
 
 
 # ----------------------------------------------------------------------- CCF lines
@@ -598,7 +556,7 @@ def clone_ccf_svg(
     Returns
     -------
     str
-        One ``<svg>`` element.
+        One standalone ``<svg>`` element (with ``xmlns``).
     """
     c = _matrix(ccf, "ccf")
     k, n_s = c.shape
@@ -606,105 +564,56 @@ def clone_ccf_svg(
     marked = _highlight(highlight, k)
     bounds = []
     for arr, name in ((lo, "lo"), (hi, "hi")):
-        if arr is None:
-            bounds.append(None)
-            continue
-        b = _matrix(arr, name)
-        if b.shape != c.shape:
+        b = None if arr is None else _matrix(arr, name)
+        if b is not None and b.shape != c.shape:
             raise InputError(f"{name} has shape {b.shape}; expected {c.shape}", field=name)
         bounds.append(b)
     low, high = bounds
     t, ticks, timed = _times(times, n_s)
-    xs = _xs(t)
-    top, bottom = 30.0, 430.0
+    xs = [_x_scale(t)(v) for v in t]
+    ys = LinearScale((0.0, 1.0), (BOTTOM, TOP))
 
     def y(v: float) -> float:
-        return bottom - min(max(v, 0.0), 1.0) * (bottom - top)
+        return ys(min(max(float(v), 0.0), 1.0))
 
-    parts = []
-    for v in (0.0, 0.25, 0.5, 0.75, 1.0):
-        parts.append(
-            f'<line x1="{LEFT}" y1="{_f(y(v))}" x2="{WIDTH - RIGHT}" y2="{_f(y(v))}" '
-            f'stroke="{GRID}" stroke-width="1"/><text x="{LEFT - 8}" y="{_f(y(v) + 5)}" '
-            f'text-anchor="end" font-size="15" fill="{INK}">{v * 100:.0f}%</text>'
-        )
-    mid = (top + bottom) / 2
-    parts.append(
-        f'<text x="20" y="{_f(mid)}" text-anchor="middle" font-size="16" fill="{INK}" '
-        f'transform="rotate(-90 20 {_f(mid)})">Cancer-cell fraction</text>'
-    )
+    parts = y_axis(ys, [0.0, 0.25, 0.5, 0.75, 1.0], left=LEFT, right=WIDTH - RIGHT, top=TOP,
+                   bottom=BOTTOM, label="Cancer-cell fraction", tick_label=lambda v: f"{v:.0%}",
+                   font_size=15)  # fmt: skip
     axis_title = x_label if x_label is not None else ("Days" if timed else "Sample")
-    parts.append(_x_axis(xs, ticks, top, bottom, axis_title))
+    parts += _sample_axis(t, ticks, axis_title)
     for i in range(k):
-        colour, shape, dash = style(i)
+        s = style(i)
         hatched = i in marked
-        parts.append(
-            f'<g class="series{" highlighted" if hatched else ""}" '
-            f'data-clone="{escape(labels[i])}" data-shape="{shape}">'
-        )
+        body = ""
         if n_s > 1:
-            pts = " ".join(f"{_f(a)},{_f(y(v))}" for a, v in zip(xs, c[i], strict=True))
-            parts.append(
-                f'<polyline points="{pts}" fill="none" stroke="{colour}" '
-                f'stroke-width="{"4" if hatched else "2.5"}"'
-                + (f' stroke-dasharray="{dash}"' if dash else "")
-                + "/>"
-            )
+            line = [(a, y(v)) for a, v in zip(xs, c[i], strict=True)]
+            body += el("polyline", points=points(line), fill="none", stroke=s.colour,
+                       stroke_width=4.0 if hatched else 2.5,
+                       stroke_dasharray=s.dash or None)  # fmt: skip
         for j in range(n_s):
             interval = ""
             if low is not None and high is not None:
                 y0, y1 = y(low[i, j]), y(high[i, j])
-                parts.append(
-                    f'<path class="interval" d="M{_f(xs[j])} {_f(y0)}V{_f(y1)}'
-                    f'M{_f(xs[j] - 4)} {_f(y0)}h8M{_f(xs[j] - 4)} {_f(y1)}h8" '
-                    f'stroke="{colour}" stroke-width="1.5" fill="none"/>'
-                )
+                body += el("path", class_="interval", stroke=s.colour, stroke_width=1.5,
+                           fill="none", d=f"M{fmt(xs[j])} {fmt(y0)}V{fmt(y1)}M{fmt(xs[j] - 4)} "
+                           f"{fmt(y0)}h8M{fmt(xs[j] - 4)} {fmt(y1)}h8")  # fmt: skip
                 interval = f" ({low[i, j]:.2f} to {high[i, j]:.2f})"
-            tip = f"{labels[i]}, {'time' if timed else 'sample'} {ticks[j]}: CCF {c[i, j]:.2f}"
-            parts.append(
-                marker(
-                    shape,
-                    float(xs[j]),
-                    y(c[i, j]),
-                    6,
-                    fill=colour,
-                    stroke=INK,
-                    width=1.2,
-                    title=tip + interval,
-                )
-            )
-        parts.append("</g>")
-    legend = []
-    for i in range(k):
-        colour, shape, dash = style(i)
-        sample = (
-            f'<line x1="0" y1="0" x2="44" y2="0" stroke="{colour}" '
-            f'stroke-width="{"4" if i in marked else "2.5"}"'
-            + (f' stroke-dasharray="{dash}"' if dash else "")
-            + "/>"
-            + marker(shape, 22, 0, 6, fill=colour, stroke=INK, width=1.2)
-        )
-        legend.append((sample, labels[i]))
+            words = f"{labels[i]}, {'time' if timed else 'sample'} {ticks[j]}: CCF {c[i, j]:.2f}"
+            body += marker(s.marker, xs[j], y(c[i, j]), 6, fill=s.colour, stroke=INK, width=1.2,
+                           title=words + interval)  # fmt: skip
+        parts.append(el("g", body, class_="series highlighted" if hatched else "series",
+                        data_clone=labels[i], data_shape=s.marker))  # fmt: skip
+    keys = [(series_key(style(i), r=6), labels[i]) for i in range(k)]
     if marked:
-        legend.append(
-            (
-                f'<line x1="0" y1="0" x2="44" y2="0" stroke="{INK}" stroke-width="4"/>',
-                f"thick line: {HIGHLIGHT_TEXT}",
-            )
-        )
-    legend_top = bottom + 80
-    columns = _columns(legend)
-    parts.append(_legend(legend, legend_top, columns=columns))
-    height = legend_top + _legend_height(len(legend), columns) + 6
+        thick = el("line", x1=0, y1=0, x2=44, y2=0, stroke=INK, stroke_width=4)
+        keys.append((thick, f"thick line: {HIGHLIGHT_TEXT}"))
+    key, key_height = _legend(keys, BOTTOM + 80)
+    parts.append(key)
     summary = "; ".join(f"{labels[i]} from {c[i, 0]:.2f} to {c[i, -1]:.2f}" for i in range(k))
     desc = (
         f"Cancer-cell fraction of {k} clones across {n_s} "
         + ("time points" if timed else "samples")
         + (", with interval bars" if low is not None and high is not None else "")
         + f": {summary}."
-    )
-    if marked:
-        desc += f" {HIGHLIGHT_TEXT.capitalize()}: " + ", ".join(labels[i] for i in sorted(marked))
-        desc += "."
-    head = _open(ident, height, title, desc, "plot clone-ccf")
-    return head + "".join(parts) + "</svg>"
+    ) + _marked_text(labels, marked)
+    return _figure(ident, BOTTOM + 80 + key_height + 6, title, desc, "plot clone-ccf", parts)
