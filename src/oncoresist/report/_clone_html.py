@@ -6,8 +6,7 @@ from html import escape
 
 import pandas as pd
 
-from oncoresist.report._html import _table
-from oncoresist.report._screen_html import _page
+from oncoresist.report._screen_html import _page, _table
 
 
 def _frame_table(caption: str, frame: pd.DataFrame, *, ident: str) -> str:

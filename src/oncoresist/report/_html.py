@@ -13,7 +13,6 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
-from html import escape
 
 import numpy as np
 import pandas as pd
@@ -22,6 +21,7 @@ from oncoresist.errors import InputError
 from oncoresist.interpret import DrugVerdict, Interpretation, Option, Reason
 from oncoresist.report import _svg
 from oncoresist.report._svg import pct
+from oncoresist.report._templates import TEMPLATES, Markup, render
 
 __all__ = ["current_regimen", "day_origin", "patient_label_for", "render_report"]
 
@@ -34,58 +34,8 @@ _EVIDENCE = {
     "E": "inferential association",
 }
 
-CSS = """
-:root { color-scheme: light; }
-* { box-sizing: border-box; }
-body { margin: 0 auto; max-width: 1240px; padding: 1.25rem 1.5rem 3rem;
-  font-family: system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", Arial,
-  sans-serif; font-size: 19px; line-height: 1.5; color: #1a1a1a; background: #ffffff; }
-h1 { font-size: 2.1rem; line-height: 1.2; margin: 0.4rem 0 0.6rem; }
-h2 { font-size: 1.55rem; margin: 2.2rem 0 0.6rem; padding-bottom: 0.2rem;
-  border-bottom: 3px solid #0072B2; }
-h3 { font-size: 1.25rem; margin: 1.4rem 0 0.4rem; }
-a { color: #00497a; }
-a:focus, summary:focus { outline: 3px solid #D55E00; outline-offset: 2px; }
-.illustrative { border: 4px solid #7a5a00; background: #fff3cd; color: #3d2d00;
-  padding: 0.6rem 1rem; font-weight: 700; font-size: 1.15rem; margin: 0.6rem 0; }
-dl.facts { display: grid; grid-template-columns: max-content 1fr; gap: 0.2rem 1.2rem;
-  margin: 0.6rem 0 1rem; }
-dl.facts dt { font-weight: 700; }
-dl.facts dd { margin: 0; }
-nav ul { list-style: none; padding: 0; display: flex; flex-wrap: wrap; gap: 0.3rem 1.2rem; }
-figure { margin: 0.5rem 0 1rem; }
-figure svg { display: block; width: 100%; height: auto; }
-figcaption { font-size: 0.95rem; color: #333333; margin-top: 0.3rem; }
-table { border-collapse: collapse; width: 100%; margin: 0.5rem 0 1.2rem; }
-caption { caption-side: top; text-align: left; font-weight: 700; padding: 0.3rem 0; }
-th, td { border: 1px solid #7a7a7a; padding: 0.35rem 0.55rem; text-align: left;
-  vertical-align: top; }
-thead th { background: #e3ecf5; }
-tbody th { background: #f5f7fa; }
-td.num { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
-.verdict { display: inline-block; padding: 0.05rem 0.5rem; border-radius: 0.3rem;
-  border: 2px solid currentColor; font-weight: 700; white-space: nowrap; }
-.v-resistant { color: #7a2e00; background: #fde3d3; }
-.v-reduced_response { color: #5c4000; background: #fdf0cc; }
-.v-sensitive { color: #004d38; background: #d5f0e6; }
-.v-no_known_effect { color: #333333; background: #eeeeee; }
-ul.reasons { margin: 0; padding-left: 1.1rem; }
-ul.reasons li { margin-bottom: 0.35rem; }
-.summary { font-style: italic; }
-.muted { color: #4a4a4a; }
-.refs a { text-decoration: none; }
-ol.references li { margin-bottom: 0.2rem; }
-details { margin: 0.4rem 0 1rem; }
-summary { cursor: pointer; font-weight: 700; }
-footer { margin-top: 2.5rem; font-size: 0.9rem; color: #333333; border-top: 1px solid #999;
-  padding-top: 0.6rem; }
-@media print {
-  body { font-size: 11pt; max-width: none; padding: 0; }
-  nav { display: none; }
-  section, figure, table { break-inside: avoid; }
-  details > *:not(summary) { display: block; }
-}
-"""
+#: The report pages' style sheet (``templates/report.css``), inlined into every page.
+CSS = (TEMPLATES / "report.css").read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------- helpers
@@ -146,15 +96,7 @@ def _text(value: object) -> str:
         return ""
     if value is pd.NA or value is pd.NaT:
         return ""
-    return escape(str(value))
-
-
-def _words(value: object) -> str:
-    return _text(value).replace("_", " ")
-
-
-def _badge(verdict: str) -> str:
-    return f'<span class="verdict v-{escape(verdict)}">{escape(verdict.replace("_", " "))}</span>'
+    return str(value)
 
 
 class _References:
@@ -163,96 +105,42 @@ class _References:
     def __init__(self) -> None:
         self.order: list[str] = []
 
-    def cite(self, refs: Iterable[str]) -> str:
+    def cite(self, refs: Iterable[str]) -> list[int]:
         numbers = []
         for ref in refs:
             if ref not in self.order:
                 self.order.append(ref)
             numbers.append(self.order.index(ref) + 1)
-        if not numbers:
-            return ""
-        links = ", ".join(f'<a href="#ref-{n}">{n}</a>' for n in sorted(set(numbers)))
-        return f' <span class="refs">[{links}]</span>'
-
-    def html(self) -> str:
-        if not self.order:
-            return "<p>No references: no knowledge-base reason is shown.</p>"
-        items = "".join(f'<li id="ref-{n}">{escape(ref)}</li>' for n, ref in self._numbered())
-        return f'<ol class="references">{items}</ol>'
-
-    def _numbered(self) -> list[tuple[int, str]]:
-        return [(i + 1, ref) for i, ref in enumerate(self.order)]
-
-
-def _table(
-    caption: str, head: list[str], rows: list[str], *, cls: str = "", ident: str = ""
-) -> str:
-    ths = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
-    attrs = (f' class="{cls}"' if cls else "") + (f' id="{ident}"' if ident else "")
-    return (
-        f"<table{attrs}><caption>{caption}</caption><thead><tr>{ths}</tr></thead>"
-        f"<tbody>{''.join(rows)}</tbody></table>"
-    )
+        return sorted(set(numbers))
 
 
 # ----------------------------------------------------------------------- sections
-def _header(
+def _header_facts(
     *,
-    title: str,
     label: str,
-    illustrative: bool,
     report_date: dt.date,
     origin_text: str,
     origin: pd.Timestamp,
     draw_days: list[int],
-    latest_day: int,
     regimen: str | None,
     disease: str | None,
     show_dates: bool,
     alerts: pd.DataFrame,
-    forecast: bool = False,
-) -> str:
-    banner = (
-        '<p class="illustrative" role="note">Illustrative: simulated data, not a real '
-        "patient. Not for clinical decisions.</p>"
-        if illustrative
-        else ""
-    )
-    day0 = f"day 0 is {escape(origin_text)}; every day in this report counts from it"
+) -> list[tuple[str, str]]:
+    day0 = f"day 0 is {origin_text}; every day in this report counts from it"
     if show_dates:
-        day0 = f"day 0 is {escape(origin_text)}, {origin:%Y-%m-%d}"
-    facts = [
-        ("Patient (pseudonym)", escape(label)),
+        day0 = f"day 0 is {origin_text}, {origin:%Y-%m-%d}"
+    return [
+        ("Patient (pseudonym)", label),
         ("Report date", f"{report_date:%Y-%m-%d}"),
         ("Day offsets", day0),
-        ("Disease", escape(disease) if disease else "not given"),
-        (
-            "ctDNA draws",
-            f"{len(draw_days)}, from day {_num(min(draw_days))} to day {_num(max(draw_days))}",
-        ),
-        ("Latest draw", f"day {_num(latest_day)}"),
-        ("Current regimen", escape(regimen) if regimen else "none recorded"),
+        ("Disease", disease or "not given"),
+        ("ctDNA draws",
+         f"{len(draw_days)}, from day {_num(min(draw_days))} to day {_num(max(draw_days))}"),
+        ("Latest draw", f"day {_num(draw_days[-1])}"),
+        ("Current regimen", regimen or "none recorded"),
         ("Resistance alerts", _alert_count(alerts)),
-    ]
-    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
-    nav = "".join(
-        f'<li><a href="#{i}">{t}</a></li>'
-        for i, t in (
-            ("timeline", "Therapy timeline"),
-            ("trajectories", "Variant trajectories"),
-            ("response", "Molecular response"),
-            ("alerts", "Alerts"),
-            ("verdicts", "Drug verdicts"),
-            ("options", "Options"),
-            *([("forecast", "Forecast")] if forecast else []),
-            ("references", "References"),
-        )
-    )
-    return (
-        f'<header id="report-header">{banner}<h1>{escape(title)}</h1>'
-        f'<dl class="facts">{dl}</dl></header>'
-        f'<nav aria-label="Sections"><ul>{nav}</ul></nav>'
-    )
+    ]  # fmt: skip
 
 
 def _counts(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
@@ -263,28 +151,21 @@ def _counts(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
     return calls["alt_reads"].to_numpy(), calls["depth"].to_numpy(), "reads"
 
 
-def _draw_table(calls: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> str:
+def _draw_table(calls: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> dict:
     rows = []
     alt, depth, unit = _counts(calls)
     shown = calls.assign(shown_alt=alt, shown_depth=depth)
     ordered = shown.sort_values(["collection_date", "alteration"])
     for row in ordered.itertuples(index=False):
-        vaf = row.shown_alt / row.shown_depth if row.shown_depth else float("nan")
-        date = f"<td>{row.collection_date:%Y-%m-%d}</td>" if show_dates else ""
-        rows.append(
-            f'<tr><th scope="row">{_num(_days(row.collection_date, origin))}</th>{date}'
-            f"<td>{escape(str(row.alteration))}</td>"
-            f'<td class="num">{int(row.shown_alt)}/{int(row.shown_depth)}</td>'
-            f'<td class="num">{pct(vaf)}</td>'
-            f'<td class="num">{pct(float(row.lod_vaf))}</td><td>{_words(row.state)}</td></tr>'
-        )
+        rows.append({
+            "day": _num(_days(row.collection_date, origin)),
+            "date": f"{row.collection_date:%Y-%m-%d}", "alteration": str(row.alteration),
+            "alt": int(row.shown_alt), "depth": int(row.shown_depth),
+            "vaf": row.shown_alt / row.shown_depth if row.shown_depth else float("nan"),
+            "lod": float(row.lod_vaf), "state": row.state,
+        })  # fmt: skip
     head = ["Day", *(["Date"] if show_dates else []), "Variant", f"Alt {unit}/depth", "VAF"]
-    head += ["95% LoD", "Call"]
-    return (
-        "<details><summary>The plotted values as a table</summary>"
-        + _table("Calls per draw and tracked variant", head, rows, cls="draws")
-        + "</details>"
-    )
+    return {"head": [*head, "95% LoD", "Call"], "rows": rows}
 
 
 def _trajectory_data(
@@ -333,9 +214,9 @@ def _trajectory_data(
     return series, lod
 
 
-def _response_section(response: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> str:
+def _response_section(response: pd.DataFrame, origin: pd.Timestamp) -> dict:
     if response.empty:
-        return '<section id="response"><h2>Molecular response</h2><p>No draws.</p></section>'
+        return {"rows": []}
     measure = str(response["measure"].iloc[0])
     measure_text = (
         "tumour fraction"
@@ -346,30 +227,18 @@ def _response_section(response: pd.DataFrame, origin: pd.Timestamp, show_dates: 
     base_day = _num(_days(base["collection_date"].iloc[0], origin)) if not base.empty else "n/a"
     rows = []
     for row in response.sort_values("collection_date").itertuples(index=False):
-        date = f"<td>{row.collection_date:%Y-%m-%d}</td>" if show_dates else ""
         change = "n/a" if row.change != row.change else f"{row.change * 100:+.1f}%"
-        rows.append(
-            f'<tr data-category="{escape(str(row.category))}">'
-            f'<th scope="row">{_num(_days(row.collection_date, origin))}</th>{date}'
-            f'<td class="num">{pct(row.level)}</td>'
-            f'<td class="num">{change.replace("-", chr(0x2212))}</td>'
-            f'<td class="num">{pct(row.nadir_level)}</td><td>{_words(row.category)}</td></tr>'
-        )
-    head = ["Day", *(["Date"] if show_dates else []), "ctDNA level", "Change from baseline"]
-    head += ["Nadir so far", "Category"]
-    caption = (
-        f"Molecular response per draw: {measure_text}, relative to the baseline draw "
-        f"(day {base_day})"
-    )
-    return (
-        '<section id="response" aria-labelledby="response-h">'
-        '<h2 id="response-h">Molecular response</h2>'
-        + _table(caption, head, rows, cls="response")
-        + '<p class="muted">Categories: major response is a fall of at least 50% from '
-        "baseline; clearance, every truncal variant assessed and none detected; "
-        "progression, at least a doubling over the nadir or a truncal variant detected "
-        "again after clearance.</p></section>"
-    )
+        rows.append({
+            "category": str(row.category), "day": _num(_days(row.collection_date, origin)),
+            "date": f"{row.collection_date:%Y-%m-%d}", "level": row.level,
+            "change": change.replace("-", "\u2212"), "nadir": row.nadir_level,
+        })  # fmt: skip
+    return {
+        "rows": rows,
+        "head": ["Day", "Date", "ctDNA level", "Change from baseline", "Nadir so far", "Category"],
+        "caption": f"Molecular response per draw: {measure_text}, relative to the baseline draw "
+        f"(day {base_day})",
+    }
 
 
 #: Alert categories of :func:`oncoresist.monitor.emergence_alerts`, in words.
@@ -408,7 +277,7 @@ def _alert_count(alerts: pd.DataFrame) -> str:
     if len(others):
         counts = others.value_counts(sort=False)
         text += "; other alerts, not resistance: " + ", ".join(
-            f"{k} {escape(str(w))}" for w, k in counts.items()
+            f"{k} {w}" for w, k in counts.items()
         )
     return text
 
@@ -442,14 +311,9 @@ def _series_result(mine: pd.DataFrame, origin: pd.Timestamp) -> str:
     )
 
 
-def _lod_block(calls: pd.DataFrame, alerts: pd.DataFrame, origin: pd.Timestamp) -> str:
-    head = "<h3>Tracked alterations without an alert</h3>"
-    needed = {"draw_index", "series_called"}
-    if not needed <= set(calls.columns):
-        return (
-            head + "<p>No series-level results came with these calls, so no limit of "
-            "detection per alteration can be given.</p>"
-        )
+def _lod_block(calls: pd.DataFrame, alerts: pd.DataFrame, origin: pd.Timestamp) -> dict | None:
+    if not {"draw_index", "series_called"} <= set(calls.columns):
+        return None
     alerted = set(alerts["alteration"].astype(str)) if not alerts.empty else set()
     rows = []
     ordered = calls.sort_values(["collection_date", "alteration"], kind="stable")
@@ -457,15 +321,12 @@ def _lod_block(calls: pd.DataFrame, alerts: pd.DataFrame, origin: pd.Timestamp) 
         if alteration in alerted:
             continue
         at_base = mine["draw_index"] <= 0
-        base_hit = bool((mine.loc[at_base, "state"] == "detected").any())
         after = int(mine.loc[~at_base, "sample_id"].nunique()) if "sample_id" in mine.columns else 0
-        rows.append(
-            f'<tr data-alteration="{escape(alteration)}"><th scope="row">{escape(alteration)}</th>'
-            f'<td>{"yes" if base_hit else "no"}</td><td class="num">{after}</td>'
-            f"<td>{escape(_series_result(mine, origin))}</td></tr>"
-        )
-    if not rows:
-        return head + "<p>Every tracked alteration raised an alert.</p>"
+        rows.append({
+            "alteration": alteration, "after": after,
+            "at_baseline": bool((mine.loc[at_base, "state"] == "detected").any()),
+            "result": _series_result(mine, origin),
+        })  # fmt: skip
     on = calls.loc[calls["draw_index"] > 0, "collection_date"]
     span = ""
     if not on.empty:
@@ -473,28 +334,14 @@ def _lod_block(calls: pd.DataFrame, alerts: pd.DataFrame, origin: pd.Timestamp) 
             f" (the draws from day {_num(_days(on.min(), origin))} to day "
             f"{_num(_days(on.max(), origin))})"
         )
-    note = (
-        f'<p class="muted">Limit of detection per series: the VAF that, present at every '
-        f"draw after the baseline{span}, would have raised an alert by the last draw with "
-        f"{SERIES_LOD_POWER:.0%} probability, under the false-alert budget stated below. A "
-        "resistance alteration below it may be present and unseen.</p>"
-    )
-    return head + _table(
-        "The series-level test's result for each tracked alteration without an alert",
-        ["Alteration", "Detected at baseline", "Draws after baseline", "Series-level result"],
-        rows, cls="series-lod", ident="lod-table",
-    ) + note  # fmt: skip
+    return {"rows": rows, "span": span, "power": f"{SERIES_LOD_POWER:.0%}"}
 
 
-def _methods_block(calls: pd.DataFrame, settings: dict | None) -> str:
-    head = '<div class="methods" id="methods"><h3>How these calls were made</h3>'
+def _methods_block(calls: pd.DataFrame, settings: dict | None) -> dict:
     sites = sorted(calls["alteration"].astype(str).unique())
     tracked = f"{len(sites)} alterations: {', '.join(sites)}"
     if not settings:
-        return (
-            head + "<p>The settings these calls were made with were not given to the "
-            f"report.</p><p>Tracked panel: {escape(tracked)}.</p></div>"
-        )
+        return {"facts": None, "tracked": tracked}
     from oncoresist.monitor import describe_settings
 
     budget, horizon, fpr = settings.get("budget"), settings.get("horizon"), settings.get("fpr")
@@ -515,13 +362,12 @@ def _methods_block(calls: pd.DataFrame, settings: dict | None) -> str:
             if isinstance(fpr, float)
             else "not given",
         ),
-        ("Tracked panel", escape(tracked)),
+        ("Tracked panel", tracked),
     ]
     try:
-        sentence = f"<p>{escape(describe_settings(settings))}</p>"
+        sentence = describe_settings(settings)
     except (KeyError, TypeError, ValueError):
         sentence = ""
-    dl = "".join(f"<dt>{k}</dt><dd>{v}</dd>" for k, v in facts)
     categories = "; ".join(
         f"{CATEGORY_WORDS[c]}: {text}"
         for c, text in (
@@ -532,11 +378,7 @@ def _methods_block(calls: pd.DataFrame, settings: dict | None) -> str:
             ("present_at_baseline", "detected at baseline and known to cause resistance"),
         )
     )  # fmt: skip
-    return (
-        head + sentence + f'<dl class="facts" id="methods-settings">{dl}</dl>'
-        f'<p class="muted">Alerts come from the series-level test; only emerging '
-        f"resistance counts as a resistance alert. Categories: {escape(categories)}.</p></div>"
-    )
+    return {"facts": facts, "sentence": sentence, "categories": categories}
 
 
 def _alerts_section(
@@ -545,79 +387,53 @@ def _alerts_section(
     settings: dict | None,
     origin: pd.Timestamp,
     show_dates: bool,
-) -> str:
-    head = (
-        '<section id="alerts" aria-labelledby="alerts-h"><h2 id="alerts-h">Alerts</h2>'
-        f'<p class="alert-summary">Resistance alerts: {_alert_count(alerts)}.</p>'
-    )
-    tail = _lod_block(calls, alerts, origin) + _methods_block(calls, settings) + "</section>"
-    if alerts.empty:
-        return head + "<p>No alteration emerged after baseline.</p>" + tail
+) -> dict:
     rows = []
     ordered = alerts.assign(shown_category=_categories(alerts))
     for row in ordered.sort_values("first_called_date", kind="stable").itertuples(index=False):
-        verdict = _badge(str(row.verdict)) if isinstance(row.verdict, str) else "n/a"
-        date = f"<td>{row.first_called_date:%Y-%m-%d}</td>" if show_dates else ""
         category = row.shown_category if isinstance(row.shown_category, str) else ""
-        rows.append(
-            f'<tr data-alteration="{escape(str(row.alteration))}" '
-            f'data-category="{escape(category)}">'
-            f'<th scope="row">{escape(str(row.alteration))}</th>'
-            f"<td>{escape(_category_words(row.shown_category))}</td>"
-            f'<td class="num">{_num(_days(row.first_called_date, origin))}</td>{date}'
-            f'<td class="num">{pct(row.vaf)}</td><td>{_text(row.regimen) or "none"}</td>'
-            f"<td>{verdict}</td><td>{_words(row.mechanism)}</td><td>{_text(row.evidence)}</td>"
-            f'<td class="num">{_num(row.lead_time_days)}</td>'
-            f'<td class="num">{_num(row.doubling_time_days, 0)}</td>'
-            f"<td>{_text(row.phase_note)}</td></tr>"
-        )
+        rows.append({
+            "alteration": str(row.alteration), "category": category,
+            "category_words": _category_words(row.shown_category),
+            "day": _num(_days(row.first_called_date, origin)),
+            "date": f"{row.first_called_date:%Y-%m-%d}", "vaf": row.vaf,
+            "regimen": _text(row.regimen),
+            "verdict": str(row.verdict) if isinstance(row.verdict, str) else None,
+            "mechanism": row.mechanism, "evidence": _text(row.evidence),
+            "lead": row.lead_time_days, "doubling": row.doubling_time_days,
+            "note": _text(row.phase_note),
+        })  # fmt: skip
     cols = ["Alteration", "Category", "First called (day)", *(["Date"] if show_dates else [])]
     cols += ["VAF then", "Regimen then", "Verdict on that regimen", "Mechanism", "Evidence"]
     cols += ["Lead time to progression (days)", "VAF doubling time (days)", "Note"]
-    caption = (
-        "Alerts: alterations not detected at baseline and called on therapy, and resistance "
-        "alterations present at baseline, judged for the regimen then"
-    )
-    messages = "".join(f"<li>{escape(str(m))}</li>" for m in alerts["message"])
-    return (
-        head
-        + _table(caption, cols, rows, cls="alerts", ident="alerts-table")
-        + f"<ul>{messages}</ul>"
-        + tail
-    )
+    return {
+        "count": _alert_count(alerts), "rows": rows, "head": cols,
+        "caption": "Alerts: alterations not detected at baseline and called on therapy, and "
+        "resistance alterations present at baseline, judged for the regimen then",
+        "messages": [str(m) for m in alerts["message"]] if not alerts.empty else [],
+        "lod": _lod_block(calls, alerts, origin), "methods": _methods_block(calls, settings),
+    }  # fmt: skip
 
 
-def _reason(reason: Reason, refs: _References) -> str:
+def _reason(reason: Reason, refs: _References, *, disagrees: bool = False) -> dict:
     detail = [reason.effect.replace("_", " ")]
     if reason.mechanism:
         detail.append(reason.mechanism.replace("_", " "))
-    role = reason.role.replace("_", " ")
-    where = f"{reason.disease} ({reason.disease_match} disease match)"
-    text = (
-        f"<strong>{escape(reason.alteration)}</strong> (matches {escape(reason.biomarker)}, "
-        f"{escape(reason.match)}): {escape(', '.join(detail))}; evidence "
-        f"{escape(reason.evidence)}; {escape(where)}; {escape(role)}"
-    )
-    if reason.via:
-        text += f"; judged via {escape(reason.via)}"
-    if reason.why_overridden:
-        text += f" ({escape(reason.why_overridden)})"
-    text += f'. <span class="summary">{escape(reason.summary)}</span>'
-    text += f' <span class="muted">Assertion {escape(reason.assertion)}.</span>'
-    return f"<li>{text}{refs.cite(reason.references)}</li>"
+    return {
+        "disagrees": disagrees, "alteration": reason.alteration, "biomarker": reason.biomarker,
+        "match": reason.match, "detail": ", ".join(detail), "evidence": reason.evidence,
+        "where": f"{reason.disease} ({reason.disease_match} disease match)",
+        "role": reason.role.replace("_", " "), "via": reason.via,
+        "why_overridden": reason.why_overridden, "summary": reason.summary,
+        "assertion": reason.assertion, "refs": refs.cite(reason.references),
+    }  # fmt: skip
 
 
-def _verdict_row(item: DrugVerdict, role: str, refs: _References) -> str:
+def _verdict_row(item: DrugVerdict, role: str, refs: _References) -> dict:
     reasons = [_reason(r, refs) for r in item.reasons]
-    reasons += [_reason(r, refs).replace("<li>", "<li>Disagrees: ", 1) for r in item.disagreements]
-    notes = "".join(f"<li>{escape(n)}</li>" for n in item.notes)
-    body = f'<ul class="reasons">{"".join(reasons)}{notes}</ul>' if reasons or notes else "none"
-    return (
-        f'<tr data-drug="{escape(item.drug)}" data-verdict="{escape(item.verdict)}">'
-        f'<th scope="row">{escape(item.drug)}</th><td>{escape(role)}</td>'
-        f"<td>{_badge(item.verdict)}</td><td>{escape(item.evidence or 'n/a')}</td>"
-        f"<td>{body}</td></tr>"
-    )
+    reasons += [_reason(r, refs, disagrees=True) for r in item.disagreements]
+    return {"drug": item.drug, "role": role, "verdict": item.verdict, "evidence": item.evidence,
+            "reasons": reasons, "notes": list(item.notes)}  # fmt: skip
 
 
 def _verdicts_section(
@@ -627,108 +443,49 @@ def _verdicts_section(
     regimen: str | None,
     latest_day: int,
     refs: _References,
-) -> str:
-    out = [
-        '<section id="verdicts" aria-labelledby="verdicts-h">'
-        f'<h2 id="verdicts-h">Drug verdicts at the latest draw (day {_num(latest_day)})</h2>'
-    ]
+) -> dict:
     basis = interpretation or options
     if basis is None:
-        out.append("<p>No alteration detected at baseline or at the latest draw.</p></section>")
-        return "".join(out)
-    alts = ", ".join(basis.alterations) or "none"
-    driver = ", ".join(basis.primary_driver) or "not determined"
-    out.append(
-        f"<p>Interpreted: the alterations detected at the latest draw or at baseline "
-        f"({escape(alts)}); primary driver {escape(driver)}.</p>"
-    )
+        return {"day": _num(latest_day), "empty": True}
     previous = set() if therapy is None else set(therapy["regimen"].astype(str))
     shown: list[DrugVerdict] = list(interpretation.drugs) if interpretation else []
-    rows = []
-    for item in shown:
-        role = "current regimen" if item.drug == regimen else "earlier regimen"
-        rows.append(_verdict_row(item, role, refs))
+    rows = [
+        _verdict_row(item, "current regimen" if item.drug == regimen else "earlier regimen", refs)
+        for item in shown
+    ]
+    caption = "Verdict per drug of this patient's regimens, with the knowledge-base reasons"
     if interpretation is None and options is not None:
         rows = [_verdict_row(item, "linked by the knowledge base", refs) for item in options.drugs]
-    head = ["Drug", "Role", "Verdict", "Evidence", "Reasons (with references)"]
-    caption = "Verdict per drug of this patient's regimens, with the knowledge-base reasons"
-    if interpretation is None:
         caption = "Verdict per drug the knowledge base links to these alterations"
-    out.append(_table(caption, head, rows, cls="verdicts", ident="verdicts-table"))
-    notes = list(dict.fromkeys((interpretation.notes if interpretation else []) + basis.notes))
-    phase = [
-        f"{p.first} and {p.second}: {p.relation} ({p.source})" for p in basis.phase
-    ]  # fmt: skip
-    if phase:
-        out.append("<h3>Allele phase</h3><ul>")
-        out.extend(f"<li>{escape(p)}</li>" for p in phase)
-        out.append("</ul>")
-    if notes:
-        out.append("<h3>Notes</h3><ul>")
-        out.extend(f"<li>{escape(n)}</li>" for n in notes)
-        out.append("</ul>")
+    others = []
     if interpretation is not None and options is not None:
         judged = {d.drug for d in shown} | previous
-        others = [d for d in options.drugs if d.drug not in judged]
-        if others:
-            rows = []
-            for item in others:
+        for item in options.drugs:
+            if item.drug not in judged:
                 decisive = sorted({r.alteration for r in item.reasons if r.role == "decisive"})
-                rows.append(
-                    f'<tr data-drug="{escape(item.drug)}" data-verdict="{escape(item.verdict)}">'
-                    f'<th scope="row">{escape(item.drug)}</th><td>{_badge(item.verdict)}</td>'
-                    f"<td>{escape(item.evidence or 'n/a')}</td>"
-                    f"<td>{escape(', '.join(decisive) or 'none')}</td></tr>"
-                )
-            out.append(
-                "<details><summary>Other drugs the knowledge base links to these alterations "
-                f"({len(others)})</summary>"
-                + _table(
-                    "Verdicts for other drugs (reasons as in the options below)",
-                    ["Drug", "Verdict", "Evidence", "Decided by"],
-                    rows,
-                    cls="other-drugs",
-                )
-                + "</details>"
-            )
-    levels = "; ".join(f"{k}: {v}" for k, v in _EVIDENCE.items())
-    out.append(f'<p class="muted">Evidence levels (CIViC): {escape(levels)}.</p></section>')
-    return "".join(out)
+                others.append({"drug": item.drug, "verdict": item.verdict,
+                               "evidence": item.evidence,
+                               "decided_by": ", ".join(decisive)})  # fmt: skip
+    notes = (interpretation.notes if interpretation else []) + basis.notes
+    return {
+        "day": _num(latest_day), "empty": False, "rows": rows, "caption": caption,
+        "alterations": ", ".join(basis.alterations) or "none",
+        "driver": ", ".join(basis.primary_driver) or "not determined",
+        "phase": [f"{p.first} and {p.second}: {p.relation} ({p.source})" for p in basis.phase],
+        "notes": list(dict.fromkeys(notes)),
+        "others": others, "levels": "; ".join(f"{k}: {v}" for k, v in _EVIDENCE.items()),
+    }  # fmt: skip
 
 
-def _option_row(option: Option, refs: _References) -> str:
+def _option_row(option: Option, refs: _References) -> dict:
     extra = []
     if option.condition:
-        extra.append(f"Condition: {escape(option.condition)}.")
+        extra.append(f"Condition: {option.condition}.")
     if option.unaddressed and not all(a in option.why for a in option.unaddressed):
-        extra.append(f"No knowledge-base evidence about {escape(', '.join(option.unaddressed))}.")
-    cited = refs.cite(ref for r in option.reasons for ref in r.references)
-    return (
-        f'<tr data-drug="{escape(option.drug)}"><th scope="row">{escape(option.drug)}</th>'
-        f"<td>{escape(option.evidence)}</td><td>{'yes' if option.preferred else 'no'}</td>"
-        f"<td>{escape(option.why)}{cited} {' '.join(extra)}</td></tr>"
-    )
-
-
-def _options_section(options: Interpretation | None, refs: _References) -> str:
-    head = (
-        '<section id="options" aria-labelledby="options-h">'
-        '<h2 id="options-h">Options expected to remain active</h2>'
-    )
-    if options is None or not options.options:
-        return head + "<p>The knowledge base names no option for these alterations.</p></section>"
-    rows = [_option_row(o, refs) for o in options.options]
-    return (
-        head
-        + _table(
-            "Drugs and combinations expected to remain active, best evidence first",
-            ["Drug", "Evidence", "Guideline-preferred", "Why"],
-            rows,
-            cls="options",
-        )
-        + '<p class="muted">Options are what the knowledge base supports for the detected '
-        "alterations; they are not a treatment recommendation.</p></section>"
-    )
+        extra.append(f"No knowledge-base evidence about {', '.join(option.unaddressed)}.")
+    return {"drug": option.drug, "evidence": option.evidence, "preferred": option.preferred,
+            "why": option.why, "extra": extra,
+            "refs": refs.cite(ref for r in option.reasons for ref in r.references)}  # fmt: skip
 
 
 # ----------------------------------------------------------------------- the page
@@ -844,60 +601,32 @@ def render_report(
     series, lod = _trajectory_data(calls, origin)
 
     refs = _References()
-    body = [
-        _header(
-            title=title,
-            label=label,
-            illustrative=illustrative,
-            report_date=report_date,
-            origin_text=origin_text,
-            origin=origin,
-            draw_days=draw_days,
-            latest_day=draw_days[-1],
-            regimen=regimen,
-            disease=disease,
-            show_dates=show_dates,
-            alerts=alerts,
-            forecast=bool(forecast),
-        ),
-        '<main><section id="timeline" aria-labelledby="timeline-h">'
-        '<h2 id="timeline-h">Therapy timeline</h2><figure>'
-        + _svg.timeline_svg(lines, evs, [float(d) for d in draw_days], scale)
-        + "<figcaption>Therapy lines over days since the first line started; dashed "
-        "vertical lines mark clinical events, triangles on the axis the ctDNA draws."
-        "</figcaption></figure></section>",
-        '<section id="trajectories" aria-labelledby="trajectories-h">'
-        '<h2 id="trajectories-h">ctDNA variant trajectories</h2><figure>'
-        + _svg.trajectory_svg(series, lod, evs, scale)
-        + "<figcaption>Variant allele fraction (log scale) of every tracked variant. Filled "
-        "markers: detected; open markers: not detected, drawn at that draw's 95% limit of "
-        "detection (LoD) for the variant; dotted open markers: not assessable. The dashed "
-        "grey line is the median 95% LoD of the draw over the tracked sites, the band its "
-        "range.</figcaption></figure>" + _draw_table(calls, origin, show_dates) + "</section>",
-        _response_section(response, origin, show_dates),
-        _alerts_section(alerts, calls, settings, origin, show_dates),
-        _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs),
-        _options_section(options, refs),
-        forecast or "",
-        '<section id="references" aria-labelledby="references-h">'
-        '<h2 id="references-h">References</h2><p>Cited by the reasons shown above.</p>'
-        + refs.html()
-        + "</section></main>",
-    ]
     from oncoresist import __version__
 
-    footer = (
-        f"<footer><p>Generated by oncoresist {escape(__version__)} on "
-        f"{report_date:%Y-%m-%d}. Calls, limits of detection, response and alerts as in "
-        "the oncoresist monitoring documentation; verdicts from the bundled knowledge base. "
-        "For review by a molecular tumour board; not a treatment recommendation.</p></footer>"
-    )
-    return (
-        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-        f"<title>{escape(title)}: {escape(label)}</title><style>{CSS}</style></head>"
-        f"<body>{''.join(body)}{footer}</body></html>\n"
-    )
+    facts = _header_facts(
+        label=label, report_date=report_date, origin_text=origin_text, origin=origin,
+        draw_days=draw_days, regimen=regimen, disease=disease, show_dates=show_dates,
+        alerts=alerts,
+    )  # fmt: skip
+    nav = [
+        ("timeline", "Therapy timeline"), ("trajectories", "Variant trajectories"),
+        ("response", "Molecular response"), ("alerts", "Alerts"), ("verdicts", "Drug verdicts"),
+        ("options", "Options"), *([("forecast", "Forecast")] if forecast else []),
+        ("references", "References"),
+    ]  # fmt: skip
+    verdicts = _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs)
+    option_rows = [_option_row(o, refs) for o in options.options] if options else []
+    return render(
+        "monitoring_report.html", title=title, label=label, illustrative=illustrative,
+        header_facts=facts, nav=nav, show_dates=show_dates,
+        timeline_svg=Markup(_svg.timeline_svg(lines, evs, [float(d) for d in draw_days], scale)),
+        trajectory_svg=Markup(_svg.trajectory_svg(series, lod, evs, scale)),
+        draws=_draw_table(calls, origin, show_dates),
+        response=_response_section(response, origin),
+        alerts=_alerts_section(alerts, calls, settings, origin, show_dates),
+        verdicts=verdicts, options=option_rows, forecast=Markup(forecast) if forecast else None,
+        references=refs.order, version=__version__, report_date=f"{report_date:%Y-%m-%d}",
+    ) + "\n"  # fmt: skip
 
 
 def single_patient(calls: pd.DataFrame) -> str:

@@ -32,7 +32,6 @@ import pandas as pd
 
 from oncoresist.errors import InputError
 from oncoresist.report._html import CSS as _BASE_CSS
-from oncoresist.report._html import _table
 from oncoresist.report._screen_svg import (
     P_CAP,
     essential_svg,
@@ -106,6 +105,17 @@ td.sig { font-weight: 700; }
 
 
 # ----------------------------------------------------------------------- helpers
+def _table(
+    caption: str, head: list[str], rows: list[str], *, cls: str = "", ident: str = ""
+) -> str:
+    ths = "".join(f'<th scope="col">{escape(h)}</th>' for h in head)
+    attrs = (f' class="{cls}"' if cls else "") + (f' id="{ident}"' if ident else "")
+    return (
+        f"<table{attrs}><caption>{caption}</caption><thead><tr>{ths}</tr></thead>"
+        f"<tbody>{''.join(rows)}</tbody></table>"
+    )
+
+
 def _float(value: object) -> float:
     try:
         return float(value)  # type: ignore[arg-type]
