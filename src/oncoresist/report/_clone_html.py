@@ -2,26 +2,26 @@
 
 from __future__ import annotations
 
-from html import escape
+from typing import Any
 
 import pandas as pd
 
-from oncoresist.report._screen_html import _page, _table
+from oncoresist.report._templates import Markup, render
 
 
-def _frame_table(caption: str, frame: pd.DataFrame, *, ident: str) -> str:
-    head = [str(c) for c in frame.columns]
+def frame_table(caption: str, frame: pd.DataFrame, *, ident: str) -> dict[str, Any]:
+    """A data frame as the template macro ``frame_table`` shows it (floats to 3 digits)."""
     rows = []
     for _, r in frame.iterrows():
         cells = []
         for value in r:
             if isinstance(value, float):
-                text = f"{value:.3g}" if value == value else ""
-                cells.append(f'<td class="num">{escape(text)}</td>')
+                cells.append((f"{value:.3g}" if value == value else "", True))
             else:
-                cells.append(f"<td>{escape(str(value))}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    return _table(escape(caption), head, rows, ident=ident)
+                cells.append((str(value), False))
+        rows.append(cells)
+    return {"caption": caption, "head": [str(c) for c in frame.columns], "rows": rows,
+            "ident": ident}  # fmt: skip
 
 
 def clone_report_html(
@@ -51,29 +51,58 @@ def clone_report_html(
     resistance : pandas.DataFrame, optional
         Mutations carrying a knowledge-base resistance alteration, with their clone.
     """
-    header = (f"<header><h1>{escape(title)}</h1>"
-              + _table("Summary", ["Item", "Value"],
-                       [f"<tr><th scope=\"row\">{escape(k)}</th><td>{escape(v)}</td></tr>"
-                        for k, v in summary.items()], ident="summary")
-              + "</header>")  # fmt: skip
-    body = []
-    for caption, svg in figures.items():
-        body.append(f"<section><h2>{escape(caption)}</h2><figure>{svg}</figure></section>")
-    body.append("<section><h2>Clones</h2>"
-                + _frame_table("Clones: CCF per sample (posterior mean and 95 % interval)",
-                               clones, ident="clones") + "</section>")  # fmt: skip
+    from oncoresist import __version__
+
+    sections = [
+        (
+            "Clones",
+            [
+                frame_table(
+                    "Clones: CCF per sample (posterior mean and 95 % interval)",
+                    clones,
+                    ident="clones",
+                )
+            ],
+        )
+    ]
     if resistance is not None and len(resistance):
-        body.append("<section><h2>Known resistance alterations</h2>"
-                    + _frame_table("Mutations the knowledge base links to resistance",
-                                   resistance, ident="resistance") + "</section>")  # fmt: skip
-    body.append("<section><h2>Trees</h2>" + _frame_table(
-        "Best clone trees (violation of the sum rule in CCF units; 0 = consistent)", trees,
-        ident="trees") + "</section>")  # fmt: skip
-    body.append("<section><h2>Model selection</h2>"
-                + _frame_table("ELBO and BIC per number of clusters visited", selection,
-                               ident="selection")
-                + _frame_table("Read models compared by ELBO", read_model, ident="reads")
-                + "</section>")  # fmt: skip
-    note = ("Clusters by variational inference over cancer-cell fractions (docs/clones.md); "
-            "trees by exhaustive branch and bound under the sum rule.")  # fmt: skip
-    return _page(title, header, body, note)
+        sections.append(
+            (
+                "Known resistance alterations",
+                [
+                    frame_table(
+                        "Mutations the knowledge base links to resistance",
+                        resistance,
+                        ident="resistance",
+                    )
+                ],
+            )
+        )
+    sections.append(
+        (
+            "Trees",
+            [
+                frame_table(
+                    "Best clone trees (violation of the sum rule in CCF units; 0 = consistent)",
+                    trees,
+                    ident="trees",
+                )
+            ],
+        )
+    )
+    sections.append(
+        (
+            "Model selection",
+            [
+                frame_table(
+                    "ELBO and BIC per number of clusters visited", selection, ident="selection"
+                ),
+                frame_table("Read models compared by ELBO", read_model, ident="reads"),
+            ],
+        )
+    )
+    return render(
+        "clone_report.html", title=title, summary=list(summary.items()),
+        figures=[(caption, Markup(svg)) for caption, svg in figures.items()],
+        sections=sections, version=__version__,
+    ) + "\n"  # fmt: skip
