@@ -120,7 +120,7 @@ class Import:
     source: str  # the importing unit
     target: str  # the imported unit
     module: str  # the dotted module imported
-    lazy: bool  # inside a function or method
+    lazy: bool  # inside a function or method, or under if TYPE_CHECKING
     by_name: bool  # a module named in a string (import_module, a registry)
 
 
@@ -165,12 +165,23 @@ def _targets(node: ast.AST, dotted_file: str, is_package: bool) -> list[str]:
     return [module]
 
 
-def _inside_functions(tree: ast.AST) -> set[int]:
-    """The ``id`` of every node inside a function, method or lambda."""
+def _type_checking(node: ast.AST) -> bool:
+    test = node.test if isinstance(node, ast.If) else None
+    name = test.attr if isinstance(test, ast.Attribute) else getattr(test, "id", None)
+    return name == "TYPE_CHECKING"
+
+
+def _not_run_on_import(tree: ast.AST) -> set[int]:
+    """The ``id`` of every node that importing the module does not run: inside a function,
+    method or lambda, or under ``if TYPE_CHECKING:``."""
     lazy: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda):
             lazy.update(id(inner) for inner in ast.walk(node) if inner is not node)
+        elif _type_checking(node):
+            assert isinstance(node, ast.If)
+            for statement in node.body:
+                lazy.update(id(inner) for inner in ast.walk(statement))
     return lazy
 
 
@@ -188,7 +199,7 @@ def scan(package: Path) -> list[Import]:
             dotted_file = dotted_file.removesuffix(".__init__")
         source = unit_of_file(path, package)
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
-        lazy = _inside_functions(tree)
+        lazy = _not_run_on_import(tree)
         skipped: set[int] = set()
         for node in ast.walk(tree):
             if isinstance(node, ast.Call):
@@ -405,12 +416,22 @@ def test_the_checker_flags_eager_command_imports(tmp_path: Path) -> None:
             "__init__.py": "",
             "errors.py": "",
             "kb/__init__.py": "",
-            "cli/__init__.py": "from oncoresist.errors import InputError\nimport oncoresist.kb\n",
+            "cli/__init__.py": (
+                "from typing import TYPE_CHECKING\n"
+                "from oncoresist.errors import InputError\n"
+                "import oncoresist.kb\n"
+                "if TYPE_CHECKING:\n"
+                "    from oncoresist.kb import KnowledgeBase\n"
+            ),
         },
     )
     found = scan(package)
-    assert [(i.line, i.target, i.lazy) for i in found] == [(1, "errors", False), (2, "kb", False)]
-    assert [(i.line, i.module) for i in _eager_in_cli(found)] == [(2, "oncoresist.kb")]
+    assert [(i.line, i.target, i.lazy) for i in found] == [
+        (2, "errors", False),
+        (3, "kb", False),
+        (5, "kb", True),
+    ]
+    assert [(i.line, i.module) for i in _eager_in_cli(found)] == [(3, "oncoresist.kb")]
 
 
 # ------------------------------------------------------------------------ the matrix
