@@ -5,33 +5,23 @@ the strategies compare at a glance without overlapping bands): the readings so f
 (censored ones as open downward triangles at their limit of quantification), then the
 median forecast and its 50 %, 80 % and 95 % predictive bands, a strip of the share of
 paths on drug per visit interval, and the PCWG3 progression threshold over the nadir.
-Drawn as text with the report's SVG helpers (:mod:`oncoresist.report._svg`); inside the
-HTML report the ``<svg>`` carries no ``xmlns`` (the report holds no URL), and
-``standalone=True`` adds it for a ``.svg`` file.
+Drawn with the figure layer (:mod:`oncoresist.figures`) on the day scale of the report's
+monitoring plots; inside the HTML report the ``<svg>`` carries no ``xmlns`` (the report
+holds no URL), and ``standalone=True`` adds it for a ``.svg`` file.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from html import escape
 
-from oncoresist.report._svg import (
-    FONT,
-    GRID,
-    INK,
-    LEFT,
-    OKABE_ITO,
-    WIDTH,
-    DayScale,
-    _f,
-    _x_axis,
-    marker,
-)
+from oncoresist import figures as fg
+from oncoresist.figures import GRID, INK, OKABE_ITO, DayScale
+from oncoresist.figures import fmt as _f
+from oncoresist.report._svg import LEFT, WIDTH, _x_axis
 
 __all__ = ["STRATEGY_WORDS", "Band", "History", "Panel", "fan_chart_svg"]
 
-SVG_NS = "http://www.w3.org/2000/svg"
 #: What each strategy of :meth:`oncoresist.forecast.PSAForecaster.forecast_strategies` does.
 STRATEGY_WORDS = {
     "continue": "Continue: abiraterone throughout",
@@ -81,6 +71,9 @@ class Panel:
     threshold: bool = True  # draw the progression threshold (not for "stop": off drug)
 
 
+THRESHOLD_INK = "#7a2e00"
+
+
 def _decades(values: list[float]) -> tuple[int, int]:
     finite = [v for v in values if v > 0 and math.isfinite(v)] or [1.0]
     lo = math.floor(math.log10(min(finite)))
@@ -90,8 +83,8 @@ def _decades(values: list[float]) -> tuple[int, int]:
     return lo, min(hi, lo + 7)  # at most 7 decades: a wider band is clipped at the frame
 
 
-def _tick_label(k: int) -> str:
-    value = 10.0**k
+def _tick_label(value: float) -> str:
+    k = round(math.log10(value))
     return f"{value:g}" if -3 <= k <= 5 else f"1e{k}"
 
 
@@ -152,118 +145,69 @@ def fan_chart_svg(
     legend_top = axis_y + 70
     height = legend_top + 4 * 28 + 12
 
-    def y_of(value: float, top: float) -> float:
-        v = min(max(value, 10.0**lo), 10.0**hi) if value > 0 else 10.0**lo
-        frac = (math.log10(v) - lo) / (hi - lo)
-        return top + PANEL_H - frac * PANEL_H
-
     parts: list[str] = []
     described: list[str] = []
     x0 = scale(origin_day)
     for i, panel in enumerate(panels):
         top = top0 + i * (PANEL_H + GAP)
+        y_of = fg.LogScale((10.0**lo, 10.0**hi), (top + PANEL_H, top))
         colour = OKABE_ITO[i % (len(OKABE_ITO) - 1)]  # never yellow
         words = STRATEGY_WORDS.get(panel.strategy, panel.strategy.replace("_", " "))
         title = words + (f". {panel.figures}" if panel.figures else "")
         described.append(title)
-        parts.append(f'<g class="fan-panel" data-strategy="{escape(panel.strategy)}">')
-        parts.append(
-            f'<text x="{_f(scale.left)}" y="{_f(top - 32)}" font-size="17" font-weight="600" '
-            f'fill="{INK}">{escape(words)}</text>'
-        )
+        g = [fg.text(scale.left, top - 32, words, font_size=17, font_weight=600)]
         if panel.figures:
-            parts.append(
-                f'<text class="figures" x="{_f(scale.left)}" y="{_f(top - 10)}" '
-                f'font-size="15" fill="{INK}">{escape(panel.figures)}</text>'
-            )
-        for k in range(lo, hi + 1):  # decades
-            y = y_of(10.0**k, top)
-            parts.append(
-                f'<line x1="{_f(scale.left)}" y1="{_f(y)}" x2="{_f(scale.right)}" '
-                f'y2="{_f(y)}" stroke="{GRID}" stroke-width="1"/>'
-                f'<text x="{_f(scale.left - 8)}" y="{_f(y + 5)}" text-anchor="end" '
-                f'font-size="14" fill="{INK}">{_tick_label(k)}</text>'
-            )
-        parts.append(
-            f'<line x1="{_f(scale.left)}" y1="{_f(top)}" x2="{_f(scale.left)}" '
-            f'y2="{_f(top + PANEL_H)}" stroke="{INK}" stroke-width="1.5"/>'
-            f'<line x1="{_f(x0)}" y1="{_f(top)}" x2="{_f(x0)}" y2="{_f(top + PANEL_H)}" '
-            f'stroke="{INK}" stroke-width="1" stroke-dasharray="3 3"/>'
-        )
+            g.append(fg.text(scale.left, top - 10, panel.figures, font_size=15, class_="figures"))
+        g += fg.y_axis(y_of, y_of.ticks(), left=scale.left, right=scale.right, top=top,
+                       bottom=top + PANEL_H, tick_label=_tick_label, font_size=14)  # fmt: skip
+        g.append(fg.el("line", x1=_f(x0), y1=_f(top), x2=_f(x0), y2=_f(top + PANEL_H),
+                       stroke=INK, stroke_width=1, stroke_dasharray="3 3"))  # fmt: skip
         bands = sorted(panel.bands, key=lambda b: b.day)
         if bands:
             last = history[-1].value if history else bands[0].q50
             start = Band(origin_day, last, last, last, last, last, last, last)
             pts = [start, *bands]
             for level, lo_q, hi_q in ((95, "q025", "q975"), (80, "q10", "q90"), (50, "q25", "q75")):
-                upper = [f"{_f(scale(b.day))},{_f(y_of(getattr(b, hi_q), top))}" for b in pts]
-                lower = [
-                    f"{_f(scale(b.day))},{_f(y_of(getattr(b, lo_q), top))}" for b in reversed(pts)
-                ]
-                parts.append(
-                    f'<polygon class="band band-{level}" data-level="{level}" '
-                    f'points="{" ".join(upper + lower)}" fill="{colour}" '
-                    f'fill-opacity="{BAND_OPACITY[level]}" stroke="none"><title>{level}% '
-                    f"predictive band</title></polygon>"
-                )
-            median = " ".join(f"{_f(scale(b.day))},{_f(y_of(b.q50, top))}" for b in pts)
-            parts.append(
-                f'<polyline class="median" points="{median}" fill="none" stroke="{colour}" '
-                f'stroke-width="3"><title>median forecast</title></polyline>'
-            )
+                upper = [(scale(b.day), y_of(getattr(b, hi_q))) for b in pts]
+                lower = [(scale(b.day), y_of(getattr(b, lo_q))) for b in reversed(pts)]
+                g.append(fg.el(
+                    "polygon", fg.tip(f"{level}% predictive band"), class_=f"band band-{level}",
+                    data_level=level, points=fg.points(upper + lower), fill=colour,
+                    fill_opacity=BAND_OPACITY[level], stroke="none",
+                ))  # fmt: skip
+            g.append(fg.el(
+                "polyline", fg.tip("median forecast"), class_="median",
+                points=fg.points([(scale(b.day), y_of(b.q50)) for b in pts]), fill="none",
+                stroke=colour, stroke_width=3,
+            ))  # fmt: skip
             end = bands[-1]
-            parts.append(
-                f'<text x="{_f(scale.right)}" y="{_f(top - 10)}" text-anchor="end" '
-                f'font-size="14" fill="{INK}">day {end.day:.0f}: median {end.q50:.3g} {unit}, '
-                f"95% {end.q025:.3g} to {end.q975:.3g}</text>"
-            )
+            g.append(fg.text(
+                scale.right, top - 10, f"day {end.day:.0f}: median {end.q50:.3g} {unit}, 95% "
+                f"{end.q025:.3g} to {end.q975:.3g}", text_anchor="end", font_size=14,
+            ))  # fmt: skip
         if threshold is not None and panel.threshold:
-            y = y_of(threshold, top)
-            parts.append(
-                f'<line class="threshold" x1="{_f(x0)}" y1="{_f(y)}" x2="{_f(scale.right)}" '
-                f'y2="{_f(y)}" stroke="#7a2e00" stroke-width="2" stroke-dasharray="8 4">'
-                f"<title>PCWG3 progression threshold {threshold:.3g} {unit} (a rise on drug "
-                "25% and 2 ng/mL over the nadir, confirmed 3 weeks later)</title></line>"
-            )
+            y = y_of(threshold)
+            g.append(fg.el(
+                "line", fg.tip(f"PCWG3 progression threshold {threshold:.3g} {unit} (a rise on "
+                               "drug 25% and 2 ng/mL over the nadir, confirmed 3 weeks later)"),
+                class_="threshold", x1=_f(x0), y1=_f(y), x2=_f(scale.right), y2=_f(y),
+                stroke=THRESHOLD_INK, stroke_width=2, stroke_dasharray="8 4",
+            ))  # fmt: skip
         # history: a thin line and markers (open triangles: below the limit)
         if history:
-            line = " ".join(f"{_f(scale(h.day))},{_f(y_of(h.value, top))}" for h in history)
-            parts.append(
-                f'<polyline points="{line}" fill="none" stroke="{INK}" stroke-width="1.2" '
-                'stroke-opacity="0.6"/>'
-            )
+            line = fg.points([(scale(h.day), y_of(h.value)) for h in history])
+            g.append(fg.el("polyline", points=line, fill="none", stroke=INK, stroke_width=1.2,
+                           stroke_opacity=0.6))  # fmt: skip
         for h in history:
-            x, y = scale(h.day), y_of(h.value, top)
+            x, y = scale(h.day), y_of(h.value)
             if h.censored:
                 tip = f"day {h.day:.0f}: below the limit of quantification (< {h.value:.3g} {unit})"
-                parts.append(
-                    marker(
-                        "triangle-down",
-                        x,
-                        y,
-                        5,
-                        fill="#ffffff",
-                        stroke=INK,
-                        width=1.8,
-                        title=tip,
-                        attrs='class="reading censored"',
-                    )
-                )
+                g.append(fg.marker("triangle-down", x, y, 5, fill="#ffffff", stroke=INK,
+                                   width=1.8, title=tip, class_="reading censored"))  # fmt: skip
             else:
-                tip = f"day {h.day:.0f}: {h.value:.3g} {unit}"
-                parts.append(
-                    marker(
-                        "circle",
-                        x,
-                        y,
-                        4,
-                        fill=INK,
-                        stroke=INK,
-                        width=1,
-                        title=tip,
-                        attrs='class="reading"',
-                    )
-                )
+                g.append(fg.marker("circle", x, y, 4, fill=INK, stroke=INK, width=1,
+                                   title=f"day {h.day:.0f}: {h.value:.3g} {unit}",
+                                   class_="reading"))  # fmt: skip
         # the strip: on drug in each interval (history 0/1, forecast share of paths)
         strip = top + PANEL_H + 6
         cells: list[tuple[float, float, float]] = []
@@ -275,60 +219,47 @@ def fan_chart_svg(
             if math.isfinite(b.share_on):
                 cells.append((prev, b.day, b.share_on))
             prev = b.day
-        parts.append(
-            f'<rect x="{_f(scale.left)}" y="{_f(strip)}" width="{_f(scale.right - scale.left)}" '
-            f'height="{STRIP_H}" fill="none" stroke="{GRID}" stroke-width="1"/>'
-        )
+        g.append(fg.el("rect", x=_f(scale.left), y=_f(strip), width=_f(scale.right - scale.left),
+                       height=STRIP_H, fill="none", stroke=GRID, stroke_width=1))  # fmt: skip
         for d0, d1, share in cells:
             if d1 > d0 and share > 0:
-                parts.append(
-                    f'<rect class="on-drug" x="{_f(scale(d0))}" y="{_f(strip)}" '
-                    f'width="{_f(max(scale(d1) - scale(d0), 0.5))}" height="{STRIP_H}" '
-                    f'fill="{INK}" fill-opacity="{share * 0.8:.2f}"><title>days {d0:.0f} to '
-                    f"{d1:.0f}: on drug in {share:.0%} of paths</title></rect>"
-                )
-        parts.append("</g>")
+                g.append(fg.el(
+                    "rect", fg.tip(f"days {d0:.0f} to {d1:.0f}: on drug in {share:.0%} of paths"),
+                    class_="on-drug", x=_f(scale(d0)), y=_f(strip),
+                    width=_f(max(scale(d1) - scale(d0), 0.5)), height=STRIP_H, fill=INK,
+                    fill_opacity=f"{share * 0.8:.2f}",
+                ))  # fmt: skip
+        parts.append(fg.el("g", "".join(g), class_="fan-panel", data_strategy=panel.strategy))
     parts.extend(_x_axis(scale, top0, axis_y))
     mid = top0 + (axis_y - top0) / 2
-    parts.append(
-        f'<text x="18" y="{_f(mid)}" text-anchor="middle" font-size="17" fill="{INK}" '
-        f'transform="rotate(-90 18 {_f(mid)})">{escape(marker_name)} ({escape(unit)}, log '
-        "scale)</text>"
-    )
+    parts.append(fg.text(18, mid, f"{marker_name} ({unit}, log scale)", text_anchor="middle",
+                         font_size=17, transform=f"rotate(-90 18 {_f(mid)})"))  # fmt: skip
+    blue = OKABE_ITO[0]
     keys = [
         (
-            f'<rect x="0" y="-9" width="14" height="18" fill="{OKABE_ITO[0]}" fill-opacity="0.16"/>'
-            f'<rect x="14" y="-9" width="14" height="18" fill="{OKABE_ITO[0]}" '
-            'fill-opacity="0.28"/><rect x="28" y="-9" width="16" height="18" '
-            f'fill="{OKABE_ITO[0]}" fill-opacity="0.45"/>',
+            fg.el("rect", x=0, y=-9, width=14, height=18, fill=blue, fill_opacity=0.16)
+            + fg.el("rect", x=14, y=-9, width=14, height=18, fill=blue, fill_opacity=0.28)
+            + fg.el("rect", x=28, y=-9, width=16, height=18, fill=blue, fill_opacity=0.45),
             "95%, 80% and 50% predictive bands (lightest widest); line: median",
         ),
         (
-            marker("circle", 12, 0, 4, fill=INK, stroke=INK, width=1)
-            + marker("triangle-down", 32, 0, 5, fill="#ffffff", stroke=INK, width=1.8),
+            fg.marker("circle", 12, 0, 4, fill=INK, stroke=INK, width=1)
+            + fg.marker("triangle-down", 32, 0, 5, fill="#ffffff", stroke=INK, width=1.8),
             "reading; open triangle: below the limit of quantification (drawn at the limit)",
         ),
         (
-            f'<rect x="0" y="-5" width="44" height="10" fill="{INK}" fill-opacity="0.5"/>',
+            fg.el("rect", x=0, y=-5, width=44, height=10, fill=INK, fill_opacity=0.5),
             "strip under each panel: on drug (share of forecast paths)",
         ),
     ]
     if threshold is not None:
-        keys.append(
-            (
-                '<line x1="0" y1="0" x2="44" y2="0" stroke="#7a2e00" stroke-width="2" '
-                'stroke-dasharray="8 4"/>',
-                "PCWG3 progression threshold (25% and 2 ng/mL over the nadir)",
-            )
-        )
-    parts.append(f'<g class="legend" transform="translate({LEFT} {_f(legend_top)})">')
-    for k, (sample, text) in enumerate(keys):
-        cx, cy = 0, k * 28
-        parts.append(
-            f'<g transform="translate({_f(cx)} {_f(cy)})">{sample}<text x="54" y="5" '
-            f'font-size="14" fill="{INK}">{escape(text)}</text></g>'
-        )
-    parts.append("</g>")
+        keys.append((
+            fg.el("line", x1=0, y1=0, x2=44, y2=0, stroke=THRESHOLD_INK, stroke_width=2,
+                  stroke_dasharray="8 4"),
+            "PCWG3 progression threshold (25% and 2 ng/mL over the nadir)",
+        ))  # fmt: skip
+    parts.append(fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT, columns=1, row=28,
+                           font_size=14))  # fmt: skip
     desc = (
         f"{marker_name} readings so far and the forecast from day {origin_day:.0f} under "
         f"{len(panels)} strategies, one panel each, on a log scale: "
@@ -341,14 +272,7 @@ def fan_chart_svg(
         )
         + "."
     )
-    xmlns = f' xmlns="{SVG_NS}"' if standalone else ""
-    head = (
-        f'<svg{xmlns} id="{escape(ident)}" class="plot fan-chart" viewBox="0 0 {WIDTH} '
-        f'{_f(height)}" width="{WIDTH}" height="{_f(height)}" role="img" '
-        f'aria-labelledby="{escape(ident)}-title {escape(ident)}-desc" {FONT}>'
-        f'<title id="{escape(ident)}-title">Forecast of {escape(marker_name)} under each '
-        f"strategy</title>"
-        f'<desc id="{escape(ident)}-desc">{escape(desc)}</desc>'
-        f'<rect x="0" y="0" width="{WIDTH}" height="{_f(height)}" fill="#ffffff"/>'
-    )
-    return head + "".join(parts) + "</svg>"
+    fig = fg.Svg(WIDTH, height, title=f"Forecast of {marker_name} under each strategy",
+                 desc=desc, ident=ident, cls="plot fan-chart")  # fmt: skip
+    fig.extend(parts)
+    return fig.standalone() if standalone else fig.inline()
