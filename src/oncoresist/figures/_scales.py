@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
+
 __all__ = ["DayScale", "LinearScale", "LogScale", "day_ticks", "nice_ticks"]
 
 
@@ -49,8 +51,8 @@ class LinearScale:
     domain: tuple[float, float]
     range: tuple[float, float]
 
-    def __call__(self, value: float) -> float:
-        """The pixel position of ``value``."""
+    def __call__(self, value: float | np.ndarray) -> float | np.ndarray:
+        """The pixel position of ``value`` (a number or an array)."""
         (d0, d1), (r0, r1) = self.domain, self.range
         if d1 == d0:
             return (r0 + r1) / 2
@@ -73,12 +75,18 @@ class LogScale:
         if min(self.domain) <= 0:
             raise ValueError(f"a log scale needs a positive domain, got {self.domain}")
 
-    def __call__(self, value: float) -> float:
-        """The pixel position of ``value`` (clipped to the domain; <= 0 goes to its bottom)."""
+    def __call__(self, value: float | np.ndarray) -> float | np.ndarray:
+        """The pixel position of ``value`` (clipped to the domain; <= 0 goes to its bottom).
+
+        ``value`` may be a number or an array (then an array is returned).
+        """
         lo, hi = sorted(self.domain)
-        v = min(max(value, lo), hi) if value > 0 else lo
         (d0, d1), (r0, r1) = self.domain, self.range
         a, b = math.log10(d0), math.log10(d1)
+        if isinstance(value, np.ndarray):
+            v = np.where(value > 0, np.clip(value, lo, hi), lo)
+            return r0 + (np.log10(v) - a) / (b - a) * (r1 - r0)
+        v = min(max(value, lo), hi) if value > 0 else lo
         return r0 + (math.log10(v) - a) / (b - a) * (r1 - r0)
 
     def ticks(self) -> list[float]:
@@ -106,8 +114,8 @@ class DayScale:
         pad = max((hi - lo) * 0.04, 3.0)
         return cls(lo - pad, hi + pad) if label is None else cls(lo - pad, hi + pad, label)
 
-    def __call__(self, day: float) -> float:
-        """The x coordinate of ``day``."""
+    def __call__(self, day: float | np.ndarray) -> float | np.ndarray:
+        """The x coordinate of ``day`` (a number or an array)."""
         return self.left + (day - self.lo) / (self.hi - self.lo) * (self.right - self.left)
 
     def ticks(self, target: int = 8) -> list[int]:
