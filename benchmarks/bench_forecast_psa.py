@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from oncoresist._cli_forecast import _psa_table
+from oncoresist.cli.forecast import _psa_table
 from oncoresist.evolve.zhang2022 import read_trial_psa
 from oncoresist.forecast.backtest import (
     cycle_origins,

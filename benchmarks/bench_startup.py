@@ -29,9 +29,9 @@ import sys
 import time
 
 FULL_STACK = (
-    "import oncoresist.cli, oncoresist._cli_evolve, oncoresist._cli_forecast, "
-    "oncoresist._cli_screens, oncoresist._cli_clones, oncoresist._cli_audit, "
-    "oncoresist._cli_server, oncoresist.interpret"
+    "import oncoresist.cli, oncoresist.cli.evolve, oncoresist.cli.forecast, "
+    "oncoresist.cli.screens, oncoresist.cli.clones, oncoresist.cli.audit, "
+    "oncoresist.cli.server, oncoresist.cli.exchange, oncoresist.interpret"
 )
 CLI = [sys.executable, "-m", "oncoresist"]
 INTERPRET = ["interpret", "-a", "EGFR L858R; EGFR T790M", "-d", "osimertinib", "--disease", "NSCLC"]

@@ -10,7 +10,7 @@ import pytest
 from cyvcf2 import VCF
 from typer.testing import CliRunner
 
-from oncoresist._cli_exchange import app
+from oncoresist.cli.exchange import app
 from oncoresist.errors import InputError
 from oncoresist.exchange import (
     MAF_COLUMNS,

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from oncoresist import monitor
-from oncoresist._cli_exchange import app
+from oncoresist.cli.exchange import app
 from oncoresist.errors import InputError
 from oncoresist.exchange import write_cbioportal_study
 from oncoresist.store import open_store, pseudonym

@@ -12,7 +12,7 @@ import pytest
 from google.protobuf import json_format
 from typer.testing import CliRunner
 
-from oncoresist._cli_exchange import app
+from oncoresist.cli.exchange import app
 from oncoresist.errors import InputError
 from oncoresist.exchange import (
     kb_version,

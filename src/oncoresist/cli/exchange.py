@@ -7,12 +7,13 @@ failure leaves nothing half-written; bad input is one line on stderr and exit st
 
 from __future__ import annotations
 
-import functools
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
+
+from oncoresist.cli._common import emit, report_errors
 
 app = typer.Typer(
     help="Exchange formats: annotated MAF/VCF, GA4GH Phenopacket v2, cBioPortal study files.",
@@ -28,39 +29,9 @@ def _say(text: str) -> None:
     sys.stderr.write(text + "\n")
 
 
-def _user_errors(func):
-    """Bad input: one line on stderr and exit status 2, also when run outside ``main``."""
-
-    @functools.wraps(func)
-    def wrapper(*args, **kwargs):
-        from oncoresist.errors import OncoresistError
-
-        try:
-            return func(*args, **kwargs)
-        except OncoresistError as exc:
-            _say(f"error: {exc}")
-            raise typer.Exit(2) from None
-        except (FileNotFoundError, IsADirectoryError, PermissionError) as exc:
-            _say(f"error: {exc.filename}: {exc.strerror}")
-            raise typer.Exit(2) from None
-
-    return wrapper
-
-
-def _write_text(text: str, output: Path | None) -> None:
-    from oncoresist._files import atomic_write
-
-    if output is None:
-        sys.stdout.write(text)
-        return
-    with atomic_write(output) as handle:
-        handle.write(text)
-    _say(f"wrote {output}")
-
-
 # ------------------------------------------------------------------------ annotate
 @app.command("annotate")
-@_user_errors
+@report_errors
 def annotate(
     source: Annotated[Path, typer.Argument(help="A MAF or a VCF (plain or gzipped).")],
     output: Annotated[Path, typer.Option("--out", "-o", help="The annotated file to write.")],
@@ -116,7 +87,7 @@ def annotate(
 
 # --------------------------------------------------------------------- phenopackets
 @app.command("phenopacket-in")
-@_user_errors
+@report_errors
 def phenopacket_in(
     packet: Annotated[Path, typer.Argument(help="A GA4GH Phenopacket v2 (JSON).")],
     disease: DiseaseOpt = None,
@@ -146,7 +117,7 @@ def phenopacket_in(
         body = imported.case.model_dump(exclude_none=True, exclude_defaults=True)
         text = f"# read from the phenopacket {packet.name} by oncoresist exchange\n"
         text += yaml.safe_dump(body, sort_keys=False, allow_unicode=True)
-        _write_text(text, output)
+        emit(text, output)
         return
     from oncoresist.interpret import interpret
 
@@ -154,17 +125,17 @@ def phenopacket_in(
     if fmt == "json":
         import json
 
-        _write_text(json.dumps(result.to_dict(case=packet.stem), indent=2) + "\n", output)
+        emit(json.dumps(result.to_dict(case=packet.stem), indent=2) + "\n", output)
         return
     from oncoresist._files import formula_safe
 
     frame = result.to_frame()
     frame.insert(0, "case", packet.stem)
-    _write_text(formula_safe(frame).to_csv(sep="\t", index=False), output)
+    emit(formula_safe(frame).to_csv(sep="\t", index=False), output)
 
 
 @app.command("phenopacket-out")
-@_user_errors
+@report_errors
 def phenopacket_out(
     case: Annotated[
         Path | None, typer.Argument(help="A case YAML (as for `oncoresist interpret`).")
@@ -266,12 +237,12 @@ def phenopacket_out(
     problems = [p for p in validate_phenopacket(message) if p not in inherited]
     if problems:  # a fault of this program, not of the input
         raise OncoresistError("the phenopacket written would not validate: " + "; ".join(problems))
-    _write_text(phenopacket_json(message), output)
+    emit(phenopacket_json(message), output)
 
 
 # ------------------------------------------------------------------------ cBioPortal
 @app.command("cbioportal")
-@_user_errors
+@report_errors
 def cbioportal(
     output: Annotated[
         Path, typer.Option("--out", "-o", help="The study directory to create (new or empty).")

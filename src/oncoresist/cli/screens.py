@@ -11,8 +11,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from oncoresist._cli_progress import spinner
 from oncoresist._files import atomic_write, formula_safe
+from oncoresist.cli._common import spinner
 from oncoresist.errors import InputError
 
 screen_app = typer.Typer(help="Pooled CRISPR knockout screens under drug.",
