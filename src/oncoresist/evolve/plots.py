@@ -4,22 +4,39 @@ In a Muller plot each clone is a band whose height is its cells plus its descend
 drawn inside its parent's band (children centred in the parent), so a resistant clone is
 seen arising from the clone it came from and taking over. Time runs along x; the bands are
 fractions of the tumour (``normalise=True``) or cells on a linear scale.
+
+Both figures are drawn with the figure layer (:mod:`oncoresist.figures`): SVG with a title
+and a description, every clone or strategy styled by :func:`oncoresist.figures.assign`
+(so a clone keeps its colour from figure to figure). A ``.png`` is rasterised from that SVG
+by :func:`oncoresist.figures.write_png`.
 """
 
 from __future__ import annotations
 
-import os
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from oncoresist.errors import InputError, MissingExtraError
+from oncoresist import figures as fg
+from oncoresist.errors import InputError
 from oncoresist.evolve.survival import kaplan_meier
 
+__all__ = [
+    "km_svg",
+    "muller_layout",
+    "muller_plot",
+    "muller_svg",
+    "parents_from_mutations",
+    "plot_km",
+]
+
 #: Colour-blind-safe palette (Okabe and Ito 2008).
-PALETTE = ["#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000"]
+PALETTE = list(fg.OKABE_ITO)
+WIDTH, HEIGHT = 1000, 560
+LEFT, RIGHT, TOP = 96, 24, 64
 
 
 def muller_layout(
@@ -91,15 +108,216 @@ def parents_from_mutations(model) -> dict[str, str | None]:
     return parent
 
 
-def _pyplot():
-    try:
-        import matplotlib
+def _title(fig: list[str], title: str, width: float) -> None:
+    """The title centred at the top, its size chosen so that it fits inside the width."""
+    if title:
+        size = min(20.0, 0.95 * width / (0.56 * max(len(title), 1)))
+        fig.append(
+            fg.text(
+                width / 2,
+                30,
+                title,
+                text_anchor="middle",
+                font_size=f"{size:.1f}",
+                font_weight=600,
+                class_="figure-title",
+            )
+        )
 
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
-    except ImportError:  # pragma: no cover - in the evolve and test extras
-        raise MissingExtraError("matplotlib", "evolve") from None
-    return plt
+
+def _legend_rows(n: int) -> float:
+    return fg.legend_height(n, columns=3, row=28)
+
+
+def muller_svg(
+    cells: pd.DataFrame,
+    parents: Mapping[str, str | None],
+    *,
+    normalise: bool = True,
+    title: str = "",
+    marks: Mapping[str, float] | None = None,
+    ident: str = "muller-plot",
+) -> str:
+    """A Muller plot as standalone SVG text (see :func:`muller_plot`)."""
+    edges = muller_layout(cells, parents, normalise=normalise)
+    t = cells.index.to_numpy(dtype=float)
+    styles = fg.assign(list(edges))
+    bottom = HEIGHT - 90
+    top_value = max((float(np.max(hi)) for _, hi in edges.values()), default=1.0) or 1.0
+    x = fg.LinearScale((float(t.min()), float(t.max())), (LEFT, WIDTH - RIGHT))
+    y = fg.LinearScale((0.0, 1.0 if normalise else top_value), (bottom, TOP))
+    parts: list[str] = []
+    _title(parts, title, WIDTH)
+    y_label = "fraction of tumour" if normalise else "cells"
+    parts += fg.y_axis(
+        y,
+        y.ticks(5),
+        left=LEFT,
+        right=WIDTH - RIGHT,
+        top=TOP,
+        bottom=bottom,
+        label=y_label,
+        tick_label=lambda v: f"{v:.3g}",
+    )
+    parts += fg.x_axis(
+        x,
+        x.ticks(8),
+        left=LEFT,
+        right=WIDTH - RIGHT,
+        top=TOP,
+        bottom=bottom,
+        label="days",
+        tick_label=lambda v: f"{v:g}",
+    )
+    for c in edges:  # parents before children: children drawn on top
+        lo, hi = edges[c]
+        outline = list(zip(x(t), y(hi), strict=True)) + list(
+            zip(x(t[::-1]), y(lo[::-1]), strict=True)
+        )
+        parts.append(
+            fg.el(
+                "polygon",
+                fg.tip(f"clone {c}"),
+                class_="clone-band",
+                data_clone=c,
+                points=fg.points(outline),
+                fill=styles[c].colour,
+                stroke="#ffffff",
+                stroke_width=0.5,
+            )
+        )
+    for label, day in (marks or {}).items():
+        xm = x(day)
+        rule = fg.el(
+            "line",
+            x1=fg.fmt(xm),
+            y1=fg.fmt(TOP),
+            x2=fg.fmt(xm),
+            y2=fg.fmt(bottom),
+            stroke=fg.INK,
+            stroke_dasharray="6 3",
+        )
+        words = fg.text(xm + 4, TOP + 14, label, font_size=13)
+        parts.append(fg.el("g", rule + words, class_="mark"))
+    keys = [
+        (fg.el("rect", x=0, y=-8, width=44, height=16, fill=styles[c].colour), c) for c in edges
+    ]
+    legend_top = bottom + 70
+    parts.append(
+        fg.legend(
+            keys, x=LEFT, y=legend_top, width=WIDTH - LEFT - RIGHT, columns=3, row=28, font_size=14
+        )
+    )
+    height = legend_top + _legend_rows(len(keys)) + 8
+    desc = (
+        f"Muller plot of {len(edges)} clones over days {t.min():g} to {t.max():g}: each band "
+        f"is a clone with its descendants, nested in its parent's band; y is the "
+        f"{y_label}. Final shares: "
+        + "; ".join(f"{c} {float(edges[c][1][-1] - edges[c][0][-1]):.3g}" for c in edges)
+        + "."
+    )
+    fig = fg.Svg(
+        WIDTH,
+        height,
+        title=title or "Muller plot of clones over time",
+        desc=desc,
+        ident=ident,
+        cls="plot muller",
+    )
+    fig.extend(parts)
+    return fig.standalone()
+
+
+def _steps(times: np.ndarray, v: np.ndarray, x, y) -> list[tuple[float, float]]:
+    """Points of a right-continuous step function (a survival curve) in px."""
+    pts = []
+    for i, (tt, vv) in enumerate(zip(times, v, strict=True)):
+        if i:
+            pts.append((x(tt), y(v[i - 1])))
+        pts.append((x(tt), y(vv)))
+    return pts
+
+
+def km_svg(results: pd.DataFrame, *, title: str = "", ident: str = "km-plot") -> str:
+    """Kaplan-Meier curves per strategy as standalone SVG text (see :func:`plot_km`)."""
+    names = list(dict.fromkeys(results["strategy"]))
+    styles = fg.assign(names)
+    fits = {}
+    for name in names:
+        g = results[results["strategy"] == name]
+        fits[name] = kaplan_meier(g["ttp_days"], g["progressed"])
+    t_max = max((float(np.max(k.times)) for k in fits.values() if len(k.times)), default=1.0)
+    bottom = HEIGHT - 90
+    x = fg.LinearScale((0.0, t_max or 1.0), (LEFT, WIDTH - RIGHT))
+    y = fg.LinearScale((0.0, 1.0), (bottom, TOP))
+    parts: list[str] = []
+    _title(parts, title, WIDTH)
+    parts += fg.y_axis(
+        y,
+        y.ticks(5),
+        left=LEFT,
+        right=WIDTH - RIGHT,
+        top=TOP,
+        bottom=bottom,
+        label="progression-free",
+        tick_label=lambda v: f"{v:g}",
+    )
+    parts += fg.x_axis(
+        x,
+        x.ticks(8),
+        left=LEFT,
+        right=WIDTH - RIGHT,
+        top=TOP,
+        bottom=bottom,
+        label="days",
+        tick_label=lambda v: f"{v:g}",
+    )
+    described = []
+    for name in names:
+        km, st = fits[name], styles[name]
+        times = np.r_[0.0, km.times]
+        surv, lo, hi = (np.r_[1.0, a] for a in (km.survival, km.lower, km.upper))
+        band = _steps(times, hi, x, y) + _steps(times, lo, x, y)[::-1]
+        median = "not reached" if not math.isfinite(km.median) else f"{km.median:g} days"
+        described.append(f"{name}: median {median}")
+        body = fg.tip(f"{name}: median time to progression {median}")
+        body += fg.el(
+            "polygon", points=fg.points(band), fill=st.colour, fill_opacity=0.15, stroke="none"
+        )
+        body += fg.el(
+            "polyline",
+            points=fg.points(_steps(times, surv, x, y)),
+            fill="none",
+            stroke=st.colour,
+            stroke_width=2.5,
+            stroke_dasharray=st.dash or None,
+        )
+        body += fg.marker(
+            st.marker, x(times[-1]), y(surv[-1]), 6, fill=st.colour, stroke=fg.INK, width=1.2
+        )
+        parts.append(fg.el("g", body, class_="km-curve", data_strategy=name))
+    keys = [(fg.series_key(styles[n]), n) for n in names]
+    legend_top = bottom + 70
+    parts.append(
+        fg.legend(
+            keys, x=LEFT, y=legend_top, width=WIDTH - LEFT - RIGHT, columns=3, row=28, font_size=14
+        )
+    )
+    height = legend_top + _legend_rows(len(keys)) + 8
+    desc = (
+        "Kaplan-Meier curves of time to progression with 95% confidence bands, one per "
+        "strategy: " + "; ".join(described) + "."
+    )
+    fig = fg.Svg(
+        WIDTH,
+        height,
+        title=title or "Time to progression per strategy",
+        desc=desc,
+        ident=ident,
+        cls="plot km",
+    )
+    fig.extend(parts)
+    return fig.standalone()
 
 
 def _figure_path(path: str | Path) -> Path:
@@ -109,13 +327,11 @@ def _figure_path(path: str | Path) -> Path:
     return path
 
 
-def _save(fig, path: Path) -> Path:
-    """Write atomically: a temporary file beside ``path``, then a rename."""
-    tmp = path.with_name(path.name + ".tmp" + path.suffix)
-    fig.savefig(tmp)
-    _pyplot().close(fig)
-    os.replace(tmp, path)
-    return path
+def _write(svg: str, path: Path) -> Path:
+    """Write ``svg`` to ``path`` (``.svg`` as is, ``.png`` rasterised), atomically."""
+    if path.suffix.lower() == ".svg":
+        return fg.write_svg(svg, path)
+    return fg.write_png(svg, path)
 
 
 def plot_km(results: pd.DataFrame, path: str | Path, *, title: str = "") -> Path:
@@ -124,25 +340,7 @@ def plot_km(results: pd.DataFrame, path: str | Path, *, title: str = "") -> Path
     ``results`` is the table of :func:`~oncoresist.evolve.cohort.compare_strategies`.
     """
     path = _figure_path(path)
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
-    styles = ["-", "--", "-.", ":"]
-    for i, name in enumerate(dict.fromkeys(results["strategy"])):
-        g = results[results["strategy"] == name]
-        km = kaplan_meier(g["ttp_days"], g["progressed"])
-        colour, style = PALETTE[i % len(PALETTE)], styles[i % len(styles)]
-        t = np.r_[0.0, km.times]
-        ax.step(t, np.r_[1.0, km.survival], where="post", color=colour, linestyle=style,
-                label=name)  # fmt: skip
-        ax.fill_between(t, np.r_[1.0, km.lower], np.r_[1.0, km.upper], step="post",
-                        color=colour, alpha=0.15, linewidth=0)  # fmt: skip
-    ax.legend(frameon=False)
-    ax.set_ylim(0, 1.02)
-    ax.set_xlabel("days")
-    ax.set_ylabel("progression-free")
-    ax.set_title(title)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _write(km_svg(results, title=title), path)
 
 
 def muller_plot(
@@ -163,7 +361,7 @@ def muller_plot(
     path : str or Path
         ``.png`` or ``.svg`` output (written atomically).
     title : str
-        Figure title.
+        Figure title, drawn at the top and sized to fit inside the figure.
     marks : mapping of str to float, optional
         Vertical lines at named days (e.g. a drug switch, detection).
 
@@ -173,21 +371,4 @@ def muller_plot(
         The file written.
     """
     path = _figure_path(path)
-    plt = _pyplot()
-    edges = muller_layout(cells, parents, normalise=normalise)
-    t = cells.index.to_numpy(dtype=float)
-    fig, ax = plt.subplots(figsize=(8, 4.5))
-    order = list(edges)  # parents before children: children drawn on top
-    for i, c in enumerate(order):
-        lo, hi = edges[c]
-        ax.fill_between(t, lo, hi, color=PALETTE[i % len(PALETTE)], label=c, linewidth=0)
-    for label, day in (marks or {}).items():
-        ax.axvline(day, color="black", linestyle="--", linewidth=1)
-        ax.text(day, ax.get_ylim()[1], f" {label}", va="top", fontsize=8)
-    ax.set_xlabel("days")
-    ax.set_ylabel("fraction of tumour" if normalise else "cells")
-    ax.set_xlim(t.min(), t.max())
-    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, fontsize=8)
-    ax.set_title(title)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _write(muller_svg(cells, parents, normalise=normalise, title=title, marks=marks), path)

@@ -29,15 +29,39 @@ def x_axis(
     out = []
     for v in ticks:
         x = scale(v)
-        out.append(el("line", x1=fmt(x), y1=fmt(top), x2=fmt(x), y2=fmt(bottom), stroke=GRID,
-                      stroke_width=1))  # fmt: skip
-        out.append(text(x, bottom + 22, tick_label(v), text_anchor="middle",
-                        font_size=font_size))  # fmt: skip
-    out.append(el("line", x1=fmt(left), y1=fmt(bottom), x2=fmt(right), y2=fmt(bottom),
-                  stroke=INK, stroke_width=1.5))  # fmt: skip
+        out.append(
+            el(
+                "line",
+                x1=fmt(x),
+                y1=fmt(top),
+                x2=fmt(x),
+                y2=fmt(bottom),
+                stroke=GRID,
+                stroke_width=1,
+            )
+        )
+        out.append(text(x, bottom + 22, tick_label(v), text_anchor="middle", font_size=font_size))
+    out.append(
+        el(
+            "line",
+            x1=fmt(left),
+            y1=fmt(bottom),
+            x2=fmt(right),
+            y2=fmt(bottom),
+            stroke=INK,
+            stroke_width=1.5,
+        )
+    )
     if label:
-        out.append(text((left + right) / 2, bottom + 48, label, text_anchor="middle",
-                        font_size=font_size + 1))  # fmt: skip
+        out.append(
+            text(
+                (left + right) / 2,
+                bottom + 48,
+                label,
+                text_anchor="middle",
+                font_size=font_size + 1,
+            )
+        )
     return out
 
 
@@ -62,14 +86,39 @@ def y_axis(
     out = []
     for v in ticks:
         y = scale(v)
-        out.append(el("line", x1=fmt(left), y1=fmt(y), x2=fmt(right), y2=fmt(y), stroke=GRID,
-                      stroke_width=1))  # fmt: skip
-        out.append(text(left - 8, y + 5, tick_label(v), text_anchor="end",
-                        font_size=font_size))  # fmt: skip
-    out.append(el("line", x1=fmt(left), y1=fmt(top), x2=fmt(left), y2=fmt(bottom), stroke=INK,
-                  stroke_width=1.5))  # fmt: skip
+        out.append(
+            el(
+                "line",
+                x1=fmt(left),
+                y1=fmt(y),
+                x2=fmt(right),
+                y2=fmt(y),
+                stroke=GRID,
+                stroke_width=1,
+            )
+        )
+        out.append(text(left - 8, y + 5, tick_label(v), text_anchor="end", font_size=font_size))
+    out.append(
+        el(
+            "line",
+            x1=fmt(left),
+            y1=fmt(top),
+            x2=fmt(left),
+            y2=fmt(bottom),
+            stroke=INK,
+            stroke_width=1.5,
+        )
+    )
     if label:
         mid = (top + bottom) / 2
-        out.append(text(label_x, mid, label, text_anchor="middle", font_size=font_size + 1,
-                        transform=f"rotate(-90 {fmt(label_x)} {fmt(mid)})"))  # fmt: skip
+        out.append(
+            text(
+                label_x,
+                mid,
+                label,
+                text_anchor="middle",
+                font_size=font_size + 1,
+                transform=f"rotate(-90 {fmt(label_x)} {fmt(mid)})",
+            )
+        )
     return out

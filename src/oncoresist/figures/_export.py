@@ -1,21 +1,24 @@
 """Writing figures to files: standalone SVG, and PNG where an offline renderer exists.
 
 Files are written atomically (a temporary file beside the target, then a rename), so an
-interrupted run never leaves half a figure. PNG needs a rasteriser for SVG; the project has
-none as a dependency (cairosvg needs the system cairo library), so :func:`write_png` uses
-cairosvg when it is installed and otherwise raises :class:`MissingExtraError`. Figures that
-are drawn from data rather than from SVG (the evolve package's Muller plot) render PNG
-through matplotlib instead.
+interrupted run never leaves half a figure. PNG needs a rasteriser for SVG. cairosvg (a full
+one) is used when it is installed; it is no dependency because it needs the system cairo
+library. Otherwise the figure is drawn again with matplotlib's Agg backend (the ``evolve``
+extra) from the SVG's own elements: rectangles, circles, lines, polylines, polygons and
+text, the vocabulary the figure layer writes. Gradients, clip paths and dash patterns other
+than "dashed" are not reproduced; the SVG stays the figure of record.
 """
 
 from __future__ import annotations
 
+import io
 import os
 import tempfile
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from oncoresist.errors import MissingExtraError
-from oncoresist.figures._svg import Svg
+from oncoresist.figures._svg import SVG_NS, Svg
 
 __all__ = ["atomic_write", "write_png", "write_svg"]
 
@@ -27,6 +30,9 @@ def atomic_write(path: str | Path, data: bytes) -> Path:
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o666 & ~umask)  # mkstemp's 0600 would hide the figure from others
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -44,17 +50,130 @@ def write_svg(figure: Svg | str, path: str | Path) -> Path:
 
 
 def write_png(figure: Svg | str, path: str | Path, *, scale: float = 2.0) -> Path:
-    """Rasterise a figure to ``.png`` with cairosvg (``pip install cairosvg``).
+    """Rasterise a figure to ``.png``: cairosvg when installed, else matplotlib's Agg.
+
+    Parameters
+    ----------
+    figure
+        An :class:`Svg` or standalone SVG text.
+    path
+        The ``.png`` to write (atomically).
+    scale
+        Pixels per SVG unit.
 
     Raises
     ------
     MissingExtraError
-        When cairosvg (or the cairo library it loads) is not available.
+        When neither cairosvg nor matplotlib is installed.
     """
+    svg = figure.standalone() if isinstance(figure, Svg) else figure
     try:
         import cairosvg
     except (ImportError, OSError):
-        raise MissingExtraError("cairosvg", "png") from None
-    svg = figure.standalone() if isinstance(figure, Svg) else figure
-    data = cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale)
-    return atomic_write(path, data)
+        return atomic_write(path, _png_with_matplotlib(svg, scale))
+    return atomic_write(path, cairosvg.svg2png(bytestring=svg.encode("utf-8"), scale=scale))
+
+
+def _num(node: ET.Element, name: str, default: float = 0.0) -> float:
+    return float(node.get(name, default))
+
+
+def _png_with_matplotlib(svg: str, scale: float) -> bytes:
+    """Draw the layer's SVG elements again with matplotlib and return PNG bytes."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from matplotlib.figure import Figure
+        from matplotlib.patches import Circle, Polygon, Rectangle
+    except ImportError:
+        raise MissingExtraError("matplotlib", "evolve") from None
+    ns = "{" + SVG_NS + "}"
+    root = ET.fromstring(svg)
+    w, h = (float(v) for v in root.get("viewBox", "0 0 800 600").split()[2:])
+    dpi = 72.0 * scale
+    fig = Figure(figsize=(w / 72.0, h / 72.0), dpi=dpi)
+    ax = fig.add_axes((0, 0, 1, 1))
+    ax.set_xlim(0, w)
+    ax.set_ylim(h, 0)
+    ax.axis("off")
+
+    def paint(node: ET.Element) -> dict[str, object]:
+        fill, stroke = node.get("fill", "#000000"), node.get("stroke", "none")
+        return {
+            "facecolor": "none" if fill == "none" else fill,
+            "edgecolor": "none" if stroke == "none" else stroke,
+            "alpha": _num(node, "fill-opacity", 1.0) if stroke == "none" else None,
+            "linewidth": _num(node, "stroke-width", 1.0) * 72.0 / 96.0,
+            "linestyle": "--" if node.get("stroke-dasharray") else "-",
+        }
+
+    def walk(node: ET.Element, dx: float, dy: float) -> None:
+        tr = node.get("transform", "")
+        if tr.startswith("translate("):
+            a, b = tr[len("translate(") : -1].replace(",", " ").split()
+            dx, dy = dx + float(a), dy + float(b)
+        tag = node.tag.removeprefix(ns)
+        if tag in {"title", "desc"}:
+            return
+        if tag in {"polygon", "polyline"}:
+            xy = [
+                (float(p.split(",")[0]) + dx, float(p.split(",")[1]) + dy)
+                for p in node.get("points", "").split()
+            ]
+            if xy and tag == "polygon":
+                ax.add_patch(Polygon(xy, closed=True, **paint(node)))
+            elif xy:
+                ax.plot(
+                    *zip(*xy, strict=True),
+                    color=node.get("stroke", "#000000"),
+                    linewidth=_num(node, "stroke-width", 1.0) * 0.75,
+                    alpha=_num(node, "stroke-opacity", 1.0),
+                    linestyle="--" if node.get("stroke-dasharray") else "-",
+                )
+        elif tag == "line":
+            ax.plot(
+                [_num(node, "x1") + dx, _num(node, "x2") + dx],
+                [_num(node, "y1") + dy, _num(node, "y2") + dy],
+                color=node.get("stroke", "#000000"),
+                linewidth=_num(node, "stroke-width", 1.0) * 0.75,
+                alpha=_num(node, "stroke-opacity", 1.0),
+                linestyle="--" if node.get("stroke-dasharray") else "-",
+            )
+        elif tag == "rect":
+            ax.add_patch(
+                Rectangle(
+                    (_num(node, "x") + dx, _num(node, "y") + dy),
+                    _num(node, "width"),
+                    _num(node, "height"),
+                    **paint(node),
+                )
+            )
+        elif tag == "circle":
+            ax.add_patch(
+                Circle(
+                    (_num(node, "cx") + dx, _num(node, "cy") + dy), _num(node, "r"), **paint(node)
+                )
+            )
+        elif tag == "text":
+            anchor = {"middle": "center", "end": "right"}.get(node.get("text-anchor", ""), "left")
+            ax.text(
+                _num(node, "x") + dx,
+                _num(node, "y") + dy,
+                "".join(node.itertext()),
+                ha=anchor,
+                va="baseline",
+                color=node.get("fill", "#1a1a1a"),
+                rotation=90 if "rotate(" in tr else 0,
+                rotation_mode="anchor",
+                fontsize=_num(node, "font-size", 16) * 0.75,
+                fontweight="bold" if node.get("font-weight") in {"600", "bold"} else "normal",
+            )
+            return
+        for child in node:
+            walk(child, dx, dy)
+
+    walk(root, 0.0, 0.0)
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    return buf.getvalue()

@@ -12,10 +12,16 @@ __all__ = ["legend", "legend_height", "series_key"]
 
 def series_key(s: Style, *, width: float = 44, r: float = 7) -> str:
     """A key sample for a series: its line (with its dash) and its marker in the middle."""
-    return el("line", x1=0, y1=0, x2=fmt(width), y2=0, stroke=s.colour, stroke_width=3,
-              stroke_dasharray=s.dash or None) + marker(
-        s.marker, width / 2, 0, r, fill=s.colour, stroke=INK, width=1.2
-    )  # fmt: skip
+    return el(
+        "line",
+        x1=0,
+        y1=0,
+        x2=fmt(width),
+        y2=0,
+        stroke=s.colour,
+        stroke_width=3,
+        stroke_dasharray=s.dash or None,
+    ) + marker(s.marker, width / 2, 0, r, fill=s.colour, stroke=INK, width=1.2)
 
 
 def legend_height(n_keys: int, *, columns: int = 2, row: float = 34) -> float:
@@ -46,7 +52,12 @@ def legend(
         cx, cy = (k % columns) * col_w, (k // columns) * row
         extra = item_attrs[k] if item_attrs and k < len(item_attrs) else {}
         items.append(
-            el("g", sample + text(54, 6, words, font_size=font_size), class_="legend-item",
-               transform=f"translate({fmt(cx)} {fmt(cy)})", **extra)
-        )  # fmt: skip
+            el(
+                "g",
+                sample + text(54, 6, words, font_size=font_size),
+                class_="legend-item",
+                transform=f"translate({fmt(cx)} {fmt(cy)})",
+                **extra,
+            )
+        )
     return el("g", "".join(items), class_=cls, transform=f"translate({fmt(x)} {fmt(y)})")

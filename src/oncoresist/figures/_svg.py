@@ -112,15 +112,30 @@ def marker(
     if shape == "square":
         s = r * 0.9
         return el(
-            "rect", body, x=float(x - s), y=float(y - s), width=float(2 * s),
-            height=float(2 * s), **paint,
-        )  # fmt: skip
+            "rect",
+            body,
+            x=float(x - s),
+            y=float(y - s),
+            width=float(2 * s),
+            height=float(2 * s),
+            **paint,
+        )
     if shape == "plus":
         a, b = r * 1.1, r * 0.4
         pts = [
-            (-b, -a), (b, -a), (b, -b), (a, -b), (a, b), (b, b),
-            (b, a), (-b, a), (-b, b), (-a, b), (-a, -b), (-b, -b),
-        ]  # fmt: skip
+            (-b, -a),
+            (b, -a),
+            (b, -b),
+            (a, -b),
+            (a, b),
+            (b, b),
+            (b, a),
+            (-b, a),
+            (-b, b),
+            (-a, b),
+            (-a, -b),
+            (-b, -b),
+        ]
     elif shape in _POLYGONS:
         sides, turn, scale = _POLYGONS[shape]
         pts = [
@@ -216,11 +231,17 @@ class Svg:
             **extra,
         )
         bg = (
-            el("rect", x=0, y=0, width=fmt(self.width), height=fmt(self.height),
-               fill=self.background)
+            el(
+                "rect",
+                x=0,
+                y=0,
+                width=fmt(self.width),
+                height=fmt(self.height),
+                fill=self.background,
+            )
             if self.background
             else ""
-        )  # fmt: skip
+        )
         return (
             f"<svg {head}>"
             f'<title id="{escape(ident)}-title">{escape(self.title, quote=False)}</title>'
