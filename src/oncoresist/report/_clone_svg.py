@@ -52,6 +52,7 @@ from oncoresist.figures import (
     x_axis,
     y_axis,
 )
+from oncoresist.figures._embed import SvgText, svg_text
 
 __all__ = ["HIGHLIGHT_TEXT", "clone_ccf_svg", "fish_svg", "hatch_path", "tree_svg"]
 
@@ -204,10 +205,12 @@ def _hatch_key() -> tuple[str, str]:
     return box + _hatch([0, 44], [-9, -9], [9, 9], width=1.2), HIGHLIGHT_TEXT
 
 
-def _figure(ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]) -> str:
+def _figure(
+    ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]
+) -> SvgText:
     fig = Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
     fig.extend(parts)
-    return fig.standalone()
+    return svg_text(fig)
 
 
 def _marked_text(labels: list[str], marked: set[int]) -> str:

@@ -1,7 +1,8 @@
 """Inline SVG figures for pooled CRISPR screens: rank plots, volcano, sgRNA strips and QC.
 
-Written as text, as :mod:`oncoresist.report._svg` is: no plotting library, no ``xmlns`` (the
-HTML parser puts ``<svg>`` in the SVG namespace itself), no URL. Colours come from the
+Drawn with the shared figure layer (:mod:`oncoresist.figures`): each figure is a standalone
+:class:`~oncoresist.figures.Svg` (``xmlns``, ``role="img"``, ``<title>``, ``<desc>``, no
+script, no URL) with the layer's axes and legend. Colours come from the
 Okabe-Ito palette and every encoding also has a shape, so the figures read in grey scale:
 resistance (enriched under drug, MAGeCK's ``pos``) is vermillion with upward triangles,
 sensitisation (depleted, ``neg``) blue with downward triangles, and genes the knowledge base
@@ -27,14 +28,29 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from html import escape
 from typing import Literal
 
 import numpy as np
 import pandas as pd
 
 from oncoresist.errors import InputError
-from oncoresist.report._svg import FONT, GRID, INK, marker
+from oncoresist.figures import (
+    INK,
+    LinearScale,
+    LogScale,
+    Svg,
+    el,
+    legend,
+    legend_height,
+    marker,
+    text,
+    x_axis,
+    y_axis,
+)
+from oncoresist.figures import fmt as _f
+from oncoresist.figures import tip as _title
+from oncoresist.figures._embed import SvgText, svg_text
+from oncoresist.figures._svg import attrs
 
 __all__ = [
     "P_CAP",
@@ -66,11 +82,6 @@ _WORDS = {
 
 
 # ----------------------------------------------------------------------- small helpers
-def _f(x: float) -> str:
-    """A coordinate, short (one decimal at most)."""
-    return f"{x:.1f}".rstrip("0").rstrip(".")
-
-
 def fmt(value: float, digits: int = 3) -> str:
     """A number with ``digits`` significant digits and a true minus sign; ``n/a`` if NaN."""
     if value is None or not math.isfinite(value):
@@ -121,44 +132,20 @@ def _nice(lo: float, hi: float, target: int = 6) -> tuple[float, float, list[flo
     return ticks[0], ticks[-1], ticks, step
 
 
-@dataclass(frozen=True)
-class _Scale:
-    """A data interval mapped linearly (or on log10) onto a pixel interval."""
-
-    lo: float
-    hi: float
-    a: float
-    b: float
-    log: bool = False
-
-    def __call__(self, v: float | np.ndarray) -> float | np.ndarray:
-        if self.log:
-            v = np.log10(v)
-            lo, hi = math.log10(self.lo), math.log10(self.hi)
-        else:
-            lo, hi = self.lo, self.hi
-        return self.a + (v - lo) / (hi - lo) * (self.b - self.a)
+Scale = LinearScale | LogScale
 
 
-def _open(ident: str, width: float, height: float, title: str, desc: str, cls: str) -> str:
-    ident = escape(ident)
-    return (
-        f'<svg id="{ident}" class="{escape(cls)}" viewBox="0 0 {_f(width)} {_f(height)}" '
-        f'width="{_f(width)}" height="{_f(height)}" role="img" '
-        f'aria-labelledby="{ident}-title {ident}-desc" {FONT}>'
-        f'<title id="{ident}-title">{escape(title)}</title>'
-        f'<desc id="{ident}-desc">{escape(desc)}</desc>'
-        f'<rect x="0" y="0" width="{_f(width)}" height="{_f(height)}" fill="#ffffff"/>'
-    )
+def _px(scale: Scale, values) -> np.ndarray:
+    """Pixel positions of an array of values (the layer's scales take one value each)."""
+    return np.array([scale(float(v)) for v in np.ravel(values)], dtype=float)
 
 
-def _text(
-    x: float, y: float, text: str, *, size: int = 16, anchor: str = "start", extra: str = ""
-) -> str:
-    return (
-        f'<text x="{_f(x)}" y="{_f(y)}" font-size="{size}" text-anchor="{anchor}" '
-        f'fill="{INK}"{(" " + extra) if extra else ""}>{escape(text)}</text>'
-    )
+def _figure(
+    ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]
+) -> SvgText:
+    fig = Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
+    fig.extend(parts)
+    return svg_text(fig)
 
 
 def _line(
@@ -169,68 +156,31 @@ def _line(
     *,
     stroke: str = INK,
     width: float = 1.0,
-    extra: str = "",
+    **kw: object,
 ) -> str:
-    return (
-        f'<line x1="{_f(x1)}" y1="{_f(y1)}" x2="{_f(x2)}" y2="{_f(y2)}" stroke="{stroke}" '
-        f'stroke-width="{_f(width)}"{(" " + extra) if extra else ""}/>'
-    )
+    return el("line", x1=float(x1), y1=float(y1), x2=float(x2), y2=float(y2), stroke=stroke,
+              stroke_width=float(width), **kw)  # fmt: skip
 
 
-def _x_axis(
-    scale: _Scale, ticks: Iterable[tuple[float, str]], top: float, bottom: float, label: str
-) -> list[str]:
-    out = []
-    for value, text in ticks:
-        x = float(scale(value))
-        out.append(_line(x, top, x, bottom, stroke=GRID))
-        out.append(_text(x, bottom + 22, text, anchor="middle"))
-    out.append(_line(scale.a, bottom, scale.b, bottom, width=1.5))
-    out.append(_text((scale.a + scale.b) / 2, bottom + 50, label, size=17, anchor="middle"))
-    return out
+def _x_axis(scale: Scale, ticks, top: float, bottom: float, label: str) -> list[str]:
+    """The layer's x axis at ``(value, words)`` ticks; the scale's range spans the axis."""
+    words = dict(ticks)
+    left, right = scale.range
+    return x_axis(scale, list(words), left=left, right=right, top=top, bottom=bottom,
+                  label=label, tick_label=words.__getitem__)  # fmt: skip
 
 
-def _y_axis(
-    scale: _Scale, ticks: Iterable[tuple[float, str]], left: float, right: float, label: str
-) -> list[str]:
-    out = []
-    for value, text in ticks:
-        y = float(scale(value))
-        out.append(_line(left, y, right, y, stroke=GRID))
-        out.append(_text(left - 8, y + 6, text, anchor="end"))
-    out.append(_line(left, scale.a, left, scale.b, width=1.5))
-    mid = (scale.a + scale.b) / 2
-    out.append(
-        _text(
-            22, mid, label, size=17, anchor="middle", extra=f'transform="rotate(-90 22 {_f(mid)})"'
-        )
-    )
-    return out
+def _y_axis(scale: Scale, ticks, left: float, right: float, label: str) -> list[str]:
+    """The layer's y axis at ``(value, words)`` ticks; the scale's range spans the axis."""
+    words = dict(ticks)
+    bottom, top = scale.range
+    return y_axis(scale, list(words), left=left, right=right, top=top, bottom=bottom,
+                  label=label, label_x=22, tick_label=words.__getitem__)  # fmt: skip
 
 
-def _legend(
-    keys: Sequence[tuple[str, str]],
-    left: float,
-    top: float,
-    *,
-    per_row: int = 2,
-    width: float = WIDTH - 120,
-) -> str:
-    """Legend entries (drawing centred on (22, 0), text) laid out in rows of 34 px."""
-    col = width / per_row
-    parts = [f'<g class="legend" transform="translate({_f(left)} {_f(top)})">']
-    for k, (sample, text) in enumerate(keys):
-        x, y = (k % per_row) * col, (k // per_row) * 34
-        parts.append(
-            f'<g class="legend-item" transform="translate({_f(x)} {_f(y)})">{sample}'
-            f'<text x="50" y="6" font-size="15" fill="{INK}">{escape(text)}</text></g>'
-        )
-    parts.append("</g>")
-    return "".join(parts)
-
-
-def _legend_rows(n: int, per_row: int = 2) -> int:
-    return math.ceil(n / per_row)
+def _legend(keys, left: float, top: float, *, per_row: int = 2, width: float = WIDTH - 120):
+    """Legend entries (drawing centred on (22, 0), words) in rows of 34 px."""
+    return legend(keys, x=left, y=top, width=width, columns=per_row)
 
 
 def neg_log10(p: np.ndarray, *, cap: float = P_CAP) -> tuple[np.ndarray, np.ndarray]:
@@ -258,6 +208,10 @@ def _cells(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.nda
     return (cells[:, 0] + 0.5) * CELL, (cells[:, 1] + 0.5) * CELL, counts
 
 
+_DOTS_KEY = el("path", d="M14 0h.1M22 0h.1M30 0h.1", stroke=BACK_INK, stroke_width=3.6,
+              stroke_linecap="round")  # fmt: skip
+
+
 def _dot_path(x: np.ndarray, y: np.ndarray, *, colour: str, dark: str, r: float, cls: str) -> str:
     """Merged points as round-capped zero-length strokes: one path per shade."""
     cx, cy, n = _cells(x, y)
@@ -266,10 +220,8 @@ def _dot_path(x: np.ndarray, y: np.ndarray, *, colour: str, dark: str, r: float,
         if not keep.any():
             continue
         d = "".join(f"M{_f(a)} {_f(b)}h.1" for a, b in zip(cx[keep], cy[keep], strict=True))
-        out.append(
-            f'<path class="{cls}" d="{d}" fill="none" stroke="{shade}" '
-            f'stroke-width="{_f(2 * r)}" stroke-linecap="round"/>'
-        )
+        out.append(el("path", class_=cls, d=d, fill="none", stroke=shade,
+                      stroke_width=float(2 * r), stroke_linecap="round"))  # fmt: skip
     return "".join(out)
 
 
@@ -282,7 +234,7 @@ def _triangle_path(x: np.ndarray, y: np.ndarray, *, colour: str, up: bool, cls: 
         d = "".join(f"M{_f(a)} {_f(b - 5)}l4 7h-8z" for a, b in zip(cx, cy, strict=True))
     else:
         d = "".join(f"M{_f(a)} {_f(b + 5)}l4 -7h-8z" for a, b in zip(cx, cy, strict=True))
-    return f'<path class="{cls}" d="{d}" fill="{colour}" fill-opacity="0.75" stroke="none"/>'
+    return el("path", class_=cls, d=d, fill=colour, fill_opacity=0.75, stroke="none")
 
 
 # ----------------------------------------------------------------------- labels
@@ -335,8 +287,8 @@ def place_labels(
     step = height / 2
     placed: list[Box] = list(obstacles)
     out: list[_Placed | None] = []
-    for px, py, text, side in points:
-        width = text_width(text, size)
+    for px, py, words, side in points:
+        width = text_width(words, size)
         others = [b for b in placed if not _own(b, px, py)]
         sides = (side, "left" if side == "right" else "right")
         found = None
@@ -352,7 +304,7 @@ def place_labels(
                         and box[3] <= bounds[3]
                     )
                     if inside and not any(_overlaps(box, b) for b in others):
-                        found = _Placed(text, box, px, py, s)
+                        found = _Placed(words, box, px, py, s)
                         break
                 if found:
                     break
@@ -390,14 +342,11 @@ def _draw_labels(labels: Sequence[_Placed | None], size: float = LABEL_FONT) -> 
                     cy,
                     stroke="#555555",
                     width=1,
-                    extra='class="leader"',
+                    class_="leader",
                 )
             )
-        out.append(
-            f'<text class="gene-label" x="{_f(tx)}" y="{_f(cy + size * 0.35)}" '
-            f'font-size="{_f(size)}" font-weight="600" text-anchor="{anchor}" fill="{INK}">'
-            f"{escape(lab.text)}</text>"
-        )
+        out.append(text(tx, cy + size * 0.35, lab.text, class_="gene-label", font_size=_f(size),
+                        font_weight=600, text_anchor=anchor))  # fmt: skip
     return out
 
 
@@ -405,7 +354,7 @@ def _marker_box(x: float, y: float, r: float = 7.0) -> Box:
     return (x - r, y - r, x + r, y + r)
 
 
-def _cap_line(ys: _Scale, left: float, right: float) -> list[str]:
+def _cap_line(ys: Scale, left: float, right: float) -> list[str]:
     """The dashed line at the -log10 p cap, named "cap" beside the y axis (outside the plot)."""
     yc = float(ys(P_CAP))
     line = _line(
@@ -415,15 +364,16 @@ def _cap_line(ys: _Scale, left: float, right: float) -> list[str]:
         yc,
         stroke="#555555",
         width=1.5,
-        extra='stroke-dasharray="6 4" class="cap-line"',
+        stroke_dasharray="6 4",
+        class_="cap-line",
     )
-    return [line, _text(left - 8, yc + 5, "cap", size=13, anchor="end", extra='class="cap"')]
+    return [line, text(left - 8, yc + 5, "cap", font_size=13, text_anchor="end", class_="cap")]
 
 
 def _cap_key(n: int) -> tuple[str, str]:
     """The legend entry of the cap line."""
     return (
-        _line(0, 0, 44, 0, stroke="#555555", width=1.5, extra='stroke-dasharray="6 4"'),
+        _line(0, 0, 44, 0, stroke="#555555", width=1.5, stroke_dasharray="6 4"),
         f"cap: {n} gene{'' if n == 1 else 's'} with p = 0 or < 1e{MINUS}{int(P_CAP)} "
         f"drawn at {int(P_CAP)}",
     )
@@ -537,15 +487,15 @@ def rank_svg(
     left, right, top_px, bottom = 96, WIDTH - 24, 30, 470
     max_rank = max(float(rank[order].max()) if n else 1.0, 2.0)
     if x_scale == "log":
-        xs = _Scale(1.0, max_rank * 1.15, left + 10, right - 10, log=True)
+        xs = LogScale((1.0, max_rank * 1.15), (left + 10, right - 10))
         x_ticks = [(10.0**k, f"{10**k:,}") for k in range(int(math.log10(max_rank)) + 1)]
     else:
         lo, hi, ticks, step = _nice(0, max_rank)
-        xs = _Scale(lo, hi, left + 10, right - 10)
+        xs = LinearScale((lo, hi), (left + 10, right - 10))
         x_ticks = [(t, f"{t:,.0f}") for t in ticks]
     y_hi = max(float(np.nanmax(y_all[order])) if n else 1.0, 1.0)
     lo, hi, ticks, step = _nice(0.0, y_hi * 1.08)
-    ys = _Scale(lo, hi, bottom, top_px)
+    ys = LinearScale((lo, hi), (bottom, top_px))
     what = "p-value" if value == "p-value" else "RRA score"
     parts = _y_axis(
         ys, [(t, _tick_text(t, step)) for t in ticks], left, right, f"{MINUS}log10 {what} ({word})"
@@ -554,8 +504,8 @@ def rank_svg(
         xs, x_ticks, top_px, bottom, f"Gene rank for {word} (1 = strongest; {x_scale} scale)"
     )
 
-    px = np.asarray(xs(np.where(ok, rank, 1.0)), dtype=float)
-    py = np.asarray(ys(np.where(ok, y_all, 0.0)), dtype=float)
+    px = _px(xs, np.where(ok, rank, 1.0))
+    py = _px(ys, np.where(ok, y_all, 0.0))
     head = order[: max(top, 0)]
     is_head = np.zeros(len(genes), dtype=bool)
     is_head[head] = True
@@ -580,7 +530,8 @@ def rank_svg(
                 fill="#ffffff",
                 stroke=INK,
                 width=1.5,
-                attrs=f'class="known" data-gene="{escape(names[i])}"',
+                class_="known",
+                data_gene=names[i],
                 title=_tip(names[i], genes.iloc[i], d, known[i]),
             )
         )
@@ -597,7 +548,8 @@ def rank_svg(
                 fill=colour,
                 stroke=INK,
                 width=1.2,
-                attrs=f'class="{cls}" data-gene="{escape(names[i])}"',
+                class_=cls,
+                data_gene=names[i],
                 title=_tip(names[i], genes.iloc[i], d, known[i]),
             )
         )
@@ -620,15 +572,14 @@ def rank_svg(
             "in knowledge base (filled: top hit)",
         ),
         (
-            f'<path d="M14 0h.1M22 0h.1M30 0h.1" stroke="{BACK_INK}" stroke-width="3.6" '
-            'stroke-linecap="round"/>',
+            _DOTS_KEY,
             f"other genes (merged per {CELL} px; darker: several)",
         ),
     ]
     if n_cap:
         keys.append(_cap_key(n_cap))
     legend_top = bottom + 86
-    height = legend_top + _legend_rows(len(keys)) * 34 + 10
+    height = legend_top + legend_height(len(keys)) + 10
     parts.append(_legend(keys, left, legend_top))
 
     listed = "; ".join(
@@ -651,11 +602,7 @@ def rank_svg(
             else ""
         )
     )
-    return (
-        _open(ident, WIDTH, height, title, desc, f"plot rank rank-{d}")
-        + "".join(parts)
-        + ("</svg>")
-    )
+    return _figure(ident, height, title, desc, f"plot rank rank-{d}", parts)
 
 
 # ----------------------------------------------------------------------- volcano
@@ -730,10 +677,10 @@ def volcano_svg(
         max(float(finite_x.max()) if finite_x.size else 1, 0.1 * span),
         target=8,
     )
-    xs = _Scale(xlo, xhi, left + 10, right - 10)
+    xs = LinearScale((xlo, xhi), (left + 10, right - 10))
     y_hi = max(float(y[ok].max()) if ok.any() else 1.0, 1.0)
     ylo, yhi, yticks, ystep = _nice(0.0, y_hi * 1.08)
-    ys = _Scale(ylo, yhi, bottom, top_px)
+    ys = LinearScale((ylo, yhi), (bottom, top_px))
     parts = _y_axis(
         ys,
         [(t, _tick_text(t, ystep)) for t in yticks],
@@ -749,13 +696,13 @@ def volcano_svg(
         "Gene log2 fold change, drug vs control (log2 units)",
     )
     x0 = float(xs(0.0))
-    parts.append(_line(x0, top_px, x0, bottom, width=1.5, extra='class="zero-line"'))
+    parts.append(_line(x0, top_px, x0, bottom, width=1.5, class_="zero-line"))
     n_cap = int(clipped[ok].sum())
     if n_cap:
         parts += _cap_line(ys, left, right)
 
-    px = np.asarray(xs(np.clip(np.where(ok, x, 0.0), xlo, xhi)), dtype=float)
-    py = np.asarray(ys(np.where(ok, y, 0.0)), dtype=float)
+    px = _px(xs, np.clip(np.where(ok, x, 0.0), xlo, xhi))
+    py = _px(ys, np.where(ok, y, 0.0))
     names = [str(g) for g in genes.index]
     known = _known(genes).to_numpy(dtype=object)
     heads: dict[str, np.ndarray] = {}
@@ -801,7 +748,8 @@ def volcano_svg(
                     fill=fill,
                     stroke=INK if sig[i] else colour,
                     width=1.2 if sig[i] else 2.2,
-                    attrs=f'class="hit hit-{d}" data-gene="{escape(names[i])}"',
+                    class_=f"hit hit-{d}",
+                    data_gene=names[i],
                     title=_tip(names[i], genes.iloc[i], d, known[i]),
                 )
             )
@@ -823,8 +771,7 @@ def volcano_svg(
             f"sensitisation hit: neg FDR < {fmt(fdr)} ({n_neg})",
         ),
         (
-            f'<path d="M14 0h.1M22 0h.1M30 0h.1" stroke="{BACK_INK}" stroke-width="3.6" '
-            'stroke-linecap="round"/>',
+            _DOTS_KEY,
             f"not a hit (merged per {CELL} px; darker: several)",
         ),
         (
@@ -836,7 +783,7 @@ def volcano_svg(
     if n_cap:
         keys.append(_cap_key(n_cap))
     legend_top = bottom + 86
-    height = legend_top + _legend_rows(len(keys)) * 34 + 10
+    height = legend_top + legend_height(len(keys)) + 10
     parts.append(_legend(keys, left, legend_top))
     desc = (
         f"{int(ok.sum())} genes: gene log2 fold change (drug vs control) on the x axis "
@@ -850,7 +797,7 @@ def volcano_svg(
         + (f" Genes with an infinite LFC, drawn at the axis edge: {inf_x}." if inf_x else "")
         + (f" Genes not drawn (no LFC or p-value): {dropped}." if dropped else "")
     )
-    return _open(ident, WIDTH, height, title, desc, "plot volcano") + "".join(parts) + "</svg>"
+    return _figure(ident, height, title, desc, "plot volcano", parts)
 
 
 # ----------------------------------------------------------------------- sgRNA strips
@@ -902,14 +849,23 @@ def sgrna_lfc_svg(
     left, right, row = 170, WIDTH - 190, 34
     top_px = 20
     bottom = top_px + max(len(shown), 1) * row + 6
-    xs = _Scale(xlo, xhi, left + 8, right - 8)
+    xs = LinearScale((xlo, xhi), (left + 8, right - 8))
     parts = []
     if finite.size:
         parts.append(
-            f'<rect class="library-band" x="{_f(xs(q_lo))}" y="{_f(top_px)}" '
-            f'width="{_f(xs(q_hi) - xs(q_lo))}" height="{_f(bottom - top_px)}" fill="{BAND}">'
-            f"<title>Library-wide sgRNA LFC, {fmt(band[0])}th to {fmt(band[1])}th percentile: "
-            f"{fmt(q_lo)} to {fmt(q_hi)}</title></rect>"
+            el(
+                "rect",
+                _title(
+                    f"Library-wide sgRNA LFC, {fmt(band[0])}th to {fmt(band[1])}th "
+                    f"percentile: {fmt(q_lo)} to {fmt(q_hi)}"
+                ),
+                class_="library-band",
+                x=float(xs(q_lo)),
+                y=float(top_px),
+                width=float(xs(q_hi) - xs(q_lo)),
+                height=float(bottom - top_px),
+                fill=BAND,
+            )
         )
         parts.append(
             _line(
@@ -919,7 +875,8 @@ def sgrna_lfc_svg(
                 bottom,
                 stroke="#777777",
                 width=1.5,
-                extra='stroke-dasharray="3 3" class="library-median"',
+                stroke_dasharray="3 3",
+                class_="library-median",
             )
         )
     parts += _x_axis(
@@ -929,7 +886,7 @@ def sgrna_lfc_svg(
         bottom,
         "sgRNA log2 fold change, drug vs control (log2 units)",
     )
-    parts.append(_line(xs(0.0), top_px, xs(0.0), bottom, width=2, extra='class="zero-line"'))
+    parts.append(_line(xs(0.0), top_px, xs(0.0), bottom, width=2, class_="zero-line"))
     groups = {g: lfc[gene == g] for g in shown}
     described = []
     n_inf = n_nan = 0
@@ -937,9 +894,9 @@ def sgrna_lfc_svg(
         cy = top_px + k * row + row / 2
         label = g if len(g) <= 18 else g[:17] + "\u2026"
         values = groups[g]
-        parts.append(f'<g class="gene-row" data-gene="{escape(g)}">')
+        parts.append(f"<g {attrs(class_='gene-row', data_gene=g)}>")
         parts.append(
-            _text(left - 10, cy + 6, label, size=16, anchor="end", extra='font-weight="600"')
+            text(left - 10, cy + 6, label, font_size=16, text_anchor="end", font_weight=600)
         )
         if k % 2:
             parts.append(_line(left, cy - row / 2, right, cy - row / 2, stroke="#eeeeee"))
@@ -949,12 +906,12 @@ def sgrna_lfc_svg(
         vals_ok = vals[~np.isnan(vals)]
         if vals_ok.size == 0:
             parts.append(
-                _text(
+                text(
                     left + 12,
                     cy + 6,
                     "not in the sgRNA table",
-                    size=15,
-                    extra='font-style="italic"',
+                    font_size=15,
+                    font_style="italic",
                 )
             )
             described.append(f"{g}: no sgRNA")
@@ -976,15 +933,18 @@ def sgrna_lfc_svg(
                     fill=colour,
                     stroke=INK,
                     width=0.8,
-                    attrs='class="sgrna" fill-opacity="0.85"',
+                    class_="sgrna",
+                    fill_opacity=0.85,
                     title=f"{name} ({g}): LFC {fmt(float(v))}{edge}",
                 )
             )
         med = float(np.median(vals_ok))
         if math.isfinite(med):
             xm = float(xs(float(np.clip(med, xlo, xhi))))
-            parts.append(_line(xm, cy - 13, xm, cy + 13, width=3.5, extra='class="gene-median"'))
-        parts.append(_text(right + 10, cy + 6, f"median {fmt(med)}, n = {vals_ok.size}", size=15))
+            parts.append(_line(xm, cy - 13, xm, cy + 13, width=3.5, class_="gene-median"))
+        parts.append(
+            text(right + 10, cy + 6, f"median {fmt(med)}, n = {vals_ok.size}", font_size=15)
+        )
         described.append(f"{g}: {vals_ok.size} sgRNAs, median LFC {fmt(med)}")
         parts.append("</g>")
     keys = [
@@ -995,14 +955,14 @@ def sgrna_lfc_svg(
         ),
         (_line(22, -12, 22, 12, width=3.5), "gene median"),
         (
-            f'<rect x="0" y="-10" width="44" height="20" fill="{BAND}"/>'
-            + _line(22, -10, 22, 10, stroke="#777777", width=1.5, extra='stroke-dasharray="3 3"'),
+            el("rect", x=0, y=-10, width=44, height=20, fill=BAND)
+            + _line(22, -10, 22, 10, stroke="#777777", width=1.5, stroke_dasharray="3 3"),
             f"all sgRNAs: {fmt(band[0])}\u2013{fmt(band[1])}th percentile, median (dashed)",
         ),
         (_line(22, -12, 22, 12, width=2), "zero (no change)"),
     ]
     legend_top = bottom + 84
-    height = legend_top + _legend_rows(len(keys)) * 34 + 10
+    height = legend_top + legend_height(len(keys)) + 10
     parts.append(_legend(keys, 24, legend_top, width=WIDTH - 48))
     desc = (
         f"sgRNA log2 fold changes (drug vs control) of {len(shown)} genes, one row each: "
@@ -1013,9 +973,7 @@ def sgrna_lfc_svg(
         + (f" sgRNAs with an infinite LFC, drawn at the axis edge: {n_inf}." if n_inf else "")
         + (f" sgRNAs left out (no LFC): {n_nan}." if n_nan else "")
     )
-    return (
-        _open(ident, WIDTH, height, title, desc, "plot sgrna-strips") + "".join(parts) + ("</svg>")
-    )
+    return _figure(ident, height, title, desc, "plot sgrna-strips", parts)
 
 
 # ----------------------------------------------------------------------- QC figures
@@ -1024,7 +982,7 @@ def _samples(frame: pd.DataFrame) -> list[str]:
 
 
 def _box(
-    xs: _Scale,
+    xs: Scale,
     q: np.ndarray,
     cy: float,
     h: float,
@@ -1037,18 +995,22 @@ def _box(
     """A horizontal box: whiskers 5-95th, box 25-75th, median bar (q = 5, 25, 50, 75, 95)."""
     x5, x25, x50, x75, x95 = (float(xs(v)) for v in q)
     return (
-        f'<g class="{cls}"><title>{escape(tip)}</title>'
-        + _line(x5, cy, x25, cy, width=2)
-        + _line(x75, cy, x95, cy, width=2)
-        + _line(x5, cy - h / 3, x5, cy + h / 3, width=2)
-        + _line(x95, cy - h / 3, x95, cy + h / 3, width=2)
-        + f'<rect x="{_f(x25)}" y="{_f(cy - h / 2)}" width="{_f(max(x75 - x25, 1))}" '
-        f'height="{_f(h)}" fill="{fill}" fill-opacity="{_f(opacity)}" stroke="{INK}" '
-        'stroke-width="1.5"/>' + _line(x50, cy - h / 2, x50, cy + h / 2, width=4) + "</g>"
-    )
+        el("g", _title(tip)
+           + _line(x5, cy, x25, cy, width=2)
+           + _line(x75, cy, x95, cy, width=2)
+           + _line(x5, cy - h / 3, x5, cy + h / 3, width=2)
+           + _line(x95, cy - h / 3, x95, cy + h / 3, width=2)
+           + el("rect", x=x25, y=cy - h / 2, width=max(x75 - x25, 1.0), height=float(h),
+                fill=fill, fill_opacity=float(opacity), stroke=INK, stroke_width=1.5)
+           + _line(x50, cy - h / 2, x50, cy + h / 2, width=4), class_=cls)
+    )  # fmt: skip
 
 
 _Q = (5, 25, 50, 75, 95)
+
+
+def _box_key(colour: str) -> str:
+    return el("rect", x=6, y=-8, width=32, height=16, fill=colour, fill_opacity=0.45, stroke=INK)
 
 
 def read_distribution_svg(
@@ -1102,7 +1064,7 @@ def read_distribution_svg(
         data[s] = (np.percentile(logv, _Q) if logv.size else None, zero, logv.size)
     hi = max([float(q[-1]) for q, _, _ in data.values() if q is not None] + [1.0])
     xlo, xhi, xticks, xstep = _nice(0.0, hi * 1.05)
-    xs = _Scale(xlo, xhi, left + 8, right - 8)
+    xs = LinearScale((xlo, xhi), (left + 8, right - 8))
     parts = _x_axis(
         xs,
         [(t, _tick_text(t, xstep)) for t in xticks],
@@ -1115,10 +1077,10 @@ def read_distribution_svg(
         cy = top_px + k * row + row / 2
         q, zero, n = data[s]
         name = s if len(s) <= 20 else s[:19] + "\u2026"
-        parts.append(f'<g class="sample-row" data-sample="{escape(s)}">')
-        parts.append(_text(left - 10, cy + 6, name, anchor="end", extra='font-weight="600"'))
+        parts.append(f"<g {attrs(class_='sample-row', data_sample=s)}>")
+        parts.append(text(left - 10, cy + 6, name, text_anchor="end", font_weight=600))
         if q is None:
-            parts.append(_text(left + 12, cy + 6, "no reads", size=15))
+            parts.append(text(left + 12, cy + 6, "no reads", font_size=15))
             described.append(f"{s}: no values")
         else:
             med_reads = 10 ** float(q[2]) - 1
@@ -1129,8 +1091,11 @@ def read_distribution_svg(
             )
             parts.append(_box(xs, q, cy, 20, fill=BOX_FILL, cls="box", tip=tip))
             parts.append(
-                _text(
-                    right + 10, cy + 6, f"median {med_reads:,.0f} reads; zero: {zero:.1%}", size=15
+                text(
+                    right + 10,
+                    cy + 6,
+                    f"median {med_reads:,.0f} reads; zero: {zero:.1%}",
+                    font_size=15,
                 )
             )
             described.append(f"{s}: median {med_reads:,.0f} reads, {zero:.1%} sgRNAs at zero")
@@ -1138,7 +1103,7 @@ def read_distribution_svg(
     keys = [
         (
             _box(
-                _Scale(0, 4, 0, 44),
+                LinearScale((0, 4), (0, 44)),
                 np.array([0.0, 1, 2, 3, 4]),
                 0,
                 16,
@@ -1156,7 +1121,7 @@ def read_distribution_svg(
         "Distribution of reads per sgRNA, log10(reads + 1), in each of "
         f"{len(samples)} samples: " + "; ".join(described) + "."
     )
-    return _open(ident, WIDTH, height, title, desc, "plot reads") + "".join(parts) + "</svg>"
+    return _figure(ident, height, title, desc, "plot reads", parts)
 
 
 def essential_svg(
@@ -1220,7 +1185,7 @@ def essential_svg(
     top_px = 20
     block = 2 * row + pair_gap
     bottom = top_px + len(samples) * block + 4
-    xs = _Scale(xlo, xhi, left + 8, right - 8)
+    xs = LinearScale((xlo, xhi), (left + 8, right - 8))
     parts = _x_axis(
         xs,
         [(t, _tick_text(t, xstep)) for t in xticks],
@@ -1228,20 +1193,20 @@ def essential_svg(
         bottom,
         "sgRNA log2 fold change vs T0/plasmid (log2 units)",
     )
-    parts.append(_line(xs(0.0), top_px, xs(0.0), bottom, width=2, extra='class="zero-line"'))
+    parts.append(_line(xs(0.0), top_px, xs(0.0), bottom, width=2, class_="zero-line"))
     described = []
     for k, s in enumerate(samples):
         y0 = top_px + k * block + pair_gap / 2
         name = s if len(s) <= 20 else s[:19] + "\u2026"
-        parts.append(f'<g class="sample-row" data-sample="{escape(s)}">')
-        parts.append(_text(left - 10, y0 + row + 6, name, anchor="end", extra='font-weight="600"'))
+        parts.append(f"<g {attrs(class_='sample-row', data_sample=s)}>")
+        parts.append(text(left - 10, y0 + row + 6, name, text_anchor="end", font_weight=600))
         medians = {}
         for j, name_set in enumerate(("essential", "non-essential")):
             cy = y0 + j * row + row / 2
             w = values[(s, name_set)]
             colour, shape = style[name_set]
             if w.size == 0:
-                parts.append(_text(left + 12, cy + 5, f"no {name_set} sgRNAs", size=14))
+                parts.append(text(left + 12, cy + 5, f"no {name_set} sgRNAs", font_size=14))
                 continue
             q = np.percentile(w, _Q)
             medians[name_set] = float(q[2])
@@ -1274,7 +1239,9 @@ def essential_svg(
             )
         if len(medians) == 2:
             delta = medians["essential"] - medians["non-essential"]
-            parts.append(_text(right + 10, y0 + row + 6, f"\u0394 median {fmt(delta)}", size=15))
+            parts.append(
+                text(right + 10, y0 + row + 6, f"\u0394 median {fmt(delta)}", font_size=15)
+            )
             described.append(
                 f"{s}: median essential {fmt(medians['essential'])}, non-essential "
                 f"{fmt(medians['non-essential'])}, difference {fmt(delta)}"
@@ -1284,22 +1251,20 @@ def essential_svg(
         parts.append("</g>")
     keys = [
         (
-            f'<rect x="6" y="-8" width="32" height="16" fill="{POS_INK}" fill-opacity="0.45" '
-            f'stroke="{INK}"/>' + marker("triangle-down", 22, 0, 6, fill=POS_INK, stroke=INK),
+            _box_key(POS_INK) + marker("triangle-down", 22, 0, 6, fill=POS_INK, stroke=INK),
             "essential genes' sgRNAs",
         ),
         (
-            f'<rect x="6" y="-8" width="32" height="16" fill="{NEG_INK}" fill-opacity="0.45" '
-            f'stroke="{INK}"/>' + marker("circle", 22, 0, 6, fill=NEG_INK, stroke=INK),
+            _box_key(NEG_INK) + marker("circle", 22, 0, 6, fill=NEG_INK, stroke=INK),
             "non-essential genes' sgRNAs",
         ),
         ("", "whiskers 5th\u201395th percentile, box 25th\u201375th, marker at the median"),
     ]
     legend_top = bottom + 84
-    height = legend_top + _legend_rows(len(keys)) * 34 + 10
+    height = legend_top + legend_height(len(keys)) + 10
     parts.append(_legend(keys, 24, legend_top, width=WIDTH - 48))
     desc = (
         "Log2 fold change vs T0 of the sgRNAs of essential and non-essential genes, per "
         "sample; essential genes' sgRNAs should be depleted (left). " + "; ".join(described) + "."
     )
-    return _open(ident, WIDTH, height, title, desc, "plot essential") + "".join(parts) + "</svg>"
+    return _figure(ident, height, title, desc, "plot essential", parts)
