@@ -354,7 +354,7 @@ def fish_svg(
                               **HALO))  # fmt: skip
         parts.append(el("g", band + (_hatch(xs, y_top, y_bot) if hatched else "") + sign,
                         class_="clone highlighted" if hatched else "clone",
-                        data_clone=labels[i]))  # fmt: skip
+                        data_clone=labels[i], data_shape=s.marker))  # fmt: skip
     parts.extend(words)
     emerged = []  # clones first detected after the first sample
     if detected is not None and n_s > 1:
@@ -506,7 +506,7 @@ def tree_svg(
             node += text(x[i], y[i] + r + 36, _short(ccf_text(i), limit), text_anchor="middle",
                          font_size=font - 1, **HALO)  # fmt: skip
         parts.append(el("g", tip(words) + node, class_="node highlighted" if hatched else "node",
-                        data_clone=labels[i]))  # fmt: skip
+                        data_clone=labels[i], data_shape=s.marker))  # fmt: skip
     legend_top = top + int(depth.max()) * row + r + 70
     height = legend_top - 30
     if marked:
