@@ -158,10 +158,28 @@ def fan_chart_svg(
         g = [fg.text(scale.left, top - 32, words, font_size=17, font_weight=600)]
         if panel.figures:
             g.append(fg.text(scale.left, top - 10, panel.figures, font_size=15, class_="figures"))
-        g += fg.y_axis(y_of, y_of.ticks(), left=scale.left, right=scale.right, top=top,
-                       bottom=top + PANEL_H, tick_label=_tick_label, font_size=14)  # fmt: skip
-        g.append(fg.el("line", x1=_f(x0), y1=_f(top), x2=_f(x0), y2=_f(top + PANEL_H),
-                       stroke=INK, stroke_width=1, stroke_dasharray="3 3"))  # fmt: skip
+        g += fg.y_axis(
+            y_of,
+            y_of.ticks(),
+            left=scale.left,
+            right=scale.right,
+            top=top,
+            bottom=top + PANEL_H,
+            tick_label=_tick_label,
+            font_size=14,
+        )
+        g.append(
+            fg.el(
+                "line",
+                x1=_f(x0),
+                y1=_f(top),
+                x2=_f(x0),
+                y2=_f(top + PANEL_H),
+                stroke=INK,
+                stroke_width=1,
+                stroke_dasharray="3 3",
+            )
+        )
         bands = sorted(panel.bands, key=lambda b: b.day)
         if bands:
             last = history[-1].value if history else bands[0].q50
@@ -170,44 +188,103 @@ def fan_chart_svg(
             for level, lo_q, hi_q in ((95, "q025", "q975"), (80, "q10", "q90"), (50, "q25", "q75")):
                 upper = [(scale(b.day), y_of(getattr(b, hi_q))) for b in pts]
                 lower = [(scale(b.day), y_of(getattr(b, lo_q))) for b in reversed(pts)]
-                g.append(fg.el(
-                    "polygon", fg.tip(f"{level}% predictive band"), class_=f"band band-{level}",
-                    data_level=level, points=fg.points(upper + lower), fill=colour,
-                    fill_opacity=BAND_OPACITY[level], stroke="none",
-                ))  # fmt: skip
-            g.append(fg.el(
-                "polyline", fg.tip("median forecast"), class_="median",
-                points=fg.points([(scale(b.day), y_of(b.q50)) for b in pts]), fill="none",
-                stroke=colour, stroke_width=3,
-            ))  # fmt: skip
+                g.append(
+                    fg.el(
+                        "polygon",
+                        fg.tip(f"{level}% predictive band"),
+                        class_=f"band band-{level}",
+                        data_level=level,
+                        points=fg.points(upper + lower),
+                        fill=colour,
+                        fill_opacity=BAND_OPACITY[level],
+                        stroke="none",
+                    )
+                )
+            g.append(
+                fg.el(
+                    "polyline",
+                    fg.tip("median forecast"),
+                    class_="median",
+                    points=fg.points([(scale(b.day), y_of(b.q50)) for b in pts]),
+                    fill="none",
+                    stroke=colour,
+                    stroke_width=3,
+                )
+            )
             end = bands[-1]
-            g.append(fg.text(
-                scale.right, top - 10, f"day {end.day:.0f}: median {end.q50:.3g} {unit}, 95% "
-                f"{end.q025:.3g} to {end.q975:.3g}", text_anchor="end", font_size=14,
-            ))  # fmt: skip
+            g.append(
+                fg.text(
+                    scale.right,
+                    top - 10,
+                    f"day {end.day:.0f}: median {end.q50:.3g} {unit}, 95% "
+                    f"{end.q025:.3g} to {end.q975:.3g}",
+                    text_anchor="end",
+                    font_size=14,
+                )
+            )
         if threshold is not None and panel.threshold:
             y = y_of(threshold)
-            g.append(fg.el(
-                "line", fg.tip(f"PCWG3 progression threshold {threshold:.3g} {unit} (a rise on "
-                               "drug 25% and 2 ng/mL over the nadir, confirmed 3 weeks later)"),
-                class_="threshold", x1=_f(x0), y1=_f(y), x2=_f(scale.right), y2=_f(y),
-                stroke=THRESHOLD_INK, stroke_width=2, stroke_dasharray="8 4",
-            ))  # fmt: skip
+            g.append(
+                fg.el(
+                    "line",
+                    fg.tip(
+                        f"PCWG3 progression threshold {threshold:.3g} {unit} (a rise on "
+                        "drug 25% and 2 ng/mL over the nadir, confirmed 3 weeks later)"
+                    ),
+                    class_="threshold",
+                    x1=_f(x0),
+                    y1=_f(y),
+                    x2=_f(scale.right),
+                    y2=_f(y),
+                    stroke=THRESHOLD_INK,
+                    stroke_width=2,
+                    stroke_dasharray="8 4",
+                )
+            )
         # history: a thin line and markers (open triangles: below the limit)
         if history:
             line = fg.points([(scale(h.day), y_of(h.value)) for h in history])
-            g.append(fg.el("polyline", points=line, fill="none", stroke=INK, stroke_width=1.2,
-                           stroke_opacity=0.6))  # fmt: skip
+            g.append(
+                fg.el(
+                    "polyline",
+                    points=line,
+                    fill="none",
+                    stroke=INK,
+                    stroke_width=1.2,
+                    stroke_opacity=0.6,
+                )
+            )
         for h in history:
             x, y = scale(h.day), y_of(h.value)
             if h.censored:
                 tip = f"day {h.day:.0f}: below the limit of quantification (< {h.value:.3g} {unit})"
-                g.append(fg.marker("triangle-down", x, y, 5, fill="#ffffff", stroke=INK,
-                                   width=1.8, title=tip, class_="reading censored"))  # fmt: skip
+                g.append(
+                    fg.marker(
+                        "triangle-down",
+                        x,
+                        y,
+                        5,
+                        fill="#ffffff",
+                        stroke=INK,
+                        width=1.8,
+                        title=tip,
+                        class_="reading censored",
+                    )
+                )
             else:
-                g.append(fg.marker("circle", x, y, 4, fill=INK, stroke=INK, width=1,
-                                   title=f"day {h.day:.0f}: {h.value:.3g} {unit}",
-                                   class_="reading"))  # fmt: skip
+                g.append(
+                    fg.marker(
+                        "circle",
+                        x,
+                        y,
+                        4,
+                        fill=INK,
+                        stroke=INK,
+                        width=1,
+                        title=f"day {h.day:.0f}: {h.value:.3g} {unit}",
+                        class_="reading",
+                    )
+                )
         # the strip: on drug in each interval (history 0/1, forecast share of paths)
         strip = top + PANEL_H + 6
         cells: list[tuple[float, float, float]] = []
@@ -219,21 +296,46 @@ def fan_chart_svg(
             if math.isfinite(b.share_on):
                 cells.append((prev, b.day, b.share_on))
             prev = b.day
-        g.append(fg.el("rect", x=_f(scale.left), y=_f(strip), width=_f(scale.right - scale.left),
-                       height=STRIP_H, fill="none", stroke=GRID, stroke_width=1))  # fmt: skip
+        g.append(
+            fg.el(
+                "rect",
+                x=_f(scale.left),
+                y=_f(strip),
+                width=_f(scale.right - scale.left),
+                height=STRIP_H,
+                fill="none",
+                stroke=GRID,
+                stroke_width=1,
+            )
+        )
         for d0, d1, share in cells:
             if d1 > d0 and share > 0:
-                g.append(fg.el(
-                    "rect", fg.tip(f"days {d0:.0f} to {d1:.0f}: on drug in {share:.0%} of paths"),
-                    class_="on-drug", x=_f(scale(d0)), y=_f(strip),
-                    width=_f(max(scale(d1) - scale(d0), 0.5)), height=STRIP_H, fill=INK,
-                    fill_opacity=f"{share * 0.8:.2f}",
-                ))  # fmt: skip
+                g.append(
+                    fg.el(
+                        "rect",
+                        fg.tip(f"days {d0:.0f} to {d1:.0f}: on drug in {share:.0%} of paths"),
+                        class_="on-drug",
+                        x=_f(scale(d0)),
+                        y=_f(strip),
+                        width=_f(max(scale(d1) - scale(d0), 0.5)),
+                        height=STRIP_H,
+                        fill=INK,
+                        fill_opacity=f"{share * 0.8:.2f}",
+                    )
+                )
         parts.append(fg.el("g", "".join(g), class_="fan-panel", data_strategy=panel.strategy))
     parts.extend(_x_axis(scale, top0, axis_y))
     mid = top0 + (axis_y - top0) / 2
-    parts.append(fg.text(18, mid, f"{marker_name} ({unit}, log scale)", text_anchor="middle",
-                         font_size=17, transform=f"rotate(-90 18 {_f(mid)})"))  # fmt: skip
+    parts.append(
+        fg.text(
+            18,
+            mid,
+            f"{marker_name} ({unit}, log scale)",
+            text_anchor="middle",
+            font_size=17,
+            transform=f"rotate(-90 18 {_f(mid)})",
+        )
+    )
     blue = OKABE_ITO[0]
     keys = [
         (
@@ -253,13 +355,24 @@ def fan_chart_svg(
         ),
     ]
     if threshold is not None:
-        keys.append((
-            fg.el("line", x1=0, y1=0, x2=44, y2=0, stroke=THRESHOLD_INK, stroke_width=2,
-                  stroke_dasharray="8 4"),
-            "PCWG3 progression threshold (25% and 2 ng/mL over the nadir)",
-        ))  # fmt: skip
-    parts.append(fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT, columns=1, row=28,
-                           font_size=14))  # fmt: skip
+        keys.append(
+            (
+                fg.el(
+                    "line",
+                    x1=0,
+                    y1=0,
+                    x2=44,
+                    y2=0,
+                    stroke=THRESHOLD_INK,
+                    stroke_width=2,
+                    stroke_dasharray="8 4",
+                ),
+                "PCWG3 progression threshold (25% and 2 ng/mL over the nadir)",
+            )
+        )
+    parts.append(
+        fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT, columns=1, row=28, font_size=14)
+    )
     desc = (
         f"{marker_name} readings so far and the forecast from day {origin_day:.0f} under "
         f"{len(panels)} strategies, one panel each, on a log scale: "
@@ -272,7 +385,13 @@ def fan_chart_svg(
         )
         + "."
     )
-    fig = fg.Svg(WIDTH, height, title=f"Forecast of {marker_name} under each strategy",
-                 desc=desc, ident=ident, cls="plot fan-chart")  # fmt: skip
+    fig = fg.Svg(
+        WIDTH,
+        height,
+        title=f"Forecast of {marker_name} under each strategy",
+        desc=desc,
+        ident=ident,
+        cls="plot fan-chart",
+    )
     fig.extend(parts)
     return fig.standalone() if standalone else fig.inline()

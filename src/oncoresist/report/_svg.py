@@ -131,8 +131,16 @@ class Event:
 
 def _event_line(ev: Event, top: float, bottom: float, scale: DayScale) -> str:
     x = scale(ev.day)
-    return fg.el("line", x1=_f(x), y1=_f(top), x2=_f(x), y2=_f(bottom), stroke=EVENT_INK,
-                 stroke_width=2.5, stroke_dasharray="6 3")  # fmt: skip
+    return fg.el(
+        "line",
+        x1=_f(x),
+        y1=_f(top),
+        x2=_f(x),
+        y2=_f(bottom),
+        stroke=EVENT_INK,
+        stroke_width=2.5,
+        stroke_dasharray="6 3",
+    )
 
 
 def timeline_svg(
@@ -162,18 +170,38 @@ def timeline_svg(
         reason = f", stopped: {line.reason}" if line.reason else ""
         tip = f"{line.regimen}: from day {line.start:.0f} {span}{reason}"
         described.append(tip)
-        bar = fg.el("rect", fg.tip(tip), x=_f(x0), y=_f(y), width=_f(max(x1 - x0, 3)),
-                    height=22, rx=3, fill=colour, stroke=INK, stroke_width=1)  # fmt: skip
+        bar = fg.el(
+            "rect",
+            fg.tip(tip),
+            x=_f(x0),
+            y=_f(y),
+            width=_f(max(x1 - x0, 3)),
+            height=22,
+            rx=3,
+            fill=colour,
+            stroke=INK,
+            stroke_width=1,
+        )
         arrow = ""
         if ongoing:
             t = scale.right - 14
-            arrow = fg.el("polygon", points=fg.points([(t, y - 4), (t + 14, y + 11), (t, y + 26)]),
-                          fill=colour, stroke=INK, stroke_width=1)  # fmt: skip
-        label = fg.text(max(x0, scale.left) + 2, y - 6,
-                        f"{line.regimen} (from day {line.start:.0f}, {span})", font_size=17,
-                        font_weight=600)  # fmt: skip
-        parts.append(fg.el("g", bar + arrow + label, class_="therapy-line",
-                           data_regimen=line.regimen))  # fmt: skip
+            arrow = fg.el(
+                "polygon",
+                points=fg.points([(t, y - 4), (t + 14, y + 11), (t, y + 26)]),
+                fill=colour,
+                stroke=INK,
+                stroke_width=1,
+            )
+        label = fg.text(
+            max(x0, scale.left) + 2,
+            y - 6,
+            f"{line.regimen} (from day {line.start:.0f}, {span})",
+            font_size=17,
+            font_weight=600,
+        )
+        parts.append(
+            fg.el("g", bar + arrow + label, class_="therapy-line", data_regimen=line.regimen)
+        )
     if not lines:
         parts.append(fg.text(scale.left + 8, top + 30, "No therapy lines recorded.", font_size=17))
     for ev in events:
@@ -184,15 +212,30 @@ def timeline_svg(
         body_ = (
             _event_line(ev, top - 8, axis_y, scale)
             + fg.marker("diamond", x, top - 14, 7, fill=EVENT_INK, stroke=EVENT_INK, title=words)
-            + fg.text(x + (-10 if anchor == "end" else 10), top - 9, words, text_anchor=anchor,
-                      font_weight=600, fill=EVENT_INK)
-        )  # fmt: skip
+            + fg.text(
+                x + (-10 if anchor == "end" else 10),
+                top - 9,
+                words,
+                text_anchor=anchor,
+                font_weight=600,
+                fill=EVENT_INK,
+            )
+        )
         parts.append(fg.el("g", body_, class_="event", data_event=ev.event))
     for day in draw_days:
         parts.append(
-            fg.marker("triangle", scale(day), axis_y - 8, 5, fill=INK, stroke=INK, width=1,
-                      title=f"ctDNA draw, day {day:.0f}", class_="draw-tick")
-        )  # fmt: skip
+            fg.marker(
+                "triangle",
+                scale(day),
+                axis_y - 8,
+                5,
+                fill=INK,
+                stroke=INK,
+                width=1,
+                title=f"ctDNA draw, day {day:.0f}",
+                class_="draw-tick",
+            )
+        )
     desc = (
         "Therapy lines as bars over days since the first line started; "
         + ("; ".join(described) if described else "no lines or events")
@@ -209,16 +252,17 @@ def timeline_svg(
 class Point:
     """One draw of one variant: ``vaf`` when detected, else plotted at ``lod``.
 
-    ``alt_reads`` and ``depth`` are counted in ``unit`` (``"reads"`` or ``"molecules"``);
-    ``date`` (ISO) is shown in the web page's tooltip when known.
+    ``alt_reads`` and ``depth`` are counted in ``unit`` (``"reads"`` or ``"molecules"``;
+    ``None`` when not known, as on the web page, which has the VAF only); ``date`` (ISO) is
+    shown in the web page's tooltip when known.
     """
 
     day: float
     state: str
     vaf: float
     lod: float
-    alt_reads: int
-    depth: int
+    alt_reads: int | None
+    depth: int | None
     unit: str = "reads"
     date: str | None = None
 
@@ -301,35 +345,74 @@ def trajectory_svg(
     height = legend_top + fg.legend_height(n_keys, columns=per_row) + 16 if legend else bottom + 70
     y = fg.LogScale((10.0**VAF_MIN_LOG, 10.0**VAF_MAX_LOG), (bottom, top))
     parts: list[str] = fg.y_axis(
-        y, y.ticks(), left=scale.left, right=scale.right, top=top, bottom=bottom,
-        label="Variant allele fraction (log scale)", tick_label=pct,
-    )  # fmt: skip
+        y,
+        y.ticks(),
+        left=scale.left,
+        right=scale.right,
+        top=top,
+        bottom=bottom,
+        label="Variant allele fraction (log scale)",
+        tick_label=pct,
+    )
     parts.extend(_x_axis(scale, top, bottom))
     lod = [row for row in lod_per_draw if row[1] == row[1]]
     if lod:
         upper = [(scale(d), y(hi)) for d, _, _, hi in lod]
         lower = [(scale(d), y(lo)) for d, _, lo, _ in reversed(lod)]
-        parts.append(fg.el(
-            "polygon", fg.tip("95% limit of detection, lowest to highest over the tracked "
-                              "sites of each draw"),
-            class_="lod-band", points=fg.points(upper + lower), fill="#bdbdbd",
-            fill_opacity=0.45, stroke="none",
-        ))  # fmt: skip
-        parts.append(fg.el(
-            "polyline", fg.tip("95% limit of detection per draw (median over the tracked sites)"),
-            class_="lod-line", points=fg.points([(scale(d), y(m)) for d, m, _, _ in lod]),
-            fill="none", stroke=LOD_INK, stroke_width=2, stroke_dasharray="7 5",
-        ))  # fmt: skip
+        parts.append(
+            fg.el(
+                "polygon",
+                fg.tip(
+                    "95% limit of detection, lowest to highest over the tracked sites of each draw"
+                ),
+                class_="lod-band",
+                points=fg.points(upper + lower),
+                fill="#bdbdbd",
+                fill_opacity=0.45,
+                stroke="none",
+            )
+        )
+        parts.append(
+            fg.el(
+                "polyline",
+                fg.tip("95% limit of detection per draw (median over the tracked sites)"),
+                class_="lod-line",
+                points=fg.points([(scale(d), y(m)) for d, m, _, _ in lod]),
+                fill="none",
+                stroke=LOD_INK,
+                stroke_width=2,
+                stroke_dasharray="7 5",
+            )
+        )
         for d, m, lo, hi in lod:
-            parts.append(fg.el(
-                "circle", fg.tip(f"Day {d:.0f}: 95% LoD {pct(m)} (sites {pct(lo)} to {pct(hi)})"),
-                class_="lod-point", cx=_f(scale(d)), cy=_f(y(m)), r=2.5, fill=LOD_INK,
-            ))  # fmt: skip
+            parts.append(
+                fg.el(
+                    "circle",
+                    fg.tip(f"Day {d:.0f}: 95% LoD {pct(m)} (sites {pct(lo)} to {pct(hi)})"),
+                    class_="lod-point",
+                    cx=_f(scale(d)),
+                    cy=_f(y(m)),
+                    r=2.5,
+                    fill=LOD_INK,
+                )
+            )
     for ev in events:
         words = f"{ev.event} (day {ev.day:.0f})"
-        parts.append(fg.el("g", _event_line(ev, top, bottom, scale) + fg.text(
-            scale(ev.day) - 6, top + 18, words, text_anchor="end", font_weight=600,
-            fill=EVENT_INK), class_="event"))  # fmt: skip
+        parts.append(
+            fg.el(
+                "g",
+                _event_line(ev, top, bottom, scale)
+                + fg.text(
+                    scale(ev.day) - 6,
+                    top + 18,
+                    words,
+                    text_anchor="end",
+                    font_weight=600,
+                    fill=EVENT_INK,
+                ),
+                class_="event",
+            )
+        )
     described = []
     for s in series:
         st = styles[s.label]
@@ -342,55 +425,125 @@ def trajectory_svg(
         body = [fg.tip(summary)]
         for a, b in itertools.pairwise(pts):
             both = a.state == "detected" and b.state == "detected"
-            body.append(fg.el(
-                "line", x1=_f(scale(a.day)), y1=_f(y(_plotted(a))), x2=_f(scale(b.day)),
-                y2=_f(y(_plotted(b))), stroke=st.colour, stroke_width=3 if both else 1.5,
-                stroke_opacity=1 if both else 0.55, stroke_dasharray=st.dash or None,
-                aria_hidden="true",
-            ))  # fmt: skip
+            body.append(
+                fg.el(
+                    "line",
+                    x1=_f(scale(a.day)),
+                    y1=_f(y(_plotted(a))),
+                    x2=_f(scale(b.day)),
+                    y2=_f(y(_plotted(b))),
+                    stroke=st.colour,
+                    stroke_width=3 if both else 1.5,
+                    stroke_opacity=1 if both else 0.55,
+                    stroke_dasharray=st.dash or None,
+                    aria_hidden="true",
+                )
+            )
         for p in pts:
-            reads = f"{p.alt_reads}/{p.depth} {p.unit}"
-            data = {"data_day": f"{p.day:.0f}", "data_state": p.state, "data_date": p.date,
-                    "data_vaf": repr(p.vaf), "data_lod": repr(p.lod)}  # fmt: skip
+            reads = (
+                f"{p.alt_reads}/{p.depth} {p.unit}"
+                if p.alt_reads is not None and p.depth is not None
+                else f"VAF {pct(p.vaf)}"
+            )
+            data = {
+                "data_day": f"{p.day:.0f}",
+                "data_state": p.state,
+                "data_date": p.date,
+                "data_vaf": repr(p.vaf),
+                "data_lod": repr(p.lod),
+            }
             if p.state == "detected":
                 tip = f"{s.label}, day {p.day:.0f}: detected at {pct(p.vaf)} ({reads})"
-                body.append(fg.marker(st.marker, scale(p.day), y(_plotted(p)), 7,
-                                      fill=st.colour, stroke=INK, width=1.2, title=tip,
-                                      class_="marker point detected", **data))  # fmt: skip
+                body.append(
+                    fg.marker(
+                        st.marker,
+                        scale(p.day),
+                        y(_plotted(p)),
+                        7,
+                        fill=st.colour,
+                        stroke=INK,
+                        width=1.2,
+                        title=tip,
+                        class_="marker point detected",
+                        **data,
+                    )
+                )
             else:
-                tip = (f"{s.label}, day {p.day:.0f}: {_state_words(p.state)} ({reads}); drawn "
-                       f"at the draw's 95% LoD {pct(p.lod)}")  # fmt: skip
+                tip = (
+                    f"{s.label}, day {p.day:.0f}: {_state_words(p.state)} ({reads}); drawn "
+                    f"at the draw's 95% LoD {pct(p.lod)}"
+                )
                 cls = "not-detected" if p.state == "not_detected" else "not-assessable"
-                body.append(fg.marker(
-                    st.marker, scale(p.day), y(_plotted(p)), 7, fill="#ffffff",
-                    stroke=st.colour, width=2.5, title=tip,
-                    class_=f"marker point {cls} lod-marker",
-                    stroke_dasharray="2 2" if cls == "not-assessable" else None, **data,
-                ))  # fmt: skip
-        parts.append(fg.el(
-            "g", "".join(body), class_="series", data_alteration=s.label, data_series=s.label,
-            data_colour=st.colour, data_shape=st.marker, data_dash=st.dash,
-        ))  # fmt: skip
+                body.append(
+                    fg.marker(
+                        st.marker,
+                        scale(p.day),
+                        y(_plotted(p)),
+                        7,
+                        fill="#ffffff",
+                        stroke=st.colour,
+                        width=2.5,
+                        title=tip,
+                        class_=f"marker point {cls} lod-marker",
+                        stroke_dasharray="2 2" if cls == "not-assessable" else None,
+                        **data,
+                    )
+                )
+        parts.append(
+            fg.el(
+                "g",
+                "".join(body),
+                class_="series",
+                data_alteration=s.label,
+                data_series=s.label,
+                data_colour=st.colour,
+                data_shape=st.marker,
+                data_dash=st.dash,
+            )
+        )
     if legend:
         keys = [(fg.series_key(styles[s.label]), s.label) for s in series]
-        keys.append((
-            fg.marker("circle", 12, 0, 7, fill=INK, stroke=INK, width=1.2)
-            + fg.marker("circle", 34, 0, 7, fill="#ffffff", stroke=INK, width=2.5),
-            "filled: detected; open: not detected (at LoD)",
-        ))  # fmt: skip
-        keys.append((
-            fg.el("rect", x=0, y=-9, width=44, height=18, fill="#bdbdbd", fill_opacity=0.45)
-            + fg.el("line", x1=0, y1=0, x2=44, y2=0, stroke=LOD_INK, stroke_width=2,
-                    stroke_dasharray="7 5"),
-            "95% LoD per draw: median (dashed), site range",
-        ))  # fmt: skip
-        keys.append((
-            fg.el("line", x1=22, y1=-12, x2=22, y2=12, stroke=EVENT_INK, stroke_width=2.5,
-                  stroke_dasharray="6 3"),
-            "clinical event (e.g. progression)",
-        ))  # fmt: skip
-        parts.append(fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT - RIGHT,
-                               columns=per_row))  # fmt: skip
+        keys.append(
+            (
+                fg.marker("circle", 12, 0, 7, fill=INK, stroke=INK, width=1.2)
+                + fg.marker("circle", 34, 0, 7, fill="#ffffff", stroke=INK, width=2.5),
+                "filled: detected; open: not detected (at LoD)",
+            )
+        )
+        keys.append(
+            (
+                fg.el("rect", x=0, y=-9, width=44, height=18, fill="#bdbdbd", fill_opacity=0.45)
+                + fg.el(
+                    "line",
+                    x1=0,
+                    y1=0,
+                    x2=44,
+                    y2=0,
+                    stroke=LOD_INK,
+                    stroke_width=2,
+                    stroke_dasharray="7 5",
+                ),
+                "95% LoD per draw: median (dashed), site range",
+            )
+        )
+        keys.append(
+            (
+                fg.el(
+                    "line",
+                    x1=22,
+                    y1=-12,
+                    x2=22,
+                    y2=12,
+                    stroke=EVENT_INK,
+                    stroke_width=2.5,
+                    stroke_dasharray="6 3",
+                ),
+                "clinical event (e.g. progression)",
+            )
+        )
+        parts.append(
+            fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT - RIGHT, columns=per_row)
+        )
     desc = (
         "Variant allele fraction of each tracked variant against days since the first "
         "therapy line, on a log scale from 0.01% to 100%. "

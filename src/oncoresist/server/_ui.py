@@ -3,10 +3,11 @@
 Pages are Jinja2 templates under ``templates/`` (autoescaped); they read through the same
 functions as the API (:func:`~oncoresist.server._api.patient_list`,
 :func:`~oncoresist.server._api.own_patient`, :func:`~oncoresist.server._api.patient_detail`
-and so on), so authorisation and audit are the API's. The one script,
-``static/chart.js``, draws the VAF trajectory chart from the table of values the patient
-page carries: the page reads the same without JavaScript, and the Content Security Policy
-can forbid inline script.
+and so on), so authorisation and audit are the API's. The VAF trajectory chart
+is the report's own SVG (:func:`oncoresist.report._svg.trajectory_svg`, same styles per
+variant), rendered on the server; the one script, ``static/chart.js``, only adds
+interaction on top of it (legend toggles, keyboard focus, tooltips), so the page reads the
+same without JavaScript, and the Content Security Policy can forbid inline script.
 
 Sessions: the login form puts the token in an HttpOnly, SameSite=Strict cookie; every page
 checks it as the API does and sends anyone without a valid one to ``/login``; a page read
@@ -37,6 +38,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import jinja2
+import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -382,16 +384,33 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
     days = [*draws, *(e.day for e in events)]
     days += [d for ln in lines for d in (ln.start, ln.end) if d is not None]
     scale = _svg.DayScale.covering(days, None if lines else "Days since the first ctDNA draw")
-    series = []
-    for i, t in enumerate(detail.trajectories):
-        colour, shape, dash = _svg.style(i)
+    styles = _svg.series_styles([t.alteration for t in detail.trajectories])
+    series, drawn = [], []
+    lods: dict[float, list[float]] = {}
+    for t in detail.trajectories:
+        st = styles[t.alteration]
         points = [p for p in t.points if p.day is not None]
-        series.append({"label": t.alteration, "colour": colour, "shape": shape, "dash": dash,
-                       "swatch": _swatch(colour, shape, dash), "points": points,
+        series.append({"label": t.alteration, "colour": st.colour, "shape": st.marker,
+                       "dash": st.dash, "swatch": _swatch(st.colour, st.marker, st.dash),
+                       "points": points,
                        "detected": sum(p.state == "detected" for p in points)})  # fmt: skip
+        s = _svg.Series(t.alteration)
+        for p in points:
+            lod = p.lod_vaf if p.lod_vaf is not None else float("nan")
+            s.points.append(_svg.Point(float(p.day), p.state, p.vaf, lod, None, None,
+                                       date=p.collection_date.isoformat()))  # fmt: skip
+            if lod == lod:
+                lods.setdefault(float(p.day), []).append(lod)
+        drawn.append(s)
+    lod_per_draw = [(d, float(np.median(x)), min(x), max(x)) for d, x in sorted(lods.items())]
     timeline = _svg.timeline_svg(lines, events, draws, scale, ident="therapy-timeline")
+    # the report's own plot (same function, same styles), without its legend: the page's
+    # legend is a row of toggle buttons; static/chart.js adds interaction on top of it
+    chart = _svg.trajectory_svg(drawn, lod_per_draw, events, scale, ident="trajectory-chart",
+                                legend=False)  # fmt: skip
     return {
         "timeline": Markup(timeline),  # the report's plot, which escapes its labels
+        "trajectory": Markup(chart),
         "scale": scale,
         "series": series,
         "events": events,
