@@ -10,16 +10,15 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from oncoresist._files import atomic_write, formula_safe
-from oncoresist.cli._common import spinner
+from oncoresist._words import number
+from oncoresist.cli._common import out, spinner
 from oncoresist.errors import InputError, OncoresistError
 
 clones_app = typer.Typer(help="Clones over time: CCF clusters, trees, fish plots.",
                          no_args_is_help=True)  # fmt: skip
-out = Console(highlight=False, soft_wrap=False)
 
 
 def known_resistance(data, *, drugs: list[str] | None = None) -> pd.DataFrame:
@@ -177,7 +176,7 @@ def fit_cmd(
         parent = best.parents[k]
         det = detected[k]
         view.add_row(f"C{k + 1}", str(int((model.labels_ == k).sum())),
-                     *(f"{model.ccf_[k, s]:.2f}" for s in range(data.n_samples)),
+                     *(number(model.ccf_[k, s], ".2f") for s in range(data.n_samples)),
                      "-" if det is None else data.samples[det],
                      "root" if parent is None else f"C{parent + 1}",
                      ", ".join(marked_clone.get(k, [])))  # fmt: skip

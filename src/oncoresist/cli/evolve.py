@@ -12,6 +12,8 @@ from rich.console import Console
 from rich.table import Table
 
 from oncoresist._files import atomic_write, formula_safe
+from oncoresist._words import number
+from oncoresist.cli._common import out
 from oncoresist.errors import InputError
 from oncoresist.evolve.strategies import Progression
 
@@ -39,7 +41,6 @@ evolve_app = typer.Typer(
     help="Evolutionary dynamics under therapy: closed forms, exact simulation, strategies.",
     no_args_is_help=True,
 )
-out = Console(highlight=False, soft_wrap=False)
 
 
 class Question(StrEnum):
@@ -166,7 +167,7 @@ def analytic_cmd(
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for k, v in result["values"].items():
-        table.add_row(k, f"{v:.6g}")
+        table.add_row(k, number(v, ".6g"))
     out.print(table)
 
 
@@ -398,5 +399,5 @@ def compare_cmd(
         table.add_column(col)
     for name, r in summary.iterrows():
         table.add_row(name, f"{int(r.events)}/{int(r.patients)}", r.median_ttp, r.rmst,
-                      r.rmst_diff, r.hr, f"{r.mean_days_off:.0f}")  # fmt: skip
+                      r.rmst_diff, r.hr, number(r.mean_days_off, ".0f"))  # fmt: skip
     out.print(table)

@@ -20,6 +20,8 @@ from rich.console import Console
 from rich.table import Table
 
 from oncoresist._files import atomic_write
+from oncoresist._words import number
+from oncoresist.cli._common import out
 from oncoresist.errors import InputError
 
 forecast_app = typer.Typer(
@@ -27,7 +29,6 @@ forecast_app = typer.Typer(
     "uncertainty; backtest the forecasts.",
     no_args_is_help=True,
 )
-out = Console(highlight=False, soft_wrap=False)
 
 Measurements = Annotated[
     Path,
@@ -165,9 +166,9 @@ def fit_cmd(
     shown = Table(title=f"population prior: {n} patients", caption=str(prior_out))
     shown.add_column("figure")
     shown.add_column("value")
-    shown.add_row("error sd, log PSA", f"{fc.error_sd_:.3f}")
-    shown.add_row("discrepancy, log PSA per sqrt(day)", f"{fc.discrepancy_:.4f}")
-    shown.add_row("spread factor (80 %)", f"{fc.spread_:.3f}")
+    shown.add_row("error sd, log PSA", number(fc.error_sd_, ".3f"))
+    shown.add_row("discrepancy, log PSA per sqrt(day)", number(fc.discrepancy_, ".4f"))
+    shown.add_row("spread factor (80 %)", number(fc.spread_, ".3f"))
     tails = "Gaussian" if not np.isfinite(fc.tail_df_) else f"Student t, {fc.tail_df_:.1f} df"
     shown.add_row("predictive tails (95 %)", tails)
     out.print(shown)
@@ -238,19 +239,20 @@ def backtest_cmd(
                       "only.")  # fmt: skip
     for col in ("figure", "model", "last value", "repeat previous cycle"):
         table_out.add_column(col)
-    table_out.add_row("MAE, log10", f"{summary['mae_log10']:.3f}",
-                      f"{summary['mae_last_value']:.3f}",
-                      f"{summary['mae_repeat_cycle']:.3f}")  # fmt: skip
-    covered = f"{summary['coverage_80']:.3f} / {summary['coverage_95']:.3f}"
+    table_out.add_row("MAE, log10", number(summary["mae_log10"], ".3f"),
+                      number(summary["mae_last_value"], ".3f"),
+                      number(summary["mae_repeat_cycle"], ".3f"))  # fmt: skip
+    covered = f"{number(summary['coverage_80'], '.3f')} / {number(summary['coverage_95'], '.3f')}"
     table_out.add_row("80 % / 95 % coverage", covered, "", "")
-    table_out.add_row("CRPS, log10", f"{summary['crps_log10']:.3f}", "", "")
+    table_out.add_row("CRPS, log10", number(summary["crps_log10"], ".3f"), "", "")
     for suffix, label in (("", "<= 180 d"), ("_cycle", "in the next cycle")):
         if f"auc{suffix}" in summary:
             events = f"{summary[f'n_events{suffix}']:.0f}/{summary[f'n_evaluable{suffix}']:.0f}"
             table_out.add_row(f"progression {label}: AUC ({events} events)",
-                              f"{summary[f'auc{suffix}']:.3f}", "", "")  # fmt: skip
+                              number(summary[f"auc{suffix}"], ".3f"), "", "")  # fmt: skip
             table_out.add_row(f"  sensitivity at specificity >= 0.85 ({label})",
-                              f"{summary[f'sens_at_spec85{suffix}']:.3f}", "", "")  # fmt: skip
+                              number(summary[f"sens_at_spec85{suffix}"], ".3f"), "",
+                              "")  # fmt: skip
     out.print(table_out)
 
 
@@ -339,11 +341,11 @@ def predict_cmd(
         if marker == "psa" and row.mean_days_on == 0:  # PCWG3: a rise on treatment
             chance, when = "not assessed (off drug)", "not assessed (off drug)"
         else:
-            chance = f"{row.prob_progression:.2f}"
+            chance = number(row.prob_progression, ".2f")
             when = _days(row.median_days_to_progression)
             if np.isfinite(row.median_days_to_progression) and hasattr(row, "ttp_q25"):
                 when += f" ({_days(row.ttp_q25)}-{_days(row.ttp_q75)})"
-        shown.add_row(row.strategy, chance, when, f"{row.mean_days_on:.0f}")
+        shown.add_row(row.strategy, chance, when, number(row.mean_days_on, ".0f"))
     out.print(shown)
 
 

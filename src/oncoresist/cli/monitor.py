@@ -11,6 +11,7 @@ import typer
 from rich.table import Table
 
 from oncoresist._files import atomic_write, formula_safe
+from oncoresist._words import below_lod
 from oncoresist.cli._common import emit, out
 from oncoresist.errors import InputError
 
@@ -68,7 +69,8 @@ def _print_monitor(result) -> None:
     for patient, obs in calls.groupby("patient_id", sort=True):
         alterations = sorted(obs["alteration"].unique())
         table = Table(
-            title=f"{patient}: VAF per draw (* detected, ! first series alert, - not assessable)"
+            title=f"{patient}: VAF per draw (* detected, ! first series alert, "
+            "ND not detected, - not assessable)"
         )
         table.add_column("date")
         for alteration in alterations:
@@ -83,12 +85,9 @@ def _print_monitor(result) -> None:
                     cells.append("")
                     continue
                 r = by_alt.loc[alteration]
-                vaf = r["alt_count"] / r["depth_count"] if r["depth_count"] else 0.0
-                mark = {"detected": "*", "not_assessable": "-"}.get(r["state"], "")
                 first = r.get("series_first_called_date")
-                if first is not None and first == r["collection_date"]:
-                    mark += "!"
-                cells.append(f"{vaf * 100:.2f}%{mark}")
+                alerted = first is not None and first == r["collection_date"]
+                cells.append(_vaf_cell(r, alerted=alerted))
             date = pd_date(draw["collection_date"].iloc[0])
             table.add_row(date, *cells, str(category.get(sample, "")))
         out.print(table)
@@ -97,6 +96,21 @@ def _print_monitor(result) -> None:
             out.print(f"[bold]{_CATEGORY_WORDS.get(kind, kind)}[/bold]: {message}",
                       highlight=False)  # fmt: skip
     out.print(describe_settings(result.settings), highlight=False, markup=False)
+
+
+def _vaf_cell(r, *, alerted: bool) -> str:
+    """One call's table cell: the VAF of a detected variant, else ND below the draw's LoD.
+
+    ``*`` marks a detected call, ``!`` the draw of the series' first alert, ``-`` a draw
+    that could not be assessed (its LoD above the assessable VAF).
+    """
+    mark = {"detected": "*", "not_assessable": "-"}.get(r["state"], "")
+    if alerted:
+        mark += "!"
+    if r["state"] == "detected":
+        vaf = r["alt_count"] / r["depth_count"] if r["depth_count"] else 0.0
+        return f"{vaf * 100:.2f}%{mark}"
+    return below_lod(r.get("lod_vaf")) + mark
 
 
 def pd_date(value) -> str:

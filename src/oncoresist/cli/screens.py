@@ -8,16 +8,15 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from oncoresist._files import atomic_write, formula_safe
-from oncoresist.cli._common import spinner
+from oncoresist._words import number
+from oncoresist.cli._common import out, spinner
 from oncoresist.errors import InputError
 
 screen_app = typer.Typer(help="Pooled CRISPR knockout screens under drug.",
                          no_args_is_help=True)  # fmt: skip
-out = Console(highlight=False, soft_wrap=False)
 
 SamplesOpt = Annotated[
     Path | None, typer.Option("--samples", "-s", help="Sample sheet: sample, condition, ...")
@@ -239,8 +238,9 @@ def _print_tops(genes, top: int) -> None:
             view.add_column(col)
         for gene, r in best.iterrows():
             view.add_row(
-                str(gene), str(int(r["num"])), *([f"{r['normZ']:.1f}"] if z else []),
-                f"{r[f'{tag}|p-value']:.1e}", f"{r[f'{tag}|fdr']:.2g}", f"{r[f'{tag}|lfc']:.2f}",
+                str(gene), str(int(r["num"])), *([number(r["normZ"], ".1f")] if z else []),
+                number(r[f"{tag}|p-value"], ".1e"), number(r[f"{tag}|fdr"], ".2g"),
+                number(r[f"{tag}|lfc"], ".2f"),
                 "yes" + (" (this drug)" if r.get("known_for_drug") else "") if r["known"]
                 else "new",
             )  # fmt: skip
