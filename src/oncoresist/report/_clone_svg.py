@@ -3,11 +3,11 @@
 Drawn with the shared figure layer (:mod:`oncoresist.figures`): every figure is an
 :class:`~oncoresist.figures.Svg` (``xmlns``, ``role="img"``, a ``<title>`` and a ``<desc>``
 that states the numbers shown, no script) and no URL or ``url(...)`` reference, so hatching
-is drawn as clipped line segments rather than an SVG pattern. Clone ``i`` keeps one style
-(:func:`oncoresist.figures.style`: Okabe-Ito colour, marker shape and dash) in all three
-figures; colours repeat after 8 clones but the (colour, marker) pairs do not, the marker is
-drawn on every band, node and point, and bands and nodes are labelled with the clone's name,
-so nothing depends on colour alone.
+is drawn as clipped line segments rather than an SVG pattern. Each clone keeps one style
+(:func:`oncoresist.figures.assign` of its name: Okabe-Ito colour, marker shape and dash) in
+all three figures and wherever else the layer draws that label; 8 clones get 8 colours and
+up to 64 distinct (colour, marker) pairs; the marker is drawn on every band, node and point
+and bands and nodes are labelled with the clone's name, so nothing depends on colour alone.
 
 The fish plot takes CCFs (or prevalences) and a tree: CCFs are first projected onto the
 tree's sum rule (:func:`oncoresist.clones._tree.project_to_tree`), so noisy inputs never
@@ -38,7 +38,9 @@ from oncoresist.figures import (
     GRID,
     INK,
     LinearScale,
+    Style,
     Svg,
+    assign,
     el,
     fmt,
     legend,
@@ -46,7 +48,6 @@ from oncoresist.figures import (
     marker,
     points,
     series_key,
-    style,
     text,
     tip,
     x_axis,
@@ -189,9 +190,8 @@ def _hatch(xs, top, bottom, *, width: float = 1.4) -> str:
               stroke_linecap="round") if path else ""  # fmt: skip
 
 
-def _swatch(i: int, hatched: bool) -> str:
-    """Legend sample of clone ``i``: colour block (hatched if highlighted) and marker."""
-    s = style(i)
+def _swatch(s: Style, hatched: bool) -> str:
+    """Legend sample of a clone: its colour as a block (hatched if highlighted), its marker."""
     out = el("rect", x=0, y=-9, width=44, height=18, fill=s.colour, stroke=INK,
              stroke_width=2.5 if hatched else 1.0)  # fmt: skip
     if hatched:
@@ -269,6 +269,7 @@ def fish_svg(
     raw = _matrix(prevalence_or_ccf, "prevalence_or_ccf")
     k, n_s = raw.shape
     labels = _names(names, k)
+    styles = assign(labels)  # the layer's one label -> (colour, marker, dash) assignment
     marked = _highlight(highlight, k)
     t, ticks, timed = _times(times, n_s)
     if kind == "ccf":
@@ -327,7 +328,7 @@ def fish_svg(
     words = []
     for key, (lower, upper) in edges.items():  # parents before children
         i = int(key[1:])
-        s = style(i)
+        s = styles[labels[i]]
         y_top, y_bot = y(upper), y(lower)
         outline = list(zip(xs, y_top, strict=True)) + list(zip(xs[::-1], y_bot[::-1], strict=True))
         hatched = i in marked
@@ -371,7 +372,7 @@ def fish_svg(
                                 class_="first-detected", data_clone=labels[i]))  # fmt: skip
     axis_title = x_label if x_label is not None else ("Days" if timed else "Sample")
     parts += _sample_axis(t, ticks, axis_title)
-    keys_ = [(_swatch(i, i in marked), labels[i]) for i in range(k)]
+    keys_ = [(_swatch(styles[labels[i]], i in marked), labels[i]) for i in range(k)]
     if marked:
         keys_.append(_hatch_key())
     if emerged:
@@ -458,6 +459,7 @@ def tree_svg(
     """
     k = len(parents)
     labels = _names(names, k)
+    styles = assign(labels)  # the layer's one label -> (colour, marker, dash) assignment
     marked = _highlight(highlight, k)
     a = descendant_matrix(parents)  # checks the tree
     c = None
@@ -489,7 +491,7 @@ def tree_svg(
     font = 14 if n_leaves <= 8 else 12
     limit = max(6, int(slot / (0.6 * font)))
     for i in range(k):
-        s = style(i)
+        s = styles[labels[i]]
         hatched = i in marked
         words = labels[i] + (f": {ccf_text(i)}" if c is not None else "")
         words += f"; {HIGHLIGHT_TEXT}" if hatched else ""
@@ -564,6 +566,7 @@ def clone_ccf_svg(
     c = _matrix(ccf, "ccf")
     k, n_s = c.shape
     labels = _names(names, k)
+    styles = assign(labels)  # the layer's one label -> (colour, marker, dash) assignment
     marked = _highlight(highlight, k)
     bounds = []
     for arr, name in ((lo, "lo"), (hi, "hi")):
@@ -585,7 +588,7 @@ def clone_ccf_svg(
     axis_title = x_label if x_label is not None else ("Days" if timed else "Sample")
     parts += _sample_axis(t, ticks, axis_title)
     for i in range(k):
-        s = style(i)
+        s = styles[labels[i]]
         hatched = i in marked
         body = ""
         if n_s > 1:
@@ -606,7 +609,7 @@ def clone_ccf_svg(
                            title=words + interval)  # fmt: skip
         parts.append(el("g", body, class_="series highlighted" if hatched else "series",
                         data_clone=labels[i], data_shape=s.marker))  # fmt: skip
-    keys = [(series_key(style(i), r=6), labels[i]) for i in range(k)]
+    keys = [(series_key(styles[labels[i]], r=6), labels[i]) for i in range(k)]
     if marked:
         thick = el("line", x1=0, y1=0, x2=44, y2=0, stroke=INK, stroke_width=4)
         keys.append((thick, f"thick line: {HIGHLIGHT_TEXT}"))
