@@ -23,7 +23,10 @@ from oncoresist.report import _svg
 from oncoresist.report._svg import pct
 from oncoresist.report._templates import TEMPLATES, Markup, render
 
-__all__ = ["current_regimen", "day_origin", "patient_label_for", "render_report"]
+__all__ = [
+    "current_regimen", "day_origin", "option_row", "patient_label_for", "render_report",
+    "verdict_row",
+]  # fmt: skip
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
 _EVIDENCE = {
@@ -105,13 +108,20 @@ class _References:
     def __init__(self) -> None:
         self.order: list[str] = []
 
-    def cite(self, refs: Iterable[str]) -> list[int]:
+    def cite(self, refs: Iterable[str]) -> list[dict[str, object]]:
         numbers = []
         for ref in refs:
             if ref not in self.order:
                 self.order.append(ref)
             numbers.append(self.order.index(ref) + 1)
-        return sorted(set(numbers))
+        return [{"n": n, "text": self.order[n - 1]} for n in sorted(set(numbers))]
+
+
+def _cite(refs: _References | None, references: Iterable[str]) -> list[dict[str, object]]:
+    """References of a reason: numbered into ``refs``, else as they are (no list to link)."""
+    if refs is None:
+        return [{"n": None, "text": r} for r in dict.fromkeys(references)]
+    return refs.cite(references)
 
 
 # ----------------------------------------------------------------------- sections
@@ -415,7 +425,7 @@ def _alerts_section(
     }  # fmt: skip
 
 
-def _reason(reason: Reason, refs: _References, *, disagrees: bool = False) -> dict:
+def _reason(reason: Reason, refs: _References | None, *, disagrees: bool = False) -> dict:
     detail = [reason.effect.replace("_", " ")]
     if reason.mechanism:
         detail.append(reason.mechanism.replace("_", " "))
@@ -425,11 +435,12 @@ def _reason(reason: Reason, refs: _References, *, disagrees: bool = False) -> di
         "where": f"{reason.disease} ({reason.disease_match} disease match)",
         "role": reason.role.replace("_", " "), "via": reason.via,
         "why_overridden": reason.why_overridden, "summary": reason.summary,
-        "assertion": reason.assertion, "refs": refs.cite(reason.references),
+        "assertion": reason.assertion, "refs": _cite(refs, reason.references),
     }  # fmt: skip
 
 
-def _verdict_row(item: DrugVerdict, role: str, refs: _References) -> dict:
+def verdict_row(item: DrugVerdict, role: str = "", refs: _References | None = None) -> dict:
+    """One row of the shared verdict table (``_verdict_table.html``)."""
     reasons = [_reason(r, refs) for r in item.reasons]
     reasons += [_reason(r, refs, disagrees=True) for r in item.disagreements]
     return {"drug": item.drug, "role": role, "verdict": item.verdict, "evidence": item.evidence,
@@ -450,12 +461,12 @@ def _verdicts_section(
     previous = set() if therapy is None else set(therapy["regimen"].astype(str))
     shown: list[DrugVerdict] = list(interpretation.drugs) if interpretation else []
     rows = [
-        _verdict_row(item, "current regimen" if item.drug == regimen else "earlier regimen", refs)
+        verdict_row(item, "current regimen" if item.drug == regimen else "earlier regimen", refs)
         for item in shown
     ]
     caption = "Verdict per drug of this patient's regimens, with the knowledge-base reasons"
     if interpretation is None and options is not None:
-        rows = [_verdict_row(item, "linked by the knowledge base", refs) for item in options.drugs]
+        rows = [verdict_row(item, "linked by the knowledge base", refs) for item in options.drugs]
         caption = "Verdict per drug the knowledge base links to these alterations"
     others = []
     if interpretation is not None and options is not None:
@@ -468,7 +479,9 @@ def _verdicts_section(
                                "decided_by": ", ".join(decisive)})  # fmt: skip
     notes = (interpretation.notes if interpretation else []) + basis.notes
     return {
-        "day": _num(latest_day), "empty": False, "rows": rows, "caption": caption,
+        "day": _num(latest_day), "empty": False,
+        "table": {"ident": "verdicts-table", "caption": caption, "roles": True, "rows": rows,
+                  "empty": "No verdicts."},
         "alterations": ", ".join(basis.alterations) or "none",
         "driver": ", ".join(basis.primary_driver) or "not determined",
         "phase": [f"{p.first} and {p.second}: {p.relation} ({p.source})" for p in basis.phase],
@@ -477,7 +490,8 @@ def _verdicts_section(
     }  # fmt: skip
 
 
-def _option_row(option: Option, refs: _References) -> dict:
+def option_row(option: Option, refs: _References | None = None) -> dict:
+    """One row of the shared options table (``_option_table.html``)."""
     extra = []
     if option.condition:
         extra.append(f"Condition: {option.condition}.")
@@ -485,7 +499,7 @@ def _option_row(option: Option, refs: _References) -> dict:
         extra.append(f"No knowledge-base evidence about {', '.join(option.unaddressed)}.")
     return {"drug": option.drug, "evidence": option.evidence, "preferred": option.preferred,
             "why": option.why, "extra": extra,
-            "refs": refs.cite(ref for r in option.reasons for ref in r.references)}  # fmt: skip
+            "refs": _cite(refs, (ref for r in option.reasons for ref in r.references))}  # fmt: skip
 
 
 # ----------------------------------------------------------------------- the page
@@ -615,7 +629,11 @@ def render_report(
         ("references", "References"),
     ]  # fmt: skip
     verdicts = _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs)
-    option_rows = [_option_row(o, refs) for o in options.options] if options else []
+    option_rows = {
+        "ident": "options-table", "rows": [option_row(o, refs) for o in options.options]
+        if options else [],
+        "caption": "Drugs and combinations expected to remain active, best evidence first",
+    }  # fmt: skip
     return render(
         "monitoring_report.html", title=title, label=label, illustrative=illustrative,
         header_facts=facts, nav=nav, show_dates=show_dates,

@@ -47,9 +47,10 @@ from markupsafe import Markup
 from pydantic import ValidationError
 
 from oncoresist.errors import InputError
-from oncoresist.interpret import DrugVerdict, Option
+from oncoresist.interpret import Option
 from oncoresist.report import _svg
 from oncoresist.report._forecast_html import forecast_context
+from oncoresist.report._html import option_row, verdict_row
 from oncoresist.report._templates import TEMPLATES as REPORT_TEMPLATES
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
@@ -417,26 +418,19 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
     }
 
 
-def _verdict_rows(verdicts: list[DrugVerdict]) -> list[dict[str, Any]]:
-    rows = []
-    for item in verdicts:
-        decisive = [r for r in item.reasons if r.role == "decisive"] or item.reasons
-        rows.append({
-            "drug": item.drug, "verdict": item.verdict, "evidence": item.evidence,
-            "mechanisms": list(dict.fromkeys(r.mechanism for r in decisive if r.mechanism)),
-            "reasons": item.reasons,
-            "references": list(dict.fromkeys(x for r in item.reasons for x in r.references)),
-        })  # fmt: skip
-    return rows
+def _verdict_table(interpretation: m.InterpretationOut) -> dict[str, Any]:
+    """The report's verdict table (``_verdict_table.html``), references unnumbered."""
+    empty = "; ".join(interpretation.notes) or "no regimen to judge"
+    caption = "Verdict per drug of this patient's regimens, with the knowledge-base evidence"
+    rows = [verdict_row(v) for v in interpretation.verdicts]
+    return {"ident": "verdict-table", "roles": False, "empty": f"No verdicts: {empty}.",
+            "caption": caption, "rows": rows}  # fmt: skip
 
 
-def _option_rows(options: list[Option]) -> list[dict[str, Any]]:
-    return [
-        {"drug": o.drug, "evidence": o.evidence, "why": o.why, "preferred": o.preferred,
-         "condition": o.condition,
-         "references": list(dict.fromkeys(x for r in o.reasons for x in r.references))}
-        for o in options
-    ]  # fmt: skip
+def _option_table(options: list[Option]) -> dict[str, Any]:
+    """The report's options table (``_option_table.html``)."""
+    return {"ident": "option-table", "rows": [option_row(o) for o in options],
+            "caption": "Drugs expected to remain active, with why and the evidence"}  # fmt: skip
 
 
 def _disease_choices(state: ServiceState) -> list[dict[str, str]]:
@@ -484,8 +478,8 @@ def _patient_page(
     return _page(
         request, "patient.html", session, status=status, section="patients", detail=detail,
         plots=_plots(detail, mon), interpretation=interpretation,
-        verdicts=_verdict_rows(interpretation.verdicts),
-        options=_option_rows(interpretation.options), consent_codes=consent_codes,
+        verdict_table=_verdict_table(interpretation),
+        option_table=_option_table(interpretation.options), consent_codes=consent_codes,
         consent_error=consent_error, notice=notice, forecast=forecast,
         today=dt.date.today().isoformat(), diseases=_disease_choices(state),
         disease_error=disease_error,
