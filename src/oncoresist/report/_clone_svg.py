@@ -196,7 +196,8 @@ def _swatch(s: Style, hatched: bool) -> str:
              stroke_width=2.5 if hatched else 1.0)  # fmt: skip
     if hatched:
         out += _hatch([0, 44], [-9, -9], [9, 9], width=1.2)
-    return out + marker(s.marker, 22, 0, 5, fill=s.colour, stroke=INK, width=1.2)
+    # white, so the marker shows on every colour (black and yellow included)
+    return out + marker(s.marker, 22, 0, 5, fill="#ffffff", stroke=INK, width=1.2)
 
 
 def _hatch_key() -> tuple[str, str]:
@@ -349,7 +350,7 @@ def fish_svg(
             name = _short(labels[i])
             w = 8.0 * len(name) + 14  # marker and words, px (a generous estimate)
             x0 = xs[j] + 6 if j == 0 else xs[j] - 6 - w if j == len(xs) - 1 else xs[j] - w / 2
-            sign = marker(s.marker, x0 + 5, float(mids[i][j]), 5, fill=s.colour, stroke=INK,
+            sign = marker(s.marker, x0 + 5, float(mids[i][j]), 5, fill="#ffffff", stroke=INK,
                           width=1.2, class_="clone-marker")  # fmt: skip
             words.append(text(x0 + 14, mids[i][j] + 5, name, font_size=14, font_weight=600,
                               **HALO))  # fmt: skip
