@@ -25,7 +25,8 @@ def nice_ticks(lo: float, hi: float, target: int = 6) -> list[float]:
     span = hi - lo or abs(hi) or 1.0
     raw = span / max(target, 1)
     power = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * power for m in (1, 2, 5, 10) if m * power >= raw)
+    # the round step whose number of intervals comes closest to the target
+    step = min((m * power for m in (1, 2, 5, 10)), key=lambda st: abs(span / st - target))
     first = math.ceil(lo / step - 1e-9) * step
     out = []
     k = 0
