@@ -76,12 +76,7 @@ CLI_EAGER = FOUNDATION | {"cli"}
 
 #: (file under src/, imported module) -> why a cli module imports it at module level;
 #: docs/architecture.md lists each under "Known violations"
-KNOWN_EAGER: dict[tuple[str, str], str] = {
-    ("oncoresist/cli/evolve.py", "oncoresist.evolve.strategies"): (
-        "Progression, used by one command, is imported at module level, so that"
-        " `oncoresist evolve --help` loads the whole evolve package (numpy, pandas, scipy)"
-    ),
-}
+KNOWN_EAGER: dict[tuple[str, str], str] = {}
 
 #: (file under src/, imported module) -> why it is an exception; docs/architecture.md
 #: lists each under "Known violations"
