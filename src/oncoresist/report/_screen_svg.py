@@ -141,10 +141,22 @@ def _px(scale: Scale, values) -> np.ndarray:
 
 
 def _figure(
-    ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]
+    ident: str,
+    title: str,
+    desc: str,
+    cls: str,
+    parts: list[str],
+    keys: list[tuple[str, str]],
+    top: float,
+    *,
+    left: float = 24,
+    per_row: int = 2,
 ) -> SvgText:
+    """The figure: ``parts`` and, from ``top``, the legend of ``keys`` in rows of 34 px."""
+    key = legend(keys, x=left, y=top, width=WIDTH - left - 24, columns=per_row)
+    height = top + legend_height(len(keys), columns=per_row) + 10
     fig = Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
-    fig.extend(parts)
+    fig.extend([*parts, key])
     return svg_text(fig)
 
 
@@ -176,11 +188,6 @@ def _y_axis(scale: Scale, ticks, left: float, right: float, label: str) -> list[
     bottom, top = scale.range
     return y_axis(scale, list(words), left=left, right=right, top=top, bottom=bottom,
                   label=label, label_x=22, tick_label=words.__getitem__)  # fmt: skip
-
-
-def _legend(keys, left: float, top: float, *, per_row: int = 2, width: float = WIDTH - 120):
-    """Legend entries (drawing centred on (22, 0), words) in rows of 34 px."""
-    return legend(keys, x=left, y=top, width=width, columns=per_row)
 
 
 def neg_log10(p: np.ndarray, *, cap: float = P_CAP) -> tuple[np.ndarray, np.ndarray]:
@@ -578,9 +585,6 @@ def rank_svg(
     ]
     if n_cap:
         keys.append(_cap_key(n_cap))
-    legend_top = bottom + 86
-    height = legend_top + legend_height(len(keys)) + 10
-    parts.append(_legend(keys, left, legend_top))
 
     listed = "; ".join(
         f"{i + 1}. {names[j]} (p = {fmt_p(float(genes.iloc[j][f'{d}|p-value']))}"
@@ -602,7 +606,7 @@ def rank_svg(
             else ""
         )
     )
-    return _figure(ident, height, title, desc, f"plot rank rank-{d}", parts)
+    return _figure(ident, title, desc, f"plot rank rank-{d}", parts, keys, bottom + 86, left=left)
 
 
 # ----------------------------------------------------------------------- volcano
@@ -782,9 +786,6 @@ def volcano_svg(
     ]
     if n_cap:
         keys.append(_cap_key(n_cap))
-    legend_top = bottom + 86
-    height = legend_top + legend_height(len(keys)) + 10
-    parts.append(_legend(keys, left, legend_top))
     desc = (
         f"{int(ok.sum())} genes: gene log2 fold change (drug vs control) on the x axis "
         f"against {MINUS}log10 of the smaller of the two directional p-values. "
@@ -797,7 +798,7 @@ def volcano_svg(
         + (f" Genes with an infinite LFC, drawn at the axis edge: {inf_x}." if inf_x else "")
         + (f" Genes not drawn (no LFC or p-value): {dropped}." if dropped else "")
     )
-    return _figure(ident, height, title, desc, "plot volcano", parts)
+    return _figure(ident, title, desc, "plot volcano", parts, keys, bottom + 86, left=left)
 
 
 # ----------------------------------------------------------------------- sgRNA strips
@@ -961,9 +962,6 @@ def sgrna_lfc_svg(
         ),
         (_line(22, -12, 22, 12, width=2), "zero (no change)"),
     ]
-    legend_top = bottom + 84
-    height = legend_top + legend_height(len(keys)) + 10
-    parts.append(_legend(keys, 24, legend_top, width=WIDTH - 48))
     desc = (
         f"sgRNA log2 fold changes (drug vs control) of {len(shown)} genes, one row each: "
         + ("; ".join(described) or "none")
@@ -973,7 +971,7 @@ def sgrna_lfc_svg(
         + (f" sgRNAs with an infinite LFC, drawn at the axis edge: {n_inf}." if n_inf else "")
         + (f" sgRNAs left out (no LFC): {n_nan}." if n_nan else "")
     )
-    return _figure(ident, height, title, desc, "plot sgrna-strips", parts)
+    return _figure(ident, title, desc, "plot sgrna-strips", parts, keys, bottom + 84)
 
 
 # ----------------------------------------------------------------------- QC figures
@@ -1114,14 +1112,11 @@ def read_distribution_svg(
             "whiskers: 5th\u201395th percentile; box: 25th\u201375th; bar: median",
         )
     ]
-    legend_top = bottom + 84
-    height = legend_top + 34 + 10
-    parts.append(_legend(keys, 24, legend_top, per_row=1, width=WIDTH - 48))
     desc = (
         "Distribution of reads per sgRNA, log10(reads + 1), in each of "
         f"{len(samples)} samples: " + "; ".join(described) + "."
     )
-    return _figure(ident, height, title, desc, "plot reads", parts)
+    return _figure(ident, title, desc, "plot reads", parts, keys, bottom + 84, per_row=1)
 
 
 def essential_svg(
@@ -1260,11 +1255,8 @@ def essential_svg(
         ),
         ("", "whiskers 5th\u201395th percentile, box 25th\u201375th, marker at the median"),
     ]
-    legend_top = bottom + 84
-    height = legend_top + legend_height(len(keys)) + 10
-    parts.append(_legend(keys, 24, legend_top, width=WIDTH - 48))
     desc = (
         "Log2 fold change vs T0 of the sgRNAs of essential and non-essential genes, per "
         "sample; essential genes' sgRNAs should be depleted (left). " + "; ".join(described) + "."
     )
-    return _figure(ident, height, title, desc, "plot essential", parts)
+    return _figure(ident, title, desc, "plot essential", parts, keys, bottom + 84)
