@@ -101,6 +101,15 @@ def _highlight(highlight: Iterable[int] | None, k: int) -> set[int]:
     return out
 
 
+def _clones(
+    values, field: str, names: Sequence[str], highlight: Iterable[int] | None
+) -> tuple[np.ndarray, list[str], dict[str, Style], set[int]]:
+    """The checked K x S matrix, clone names, their styles and highlighted clones."""
+    x = _matrix(values, field)
+    labels = _names(names, x.shape[0])
+    return x, labels, assign(labels), _highlight(highlight, x.shape[0])
+
+
 def _times(times: Sequence[float] | None, n_s: int) -> tuple[np.ndarray, list[str], bool]:
     """Sample x values, their tick labels, and whether they are times (else sample numbers)."""
     if times is None:
@@ -267,11 +276,8 @@ def fish_svg(
     str
         One standalone ``<svg>`` element (with ``xmlns``).
     """
-    raw = _matrix(prevalence_or_ccf, "prevalence_or_ccf")
+    raw, labels, styles, marked = _clones(prevalence_or_ccf, "prevalence_or_ccf", names, highlight)
     k, n_s = raw.shape
-    labels = _names(names, k)
-    styles = assign(labels)  # the layer's one label -> (colour, marker, dash) assignment
-    marked = _highlight(highlight, k)
     t, ticks, timed = _times(times, n_s)
     if kind == "ccf":
         if (raw < 0).any():
@@ -564,11 +570,8 @@ def clone_ccf_svg(
     str
         One standalone ``<svg>`` element (with ``xmlns``).
     """
-    c = _matrix(ccf, "ccf")
+    c, labels, styles, marked = _clones(ccf, "ccf", names, highlight)
     k, n_s = c.shape
-    labels = _names(names, k)
-    styles = assign(labels)  # the layer's one label -> (colour, marker, dash) assignment
-    marked = _highlight(highlight, k)
     bounds = []
     for arr, name in ((lo, "lo"), (hi, "hi")):
         b = None if arr is None else _matrix(arr, name)
