@@ -50,7 +50,6 @@ from oncoresist.figures import (
 from oncoresist.figures import fmt as _f
 from oncoresist.figures import tip as _title
 from oncoresist.figures._embed import SvgText, svg_text
-from oncoresist.figures._svg import attrs
 
 __all__ = [
     "P_CAP",
@@ -895,18 +894,18 @@ def sgrna_lfc_svg(
         cy = top_px + k * row + row / 2
         label = g if len(g) <= 18 else g[:17] + "\u2026"
         values = groups[g]
-        parts.append(f"<g {attrs(class_='gene-row', data_gene=g)}>")
-        parts.append(
+        group: list[str] = []
+        group.append(
             text(left - 10, cy + 6, label, font_size=16, text_anchor="end", font_weight=600)
         )
         if k % 2:
-            parts.append(_line(left, cy - row / 2, right, cy - row / 2, stroke="#eeeeee"))
+            group.append(_line(left, cy - row / 2, right, cy - row / 2, stroke="#eeeeee"))
         vals = values.to_numpy(float)
         n_nan += int(np.isnan(vals).sum())
         n_inf += int(np.isinf(vals).sum())
         vals_ok = vals[~np.isnan(vals)]
         if vals_ok.size == 0:
-            parts.append(
+            group.append(
                 text(
                     left + 12,
                     cy + 6,
@@ -916,7 +915,7 @@ def sgrna_lfc_svg(
                 )
             )
             described.append(f"{g}: no sgRNA")
-            parts.append("</g>")
+            parts.append(el("g", "".join(group), class_="gene-row", data_gene=g))
             continue
         spread = np.linspace(-8, 8, vals_ok.size) if vals_ok.size > 1 else np.zeros(1)
         for j, (v, name) in enumerate(zip(vals_ok, values.index[~np.isnan(vals)], strict=True)):
@@ -925,7 +924,7 @@ def sgrna_lfc_svg(
             shape = "triangle" if up else "triangle-down"
             colour = POS_INK if up else NEG_INK
             edge = "; beyond the axis, drawn at its edge" if not math.isfinite(v) else ""
-            parts.append(
+            group.append(
                 marker(
                     shape,
                     xv,
@@ -942,12 +941,12 @@ def sgrna_lfc_svg(
         med = float(np.median(vals_ok))
         if math.isfinite(med):
             xm = float(xs(float(np.clip(med, xlo, xhi))))
-            parts.append(_line(xm, cy - 13, xm, cy + 13, width=3.5, class_="gene-median"))
-        parts.append(
+            group.append(_line(xm, cy - 13, xm, cy + 13, width=3.5, class_="gene-median"))
+        group.append(
             text(right + 10, cy + 6, f"median {fmt(med)}, n = {vals_ok.size}", font_size=15)
         )
         described.append(f"{g}: {vals_ok.size} sgRNAs, median LFC {fmt(med)}")
-        parts.append("</g>")
+        parts.append(el("g", "".join(group), class_="gene-row", data_gene=g))
     keys = [
         (
             marker("triangle", 12, 0, 6, fill=POS_INK, stroke=INK, width=0.8)
@@ -1075,10 +1074,10 @@ def read_distribution_svg(
         cy = top_px + k * row + row / 2
         q, zero, n = data[s]
         name = s if len(s) <= 20 else s[:19] + "\u2026"
-        parts.append(f"<g {attrs(class_='sample-row', data_sample=s)}>")
-        parts.append(text(left - 10, cy + 6, name, text_anchor="end", font_weight=600))
+        group: list[str] = []
+        group.append(text(left - 10, cy + 6, name, text_anchor="end", font_weight=600))
         if q is None:
-            parts.append(text(left + 12, cy + 6, "no reads", font_size=15))
+            group.append(text(left + 12, cy + 6, "no reads", font_size=15))
             described.append(f"{s}: no values")
         else:
             med_reads = 10 ** float(q[2]) - 1
@@ -1087,8 +1086,8 @@ def read_distribution_svg(
                 + ", ".join(fmt(float(v)) for v in q)
                 + f"; median {fmt(med_reads)} reads; {n} sgRNAs"
             )
-            parts.append(_box(xs, q, cy, 20, fill=BOX_FILL, cls="box", tip=tip))
-            parts.append(
+            group.append(_box(xs, q, cy, 20, fill=BOX_FILL, cls="box", tip=tip))
+            group.append(
                 text(
                     right + 10,
                     cy + 6,
@@ -1097,7 +1096,7 @@ def read_distribution_svg(
                 )
             )
             described.append(f"{s}: median {med_reads:,.0f} reads, {zero:.1%} sgRNAs at zero")
-        parts.append("</g>")
+        parts.append(el("g", "".join(group), class_="sample-row", data_sample=s))
     keys = [
         (
             _box(
@@ -1193,15 +1192,15 @@ def essential_svg(
     for k, s in enumerate(samples):
         y0 = top_px + k * block + pair_gap / 2
         name = s if len(s) <= 20 else s[:19] + "\u2026"
-        parts.append(f"<g {attrs(class_='sample-row', data_sample=s)}>")
-        parts.append(text(left - 10, y0 + row + 6, name, text_anchor="end", font_weight=600))
+        group: list[str] = []
+        group.append(text(left - 10, y0 + row + 6, name, text_anchor="end", font_weight=600))
         medians = {}
         for j, name_set in enumerate(("essential", "non-essential")):
             cy = y0 + j * row + row / 2
             w = values[(s, name_set)]
             colour, shape = style[name_set]
             if w.size == 0:
-                parts.append(text(left + 12, cy + 5, f"no {name_set} sgRNAs", font_size=14))
+                group.append(text(left + 12, cy + 5, f"no {name_set} sgRNAs", font_size=14))
                 continue
             q = np.percentile(w, _Q)
             medians[name_set] = float(q[2])
@@ -1209,7 +1208,7 @@ def essential_svg(
                 f"{s}, {name_set} sgRNAs (n = {w.size}): LFC percentiles 5/25/50/75/95 = "
                 + ", ".join(fmt(float(v)) for v in q)
             )
-            parts.append(
+            group.append(
                 _box(
                     xs,
                     np.clip(q, xlo, xhi),
@@ -1221,7 +1220,7 @@ def essential_svg(
                     tip=tip,
                 )
             )
-            parts.append(
+            group.append(
                 marker(
                     shape,
                     float(xs(float(np.clip(q[2], xlo, xhi)))),
@@ -1234,7 +1233,7 @@ def essential_svg(
             )
         if len(medians) == 2:
             delta = medians["essential"] - medians["non-essential"]
-            parts.append(
+            group.append(
                 text(right + 10, y0 + row + 6, f"\u0394 median {fmt(delta)}", font_size=15)
             )
             described.append(
@@ -1243,7 +1242,7 @@ def essential_svg(
             )
         else:
             described.append(f"{s}: a reference set has no sgRNA in the table")
-        parts.append("</g>")
+        parts.append(el("g", "".join(group), class_="sample-row", data_sample=s))
     keys = [
         (
             _box_key(POS_INK) + marker("triangle-down", 22, 0, 6, fill=POS_INK, stroke=INK),
