@@ -24,8 +24,8 @@ from oncoresist.report._svg import pct
 from oncoresist.report._templates import TEMPLATES, Markup, render
 
 __all__ = [
-    "current_regimen", "day_origin", "option_row", "patient_label_for", "render_report",
-    "verdict_row",
+    "alert_row", "current_regimen", "day_origin", "option_row", "patient_label_for",
+    "render_report", "verdict_row",
 ]  # fmt: skip
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
@@ -401,28 +401,56 @@ def _alerts_section(
     rows = []
     ordered = alerts.assign(shown_category=_categories(alerts))
     for row in ordered.sort_values("first_called_date", kind="stable").itertuples(index=False):
-        category = row.shown_category if isinstance(row.shown_category, str) else ""
-        rows.append({
-            "alteration": str(row.alteration), "category": category,
-            "category_words": _category_words(row.shown_category),
-            "day": _num(_days(row.first_called_date, origin)),
-            "date": f"{row.first_called_date:%Y-%m-%d}", "vaf": row.vaf,
-            "regimen": _text(row.regimen),
-            "verdict": str(row.verdict) if isinstance(row.verdict, str) else None,
-            "mechanism": row.mechanism, "evidence": _text(row.evidence),
-            "lead": row.lead_time_days, "doubling": row.doubling_time_days,
-            "note": _text(row.phase_note),
-        })  # fmt: skip
-    cols = ["Alteration", "Category", "First called (day)", *(["Date"] if show_dates else [])]
-    cols += ["VAF then", "Regimen then", "Verdict on that regimen", "Mechanism", "Evidence"]
-    cols += ["Lead time to progression (days)", "VAF doubling time (days)", "Note"]
+        rows.append(alert_row(
+            alteration=row.alteration, category=row.shown_category,
+            day=_days(row.first_called_date, origin), date=f"{row.first_called_date:%Y-%m-%d}",
+            vaf=row.vaf, regimen=row.regimen, verdict=row.verdict, mechanism=row.mechanism,
+            evidence=row.evidence, lead=row.lead_time_days, doubling=row.doubling_time_days,
+            note=row.phase_note,
+        ))  # fmt: skip
+    caption = (
+        "Alerts: alterations not detected at baseline and called on therapy, and "
+        "resistance alterations present at baseline, judged for the regimen then"
+    )
     return {
-        "count": _alert_count(alerts), "rows": rows, "head": cols,
-        "caption": "Alerts: alterations not detected at baseline and called on therapy, and "
-        "resistance alterations present at baseline, judged for the regimen then",
+        "count": _alert_count(alerts),
+        "table": {"ident": "alerts-table", "caption": caption, "dates": show_dates, "rows": rows},
         "messages": [str(m) for m in alerts["message"]] if not alerts.empty else [],
         "lod": _lod_block(calls, alerts, origin), "methods": _methods_block(calls, settings),
     }  # fmt: skip
+
+
+def alert_row(
+    *,
+    alteration: object,
+    category: object,
+    day: object,
+    date: str,
+    vaf: float,
+    regimen: object,
+    verdict: object,
+    mechanism: object,
+    evidence: object,
+    lead: object,
+    doubling: object,
+    note: object = None,
+) -> dict:
+    """One row of the shared alerts table (``_alert_table.html``); missing values blank."""
+    return {
+        "alteration": str(alteration), "category": category if isinstance(category, str) else "",
+        "category_words": _category_words(category), "day": day, "date": date, "vaf": vaf,
+        "regimen": _text(regimen), "verdict": verdict if isinstance(verdict, str) else None,
+        "mechanism": mechanism, "evidence": _text(evidence), "lead": _float_or_none(lead),
+        "doubling": _float_or_none(doubling), "note": _text(note),
+    }  # fmt: skip
+
+
+def _float_or_none(value: object) -> float | None:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return None
+    return v if math.isfinite(v) else None
 
 
 def _reason(reason: Reason, refs: _References | None, *, disagrees: bool = False) -> dict:

@@ -50,8 +50,9 @@ from oncoresist.errors import InputError
 from oncoresist.interpret import Option
 from oncoresist.report import _svg
 from oncoresist.report._forecast_html import forecast_context
-from oncoresist.report._html import option_row, verdict_row
+from oncoresist.report._html import alert_row, option_row, verdict_row
 from oncoresist.report._templates import TEMPLATES as REPORT_TEMPLATES
+from oncoresist.report._templates import number
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
 from oncoresist.server import _views as v
@@ -142,7 +143,7 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(short=_short, pct=_svg.pct, words=_words, days=_days)
+    env.filters.update(short=_short, pct=_svg.pct, words=_words, days=_days, num=number)
     env.globals.update(verdicts=VERDICTS, categories=CATEGORIES)
     return env
 
@@ -418,6 +419,17 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
     }
 
 
+def _alert_table(alerts: list[m.AlertOut]) -> dict[str, Any]:
+    """The report's alerts table (``_alert_table.html``), with the calendar dates."""
+    rows = [alert_row(alteration=a.alteration, category=a.category, day=a.day,
+                      date=a.first_called_date.isoformat(), vaf=a.vaf, regimen=a.regimen,
+                      verdict=a.verdict, mechanism=a.mechanism, evidence=a.evidence,
+                      lead=a.lead_time_days, doubling=a.doubling_time_days) for a in alerts]
+    caption = ("Alterations called by the series-level test during therapy, or resistant at "
+               "baseline, linked to the knowledge base")
+    return {"ident": "alert-table", "caption": caption, "dates": True, "rows": rows}  # fmt: skip
+
+
 def _verdict_table(interpretation: m.InterpretationOut) -> dict[str, Any]:
     """The report's verdict table (``_verdict_table.html``), references unnumbered."""
     empty = "; ".join(interpretation.notes) or "no regimen to judge"
@@ -478,7 +490,7 @@ def _patient_page(
     return _page(
         request, "patient.html", session, status=status, section="patients", detail=detail,
         plots=_plots(detail, mon), interpretation=interpretation,
-        verdict_table=_verdict_table(interpretation),
+        alert_table=_alert_table(detail.alerts), verdict_table=_verdict_table(interpretation),
         option_table=_option_table(interpretation.options), consent_codes=consent_codes,
         consent_error=consent_error, notice=notice, forecast=forecast,
         today=dt.date.today().isoformat(), diseases=_disease_choices(state),
