@@ -7,10 +7,11 @@ figures read in grey scale.
 
 :func:`assign` is the single place where a series label (a variant such as
 ``"EGFR T790M"``, a clone, a strategy) gets its style. It depends only on the set of
-labels, not their order: each label's preferred slot comes from a hash of its text
-(SHA-256, stable across runs and machines, unlike Python's ``hash``), and clashes are
-resolved in the order of those hashes. The report, the web page and any other figure of the
-same patient therefore draw the same variant in the same colour and marker.
+labels, not their order: the labels are ordered by a hash of their text (SHA-256, stable
+across runs and machines, unlike Python's ``hash``) and the k-th takes ``style(k)``, so the
+clearest colours come first and yellow only from the 8th series on. The report, the web
+page and any other figure of the same patient therefore draw the same variant in the same
+colour and marker.
 """
 
 from __future__ import annotations
@@ -105,30 +106,6 @@ def assign(labels: Iterable[str]) -> dict[str, Style]:
     unique = sorted(set(labels), key=lambda s: (_key(s), s))
     if len(unique) > _N:
         raise ValueError(f"{len(unique)} series: at most {_N} can be told apart")
-    n_c, n_s = len(OKABE_ITO), len(SHAPES)
-    taken: set[int] = set()
-    colours_used: set[int] = set()
-    out: dict[str, Style] = {}
-    for label in unique:
-        h = _key(label)
-        want_c = h % n_c
-        # prefer an unused colour while there are some; then an unused slot of any colour
-        order = [(want_c + k) % n_c for k in range(n_c)]
-        if len(colours_used) < n_c:
-            order = [c for c in order if c not in colours_used] + [
-                c for c in order if c in colours_used
-            ]
-        # the 64 (colour, marker) pairs first, each label from its own hash onwards
-        pairs = [c + n_c * ((h // n_c + j) % n_s) for c in order for j in range(n_s)]
-        slot = next((i for i in pairs if i not in taken), None)
-        if slot is None:  # all 64 pairs taken: a dash pattern tells the rest apart
-            start = n_c * n_s + h % (_N - n_c * n_s)
-            slot = next(
-                i
-                for k in range(_N)
-                if (i := n_c * n_s + (start + k) % (_N - n_c * n_s)) not in taken
-            )
-        taken.add(slot)
-        colours_used.add(slot % n_c)
-        out[label] = _slot(slot)
-    return out
+    # in the order of the labels' hashes, the k-th label takes the k-th style: the clearest
+    # colours first (yellow, faint on white, only from the 8th series on)
+    return {label: style(k) for k, label in enumerate(unique)}
