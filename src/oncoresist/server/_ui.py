@@ -109,13 +109,6 @@ VERDICTS: dict[str, tuple[str, str]] = {
     "sensitive": ("✓", "sensitive"),
     "no_known_effect": ("–", "no known effect"),
 }
-#: alert category -> (symbol, words): only emerging resistance is a resistance alert
-CATEGORIES: dict[str, tuple[str, str]] = {
-    "emerging_resistance": ("⚠", "emerging resistance"),
-    "driver_rising": ("↑", "driver rising — not a resistance mechanism"),
-    "present_at_baseline": ("●", "present at baseline — not emerging"),
-    "new_alteration": ("+", "new alteration — no known effect on the regimen"),
-}
 _SIGN_IN = "/login"
 #: the pre-session cookie that the login form's CSRF token is bound to
 LOGIN_COOKIE = "oncoresist_login"
@@ -131,10 +124,6 @@ def _words(value: Any) -> str:
     return "" if value is None else str(value).replace("_", " ")
 
 
-def _days(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.0f} days"
-
-
 def _environment() -> jinja2.Environment:
     env = jinja2.Environment(
         loader=jinja2.FileSystemLoader([TEMPLATES, REPORT_TEMPLATES]),  # shared sections
@@ -143,8 +132,8 @@ def _environment() -> jinja2.Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(short=_short, pct=_svg.pct, words=_words, days=_days, num=number)
-    env.globals.update(verdicts=VERDICTS, categories=CATEGORIES)
+    env.filters.update(short=_short, pct=_svg.pct, words=_words, num=number)
+    env.globals.update(verdicts=VERDICTS)
     return env
 
 
@@ -424,9 +413,10 @@ def _alert_table(alerts: list[m.AlertOut]) -> dict[str, Any]:
     rows = [alert_row(alteration=a.alteration, category=a.category, day=a.day,
                       date=a.first_called_date.isoformat(), vaf=a.vaf, regimen=a.regimen,
                       verdict=a.verdict, mechanism=a.mechanism, evidence=a.evidence,
-                      lead=a.lead_time_days, doubling=a.doubling_time_days) for a in alerts]
+                      lead=a.lead_time_days, doubling=a.doubling_time_days)
+            for a in alerts]  # fmt: skip
     caption = ("Alterations called by the series-level test during therapy, or resistant at "
-               "baseline, linked to the knowledge base")
+               "baseline, linked to the knowledge base")  # fmt: skip
     return {"ident": "alert-table", "caption": caption, "dates": True, "rows": rows}  # fmt: skip
 
 
