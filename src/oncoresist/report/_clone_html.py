@@ -53,56 +53,22 @@ def clone_report_html(
     """
     from oncoresist import __version__
 
-    sections = [
-        (
-            "Clones",
-            [
-                frame_table(
-                    "Clones: CCF per sample (posterior mean and 95 % interval)",
-                    clones,
-                    ident="clones",
-                )
-            ],
-        )
-    ]
-    if resistance is not None and len(resistance):
-        sections.append(
-            (
-                "Known resistance alterations",
-                [
-                    frame_table(
-                        "Mutations the knowledge base links to resistance",
-                        resistance,
-                        ident="resistance",
-                    )
-                ],
-            )
-        )
-    sections.append(
-        (
-            "Trees",
-            [
-                frame_table(
-                    "Best clone trees (violation of the sum rule in CCF units; 0 = consistent)",
-                    trees,
-                    ident="trees",
-                )
-            ],
-        )
-    )
-    sections.append(
-        (
-            "Model selection",
-            [
-                frame_table(
-                    "ELBO and BIC per number of clusters visited", selection, ident="selection"
-                ),
-                frame_table("Read models compared by ELBO", read_model, ident="reads"),
-            ],
-        )
-    )
+    tables = [
+        ("Clones", "Clones: CCF per sample (posterior mean and 95 % interval)", clones, "clones"),
+        ("Known resistance alterations", "Mutations the knowledge base links to resistance",
+         resistance if resistance is not None and len(resistance) else None, "resistance"),
+        ("Trees", "Best clone trees (violation of the sum rule in CCF units; 0 = consistent)",
+         trees, "trees"),
+        ("Model selection", "ELBO and BIC per number of clusters visited", selection,
+         "selection"),
+        ("Model selection", "Read models compared by ELBO", read_model, "reads"),
+    ]  # fmt: skip
+    sections: dict[str, list[dict[str, Any]]] = {}
+    for heading, caption, frame, ident in tables:
+        if frame is not None:
+            sections.setdefault(heading, []).append(frame_table(caption, frame, ident=ident))
     return render(
         "clone_report.html", title=title, summary=list(summary.items()),
         figures=[(caption, Markup(svg)) for caption, svg in figures.items()],
-        sections=sections, version=__version__,
+        sections=list(sections.items()), version=__version__,
     ) + "\n"  # fmt: skip
