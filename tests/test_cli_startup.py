@@ -1,5 +1,6 @@
 """Start-up of the command line: heavy sub-commands are imported only when they run."""
 
+import os
 import subprocess
 import sys
 
@@ -73,3 +74,37 @@ def test_mistyped_group_is_suggested():
     result = runner.invoke(app, ["evolv"])
     assert result.exit_code == 2
     assert "evolve" in result.output
+
+
+@pytest.mark.parametrize("name", sorted(LAZY))
+def test_a_group_s_help_imports_no_heavy_library(name):
+    """``oncoresist GROUP --help`` loads the group's module: heavy imports wait in commands."""
+    code = f"from oncoresist.cli import load_lazy\nload_lazy({name!r})"
+    assert _imported_after(code) == []
+
+
+GROUP_MODULES = ("kb", "variants", "interpret", "monitor", "report", "demo", "evolve",
+                 "forecast", "screens", "clones", "audit", "server", "exchange")  # fmt: skip
+
+
+def test_the_command_line_is_a_package_with_one_module_per_group():
+    import importlib.util
+
+    import oncoresist.cli
+
+    assert oncoresist.cli.__file__.endswith(("cli/__init__.py", "cli\\__init__.py"))
+    for name in GROUP_MODULES:
+        assert importlib.util.find_spec(f"oncoresist.cli.{name}") is not None, name
+    for old in ("audit", "clones", "evolve", "exchange", "forecast", "progress", "screens",
+                "server"):  # fmt: skip
+        assert importlib.util.find_spec(f"oncoresist._cli_{old}") is None, old
+    assert {module for module, _, _ in LAZY.values()} <= {
+        f"oncoresist.cli.{name}" for name in GROUP_MODULES
+    }
+
+
+def test_python_dash_m_runs_the_command():
+    done = subprocess.run([sys.executable, "-m", "oncoresist", "--help"], capture_output=True,
+                          text=True, timeout=120, env={**os.environ, "COLUMNS": "200"})  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "Usage:" in done.stdout and " monitor " in done.stdout

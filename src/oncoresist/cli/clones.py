@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.table import Table
 
@@ -16,6 +14,10 @@ from oncoresist._files import atomic_write, formula_safe
 from oncoresist._words import number
 from oncoresist.cli._common import out, spinner
 from oncoresist.errors import InputError, OncoresistError
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 clones_app = typer.Typer(help="Clones over time: CCF clusters, trees, fish plots.",
                          no_args_is_help=True)  # fmt: skip
@@ -27,6 +29,8 @@ def known_resistance(data, *, drugs: list[str] | None = None) -> pd.DataFrame:
     Returns one row per such mutation: ``mutation``, ``alteration``, ``drugs`` (those it
     makes resistant or less responsive; among ``drugs`` when given).
     """
+    import pandas as pd
+
     from oncoresist.interpret import interpret
 
     rows = []
@@ -90,6 +94,9 @@ def fit_cmd(
     ``selection.tsv``, ``read_model.tsv``, ``trees.tsv``, ``fish.svg``, ``tree.svg``,
     ``ccf.svg``, ``report.html`` and ``run.json``.
     """
+    import numpy as np
+    import pandas as pd
+
     from oncoresist.clones import CloneModel, clone_prevalence, enumerate_trees, first_detected
     from oncoresist.report._clone_html import clone_report_html
     from oncoresist.report._clone_svg import clone_ccf_svg, fish_svg, tree_svg
@@ -191,6 +198,8 @@ def fit_cmd(
 
 
 def _clone_table(model, data, detected, marked) -> pd.DataFrame:
+    import pandas as pd
+
     rows = []
     for k in range(model.n_clusters_):
         row = {"clone": k + 1, "mutations": int((model.labels_ == k).sum()),
@@ -206,6 +215,8 @@ def _clone_table(model, data, detected, marked) -> pd.DataFrame:
 
 
 def _mutation_table(model, data) -> pd.DataFrame:
+    import pandas as pd
+
     frame = pd.DataFrame({
         "mutation_id": data.mutations, "clone": model.labels_ + 1,
         "probability": model.assignment_prob_.max(axis=1),
@@ -223,6 +234,9 @@ def _mutation_table(model, data) -> pd.DataFrame:
 
 def _read_clone_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
     """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD from the intervals."""
+    import numpy as np
+    import pandas as pd
+
     if not path.exists():
         raise InputError("clone table not found", file=path)
     frame = pd.read_csv(path, sep="\t")

@@ -15,7 +15,6 @@ from oncoresist._files import atomic_write, formula_safe
 from oncoresist._words import number
 from oncoresist.cli._common import out
 from oncoresist.errors import InputError
-from oncoresist.evolve.strategies import Progression
 
 EngineName = Annotated[
     str | None,
@@ -210,7 +209,7 @@ def simulate_cmd(
     from oncoresist.evolve.model import load_model
     from oncoresist.evolve.plots import muller_plot, parents_from_mutations
     from oncoresist.evolve.simulate import engine_for, simulate
-    from oncoresist.evolve.strategies import parse_strategy
+    from oncoresist.evolve.strategies import Progression, parse_strategy
 
     model = load_model(config)
     engine = engine_for(model, engine)

@@ -11,10 +11,8 @@ from __future__ import annotations
 import json
 from functools import partial
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import numpy as np
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.table import Table
@@ -23,6 +21,9 @@ from oncoresist._files import atomic_write
 from oncoresist._words import number
 from oncoresist.cli._common import out
 from oncoresist.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 forecast_app = typer.Typer(
     help="Fit a patient's serial markers and forecast each strategy, with calibrated "
@@ -84,6 +85,9 @@ def _forecaster(marker: str):
 
 def _psa_table(measurements: Path, therapy: Path | None, marker: str) -> pd.DataFrame:
     """The long table a forecaster reads: patient_id, day, value, on_treatment, LLOQ."""
+    import numpy as np
+    import pandas as pd
+
     from oncoresist.forecast._inputs import read_measurements, treatment_days
     from oncoresist.forecast.psa import check_psa_table
 
@@ -124,6 +128,8 @@ def _write(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _summary_json(summary: dict, path: Path) -> None:
+    import numpy as np
+
     clean = {k: (float(v) if np.isfinite(v) else None) for k, v in summary.items()}
     with atomic_write(path) as fh:
         fh.write(json.dumps(clean, indent=2) + "\n")
@@ -143,6 +149,8 @@ def fit_cmd(
     parameters, error, calibrated discrepancy and tails): no patient's readings or
     parameters. ``forecast predict --prior`` uses it for patients outside the cohort.
     """
+    import numpy as np
+
     from oncoresist.forecast._dask import using_client
     from oncoresist.forecast.psa import PSAForecaster
 
@@ -283,6 +291,8 @@ def predict_cmd(
     days to progression, days on drug). A patient with fewer than four readings, or none
     after a start of treatment, is refused with what is missing.
     """
+    import numpy as np
+
     from oncoresist.forecast.priors import default_forecaster
     from oncoresist.forecast.psa import PSAForecaster, readiness
 
@@ -350,6 +360,8 @@ def predict_cmd(
 
 
 def _days(x: float) -> str:
+    import numpy as np
+
     return "not within horizon" if not np.isfinite(x) else f"{x:.0f}"
 
 
