@@ -117,3 +117,12 @@ def test_forecast_backtest_prints_no_inf_or_nan(monkeypatch, psa_file, tmp_path)
     assert "forecast backtest: 3 patients" in text
     assert not BAD.search(text), text
     assert "not estimable" in text
+
+
+def test_evolve_simulate_without_progression_says_not_reached(tmp_path):
+    text = _run("evolve", "simulate", "src/oncoresist/evolve/examples/egfr_nsclc.yaml",
+                "-s", "continuous:erlotinib", "--engine", "deterministic", "-n", "2",
+                "--days", "10", "-o", str(tmp_path), "--figure", "svg")  # fmt: skip
+    row = next(line for line in text.splitlines() if "median_ttp_days_of_progressed" in line)
+    assert "not reached" in row and "None" not in text
+    assert not BAD.search(text), text

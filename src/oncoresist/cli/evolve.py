@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.table import Table
 
 from oncoresist._files import atomic_write, formula_safe
-from oncoresist._words import number
+from oncoresist._words import NOT_REACHED, number
 from oncoresist.cli._common import out
 from oncoresist.errors import InputError
 
@@ -249,7 +249,9 @@ def simulate_cmd(
     table.add_column("quantity")
     table.add_column("value", justify="right")
     for k, v in summary.items():
-        table.add_row(k, str(v))
+        # None: no replicate progressed, so their median time to progression is not reached
+        table.add_row(k, NOT_REACHED if v is None else number(v, "") if isinstance(v, float)
+                      else str(v))  # fmt: skip
     out.print(table)
 
 
