@@ -12,7 +12,15 @@ import re
 import pytest
 from typer.testing import CliRunner
 
-from oncoresist._words import below_lod, days, hazard_ratio, interval, number, percent
+from oncoresist._words import (
+    below_lod,
+    call_value,
+    days,
+    hazard_ratio,
+    interval,
+    number,
+    percent,
+)
 from oncoresist.cli import app
 
 runner = CliRunner()
@@ -49,6 +57,8 @@ def test_percent_and_below_lod():
     assert below_lod(0.0005) == "ND (< LoD 0.05 %)"
     assert below_lod(0.002242) == "ND (< LoD 0.22 %)"
     assert below_lod(INF) == "ND (LoD not reached)" and below_lod(None) == "ND"
+    assert call_value(0.0586, 0.0022, detected=True) == "5.86 %"
+    assert call_value(0.0005, 0.0022, detected=False) == "ND (< LoD 0.22 %)"
 
 
 @pytest.fixture(autouse=True)

@@ -155,3 +155,31 @@ def below_lod(lod: object, digits: int = 2) -> str:
     if math.isinf(x):
         return f"{NOT_DETECTED} (LoD {NOT_REACHED})"
     return f"{NOT_DETECTED} (< LoD {percent(x, digits)})"
+
+
+def call_value(vaf: object, lod: object, *, detected: bool, digits: int = 2) -> str:
+    """A monitored call as a table shows it: the VAF when detected, else ND below the LoD.
+
+    Parameters
+    ----------
+    vaf : float
+        Observed variant allele fraction (alt / depth).
+    lod : float
+        The draw's limit of detection for the variant, as a VAF.
+    detected : bool
+        Whether the call is a detection.
+    digits : int
+        Decimals of the percentage.
+
+    Returns
+    -------
+    str
+        ``"5.86 %"`` for a detection; ``"ND (< LoD 0.22 %)"`` otherwise (one or two reads
+        below the LoD are no measurement of the VAF).
+
+    Examples
+    --------
+    >>> call_value(0.0586, 0.0022, detected=True), call_value(0.0003, 0.0022, detected=False)
+    ('5.86 %', 'ND (< LoD 0.22 %)')
+    """
+    return percent(vaf, digits) if detected else below_lod(lod, digits)

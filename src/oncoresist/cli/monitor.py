@@ -11,7 +11,7 @@ import typer
 from rich.table import Table
 
 from oncoresist._files import atomic_write, formula_safe
-from oncoresist._words import below_lod
+from oncoresist._words import call_value
 from oncoresist.cli._common import emit, out
 from oncoresist.errors import InputError
 
@@ -107,10 +107,8 @@ def _vaf_cell(r, *, alerted: bool) -> str:
     mark = {"detected": "*", "not_assessable": "-"}.get(r["state"], "")
     if alerted:
         mark += "!"
-    if r["state"] == "detected":
-        vaf = r["alt_count"] / r["depth_count"] if r["depth_count"] else 0.0
-        return f"{vaf * 100:.2f}%{mark}"
-    return below_lod(r.get("lod_vaf")) + mark
+    vaf = r["alt_count"] / r["depth_count"] if r["depth_count"] else 0.0
+    return call_value(vaf, r.get("lod_vaf"), detected=r["state"] == "detected") + mark
 
 
 def pd_date(value) -> str:
