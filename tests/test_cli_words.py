@@ -136,3 +136,12 @@ def test_evolve_simulate_without_progression_says_not_reached(tmp_path):
     row = next(line for line in text.splitlines() if "median_ttp_days_of_progressed" in line)
     assert "not reached" in row and "None" not in text
     assert not BAD.search(text), text
+
+
+def test_the_report_reads_nd_below_the_lod_for_an_undetected_call(tmp_path):
+    result = CliRunner().invoke(app, ["monitor", "demo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "illustrative_patient_report.html").read_text()
+    table = html[html.index('id="trajectories"') :]
+    table = table[: table.index("</section>")]
+    assert "ND (&lt; LoD 0.22 %)" in table  # C797S at baseline: 0 reads of 3311

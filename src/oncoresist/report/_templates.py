@@ -50,10 +50,12 @@ def words(value: object) -> str:
 
 
 def add_filters(env: jinja2.Environment) -> jinja2.Environment:
-    """Give ``env`` the filters the report templates use (``pct``, ``num``, ``words``)."""
+    """Give ``env`` the report templates' filters: pct, num, words and below_lod."""
+    from oncoresist._words import below_lod
     from oncoresist.report._svg import pct
 
-    env.filters.update(pct=pct, num=number, words=words)
+    # a value not detected reads "ND (< LoD 0.05 %)", never as if it were measured
+    env.filters.update(pct=pct, num=number, words=words, below_lod=below_lod)
     return env
 
 
