@@ -171,3 +171,20 @@ def test_verdict_tiers_on_a_real_interpretation():
     for v in other.drugs:
         t = verdict_tiers(v.reasons, effect=v.verdict)
         assert t is None or t.amp_tier != "I"
+
+
+def test_a_resistant_verdict_takes_its_best_defeating_alteration():
+    # two alterations each defeat the drug: one suffices, so the stronger one tiers it
+    def r(alteration, evidence):
+        return SimpleNamespace(alteration=alteration, evidence=evidence, disease_match="exact",
+                               effect="resistant", role="decisive")  # fmt: skip
+
+    t = verdict_tiers([r("EGFR T790M", "A"), r("MET amplification", "C")], effect="resistant")
+    assert t.amp == "Tier I, level A"
+    # the same alteration's two agreeing reasons: either suffices
+    s = verdict_tiers(
+        [SimpleNamespace(alteration="x", evidence=e, disease_match="exact", effect="sensitive",
+                         role="decisive") for e in ("D", "A")],
+        effect="sensitive",
+    )  # fmt: skip
+    assert s.amp == "Tier I, level A"

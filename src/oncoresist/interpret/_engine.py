@@ -40,7 +40,7 @@ from oncoresist.interpret._rules import Rule, RuleIndex, compile_rules
 from oncoresist.kb import EVIDENCE_RANK, KnowledgeBase, load_kb
 from oncoresist.kb._oncotree import DiseaseResolution
 from oncoresist.kb._oncotree import resolve_disease as resolve_oncotree_disease
-from oncoresist.kb._tiers import ClinicalTiers, amp_tier, clinical_tiers
+from oncoresist.kb._tiers import verdict_tiers
 from oncoresist.variants import Alteration, parse_alteration
 from oncoresist.variants._genes import resolve_gene
 from oncoresist.variants._parse import codon_level_notes, parse_change
@@ -527,35 +527,6 @@ def _conditional_phases(case: _Case, drug: str) -> list[str]:
     return sorted(phases)
 
 
-def verdict_tiers(verdict: str, reasons: Sequence[Reason]) -> ClinicalTiers | None:
-    """AMP/ASCO/CAP tier and ESCAT level of a verdict, by the rule of its evidence level.
-
-    Each reason's tiers are derived from its level and disease match
-    (:func:`oncoresist.kb._tiers.clinical_tiers`). Per alteration the best of its reasons
-    suffices; across alterations, a resistant (or reduced) verdict takes the best (one
-    defeating alteration is enough), a sensitive one the worst (every alteration must be
-    covered). ``None`` for a verdict without reasons of its effect.
-    """
-    per_alteration: dict[str, Reason] = {}
-    for r in reasons:
-        if r.effect != verdict or r.role not in ("decisive", "supporting"):
-            continue
-        best = per_alteration.get(r.alteration)
-        if best is None or _tier_key(r) > _tier_key(best):
-            per_alteration[r.alteration] = r
-    if not per_alteration:
-        return None
-    pick = (max if verdict in ("resistant", "reduced_response") else min)(
-        per_alteration.values(), key=_tier_key
-    )
-    return clinical_tiers(pick.evidence, pick.disease_match, pick.effect)
-
-
-def _tier_key(r: Reason) -> tuple[int, int]:
-    tier, level = amp_tier(r.evidence, r.disease_match, r.effect)
-    return (-len(tier), EVIDENCE_RANK.get(level or "", 0), EVIDENCE_RANK[r.evidence])
-
-
 def _needed_evidence(verdict: str, choices: dict[str, _Choice]) -> str | None:
     """The evidence level of a verdict: that of the weakest rationale it needs.
 
@@ -613,7 +584,7 @@ def _evaluate(case: _Case, drug: str) -> DrugVerdict:
     status = approval_status(case.kb, drug)
     if status:
         notes.append(status)
-    tiers = verdict_tiers(verdict, [r for r in reasons if r.role == "decisive"])
+    tiers = verdict_tiers([r for r in reasons if r.role == "decisive"], effect=verdict)
     return DrugVerdict(
         drug=drug,
         members=case.kb.members_of(drug),
@@ -804,7 +775,7 @@ def _options(case: _Case, verdicts: dict[str, DrugVerdict]) -> list[Option]:
             why = "guideline-preferred; " + why
         if v.status:
             why = f"{v.status}; " + why
-        tiers = verdict_tiers("sensitive", reasons)
+        tiers = verdict_tiers(reasons, effect="sensitive")
         key = (
             condition is None,
             not unknown,

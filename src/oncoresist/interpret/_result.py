@@ -85,7 +85,7 @@ class DrugVerdict(BaseModel):
     defeating alteration for a resistant verdict, the weakest covered alteration for a
     sensitive one; ``amp_tier`` (AMP/ASCO/CAP, ``Tier I, level A``) and ``escat`` (ESCAT,
     for sensitivity only) are derived from it by the same rule
-    (:func:`oncoresist.interpret._engine.verdict_tiers`; a derivation, not a curation).
+    (:func:`oncoresist.kb._tiers.verdict_tiers`; a derivation, not a curation).
     ``status`` flags members that are not approved or withdrawn; ``notes`` hold caveats
     (unknown phase, disagreement across diseases without a disease, status).
     """

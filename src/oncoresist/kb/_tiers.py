@@ -260,19 +260,22 @@ def clinical_tiers(evidence: str, disease_match: str, effect: str) -> ClinicalTi
 
 
 def verdict_tiers(reasons: list, effect: str | None = None) -> ClinicalTiers | None:
-    """Tiers for a verdict: those of the weakest reason it rests on.
+    """Tiers for a verdict, by the rule of its evidence level (issue 18).
 
-    A verdict's evidence is the weakest rationale it needs (issue 18); its tier follows the
-    same rule, so a verdict is never tiered above the reason it depends on most weakly. The
-    reasons it rests on are its ``decisive`` ones; when none is marked decisive, every
-    ``supporting`` one.
+    A verdict's evidence is the weakest rationale it needs, and its tiers follow the same
+    rule: per alteration the best of its reasons suffices; across alterations a resistant
+    (or reduced) verdict needs one defeating alteration, so it takes the best, and a
+    sensitive verdict needs every alteration covered, so it takes the worst. The reasons
+    it rests on are its ``decisive`` ones; when none is marked decisive, every
+    ``supporting`` one. Reasons without an ``alteration`` attribute count as alterations
+    of their own.
 
     Parameters
     ----------
     reasons
-        Objects with ``evidence``, ``disease_match``, ``effect`` and ``role`` attributes
-        (:class:`oncoresist.interpret.Reason`); ``overridden`` and ``other_disease``
-        reasons never count.
+        Objects with ``evidence``, ``disease_match``, ``effect``, ``role`` and (usually)
+        ``alteration`` attributes (:class:`oncoresist.interpret.Reason`); ``overridden``
+        and ``other_disease`` reasons never count.
     effect
         Only reasons with this effect count (the verdict's effect); all when ``None``.
 
@@ -291,8 +294,14 @@ def verdict_tiers(reasons: list, effect: str | None = None) -> ClinicalTiers | N
     chosen = decisive or usable
     if not chosen:
         return None
-    weakest = min(chosen, key=_tier_rank)
-    return clinical_tiers(weakest.evidence, weakest.disease_match, weakest.effect)
+    per_alteration: dict[object, object] = {}
+    for i, r in enumerate(chosen):
+        key = getattr(r, "alteration", i)
+        if key not in per_alteration or _tier_rank(r) > _tier_rank(per_alteration[key]):
+            per_alteration[key] = r
+    one_suffices = (effect or chosen[0].effect) in ("resistant", "reduced_response")
+    pick = (max if one_suffices else min)(per_alteration.values(), key=_tier_rank)
+    return clinical_tiers(pick.evidence, pick.disease_match, pick.effect)
 
 
 _AMP_ORDER = {("I", "A"): 6, ("I", "B"): 5, ("II", "C"): 4, ("II", "D"): 3, ("III", None): 1}
