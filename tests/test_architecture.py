@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import ast
 import re
-import sys
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -452,4 +451,3 @@ if __name__ == "__main__":  # pragma: no cover - a tool for whoever edits the ma
     for i in _eager_in_cli(found):
         known = "known" if (i.file, i.module) in KNOWN_EAGER else "NEW"
         print(f"  {known:5} src/{i.file}:{i.line} -> {i.module}")
-    sys.exit(0)
