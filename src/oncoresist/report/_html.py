@@ -224,7 +224,7 @@ def _trajectory_data(
     return series, lod
 
 
-def _response_section(response: pd.DataFrame, origin: pd.Timestamp) -> dict:
+def _response_section(response: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> dict:
     if response.empty:
         return {"rows": []}
     measure = str(response["measure"].iloc[0])
@@ -245,7 +245,14 @@ def _response_section(response: pd.DataFrame, origin: pd.Timestamp) -> dict:
         })  # fmt: skip
     return {
         "rows": rows,
-        "head": ["Day", "Date", "ctDNA level", "Change from baseline", "Nadir so far", "Category"],
+        "head": [
+            "Day",
+            *(["Date"] if show_dates else []),
+            "ctDNA level",
+            "Change from baseline",
+            "Nadir so far",
+            "Category",
+        ],
         "caption": f"Molecular response per draw: {measure_text}, relative to the baseline draw "
         f"(day {base_day})",
     }
@@ -668,7 +675,7 @@ def render_report(
         timeline_svg=Markup(_svg.timeline_svg(lines, evs, [float(d) for d in draw_days], scale)),
         trajectory_svg=Markup(_svg.trajectory_svg(series, lod, evs, scale)),
         draws=_draw_table(calls, origin, show_dates),
-        response=_response_section(response, origin),
+        response=_response_section(response, origin, show_dates),
         alerts=_alerts_section(alerts, calls, settings, origin, show_dates),
         verdicts=verdicts, options=option_rows, forecast=Markup(forecast) if forecast else None,
         references=refs.order, version=__version__, report_date=f"{report_date:%Y-%m-%d}",
