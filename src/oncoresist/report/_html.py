@@ -22,6 +22,7 @@ from oncoresist.interpret import DrugVerdict, Interpretation, Option, Reason
 from oncoresist.report import _svg
 from oncoresist.report._svg import pct
 from oncoresist.report._templates import TEMPLATES, Markup, render
+from oncoresist.report._templates import number as _num
 
 __all__ = [
     "alert_row", "current_regimen", "day_origin", "option_row", "patient_label_for",
@@ -82,16 +83,6 @@ def _days(dates: pd.Series | pd.Timestamp, origin: pd.Timestamp):
     if isinstance(dates, pd.Series):
         return (dates - origin).dt.days
     return (dates - origin).days
-
-
-def _num(value: object, digits: int = 0) -> str:
-    try:
-        v = float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return "n/a"
-    if not math.isfinite(v):
-        return "n/a"
-    return f"{v:.{digits}f}".replace("-", "\u2212")
 
 
 def _text(value: object) -> str:
