@@ -41,7 +41,7 @@ from oncoresist.server._headers import SecurityHeaders
 from oncoresist.server._limits import BodyLimit
 from oncoresist.server._settings import ServerSettings, derived_secret, resolve_token_key
 from oncoresist.server._spool import UploadSpool
-from oncoresist.server._uploads import run_job
+from oncoresist.server._uploads import preload_store_driver, run_job
 from oncoresist.server._users import User, authenticate, get_user
 from oncoresist.server._views import MonitorConfig
 from oncoresist.store import AuditLog, Store, StoreConflictError, _sessions, open_store, resolve_key
@@ -92,6 +92,7 @@ class ServiceState:
         self.store: Store = open_store(settings.db, key=self.key)
         #: the store's engine for single-statement reads (each request's account and page)
         self.reader = for_single_reads(self.store.engine)
+        preload_store_driver(self.store.engine)  # imported once, not by every job
         self.kb: KnowledgeBase = load_kb()
         Path(settings.audit_log).parent.mkdir(parents=True, exist_ok=True)
         # tokens are signed under a key of their own, never derived from the pseudonym key

@@ -118,11 +118,36 @@ class UploadProblem:
     message: str
 
 
+_DRIVERS: list[str] = []
+
+
+def preload_store_driver(engine: Any) -> None:
+    """Have the fork server import the modules ``engine``'s connections need.
+
+    Each job opens its own connection to the store; without this, every job would import
+    the database driver and its SQLAlchemy dialect again (psycopg alone costs ~0.1 CPU-s),
+    since they load on the first connection. Only these are added, not a whole library, so
+    that a worker's memory stays small (the decompression-bomb bound). Has no effect once
+    the fork server runs.
+
+    Parameters
+    ----------
+    engine
+        The store's :class:`sqlalchemy.Engine`.
+    """
+    dbapi = getattr(engine.dialect, "loaded_dbapi", None) or engine.dialect.dbapi
+    for module in (type(engine.dialect).__module__, getattr(dbapi, "__name__", None),
+                   "pyarrow.pandas_compat", "pyarrow.vendored.version",
+                   "multiprocessing.popen_forkserver"):  # fmt: skip
+        if module and module not in _DRIVERS:
+            _DRIVERS.append(module)
+
+
 def _context():
     global _CONTEXT
     if _CONTEXT is None:
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(_PRELOAD)
+        ctx.set_forkserver_preload([*_DRIVERS, *_PRELOAD])
         _CONTEXT = ctx
     return _CONTEXT
 
