@@ -209,6 +209,8 @@ class AuditAnchor:
         self._key = key
         name = b"oncoresist-audit-log:" + str(Path(log).resolve()).encode()
         self.log_id = hmac.new(key, name, hashlib.sha256).hexdigest()
+        #: (seq, hash) of the last event this object wrote, checked against the anchor
+        self.written: tuple[int, str] | None = None
 
     def _mac(self, seq: int, hash_: str) -> str:
         text = f"{self.log_id}:{seq}:{hash_}".encode()
@@ -224,6 +226,16 @@ class AuditAnchor:
         except (sa.exc.SQLAlchemyError, StoreError) as exc:
             raise AuditUnavailable(f"the audit anchor cannot be written to the store "
                                    f"({type(exc).__name__})") from exc  # fmt: skip
+
+    def check(self, seq: int, hash_: str) -> AnchorState | None:
+        """The anchor, to compare with a log whose last event is ``seq``/``hash_``.
+
+        ``None`` (no read) when that event is the one this object wrote last: the log was
+        checked before it was written, and anything removed since would have moved its
+        end. Only another process's events, removed exactly back to this one's, escape
+        until that process appends again or the log is verified.
+        """
+        return None if self.written == (seq, hash_) else self.read()
 
     def read(self) -> AnchorState | None:
         """The anchor, or ``None`` when this log has none yet."""
@@ -345,7 +357,7 @@ def _write_events(
                 dropped = 0 if torn is None else _cut_torn_tail(handle, path, torn)
                 seq, prev = _head(_last_line(handle))
                 head = seq
-                state = anchor.read() if anchor is not None else None
+                state = anchor.check(seq, prev) if anchor is not None else None
                 mismatch = None if state is None or state.mismatch else _mismatch(state, seq, prev)
                 when = (now or dt.datetime.now(dt.UTC)).astimezone(dt.UTC)
 
@@ -375,6 +387,8 @@ def _write_events(
                          {"anchor_seq": state.seq, "log_seq": head})  # fmt: skip
                 emit(actor, action, pseudonym, detail or {})
                 handle.flush()
+                if anchor is not None:
+                    anchor.written = (seq, prev)
             finally:
                 fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
             if sync:  # outside the lock: concurrent writers' syncs overlap
