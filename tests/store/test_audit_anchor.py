@@ -173,3 +173,25 @@ def test_concurrent_writers_keep_one_chain_and_one_anchor(tmp_path: Path, store)
     assert report.ok and report.events == 100
     state = anchor.read()
     assert state.seq == 100 and state.mismatch is None
+
+
+def test_the_anchor_is_read_only_when_the_log_moved(tmp_path: Path, store, monkeypatch) -> None:
+    """The anchor read sits inside the log's cross-process lock: it is skipped while the log
+    still ends at this process's last event, and made (finding the truncation) once not."""
+    path = tmp_path / "audit.log"
+    log = AuditLog(path, key=KEY, engine=store.engine)
+    reads = []
+    real = AuditAnchor.read
+    monkeypatch.setattr(AuditAnchor, "read", lambda self: reads.append(1) or real(self))
+    fill(log, 20)
+    assert len(reads) == 1  # the first append, on a log this process had not written
+    fill(AuditLog(path, key=KEY, engine=store.engine), 1)  # another process appends
+    fill(log, 1)
+    assert len(reads) == 3  # both checked: each found a log it had not written last
+    path.write_text("\n".join(lines(path)[:10]) + "\n")
+    fill(log, 1)
+    assert len(reads) == 4
+    events = [json.loads(x) for x in lines(path)]
+    assert [e["detail"] for e in events if e["action"] == "audit_anchor_mismatch"] == [
+        {"anchor_seq": 22, "log_seq": 10}
+    ]
