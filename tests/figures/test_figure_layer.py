@@ -83,3 +83,53 @@ def test_svg_and_png_files_are_written_whole(tmp_path) -> None:
     png = fg.write_png(fig, tmp_path / "f.png").read_bytes()
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 500
     assert sorted(p.name for p in tmp_path.iterdir()) == ["f.png", "f.svg"]  # no temporaries
+
+
+def _node(markup: str) -> ET.Element:
+    return ET.fromstring(f'<svg xmlns="{SVG[1:-1]}">{markup}</svg>')[0]
+
+
+def test_band_polyline_and_line_primitives() -> None:
+    band = _node(fg.band([(0, 1), (10, 2.25)], [(0, 5), (10, 6)], fg.tip("a & b"), fill="#000"))
+    assert band.tag == f"{SVG}polygon" and band.get("stroke") == "none"
+    assert band.get("points") == "0,1 10,2.2 10,6 0,5"  # out along the top, back along the bottom
+    assert band.find(f"{SVG}title").text == "a & b"
+    line = _node(fg.polyline([(0, 1 / 3), (2, 4)], stroke="#111", class_="median"))
+    assert (line.get("points"), line.get("fill"), line.get("class")) == (
+        "0,0.3 2,4",
+        "none",
+        "median",
+    )
+    seg = _node(fg.line(1, 2.04, 3, 4, stroke_dasharray="6 3"))
+    assert [seg.get(k) for k in ("x1", "y1", "x2", "y2", "stroke-dasharray")] == [
+        "1", "2", "3", "4", "6 3"
+    ]  # fmt: skip
+
+
+def test_axes_share_one_drawing() -> None:
+    scale = fg.LinearScale((0.0, 10.0), (100.0, 300.0))
+    box = {"left": 100, "right": 300, "top": 20, "bottom": 220}
+    x = [_node(m) for m in fg.x_axis(scale, [0, 5], label="dose", **box)]
+    assert [(n.get("x1"), n.get("y1"), n.get("x2"), n.get("y2")) for n in x[:3:2]] == [
+        ("100", "20", "100", "220"), ("200", "20", "200", "220")
+    ]  # fmt: skip
+    assert (x[-2].get("x1"), x[-2].get("y1"), x[-2].get("x2")) == ("100", "220", "300")
+    assert x[-1].text == "dose" and x[-1].get("y") == "268" and x[-1].get("transform") is None
+    y = [_node(m) for m in fg.y_axis(scale, [5], label="vaf", label_x=30, **box)]
+    assert (y[0].get("x1"), y[0].get("y1"), y[0].get("x2")) == ("100", "200", "300")
+    assert (y[1].get("x"), y[1].get("text-anchor")) == ("92", "end")
+    assert (y[2].get("x1"), y[2].get("y1"), y[2].get("y2")) == ("100", "20", "220")
+    assert y[3].get("transform") == "rotate(-90 30 120)"
+
+
+def test_marker_shapes() -> None:
+    plus = _node(fg.marker("plus", 0, 0, 10, fill="#000", stroke="#000"))
+    assert (
+        plus.get("points") == "-4,-11 4,-11 4,-4 11,-4 11,4 4,4 4,11 -4,11 -4,4 -11,4 -11,-4 -4,-4"
+    )
+    square = _node(fg.marker("square", 10, 10, 10, fill="#000", stroke="#000", width=1))
+    assert [square.get(k) for k in ("x", "y", "width", "stroke-width")] == ["1", "1", "18", "1"]
+    tri = _node(fg.marker("triangle", 0, 0, 8, fill="#000", stroke="#000"))
+    assert tri.get("points") == "0,-10 8.7,5 -8.7,5"
+    with pytest.raises(ValueError, match="shape"):
+        fg.marker("star", 0, 0, 1, fill="#000", stroke="#000")

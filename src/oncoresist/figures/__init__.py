@@ -1,7 +1,8 @@
 """One figure layer: every chart of oncoresist is hand-written SVG built with these parts.
 
 - :mod:`._svg`: the document builder :class:`Svg` (``role="img"``, ``<title>``, ``<desc>``,
-  escaped text, no script) and drawing helpers (:func:`el`, :func:`text`, :func:`marker`).
+  escaped text, no script) and drawing helpers (:func:`el`, :func:`text`, :func:`marker`,
+  :func:`line`, :func:`polyline`, and :func:`band` for a shaded interval).
 - :mod:`._scales`: :class:`LinearScale`, :class:`LogScale`, :class:`DayScale` with round
   ticks.
 - :mod:`._axes`: :func:`x_axis`, :func:`y_axis` with gridlines.
@@ -20,7 +21,22 @@ from oncoresist.figures._export import atomic_write, write_png, write_svg
 from oncoresist.figures._legend import legend, legend_height, series_key
 from oncoresist.figures._palette import DASHES, OKABE_ITO, SHAPES, Style, assign, style
 from oncoresist.figures._scales import DayScale, LinearScale, LogScale, day_ticks, nice_ticks
-from oncoresist.figures._svg import FONT, GRID, INK, SVG_NS, Svg, el, fmt, marker, points, text, tip
+from oncoresist.figures._svg import (
+    FONT,
+    GRID,
+    INK,
+    SVG_NS,
+    Svg,
+    band,
+    el,
+    fmt,
+    line,
+    marker,
+    points,
+    polyline,
+    text,
+    tip,
+)
 
 __all__ = [
     "DASHES",
@@ -37,14 +53,17 @@ __all__ = [
     "Svg",
     "assign",
     "atomic_write",
+    "band",
     "day_ticks",
     "el",
     "fmt",
     "legend",
     "legend_height",
+    "line",
     "marker",
     "nice_ticks",
     "points",
+    "polyline",
     "series_key",
     "style",
     "text",

@@ -1,12 +1,40 @@
-"""Axes and gridlines: a bottom axis with ticks and a label, a left axis, a panel frame."""
+"""Axes and gridlines: a bottom axis with ticks and a label, a left axis."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from oncoresist.figures._svg import GRID, INK, el, fmt, text
+from oncoresist.figures._svg import GRID, INK, fmt, line, text
 
 __all__ = ["x_axis", "y_axis"]
+
+
+def _axis(
+    across: bool,
+    scale: Callable[[float], float],
+    ticks: Sequence[float],
+    box: tuple[float, float, float, float],
+    label: str | None,
+    label_x: float,
+    tick_label: Callable[[float], str],
+    font_size: int,
+) -> list[str]:
+    """Gridlines, tick labels, axis line and label of a y (``across``) or an x axis."""
+    left, right, top, bottom = box
+    out = []
+    for v in ticks:
+        p = scale(v)
+        grid = (left, p, right, p) if across else (p, top, p, bottom)
+        x, y, anchor = (left - 8, p + 5, "end") if across else (p, bottom + 22, "middle")
+        out.append(line(*grid, stroke=GRID, stroke_width=1))
+        out.append(text(x, y, tick_label(v), text_anchor=anchor, font_size=font_size))
+    axis = (left, top, left, bottom) if across else (left, bottom, right, bottom)
+    out.append(line(*axis, stroke=INK, stroke_width=1.5))
+    if label:
+        x, y = (label_x, (top + bottom) / 2) if across else ((left + right) / 2, bottom + 48)
+        turn = f"rotate(-90 {fmt(x)} {fmt(y)})" if across else None
+        out.append(text(x, y, label, text_anchor="middle", font_size=font_size + 1, transform=turn))
+    return out
 
 
 def x_axis(
@@ -26,43 +54,7 @@ def x_axis(
     Gridlines run from ``top`` to ``bottom``; the axis line lies at ``bottom`` and the
     ``label``, when given, is centred below it.
     """
-    out = []
-    for v in ticks:
-        x = scale(v)
-        out.append(
-            el(
-                "line",
-                x1=fmt(x),
-                y1=fmt(top),
-                x2=fmt(x),
-                y2=fmt(bottom),
-                stroke=GRID,
-                stroke_width=1,
-            )
-        )
-        out.append(text(x, bottom + 22, tick_label(v), text_anchor="middle", font_size=font_size))
-    out.append(
-        el(
-            "line",
-            x1=fmt(left),
-            y1=fmt(bottom),
-            x2=fmt(right),
-            y2=fmt(bottom),
-            stroke=INK,
-            stroke_width=1.5,
-        )
-    )
-    if label:
-        out.append(
-            text(
-                (left + right) / 2,
-                bottom + 48,
-                label,
-                text_anchor="middle",
-                font_size=font_size + 1,
-            )
-        )
-    return out
+    return _axis(False, scale, ticks, (left, right, top, bottom), label, 0, tick_label, font_size)
 
 
 def y_axis(
@@ -83,42 +75,5 @@ def y_axis(
     Tick labels sit left of ``left``; the ``label``, when given, is written upwards at
     ``label_x``.
     """
-    out = []
-    for v in ticks:
-        y = scale(v)
-        out.append(
-            el(
-                "line",
-                x1=fmt(left),
-                y1=fmt(y),
-                x2=fmt(right),
-                y2=fmt(y),
-                stroke=GRID,
-                stroke_width=1,
-            )
-        )
-        out.append(text(left - 8, y + 5, tick_label(v), text_anchor="end", font_size=font_size))
-    out.append(
-        el(
-            "line",
-            x1=fmt(left),
-            y1=fmt(top),
-            x2=fmt(left),
-            y2=fmt(bottom),
-            stroke=INK,
-            stroke_width=1.5,
-        )
-    )
-    if label:
-        mid = (top + bottom) / 2
-        out.append(
-            text(
-                label_x,
-                mid,
-                label,
-                text_anchor="middle",
-                font_size=font_size + 1,
-                transform=f"rotate(-90 {fmt(label_x)} {fmt(mid)})",
-            )
-        )
-    return out
+    box = (left, right, top, bottom)
+    return _axis(True, scale, ticks, box, label, label_x, tick_label, font_size)

@@ -78,6 +78,10 @@ def _num(node: ET.Element, name: str, default: float = 0.0) -> float:
     return float(node.get(name, default))
 
 
+def _pairs(points: str) -> list[list[str]]:
+    return [p.split(",") for p in points.split()]
+
+
 def _png_with_matplotlib(svg: str, scale: float) -> bytes:
     """Draw the layer's SVG elements again with matplotlib and return PNG bytes."""
     try:
@@ -98,15 +102,24 @@ def _png_with_matplotlib(svg: str, scale: float) -> bytes:
     ax.set_ylim(h, 0)
     ax.axis("off")
 
-    def paint(node: ET.Element) -> dict[str, object]:
-        fill, stroke = node.get("fill", "#000000"), node.get("stroke", "none")
+    def stroke(node: ET.Element) -> dict[str, object]:
         return {
-            "facecolor": "none" if fill == "none" else fill,
-            "edgecolor": "none" if stroke == "none" else stroke,
-            "alpha": _num(node, "fill-opacity", 1.0) if stroke == "none" else None,
-            "linewidth": _num(node, "stroke-width", 1.0) * 72.0 / 96.0,
+            "linewidth": _num(node, "stroke-width", 1.0) * 0.75,
             "linestyle": "--" if node.get("stroke-dasharray") else "-",
         }
+
+    def paint(node: ET.Element) -> dict[str, object]:
+        fill, edge = node.get("fill", "#000000"), node.get("stroke", "none")
+        return {
+            "facecolor": "none" if fill == "none" else fill,
+            "edgecolor": "none" if edge == "none" else edge,
+            "alpha": _num(node, "fill-opacity", 1.0) if edge == "none" else None,
+            **stroke(node),
+        }
+
+    def plot(node: ET.Element, xy: list[tuple[float, float]]) -> None:
+        colour, alpha = node.get("stroke", "#000000"), _num(node, "stroke-opacity", 1.0)
+        ax.plot(*zip(*xy, strict=True), color=colour, alpha=alpha, **stroke(node))
 
     def walk(node: ET.Element, dx: float, dy: float) -> None:
         tr = node.get("transform", "")
@@ -117,44 +130,20 @@ def _png_with_matplotlib(svg: str, scale: float) -> bytes:
         if tag in {"title", "desc"}:
             return
         if tag in {"polygon", "polyline"}:
-            xy = [
-                (float(p.split(",")[0]) + dx, float(p.split(",")[1]) + dy)
-                for p in node.get("points", "").split()
-            ]
+            xy = [(float(x) + dx, float(y) + dy) for x, y in _pairs(node.get("points", ""))]
             if xy and tag == "polygon":
                 ax.add_patch(Polygon(xy, closed=True, **paint(node)))
             elif xy:
-                ax.plot(
-                    *zip(*xy, strict=True),
-                    color=node.get("stroke", "#000000"),
-                    linewidth=_num(node, "stroke-width", 1.0) * 0.75,
-                    alpha=_num(node, "stroke-opacity", 1.0),
-                    linestyle="--" if node.get("stroke-dasharray") else "-",
-                )
+                plot(node, xy)
         elif tag == "line":
-            ax.plot(
-                [_num(node, "x1") + dx, _num(node, "x2") + dx],
-                [_num(node, "y1") + dy, _num(node, "y2") + dy],
-                color=node.get("stroke", "#000000"),
-                linewidth=_num(node, "stroke-width", 1.0) * 0.75,
-                alpha=_num(node, "stroke-opacity", 1.0),
-                linestyle="--" if node.get("stroke-dasharray") else "-",
-            )
+            ends = [(_num(node, f"x{k}") + dx, _num(node, f"y{k}") + dy) for k in (1, 2)]
+            plot(node, ends)
         elif tag == "rect":
-            ax.add_patch(
-                Rectangle(
-                    (_num(node, "x") + dx, _num(node, "y") + dy),
-                    _num(node, "width"),
-                    _num(node, "height"),
-                    **paint(node),
-                )
-            )
+            xy = (_num(node, "x") + dx, _num(node, "y") + dy)
+            ax.add_patch(Rectangle(xy, _num(node, "width"), _num(node, "height"), **paint(node)))
         elif tag == "circle":
-            ax.add_patch(
-                Circle(
-                    (_num(node, "cx") + dx, _num(node, "cy") + dy), _num(node, "r"), **paint(node)
-                )
-            )
+            xy = (_num(node, "cx") + dx, _num(node, "cy") + dy)
+            ax.add_patch(Circle(xy, _num(node, "r"), **paint(node)))
         elif tag == "text":
             anchor = {"middle": "center", "end": "right"}.get(node.get("text-anchor", ""), "left")
             ax.text(

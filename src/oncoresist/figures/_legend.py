@@ -5,23 +5,15 @@ from __future__ import annotations
 import math
 
 from oncoresist.figures._palette import Style
-from oncoresist.figures._svg import INK, el, fmt, marker, text
+from oncoresist.figures._svg import INK, el, fmt, line, marker, text
 
 __all__ = ["legend", "legend_height", "series_key"]
 
 
 def series_key(s: Style, *, width: float = 44, r: float = 7) -> str:
     """A key sample for a series: its line (with its dash) and its marker in the middle."""
-    return el(
-        "line",
-        x1=0,
-        y1=0,
-        x2=fmt(width),
-        y2=0,
-        stroke=s.colour,
-        stroke_width=3,
-        stroke_dasharray=s.dash or None,
-    ) + marker(s.marker, width / 2, 0, r, fill=s.colour, stroke=INK, width=1.2)
+    sample = line(0, 0, width, 0, stroke=s.colour, stroke_width=3, stroke_dasharray=s.dash or None)
+    return sample + marker(s.marker, width / 2, 0, r, fill=s.colour, stroke=INK, width=1.2)
 
 
 def legend_height(n_keys: int, *, columns: int = 2, row: float = 34) -> float:

@@ -14,7 +14,23 @@ from __future__ import annotations
 import math
 from html import escape
 
-__all__ = ["FONT", "GRID", "INK", "SVG_NS", "Svg", "attrs", "el", "fmt", "marker", "text"]
+__all__ = [
+    "FONT",
+    "GRID",
+    "INK",
+    "SVG_NS",
+    "Svg",
+    "attrs",
+    "band",
+    "el",
+    "fmt",
+    "line",
+    "marker",
+    "points",
+    "polyline",
+    "text",
+    "tip",
+]
 
 SVG_NS = "http://www.w3.org/2000/svg"
 FONT = "system-ui, -apple-system, Segoe UI, Roboto, Arial, sans-serif"
@@ -106,54 +122,56 @@ def marker(
     (``class_="marker"``, ``data_day=12``).
     """
     paint = {"fill": fill, "stroke": stroke, "stroke_width": float(width), **kw}
-    body = tip(title)
     if shape == "circle":
-        return el("circle", body, cx=float(x), cy=float(y), r=float(r), **paint)
+        return el("circle", tip(title), cx=float(x), cy=float(y), r=float(r), **paint)
     if shape == "square":
         s = r * 0.9
-        return el(
-            "rect",
-            body,
-            x=float(x - s),
-            y=float(y - s),
-            width=float(2 * s),
-            height=float(2 * s),
-            **paint,
-        )
-    if shape == "plus":
+        return el("rect", tip(title), x=x - s, y=y - s, width=2 * s, height=2 * s, **paint)
+    if shape == "plus":  # one arm's three corners, turned by a quarter three times
         a, b = r * 1.1, r * 0.4
-        pts = [
-            (-b, -a),
-            (b, -a),
-            (b, -b),
-            (a, -b),
-            (a, b),
-            (b, b),
-            (b, a),
-            (-b, a),
-            (-b, b),
-            (-a, b),
-            (-a, -b),
-            (-b, -b),
-        ]
+        pts = [(-b, -a), (b, -a), (b, -b)]
+        for _ in range(3):
+            pts += [(-v, u) for u, v in pts[-3:]]
     elif shape in _POLYGONS:
         sides, turn, scale = _POLYGONS[shape]
-        pts = [
-            (
-                r * scale * math.cos(math.radians(turn + 360.0 * k / sides)),
-                r * scale * math.sin(math.radians(turn + 360.0 * k / sides)),
-            )
-            for k in range(sides)
-        ]
+        angles = [math.radians(turn + 360.0 * k / sides) for k in range(sides)]
+        pts = [(r * scale * math.cos(t), r * scale * math.sin(t)) for t in angles]
     else:
         raise ValueError(f"unknown marker shape {shape!r}")
-    points = " ".join(f"{fmt(x + dx)},{fmt(y + dy)}" for dx, dy in pts)
-    return el("polygon", body, points=points, **paint)
+    return el("polygon", tip(title), points=points([(x + u, y + v) for u, v in pts]), **paint)
 
 
 def points(xy: list[tuple[float, float]]) -> str:
     """A ``points`` attribute value from (x, y) pairs."""
     return " ".join(f"{fmt(x)},{fmt(y)}" for x, y in xy)
+
+
+def line(x1: float, y1: float, x2: float, y2: float, body: str = "", /, **kw: object) -> str:
+    """A ``<line>`` from (x1, y1) to (x2, y2); ``body`` is markup (e.g. a :func:`tip`)."""
+    return el("line", body, x1=float(x1), y1=float(y1), x2=float(x2), y2=float(y2), **kw)
+
+
+def polyline(xy: list[tuple[float, float]], body: str = "", /, **kw: object) -> str:
+    """A ``<polyline>`` through the (x, y) pairs ``xy``, unfilled unless ``fill`` is given."""
+    kw.setdefault("fill", "none")
+    return el("polyline", body, points=points(xy), **kw)
+
+
+def band(
+    upper: list[tuple[float, float]],
+    lower: list[tuple[float, float]],
+    body: str = "",
+    /,
+    **kw: object,
+) -> str:
+    """A shaded interval: a polygon along ``upper`` and back along ``lower``.
+
+    ``upper`` and ``lower`` are (x, y) pairs in the same x order (the interval's high and
+    low edge); the polygon has no outline unless ``stroke`` is given. Draw the interval's
+    centre line over it with :func:`polyline`.
+    """
+    kw.setdefault("stroke", "none")
+    return el("polygon", body, points=points([*upper, *reversed(lower)]), **kw)
 
 
 class Svg:
@@ -230,23 +248,12 @@ class Svg:
             font_family=FONT,
             **extra,
         )
-        bg = (
-            el(
-                "rect",
-                x=0,
-                y=0,
-                width=fmt(self.width),
-                height=fmt(self.height),
-                fill=self.background,
-            )
-            if self.background
-            else ""
-        )
+        bg = el("rect", x=0, y=0, width=self.width, height=self.height, fill=self.background)
         return (
             f"<svg {head}>"
             f'<title id="{escape(ident)}-title">{escape(self.title, quote=False)}</title>'
             f'<desc id="{escape(ident)}-desc">{escape(self.desc, quote=False)}</desc>'
-            + bg
+            + (bg if self.background else "")
             + "".join(self.parts)
             + "</svg>"
         )

@@ -17,8 +17,7 @@ from dataclasses import dataclass, field
 
 from oncoresist import figures as fg
 from oncoresist.figures import GRID, INK, OKABE_ITO, DayScale
-from oncoresist.figures import fmt as _f
-from oncoresist.report._svg import LEFT, WIDTH, _x_axis
+from oncoresist.report._svg import LEFT, WIDTH, _figure, _x_axis
 
 __all__ = ["STRATEGY_WORDS", "Band", "History", "Panel", "fan_chart_svg"]
 
@@ -34,6 +33,10 @@ PANEL_H = 150  # height of one strategy's plot area
 STRIP_H = 10  # the on-drug strip under it
 GAP = 88  # two title lines above each panel and the strip's room
 BAND_OPACITY = {95: 0.16, 80: 0.28, 50: 0.45}
+THRESHOLD_INK = "#7a2e00"
+THRESHOLD_LINE = {"stroke": THRESHOLD_INK, "stroke_width": 2, "stroke_dasharray": "8 4"}
+READING = {"fill": INK, "stroke": INK, "width": 1}
+CENSORED = {"fill": "#ffffff", "stroke": INK, "width": 1.8}
 
 
 @dataclass(frozen=True)
@@ -69,9 +72,6 @@ class Panel:
     figures: str = ""
     bands: list[Band] = field(default_factory=list)
     threshold: bool = True  # draw the progression threshold (not for "stop": off drug)
-
-
-THRESHOLD_INK = "#7a2e00"
 
 
 def _decades(values: list[float]) -> tuple[int, int]:
@@ -158,195 +158,81 @@ def fan_chart_svg(
         g = [fg.text(scale.left, top - 32, words, font_size=17, font_weight=600)]
         if panel.figures:
             g.append(fg.text(scale.left, top - 10, panel.figures, font_size=15, class_="figures"))
-        g += fg.y_axis(
-            y_of,
-            y_of.ticks(),
-            left=scale.left,
-            right=scale.right,
-            top=top,
-            bottom=top + PANEL_H,
-            tick_label=_tick_label,
-            font_size=14,
-        )
+        box = {"left": scale.left, "right": scale.right, "top": top, "bottom": top + PANEL_H}
+        g += fg.y_axis(y_of, y_of.ticks(), tick_label=_tick_label, font_size=14, **box)
         g.append(
-            fg.el(
-                "line",
-                x1=_f(x0),
-                y1=_f(top),
-                x2=_f(x0),
-                y2=_f(top + PANEL_H),
-                stroke=INK,
-                stroke_width=1,
-                stroke_dasharray="3 3",
-            )
+            fg.line(x0, top, x0, top + PANEL_H, stroke=INK, stroke_width=1, stroke_dasharray="3 3")
         )
         bands = sorted(panel.bands, key=lambda b: b.day)
         if bands:
             last = history[-1].value if history else bands[0].q50
-            start = Band(origin_day, last, last, last, last, last, last, last)
-            pts = [start, *bands]
+            pts = [Band(origin_day, *[last] * 7), *bands]
             for level, lo_q, hi_q in ((95, "q025", "q975"), (80, "q10", "q90"), (50, "q25", "q75")):
                 upper = [(scale(b.day), y_of(getattr(b, hi_q))) for b in pts]
-                lower = [(scale(b.day), y_of(getattr(b, lo_q))) for b in reversed(pts)]
+                lower = [(scale(b.day), y_of(getattr(b, lo_q))) for b in pts]
+                shade = {"fill": colour, "fill_opacity": BAND_OPACITY[level]}
+                words = fg.tip(f"{level}% predictive band")
                 g.append(
-                    fg.el(
-                        "polygon",
-                        fg.tip(f"{level}% predictive band"),
-                        class_=f"band band-{level}",
-                        data_level=level,
-                        points=fg.points(upper + lower),
-                        fill=colour,
-                        fill_opacity=BAND_OPACITY[level],
-                        stroke="none",
+                    fg.band(
+                        upper, lower, words, class_=f"band band-{level}", data_level=level, **shade
                     )
                 )
-            g.append(
-                fg.el(
-                    "polyline",
-                    fg.tip("median forecast"),
-                    class_="median",
-                    points=fg.points([(scale(b.day), y_of(b.q50)) for b in pts]),
-                    fill="none",
-                    stroke=colour,
-                    stroke_width=3,
-                )
-            )
+            median = [(scale(b.day), y_of(b.q50)) for b in pts]
+            words = fg.tip("median forecast")
+            g.append(fg.polyline(median, words, class_="median", stroke=colour, stroke_width=3))
             end = bands[-1]
-            g.append(
-                fg.text(
-                    scale.right,
-                    top - 10,
-                    f"day {end.day:.0f}: median {end.q50:.3g} {unit}, 95% "
-                    f"{end.q025:.3g} to {end.q975:.3g}",
-                    text_anchor="end",
-                    font_size=14,
-                )
+            words = (
+                f"day {end.day:.0f}: median {end.q50:.3g} {unit}, 95% "
+                f"{end.q025:.3g} to {end.q975:.3g}"
             )
+            g.append(fg.text(scale.right, top - 10, words, text_anchor="end", font_size=14))
         if threshold is not None and panel.threshold:
             y = y_of(threshold)
+            words = (
+                f"PCWG3 progression threshold {threshold:.3g} {unit} (a rise on "
+                "drug 25% and 2 ng/mL over the nadir, confirmed 3 weeks later)"
+            )
             g.append(
-                fg.el(
-                    "line",
-                    fg.tip(
-                        f"PCWG3 progression threshold {threshold:.3g} {unit} (a rise on "
-                        "drug 25% and 2 ng/mL over the nadir, confirmed 3 weeks later)"
-                    ),
-                    class_="threshold",
-                    x1=_f(x0),
-                    y1=_f(y),
-                    x2=_f(scale.right),
-                    y2=_f(y),
-                    stroke=THRESHOLD_INK,
-                    stroke_width=2,
-                    stroke_dasharray="8 4",
-                )
+                fg.line(x0, y, scale.right, y, fg.tip(words), class_="threshold", **THRESHOLD_LINE)
             )
         # history: a thin line and markers (open triangles: below the limit)
         if history:
-            line = fg.points([(scale(h.day), y_of(h.value)) for h in history])
-            g.append(
-                fg.el(
-                    "polyline",
-                    points=line,
-                    fill="none",
-                    stroke=INK,
-                    stroke_width=1.2,
-                    stroke_opacity=0.6,
-                )
-            )
+            line = [(scale(h.day), y_of(h.value)) for h in history]
+            g.append(fg.polyline(line, stroke=INK, stroke_width=1.2, stroke_opacity=0.6))
         for h in history:
             x, y = scale(h.day), y_of(h.value)
             if h.censored:
-                tip = f"day {h.day:.0f}: below the limit of quantification (< {h.value:.3g} {unit})"
+                words = (
+                    f"day {h.day:.0f}: below the limit of quantification (< {h.value:.3g} {unit})"
+                )
                 g.append(
                     fg.marker(
-                        "triangle-down",
-                        x,
-                        y,
-                        5,
-                        fill="#ffffff",
-                        stroke=INK,
-                        width=1.8,
-                        title=tip,
-                        class_="reading censored",
+                        "triangle-down", x, y, 5, title=words, class_="reading censored", **CENSORED
                     )
                 )
             else:
-                g.append(
-                    fg.marker(
-                        "circle",
-                        x,
-                        y,
-                        4,
-                        fill=INK,
-                        stroke=INK,
-                        width=1,
-                        title=f"day {h.day:.0f}: {h.value:.3g} {unit}",
-                        class_="reading",
-                    )
-                )
-        # the strip: on drug in each interval (history 0/1, forecast share of paths)
-        strip = top + PANEL_H + 6
-        cells: list[tuple[float, float, float]] = []
-        for a, b in zip(history, [*history[1:], None], strict=True):
-            if a.on_treatment is not None:
-                cells.append((a.day, b.day if b is not None else origin_day, float(a.on_treatment)))
-        prev = origin_day
-        for b in bands:
-            if math.isfinite(b.share_on):
-                cells.append((prev, b.day, b.share_on))
-            prev = b.day
-        g.append(
-            fg.el(
-                "rect",
-                x=_f(scale.left),
-                y=_f(strip),
-                width=_f(scale.right - scale.left),
-                height=STRIP_H,
-                fill="none",
-                stroke=GRID,
-                stroke_width=1,
-            )
-        )
-        for d0, d1, share in cells:
-            if d1 > d0 and share > 0:
-                g.append(
-                    fg.el(
-                        "rect",
-                        fg.tip(f"days {d0:.0f} to {d1:.0f}: on drug in {share:.0%} of paths"),
-                        class_="on-drug",
-                        x=_f(scale(d0)),
-                        y=_f(strip),
-                        width=_f(max(scale(d1) - scale(d0), 0.5)),
-                        height=STRIP_H,
-                        fill=INK,
-                        fill_opacity=f"{share * 0.8:.2f}",
-                    )
-                )
+                words = f"day {h.day:.0f}: {h.value:.3g} {unit}"
+                g.append(fg.marker("circle", x, y, 4, title=words, class_="reading", **READING))
+        g += _strip(history, bands, origin_day, scale, top + PANEL_H + 6)
         parts.append(fg.el("g", "".join(g), class_="fan-panel", data_strategy=panel.strategy))
     parts.extend(_x_axis(scale, top0, axis_y))
     mid = top0 + (axis_y - top0) / 2
-    parts.append(
-        fg.text(
-            18,
-            mid,
-            f"{marker_name} ({unit}, log scale)",
-            text_anchor="middle",
-            font_size=17,
-            transform=f"rotate(-90 18 {_f(mid)})",
-        )
-    )
+    label = f"{marker_name} ({unit}, log scale)"
+    turn = f"rotate(-90 18 {fg.fmt(mid)})"
+    parts.append(fg.text(18, mid, label, text_anchor="middle", font_size=17, transform=turn))
     blue = OKABE_ITO[0]
+    shades = ((0, 14, 0.16), (14, 14, 0.28), (28, 16, 0.45))
     keys = [
         (
-            fg.el("rect", x=0, y=-9, width=14, height=18, fill=blue, fill_opacity=0.16)
-            + fg.el("rect", x=14, y=-9, width=14, height=18, fill=blue, fill_opacity=0.28)
-            + fg.el("rect", x=28, y=-9, width=16, height=18, fill=blue, fill_opacity=0.45),
+            "".join(
+                fg.el("rect", x=x, y=-9, width=w, height=18, fill=blue, fill_opacity=o)
+                for x, w, o in shades
+            ),
             "95%, 80% and 50% predictive bands (lightest widest); line: median",
         ),
         (
-            fg.marker("circle", 12, 0, 4, fill=INK, stroke=INK, width=1)
-            + fg.marker("triangle-down", 32, 0, 5, fill="#ffffff", stroke=INK, width=1.8),
+            fg.marker("circle", 12, 0, 4, **READING)
+            + fg.marker("triangle-down", 32, 0, 5, **CENSORED),
             "reading; open triangle: below the limit of quantification (drawn at the limit)",
         ),
         (
@@ -355,21 +241,8 @@ def fan_chart_svg(
         ),
     ]
     if threshold is not None:
-        keys.append(
-            (
-                fg.el(
-                    "line",
-                    x1=0,
-                    y1=0,
-                    x2=44,
-                    y2=0,
-                    stroke=THRESHOLD_INK,
-                    stroke_width=2,
-                    stroke_dasharray="8 4",
-                ),
-                "PCWG3 progression threshold (25% and 2 ng/mL over the nadir)",
-            )
-        )
+        words = "PCWG3 progression threshold (25% and 2 ng/mL over the nadir)"
+        keys.append((fg.line(0, 0, 44, 0, **THRESHOLD_LINE), words))
     parts.append(
         fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT, columns=1, row=28, font_size=14)
     )
@@ -385,13 +258,31 @@ def fan_chart_svg(
         )
         + "."
     )
-    fig = fg.Svg(
-        WIDTH,
-        height,
-        title=f"Forecast of {marker_name} under each strategy",
-        desc=desc,
-        ident=ident,
-        cls="plot fan-chart",
-    )
-    fig.extend(parts)
+    title = f"Forecast of {marker_name} under each strategy"
+    fig = _figure(ident, height, title, desc, "plot fan-chart", parts)
     return fig.standalone() if standalone else fig.inline()
+
+
+def _strip(
+    history: list[History], bands: list[Band], origin_day: float, scale: DayScale, strip: float
+) -> list[str]:
+    """The strip under a panel: on drug in each interval (history 0/1, forecast share of paths)."""
+    cells: list[tuple[float, float, float]] = []
+    for a, b in zip(history, [*history[1:], None], strict=True):
+        if a.on_treatment is not None:
+            cells.append((a.day, b.day if b is not None else origin_day, float(a.on_treatment)))
+    prev = origin_day
+    for b in bands:
+        if math.isfinite(b.share_on):
+            cells.append((prev, b.day, b.share_on))
+        prev = b.day
+    row = {"y": strip, "height": STRIP_H}
+    frame = {"fill": "none", "stroke": GRID, "stroke_width": 1}
+    out = [fg.el("rect", x=scale.left, width=scale.right - scale.left, **row, **frame)]
+    for d0, d1, share in cells:
+        if d1 > d0 and share > 0:
+            words = fg.tip(f"days {d0:.0f} to {d1:.0f}: on drug in {share:.0%} of paths")
+            x, w = scale(d0), max(scale(d1) - scale(d0), 0.5)
+            shade = {"fill": INK, "fill_opacity": f"{share * 0.8:.2f}"}
+            out.append(fg.el("rect", words, class_="on-drug", x=x, width=w, **row, **shade))
+    return out

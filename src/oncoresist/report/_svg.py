@@ -15,78 +15,38 @@ kept for the modules that import them from here.
 from __future__ import annotations
 
 import itertools
-import re
 from dataclasses import dataclass, field
-from html import unescape
 
 from oncoresist import figures as fg
-from oncoresist.figures import DASHES, GRID, INK, OKABE_ITO, SHAPES, DayScale, day_ticks
+from oncoresist.figures import INK, DayScale, marker
 
 __all__ = [
-    "DASHES",
-    "GRID",
     "INK",
-    "OKABE_ITO",
-    "SHAPES",
     "DayScale",
     "Event",
     "Line",
     "Point",
     "Series",
-    "day_ticks",
     "marker",
     "pct",
     "series_styles",
-    "style",
     "timeline_svg",
     "trajectory_svg",
 ]
 
 WIDTH = 1000
 LEFT, RIGHT = 96, 24
-#: the font as an attribute, for ``<svg>`` heads written by hand elsewhere
-FONT = f'font-family="{fg.FONT}"'
 LOD_INK = "#555555"
 EVENT_INK = "#7a2e00"
+EVENT_LINE = {"stroke": EVENT_INK, "stroke_width": 2.5, "stroke_dasharray": "6 3"}
+LOD_LINE = {"stroke": LOD_INK, "stroke_width": 2, "stroke_dasharray": "7 5"}
+LOD_BAND = {"fill": "#bdbdbd", "fill_opacity": 0.45}
 VAF_MIN_LOG, VAF_MAX_LOG = -4, 0  # 0.01 % to 100 %
-_ATTR = re.compile(r'([\w:-]+)="([^"]*)"')
-
-
-def style(i: int) -> tuple[str, str, str]:
-    """Colour, marker shape and dash pattern of the ``i``-th series of an ordered list."""
-    return tuple(fg.style(i))  # type: ignore[return-value]
 
 
 def series_styles(labels: list[str]) -> dict[str, fg.Style]:
     """The style of each variant label: the one assignment the report and web page share."""
     return fg.assign(labels)
-
-
-def _f(x: float) -> str:
-    """A coordinate, short."""
-    return fg.fmt(x)
-
-
-def marker(
-    shape: str,
-    x: float,
-    y: float,
-    r: float,
-    *,
-    fill: str,
-    stroke: str,
-    width: float = 2.0,
-    attrs: str = "",
-    title: str | None = None,
-) -> str:
-    """One marker of ``shape`` centred on (x, y) with radius about ``r``.
-
-    ``attrs`` (``'class="a" data-x="1"'``) is read into attributes and written escaped.
-    """
-    extra = {k.replace("-", "_"): unescape(v) for k, v in _ATTR.findall(attrs)}
-    if "class" in extra:
-        extra["class_"] = extra.pop("class")
-    return fg.marker(shape, x, y, r, fill=fill, stroke=stroke, width=width, title=title, **extra)
 
 
 def _x_axis(scale: DayScale, top: float, bottom: float, *, label: bool = True) -> list[str]:
@@ -102,12 +62,10 @@ def _x_axis(scale: DayScale, top: float, bottom: float, *, label: bool = True) -
     )
 
 
-def _figure(ident: str, height: float, title: str, desc: str, cls: str) -> fg.Svg:
-    return fg.Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
-
-
-def _out(fig: fg.Svg, standalone: bool) -> str:
-    return fig.standalone() if standalone else fig.inline()
+def _figure(ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]) -> fg.Svg:
+    fig = fg.Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
+    fig.extend(parts)
+    return fig
 
 
 # ----------------------------------------------------------------------- timeline
@@ -129,20 +87,6 @@ class Event:
     day: float
 
 
-def _event_line(ev: Event, top: float, bottom: float, scale: DayScale) -> str:
-    x = scale(ev.day)
-    return fg.el(
-        "line",
-        x1=_f(x),
-        y1=_f(top),
-        x2=_f(x),
-        y2=_f(bottom),
-        stroke=EVENT_INK,
-        stroke_width=2.5,
-        stroke_dasharray="6 3",
-    )
-
-
 def timeline_svg(
     lines: list[Line],
     events: list[Event],
@@ -155,53 +99,30 @@ def timeline_svg(
     """The therapy timeline: one bar per line, progression and other events, draw days."""
     row = 58
     top = 36
-    body = max(len(lines), 1) * row
-    axis_y = top + body + 30
-    height = axis_y + 60
-    parts: list[str] = []
+    axis_y = top + max(len(lines), 1) * row + 30
+    parts = _x_axis(scale, top - 20, axis_y)
     described = []
     for i, line in enumerate(lines):
         y = top + i * row + 24
         x0 = scale(line.start)
-        ongoing = line.end is None
         x1 = scale(line.end) if line.end is not None else scale.right - 14
-        colour = OKABE_ITO[i % (len(OKABE_ITO) - 1)]  # never yellow for a bar
-        span = "ongoing" if ongoing else f"to day {line.end:.0f}"
+        colour = fg.OKABE_ITO[i % (len(fg.OKABE_ITO) - 1)]  # never yellow for a bar
+        span = "ongoing" if line.end is None else f"to day {line.end:.0f}"
         reason = f", stopped: {line.reason}" if line.reason else ""
-        tip = f"{line.regimen}: from day {line.start:.0f} {span}{reason}"
-        described.append(tip)
-        bar = fg.el(
-            "rect",
-            fg.tip(tip),
-            x=_f(x0),
-            y=_f(y),
-            width=_f(max(x1 - x0, 3)),
-            height=22,
-            rx=3,
-            fill=colour,
-            stroke=INK,
-            stroke_width=1,
+        words = f"{line.regimen}: from day {line.start:.0f} {span}{reason}"
+        described.append(words)
+        paint = {"fill": colour, "stroke": INK, "stroke_width": 1}
+        body = fg.el(
+            "rect", fg.tip(words), x=x0, y=y, width=max(x1 - x0, 3), height=22, rx=3, **paint
         )
-        arrow = ""
-        if ongoing:
+        if line.end is None:  # an arrow head: the line goes on
             t = scale.right - 14
-            arrow = fg.el(
-                "polygon",
-                points=fg.points([(t, y - 4), (t + 14, y + 11), (t, y + 26)]),
-                fill=colour,
-                stroke=INK,
-                stroke_width=1,
+            body += fg.el(
+                "polygon", points=fg.points([(t, y - 4), (t + 14, y + 11), (t, y + 26)]), **paint
             )
-        label = fg.text(
-            max(x0, scale.left) + 2,
-            y - 6,
-            f"{line.regimen} (from day {line.start:.0f}, {span})",
-            font_size=17,
-            font_weight=600,
-        )
-        parts.append(
-            fg.el("g", bar + arrow + label, class_="therapy-line", data_regimen=line.regimen)
-        )
+        label = f"{line.regimen} (from day {line.start:.0f}, {span})"
+        body += fg.text(max(x0, scale.left) + 2, y - 6, label, font_size=17, font_weight=600)
+        parts.append(fg.el("g", body, class_="therapy-line", data_regimen=line.regimen))
     if not lines:
         parts.append(fg.text(scale.left + 8, top + 30, "No therapy lines recorded.", font_size=17))
     for ev in events:
@@ -209,42 +130,22 @@ def timeline_svg(
         words = f"{ev.event} (day {ev.day:.0f})"
         described.append(words)
         anchor = "end" if x > (scale.left + scale.right) / 2 else "start"
-        body_ = (
-            _event_line(ev, top - 8, axis_y, scale)
-            + fg.marker("diamond", x, top - 14, 7, fill=EVENT_INK, stroke=EVENT_INK, title=words)
-            + fg.text(
-                x + (-10 if anchor == "end" else 10),
-                top - 9,
-                words,
-                text_anchor=anchor,
-                font_weight=600,
-                fill=EVENT_INK,
-            )
-        )
-        parts.append(fg.el("g", body_, class_="event", data_event=ev.event))
+        dx = -10 if anchor == "end" else 10
+        body = fg.line(x, top - 8, x, axis_y, **EVENT_LINE)
+        body += fg.marker("diamond", x, top - 14, 7, fill=EVENT_INK, stroke=EVENT_INK, title=words)
+        body += fg.text(x + dx, top - 9, words, text_anchor=anchor, font_weight=600, fill=EVENT_INK)
+        parts.append(fg.el("g", body, class_="event", data_event=ev.event))
+    tick = {"fill": INK, "stroke": INK, "width": 1, "class_": "draw-tick"}
     for day in draw_days:
-        parts.append(
-            fg.marker(
-                "triangle",
-                scale(day),
-                axis_y - 8,
-                5,
-                fill=INK,
-                stroke=INK,
-                width=1,
-                title=f"ctDNA draw, day {day:.0f}",
-                class_="draw-tick",
-            )
-        )
+        words = f"ctDNA draw, day {day:.0f}"
+        parts.append(fg.marker("triangle", scale(day), axis_y - 8, 5, title=words, **tick))
     desc = (
         "Therapy lines as bars over days since the first line started; "
         + ("; ".join(described) if described else "no lines or events")
         + f". Triangles on the axis mark the {len(draw_days)} ctDNA draws."
     )
-    fig = _figure(ident, height, "Therapy timeline", desc, "plot timeline")
-    fig.extend(_x_axis(scale, top - 20, axis_y))
-    fig.extend(parts)
-    return _out(fig, standalone)
+    fig = _figure(ident, axis_y + 60, "Therapy timeline", desc, "plot timeline", parts)
+    return fig.standalone() if standalone else fig.inline()
 
 
 # ----------------------------------------------------------------------- trajectories
@@ -339,80 +240,33 @@ def trajectory_svg(
     """
     top, bottom = 30, 430
     styles = series_styles([s.label for s in series])
-    n_keys = len(series) + 3
-    per_row = 2
     legend_top = bottom + 78
-    height = legend_top + fg.legend_height(n_keys, columns=per_row) + 16 if legend else bottom + 70
+    n_keys = len(series) + 3
+    height = legend_top + fg.legend_height(n_keys) + 16 if legend else bottom + 70
     y = fg.LogScale((10.0**VAF_MIN_LOG, 10.0**VAF_MAX_LOG), (bottom, top))
-    parts: list[str] = fg.y_axis(
-        y,
-        y.ticks(),
-        left=scale.left,
-        right=scale.right,
-        top=top,
-        bottom=bottom,
-        label="Variant allele fraction (log scale)",
-        tick_label=pct,
-    )
-    parts.extend(_x_axis(scale, top, bottom))
+    label = "Variant allele fraction (log scale)"
+    box = {"left": scale.left, "right": scale.right, "top": top, "bottom": bottom}
+    parts = fg.y_axis(y, y.ticks(), label=label, tick_label=pct, **box)
+    parts += _x_axis(scale, top, bottom)
     lod = [row for row in lod_per_draw if row[1] == row[1]]
     if lod:
+        words = "95% limit of detection, lowest to highest over the tracked sites of each draw"
         upper = [(scale(d), y(hi)) for d, _, _, hi in lod]
-        lower = [(scale(d), y(lo)) for d, _, lo, _ in reversed(lod)]
-        parts.append(
-            fg.el(
-                "polygon",
-                fg.tip(
-                    "95% limit of detection, lowest to highest over the tracked sites of each draw"
-                ),
-                class_="lod-band",
-                points=fg.points(upper + lower),
-                fill="#bdbdbd",
-                fill_opacity=0.45,
-                stroke="none",
-            )
-        )
-        parts.append(
-            fg.el(
-                "polyline",
-                fg.tip("95% limit of detection per draw (median over the tracked sites)"),
-                class_="lod-line",
-                points=fg.points([(scale(d), y(m)) for d, m, _, _ in lod]),
-                fill="none",
-                stroke=LOD_INK,
-                stroke_width=2,
-                stroke_dasharray="7 5",
-            )
-        )
+        lower = [(scale(d), y(lo)) for d, _, lo, _ in lod]
+        parts.append(fg.band(upper, lower, fg.tip(words), class_="lod-band", **LOD_BAND))
+        words = "95% limit of detection per draw (median over the tracked sites)"
+        median = [(scale(d), y(m)) for d, m, _, _ in lod]
+        parts.append(fg.polyline(median, fg.tip(words), class_="lod-line", **LOD_LINE))
         for d, m, lo, hi in lod:
-            parts.append(
-                fg.el(
-                    "circle",
-                    fg.tip(f"Day {d:.0f}: 95% LoD {pct(m)} (sites {pct(lo)} to {pct(hi)})"),
-                    class_="lod-point",
-                    cx=_f(scale(d)),
-                    cy=_f(y(m)),
-                    r=2.5,
-                    fill=LOD_INK,
-                )
-            )
+            words = f"Day {d:.0f}: 95% LoD {pct(m)} (sites {pct(lo)} to {pct(hi)})"
+            dot = {"class_": "lod-point", "cx": scale(d), "cy": y(m), "r": 2.5, "fill": LOD_INK}
+            parts.append(fg.el("circle", fg.tip(words), **dot))
     for ev in events:
         words = f"{ev.event} (day {ev.day:.0f})"
-        parts.append(
-            fg.el(
-                "g",
-                _event_line(ev, top, bottom, scale)
-                + fg.text(
-                    scale(ev.day) - 6,
-                    top + 18,
-                    words,
-                    text_anchor="end",
-                    font_weight=600,
-                    fill=EVENT_INK,
-                ),
-                class_="event",
-            )
-        )
+        x = scale(ev.day)
+        body = fg.line(x, top, x, bottom, **EVENT_LINE)
+        body += fg.text(x - 6, top + 18, words, text_anchor="end", font_weight=600, fill=EVENT_INK)
+        parts.append(fg.el("g", body, class_="event"))
     described = []
     for s in series:
         st = styles[s.label]
@@ -424,14 +278,13 @@ def trajectory_svg(
         described.append(summary)
         body = [fg.tip(summary)]
         for a, b in itertools.pairwise(pts):
-            both = a.state == "detected" and b.state == "detected"
+            both = a.state == b.state == "detected"
             body.append(
-                fg.el(
-                    "line",
-                    x1=_f(scale(a.day)),
-                    y1=_f(y(_plotted(a))),
-                    x2=_f(scale(b.day)),
-                    y2=_f(y(_plotted(b))),
+                fg.line(
+                    scale(a.day),
+                    y(_plotted(a)),
+                    scale(b.day),
+                    y(_plotted(b)),
                     stroke=st.colour,
                     stroke_width=3 if both else 1.5,
                     stroke_opacity=1 if both else 0.55,
@@ -440,55 +293,8 @@ def trajectory_svg(
                 )
             )
         for p in pts:
-            reads = (
-                f"{p.alt_reads}/{p.depth} {p.unit}"
-                if p.alt_reads is not None and p.depth is not None
-                else f"VAF {pct(p.vaf)}"
-            )
-            data = {
-                "data_day": f"{p.day:.0f}",
-                "data_state": p.state,
-                "data_date": p.date,
-                "data_vaf": repr(p.vaf),
-                "data_lod": repr(p.lod),
-            }
-            if p.state == "detected":
-                tip = f"{s.label}, day {p.day:.0f}: detected at {pct(p.vaf)} ({reads})"
-                body.append(
-                    fg.marker(
-                        st.marker,
-                        scale(p.day),
-                        y(_plotted(p)),
-                        7,
-                        fill=st.colour,
-                        stroke=INK,
-                        width=1.2,
-                        title=tip,
-                        class_="marker point detected",
-                        **data,
-                    )
-                )
-            else:
-                tip = (
-                    f"{s.label}, day {p.day:.0f}: {_state_words(p.state)} ({reads}); drawn "
-                    f"at the draw's 95% LoD {pct(p.lod)}"
-                )
-                cls = "not-detected" if p.state == "not_detected" else "not-assessable"
-                body.append(
-                    fg.marker(
-                        st.marker,
-                        scale(p.day),
-                        y(_plotted(p)),
-                        7,
-                        fill="#ffffff",
-                        stroke=st.colour,
-                        width=2.5,
-                        title=tip,
-                        class_=f"marker point {cls} lod-marker",
-                        stroke_dasharray="2 2" if cls == "not-assessable" else None,
-                        **data,
-                    )
-                )
+            body.append(_point(s.label, st, p, scale(p.day), y(_plotted(p))))
+        group = {"data_colour": st.colour, "data_shape": st.marker, "data_dash": st.dash}
         parts.append(
             fg.el(
                 "g",
@@ -496,60 +302,57 @@ def trajectory_svg(
                 class_="series",
                 data_alteration=s.label,
                 data_series=s.label,
-                data_colour=st.colour,
-                data_shape=st.marker,
-                data_dash=st.dash,
+                **group,
             )
         )
     if legend:
         keys = [(fg.series_key(styles[s.label]), s.label) for s in series]
-        keys.append(
-            (
-                fg.marker("circle", 12, 0, 7, fill=INK, stroke=INK, width=1.2)
-                + fg.marker("circle", 34, 0, 7, fill="#ffffff", stroke=INK, width=2.5),
-                "filled: detected; open: not detected (at LoD)",
-            )
-        )
-        keys.append(
-            (
-                fg.el("rect", x=0, y=-9, width=44, height=18, fill="#bdbdbd", fill_opacity=0.45)
-                + fg.el(
-                    "line",
-                    x1=0,
-                    y1=0,
-                    x2=44,
-                    y2=0,
-                    stroke=LOD_INK,
-                    stroke_width=2,
-                    stroke_dasharray="7 5",
-                ),
-                "95% LoD per draw: median (dashed), site range",
-            )
-        )
-        keys.append(
-            (
-                fg.el(
-                    "line",
-                    x1=22,
-                    y1=-12,
-                    x2=22,
-                    y2=12,
-                    stroke=EVENT_INK,
-                    stroke_width=2.5,
-                    stroke_dasharray="6 3",
-                ),
-                "clinical event (e.g. progression)",
-            )
-        )
-        parts.append(
-            fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT - RIGHT, columns=per_row)
-        )
+        both = fg.marker("circle", 12, 0, 7, fill=INK, stroke=INK, width=1.2)
+        both += fg.marker("circle", 34, 0, 7, fill="#ffffff", stroke=INK, width=2.5)
+        keys.append((both, "filled: detected; open: not detected (at LoD)"))
+        lod_key = fg.el("rect", x=0, y=-9, width=44, height=18, **LOD_BAND)
+        lod_key += fg.line(0, 0, 44, 0, **LOD_LINE)
+        keys.append((lod_key, "95% LoD per draw: median (dashed), site range"))
+        keys.append((fg.line(22, -12, 22, 12, **EVENT_LINE), "clinical event (e.g. progression)"))
+        parts.append(fg.legend(keys, x=LEFT, y=legend_top, width=WIDTH - LEFT - RIGHT))
     desc = (
         "Variant allele fraction of each tracked variant against days since the first "
         "therapy line, on a log scale from 0.01% to 100%. "
         + "; ".join(described)
         + ". Undetected draws are open markers at that draw's 95% limit of detection."
     )
-    fig = _figure(ident, height, "ctDNA variant trajectories", desc, "plot trajectories")
-    fig.extend(parts)
-    return _out(fig, standalone)
+    fig = _figure(ident, height, "ctDNA variant trajectories", desc, "plot trajectories", parts)
+    return fig.standalone() if standalone else fig.inline()
+
+
+def _point(label: str, st: fg.Style, p: Point, x: float, y: float) -> str:
+    """One draw's marker: filled when detected, open at the draw's LoD otherwise."""
+    reads = (
+        f"{p.alt_reads}/{p.depth} {p.unit}"
+        if p.alt_reads is not None and p.depth is not None
+        else f"VAF {pct(p.vaf)}"
+    )
+    data = {
+        "data_day": f"{p.day:.0f}",
+        "data_state": p.state,
+        "data_date": p.date,
+        "data_vaf": repr(p.vaf),
+        "data_lod": repr(p.lod),
+    }
+    if p.state == "detected":
+        words = f"{label}, day {p.day:.0f}: detected at {pct(p.vaf)} ({reads})"
+        paint = {"fill": st.colour, "stroke": INK, "width": 1.2, "class_": "marker point detected"}
+    else:
+        words = (
+            f"{label}, day {p.day:.0f}: {_state_words(p.state)} ({reads}); drawn "
+            f"at the draw's 95% LoD {pct(p.lod)}"
+        )
+        cls = "not-detected" if p.state == "not_detected" else "not-assessable"
+        paint = {
+            "fill": "#ffffff",
+            "stroke": st.colour,
+            "width": 2.5,
+            "class_": f"marker point {cls} lod-marker",
+            "stroke_dasharray": "2 2" if cls == "not-assessable" else None,
+        }
+    return fg.marker(st.marker, x, y, 7, title=words, **paint, **data)
