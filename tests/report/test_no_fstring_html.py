@@ -7,9 +7,9 @@ f-string, ``+`` or ``%`` concatenation, ``.format`` or ``.join`` whose literal t
 HTML or SVG start or end tag (``<p``, ``</td>``, ...).
 
 SVG is drawn in code, not in templates, by the figure modules listed in :data:`SVG_MODULES`
-(the figure layer and the report's ``*_svg.py`` modules); :data:`SVG_FUNCTIONS` names the one
-function elsewhere that draws an SVG (the web page's legend swatch). Those may build SVG
-elements, never HTML ones.
+(the figure layer and the report's ``*_svg.py`` modules); :data:`SVG_FUNCTIONS` would name a
+function elsewhere that draws an SVG (none does: the web page's legend keys come from the
+figure layer). Those may build SVG elements, never HTML ones.
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ SVG_MODULES = (
     "report/_screen_svg.py",
 )
 #: Functions outside those modules that draw a small SVG: (module, function).
-SVG_FUNCTIONS = {("server/_ui.py", "_swatch")}
+SVG_FUNCTIONS: set[tuple[str, str]] = set()
 
 _SVG_TAGS = {
     "svg", "g", "line", "rect", "circle", "ellipse", "path", "polyline", "polygon", "text",

@@ -32,6 +32,7 @@ import datetime as dt
 import hashlib
 import hmac
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
@@ -46,6 +47,7 @@ from fastapi.templating import Jinja2Templates
 from markupsafe import Markup
 from pydantic import ValidationError
 
+from oncoresist import figures as fg
 from oncoresist.errors import InputError
 from oncoresist.interpret import Option
 from oncoresist.report import _svg
@@ -341,18 +343,6 @@ def lookup(
     return RedirectResponse(f"/patients/{found.pseudonym}", status_code=303)
 
 
-def _swatch(colour: str, shape: str, dash: str) -> Markup:
-    """A legend key: the series' line and marker, as a small inline SVG."""
-    line = (f'<line x1="0" y1="0" x2="44" y2="0" stroke="{colour}" stroke-width="3"'
-            + (f' stroke-dasharray="{dash}"' if dash else "") + "/>")  # fmt: skip
-    dot = _svg.marker(shape, 22, 0, 7, fill=colour, stroke=_svg.INK, width=1.2)
-    # built here from the palette's constants and the report's marker(): nothing sent
-    return Markup(
-        '<svg class="swatch" viewBox="-2 -10 48 20" width="48" height="20" '
-        f'aria-hidden="true" focusable="false">{line}{dot}</svg>'
-    )
-
-
 def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
     """The therapy timeline (SVG) and what the trajectory chart needs, on one day scale."""
 
@@ -375,16 +365,15 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
     days = [*draws, *(e.day for e in events)]
     days += [d for ln in lines for d in (ln.start, ln.end) if d is not None]
     scale = _svg.DayScale.covering(days, None if lines else "Days since the first ctDNA draw")
-    styles = _svg.series_styles([t.alteration for t in detail.trajectories])
+    styles = fg.assign([t.alteration for t in detail.trajectories])
     series, drawn = [], []
     lods: dict[float, list[float]] = {}
     for t in detail.trajectories:
         st = styles[t.alteration]
         points = [p for p in t.points if p.day is not None]
-        series.append({"label": t.alteration, "colour": st.colour, "shape": st.marker,
-                       "dash": st.dash, "swatch": _swatch(st.colour, st.marker, st.dash),
-                       "points": points,
-                       "detected": sum(p.state == "detected" for p in points)})  # fmt: skip
+        # the legend key drawn by the figure layer (it escapes what it writes)
+        series.append({"label": t.alteration, "style": st, "points": points,
+                       "key": Markup(fg.series_key(st))})  # fmt: skip
         s = _svg.Series(t.alteration)
         for p in points:
             lod = p.lod_vaf if p.lod_vaf is not None else float("nan")
@@ -577,12 +566,19 @@ def _panel_unit(state: ServiceState) -> str | None:
     return getattr(state.monitor_config.background, "unit_", None)
 
 
+def _upload_page(request: Request, state: ServiceState, session: Session, *, status: int = 200,
+                 kind: str = "serial", problem: str | None = None,
+                 result: m.UploadOut | None = None) -> Response:  # fmt: skip
+    """The upload form, with the last upload's problem or result."""
+    return _page(request, "upload.html", session, status=status, section="upload",
+                 kinds=UPLOAD_KINDS, kind=kind if kind in UPLOAD_KINDS else "serial",
+                 problem=problem, result=result, panel_unit=_panel_unit(state))  # fmt: skip
+
+
 @router.get("/upload")
 def upload_form(request: Request, state: State, session: Signed) -> Response:
     """The upload form: what the file holds, and the file."""
-    return _page(request, "upload.html", session, section="upload", kinds=UPLOAD_KINDS,
-                 kind="serial", problem=None, result=None,
-                 panel_unit=_panel_unit(state))  # fmt: skip
+    return _upload_page(request, state, session)
 
 
 @router.post("/upload")
@@ -599,9 +595,7 @@ async def upload(
         return _error(request, session, 403, _REFUSED)
 
     def again(status: int, problem: str) -> Response:
-        return _page(request, "upload.html", session, status=status, section="upload",
-                     kinds=UPLOAD_KINDS, kind=kind if kind in UPLOAD_KINDS else "serial",
-                     problem=problem, result=None, panel_unit=_panel_unit(state))  # fmt: skip
+        return _upload_page(request, state, session, status=status, kind=kind, problem=problem)
 
     if kind not in UPLOAD_KINDS:
         return again(422, f"field kind: expected one of {', '.join(UPLOAD_KINDS)}")
@@ -617,9 +611,7 @@ async def upload(
         return again(409, "the upload conflicts with stored values")
     except HTTPException as exc:
         return again(exc.status_code, str(exc.detail))
-    return _page(request, "upload.html", session, section="upload", kinds=UPLOAD_KINDS,
-                 kind=kind, problem=None, result=result,
-                 panel_unit=_panel_unit(state))  # fmt: skip
+    return _upload_page(request, state, session, kind=kind, result=result)
 
 
 # ----------------------------------------------------------------------- knowledge base
@@ -655,24 +647,29 @@ def _drug_names(state: ServiceState, names: list[str]) -> list[dict[str, str]]:
     return out
 
 
+def _kb_entry(request: Request, state: ServiceState, session: Session, kind: str,
+              lookup: Callable[[], Any]) -> Response:  # fmt: skip
+    """The page of one gene or drug of the knowledge base (template ``kb_entry.html``)."""
+    try:
+        found = lookup()
+    except HTTPException as exc:
+        return _error(request, session, exc.status_code, exc.detail)
+    return _page(request, "kb_entry.html", session, section="kb", kind=kind, found=found,
+                 classes=state.kb.classes,
+                 drug_names=lambda names: _drug_names(state, names))  # fmt: skip
+
+
 @router.get("/kb/genes/{gene}")
 def kb_gene(request: Request, gene: str, state: State, session: Signed) -> Response:
     """A gene and the assertions naming it, with evidence levels and references."""
-    try:
-        found = _api.kb_gene(gene, state, session.who)
-    except HTTPException as exc:
-        return _error(request, session, exc.status_code, exc.detail)
-    return _page(request, "kb_gene.html", session, section="kb", gene=found,
-                 drug_names=lambda names: _drug_names(state, names))  # fmt: skip
+    return _kb_entry(
+        request, state, session, "gene", lambda: _api.kb_gene(gene, state, session.who)
+    )
 
 
 @router.get("/kb/drugs/{drug}")
 def kb_drug(request: Request, drug: str, state: State, session: Signed) -> Response:
     """A drug (members, classes, targets) and the assertions covering it."""
-    try:
-        found = _api.kb_drug(drug, state, session.who)
-    except HTTPException as exc:
-        return _error(request, session, exc.status_code, exc.detail)
-    classes = [{"id": c, "name": state.kb.classes[c].name} for c in found.classes]
-    return _page(request, "kb_drug.html", session, section="kb", drug=found, classes=classes,
-                 drug_names=lambda names: _drug_names(state, names))  # fmt: skip
+    return _kb_entry(
+        request, state, session, "drug", lambda: _api.kb_drug(drug, state, session.who)
+    )
