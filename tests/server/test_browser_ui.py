@@ -247,3 +247,24 @@ def test_set_the_disease_and_see_the_verdicts_follow(base_url: str,
     assert row.get_attribute("data-verdict") == "resistant"
     assert "Disease: lung adenocarcinoma" in driver.find_element(By.CSS_SELECTOR, ".lede").text
     assert _script_errors(driver) == []
+
+
+def test_alert_table_fits_a_1000_px_window(base_url: str, driver: webdriver.Chrome) -> None:
+    """The alerts table (the report's own partial) wraps its cells instead of overflowing."""
+    _sign_in(driver, base_url)
+    driver.find_element(By.CSS_SELECTOR, "#patient-table tbody a").click()
+    _wait(driver).until(ec.presence_of_element_located((By.ID, "alert-table")))
+    try:
+        for media, width in (("screen", 1000), ("print", 718)):
+            driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": media})
+            driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                                   {"width": width, "height": 900, "deviceScaleFactor": 1,
+                                    "mobile": False})  # fmt: skip
+            table, box = driver.execute_script(
+                "const t = document.getElementById('alert-table');"
+                "return [t.scrollWidth, t.closest('.table-wrap').clientWidth];"
+            )
+            assert table <= box, f"alerts table {table} px in a {box} px container ({media})"
+    finally:
+        driver.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
+        driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
