@@ -48,7 +48,7 @@ def test_trajectories_twelve_variants_are_told_apart() -> None:
         looks.add((filled.get("fill"), g.get("data-shape")))
         assert g.get("data-colour") == filled.get("fill")
     assert len(looks) == 12
-    assert "xmlns" not in trajectory_svg(series, [], [], scale)  # inside the report: no URL
+    check_svg(trajectory_svg(series, [], [], scale))  # inside the report too: xmlns included
 
 
 def test_the_report_styles_are_the_assignment() -> None:

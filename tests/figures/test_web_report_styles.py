@@ -30,9 +30,13 @@ _PATIENT = re.compile(r'href="/patients/([0-9a-f]{64})"')
 
 
 def _svg(html: str, ident: str) -> ET.Element:
-    found = re.search(rf'<svg id="{ident}".*?</svg>', html, re.S)
+    found = re.search(rf'<svg [^>]*id="{ident}".*?</svg>', html, re.S)
     assert found, f"no <svg id={ident}>"
-    return ET.fromstring(found.group(0))  # inline: well-formed XML without a namespace
+    root = ET.fromstring(found.group(0))  # inline and still well-formed XML
+    assert root.tag == "{http://www.w3.org/2000/svg}svg", "no xmlns"
+    for node in root.iter():
+        node.tag = node.tag.rpartition("}")[2]
+    return root
 
 
 def _looks(svg: ET.Element) -> dict[str, tuple[str, str, str, str]]:

@@ -4,9 +4,8 @@ Every figure of oncoresist is an :class:`Svg`: it always carries ``role="img"``,
 ``<title>`` and a ``<desc>`` (linked by ``aria-labelledby``), escapes every piece of text
 and every attribute value, and refuses ``<script>``, ``<foreignObject>`` and event-handler
 (``on*``) attributes, so a label taken from user data can never become markup or code.
-:meth:`Svg.standalone` writes ``xmlns`` for a file of its own; :meth:`Svg.inline` leaves it
-out for a figure inside an HTML page, whose parser puts ``<svg>`` in the SVG namespace
-itself (so the self-contained report holds no URL at all).
+Every rendering carries ``xmlns="http://www.w3.org/2000/svg"``, inside an HTML page too
+(valid in HTML5), so any figure a page or file holds parses with an XML parser on its own.
 """
 
 from __future__ import annotations
@@ -234,10 +233,11 @@ class Svg:
         """Append a list of elements."""
         self.add(*markup)
 
-    def _render(self, *, xmlns: bool, **extra: object) -> str:
+    def standalone(self, **extra: object) -> str:
+        """The figure as SVG text: ``<svg xmlns=...>`` (valid standalone XML)."""
         ident = self.ident
         head = attrs(
-            xmlns=SVG_NS if xmlns else None,
+            xmlns=SVG_NS,
             id=ident,
             class_=self.cls,
             viewBox=f"0 0 {fmt(self.width)} {fmt(self.height)}",
@@ -258,10 +258,6 @@ class Svg:
             + "</svg>"
         )
 
-    def standalone(self, **extra: object) -> str:
-        """The figure as a file of its own: ``<svg xmlns=...>`` (valid standalone XML)."""
-        return self._render(xmlns=True, **extra)
-
     def inline(self, **extra: object) -> str:
-        """The figure inside an HTML page: no ``xmlns`` (the HTML parser supplies it)."""
-        return self._render(xmlns=False, **extra)
+        """The figure inside an HTML page: the same text as :meth:`standalone`, ``xmlns`` too."""
+        return self.standalone(**extra)

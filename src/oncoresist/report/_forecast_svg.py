@@ -6,8 +6,7 @@ the strategies compare at a glance without overlapping bands): the readings so f
 median forecast and its 50 %, 80 % and 95 % predictive bands, a strip of the share of
 paths on drug per visit interval, and the PCWG3 progression threshold over the nadir.
 Drawn with the figure layer (:mod:`oncoresist.figures`) on the day scale of the report's
-monitoring plots; inside the HTML report the ``<svg>`` carries no ``xmlns`` (the report
-holds no URL), and ``standalone=True`` adds it for a ``.svg`` file.
+monitoring plots; the ``<svg>`` carries ``xmlns`` inside the HTML report and in a file alike.
 """
 
 from __future__ import annotations
@@ -124,7 +123,7 @@ def fan_chart_svg(
     ident
         ``id`` of the ``<svg>``; ids inside derive from it.
     standalone
-        Add ``xmlns`` (and an XML-safe root) for a file of its own.
+        Kept for callers; every figure carries ``xmlns``.
 
     Returns
     -------
@@ -259,8 +258,7 @@ def fan_chart_svg(
         + "."
     )
     title = f"Forecast of {marker_name} under each strategy"
-    fig = _figure(ident, height, title, desc, "plot fan-chart", parts)
-    return fig.standalone() if standalone else fig.inline()
+    return _figure(ident, height, title, desc, "plot fan-chart", parts)
 
 
 def _strip(

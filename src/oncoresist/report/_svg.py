@@ -2,14 +2,12 @@
 
 Both are drawn with the figure layer (:mod:`oncoresist.figures`) and share one horizontal
 scale, days since the start of the first therapy line, so that they line up one above the
-other. Inside the HTML report they carry no ``xmlns`` (the HTML parser places ``<svg>`` in
-the SVG namespace itself, and the report then holds no URL at all); ``standalone=True``
-adds it for a file of its own. Each variant's colour, marker and dash come from
-:func:`oncoresist.figures.assign` over the variants' labels, the assignment the web page's
-chart uses too, so a variant looks the same in the report and in the browser.
+other. Every rendering carries ``xmlns`` (inside the HTML report too), so the same text is
+a valid ``.svg`` file and a valid inline figure. Each variant's colour, marker and dash
+come from :func:`oncoresist.figures.assign` over the variants' labels, the assignment the
+web page's chart uses too, so a variant looks the same in the report and in the browser.
 
-The names below the layer's (``OKABE_ITO``, ``style``, ``marker``, ``DayScale`` ...) are
-kept for the modules that import them from here.
+``INK``, ``DayScale`` and ``marker`` are the layer's, re-exported for the web page.
 """
 
 from __future__ import annotations
@@ -62,10 +60,10 @@ def _x_axis(scale: DayScale, top: float, bottom: float, *, label: bool = True) -
     )
 
 
-def _figure(ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]) -> fg.Svg:
+def _figure(ident: str, height: float, title: str, desc: str, cls: str, parts: list[str]) -> str:
     fig = fg.Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
     fig.extend(parts)
-    return fig
+    return fig.standalone()
 
 
 # ----------------------------------------------------------------------- timeline
@@ -96,7 +94,10 @@ def timeline_svg(
     ident: str = "timeline-plot",
     standalone: bool = False,
 ) -> str:
-    """The therapy timeline: one bar per line, progression and other events, draw days."""
+    """The therapy timeline: one bar per line, progression and other events, draw days.
+
+    ``standalone`` is kept for callers: every figure carries ``xmlns``.
+    """
     row = 58
     top = 36
     axis_y = top + max(len(lines), 1) * row + 30
@@ -144,8 +145,7 @@ def timeline_svg(
         + ("; ".join(described) if described else "no lines or events")
         + f". Triangles on the axis mark the {len(draw_days)} ctDNA draws."
     )
-    fig = _figure(ident, axis_y + 60, "Therapy timeline", desc, "plot timeline", parts)
-    return fig.standalone() if standalone else fig.inline()
+    return _figure(ident, axis_y + 60, "Therapy timeline", desc, "plot timeline", parts)
 
 
 # ----------------------------------------------------------------------- trajectories
@@ -227,7 +227,7 @@ def trajectory_svg(
     legend
         Draw the legend under the plot (the web page has its own, of toggle buttons).
     standalone
-        Add ``xmlns`` for a file of its own.
+        Kept for callers; every figure carries ``xmlns``.
 
     Returns
     -------
@@ -321,8 +321,7 @@ def trajectory_svg(
         + "; ".join(described)
         + ". Undetected draws are open markers at that draw's 95% limit of detection."
     )
-    fig = _figure(ident, height, "ctDNA variant trajectories", desc, "plot trajectories", parts)
-    return fig.standalone() if standalone else fig.inline()
+    return _figure(ident, height, "ctDNA variant trajectories", desc, "plot trajectories", parts)
 
 
 def _point(label: str, st: fg.Style, p: Point, x: float, y: float) -> str:
