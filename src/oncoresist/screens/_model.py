@@ -50,7 +50,7 @@ from scipy import optimize, signal, special
 from scipy import stats as st
 
 from oncoresist.errors import InputError
-from oncoresist.screens._normalise import size_factors
+from oncoresist.screens._normalise import Norm, depth_matched_log2, size_factors
 
 PSEUDOCOUNT = 0.5  # reads added to normalised counts before the log
 MIN_BIN = 200  # guides per abundance bin, at least
@@ -95,16 +95,28 @@ def log_abundance(
     counts: pd.DataFrame,
     samples: list[str],
     *,
-    norm: Literal["median", "total", "control"] = "median",
+    norm: Norm = "median",
     controls: Sequence[str] | None = None,
+    depth: Literal["match", "none"] = "match",
+    compared: Sequence[str] | None = None,
 ) -> pd.DataFrame:
     """log2(count / size factor + 0.5) for ``samples`` (guides x samples).
 
     Size factors by :func:`~oncoresist.screens.size_factors` (``norm``; ``controls``: the
-    control sgRNAs for ``norm="control"``).
+    control sgRNAs for ``norm="control"``). With ``depth="match"`` (default) each sample is
+    put at the depth of the shallowest of ``compared`` (default: all ``samples``) by
+    :func:`~oncoresist.screens._normalise.depth_matched_log2`, so that unequal sequencing
+    depth between the samples compared does not shift low-abundance guides.
     """
     x = counts[samples].astype(float)
-    return np.log2(x / size_factors(x, method=norm, controls=controls) + PSEUDOCOUNT)
+    factors = size_factors(x, method=norm, controls=controls)
+    if depth == "none":
+        return np.log2(x / factors + PSEUDOCOUNT)
+    if depth != "match":
+        raise InputError(f"{depth!r}; expected match or none", field="depth")
+    ref = [s for s in (compared or samples) if s in factors.index] or samples
+    return depth_matched_log2(x, factors, target=float(factors[ref].min()),
+                              pseudocount=PSEUDOCOUNT)  # fmt: skip
 
 
 def growth_ratio(
@@ -285,10 +297,14 @@ def guide_statistics(
     counts: pd.DataFrame,
     contrast: Contrast,
     *,
-    norm: Literal["median", "total", "control"] = "median",
+    norm: Norm = "median",
     controls: Sequence[str] | None = None,
+    depth: Literal["match", "none"] = "match",
 ) -> pd.DataFrame:
     """Calibrated score of every sgRNA for a contrast (normalised as in :func:`log_abundance`).
+
+    The samples the contrast compares (drug and control arm; T0 only when it is the control
+    arm) are matched to the depth of the shallowest of them (``depth="match"``).
 
     Returns
     -------
@@ -300,11 +316,27 @@ def guide_statistics(
         hold ``prior_df`` and ``prior_var`` of the replicate-variance prior.
     """
     samples = list(dict.fromkeys([*contrast.weights.columns, *contrast.control, *contrast.t0]))
-    y = log_abundance(counts, samples, norm=norm, controls=controls)
-    abundance = y[contrast.control].mean(axis=1).to_numpy()
+    compared = [c for c in contrast.weights.columns
+                if c not in contrast.t0 or c in contrast.control]  # fmt: skip
+    y = log_abundance(counts, samples, norm=norm, controls=controls, depth=depth,
+                      compared=compared)  # fmt: skip
+    # Against vehicle, the mean over drug and vehicle samples, not the vehicle arm alone:
+    # binning on one side of a difference biases it (regression to the mean), most for the
+    # guides that both arms deplete (essential genes) and most when that side is the shallower
+    # sample. Against T0 the effects move most guides of a bin (essential genes deplete), so
+    # binning on their mean would centre them away: T0 alone is the abundance there.
+    # The mean is made uncorrelated with every replicate's contrast (its weights projected off
+    # the contrasts' span), so that with a growth ratio the abundance carries no drug effect.
+    w = contrast.weights.reindex(columns=samples, fill_value=0.0).to_numpy()
+    against_t0 = bool(contrast.t0) and set(contrast.control) <= set(contrast.t0)
+    mean_of = contrast.control if against_t0 else compared
+    a = np.array([1.0 / len(mean_of) if c in mean_of else 0.0 for c in samples])
+    if not against_t0:
+        a = a - w.T @ np.linalg.lstsq(w @ w.T, w @ a, rcond=None)[0]
+        a = a / a.sum()
+    abundance = y.to_numpy() @ a
     if contrast.t0:
         abundance = np.minimum(abundance, y[contrast.t0].mean(axis=1).to_numpy())
-    w = contrast.weights.reindex(columns=samples, fill_value=0.0).to_numpy()
     d = y.to_numpy() @ w.T  # guides x replicates
     zr = np.empty_like(d)
     for j in range(d.shape[1]):
