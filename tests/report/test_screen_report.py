@@ -508,11 +508,15 @@ def test_docstring_examples_run():
         assert result.attempted > 0 and result.failed == 0
 
 
-def test_tick_labels_keep_their_decimals():
-    from oncoresist.report._screen_svg import _nice, _tick_text
+def test_axes_end_on_round_labelled_ticks():
+    from oncoresist.report._screen_svg import _round_scale, _tick
 
-    lo, hi, ticks, step = _nice(0.0, 13.8)
-    assert (lo, hi, step) == (0.0, 15.0, 2.5)
-    assert [_tick_text(t, step) for t in ticks] == ["0.0", "2.5", "5.0", "7.5", "10.0", "12.5",
-                                                    "15.0"]  # fmt: skip
-    assert _tick_text(-1.0, 0.5) == "\u22121.0" and _tick_text(-0.0, 1) == "0"
+    xs, ticks = _round_scale(-0.3, 13.8, (0, 100))
+    assert xs.domain == (ticks[0], ticks[-1]) == (-2.0, 14.0)
+    assert ticks == [-2.0, 0.0, 2.0, 4.0, 6.0, 8.0, 10.0, 12.0, 14.0]  # the layer's step
+    assert [_tick(t) for t in ticks[:3]] == ["\u22122", "0", "2"]  # a true minus sign
+    assert _round_scale(0.0, 17.28, (470, 30))[1] == [0.0, 5.0, 10.0, 15.0, 20.0]
+    qc = make_qc(bottlenecked=True)
+    tree = svg_tree(essential_svg(qc["guide_lfc"], qc["essential"], qc["nonessential"]))
+    words = [e.text for e in tree.iter("text")]
+    assert "\u22123" in words and not any(w.startswith("-") for w in words)  # not "−3.0"

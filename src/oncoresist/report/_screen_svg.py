@@ -2,11 +2,11 @@
 
 Drawn with the shared figure layer (:mod:`oncoresist.figures`): each figure is a standalone
 :class:`~oncoresist.figures.Svg` (``xmlns``, ``role="img"``, ``<title>``, ``<desc>``, no
-script, no URL) with the layer's axes and legend. Colours come from the
-Okabe-Ito palette and every encoding also has a shape, so the figures read in grey scale:
-resistance (enriched under drug, MAGeCK's ``pos``) is vermillion with upward triangles,
-sensitisation (depleted, ``neg``) blue with downward triangles, and genes the knowledge base
-already knows are diamonds.
+script, no URL) with the layer's scales, round ticks, axes, markers and legend. Colours come
+from the Okabe-Ito palette and every encoding also has a shape, so the figures read in grey
+scale: resistance (enriched under drug, MAGeCK's ``pos``) is vermillion with upward
+triangles, sensitisation (depleted, ``neg``) blue with downward triangles, and genes the
+knowledge base already knows are diamonds.
 
 Large tables stay small on the page: the points that carry no label (for a genome-wide
 library, nearly all of them) are merged per 2 x 2 px cell and drawn as one ``<path>`` of
@@ -25,6 +25,7 @@ CRISPR/Cas9 knockout screens. Genome Biol 2014 (PMID 25476604).
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -42,13 +43,15 @@ from oncoresist.figures import (
     el,
     legend,
     legend_height,
+    line,
     marker,
+    nice_ticks,
     text,
+    tip,
     x_axis,
     y_axis,
 )
 from oncoresist.figures import fmt as _f
-from oncoresist.figures import tip as _title
 from oncoresist.figures._embed import SvgText, svg_text
 
 __all__ = [
@@ -71,27 +74,32 @@ BACK_DARK = "#4d4d4d"  # merged cells holding several points
 BAND = "#e6e6e6"  # library-wide LFC band
 CELL = 2  # px: points that fall in one CELL x CELL square are merged
 LABEL_FONT = 15
+ROW_TOP = 20  # px: top of the plot area of the one-row-per-gene/sample figures
 MINUS = "\u2212"
+_MEDIAN = {"stroke": "#777777", "stroke_width": 1.5, "stroke_dasharray": "3 3"}  # all sgRNAs
+_CAP = {"stroke": "#555555", "stroke_width": 1.5, "stroke_dasharray": "6 4"}  # -log10 p cap
+_LABEL = {"class_": "gene-label", "font_size": LABEL_FONT, "font_weight": 600}
 
 Direction = Literal["pos", "neg"]
 _WORDS = {
     "pos": ("resistance", "enriched under drug", POS_INK, "triangle"),
     "neg": ("sensitisation", "depleted under drug", NEG_INK, "triangle-down"),
 }
+Scale = LinearScale | LogScale
+Ticks = list[float]
+Parts = list[str]  # SVG elements
+Px = np.ndarray  # pixel positions
 
 
 # ----------------------------------------------------------------------- small helpers
 def fmt(value: float, digits: int = 3) -> str:
     """A number with ``digits`` significant digits and a true minus sign; ``n/a`` if NaN."""
-    if value is None or not math.isfinite(value):
-        if value is None or value != value:
-            return "n/a"
-        return "\u221e" if value > 0 else MINUS + "\u221e"
-    text = f"{value:.{digits}g}"
-    if "e" in text:
-        mant, exp = text.split("e")
-        text = f"{mant}e{int(exp)}"
-    return text.replace("-", MINUS)
+    if value is None or value != value:
+        return "n/a"
+    if math.isinf(value):
+        return ("" if value > 0 else MINUS) + "\u221e"
+    mant, _, exp = f"{value + 0.0:.{digits}g}".partition("e")  # + 0.0: no "-0"
+    return (mant + (f"e{int(exp)}" if exp else "")).replace("-", MINUS)
 
 
 def fmt_p(p: float) -> str:
@@ -106,37 +114,31 @@ def fmt_p(p: float) -> str:
     return f"{p:.2g}"
 
 
-def _tick_text(value: float, step: float) -> str:
-    decimals = max(0, -math.floor(math.log10(step) + 1e-9))
-    if abs(step * 10**decimals - round(step * 10**decimals)) > 1e-6:
-        decimals += 1  # a step of 2.5 x 10^k
-    text = f"{value:.{decimals}f}"
-    if float(text) == 0:
-        text = text.lstrip("-")
-    return text.replace("-", MINUS)
+def _tick(value: float) -> str:
+    """A tick label: the round value, thousands separated, with a true minus sign."""
+    return f"{value + 0.0:,.6g}".replace("-", MINUS)
 
 
-def _nice(lo: float, hi: float, target: int = 6) -> tuple[float, float, list[float], float]:
-    """Round limits covering [lo, hi], their ticks and the tick step."""
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        lo, hi = 0.0, 1.0
+def _round_scale(
+    lo: float, hi: float, span: tuple[float, float], target: int = 6
+) -> tuple[LinearScale, list[float]]:
+    """A linear scale onto ``span`` px whose domain is [lo, hi] widened to round ticks.
+
+    The step is the layer's (:func:`~oncoresist.figures.nice_ticks`); the axis then starts
+    and ends at a labelled tick. Returns the scale and its ticks.
+    """
     if hi <= lo:
         lo, hi = lo - 0.5, hi + 0.5
-    raw = (hi - lo) / target
-    mag = 10.0 ** math.floor(math.log10(raw))
-    step = next(m * mag for m in (1, 2, 2.5, 5, 10) if m * mag >= raw * (1 - 1e-9))
-    first = math.floor(lo / step + 1e-9)
-    last = math.ceil(hi / step - 1e-9)
-    ticks = [round(k * step, 12) for k in range(first, last + 1)]
-    return ticks[0], ticks[-1], ticks, step
+    first, second = nice_ticks(lo, hi, target)[:2]
+    step = second - first
+    lo, hi = math.floor(lo / step + 1e-9) * step, math.ceil(hi / step - 1e-9) * step
+    ticks = [round(lo + k * step, 12) for k in range(round((hi - lo) / step) + 1)]
+    return LinearScale((lo, hi), span), ticks
 
 
-Scale = LinearScale | LogScale
-
-
-def _px(scale: Scale, values) -> np.ndarray:
-    """Pixel positions of an array of values (the layer's scales take one value each)."""
-    return np.array([scale(float(v)) for v in np.ravel(values)], dtype=float)
+def _key(shape: str, x: float, fill: str, r: float = 7, **paint: object) -> str:
+    """A legend sample: one marker at (x, 0), ink-edged unless ``stroke`` is given."""
+    return marker(shape, x, 0, r, fill=fill, **{"stroke": INK, "width": 1.2, **paint})
 
 
 def _figure(
@@ -159,36 +161,6 @@ def _figure(
     return svg_text(fig)
 
 
-def _line(
-    x1: float,
-    y1: float,
-    x2: float,
-    y2: float,
-    *,
-    stroke: str = INK,
-    width: float = 1.0,
-    **kw: object,
-) -> str:
-    return el("line", x1=float(x1), y1=float(y1), x2=float(x2), y2=float(y2), stroke=stroke,
-              stroke_width=float(width), **kw)  # fmt: skip
-
-
-def _x_axis(scale: Scale, ticks, top: float, bottom: float, label: str) -> list[str]:
-    """The layer's x axis at ``(value, words)`` ticks; the scale's range spans the axis."""
-    words = dict(ticks)
-    left, right = scale.range
-    return x_axis(scale, list(words), left=left, right=right, top=top, bottom=bottom,
-                  label=label, tick_label=words.__getitem__)  # fmt: skip
-
-
-def _y_axis(scale: Scale, ticks, left: float, right: float, label: str) -> list[str]:
-    """The layer's y axis at ``(value, words)`` ticks; the scale's range spans the axis."""
-    words = dict(ticks)
-    bottom, top = scale.range
-    return y_axis(scale, list(words), left=left, right=right, top=top, bottom=bottom,
-                  label=label, label_x=22, tick_label=words.__getitem__)  # fmt: skip
-
-
 def neg_log10(p: np.ndarray, *, cap: float = P_CAP) -> tuple[np.ndarray, np.ndarray]:
     """-log10 ``p`` capped at ``cap``; NaN where ``p`` is NaN, negative or above 1.
 
@@ -205,42 +177,36 @@ def neg_log10(p: np.ndarray, *, cap: float = P_CAP) -> tuple[np.ndarray, np.ndar
 
 def _cells(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Pixel positions merged per CELL x CELL square: centres (x, y) and counts."""
-    ix = np.floor(x / CELL).astype(np.int64)
-    iy = np.floor(y / CELL).astype(np.int64)
-    if ix.size == 0:
+    if x.size == 0:
         return np.zeros(0), np.zeros(0), np.zeros(0, dtype=np.int64)
-    key = np.stack([ix, iy], axis=1)
+    key = np.stack([np.floor(x / CELL), np.floor(y / CELL)], axis=1).astype(np.int64)
     cells, counts = np.unique(key, axis=0, return_counts=True)
     return (cells[:, 0] + 0.5) * CELL, (cells[:, 1] + 0.5) * CELL, counts
 
 
-_DOTS_KEY = el("path", d="M14 0h.1M22 0h.1M30 0h.1", stroke=BACK_INK, stroke_width=3.6,
-              stroke_linecap="round")  # fmt: skip
+_DOTS = {"fill": "none", "stroke_width": 3.6, "stroke_linecap": "round"}  # round dots
+_DOTS_KEY = el("path", d="M14 0h.1M22 0h.1M30 0h.1", stroke=BACK_INK, **_DOTS)
 
 
-def _dot_path(x: np.ndarray, y: np.ndarray, *, colour: str, dark: str, r: float, cls: str) -> str:
-    """Merged points as round-capped zero-length strokes: one path per shade."""
+def _dot_path(x: np.ndarray, y: np.ndarray) -> str:
+    """Merged background points as round-capped zero-length strokes: one path per shade."""
     cx, cy, n = _cells(x, y)
     out = []
-    for shade, keep in ((colour, n == 1), (dark, n > 1)):
-        if not keep.any():
-            continue
-        d = "".join(f"M{_f(a)} {_f(b)}h.1" for a, b in zip(cx[keep], cy[keep], strict=True))
-        out.append(el("path", class_=cls, d=d, fill="none", stroke=shade,
-                      stroke_width=float(2 * r), stroke_linecap="round"))  # fmt: skip
+    for shade, keep in ((BACK_INK, n == 1), (BACK_DARK, n > 1)):
+        if keep.any():
+            d = "".join(f"M{_f(a)} {_f(b)}h.1" for a, b in zip(cx[keep], cy[keep], strict=True))
+            out.append(el("path", class_="background-points", d=d, stroke=shade, **_DOTS))
     return "".join(out)
 
 
-def _triangle_path(x: np.ndarray, y: np.ndarray, *, colour: str, up: bool, cls: str) -> str:
-    """Merged points as small filled triangles (up or down), one path."""
+def _triangle_path(x: np.ndarray, y: np.ndarray, d: Direction) -> str:
+    """Merged hits as small filled triangles, up for ``pos``, down for ``neg``: one path."""
     cx, cy, _ = _cells(x, y)
+    s = -1 if d == "pos" else 1  # apex 5 px beyond the centre, base 2 px short of it
     if cx.size == 0:
         return ""
-    if up:  # apex 5 px above the centre, base 2 px below: integer coordinates throughout
-        d = "".join(f"M{_f(a)} {_f(b - 5)}l4 7h-8z" for a, b in zip(cx, cy, strict=True))
-    else:
-        d = "".join(f"M{_f(a)} {_f(b + 5)}l4 -7h-8z" for a, b in zip(cx, cy, strict=True))
-    return el("path", class_=cls, d=d, fill=colour, fill_opacity=0.75, stroke="none")
+    path = "".join(f"M{_f(a)} {_f(b + 5 * s)}l4 {-7 * s}h-8z" for a, b in zip(cx, cy, strict=True))
+    return el("path", class_=f"hits-{d}", d=path, fill=_WORDS[d][2], fill_opacity=0.75)
 
 
 # ----------------------------------------------------------------------- labels
@@ -260,8 +226,7 @@ def _overlaps(a: Box, b: Box) -> bool:
 class _Placed:
     text: str
     box: Box
-    anchor_x: float
-    anchor_y: float
+    anchor: tuple[float, float]  # the labelled point
     side: str
 
 
@@ -290,36 +255,23 @@ def place_labels(
         Boxes the labels must not cover.
     """
     height = size + 4
-    step = height / 2
+    shifts = [0.0] + [s * k * height / 2 for k in range(1, max_steps + 1) for s in (-1, 1)]
+    bx0, by0, bx1, by1 = bounds
     placed: list[Box] = list(obstacles)
     out: list[_Placed | None] = []
     for px, py, words, side in points:
         width = text_width(words, size)
         others = [b for b in placed if not _own(b, px, py)]
-        sides = (side, "left" if side == "right" else "right")
         found = None
-        for k in range(max_steps + 1):
-            for dy in (0.0,) if k == 0 else (-k * step, k * step):
-                for s in sides:
-                    x0 = px + 9 if s == "right" else px - 9 - width
-                    box = (x0, py + dy - height / 2, x0 + width, py + dy + height / 2)
-                    inside = (
-                        box[0] >= bounds[0]
-                        and box[1] >= bounds[1]
-                        and box[2] <= bounds[2]
-                        and box[3] <= bounds[3]
-                    )
-                    if inside and not any(_overlaps(box, b) for b in others):
-                        found = _Placed(words, box, px, py, s)
-                        break
-                if found:
-                    break
-            if found:
+        for dy, s in itertools.product(shifts, (side, "left" if side == "right" else "right")):
+            x0, y0 = px + 9 if s == "right" else px - 9 - width, py + dy - height / 2
+            box = (x0, y0, x0 + width, y0 + height)
+            fits = bx0 <= x0 <= bx1 - width and by0 <= y0 <= by1 - height
+            if fits and not any(_overlaps(box, b) for b in others):
+                found = _Placed(words, box, (px, py), s)
+                placed.append(box)
                 break
         out.append(found)
-        if found:
-            placed.append(found.box)
-            others.append(found.box)
     return out
 
 
@@ -328,61 +280,93 @@ def _own(box: Box, px: float, py: float) -> bool:
     return abs((box[0] + box[2]) / 2 - px) < 1e-6 and abs((box[1] + box[3]) / 2 - py) < 1e-6
 
 
-def _draw_labels(labels: Sequence[_Placed | None], size: float = LABEL_FONT) -> list[str]:
+def _draw_labels(labels: Sequence[_Placed | None]) -> list[str]:
+    """The placed labels, each with a leader line when it moved off its point's height."""
     out = []
-    for lab in labels:
-        if lab is None:
-            continue
+    for lab in filter(None, labels):
         x0, y0, x1, y1 = lab.box
-        cy = (y0 + y1) / 2
-        if lab.side == "right":
-            tx, anchor, edge = x0 + 2, "start", x0
-        else:
-            tx, anchor, edge = x1 - 2, "end", x1
-        if abs(cy - lab.anchor_y) > size * 0.6:
-            out.append(
-                _line(
-                    lab.anchor_x,
-                    lab.anchor_y,
-                    edge,
-                    cy,
-                    stroke="#555555",
-                    width=1,
-                    class_="leader",
-                )
-            )
-        out.append(text(tx, cy + size * 0.35, lab.text, class_="gene-label", font_size=_f(size),
-                        font_weight=600, text_anchor=anchor))  # fmt: skip
+        cy, right = (y0 + y1) / 2, lab.side == "right"
+        edge, anchor = (x0, "start") if right else (x1, "end")
+        if abs(cy - lab.anchor[1]) > LABEL_FONT * 0.6:
+            out.append(line(*lab.anchor, edge, cy, stroke="#555555", class_="leader"))
+        x = edge + (2 if right else -2)
+        out.append(text(x, cy + LABEL_FONT * 0.35, lab.text, text_anchor=anchor, **_LABEL))
     return out
 
 
-def _marker_box(x: float, y: float, r: float = 7.0) -> Box:
-    return (x - r, y - r, x + r, y + r)
+# ----------------------------------------------------------------------- gene plots
+class _GenePlot:
+    """A gene scatter being drawn (rank plot, volcano): its parts, labelled hits and keys.
 
+    ``px`` and ``py`` are every gene's pixel position on the scales ``xs`` and ``ys``.
+    """
 
-def _cap_line(ys: Scale, left: float, right: float) -> list[str]:
-    """The dashed line at the -log10 p cap, named "cap" beside the y axis (outside the plot)."""
-    yc = float(ys(P_CAP))
-    line = _line(
-        left,
-        yc,
-        right,
-        yc,
-        stroke="#555555",
-        width=1.5,
-        stroke_dasharray="6 4",
-        class_="cap-line",
-    )
-    return [line, text(left - 8, yc + 5, "cap", font_size=13, text_anchor="end", class_="cap")]
+    def __init__(self, genes: pd.DataFrame, xs: Scale, ys: LinearScale, px: Px, py: Px) -> None:
+        self.genes, self.xs, self.ys, self.px, self.py = genes, xs, ys, px, py
+        self.known = _known(genes)
+        self.parts: list[str] = []
+        self.hits: list[tuple[float, float, str, str]] = []
+        self.n_cap = 0
 
+    def axes(self, ticks: tuple[Ticks, Ticks], labels: tuple[str, str], n_cap: int) -> None:
+        """The layer's y and x axes (``ticks``, ``labels``: y first) and the cap line.
 
-def _cap_key(n: int) -> tuple[str, str]:
-    """The legend entry of the cap line."""
-    return (
-        _line(0, 0, 44, 0, stroke="#555555", width=1.5, stroke_dasharray="6 4"),
-        f"cap: {n} gene{'' if n == 1 else 's'} with p = 0 or < 1e{MINUS}{int(P_CAP)} "
-        f"drawn at {int(P_CAP)}",
-    )
+        The dashed cap line is drawn when ``n_cap`` genes sit at :data:`P_CAP`.
+        """
+        (x0, x1), (bottom, top) = self.xs.range, self.ys.range
+        box, parts = {"left": x0 - 10, "right": x1 + 10, "top": top, "bottom": bottom}, self.parts
+        parts += y_axis(self.ys, ticks[0], **box, label=labels[0], label_x=22, tick_label=_tick)
+        parts += x_axis(self.xs, ticks[1], **box, label=labels[1], tick_label=_tick)
+        self.n_cap = n_cap
+        if n_cap:
+            yc = float(self.ys(P_CAP))
+            cap = text(x0 - 18, yc + 5, "cap", font_size=13, text_anchor="end", class_="cap")
+            parts += [line(x0 - 10, yc, x1 + 10, yc, class_="cap-line", **_CAP), cap]
+
+    def mark(self, i: int, d: Direction, shape: str, r: float = 7, side: str = "", **paint) -> None:
+        """Gene ``i``'s marker: ``data-gene`` and a tooltip (rank, p, FDR, LFC, knowledge base).
+
+        With a ``side`` ("right", "left") the gene is labelled too.
+        """
+        name, row, known = str(self.genes.index[i]), self.genes.iloc[i], self.known[i]
+        words = (
+            f"{name}: {_WORDS[d][0]} rank {fmt(float(row[f'{d}|rank']), 6)}, "
+            f"p = {fmt_p(float(row[f'{d}|p-value']))}, FDR = {fmt_p(float(row[f'{d}|fdr']))}"
+        )
+        if f"{d}|lfc" in row.index:
+            words += f", LFC = {fmt(float(row[f'{d}|lfc']))}"
+        if known:
+            words += f"; in knowledge base: {known}"
+        x, y = self.px[i], self.py[i]
+        self.parts.append(marker(shape, x, y, r, **paint, data_gene=name, title=words))
+        if side:
+            self.hits.append((x, y, name, side))
+
+    def figure(
+        self, keys: list[tuple[str, str]], desc: str, ident: str, title: str, cls: str
+    ) -> SvgText:
+        """The figure: labels placed, the cap's key, and the description completed.
+
+        The description gets the cap's count and how many labels did not fit.
+        """
+        (x0, x1), (bottom, top) = self.xs.range, self.ys.range
+        labels = place_labels(
+            self.hits,
+            bounds=(x0 - 8, top, x1 + 10, bottom - 2),
+            obstacles=[(x - 7, y - 7, x + 7, y + 7) for x, y, _, _ in self.hits],
+        )
+        missed = sum(lab is None for lab in labels)
+        n, cap = self.n_cap, f"{MINUS}{int(P_CAP)}"
+        if n:
+            words = f"cap: {n} gene{'s' * (n > 1)} with p = 0 or < 1e{cap} drawn at {int(P_CAP)}"
+            keys = [*keys, (line(0, 0, 44, 0, **_CAP), words)]
+        desc += (
+            f" {MINUS}log10 values are capped at {fmt(P_CAP)}; genes drawn at the cap (p = 0 or "
+            f"below 1e{cap}): {n}."
+            + (f" Labels that did not fit (see tooltips): {missed}." if missed else "")
+        )
+        parts = [*self.parts, *_draw_labels(labels)]
+        return _figure(ident, title, desc, cls, parts, keys, bottom + 86, left=x0 - 10)
 
 
 # ----------------------------------------------------------------------- inputs
@@ -394,11 +378,12 @@ def _need(frame: pd.DataFrame, columns: Iterable[str], what: str) -> None:
         )
 
 
-def _known(genes: pd.DataFrame) -> pd.Series:
-    """The knowledge-base text per gene ('' where none)."""
+def _known(genes: pd.DataFrame) -> np.ndarray:
+    """The knowledge-base text per gene ('' where none), as an object array."""
     if "known" not in genes.columns:
-        return pd.Series("", index=genes.index, dtype=object)
-    return genes["known"].map(lambda v: "" if v is None or v != v else str(v).strip())
+        return np.full(len(genes), "", dtype=object)
+    known = genes["known"].map(lambda v: "" if v is None or v != v else str(v).strip())
+    return known.to_numpy(dtype=object)
 
 
 def gene_lfc(genes: pd.DataFrame) -> pd.Series:
@@ -406,19 +391,6 @@ def gene_lfc(genes: pd.DataFrame) -> pd.Series:
     column = "lfc" if "lfc" in genes.columns else "pos|lfc"
     _need(genes, [column], "gene table")
     return pd.to_numeric(genes[column], errors="coerce").astype(float)
-
-
-def _tip(gene: str, row: pd.Series, direction: Direction, known: str) -> str:
-    d = direction
-    text = (
-        f"{gene}: {_WORDS[d][0]} rank {fmt(float(row[f'{d}|rank']), 6)}, "
-        f"p = {fmt_p(float(row[f'{d}|p-value']))}, FDR = {fmt_p(float(row[f'{d}|fdr']))}"
-    )
-    if f"{d}|lfc" in row.index:
-        text += f", LFC = {fmt(float(row[f'{d}|lfc']))}"
-    if known:
-        text += f"; in knowledge base: {known}"
-    return text
 
 
 # ----------------------------------------------------------------------- rank plot
@@ -480,132 +452,58 @@ def rank_svg(
     d = direction
     word, meaning, colour, _ = _WORDS[d]
     _need(genes, [f"{d}|rank", f"{d}|{value}", f"{d}|fdr"], "gene table")
-    ident = ident or f"rank-{d}-plot"
-    title = title or f"Gene ranking for {word} ({meaning})"
     rank = pd.to_numeric(genes[f"{d}|rank"], errors="coerce").to_numpy(float)
     y_all, clipped = neg_log10(pd.to_numeric(genes[f"{d}|{value}"], errors="coerce").to_numpy())
-    known = _known(genes).to_numpy(dtype=object)
     ok = np.isfinite(rank) & (rank >= 1) & np.isfinite(y_all)
-    dropped = int((~ok).sum())
     order = np.flatnonzero(ok)[np.argsort(rank[ok], kind="stable")]
-    n = len(order)
 
-    left, right, top_px, bottom = 96, WIDTH - 24, 30, 470
-    max_rank = max(float(rank[order].max()) if n else 1.0, 2.0)
+    max_rank = rank[order].max(initial=2.0)
     if x_scale == "log":
-        xs = LogScale((1.0, max_rank * 1.15), (left + 10, right - 10))
-        x_ticks = [(10.0**k, f"{10**k:,}") for k in range(int(math.log10(max_rank)) + 1)]
+        xs = LogScale((1.0, max_rank * 1.15), (106, WIDTH - 34))
     else:
-        lo, hi, ticks, step = _nice(0, max_rank)
-        xs = LinearScale((lo, hi), (left + 10, right - 10))
-        x_ticks = [(t, f"{t:,.0f}") for t in ticks]
-    y_hi = max(float(np.nanmax(y_all[order])) if n else 1.0, 1.0)
-    lo, hi, ticks, step = _nice(0.0, y_hi * 1.08)
-    ys = LinearScale((lo, hi), (bottom, top_px))
+        xs = LinearScale((0.0, max_rank), (106, WIDTH - 34))
+    ys, y_ticks = _round_scale(0.0, y_all[order].max(initial=1.0) * 1.08, (470, 30))
+    plot = _GenePlot(genes, xs, ys, xs(np.where(ok, rank, 1.0)), ys(np.where(ok, y_all, 0.0)))
     what = "p-value" if value == "p-value" else "RRA score"
-    parts = _y_axis(
-        ys, [(t, _tick_text(t, step)) for t in ticks], left, right, f"{MINUS}log10 {what} ({word})"
+    labels = (
+        f"{MINUS}log10 {what} ({word})",
+        f"Gene rank for {word} (1 = strongest; {x_scale} scale)",
     )
-    parts += _x_axis(
-        xs, x_ticks, top_px, bottom, f"Gene rank for {word} (1 = strongest; {x_scale} scale)"
-    )
-
-    px = _px(xs, np.where(ok, rank, 1.0))
-    py = _px(ys, np.where(ok, y_all, 0.0))
+    x_ticks = [t for t in xs.ticks() if t == int(t)]
+    plot.axes((y_ticks, x_ticks), labels, int(clipped[ok].sum()))
     head = order[: max(top, 0)]
-    is_head = np.zeros(len(genes), dtype=bool)
-    is_head[head] = True
-    is_known = np.array([bool(k) for k in known], dtype=bool)
-    back = ok & ~is_head & ~is_known
-    n_cap = int(clipped[ok].sum())
-    if n_cap:
-        parts += _cap_line(ys, left, right)
-    parts.append(
-        _dot_path(
-            px[back], py[back], colour=BACK_INK, dark=BACK_DARK, r=1.8, cls="background-points"
-        )
-    )
-    names = [str(g) for g in genes.index]
-    for i in np.flatnonzero(ok & is_known & ~is_head):
-        parts.append(
-            marker(
-                "diamond",
-                px[i],
-                py[i],
-                5,
-                fill="#ffffff",
-                stroke=INK,
-                width=1.5,
-                class_="known",
-                data_gene=names[i],
-                title=_tip(names[i], genes.iloc[i], d, known[i]),
-            )
-        )
-    points = []
+    is_known = plot.known.astype(bool)
+    back = ok & ~is_known
+    back[head] = False
+    plot.parts.append(_dot_path(plot.px[back], plot.py[back]))
+    for i in np.setdiff1d(np.flatnonzero(ok & is_known), head):
+        plot.mark(i, d, "diamond", 5, fill="#ffffff", stroke=INK, width=1.5, class_="known")
     for i in head:
-        shape = "diamond" if known[i] else "circle"
-        cls = "hit known" if known[i] else "hit"
-        parts.append(
-            marker(
-                shape,
-                px[i],
-                py[i],
-                7,
-                fill=colour,
-                stroke=INK,
-                width=1.2,
-                class_=cls,
-                data_gene=names[i],
-                title=_tip(names[i], genes.iloc[i], d, known[i]),
-            )
-        )
-        points.append((px[i], py[i], names[i], "right"))
-    labels = place_labels(
-        points,
-        bounds=(left + 2, top_px, right, bottom - 2),
-        obstacles=[_marker_box(x, y) for x, y, _, _ in points],
-    )
-    parts += _draw_labels(labels)
-
+        shape, cls = ("diamond", "hit known") if is_known[i] else ("circle", "hit")
+        plot.mark(i, d, shape, side="right", fill=colour, stroke=INK, width=1.2, class_=cls)
     keys = [
+        (_key("circle", 22, colour), f"top {len(head)} by rank (labelled)"),
         (
-            marker("circle", 22, 0, 7, fill=colour, stroke=INK, width=1.2),
-            f"top {len(head)} by rank (labelled)",
-        ),
-        (
-            marker("diamond", 12, 0, 6, fill=colour, stroke=INK, width=1.2)
-            + marker("diamond", 32, 0, 5, fill="#ffffff", stroke=INK, width=1.5),
+            _key("diamond", 12, colour, 6) + _key("diamond", 32, "#ffffff", 5, width=1.5),
             "in knowledge base (filled: top hit)",
         ),
-        (
-            _DOTS_KEY,
-            f"other genes (merged per {CELL} px; darker: several)",
-        ),
+        (_DOTS_KEY, f"other genes (merged per {CELL} px; darker: several)"),
     ]
-    if n_cap:
-        keys.append(_cap_key(n_cap))
-
     listed = "; ".join(
-        f"{i + 1}. {names[j]} (p = {fmt_p(float(genes.iloc[j][f'{d}|p-value']))}"
-        + (", in knowledge base" if known[j] else "")
+        f"{k + 1}. {genes.index[i]} (p = {fmt_p(float(genes.iloc[i][f'{d}|p-value']))}"
+        + (", in knowledge base" if is_known[i] else "")
         + ")"
-        for i, j in enumerate(head)
+        for k, i in enumerate(head)
     )
-    n_known = int(is_known[head].sum()) if len(head) else 0
+    dropped = int((~ok).sum())
     desc = (
-        f"{n} genes ordered by their {word} rank ({meaning}) on the x axis against "
+        f"{len(order)} genes ordered by their {word} rank ({meaning}) on the x axis against "
         f"{MINUS}log10 of their {what} on the y axis. Top {len(head)}: {listed or 'none'}. "
-        f"{n_known} of them are in the knowledge base. {MINUS}log10 values are capped at "
-        f"{fmt(P_CAP)}; genes drawn at the cap (p = 0 or below 1e{MINUS}{int(P_CAP)}): "
-        f"{int(clipped[ok].sum())}."
+        f"{int(is_known[head].sum())} of them are in the knowledge base."
         + (f" Genes not drawn (no rank or {what}): {dropped}." if dropped else "")
-        + (
-            f" Labels that did not fit (see tooltips): {sum(lab is None for lab in labels)}."
-            if any(lab is None for lab in labels)
-            else ""
-        )
     )
-    return _figure(ident, title, desc, f"plot rank rank-{d}", parts, keys, bottom + 86, left=left)
+    title = title or f"Gene ranking for {word} ({meaning})"
+    return plot.figure(keys, desc, ident or f"rank-{d}-plot", title, f"plot rank rank-{d}")
 
 
 # ----------------------------------------------------------------------- volcano
@@ -646,68 +544,37 @@ def volcano_svg(
     --------
     >>> import pandas as pd
     >>> genes = pd.DataFrame(
-    ...     {"num": 4, "pos|rank": [1, 2, 3], "pos|p-value": [1e-9, 1e-3, 0.6],
-    ...      "pos|fdr": [3e-9, 1.5e-3, 0.6], "neg|rank": [3, 2, 1],
-    ...      "neg|p-value": [0.9, 0.5, 0.0], "neg|fdr": [0.9, 0.75, 0.0],
-    ...      "pos|lfc": [2.1, 0.8, -3.0], "known": ["MEK inhibitors: bypass", "", ""]},
-    ...     index=pd.Index(["NF1", "KEAP1", "<b>X"], name="id"))
-    >>> svg = volcano_svg(genes, fdr=0.05, top=1)
-    >>> svg.count('class="gene-label"')  # NF1 (resistance) and <b>X (sensitisation, p = 0)
+    ...     {"pos|rank": [1, 2], "neg|rank": [2, 1], "pos|p-value": [1e-9, 0.7],
+    ...      "neg|p-value": [0.8, 0.0], "pos|fdr": [2e-9, 0.7], "neg|fdr": [0.8, 0.0],
+    ...      "lfc": [2.1, -3.0]}, index=["NF1", "<b>X"])
+    >>> volcano_svg(genes, top=1).count('class="gene-label"')  # NF1 and <b>X (p = 0)
     2
     """
     if not 0 < fdr < 1:
         raise InputError(f"fdr {fdr!r}; expected a number in (0, 1)", field="fdr")
     cols = [f"{d}|{c}" for d in ("pos", "neg") for c in ("p-value", "fdr", "rank")]
     _need(genes, cols, "gene table")
-    title = title or "Volcano plot: gene log2 fold change against significance"
     x = gene_lfc(genes).to_numpy(float)
     num = {c: pd.to_numeric(genes[c], errors="coerce").to_numpy(float) for c in cols}
-    with np.errstate(invalid="ignore"):
-        p_best = np.fmin(num["pos|p-value"], num["neg|p-value"])
-    y, clipped = neg_log10(p_best)
+    y, clipped = neg_log10(np.fmin(num["pos|p-value"], num["neg|p-value"]))
     pos_better = ~(num["neg|p-value"] < num["pos|p-value"])
     sig_pos = (num["pos|fdr"] < fdr) & ~((num["neg|fdr"] < fdr) & ~pos_better)
-    sig_neg = (num["neg|fdr"] < fdr) & ~sig_pos
+    sig = {"pos": sig_pos, "neg": (num["neg|fdr"] < fdr) & ~sig_pos}
     ok = ~np.isnan(x) & np.isfinite(y)
-    dropped = int((~ok).sum())
-    finite_x = x[ok & np.isfinite(x)]
-    inf_x = int((ok & np.isinf(x)).sum())
-
-    left, right, top_px, bottom = 96, WIDTH - 24, 30, 520
-    span = float(np.max(np.abs(finite_x))) if finite_x.size else 1.0
-    xlo, xhi, xticks, xstep = _nice(
-        min(float(finite_x.min()) if finite_x.size else -1, -0.1 * span),
-        max(float(finite_x.max()) if finite_x.size else 1, 0.1 * span),
-        target=8,
-    )
-    xs = LinearScale((xlo, xhi), (left + 10, right - 10))
-    y_hi = max(float(y[ok].max()) if ok.any() else 1.0, 1.0)
-    ylo, yhi, yticks, ystep = _nice(0.0, y_hi * 1.08)
-    ys = LinearScale((ylo, yhi), (bottom, top_px))
-    parts = _y_axis(
-        ys,
-        [(t, _tick_text(t, ystep)) for t in yticks],
-        left,
-        right,
+    fx = x[ok & np.isfinite(x)]
+    span = float(np.abs(fx).max()) if fx.size else 10.0
+    lo, hi = fx.min(initial=-0.1 * span), fx.max(initial=0.1 * span)
+    xs, x_ticks = _round_scale(lo, hi, (106, WIDTH - 34), 8)
+    ys, y_ticks = _round_scale(0.0, y[ok].max(initial=1.0) * 1.08, (520, 30))
+    px = xs(np.clip(np.where(ok, x, 0.0), *xs.domain))
+    plot = _GenePlot(genes, xs, ys, px, ys(np.where(ok, y, 0.0)))
+    labels = (
         f"{MINUS}log10 p-value (better direction)",
-    )
-    parts += _x_axis(
-        xs,
-        [(t, _tick_text(t, xstep)) for t in xticks],
-        top_px,
-        bottom,
         "Gene log2 fold change, drug vs control (log2 units)",
     )
+    plot.axes((y_ticks, x_ticks), labels, int(clipped[ok].sum()))
     x0 = float(xs(0.0))
-    parts.append(_line(x0, top_px, x0, bottom, width=1.5, class_="zero-line"))
-    n_cap = int(clipped[ok].sum())
-    if n_cap:
-        parts += _cap_line(ys, left, right)
-
-    px = _px(xs, np.clip(np.where(ok, x, 0.0), xlo, xhi))
-    py = _px(ys, np.where(ok, y, 0.0))
-    names = [str(g) for g in genes.index]
-    known = _known(genes).to_numpy(dtype=object)
+    plot.parts.append(line(x0, 30, x0, 520, stroke=INK, stroke_width=1.5, class_="zero-line"))
     heads: dict[str, np.ndarray] = {}
     labelled = np.zeros(len(genes), dtype=bool)
     for d in ("pos", "neg"):
@@ -716,88 +583,59 @@ def volcano_svg(
         heads[d] = cand[np.argsort(rank[cand], kind="stable")][: max(top, 0)]
         labelled[heads[d]] = True
     rest = ok & ~labelled
-    parts.append(
-        _dot_path(
-            px[rest & ~sig_pos & ~sig_neg],
-            py[rest & ~sig_pos & ~sig_neg],
-            colour=BACK_INK,
-            dark=BACK_DARK,
-            r=1.8,
-            cls="background-points",
-        )
-    )
-    parts.append(
-        _triangle_path(
-            px[rest & sig_pos], py[rest & sig_pos], colour=POS_INK, up=True, cls="hits-pos"
-        )
-    )
-    parts.append(
-        _triangle_path(
-            px[rest & sig_neg], py[rest & sig_neg], colour=NEG_INK, up=False, cls="hits-neg"
-        )
-    )
-    points = []
-    for d in ("pos", "neg"):
-        _, _, colour, shape = _WORDS[d]
-        sig = sig_pos if d == "pos" else sig_neg
-        for i in heads[d]:
-            fill = colour if sig[i] else "#ffffff"
-            parts.append(
-                marker(
-                    shape,
-                    px[i],
-                    py[i],
-                    7,
-                    fill=fill,
-                    stroke=INK if sig[i] else colour,
-                    width=1.2 if sig[i] else 2.2,
-                    class_=f"hit hit-{d}",
-                    data_gene=names[i],
-                    title=_tip(names[i], genes.iloc[i], d, known[i]),
-                )
-            )
-            points.append((px[i], py[i], names[i], "right" if d == "pos" else "left"))
-    labels = place_labels(
-        points,
-        bounds=(left + 2, top_px, right, bottom - 2),
-        obstacles=[_marker_box(a, b) for a, b, _, _ in points],
-    )
-    parts += _draw_labels(labels)
-    n_pos, n_neg = int((ok & sig_pos).sum()), int((ok & sig_neg).sum())
+    back = rest & ~sig["pos"] & ~sig["neg"]
+    plot.parts.append(_dot_path(plot.px[back], plot.py[back]))
+    plot.parts += [_triangle_path(plot.px[rest & s], plot.py[rest & s], d) for d, s in sig.items()]
+    for d, side in (("pos", "right"), ("neg", "left")):
+        colour, shape = _WORDS[d][2:]
+        for i in heads[d]:  # filled when a hit, open when only ranked high
+            fill, stroke, width = (colour, INK, 1.2) if sig[d][i] else ("#ffffff", colour, 2.2)
+            cls = f"hit hit-{d}"
+            plot.mark(i, d, shape, side=side, fill=fill, stroke=stroke, width=width, class_=cls)
+    n_pos, n_neg = int((ok & sig["pos"]).sum()), int((ok & sig["neg"]).sum())
     keys = [
+        (_key("triangle", 22, POS_INK), f"resistance hit: pos FDR < {fmt(fdr)} ({n_pos})"),
+        (_key("triangle-down", 22, NEG_INK), f"sensitisation hit: neg FDR < {fmt(fdr)} ({n_neg})"),
+        (_DOTS_KEY, f"not a hit (merged per {CELL} px; darker: several)"),
         (
-            marker("triangle", 22, 0, 7, fill=POS_INK, stroke=INK, width=1.2),
-            f"resistance hit: pos FDR < {fmt(fdr)} ({n_pos})",
-        ),
-        (
-            marker("triangle-down", 22, 0, 7, fill=NEG_INK, stroke=INK, width=1.2),
-            f"sensitisation hit: neg FDR < {fmt(fdr)} ({n_neg})",
-        ),
-        (
-            _DOTS_KEY,
-            f"not a hit (merged per {CELL} px; darker: several)",
-        ),
-        (
-            marker("triangle", 12, 0, 7, fill=POS_INK, stroke=INK, width=1.2)
-            + marker("triangle", 32, 0, 7, fill="#ffffff", stroke=POS_INK, width=2.2),
+            _key("triangle", 12, POS_INK)
+            + _key("triangle", 32, "#ffffff", stroke=POS_INK, width=2.2),
             f"labelled: top {top} by rank each way (open: not a hit)",
         ),
     ]
-    if n_cap:
-        keys.append(_cap_key(n_cap))
+    n_inf, dropped = int((ok & np.isinf(x)).sum()), int((~ok).sum())
+    tops = {d: ", ".join(str(genes.index[i]) for i in heads[d]) or "none" for d in heads}
     desc = (
         f"{int(ok.sum())} genes: gene log2 fold change (drug vs control) on the x axis "
         f"against {MINUS}log10 of the smaller of the two directional p-values. "
-        f"{n_pos} resistance hits (pos FDR < {fmt(fdr)}), top: "
-        f"{', '.join(names[i] for i in heads['pos']) or 'none'}; {n_neg} sensitisation hits "
-        f"(neg FDR < {fmt(fdr)}), top: {', '.join(names[i] for i in heads['neg']) or 'none'}. "
-        f"{MINUS}log10 p is capped at {fmt(P_CAP)}; genes drawn at the cap (p = 0 or below "
-        f"1e{MINUS}{int(P_CAP)}): {int(clipped[ok].sum())}. Unlabelled points are merged per "
-        f"{CELL} px cell."
-        + (f" Genes with an infinite LFC, drawn at the axis edge: {inf_x}." if inf_x else "")
+        f"{n_pos} resistance hits (pos FDR < {fmt(fdr)}), top: {tops['pos']}; {n_neg} "
+        f"sensitisation hits (neg FDR < {fmt(fdr)}), top: {tops['neg']}. Unlabelled points "
+        f"are merged per {CELL} px cell."
+        + (f" Genes with an infinite LFC, drawn at the axis edge: {n_inf}." if n_inf else "")
         + (f" Genes not drawn (no LFC or p-value): {dropped}." if dropped else "")
     )
-    return _figure(ident, title, desc, "plot volcano", parts, keys, bottom + 86, left=left)
+    title = title or "Volcano plot: gene log2 fold change against significance"
+    return plot.figure(keys, desc, ident, title, "plot volcano")
+
+
+# ----------------------------------------------------------------------- row figures
+def _row_axis(xs: LinearScale, ticks: Ticks, bottom: float, label: str, zero: bool = True) -> Parts:
+    """The layer's x axis under the rows of a one-row-per-gene/sample figure, and the zero line."""
+    left, right = xs.range
+    box = {"left": left, "right": right, "top": ROW_TOP, "bottom": bottom}
+    axis = x_axis(xs, ticks, **box, label=label, tick_label=_tick)
+    return axis + [_vline(xs(0.0), ROW_TOP, bottom, class_="zero-line")] * zero
+
+
+def _vline(x: float, y0: float, y1: float, width: float = 2, **kw: object) -> str:
+    """A vertical ink line at ``x`` from ``y0`` to ``y1`` (zero line, medians, whisker ends)."""
+    return line(x, y0, x, y1, **{"stroke": INK, "stroke_width": width, **kw})
+
+
+def _row_name(left: float, y: float, name: str, limit: int = 20) -> str:
+    """A row's name, bold, right-aligned 10 px left of ``left``, cut to ``limit`` characters."""
+    short = name if len(name) <= limit else name[: limit - 1] + "\u2026"
+    return text(left - 10, y + 6, short, text_anchor="end", font_weight=600)
 
 
 # ----------------------------------------------------------------------- sgRNA strips
@@ -836,136 +674,76 @@ def sgrna_lfc_svg(
     lfc = pd.to_numeric(sgrnas["lfc"], errors="coerce").astype(float)
     gene = sgrnas["gene"].astype(str)
     finite = lfc[np.isfinite(lfc)]
-    q_lo, q_mid, q_hi = (
-        np.percentile(finite, [band[0], 50, band[1]]) if finite.size else (np.nan,) * 3
-    )
+    q = np.percentile(finite, [band[0], 50, band[1]]) if finite.size else [np.nan] * 3
+    q_lo, q_mid, q_hi = q
     shown = [str(g) for g in genes_to_show]
     mine = lfc[gene.isin(shown)]
-    mine_fin = mine[np.isfinite(mine)]
-    lo = min([0.0, *([float(q_lo)] if finite.size else []), *mine_fin.tolist()])
-    hi = max([0.0, *([float(q_hi)] if finite.size else []), *mine_fin.tolist()])
+    edges = [0.0, *mine[np.isfinite(mine)], *([q_lo, q_hi] if finite.size else [])]
+    lo, hi = min(edges), max(edges)
     pad = 0.05 * (hi - lo) if hi > lo else 1.0
-    xlo, xhi, xticks, xstep = _nice(lo - pad, hi + pad, target=8)
     left, right, row = 170, WIDTH - 190, 34
-    top_px = 20
-    bottom = top_px + max(len(shown), 1) * row + 6
-    xs = LinearScale((xlo, xhi), (left + 8, right - 8))
+    bottom = ROW_TOP + max(len(shown), 1) * row + 6
+    xs, ticks = _round_scale(lo - pad, hi + pad, (left + 8, right - 8), 8)
+    pct = f"{fmt(band[0])}th to {fmt(band[1])}th percentile"
     parts = []
     if finite.size:
-        parts.append(
-            el(
-                "rect",
-                _title(
-                    f"Library-wide sgRNA LFC, {fmt(band[0])}th to {fmt(band[1])}th "
-                    f"percentile: {fmt(q_lo)} to {fmt(q_hi)}"
-                ),
-                class_="library-band",
-                x=float(xs(q_lo)),
-                y=float(top_px),
-                width=float(xs(q_hi) - xs(q_lo)),
-                height=float(bottom - top_px),
-                fill=BAND,
-            )
-        )
-        parts.append(
-            _line(
-                xs(q_mid),
-                top_px,
-                xs(q_mid),
-                bottom,
-                stroke="#777777",
-                width=1.5,
-                stroke_dasharray="3 3",
-                class_="library-median",
-            )
-        )
-    parts += _x_axis(
-        xs,
-        [(t, _tick_text(t, xstep)) for t in xticks],
-        top_px,
-        bottom,
-        "sgRNA log2 fold change, drug vs control (log2 units)",
-    )
-    parts.append(_line(xs(0.0), top_px, xs(0.0), bottom, width=2, class_="zero-line"))
-    groups = {g: lfc[gene == g] for g in shown}
+        x_lo, x_hi = xs(q_lo), xs(q_hi)
+        area = {"x": x_lo, "y": ROW_TOP, "width": x_hi - x_lo, "height": bottom - ROW_TOP}
+        words = f"Library-wide sgRNA LFC, {pct}: {fmt(q_lo)} to {fmt(q_hi)}"
+        parts.append(el("rect", tip(words), class_="library-band", **area, fill=BAND))
+        parts.append(_vline(xs(q_mid), ROW_TOP, bottom, class_="library-median", **_MEDIAN))
+    label = "sgRNA log2 fold change, drug vs control (log2 units)"
+    parts += _row_axis(xs, ticks, bottom, label)
+    sgrna = {"stroke": INK, "width": 0.8, "class_": "sgrna", "fill_opacity": 0.85}
     described = []
     n_inf = n_nan = 0
     for k, g in enumerate(shown):
-        cy = top_px + k * row + row / 2
-        label = g if len(g) <= 18 else g[:17] + "\u2026"
-        values = groups[g]
-        group: list[str] = []
-        group.append(
-            text(left - 10, cy + 6, label, font_size=16, text_anchor="end", font_weight=600)
-        )
-        if k % 2:
-            group.append(_line(left, cy - row / 2, right, cy - row / 2, stroke="#eeeeee"))
-        vals = values.to_numpy(float)
-        n_nan += int(np.isnan(vals).sum())
+        cy = ROW_TOP + k * row + row / 2
+        values = lfc[gene == g]
+        keep = values.notna().to_numpy()
+        vals, names = values.to_numpy(float)[keep], values.index[keep]
+        n_nan += int((~keep).sum())
         n_inf += int(np.isinf(vals).sum())
-        vals_ok = vals[~np.isnan(vals)]
-        if vals_ok.size == 0:
-            group.append(
-                text(
-                    left + 12,
-                    cy + 6,
-                    "not in the sgRNA table",
-                    font_size=15,
-                    font_style="italic",
-                )
-            )
+        group = [_row_name(left, cy, g, 18)]
+        if k % 2:
+            group.append(line(left, cy - row / 2, right, cy - row / 2, stroke="#eeeeee"))
+        if vals.size == 0:
+            words = "not in the sgRNA table"
+            group.append(text(left + 12, cy + 6, words, font_size=15, font_style="italic"))
             described.append(f"{g}: no sgRNA")
-            parts.append(el("g", "".join(group), class_="gene-row", data_gene=g))
-            continue
-        spread = np.linspace(-8, 8, vals_ok.size) if vals_ok.size > 1 else np.zeros(1)
-        for j, (v, name) in enumerate(zip(vals_ok, values.index[~np.isnan(vals)], strict=True)):
-            xv = float(xs(float(np.clip(v, xlo, xhi))))
-            up = v > 0
-            shape = "triangle" if up else "triangle-down"
-            colour = POS_INK if up else NEG_INK
-            edge = "; beyond the axis, drawn at its edge" if not math.isfinite(v) else ""
-            group.append(
-                marker(
-                    shape,
-                    xv,
-                    cy + spread[j],
-                    5.5,
-                    fill=colour,
-                    stroke=INK,
-                    width=0.8,
-                    class_="sgrna",
-                    fill_opacity=0.85,
-                    title=f"{name} ({g}): LFC {fmt(float(v))}{edge}",
-                )
-            )
-        med = float(np.median(vals_ok))
-        if math.isfinite(med):
-            xm = float(xs(float(np.clip(med, xlo, xhi))))
-            group.append(_line(xm, cy - 13, xm, cy + 13, width=3.5, class_="gene-median"))
-        group.append(
-            text(right + 10, cy + 6, f"median {fmt(med)}, n = {vals_ok.size}", font_size=15)
-        )
-        described.append(f"{g}: {vals_ok.size} sgRNAs, median LFC {fmt(med)}")
+        spread = np.linspace(-8, 8, vals.size) * (vals.size > 1)
+        for v, name, dy in zip(vals, names, spread, strict=True):
+            _, _, colour, shape = _WORDS["pos" if v > 0 else "neg"]
+            edge = "" if math.isfinite(v) else "; beyond the axis, drawn at its edge"
+            words = f"{name} ({g}): LFC {fmt(float(v))}{edge}"
+            x = xs(np.clip(v, *xs.domain))
+            group.append(marker(shape, x, cy + dy, 5.5, fill=colour, title=words, **sgrna))
+        if vals.size:
+            med = float(np.median(vals))
+            if math.isfinite(med):
+                xm = xs(np.clip(med, *xs.domain))
+                group.append(_vline(xm, cy - 13, cy + 13, 3.5, class_="gene-median"))
+            note = f"median {fmt(med)}, n = {vals.size}"
+            group.append(text(right + 10, cy + 6, note, font_size=15))
+            described.append(f"{g}: {vals.size} sgRNAs, median LFC {fmt(med)}")
         parts.append(el("g", "".join(group), class_="gene-row", data_gene=g))
     keys = [
         (
-            marker("triangle", 12, 0, 6, fill=POS_INK, stroke=INK, width=0.8)
-            + marker("triangle-down", 32, 0, 6, fill=NEG_INK, stroke=INK, width=0.8),
+            _key("triangle", 12, POS_INK, 6, width=0.8)
+            + _key("triangle-down", 32, NEG_INK, 6, width=0.8),
             "one sgRNA (up: LFC > 0; down: LFC < 0)",
         ),
-        (_line(22, -12, 22, 12, width=3.5), "gene median"),
+        (_vline(22, -12, 12, 3.5), "gene median"),
         (
-            el("rect", x=0, y=-10, width=44, height=20, fill=BAND)
-            + _line(22, -10, 22, 10, stroke="#777777", width=1.5, stroke_dasharray="3 3"),
+            el("rect", x=0, y=-10, width=44, height=20, fill=BAND) + _vline(22, -10, 10, **_MEDIAN),
             f"all sgRNAs: {fmt(band[0])}\u2013{fmt(band[1])}th percentile, median (dashed)",
         ),
-        (_line(22, -12, 22, 12, width=2), "zero (no change)"),
+        (_vline(22, -12, 12), "zero (no change)"),
     ]
     desc = (
         f"sgRNA log2 fold changes (drug vs control) of {len(shown)} genes, one row each: "
         + ("; ".join(described) or "none")
-        + ". The grey band is the library-wide "
-        f"{fmt(band[0])}th to {fmt(band[1])}th percentile ({fmt(q_lo)} to {fmt(q_hi)}), the "
+        + f". The grey band is the library-wide {pct} ({fmt(q_lo)} to {fmt(q_hi)}), the "
         f"dashed line its median ({fmt(q_mid)})."
         + (f" sgRNAs with an infinite LFC, drawn at the axis edge: {n_inf}." if n_inf else "")
         + (f" sgRNAs left out (no LFC): {n_nan}." if n_nan else "")
@@ -978,36 +756,29 @@ def _samples(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if c != "gene" and pd.api.types.is_numeric_dtype(frame[c])]
 
 
-def _box(
-    xs: Scale,
-    q: np.ndarray,
-    cy: float,
-    h: float,
-    *,
-    fill: str,
-    cls: str,
-    tip: str,
-    opacity: float = 1.0,
-) -> str:
-    """A horizontal box: whiskers 5-95th, box 25-75th, median bar (q = 5, 25, 50, 75, 95)."""
-    x5, x25, x50, x75, x95 = (float(xs(v)) for v in q)
-    return (
-        el("g", _title(tip)
-           + _line(x5, cy, x25, cy, width=2)
-           + _line(x75, cy, x95, cy, width=2)
-           + _line(x5, cy - h / 3, x5, cy + h / 3, width=2)
-           + _line(x95, cy - h / 3, x95, cy + h / 3, width=2)
-           + el("rect", x=x25, y=cy - h / 2, width=max(x75 - x25, 1.0), height=float(h),
-                fill=fill, fill_opacity=float(opacity), stroke=INK, stroke_width=1.5)
-           + _line(x50, cy - h / 2, x50, cy + h / 2, width=4), class_=cls)
-    )  # fmt: skip
-
-
 _Q = (5, 25, 50, 75, 95)
 
 
-def _box_key(colour: str) -> str:
-    return el("rect", x=6, y=-8, width=32, height=16, fill=colour, fill_opacity=0.45, stroke=INK)
+def _box(xs: LinearScale, q: Sequence[float], cy: float, h: float, words: str, **paint) -> str:
+    """A horizontal box: whiskers 5-95th, box 25-75th, median bar (q = 5, 25, 50, 75, 95).
+
+    ``paint`` gives the box's ``fill`` and ``fill_opacity`` and the group's ``class_``.
+    """
+    x5, x25, x50, x75, x95 = (float(xs(v)) for v in q)
+    cls = paint.pop("class_")
+    area = {"x": x25, "y": cy - h / 2, "width": max(x75 - x25, 1.0), "height": float(h)}
+    rect = el("rect", **area, **paint, stroke=INK, stroke_width=1.5)
+    ink = {"stroke": INK, "stroke_width": 2}
+    whiskers = line(x5, cy, x25, cy, **ink) + line(x75, cy, x95, cy, **ink)
+    ends = _vline(x5, cy - h / 3, cy + h / 3) + _vline(x95, cy - h / 3, cy + h / 3)
+    median = _vline(x50, cy - h / 2, cy + h / 2, 4)
+    return el("g", tip(words) + whiskers + ends + rect + median, class_=cls)
+
+
+def _box_key(colour: str, shape: str) -> str:
+    """A legend sample: a pale box and the median's marker."""
+    box = el("rect", x=6, y=-8, width=32, height=16, fill=colour, fill_opacity=0.45, stroke=INK)
+    return box + _key(shape, 22, colour, 6, width=2)
 
 
 def read_distribution_svg(
@@ -1050,8 +821,7 @@ def read_distribution_svg(
     if not samples:
         raise InputError("the count table has no numeric sample column", field="counts")
     left, right, row = 190, WIDTH - 250, 40
-    top_px = 20
-    bottom = top_px + len(samples) * row + 6
+    bottom = ROW_TOP + len(samples) * row + 6
     data = {}
     for s in samples:
         v = pd.to_numeric(counts[s], errors="coerce").to_numpy(float)
@@ -1060,57 +830,31 @@ def read_distribution_svg(
         zero = float(np.mean(logv <= 0)) if logv.size else float("nan")
         data[s] = (np.percentile(logv, _Q) if logv.size else None, zero, logv.size)
     hi = max([float(q[-1]) for q, _, _ in data.values() if q is not None] + [1.0])
-    xlo, xhi, xticks, xstep = _nice(0.0, hi * 1.05)
-    xs = LinearScale((xlo, xhi), (left + 8, right - 8))
-    parts = _x_axis(
-        xs,
-        [(t, _tick_text(t, xstep)) for t in xticks],
-        top_px,
-        bottom,
-        "Reads per sgRNA, log10(reads + 1)",
-    )
+    xs, ticks = _round_scale(0.0, hi * 1.05, (left + 8, right - 8))
+    parts = _row_axis(xs, ticks, bottom, "Reads per sgRNA, log10(reads + 1)", zero=False)
     described = []
     for k, s in enumerate(samples):
-        cy = top_px + k * row + row / 2
+        cy = ROW_TOP + k * row + row / 2
         q, zero, n = data[s]
-        name = s if len(s) <= 20 else s[:19] + "\u2026"
-        group: list[str] = []
-        group.append(text(left - 10, cy + 6, name, text_anchor="end", font_weight=600))
+        group = [_row_name(left, cy, s)]
         if q is None:
             group.append(text(left + 12, cy + 6, "no reads", font_size=15))
             described.append(f"{s}: no values")
         else:
             med_reads = 10 ** float(q[2]) - 1
-            tip = (
+            words = (
                 f"{s}: log10(reads + 1) percentiles 5/25/50/75/95 = "
                 + ", ".join(fmt(float(v)) for v in q)
                 + f"; median {fmt(med_reads)} reads; {n} sgRNAs"
             )
-            group.append(_box(xs, q, cy, 20, fill=BOX_FILL, cls="box", tip=tip))
-            group.append(
-                text(
-                    right + 10,
-                    cy + 6,
-                    f"median {med_reads:,.0f} reads; zero: {zero:.1%}",
-                    font_size=15,
-                )
-            )
+            note = f"median {med_reads:,.0f} reads; zero: {zero:.1%}"
+            group.append(_box(xs, q, cy, 20, words, fill=BOX_FILL, class_="box"))
+            group.append(text(right + 10, cy + 6, note, font_size=15))
             described.append(f"{s}: median {med_reads:,.0f} reads, {zero:.1%} sgRNAs at zero")
         parts.append(el("g", "".join(group), class_="sample-row", data_sample=s))
-    keys = [
-        (
-            _box(
-                LinearScale((0, 4), (0, 44)),
-                np.array([0.0, 1, 2, 3, 4]),
-                0,
-                16,
-                fill=BOX_FILL,
-                cls="legend-box",
-                tip="legend",
-            ),
-            "whiskers: 5th\u201395th percentile; box: 25th\u201375th; bar: median",
-        )
-    ]
+    xs = LinearScale((0, 4), (0, 44))  # the legend's sample box
+    sample = _box(xs, range(5), 0, 16, "legend", fill=BOX_FILL, class_="legend-box")
+    keys = [(sample, "whiskers: 5th\u201395th percentile; box: 25th\u201375th; bar: median")]
     desc = (
         "Distribution of reads per sgRNA, log10(reads + 1), in each of "
         f"{len(samples)} samples: " + "; ".join(described) + "."
@@ -1153,89 +897,49 @@ def essential_svg(
     if not samples:
         raise InputError("the guide LFC table has no numeric sample column", field="guide_lfc")
     gene = guide_lfc["gene"].astype(str)
-    sets = {
-        "essential": gene.isin({str(g) for g in essential}).to_numpy(),
-        "non-essential": gene.isin({str(g) for g in nonessential}).to_numpy(),
-    }
-    style = {
-        "essential": (POS_INK, "triangle-down"),
-        "non-essential": (NEG_INK, "circle"),
+    sets = {  # name: (sgRNAs of the set, colour, median marker)
+        "essential": (gene.isin({str(g) for g in essential}), POS_INK, "triangle-down"),
+        "non-essential": (gene.isin({str(g) for g in nonessential}), NEG_INK, "circle"),
     }
     values: dict[tuple[str, str], np.ndarray] = {}
-    allv = []
     for s in samples:
         v = pd.to_numeric(guide_lfc[s], errors="coerce").to_numpy(float)
-        for name, mask in sets.items():
-            w = v[mask]
-            w = w[np.isfinite(w)]
-            values[(s, name)] = w
-            if w.size:
-                allv.append(np.percentile(w, [5, 95]))
-    lo = min([0.0, *(float(a[0]) for a in allv)])
-    hi = max([0.0, *(float(a[1]) for a in allv)])
-    xlo, xhi, xticks, xstep = _nice(lo, hi if hi > lo else lo + 1, target=8)
+        for name, (mask, _, _) in sets.items():
+            w = v[mask.to_numpy()]
+            values[(s, name)] = w[np.isfinite(w)]
+    ends = [np.percentile(w, [5, 95]) for w in values.values() if w.size]
+    lo, hi = min([0.0, *(a[0] for a in ends)]), max([0.0, *(a[1] for a in ends)])
     left, right = 190, WIDTH - 200
     row, pair_gap = 26, 16
-    top_px = 20
     block = 2 * row + pair_gap
-    bottom = top_px + len(samples) * block + 4
-    xs = LinearScale((xlo, xhi), (left + 8, right - 8))
-    parts = _x_axis(
-        xs,
-        [(t, _tick_text(t, xstep)) for t in xticks],
-        top_px,
-        bottom,
-        "sgRNA log2 fold change vs T0/plasmid (log2 units)",
-    )
-    parts.append(_line(xs(0.0), top_px, xs(0.0), bottom, width=2, class_="zero-line"))
+    bottom = ROW_TOP + len(samples) * block + 4
+    xs, ticks = _round_scale(lo, hi if hi > lo else lo + 1, (left + 8, right - 8), 8)
+    label = "sgRNA log2 fold change vs T0/plasmid (log2 units)"
+    parts = _row_axis(xs, ticks, bottom, label)
     described = []
     for k, s in enumerate(samples):
-        y0 = top_px + k * block + pair_gap / 2
-        name = s if len(s) <= 20 else s[:19] + "\u2026"
-        group: list[str] = []
-        group.append(text(left - 10, y0 + row + 6, name, text_anchor="end", font_weight=600))
+        y0 = ROW_TOP + k * block + pair_gap / 2
+        group = [_row_name(left, y0 + row, s)]
         medians = {}
-        for j, name_set in enumerate(("essential", "non-essential")):
+        for j, (name, (_, colour, shape)) in enumerate(sets.items()):
             cy = y0 + j * row + row / 2
-            w = values[(s, name_set)]
-            colour, shape = style[name_set]
+            w = values[(s, name)]
             if w.size == 0:
-                group.append(text(left + 12, cy + 5, f"no {name_set} sgRNAs", font_size=14))
+                group.append(text(left + 12, cy + 5, f"no {name} sgRNAs", font_size=14))
                 continue
-            q = np.percentile(w, _Q)
-            medians[name_set] = float(q[2])
-            tip = (
-                f"{s}, {name_set} sgRNAs (n = {w.size}): LFC percentiles 5/25/50/75/95 = "
-                + ", ".join(fmt(float(v)) for v in q)
+            q = np.clip(np.percentile(w, _Q), *xs.domain)
+            medians[name] = float(np.median(w))
+            words = (
+                f"{s}, {name} sgRNAs (n = {w.size}): LFC percentiles 5/25/50/75/95 = "
+                + ", ".join(fmt(float(v)) for v in np.percentile(w, _Q))
             )
-            group.append(
-                _box(
-                    xs,
-                    np.clip(q, xlo, xhi),
-                    cy,
-                    16,
-                    fill=colour,
-                    opacity=0.45,
-                    cls=f"box {name_set}",
-                    tip=tip,
-                )
-            )
-            group.append(
-                marker(
-                    shape,
-                    float(xs(float(np.clip(q[2], xlo, xhi)))),
-                    cy,
-                    6,
-                    fill=colour,
-                    stroke=INK,
-                    width=1.2,
-                )
-            )
+            box = _box(xs, q, cy, 16, words, fill=colour, fill_opacity=0.45, class_=f"box {name}")
+            mid = marker(shape, xs(q[2]), cy, 6, fill=colour, stroke=INK, width=1.2)
+            group += [box, mid]
         if len(medians) == 2:
             delta = medians["essential"] - medians["non-essential"]
-            group.append(
-                text(right + 10, y0 + row + 6, f"\u0394 median {fmt(delta)}", font_size=15)
-            )
+            note = f"\u0394 median {fmt(delta)}"
+            group.append(text(right + 10, y0 + row + 6, note, font_size=15))
             described.append(
                 f"{s}: median essential {fmt(medians['essential'])}, non-essential "
                 f"{fmt(medians['non-essential'])}, difference {fmt(delta)}"
@@ -1244,14 +948,8 @@ def essential_svg(
             described.append(f"{s}: a reference set has no sgRNA in the table")
         parts.append(el("g", "".join(group), class_="sample-row", data_sample=s))
     keys = [
-        (
-            _box_key(POS_INK) + marker("triangle-down", 22, 0, 6, fill=POS_INK, stroke=INK),
-            "essential genes' sgRNAs",
-        ),
-        (
-            _box_key(NEG_INK) + marker("circle", 22, 0, 6, fill=NEG_INK, stroke=INK),
-            "non-essential genes' sgRNAs",
-        ),
+        (_box_key(POS_INK, "triangle-down"), "essential genes' sgRNAs"),
+        (_box_key(NEG_INK, "circle"), "non-essential genes' sgRNAs"),
         ("", "whiskers 5th\u201395th percentile, box 25th\u201375th, marker at the median"),
     ]
     desc = (
