@@ -24,6 +24,8 @@ DIRECTION = {
     "CTC1": "resistant",
     "STN1": "resistant",
     "TEN1": "resistant",
+    "DYNLL1": "resistant",
+    "ATMIN": "resistant",
     "POLA1": "reduced response",
     "PARP1": "resistant",
     "PARG": "resistant",
@@ -75,6 +77,7 @@ def test_old_library_symbols_resolve(kb):
         "OBFC1": "STN1",
         "C17orf68": "CTC1",
         "MDR1": "ABCB1",
+        "ASCIZ": "ATMIN",
     }
     table = gene_knowledge(kb, list(old), drug="olaparib")
     assert table["symbol"].to_dict() == old
@@ -83,8 +86,9 @@ def test_old_library_symbols_resolve(kb):
 def test_efflux_and_platinum(kb):
     abcb1 = gene_knowledge(kb, ["ABCB1"], drug="olaparib").loc["ABCB1"]
     assert abcb1["for_drug"] and abcb1["known"].startswith("resistant: olaparib (phenotypic")
-    slfn11 = gene_knowledge(kb, ["SLFN11"], drug="carboplatin").loc["SLFN11"]
-    assert slfn11["for_drug"] and slfn11["known"].startswith("resistant: ")
+    for gene in ("SLFN11", "DYNLL1"):
+        row = gene_knowledge(kb, [gene], drug="carboplatin").loc[gene]
+        assert row["for_drug"] and row["known"].startswith("resistant: "), gene
 
 
 def test_every_new_assertion_cites_a_paper(kb):
@@ -104,7 +108,7 @@ def _verdict(alterations, drug="olaparib", disease="ovarian"):
     return result.drugs[0].verdict
 
 
-@pytest.mark.parametrize("partner", ["TP53BP1", "SHLD2", "MAD2L2", "RIF1", "CTC1"])
+@pytest.mark.parametrize("partner", ["TP53BP1", "SHLD2", "MAD2L2", "RIF1", "CTC1", "DYNLL1"])
 def test_53bp1_axis_loss_defeats_olaparib_only_with_brca1_loss(partner):
     assert _verdict(["BRCA1 Q1756fs"]) == "sensitive"
     assert _verdict(["BRCA1 Q1756fs", f"{partner} loss"]) == "resistant"
