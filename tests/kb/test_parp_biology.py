@@ -6,11 +6,21 @@ the trapped lesion (PARP1, PARG), SLFN11 loss, ABCB1 efflux, and the sensitising
 RNase H2 (Zimmermann 2018).
 """
 
+from pathlib import Path
+
+import pandas as pd
 import pytest
 
 from oncoresist.interpret import interpret
 from oncoresist.kb import gene_knowledge, load_kb
 
+GECKO = (
+    Path(__file__).resolve().parents[3]
+    / "shared"
+    / "data"
+    / "crispr"
+    / "shalem2014_A375_GeCKOv1_vemurafenib_counts.csv.gz"
+)
 PARP_INHIBITORS = ["olaparib", "niraparib", "rucaparib", "talazoparib", "veliparib"]
 
 # gene -> the direction its loss gives against PARP inhibitors
@@ -134,3 +144,17 @@ def test_rad51_paralogs_in_ovarian_cancer(gene):
     assert _verdict([f"{gene} R237*"], drug="rucaparib") == "sensitive"
     assert _verdict([f"{gene} reversion"], drug="rucaparib") == "resistant"
     assert _verdict([f"{gene} reversion"], drug="niraparib") == "resistant"
+
+
+@pytest.mark.skipif(not GECKO.exists(), reason="needs ../shared/data/crispr")
+def test_a_real_library_reaches_the_biology_through_its_old_symbols(kb):
+    # GeCKOv1 (2014) names SHLD1 C20orf196 and STN1 OBFC1; a PARP inhibitor screen on it
+    # must still link those genes to the drug
+    genes = pd.read_csv(GECKO, usecols=["Gene"])["Gene"].unique()
+    table = gene_knowledge(kb, genes, drug="talazoparib")
+    linked = table[table["for_drug"]]
+    assert linked.loc["C20orf196", "symbol"] == "SHLD1"
+    assert linked.loc["OBFC1", "symbol"] == "STN1"
+    found = set(linked["symbol"])
+    assert {"TP53BP1", "RIF1", "MAD2L2", "CTC1", "TEN1", "PARP1", "SLFN11", "DYNLL1"} <= found
+    assert {"RNASEH2A", "RNASEH2B", "RNASEH2C"} <= found
