@@ -436,12 +436,9 @@ def rank_svg(
     --------
     >>> import pandas as pd
     >>> genes = pd.DataFrame(
-    ...     {"num": 4, "pos|rank": [1, 2, 3], "pos|p-value": [1e-9, 1e-3, 0.6],
-    ...      "pos|fdr": [3e-9, 1.5e-3, 0.6], "neg|rank": [3, 2, 1],
-    ...      "neg|p-value": [0.9, 0.5, 0.0], "neg|fdr": [0.9, 0.75, 0.0],
-    ...      "pos|lfc": [2.1, 0.8, -3.0], "known": ["MEK inhibitors: bypass", "", ""]},
-    ...     index=pd.Index(["NF1", "KEAP1", "<b>X"], name="id"))
-    >>> svg = rank_svg(genes, direction="pos", top=3)
+    ...     {"pos|rank": [1, 2], "pos|p-value": [1e-9, 0.0], "pos|fdr": [2e-9, 0.0],
+    ...      "known": ["MEK inhibitors: bypass", ""]}, index=["NF1", "<b>X"])
+    >>> svg = rank_svg(genes, direction="pos", top=2)
     >>> 'class="hit known" data-gene="NF1"' in svg, "&lt;b&gt;X" in svg
     (True, True)
     """
@@ -528,10 +525,8 @@ def volcano_svg(
     top
         How many of the best-ranked genes each way to mark and label (filled markers when
         they are hits, open when not).
-    title
-        Figure title.
-    ident
-        The ``id`` of the ``<svg>``.
+    title, ident
+        The figure's title and the ``id`` of its ``<svg>``.
 
     Returns
     -------
@@ -655,10 +650,8 @@ def sgrna_lfc_svg(
         The sgRNA table: ``gene`` and ``lfc`` (log2 fold change, drug vs control).
     genes_to_show
         Genes in the order of the rows.
-    title
-        Figure title.
-    ident
-        The ``id`` of the ``<svg>``.
+    title, ident
+        The figure's title and the ``id`` of its ``<svg>``.
     band
         Percentiles of the library-wide sgRNA LFC drawn as the grey band (default 5 to 95).
 
@@ -797,10 +790,8 @@ def read_distribution_svg(
         reads per sample.
     log10
         The columns already hold log10(reads + 1).
-    title
-        Figure title.
-    ident
-        The ``id`` of the ``<svg>``.
+    title, ident
+        The figure's title and the ``id`` of its ``<svg>``.
 
     Returns
     -------
@@ -879,10 +870,8 @@ def essential_svg(
         sample.
     essential, nonessential
         Gene symbols of the reference sets (e.g. core-essential and non-essential genes).
-    title
-        Figure title.
-    ident
-        The ``id`` of the ``<svg>``.
+    title, ident
+        The figure's title and the ``id`` of its ``<svg>``.
 
     Returns
     -------
