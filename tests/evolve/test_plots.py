@@ -1,12 +1,23 @@
 """Muller layout: nesting, normalisation, errors; figures written as PNG and SVG."""
 
+import xml.etree.ElementTree as ET
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from oncoresist.errors import InputError
 from oncoresist.evolve.model import example_path, load_model
-from oncoresist.evolve.plots import muller_layout, muller_plot, parents_from_mutations
+from oncoresist.evolve.plots import (
+    clone_key,
+    hatch,
+    hatch_path,
+    muller_layout,
+    muller_plot,
+    muller_svg,
+    parents_from_mutations,
+)
+from oncoresist.figures import assign
 
 
 def frame():
@@ -53,3 +64,48 @@ def test_plots_written(tmp_path):
     svg = muller_plot(frame(), {"S": None, "R": "S", "RR": "R"}, tmp_path / "m.svg")
     assert "<svg" in svg.read_text()[:500]
     assert not list(tmp_path.glob("*.tmp*"))
+
+
+SVG = "{http://www.w3.org/2000/svg}"
+TREE = {"S": None, "R": "S", "RR": "R"}
+
+
+def test_muller_bands_carry_each_clones_marker_and_name():
+    root = ET.fromstring(muller_svg(frame(), TREE))
+    styles = assign(TREE)
+    groups = [g for g in root.iter(f"{SVG}g") if "clone" in (g.get("class") or "").split()]
+    assert [g.get("data-clone") for g in groups] == ["S", "R", "RR"]  # parents first
+    for g in groups:
+        band = g.find(f"{SVG}polygon")
+        assert band.get("class") == "clone-band" and g.get("data-clone") in band.findtext(
+            f"{SVG}title"
+        )
+        assert (band.get("fill"), g.get("data-shape")) == tuple(styles[g.get("data-clone")])[:2]
+    # every band wide enough somewhere is labelled: its marker in white, then its name
+    labelled = [g for g in groups if g.find(f"{SVG}*[@class='clone-marker']") is not None]
+    assert {g.get("data-clone") for g in labelled} == {"S", "R", "RR"}
+    words = [t.text for t in root.iter(f"{SVG}text") if t.get("paint-order") == "stroke"]
+    assert sorted(words) == ["R", "RR", "S"]
+    keys = [g for g in root.iter(f"{SVG}g") if g.get("class") == "legend-item"]
+    assert [len(list(k)) for k in keys] == [3, 3, 3]  # colour block, marker, name
+
+
+def test_long_titles_are_fitted_to_the_width():
+    title = "T790M and C797S " * 12
+    root = ET.fromstring(muller_svg(frame(), TREE, title=title))
+    shown = next(t for t in root.iter(f"{SVG}text") if t.get("class") == "figure-title")
+    width = float(root.get("viewBox").split()[2])
+    assert float(shown.get("textLength")) <= width - 20  # the browser squeezes it to fit
+    assert shown.get("lengthAdjust") == "spacingAndGlyphs"
+    assert 0.62 * float(shown.get("font-size")) * len(title) <= width
+    short = ET.fromstring(muller_svg(frame(), TREE, title="Muller"))
+    assert next(t for t in short.iter(f"{SVG}text") if t.text == "Muller").get("textLength") is None
+
+
+def test_clone_key_is_a_block_of_the_clones_colour_with_its_marker():
+    s = assign(["C1"])["C1"]
+    plain, hatched = clone_key(s), clone_key(s, hatched=True)
+    assert f'fill="{s.colour}"' in plain and 'class="hatch"' not in plain
+    assert 'class="hatch"' in hatched and hatched.count('fill="#ffffff"') == 1  # the marker
+    assert clone_key(None, hatched=True).count("<") == 2  # a white block and its hatching
+    assert hatch_path([0, 10], [0, 0], [0, 0]) == hatch([0, 10], [0, 0], [0, 0]) == ""

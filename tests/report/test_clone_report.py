@@ -191,6 +191,7 @@ def test_ccf_lines_draw_intervals_for_every_point():
     ("call", "field"),
     [
         (lambda: fish_svg(CCF, PARENTS, names=NAMES[:2]), "names"),
+        (lambda: fish_svg(CCF, PARENTS, names=["C1", "C2", "C1", "C4", "C5"]), "names"),
         (lambda: fish_svg(CCF, PARENTS, names=NAMES, highlight=[9]), "highlight"),
         (lambda: fish_svg(CCF, PARENTS, names=NAMES, times=[3, 2, 1, 0]), "times"),
         (lambda: fish_svg(CCF, PARENTS, names=NAMES, detected=[0, 9, 0, 0, 0]), "detected"),
