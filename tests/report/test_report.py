@@ -67,6 +67,8 @@ def test_every_section_and_the_header(example):
 
 def test_self_contained(example):
     _, html, tree = example
+    # the one URL is the SVG namespace's name on each inline figure: a name, never fetched
+    html = html.replace('xmlns="http://www.w3.org/2000/svg"', "")
     assert "http://" not in html and "https://" not in html
     assert not re.search(r"""(?:src|href)\s*=\s*["']?//""", html)  # protocol-relative
     for node in tree.iter():

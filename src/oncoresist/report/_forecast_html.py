@@ -27,7 +27,6 @@ __all__ = [
     "MIN_READINGS",
     "Forecast",
     "accuracy_sentence",
-    "forecast_context",
     "forecast_patient",
     "forecast_section",
     "psa_table",
@@ -298,25 +297,10 @@ def _bands(frame: pd.DataFrame) -> tuple[list[Band], bool]:
             q25, q75 = q10, q90
         else:
             q25, q75 = float(row["q25"]), float(row["q75"])
-        share = row.get("share_on_treatment", float("nan"))
-        out.append(
-            Band(
-                float(row["day"]),
-                float(row["q025"]),
-                q10,
-                q25,
-                q50,
-                q75,
-                q90,
-                float(row["q975"]),
-                float(share),
-            )
-        )
+        share = float(row.get("share_on_treatment", math.nan))
+        low, high = float(row["q025"]), float(row["q975"])
+        out.append(Band(float(row["day"]), low, q10, q25, q50, q75, q90, high, share))
     return out, approx
-
-
-def _off_drug(row: dict[str, Any]) -> bool:
-    return row["strategy"] == "stop" or float(row.get("mean_days_on", 1.0)) == 0.0
 
 
 def _threshold(history: pd.DataFrame) -> float | None:
@@ -328,49 +312,34 @@ def _threshold(history: pd.DataFrame) -> float | None:
     return max(1.25 * nadir, nadir + 2.0)
 
 
-def _summary_rows(f: Forecast) -> list[dict[str, str]]:
-    rows = []
-    for row in f.summary.to_dict("records"):  # type: ignore[union-attr]
-        name = str(row["strategy"])
-        words = STRATEGY_WORDS.get(name, name.replace("_", " "))
-        days_on = _num(row.get("mean_days_on"), ".0f") or "n/a"
-        if _off_drug(row):
-            chance = when = "not assessed (off drug)"
-        else:
-            chance = _num(row.get("prob_progression"), ".0%") or "n/a"
-            median = float(row.get("median_days_to_progression", math.inf))
-            when = (
-                f"{median:.0f}"
-                if math.isfinite(median)
-                else f"not within {f.horizon_days:.0f} days"
-            )
-        rows.append({"name": name, "words": words, "chance": chance, "when": when,
-                     "days_on": days_on})  # fmt: skip
-    return rows
-
-
-def _panels(f: Forecast) -> tuple[list[Panel], bool]:
-    panels, approx = [], False
+def _strategies(f: Forecast) -> tuple[list[dict[str, str]], list[Panel], bool]:
+    """Each strategy's table row and fan-chart panel; and whether 50 % bands are interpolated."""
+    rows, panels, approx = [], [], False
     by = {str(k): g for k, g in f.paths.groupby("strategy", sort=False)}  # type: ignore[union-attr]
+    horizon, window = f"{f.horizon_days:.0f}", f"{f.window_days:.0f}"
     for row in f.summary.to_dict("records"):  # type: ignore[union-attr]
         name = str(row["strategy"])
+        off = name == "stop" or float(row.get("mean_days_on", 1.0)) == 0.0
+        chance = _num(row.get("prob_progression"), ".0%") or "n/a"
+        median = float(row.get("median_days_to_progression", math.inf))
+        reached = math.isfinite(median)
+        rows.append({
+            "name": name, "words": STRATEGY_WORDS.get(name, name.replace("_", " ")),
+            "chance": "not assessed (off drug)" if off else chance,
+            "when": "not assessed (off drug)" if off
+            else f"{median:.0f}" if reached else f"not within {horizon} days",
+            "days_on": _num(row.get("mean_days_on"), ".0f") or "n/a",
+        })  # fmt: skip
         if name not in by:
             continue
         bands, approx_here = _bands(by[name])
         approx |= approx_here
-        if _off_drug(row):
-            figures = "Progression not assessed (off drug)"
-        else:
-            chance = _num(row.get("prob_progression"), ".0%") or "n/a"
-            median = float(row.get("median_days_to_progression", math.inf))
-            when = (
-                f"median {median:.0f} days to progression"
-                if math.isfinite(median)
-                else f"median time to progression beyond {f.horizon_days:.0f} days"
-            )
-            figures = f"{chance} progress within {f.window_days:.0f} days; {when}"
-        panels.append(Panel(name, figures, bands, threshold=not _off_drug(row)))
-    return panels, approx
+        when = (f"median {median:.0f} days to progression" if reached
+                else f"median time to progression beyond {horizon} days")  # fmt: skip
+        figures = f"{chance} progress within {window} days; {when}"
+        panels.append(Panel(name, "Progression not assessed (off drug)" if off else figures,
+                            bands, threshold=not off))  # fmt: skip
+    return rows, panels, approx
 
 
 def forecast_section(
@@ -381,6 +350,9 @@ def forecast_section(
     note: str | None = None,
 ) -> str:
     """The forecast section as HTML: fan chart, strategies, assumptions, accuracy.
+
+    The report places it after the options; the web patient page places the same section
+    (template ``_forecast.html``), so the two share one markup.
 
     Parameters
     ----------
@@ -399,53 +371,36 @@ def forecast_section(
     str
         A ``<section>`` element; every text from the data is escaped.
     """
-    return render("_forecast.html", fc=forecast_context(forecast, ident=ident,
-                  heading=heading, note=note))  # fmt: skip
-
-
-def forecast_context(
-    forecast: Forecast | None,
-    *,
-    ident: str = "forecast",
-    heading: str = "h2",
-    note: str | None = None,
-) -> dict[str, Any]:
-    """The data of the forecast section (template ``_forecast.html``, variable ``fc``).
-
-    Parameters are those of :func:`forecast_section`; the web patient page includes the
-    same template with this context, so the report and the page share one markup.
-    """
     if heading not in {f"h{i}" for i in range(1, 7)}:
         raise ValueError(f"heading must be a heading tag, h1 to h6, not {heading!r}")
     fc: dict[str, Any] = {"ident": ident, "heading": heading, "note": note,
                           "missing": forecast is None, "refusal": None}  # fmt: skip
-    if forecast is None:
-        return fc
+    if forecast is not None:
+        fc |= _outcome(forecast, ident)
+    return render("_forecast.html", fc=fc)
+
+
+def _outcome(forecast: Forecast, ident: str) -> dict[str, Any]:
+    """What the section shows of a forecast: its refusal, or chart, table and words."""
     history = forecast.history
-    fc["n"] = len(history)
     if forecast.refusal is not None or forecast.paths is None or forecast.summary is None:
         reason = forecast.refusal or "no forecast could be made."
-        fc["refusal"] = reason[:1].upper() + reason[1:]
-        return fc
-    panels, approx = _panels(forecast)
+        return {"n": len(history), "refusal": reason[:1].upper() + reason[1:]}
+    rows, panels, approx = _strategies(forecast)
     hist = [
-        History(
-            float(r["day"]),
-            float(r["value"]),
-            bool(r["censored"]),
-            bool(r["on_treatment"]) if r["on_treatment"] >= 0 else None,
-        )
+        History(float(r["day"]), float(r["value"]), bool(r["censored"]),
+                bool(r["on_treatment"]) if r["on_treatment"] >= 0 else None)
         for r in history.to_dict("records")
-    ]
+    ]  # fmt: skip
     origin = float(history["day"].iloc[-1])
     chart = fan_chart_svg(hist, panels, origin_day=origin, threshold=_threshold(history),
                           approximate_50=approx, ident=f"{ident}-plot")  # fmt: skip
     horizon, window = f"{forecast.horizon_days:.0f}", f"{forecast.window_days:.0f}"
     head = ["Strategy", f"Chance of PSA progression within {window} days",
             "Median days to progression", f"Days on drug (of {horizon})"]  # fmt: skip
-    return fc | {
-        "origin": f"{origin:.0f}", "chart": Markup(chart), "approx": approx, "head": head,
-        "rows": _summary_rows(forecast), "horizon": horizon, "window": window,
+    return {
+        "n": len(history), "origin": f"{origin:.0f}", "chart": Markup(chart), "approx": approx,
+        "head": head, "rows": rows, "horizon": horizon, "window": window,
         "accuracy": accuracy_sentence(forecast.accuracy),
         "assumptions": [str(a) for a in (*forecast.assumptions, _RULES, _PCWG3)],
     }  # fmt: skip

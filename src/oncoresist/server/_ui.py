@@ -51,7 +51,7 @@ from oncoresist import figures as fg
 from oncoresist.errors import InputError
 from oncoresist.interpret import Option
 from oncoresist.report import _svg
-from oncoresist.report._forecast_html import forecast_context
+from oncoresist.report._forecast_html import forecast_section
 from oncoresist.report._html import alert_row, option_row, verdict_row
 from oncoresist.report._templates import TEMPLATES as REPORT_TEMPLATES
 from oncoresist.report._templates import number
@@ -460,7 +460,7 @@ def _patient_page(
         return _error(request, session, 404, _NO_SUCH_PATIENT)
     interpretation = _api.get_interpretation(pid, state, session.who)
     mon = _api.monitoring(state, pid)
-    forecast = forecast_context(  # the report's section, the same template
+    forecast = forecast_section(  # the report's section, the same template
         patient_forecast(state, pid), ident="forecast",
         note="From the PSA measurements stored for this patient (treatment status from the "
         "readings, else from the therapy lines).",
@@ -471,7 +471,7 @@ def _patient_page(
         plots=_plots(detail, mon), interpretation=interpretation,
         alert_table=_alert_table(detail.alerts), verdict_table=_verdict_table(interpretation),
         option_table=_option_table(interpretation.options), consent_codes=consent_codes,
-        consent_error=consent_error, notice=notice, forecast=forecast,
+        consent_error=consent_error, notice=notice, forecast=Markup(forecast),
         today=dt.date.today().isoformat(), diseases=_disease_choices(state),
         disease_error=disease_error,
         disease_label=_disease_label(state, detail.disease),
