@@ -1,9 +1,9 @@
 """The DNA-repair biology that changes PARP inhibitor effects (issue 20, item 4).
 
 A PARP inhibitor screen's hits must link to known biology: losses that bring homologous
-recombination back in BRCA1-deficient cells (53BP1, RIF1, shieldin, CST), losses that remove
-the trapped lesion (PARP1, PARG), SLFN11 loss, ABCB1 efflux, and the sensitising loss of
-RNase H2 (Zimmermann 2018).
+recombination back in BRCA1-deficient cells (53BP1, RIF1, shieldin, CST, DYNLL1), fork
+protection by PTIP loss, losses that remove the trapped lesion (PARP1, PARG), SLFN11 loss,
+ABCB1 efflux, and the sensitising losses of RNase H2 (Zimmermann 2018) and ALC1.
 """
 
 from pathlib import Path
@@ -36,6 +36,7 @@ DIRECTION = {
     "TEN1": "resistant",
     "DYNLL1": "resistant",
     "ATMIN": "resistant",
+    "PAXIP1": "resistant",
     "POLA1": "reduced response",
     "PARP1": "resistant",
     "PARG": "resistant",
@@ -43,6 +44,7 @@ DIRECTION = {
     "RNASEH2A": "sensitive",
     "RNASEH2B": "sensitive",
     "RNASEH2C": "sensitive",
+    "CHD1L": "sensitive",
 }
 
 
@@ -127,6 +129,10 @@ def test_53bp1_axis_loss_defeats_olaparib_only_with_brca1_loss(partner):
 
 
 def test_trapping_and_rnase_h2_in_a_brca2_tumour():
+    # fork protection (PTIP loss) rescues BRCA2-deficient cells, the 53BP1 axis does not
+    assert _verdict(["BRCA2 S1982fs", "PAXIP1 loss"]) == "resistant"
+    assert _verdict(["BRCA2 S1982fs", "PAXIP1 loss"], drug="cisplatin") == "resistant"
+    assert _verdict(["BRCA1 Q1756fs", "CHD1L overexpression"]) == "reduced_response"
     assert _verdict(["BRCA2 S1982fs", "PARG loss"]) == "resistant"
     assert _verdict(["BRCA2 S1982fs", "PARP1 loss"]) == "resistant"
     assert _verdict(["BRCA2 S1982fs", "RNASEH2B loss"]) == "sensitive"
