@@ -194,12 +194,6 @@ def _plotted(p: Point) -> float:
     return p.lod if p.lod == p.lod else 10.0**VAF_MIN_LOG
 
 
-def _state_words(state: str) -> str:
-    return {"detected": "detected", "not_detected": "not detected"}.get(
-        state, state.replace("_", " ")
-    )
-
-
 def trajectory_svg(
     series: list[Series],
     lod_per_draw: list[tuple[float, float, float, float]],
@@ -277,34 +271,17 @@ def trajectory_svg(
             summary += f", last detected on day {hits[-1].day:.0f} at {pct(hits[-1].vaf)}"
         described.append(summary)
         body = [fg.tip(summary)]
-        for a, b in itertools.pairwise(pts):
+        look = {"stroke": st.colour, "stroke_dasharray": st.dash or None, "aria_hidden": "true"}
+        for a, b in itertools.pairwise(pts):  # bold between two detections, faint otherwise
             both = a.state == b.state == "detected"
-            body.append(
-                fg.line(
-                    scale(a.day),
-                    y(_plotted(a)),
-                    scale(b.day),
-                    y(_plotted(b)),
-                    stroke=st.colour,
-                    stroke_width=3 if both else 1.5,
-                    stroke_opacity=1 if both else 0.55,
-                    stroke_dasharray=st.dash or None,
-                    aria_hidden="true",
-                )
-            )
+            ends = (scale(a.day), y(_plotted(a)), scale(b.day), y(_plotted(b)))
+            weight = {"stroke_width": 3 if both else 1.5, "stroke_opacity": 1 if both else 0.55}
+            body.append(fg.line(*ends, **look, **weight))
         for p in pts:
             body.append(_point(s.label, st, p, scale(p.day), y(_plotted(p))))
-        group = {"data_colour": st.colour, "data_shape": st.marker, "data_dash": st.dash}
-        parts.append(
-            fg.el(
-                "g",
-                "".join(body),
-                class_="series",
-                data_alteration=s.label,
-                data_series=s.label,
-                **group,
-            )
-        )
+        group = {"data_alteration": s.label, "data_series": s.label, "data_colour": st.colour}
+        group |= {"data_shape": st.marker, "data_dash": st.dash}
+        parts.append(fg.el("g", "".join(body), class_="series", **group))
     if legend:
         keys = [(fg.series_key(styles[s.label]), s.label) for s in series]
         both = fg.marker("circle", 12, 0, 7, fill=INK, stroke=INK, width=1.2)
@@ -343,7 +320,7 @@ def _point(label: str, st: fg.Style, p: Point, x: float, y: float) -> str:
         paint = {"fill": st.colour, "stroke": INK, "width": 1.2, "class_": "marker point detected"}
     else:
         words = (
-            f"{label}, day {p.day:.0f}: {_state_words(p.state)} ({reads}); drawn "
+            f"{label}, day {p.day:.0f}: {p.state.replace('_', ' ')} ({reads}); drawn "
             f"at the draw's 95% LoD {pct(p.lod)}"
         )
         cls = "not-detected" if p.state == "not_detected" else "not-assessable"
