@@ -74,6 +74,16 @@ def test_timeline_and_fan_chart_are_valid_standalone_svg() -> None:
     ]  # fmt: skip
 
 
+def test_a_late_lines_label_stays_inside_the_timeline() -> None:
+    scale = DayScale.covering([0, 300])
+    lines = [Line("osimertinib", 0, 250), Line("osimertinib + savolitinib", 250, None)]
+    root = check_svg(timeline_svg(lines, [], [], scale))
+    labels = [n for n in root.iter(f"{SVG}text") if "(from day" in (n.text or "")]
+    assert len(labels) == 2
+    for node in labels:
+        _inside(root, node)
+
+
 def frame() -> pd.DataFrame:
     t = np.arange(0, 400, 20.0)
     return pd.DataFrame(

@@ -122,7 +122,11 @@ def timeline_svg(
                 "polygon", points=fg.points([(t, y - 4), (t + 14, y + 11), (t, y + 26)]), **paint
             )
         label = f"{line.regimen} (from day {line.start:.0f}, {span})"
-        body += fg.text(max(x0, scale.left) + 2, y - 6, label, font_size=17, font_weight=600)
+        x = max(x0, scale.left) + 2
+        # a late line's label ends at the plot's right edge rather than run out of the figure
+        end = x + 0.56 * 17 * len(label) > WIDTH
+        look = {"font_size": 17, "font_weight": 600, "text_anchor": "end" if end else None}
+        body += fg.text(scale.right if end else x, y - 6, label, **look)
         parts.append(fg.el("g", body, class_="therapy-line", data_regimen=line.regimen))
     if not lines:
         parts.append(fg.text(scale.left + 8, top + 30, "No therapy lines recorded.", font_size=17))
