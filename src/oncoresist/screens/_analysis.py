@@ -29,12 +29,16 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from scipy.stats import beta as beta_dist
 from scipy.stats import nbinom
 
 from oncoresist.errors import InputError
 from oncoresist.screens._model import _bh, sumz_test
 from oncoresist.screens._normalise import size_factors
+
+#: alpha-RRA scores below this get the p-value of this score (an upper bound; see _boundary)
+RHO_FLOOR = 1e-100
 
 
 def sgrna_test(
@@ -89,29 +93,172 @@ def sgrna_test(
 def rra_pvalue(rho, n: int, alpha: float) -> np.ndarray:
     """Exact ``P(rho_null <= rho)`` for genes with ``n`` sgRNAs (ranks uniform under the null).
 
-    Vectorised over ``rho``. ``P(no u_(k) <= c_k)`` is ``n! sum_j E_n[j] (1 - c_n)^(n-j) /
-    (n-j)!`` with ``E_i[j] = sum_m E_(i-1)[j-m] (c_i - c_(i-1))^m / m!`` kept to ``j <= i-1``.
+    Vectorised over ``rho``; any ``n``. ``rho_null <= r`` exactly when some order statistic
+    ``u_(k)`` of ``n`` uniform ranks lies at or below ``c_k = min(Beta(k, n-k+1).ppf(r),
+    alpha)``, so the p-value is the probability that the uniform order statistics cross that
+    lower boundary (:func:`_crossing_probability`): a sum of positive first-crossing terms,
+    with no cancellation, factorial or permutation floor.
+
+    Parameters
+    ----------
+    rho : array_like of float
+        alpha-RRA scores in [0, 1] (1: no sgRNA ranked within ``alpha``).
+    n : int
+        sgRNAs per gene, >= 1.
+    alpha : float
+        Rank cut-off in (0, 1].
+
+    Returns
+    -------
+    numpy.ndarray
+        p-values in [0, 1], 1 where ``rho >= 1``.
+
+    Raises
+    ------
+    InputError
+        A score that is NaN or outside [0, 1].
+
+    Examples
+    --------
+    >>> float(rra_pvalue([0.03], 1, 0.25)[0])  # one sgRNA: its rank fraction
+    0.03
+    >>> bool(np.isfinite(rra_pvalue([1e-6], 2_000, 0.25)).all())
+    True
     """
     rho = np.atleast_1d(np.asarray(rho, dtype=float))
-    k = np.arange(1, n + 1)
-    c = np.minimum(beta_dist.ppf(np.clip(rho, 0.0, 1.0)[:, None], k, n - k + 1), alpha)
-    c = np.maximum.accumulate(c, axis=1)  # a boundary, non-decreasing in k
-    fact = np.cumprod(np.r_[1.0, np.arange(1, n + 1)])  # m! for m = 0..n
-    e = np.zeros((rho.size, n + 1))
-    e[:, 0] = 1.0
-    prev = np.zeros(rho.size)
-    for i in range(n):
-        delta = c[:, i] - prev
-        new = np.zeros_like(e)
-        for j in range(i + 1):  # at most i points below c_(i+1)
-            for m in range(j + 1):
-                new[:, j] += e[:, j - m] * delta**m / fact[m]
-        e = new
-        prev = c[:, i]
-    tail = (1.0 - c[:, -1])[:, None] ** (n - np.arange(n + 1)) / fact[n - np.arange(n + 1)]
-    survive = fact[n] * np.sum(e * tail, axis=1)
-    # rho = 1 (no sgRNA ranked within alpha) is the largest score: its p-value is 1
-    return np.where(rho >= 1.0, 1.0, np.clip(1.0 - survive, 0.0, 1.0))
+    if n < 1:
+        raise InputError(f"{n}; expected at least one sgRNA per gene", field="n")
+    bad = ~((rho >= 0) & (rho <= 1))
+    if bad.any():
+        raise InputError(f"alpha-RRA score {rho[bad][0]!r}; expected a number in [0, 1]",
+                         field="rho")  # fmt: skip
+    out = np.ones(rho.size)
+    todo = np.flatnonzero(rho < 1.0)
+    if todo.size:
+        r = rho[todo]
+        c = _boundary(r, n, alpha)
+        # rho_null <= r implies u_(1) <= c_1: P >= P(u_(1) <= c_1) = min(r, 1 - (1-alpha)^n)
+        lower = np.minimum(
+            np.maximum(r, RHO_FLOOR), -np.expm1(n * np.log1p(-min(alpha, 1.0 - 1e-16)))
+        )
+        if n <= 32:  # small windows: every score at once
+            out[todo] = _crossing_probability(c, floor=lower)
+        else:  # one score at a time, each with its own window and truncation
+            out[todo] = [_crossing_probability(c[i : i + 1], floor=lower[i])[0]
+                         for i in range(todo.size)]  # fmt: skip
+        out[todo] = np.maximum(out[todo], lower)
+    if not np.isfinite(out).all():  # impossible by construction; never pass a NaN on
+        raise FloatingPointError(f"alpha-RRA p-value not finite for n = {n}, alpha = {alpha}")
+    return np.clip(out, 0.0, 1.0)
+
+
+def _boundary(r: np.ndarray, n: int, alpha: float) -> np.ndarray:
+    """``c_k = min(Beta(k, n-k+1).ppf(r), alpha)`` for k = 1..n, one row per score ``r``.
+
+    Only the ``k`` with ``Beta(k, n-k+1).cdf(alpha) > r`` need the quantile; where the
+    library inverse gives up (scores below about 1e-150 with many sgRNAs) it is found by
+    bisection on log ``c``; two Newton steps then bring ``Beta.cdf(c_k)`` to ``r`` within
+    1e-13 relative. Scores below 1e-100 are treated
+    as ``RHO_FLOOR`` (an upper bound of their p-value, itself below 1e-96 for any ``n`` up to
+    10,000: such genes are ordered by their score).
+    """
+    r = np.maximum(np.asarray(r, dtype=float), RHO_FLOOR)[:, None]
+    k = np.arange(1.0, n + 1.0)[None, :]
+    inside = special.betainc(k, n - k + 1, alpha) > r
+    rr, kk = np.broadcast_to(r, inside.shape)[inside], np.broadcast_to(k, inside.shape)[inside]
+    with special.errstate(all="ignore"):
+        q = special.betaincinv(kk, n - kk + 1, rr)
+    bad = ~np.isfinite(q)
+    if bad.any():
+        lo = np.full(bad.sum(), np.log(1e-320))
+        hi = np.full(bad.sum(), np.log(alpha))
+        kb, rb = kk[bad], np.log(rr[bad])
+        for _ in range(64):
+            mid = 0.5 * (lo + hi)
+            with np.errstate(divide="ignore"):
+                below = np.log(special.betainc(kb, n - kb + 1, np.exp(mid))) < rb
+            lo, hi = np.where(below, mid, lo), np.where(below, hi, mid)
+        q[bad] = np.exp(hi)
+    # two Newton steps on log c polish the library's inverse (1e-10 relative at the extremes)
+    # to the precision of the beta CDF itself
+    for _ in range(2):
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            cdf = special.betainc(kk, n - kk + 1, q)
+            slope = (
+                np.exp(np.log(q) * kk + np.log1p(-q) * (n - kk) - special.betaln(kk, n - kk + 1))
+                / cdf
+            )
+            step = (np.log(cdf) - np.log(rr)) / slope
+        ok = np.isfinite(step) & (q > 0) & (q < 1)
+        q[ok] = q[ok] * np.exp(-step[ok])
+    c = np.full(inside.shape, float(alpha))
+    c[inside] = np.minimum(q, alpha)
+    return np.maximum.accumulate(c, axis=1)  # a boundary, non-decreasing in k
+
+
+def _crossing_probability(c: np.ndarray, *, floor: np.ndarray | float = 0.0) -> np.ndarray:
+    """``P(u_(k) <= c_k for some k)`` for ``n`` uniform order statistics, row by row.
+
+    ``c`` (rows x n) holds non-decreasing boundaries in [0, 1]. The points are followed up the
+    boundary: before step ``k``, ``P[j]`` is the probability that exactly ``j`` points lie
+    below ``c_(k-1)`` and none has crossed (``j <= k-2``); the ``n - j`` points above are
+    uniform on ``(c_(k-1), 1]``, so ``Binomial(n - j, w)`` of them fall below ``c_k`` with
+    ``w = (c_k - c_(k-1)) / (1 - c_(k-1))``. The first crossing at step ``k`` (``j + m >=
+    k``) adds ``sum_j P[j] P(Binomial >= k - j)`` (the binomial tail by the regularised
+    incomplete beta, accurate in relative terms); the survivors (``j + m <= k - 1``) carry
+    on. Every term is positive, so the sum keeps its relative precision however small it is.
+    Steps where the boundary does not rise change nothing and are skipped.
+
+    Terms below ``1e-24 floor`` (``floor``: a lower bound of each row's answer) are dropped:
+    a binomial term far in its tail, or a state far below the boundary; what they could add
+    is below 1e-16 of the answer.
+    """
+    c = np.atleast_2d(np.asarray(c, dtype=float))
+    rows, n = c.shape
+    cut = 1e-24 * max(float(np.min(floor)), 1e-280)
+    full = c[:, -1] >= 1.0  # u_(n) <= 1 always: certain crossing
+    c = np.where(full[:, None], 0.0, c)
+    rise = np.diff(c, axis=1, prepend=0.0) > 0
+    steps = np.flatnonzero(rise.any(axis=0)) + 1  # 1-based k where some row's boundary rises
+    cross = np.zeros(rows)
+    prob = np.ones((rows, 1))  # P over states lo .. lo + width - 1
+    lo = 0
+    prev = np.zeros(rows)
+    for k in steps:
+        ck = c[:, k - 1]
+        w = np.where(ck > prev, (ck - prev) / (1.0 - prev), 0.0)
+        size = prob.shape[1]
+        trials = (n - lo - np.arange(size)).astype(float)
+        # binomial terms m = 0..top: past top even the largest tail is below cut (Chernoff:
+        # P(X >= m) <= exp(-lam) (e lam / m)^m for a binomial of mean lam < m)
+        lam = max(float(trials[0] * w.max()), 1e-300)
+        m = np.arange(1.0, trials[0] + 1.0)
+        beyond = np.flatnonzero((m > lam) & (m * (1.0 + np.log(lam / m)) - lam < np.log(cut)))
+        top = int(m[beyond[0]]) if beyond.size else int(trials[0])
+        steps_m = np.arange(top, dtype=float)
+        ratio = (trials[None, :, None] - steps_m) / (steps_m + 1.0)
+        ratio = ratio * (w / (1.0 - w))[:, None, None]
+        head = prob * np.exp(trials[None, :] * np.log1p(-w)[:, None])
+        term = np.cumprod(np.concatenate([head[:, :, None], ratio], axis=2), axis=2)
+        # term[., j, m]: j points below c_(k-1), m more below c_k; j + m <= k - 1 survive,
+        # j + m >= k is the first crossing at step k
+        span = size + top
+        dest = np.arange(size)[:, None] + np.arange(top + 1)[None, :]
+        dest = (np.arange(rows)[:, None, None] * span + dest[None]).ravel()
+        moved = np.bincount(dest, weights=term.ravel(), minlength=rows * span)
+        moved = moved.reshape(rows, span)
+        width = k - lo
+        cross += moved[:, width:].sum(axis=1)
+        new = moved[:, :width]
+        # drop the states at the bottom that hold under 1e-15 of the surviving mass: fewer
+        # points below the boundary cross less often, so what they could add is below
+        # 1e-15 of the answer at this step
+        low = np.cumsum(new, axis=1) <= 1e-15 * new.sum(axis=1, keepdims=True)
+        first = min(int(low.all(axis=0).sum()), width - 1)
+        prob = new[:, first:]
+        lo += first
+        prev = ck
+    return np.where(full, 1.0, cross)
 
 
 def rra_scores(u: np.ndarray, alpha: float) -> np.ndarray:
