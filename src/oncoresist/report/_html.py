@@ -13,6 +13,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Iterable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -21,12 +22,12 @@ from oncoresist.errors import InputError
 from oncoresist.interpret import DrugVerdict, Interpretation, Option, Reason
 from oncoresist.report import _svg
 from oncoresist.report._svg import pct
-from oncoresist.report._templates import TEMPLATES, Markup, render
+from oncoresist.report._templates import Markup, render
 from oncoresist.report._templates import number as _num
 
 __all__ = [
-    "alert_row", "current_regimen", "day_origin", "option_row", "patient_label_for",
-    "render_report", "verdict_row",
+    "alert_row", "current_regimen", "day_origin", "day_scale", "lod_band", "option_row",
+    "patient_label_for", "render_report", "verdict_row",
 ]  # fmt: skip
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
@@ -37,9 +38,6 @@ _EVIDENCE = {
     "D": "preclinical evidence",
     "E": "inferential association",
 }
-
-#: The report pages' style sheet (``templates/report.css``), inlined into every page.
-CSS = (TEMPLATES / "report.css").read_text(encoding="utf-8")
 
 
 # ----------------------------------------------------------------------- helpers
@@ -116,34 +114,6 @@ def _cite(refs: _References | None, references: Iterable[str]) -> list[dict[str,
 
 
 # ----------------------------------------------------------------------- sections
-def _header_facts(
-    *,
-    label: str,
-    report_date: dt.date,
-    origin_text: str,
-    origin: pd.Timestamp,
-    draw_days: list[int],
-    regimen: str | None,
-    disease: str | None,
-    show_dates: bool,
-    alerts: pd.DataFrame,
-) -> list[tuple[str, str]]:
-    day0 = f"day 0 is {origin_text}; every day in this report counts from it"
-    if show_dates:
-        day0 = f"day 0 is {origin_text}, {origin:%Y-%m-%d}"
-    return [
-        ("Patient (pseudonym)", label),
-        ("Report date", f"{report_date:%Y-%m-%d}"),
-        ("Day offsets", day0),
-        ("Disease", disease or "not given"),
-        ("ctDNA draws",
-         f"{len(draw_days)}, from day {_num(min(draw_days))} to day {_num(max(draw_days))}"),
-        ("Latest draw", f"day {_num(draw_days[-1])}"),
-        ("Current regimen", regimen or "none recorded"),
-        ("Resistance alerts", _alert_count(alerts)),
-    ]  # fmt: skip
-
-
 def _counts(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
     """Alt counts, depths and their unit: those the calls counted, else reads."""
     if {"alt_count", "depth_count", "count_unit"} <= set(calls.columns) and len(calls):
@@ -169,10 +139,7 @@ def _draw_table(calls: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> 
     return {"head": [*head, "95% LoD", "Call"], "rows": rows}
 
 
-def _trajectory_data(
-    calls: pd.DataFrame, origin: pd.Timestamp
-) -> tuple[list[_svg.Series], list[tuple[float, float, float, float]]]:
-    series = []
+def _trajectory_data(calls: pd.DataFrame, origin: pd.Timestamp) -> list[_svg.Series]:
     first_seen = calls.sort_values(["collection_date", "alteration"])
     order = list(dict.fromkeys(first_seen["alteration"].astype(str)))
     detected = calls[calls["state"] == "detected"]
@@ -181,38 +148,36 @@ def _trajectory_data(
     never = pd.Timestamp.max
     order.sort(key=lambda a: (a not in first_hit.index, first_hit.get(a, never), a))
     alt, depth, unit = _counts(calls)
-    shown = calls.assign(shown_alt=alt, shown_depth=depth)
+    shown = calls.assign(shown_alt=alt, shown_depth=depth).sort_values("collection_date")
+    series = []
     for alteration in order:
-        obs = shown[shown["alteration"].astype(str) == alteration]
         s = _svg.Series(alteration)
-        for row in obs.sort_values("collection_date").itertuples(index=False):
+        for row in shown[shown["alteration"].astype(str) == alteration].itertuples(index=False):
             vaf = row.shown_alt / row.shown_depth if row.shown_depth else float("nan")
-            s.points.append(
-                _svg.Point(
-                    day=float(_days(row.collection_date, origin)),
-                    state=str(row.state),
-                    vaf=float(vaf),
-                    lod=float(row.lod_vaf),
-                    alt_reads=int(row.shown_alt),
-                    depth=int(row.shown_depth),
-                    unit=unit,
-                )
-            )
+            s.points.append(_svg.Point(float(_days(row.collection_date, origin)), str(row.state),
+                                       float(vaf), float(row.lod_vaf), int(row.shown_alt),
+                                       int(row.shown_depth), unit))  # fmt: skip
         series.append(s)
-    lod = []
-    for date, draw in calls.groupby("collection_date", sort=True):
-        values = draw["lod_vaf"].to_numpy(float)
-        values = values[np.isfinite(values)]
-        if values.size:
-            lod.append(
-                (
-                    float(_days(date, origin)),
-                    float(np.median(values)),
-                    float(values.min()),
-                    float(values.max()),
-                )
-            )
-    return series, lod
+    return series
+
+
+def lod_band(pairs: Iterable[tuple[float, float | None]]) -> list[tuple[float, ...]]:
+    """Per draw day, from its variants' ``(day, 95 % LoD)``: the median, least and greatest.
+
+    Days without a finite limit are left out; the trajectory plot draws this band.
+    """
+    by_day: dict[float, list[float]] = {}
+    for day, lod in pairs:
+        if lod is not None and math.isfinite(lod):
+            by_day.setdefault(float(day), []).append(float(lod))
+    return [(d, float(np.median(x)), min(x), max(x)) for d, x in sorted(by_day.items())]
+
+
+def day_scale(draws: list[float], lines: list[_svg.Line], events: list[_svg.Event]):
+    """The one day axis of the timeline and the trajectories: every draw, line and event."""
+    days = [*draws, *(e.day for e in events)]
+    days += [d for ln in lines for d in (ln.start, ln.end) if d is not None]
+    return _svg.DayScale.covering(days, None if lines else "Days since the first ctDNA draw")
 
 
 def _response_section(response: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> dict:
@@ -234,19 +199,10 @@ def _response_section(response: pd.DataFrame, origin: pd.Timestamp, show_dates: 
             "date": f"{row.collection_date:%Y-%m-%d}", "level": row.level,
             "change": change.replace("-", "\u2212"), "nadir": row.nadir_level,
         })  # fmt: skip
-    return {
-        "rows": rows,
-        "head": [
-            "Day",
-            *(["Date"] if show_dates else []),
-            "ctDNA level",
-            "Change from baseline",
-            "Nadir so far",
-            "Category",
-        ],
-        "caption": f"Molecular response per draw: {measure_text}, relative to the baseline draw "
-        f"(day {base_day})",
-    }
+    head = ["Day", *(["Date"] if show_dates else []), "ctDNA level", "Change from baseline"]
+    caption = f"Molecular response per draw: {measure_text}, relative to the baseline draw"
+    return {"rows": rows, "head": [*head, "Nadir so far", "Category"],
+            "caption": f"{caption} (day {base_day})"}  # fmt: skip
 
 
 #: Alert categories of :func:`oncoresist.monitor.emergence_alerts`, in words.
@@ -396,16 +352,9 @@ def _alerts_section(
     origin: pd.Timestamp,
     show_dates: bool,
 ) -> dict:
-    rows = []
-    ordered = alerts.assign(shown_category=_categories(alerts))
-    for row in ordered.sort_values("first_called_date", kind="stable").itertuples(index=False):
-        rows.append(alert_row(
-            alteration=row.alteration, category=row.shown_category,
-            day=_days(row.first_called_date, origin), date=f"{row.first_called_date:%Y-%m-%d}",
-            vaf=row.vaf, regimen=row.regimen, verdict=row.verdict, mechanism=row.mechanism,
-            evidence=row.evidence, lead=row.lead_time_days, doubling=row.doubling_time_days,
-            note=row.phase_note,
-        ))  # fmt: skip
+    ordered = alerts.assign(category=_categories(alerts))
+    ordered = ordered.sort_values("first_called_date", kind="stable")
+    rows = [alert_row(r, _days(r.first_called_date, origin)) for r in ordered.itertuples()]
     caption = (
         "Alerts: alterations not detected at baseline and called on therapy, and "
         "resistance alterations present at baseline, judged for the regimen then"
@@ -418,28 +367,24 @@ def _alerts_section(
     }  # fmt: skip
 
 
-def alert_row(
-    *,
-    alteration: object,
-    category: object,
-    day: object,
-    date: str,
-    vaf: float,
-    regimen: object,
-    verdict: object,
-    mechanism: object,
-    evidence: object,
-    lead: object,
-    doubling: object,
-    note: object = None,
-) -> dict:
-    """One row of the shared alerts table (``_alert_table.html``); missing values blank."""
+def alert_row(alert: Any, day: object) -> dict:
+    """One row of the shared alerts table (``_alert_table.html``); missing values blank.
+
+    ``alert`` is a row of :func:`oncoresist.monitor.emergence_alerts` or the API's alert:
+    ``alteration``, ``category``, ``first_called_date``, ``vaf``, ``regimen``, ``verdict``,
+    ``mechanism``, ``evidence``, ``lead_time_days``, ``doubling_time_days`` and, when
+    known, ``phase_note``. ``day`` is the first call's day in the page's day count.
+    """
+    category, verdict = alert.category, alert.verdict
     return {
-        "alteration": str(alteration), "category": category if isinstance(category, str) else "",
-        "category_words": _category_words(category), "day": day, "date": date, "vaf": vaf,
-        "regimen": _text(regimen), "verdict": verdict if isinstance(verdict, str) else None,
-        "mechanism": mechanism, "evidence": _text(evidence), "lead": _float_or_none(lead),
-        "doubling": _float_or_none(doubling), "note": _text(note),
+        "alteration": str(alert.alteration), "day": day,
+        "category": category if isinstance(category, str) else "",
+        "category_words": _category_words(category), "vaf": alert.vaf,
+        "date": f"{alert.first_called_date:%Y-%m-%d}", "regimen": _text(alert.regimen),
+        "verdict": verdict if isinstance(verdict, str) else None, "mechanism": alert.mechanism,
+        "evidence": _text(alert.evidence), "lead": _float_or_none(alert.lead_time_days),
+        "doubling": _float_or_none(alert.doubling_time_days),
+        "note": _text(getattr(alert, "phase_note", None)),
     }  # fmt: skip
 
 
@@ -634,25 +579,24 @@ def render_report(
     if events is not None and not events.empty:
         for row in events.sort_values("date").itertuples(index=False):
             evs.append(_svg.Event(str(row.event), float(_days(row.date, origin))))
-    all_days = [*draw_days, *(e.day for e in evs)]
-    all_days += [d for ln in lines for d in (ln.start, ln.end) if d is not None]
-    axis = None if therapy is not None else "Days since the first ctDNA draw"
-    scale = _svg.DayScale.covering(all_days, axis)
-    series, lod = _trajectory_data(calls, origin)
+    scale = day_scale([float(d) for d in draw_days], lines, evs)
+    lod = lod_band(zip(_days(calls["collection_date"], origin), calls["lod_vaf"], strict=True))
+    series = _trajectory_data(calls, origin)
 
     refs = _References()
     from oncoresist import __version__
 
-    facts = _header_facts(
-        label=label, report_date=report_date, origin_text=origin_text, origin=origin,
-        draw_days=draw_days, regimen=regimen, disease=disease, show_dates=show_dates,
-        alerts=alerts,
-    )  # fmt: skip
-    nav = [
-        ("timeline", "Therapy timeline"), ("trajectories", "Variant trajectories"),
-        ("response", "Molecular response"), ("alerts", "Alerts"), ("verdicts", "Drug verdicts"),
-        ("options", "Options"), *([("forecast", "Forecast")] if forecast else []),
-        ("references", "References"),
+    day0 = f"day 0 is {origin_text}; every day in this report counts from it"
+    if show_dates:
+        day0 = f"day 0 is {origin_text}, {origin:%Y-%m-%d}"
+    first, last = _num(min(draw_days)), _num(max(draw_days))
+    facts = [
+        ("Patient (pseudonym)", label), ("Report date", f"{report_date:%Y-%m-%d}"),
+        ("Day offsets", day0), ("Disease", disease or "not given"),
+        ("ctDNA draws", f"{len(draw_days)}, from day {first} to day {last}"),
+        ("Latest draw", f"day {_num(draw_days[-1])}"),
+        ("Current regimen", regimen or "none recorded"),
+        ("Resistance alerts", _alert_count(alerts)),
     ]  # fmt: skip
     verdicts = _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs)
     option_rows = {
@@ -662,7 +606,7 @@ def render_report(
     }  # fmt: skip
     return render(
         "monitoring_report.html", title=title, label=label, illustrative=illustrative,
-        header_facts=facts, nav=nav, show_dates=show_dates,
+        header_facts=facts, show_dates=show_dates,
         timeline_svg=Markup(_svg.timeline_svg(lines, evs, [float(d) for d in draw_days], scale)),
         trajectory_svg=Markup(_svg.trajectory_svg(series, lod, evs, scale)),
         draws=_draw_table(calls, origin, show_dates),

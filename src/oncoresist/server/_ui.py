@@ -39,7 +39,6 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import jinja2
-import numpy as np
 from fastapi import APIRouter, Depends, FastAPI, File, Form, HTTPException, Request, UploadFile
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -52,7 +51,7 @@ from oncoresist.errors import InputError
 from oncoresist.interpret import Option
 from oncoresist.report import _svg
 from oncoresist.report._forecast_html import forecast_section
-from oncoresist.report._html import alert_row, option_row, verdict_row
+from oncoresist.report._html import alert_row, day_scale, lod_band, option_row, verdict_row
 from oncoresist.report._templates import TEMPLATES as REPORT_TEMPLATES
 from oncoresist.report._templates import number
 from oncoresist.server import _api
@@ -362,12 +361,9 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
         if when is not None:
             events.append(_svg.Event(str(row["event"]), when))
     draws = [float(s.day) for s in detail.samples if s.day is not None]
-    days = [*draws, *(e.day for e in events)]
-    days += [d for ln in lines for d in (ln.start, ln.end) if d is not None]
-    scale = _svg.DayScale.covering(days, None if lines else "Days since the first ctDNA draw")
+    scale = day_scale(draws, lines, events)
     styles = fg.assign([t.alteration for t in detail.trajectories])
     series, drawn = [], []
-    lods: dict[float, list[float]] = {}
     for t in detail.trajectories:
         st = styles[t.alteration]
         points = [p for p in t.points if p.day is not None]
@@ -379,10 +375,8 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
             lod = p.lod_vaf if p.lod_vaf is not None else float("nan")
             s.points.append(_svg.Point(float(p.day), p.state, p.vaf, lod, None, None,
                                        date=p.collection_date.isoformat()))  # fmt: skip
-            if lod == lod:
-                lods.setdefault(float(p.day), []).append(lod)
         drawn.append(s)
-    lod_per_draw = [(d, float(np.median(x)), min(x), max(x)) for d, x in sorted(lods.items())]
+    lod_per_draw = lod_band((p.day, p.lod) for s in drawn for p in s.points)
     timeline = _svg.timeline_svg(lines, events, draws, scale, ident="therapy-timeline")
     # the report's own plot (same function, same styles), without its legend: the page's
     # legend is a row of toggle buttons; static/chart.js adds interaction on top of it
@@ -399,11 +393,7 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
 
 def _alert_table(alerts: list[m.AlertOut]) -> dict[str, Any]:
     """The report's alerts table (``_alert_table.html``), with the calendar dates."""
-    rows = [alert_row(alteration=a.alteration, category=a.category, day=a.day,
-                      date=a.first_called_date.isoformat(), vaf=a.vaf, regimen=a.regimen,
-                      verdict=a.verdict, mechanism=a.mechanism, evidence=a.evidence,
-                      lead=a.lead_time_days, doubling=a.doubling_time_days)
-            for a in alerts]  # fmt: skip
+    rows = [alert_row(a, a.day) for a in alerts]
     caption = ("Alterations called by the series-level test during therapy, or resistant at "
                "baseline, linked to the knowledge base")  # fmt: skip
     return {"ident": "alert-table", "caption": caption, "dates": True, "rows": rows}  # fmt: skip
