@@ -37,6 +37,7 @@ import pandas as pd
 from oncoresist.errors import InputError
 from oncoresist.figures import (
     INK,
+    OKABE_ITO,
     LinearScale,
     LogScale,
     Svg,
@@ -66,9 +67,9 @@ __all__ = [
 #: -log10 p-values are drawn at most at this height (p below 1e-16 is not resolved).
 P_CAP = 16.0
 WIDTH = 1000
-POS_INK = "#D55E00"  # vermillion: resistance (enriched under drug)
-NEG_INK = "#0072B2"  # blue: sensitisation (depleted under drug)
-BOX_FILL = "#56B4E9"  # sky blue
+POS_INK = OKABE_ITO[1]  # vermillion: resistance (enriched under drug)
+NEG_INK = OKABE_ITO[0]  # blue: sensitisation (depleted under drug)
+BOX_FILL = OKABE_ITO[5]  # sky blue
 BACK_INK = "#8c8c8c"  # merged background points
 BACK_DARK = "#4d4d4d"  # merged cells holding several points
 BAND = "#e6e6e6"  # library-wide LFC band
@@ -121,7 +122,7 @@ def _tick(value: float) -> str:
 
 def _round_scale(
     lo: float, hi: float, span: tuple[float, float], target: int = 6
-) -> tuple[LinearScale, list[float]]:
+) -> tuple[LinearScale, Ticks]:
     """A linear scale onto ``span`` px whose domain is [lo, hi] widened to round ticks.
 
     The step is the layer's (:func:`~oncoresist.figures.nice_ticks`); the axis then starts
@@ -146,7 +147,7 @@ def _figure(
     title: str,
     desc: str,
     cls: str,
-    parts: list[str],
+    parts: Parts,
     keys: list[tuple[str, str]],
     top: float,
     *,
@@ -280,7 +281,7 @@ def _own(box: Box, px: float, py: float) -> bool:
     return abs((box[0] + box[2]) / 2 - px) < 1e-6 and abs((box[1] + box[3]) / 2 - py) < 1e-6
 
 
-def _draw_labels(labels: Sequence[_Placed | None]) -> list[str]:
+def _draw_labels(labels: Sequence[_Placed | None]) -> Parts:
     """The placed labels, each with a leader line when it moved off its point's height."""
     out = []
     for lab in filter(None, labels):
@@ -304,7 +305,7 @@ class _GenePlot:
     def __init__(self, genes: pd.DataFrame, xs: Scale, ys: LinearScale, px: Px, py: Px) -> None:
         self.genes, self.xs, self.ys, self.px, self.py = genes, xs, ys, px, py
         self.known = _known(genes)
-        self.parts: list[str] = []
+        self.parts: Parts = []
         self.hits: list[tuple[float, float, str, str]] = []
         self.n_cap = 0
 
