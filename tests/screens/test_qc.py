@@ -16,6 +16,7 @@ from oncoresist.screens.qc import (
     guide_lfc,
     null_contrasts,
     read_gene_set,
+    replicate_balance,
     replicate_correlation,
     sample_qc,
 )
@@ -339,3 +340,33 @@ def test_a375_replicates_agree(a375):
     # measured: D7 pearson_log 0.964, spearman 0.967; PLX14 0.926, 0.941
     assert out.loc["D7", "pearson_log"] > 0.95 and out.loc["D7", "spearman"] > 0.95
     assert out.loc["PLX14", "pearson_log"] < out.loc["D7", "pearson_log"]
+
+
+def test_replicate_balance_flags_depth_and_gini():
+    """Depth ratio >= 2 flags ``depth``, a Gini difference >= 0.1 flags ``gini``; a group of
+    one sample gives no row; the shallower sample's median reads are reported."""
+    even = [100] * 20
+    skewed = [1] * 18 + [901, 1081]  # same total as ``even``, Gini 0.85
+    counts = table(a=even, b=[50] * 20, c=skewed, d=[95] * 10 + [105] * 10, t0=even)
+    res = replicate_balance(counts, {"T0": ["t0"], "D14": ["a", "b", "c", "d"]})
+    rows = {(r.sample_a, r.sample_b): r for r in res.itertuples()}
+    assert len(res) == 6
+    assert rows[("a", "b")].depth_ratio == 2.0 and rows[("a", "b")].flag == "depth"
+    assert rows[("a", "b")].median_reads_low == 50.0
+    assert rows[("a", "c")].flag == "gini" and rows[("a", "c")].gini_difference > 0.8
+    assert rows[("b", "c")].flag == "depth, gini"
+    assert rows[("a", "d")].flag == "" and rows[("a", "d")].depth_ratio == 1.0
+    with pytest.raises(InputError, match="no sample 'x'"):
+        replicate_balance(counts, {"D14": ["a", "x"]})
+
+
+@needs_a375
+def test_a375_replicates_are_balanced(a375):
+    """A375 replicates of one arm and day: no Gini flag (differences <= 0.03); PLX7 R1 and
+    R2 are 1.98-fold apart in depth, just under the flag; D14 1.33-fold."""
+    groups = {arm: [f"{arm}_R1", f"{arm}_R2"] for arm in ("D7", "D14", "PLX7", "PLX14")}
+    res = replicate_balance(a375, groups).set_index("group")
+    assert (res["gini_difference"] < 0.03).all()
+    assert res.loc["PLX7", "depth_ratio"] == pytest.approx(1.98, abs=0.01)
+    assert res.loc["D14", "depth_ratio"] == pytest.approx(1.33, abs=0.01)
+    assert (res["flag"] == "").all()

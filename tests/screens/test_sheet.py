@@ -60,3 +60,77 @@ def test_sheet_from_samples_pairs_by_position():
     assert math.isnan(sheet.loc[0, "day"])
     with pytest.raises(InputError, match="both arms"):
         sheet_from_samples(["a"], ["a"])
+
+
+def test_arms_of_a_multi_condition_sheet(tmp_path):
+    """Two drugs against one shared vehicle and a time course: replicates are numbered within
+    arm and day, and selecting an arm turns the other arm's samples unused."""
+    from oncoresist.screens._sheet import select_arm, sheet_arms
+
+    sheet = read_sample_sheet(write(tmp_path, (
+        "sample,condition,day,treatment\nt0,T0,,\nv1,vehicle,14,\nv2,vehicle,14,\n"
+        "o1,drug,14,olaparib\no2,drug,14,olaparib\nz1,drug,14,talazoparib\n"
+        "z2,drug,14,talazoparib\nzv,DMSO,14,talazoparib\n")))  # fmt: skip
+    assert sheet_arms(sheet) == ["olaparib", "talazoparib"]
+    assert sheet["replicate"].tolist() == ["1", "1", "2", "1", "2", "1", "2", "1"]
+    ola = select_arm(sheet, "olaparib")
+    assert ola.loc[ola["condition"] == "drug", "sample"].tolist() == ["o1", "o2"]
+    assert ola.loc[ola["condition"] == "vehicle", "sample"].tolist() == ["v1", "v2"]
+    assert ola.attrs["file"] == sheet.attrs["file"]
+    tala = select_arm(sheet, "talazoparib")
+    assert tala.loc[tala["condition"] == "vehicle", "sample"].tolist() == ["v1", "v2", "zv"]
+    with pytest.raises(InputError, match="2 drug arms") as err:
+        select_arm(sheet)
+    assert err.value.field == "arm"
+    with pytest.raises(InputError, match="did you mean olaparib"):
+        select_arm(sheet, "olaparb")
+    plain = read_sample_sheet(write(tmp_path, "sample,condition\na,drug\nb,vehicle\n"))
+    assert select_arm(plain) is plain and sheet_arms(plain) == [""]
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "field", "words"),
+    [
+        ("sample,condition,arm\na,T0,olaparib\n", 2, "arm", "T0 is shared"),
+        ("sample,condition,arm,drug\na,drug,x,y\n", None, "drug", "both name the arm"),
+        ("sample,condition\na,olaparib\n", 2, "condition", "'arm' column"),
+    ],
+)
+def test_arm_errors_name_line_and_field(tmp_path, text, line, field, words):
+    with pytest.raises(InputError) as err:
+        read_sample_sheet(write(tmp_path, text))
+    assert err.value.record == line and err.value.field == field and words in str(err.value)
+
+
+def test_sheet_from_frame_names_records_as_given():
+    from oncoresist.screens._sheet import sheet_from_frame
+
+    raw = pd.DataFrame({"sample": ["s1", "s2"], "condition": ["drug", "chemo"]})
+    with pytest.raises(InputError) as err:
+        sheet_from_frame(raw, file="x.h5ad", records=["obs 's1'", "obs 's2'"])
+    assert str(err.value).startswith("x.h5ad obs 's2', field condition:")
+
+
+def test_control_lists_from_files_and_labels(tmp_path):
+    """MAGeCK-style control files (sgRNA ids or gene labels, one per line, header and
+    comments skipped) and comma-separated labels give the sgRNA ids; an unknown entry is an
+    error naming the file, line and the closest label."""
+    from oncoresist.screens._sheet import control_sgrnas
+
+    ids = pd.Index(["nt1", "nt2", "aavs1_1", "egfr_1"], name="sgRNA")
+    counts = pd.DataFrame({"gene": ["NonTargeting", "NonTargeting", "AAVS1", "EGFR"],
+                           "s": [1, 2, 3, 4]}, index=ids)  # fmt: skip
+    assert control_sgrnas("NonTargeting", counts) == ["nt1", "nt2"]
+    assert control_sgrnas("NonTargeting,aavs1_1", counts) == ["nt1", "nt2", "aavs1_1"]
+    f = write(tmp_path, "sgRNA\n# controls\nnt1\n\naavs1_1\tsafe\n", "controls.txt")
+    assert control_sgrnas(f, counts) == ["nt1", "aavs1_1"]
+    genes = write(tmp_path, "AAVS1\nNonTargeting\n", "genes.txt")
+    assert control_sgrnas(genes, counts) == ["nt1", "nt2", "aavs1_1"]
+    bad = write(tmp_path, "nt1\nNonTargetting\n", "bad.txt")
+    with pytest.raises(InputError, match="did you mean NonTargeting") as err:
+        control_sgrnas(bad, counts)
+    assert err.value.record == 2 and err.value.file == str(bad)
+    with pytest.raises(InputError, match="no file of that name"):
+        control_sgrnas("missing.txt", counts)
+    with pytest.raises(InputError, match="names no sgRNA"):
+        control_sgrnas(write(tmp_path, "# nothing\n", "empty.txt"), counts)

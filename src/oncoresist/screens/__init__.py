@@ -4,10 +4,12 @@ Read counts and a sample sheet, compare the drug arm with vehicle or T0 (paired 
 several days, the drug arm's slower growth), score sgRNAs and rank genes in both directions
 (enriched = resistance, depleted = sensitisation) with MAGeCK- and drugZ-compatible columns.
 
-* :func:`read_counts`, :func:`read_sample_sheet` -- inputs, checked;
+* :func:`read_counts`, :func:`read_sample_sheet`, :func:`read_anndata`,
+  :func:`control_sgrnas`, :func:`select_arm` -- inputs, checked (count tables, sample
+  sheets with several arms and days, AnnData, control-guide lists);
 * :func:`analyze` -- the whole comparison (:class:`ScreenResult`);
-* :func:`size_factors`, :func:`sgrna_test`, :func:`alpha_rra`, :func:`gene_summary` -- the
-  steps, for other designs.
+* :func:`size_factors`, :func:`depth_matched_log2`, :func:`sgrna_test`, :func:`alpha_rra`,
+  :func:`gene_summary` -- the steps, for other designs.
 
 See :mod:`oncoresist.screens._model` and :mod:`oncoresist.screens._analysis` for the methods
 and their references.
@@ -22,11 +24,19 @@ from oncoresist.screens._analysis import (
     rra_pvalue,
     sgrna_test,
 )
+from oncoresist.screens._anndata import read_anndata
 from oncoresist.screens._counts import read_counts, unmangle_gene
 from oncoresist.screens._model import build_contrast, growth_ratio, guide_statistics, sumz_test
-from oncoresist.screens._normalise import size_factors
+from oncoresist.screens._normalise import depth_matched_log2, size_factors
 from oncoresist.screens._screen import ScreenResult, analyze
-from oncoresist.screens._sheet import check_sheet, read_sample_sheet, sheet_from_samples
+from oncoresist.screens._sheet import (
+    check_sheet,
+    control_sgrnas,
+    read_sample_sheet,
+    select_arm,
+    sheet_arms,
+    sheet_from_samples,
+)
 
 __all__ = [
     "ScreenResult",
@@ -34,14 +44,19 @@ __all__ = [
     "analyze",
     "build_contrast",
     "check_sheet",
+    "control_sgrnas",
+    "depth_matched_log2",
     "gene_summary",
     "growth_ratio",
     "guide_statistics",
     "ranked_view",
+    "read_anndata",
     "read_counts",
     "read_sample_sheet",
     "rra_pvalue",
+    "select_arm",
     "sgrna_test",
+    "sheet_arms",
     "sheet_from_samples",
     "size_factors",
     "sumz_test",

@@ -8,6 +8,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from scipy import stats as st
 
 from oncoresist.errors import InputError
 from oncoresist.screens._analysis import gene_summary, sgrna_test
@@ -18,7 +19,9 @@ from oncoresist.screens._model import (
     guide_statistics,
     log_abundance,
 )
-from oncoresist.screens._sheet import check_sheet, sheet_from_samples
+from oncoresist.screens._normalise import Norm
+from oncoresist.screens._sheet import check_sheet, select_arm, sheet_from_samples
+from oncoresist.screens.qc import replicate_balance
 
 
 @dataclass
@@ -37,7 +40,9 @@ class ScreenResult:
     growth : dict of float to float
         Growth ratio of the drug arm to the vehicle arm used per day (1 = uncorrected).
     params : dict
-        Method, alpha, replicate-variance prior.
+        Method, normalisation, depth matching, alpha, replicate-variance prior, the arm, and
+        ``balance``: replicate pairs of one arm whose depth or Gini differ enough to matter
+        (see :func:`~oncoresist.screens.qc.replicate_balance`), as text.
     """
 
     genes: pd.DataFrame
@@ -59,10 +64,12 @@ def analyze(
     nonessential: Collection[str] | None = None,
     growth: float | None = None,
     method: Literal["replicate", "nb"] = "replicate",
-    norm: Literal["median", "total", "control"] = "median",
+    norm: Norm = "median",
     control_sgrnas: Sequence[str] | None = None,
     null_sgrnas: Sequence[str] | None = None,
     alpha: float = 0.25,
+    depth: Literal["match", "none"] = "match",
+    arm: str | None = None,
 ) -> ScreenResult:
     """Find the genes whose loss is enriched (resistance) or depleted under the drug.
 
@@ -88,9 +95,10 @@ def analyze(
         ``replicate``: the calibrated replicate model (:mod:`oncoresist.screens._model`);
         ``nb``: MAGeCK's negative-binomial sgRNA test on arm means
         (:func:`~oncoresist.screens.sgrna_test`; no T0, growth or time course).
-    norm : {"median", "total", "control"}
-        Size factors: median ratio (default), total reads, or median ratio over
-        ``control_sgrnas`` (non-targeting or safe-targeting guides).
+    norm : {"median", "total", "control", "none"}
+        Size factors: median ratio (default), total reads, median ratio over
+        ``control_sgrnas`` (non-targeting or safe-targeting guides), or none (counts already
+        comparable).
     control_sgrnas : sequence of str, optional
         sgRNA ids of the control guides, for ``norm="control"``.
     null_sgrnas : sequence of str, optional
@@ -98,6 +106,20 @@ def analyze(
         non-essential genes); by default the library's own guides.
     alpha : float
         alpha-RRA rank cut-off.
+    depth : {"match", "none"}
+        ``match``: the samples compared are put at the depth of the shallowest of them
+        (:func:`~oncoresist.screens._normalise.depth_matched_log2`), so that unequal depth
+        does not move low-abundance guides; ``none``: plain log2 normalised counts.
+    arm : str, optional
+        The drug arm to analyse, for a sheet with several (its ``arm`` column).
+
+    Returns
+    -------
+    ScreenResult
+        Its gene table has, beside the columns of :func:`~oncoresist.screens.gene_summary`,
+        ``z_calibrated`` (replicate model): the standard normal quantile of the smaller of
+        the exact sumZ p-values, signed (positive = enriched under drug), so that it reads
+        as a z-score under the null, which ``normZ`` does not.
     """
     if sheet is None:
         if not treatment or not control:
@@ -105,6 +127,8 @@ def analyze(
                              field="samples")  # fmt: skip
         sheet = sheet_from_samples(treatment, control, control_condition=compare_with)
     check_sheet(sheet, counts)
+    sheet = select_arm(sheet, arm)
+    sheet = sheet[sheet["condition"] != "unused"].reset_index(drop=True)
     if method == "nb":
         t = sheet.loc[sheet["condition"] == "drug", "sample"].tolist()
         c = sheet.loc[sheet["condition"] == compare_with, "sample"].tolist()
@@ -115,19 +139,39 @@ def analyze(
         raise InputError(f"{method!r}; expected replicate or nb", field="method")
     ratios = _growth(counts, sheet, compare_with, day, essential, nonessential, growth)
     contrast: Contrast = build_contrast(sheet, control=compare_with, day=day, growth=ratios)
-    sg = guide_statistics(counts, contrast, norm=norm, controls=control_sgrnas)
+    sg = guide_statistics(counts, contrast, norm=norm, controls=control_sgrnas, depth=depth)
     null = None
     if null_sgrnas is not None:
         null = sg.index.isin(list(null_sgrnas))
         if null.sum() < 20:
             raise InputError(f"{int(null.sum())} of the null sgRNAs are in the table; need 20",
                              field="null_sgrnas")  # fmt: skip
-    genes = gene_summary(sg, alpha=alpha, null=null)
-    params = {"method": "replicate", "norm": norm, "alpha": alpha,
+    genes = _with_calibrated_z(gene_summary(sg, alpha=alpha, null=null))
+    params = {"method": "replicate", "norm": norm, "depth": depth, "alpha": alpha,
               "null": "library" if null is None else f"{int(null.sum())} sgRNAs",
-              "replicates": len(contrast.weights),
-              "prior_df": sg.attrs["prior_df"], "prior_var": sg.attrs["prior_var"]}  # fmt: skip
+              "replicates": len(contrast.weights), "arm": arm or "",
+              "prior_df": sg.attrs["prior_df"], "prior_var": sg.attrs["prior_var"],
+              "balance": _balance(counts, sheet)}  # fmt: skip
     return ScreenResult(genes, sg, contrast.label, contrast.growth, params)
+
+
+def _with_calibrated_z(genes: pd.DataFrame) -> pd.DataFrame:
+    """Insert ``z_calibrated`` after ``normZ``: the exact p-values as a signed normal score."""
+    supp = genes["pval_supp"].to_numpy()
+    synth = genes["pval_synth"].to_numpy()
+    z = np.where(supp <= synth, st.norm.isf(supp), -st.norm.isf(synth))
+    genes.insert(genes.columns.get_loc("normZ") + 1, "z_calibrated", np.clip(z, -37.0, 37.0))
+    return genes
+
+
+def _balance(counts: pd.DataFrame, sheet: pd.DataFrame) -> list[str]:
+    """Replicate pairs of one arm and day flagged by depth or Gini, as text."""
+    keys = sheet["condition"] + sheet["day"].map(lambda d: "" if np.isnan(d) else f" day {d:g}")
+    groups = {k: sheet.loc[keys == k, "sample"].tolist() for k in dict.fromkeys(keys)}
+    table = replicate_balance(counts, groups)
+    return [f"{r.sample_a} vs {r.sample_b} ({r.group}): depth ratio {r.depth_ratio:.1f}, "
+            f"Gini {r.gini_a:.2f} vs {r.gini_b:.2f}"
+            for r in table.itertuples() if r.flag]  # fmt: skip
 
 
 def _growth(counts, sheet, compare_with, day, essential, nonessential, growth):
@@ -146,7 +190,8 @@ def _growth(counts, sheet, compare_with, day, essential, nonessential, growth):
         return None
     if drug["doublings"].notna().all():
         return None  # the sheet's doublings are the measured answer
-    y = log_abundance(counts, sheet["sample"].tolist())
+    y = log_abundance(counts, sheet["sample"].tolist(), compared=sheet.loc[
+        sheet["condition"] != "T0", "sample"].tolist())  # fmt: skip
     out = {}
     for d in days:
         at = drug if np.isnan(d) else drug[drug["day"] == d]

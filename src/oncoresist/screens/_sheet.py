@@ -4,13 +4,23 @@ A sheet is a CSV/TSV with one row per sample: ``sample`` and ``condition`` (``T0
 ``vehicle``, ``drug``, or ``unused`` for a column to leave out; common synonyms such as
 ``plasmid``, ``DMSO`` or ``treated`` are accepted), and optionally ``replicate`` (the
 infection a sample came from: samples with the same replicate label in two arms are
-paired), ``day`` (days since the start of selection; T0 is day 0) and ``doublings``
+paired), ``day`` (days since the start of selection; T0 is day 0), ``doublings``
 (population doublings since T0, used to put the drug arm's slower growth on the vehicle
-arm's scale).
+arm's scale) and ``arm`` (``treatment``, ``drug`` and ``compound`` are read as synonyms: the
+drug or dose of a drug sample, for a screen with several drug arms; a vehicle sample with an
+arm serves that arm only, one without serves every arm). :func:`select_arm` keeps one arm.
+
+A time course is several days per arm; a multi-condition design is several arms; both
+together are several arms with several days.
+
+Control guides (:func:`control_sgrnas`): a file of sgRNA ids or gene labels, one per line, as
+MAGeCK's ``--control-sgrna`` and ``--control-gene`` files, or the labels themselves
+(``NonTargeting,SafeHarbor``).
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 from collections.abc import Sequence
 from pathlib import Path
@@ -20,6 +30,7 @@ import pandas as pd
 from oncoresist.errors import InputError
 
 CONDITIONS = ("T0", "vehicle", "drug", "unused")
+_ARM_COLUMNS = ("arm", "treatment", "drug", "compound")
 _SYNONYMS = {
     "t0": "T0", "plasmid": "T0", "pdna": "T0", "baseline": "T0", "initial": "T0", "day0": "T0",
     "vehicle": "vehicle", "control": "vehicle", "dmso": "vehicle", "untreated": "vehicle",
@@ -32,7 +43,7 @@ def _condition(value: str) -> str | None:
     return _SYNONYMS.get(value.strip().lower().replace(" ", "").replace("_", ""))
 
 
-def _number(text: str, *, path: Path, line: int, field: str, positive: bool) -> float:
+def _number(text: str, *, path, line: int | str, field: str, positive: bool) -> float:
     try:
         value = float(text)
     except ValueError:
@@ -50,17 +61,13 @@ def read_sample_sheet(path: str | Path) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        One row per sample, in file order: ``sample``, ``condition`` (``T0``, ``vehicle`` or
-        ``drug``), ``replicate`` (str; the sample's position within its condition when the
-        column is absent), ``day`` (float days; NaN when absent; 0 for T0) and
-        ``doublings`` (float; NaN when absent).
+        As :func:`sheet_from_frame`, with ``attrs["file"]``.
 
     Raises
     ------
     InputError
-        Naming the file, line and column: a missing ``sample`` or ``condition`` column, a
-        duplicated sample, an unknown condition, a day or doubling count that is not a
-        number >= 0.
+        Naming the file, line and column (see :func:`sheet_from_frame`), or a file that is
+        missing or not a table.
     """
     path = Path(path)
     if not path.exists():
@@ -70,44 +77,94 @@ def read_sample_sheet(path: str | Path) -> pd.DataFrame:
         raw = pd.read_csv(path, sep=sep, dtype=str, keep_default_na=False)
     except (UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
         raise InputError(f"not a readable {sep!r}-separated table ({exc})", file=path) from None
-    raw.columns = [c.strip().lower() for c in raw.columns]
+    return sheet_from_frame(raw, file=path)
+
+
+def sheet_from_frame(
+    raw: pd.DataFrame, *, file: str | Path | None = None, records: list[str] | None = None
+) -> pd.DataFrame:
+    """Check a sample sheet given as a table of text (a file's rows, or AnnData's ``obs``).
+
+    Parameters
+    ----------
+    raw : pandas.DataFrame
+        One row per sample; columns ``sample``, ``condition`` and optionally ``replicate``,
+        ``day``, ``doublings``, ``arm`` (case-insensitive; cells as text, ``""`` = empty).
+    file : str or Path, optional
+        Where the sheet came from, for error messages.
+    records : list of str, optional
+        How to name each row in an error (e.g. ``"obs 'S1'"``); by default its line in a
+        file with a header (row 0 is line 2).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per sample, in order: ``sample``, ``condition`` (``T0``, ``vehicle``,
+        ``drug`` or ``unused``), ``replicate`` (str; the sample's position within its
+        condition, arm and day when the column is absent), ``day`` (float days; NaN when
+        absent; 0 for T0), ``doublings`` (float; NaN when absent) and ``arm`` (str; ``""``
+        when absent).
+
+    Raises
+    ------
+    InputError
+        Naming the file, record and column: a missing ``sample`` or ``condition`` column, a
+        duplicated sample, an unknown condition, a day or doubling count that is not a
+        number >= 0, two arm columns, an arm on a T0 sample.
+    """
+    path = file
+    raw = raw.copy()
+    raw.columns = [str(c).strip().lower() for c in raw.columns]
     for col in ("sample", "condition"):
         if col not in raw.columns:
             raise InputError(f"no {col!r} column; expected sample, condition[, replicate, day, "
-                             "doublings]", file=path, field=col)  # fmt: skip
+                             "doublings, arm]", file=path, field=col)  # fmt: skip
+    arm_cols = [c for c in _ARM_COLUMNS if c in raw.columns]
+    if len(arm_cols) > 1:
+        raise InputError(f"columns {' and '.join(repr(c) for c in arm_cols)} both name the arm; "
+                         "keep one", file=path, field=arm_cols[1])  # fmt: skip
+    arm_col = arm_cols[0] if arm_cols else None
     rows = []
-    seen: dict[str, int] = {}
+    seen: dict[str, int | str] = {}
     for i, rec in enumerate(raw.to_dict("records")):
-        line = i + 2
-        name = rec["sample"].strip()
+        line: int | str = i + 2 if records is None else records[i]
+        name = str(rec["sample"]).strip()
         if not name:
             raise InputError("empty sample name", file=path, record=line, field="sample")
         if name in seen:
-            raise InputError(f"sample {name!r} is listed twice (first on line {seen[name]})",
+            first = f"line {seen[name]}" if isinstance(seen[name], int) else seen[name]
+            raise InputError(f"sample {name!r} is listed twice (first on {first})",
                              file=path, record=line, field="sample")  # fmt: skip
         seen[name] = line
-        cond = _condition(rec["condition"])
+        cond = _condition(str(rec["condition"]))
         if cond is None:
             raise InputError(f"condition {rec['condition']!r}; expected T0, vehicle, drug or "
-                             "unused", file=path, record=line, field="condition")  # fmt: skip
-        day_text = rec.get("day", "").strip()
+                             "unused (name the drug of a drug sample in an 'arm' column)",
+                             file=path, record=line, field="condition")  # fmt: skip
+        day_text = str(rec.get("day", "")).strip()
         day = _number(day_text, path=path, line=line, field="day", positive=False) if (
             day_text) else (0.0 if cond == "T0" else math.nan)  # fmt: skip
         if cond == "T0" and day != 0:
             raise InputError(f"T0 sample on day {day:g}; T0 is day 0", file=path, record=line,
                              field="day")  # fmt: skip
-        dbl_text = rec.get("doublings", "").strip()
+        dbl_text = str(rec.get("doublings", "")).strip()
         doublings = (
             _number(dbl_text, path=path, line=line, field="doublings", positive=cond != "T0")
             if dbl_text
             else math.nan
         )
-        rows.append((name, cond, rec.get("replicate", "").strip(), day, doublings))
+        arm = str(rec[arm_col]).strip() if arm_col else ""
+        if arm and cond == "T0":
+            raise InputError(f"T0 sample with arm {arm!r}; T0 is shared by every arm, leave its "
+                             "arm empty", file=path, record=line, field=arm_col)  # fmt: skip
+        rows.append((name, cond, str(rec.get("replicate", "")).strip(), day, doublings, arm))
     if not rows:
         raise InputError("the sample sheet lists no samples", file=path)
-    sheet = pd.DataFrame(rows, columns=["sample", "condition", "replicate", "day", "doublings"])
+    sheet = pd.DataFrame(rows, columns=["sample", "condition", "replicate", "day", "doublings",
+                                        "arm"])  # fmt: skip
     _fill_replicates(sheet)
-    sheet.attrs["file"] = str(path)
+    if path is not None:
+        sheet.attrs["file"] = str(path)
     return sheet
 
 
@@ -116,6 +173,8 @@ def _fill_replicates(sheet: pd.DataFrame) -> None:
     empty = sheet["replicate"] == ""
     if empty.any():
         keys = sheet["condition"] + "@" + sheet["day"].astype(str)
+        if "arm" in sheet.columns:
+            keys = keys + "@" + sheet["arm"]
         order = sheet.groupby(keys).cumcount() + 1
         sheet.loc[empty, "replicate"] = order[empty].astype(str)
 
@@ -140,7 +199,51 @@ def sheet_from_samples(
     sheet = pd.DataFrame(rows, columns=["sample", "condition", "replicate"])
     sheet["day"] = [0.0 if c == "T0" else math.nan for c in sheet["condition"]]
     sheet["doublings"] = math.nan
+    sheet["arm"] = ""
     return sheet
+
+
+def sheet_arms(sheet: pd.DataFrame) -> list[str]:
+    """The drug arms of a sheet, in sheet order (``[""]`` when it names none)."""
+    if "arm" not in sheet.columns:
+        return [""]
+    return list(dict.fromkeys(sheet.loc[sheet["condition"] == "drug", "arm"])) or [""]
+
+
+def select_arm(sheet: pd.DataFrame, arm: str | None = None) -> pd.DataFrame:
+    """The sheet with one drug arm: the other arms' drug and vehicle samples become unused.
+
+    Parameters
+    ----------
+    sheet : pandas.DataFrame
+        From :func:`read_sample_sheet` (a sheet without an ``arm`` column has one arm).
+    arm : str, optional
+        The arm to keep; may be left out when the sheet has one arm.
+
+    Raises
+    ------
+    InputError
+        ``field="arm"``: several arms and none chosen, or an arm the sheet does not name
+        (with the closest names).
+    """
+    arms = sheet_arms(sheet)
+    file = sheet.attrs.get("file")
+    if arm is None or arm == "":
+        if len(arms) > 1:
+            raise InputError(f"the sheet has {len(arms)} drug arms ({', '.join(arms)}); choose "
+                             "one", file=file, field="arm")  # fmt: skip
+        return sheet
+    if arm not in arms:
+        close = difflib.get_close_matches(arm, [a for a in arms if a], n=3, cutoff=0.5)
+        hint = f"; did you mean {' or '.join(close)}?" if close else ""
+        raise InputError(f"no drug arm {arm!r} in the sheet{hint} (arms: "
+                         f"{', '.join(a or '(unnamed)' for a in arms)})", file=file,
+                         field="arm")  # fmt: skip
+    out = sheet.copy()
+    other = (out["arm"] != "") & (out["arm"] != arm) & out["condition"].isin(["drug", "vehicle"])
+    out.loc[other, "condition"] = "unused"
+    out.attrs.update(sheet.attrs)
+    return out
 
 
 def check_sheet(sheet: pd.DataFrame, counts: pd.DataFrame) -> None:
@@ -157,3 +260,69 @@ def check_sheet(sheet: pd.DataFrame, counts: pd.DataFrame) -> None:
         raise InputError(f"count-table column(s) {', '.join(missing)} missing from the sample "
                          "sheet; list every sample (condition 'unused' leaves one out)",
                          file=file, field="sample")  # fmt: skip
+
+
+_CONTROL_HEADERS = frozenset({"sgrna", "sgrnas", "id", "guide", "guides", "gene", "genes"})
+
+
+def control_sgrnas(spec: str | Path, counts: pd.DataFrame) -> list[str]:
+    """The sgRNA ids named by a control list: a file, or comma-separated labels.
+
+    Parameters
+    ----------
+    spec : str or Path
+        A file with one sgRNA id or gene label per line (first column of a TSV/CSV; blank
+        lines, ``#`` comments and a header such as ``sgRNA`` or ``gene`` are skipped), or,
+        when no such file exists, sgRNA ids or gene labels separated by commas.
+    counts : pandas.DataFrame
+        The count table (index sgRNA, column ``gene``).
+
+    Returns
+    -------
+    list of str
+        sgRNA ids, in table order: each entry that is an sgRNA id, and every sgRNA of each
+        entry that is a gene label.
+
+    Raises
+    ------
+    InputError
+        An entry that is neither an sgRNA id nor a gene label of the table (naming the file
+        and line, with the closest labels), or a list that names nothing.
+    """
+    path = Path(spec)
+    genes = set(counts["gene"])
+    ids = set(counts.index)
+    if path.is_file():
+        try:
+            text = path.read_text(encoding="utf-8-sig")
+        except UnicodeDecodeError:
+            raise InputError("not a text file; expected one sgRNA id or gene label per line",
+                             file=path) from None  # fmt: skip
+        entries = []
+        for i, line in enumerate(text.splitlines()):
+            cell = line.split("#", 1)[0].replace(",", "\t").split("\t", 1)[0].strip()
+            cell = cell.strip("\"'")
+            if cell and not (not entries and cell.lower() in _CONTROL_HEADERS
+                             and cell not in ids and cell not in genes):  # fmt: skip
+                entries.append((i + 1, cell))
+        file: Path | None = path
+    else:
+        entries = [(None, c.strip()) for c in str(spec).split(",") if c.strip()]
+        file = None
+    if not entries:
+        raise InputError("the control list names no sgRNA or gene", file=file, field="controls")
+    wanted_ids, wanted_genes = set(), set()
+    for line, cell in entries:
+        if cell in ids:
+            wanted_ids.add(cell)
+        elif cell in genes:
+            wanted_genes.add(cell)
+        else:
+            close = difflib.get_close_matches(cell, sorted(genes), n=3, cutoff=0.6)
+            hint = f"; did you mean {' or '.join(close)}?" if close else ""
+            where = "" if file is not None else " (and no file of that name)"
+            raise InputError(f"{cell!r} is neither an sgRNA id nor a gene label of the count "
+                             f"table{where}{hint}", file=file, record=line,
+                             field="controls")  # fmt: skip
+    keep = counts.index.isin(list(wanted_ids)) | counts["gene"].isin(wanted_genes).to_numpy()
+    return counts.index[keep].tolist()

@@ -37,12 +37,28 @@ __all__ = [
     "guide_lfc",
     "null_contrasts",
     "read_gene_set",
+    "replicate_balance",
     "replicate_correlation",
     "sample_qc",
 ]
 
 #: An sgRNA with fewer reads than this in a sample counts as under-represented (reads).
 LOW_READS = 30
+
+#: Replicates whose total reads differ by this factor or more are flagged (``depth``). At a
+#: ratio r the shallower sample's Poisson counting variance, 1 / (reads ln(2)^2) in log2
+#: units, is r times the deeper one's: from 2 on, most of a pair's counting noise sits on one
+#: side, and the false calls of replicate-vs-replicate nulls reported in issue 20 came from
+#: pairs 2-3x apart in depth. The analysis matches depths (``screens._normalise``); the flag
+#: says that it had to, and how much precision the deeper sample gave up.
+DEPTH_RATIO_FLAG = 2.0
+
+#: Replicates whose Gini indices differ by this much or more are flagged (``gini``): one
+#: infection went through a bottleneck the other did not. 0.1 is the whole drift that
+#: MAGeCK-VISPR's QC allows between a library sample and a negative-selection end point
+#: (Gini at most 0.1 and 0.2, Li et al. 2015, Table 1); between replicates of one arm and day
+#: the real screens here differ by at most 0.03 (A375, HAP1).
+GINI_DIFFERENCE_FLAG = 0.1
 
 #: How many of the largest sgRNAs ``top10_share`` sums over.
 _TOP = 10
@@ -500,3 +516,62 @@ def null_contrasts(groups: Mapping[str, Sequence[str]]) -> list[tuple[str, str, 
             )
         out.extend((group, a, b) for a, b in itertools.combinations(members, 2))
     return out
+
+
+def replicate_balance(counts: pd.DataFrame, groups: Mapping[str, Sequence[str]]) -> pd.DataFrame:
+    """Depth and Gini of each replicate pair, flagged where they differ enough to matter.
+
+    Parameters
+    ----------
+    counts
+        Count table: index sgRNA, column ``gene``, then one read-count column per sample.
+    groups
+        Condition name -> its replicate sample columns, in sheet order (as for
+        :func:`replicate_correlation`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per pair of :func:`null_contrasts`: ``group, sample_a, sample_b``,
+        ``reads_a``, ``reads_b`` (total reads), ``depth_ratio`` (deeper over shallower, >= 1),
+        ``median_reads_low`` (median reads per sgRNA of the shallower sample), ``gini_a``,
+        ``gini_b``, ``gini_difference`` (absolute), and ``flag``: ``""``, ``"depth"``
+        (``depth_ratio`` >= :data:`DEPTH_RATIO_FLAG`), ``"gini"`` (``gini_difference`` >=
+        :data:`GINI_DIFFERENCE_FLAG`) or ``"depth, gini"``.
+
+    Raises
+    ------
+    InputError
+        ``field="groups"``: a sample not in the table, or listed twice in one group.
+
+    References
+    ----------
+    Li et al. 2015, doi:10.1186/s13059-015-0843-6 (Gini index expectations, Table 1).
+
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"gene": list("ABCD"), "r1": [90, 110, 100, 100],
+    ...                        "r2": [30, 40, 30, 30]})
+    >>> row = replicate_balance(counts, {"D14": ["r1", "r2"]}).iloc[0]
+    >>> round(float(row["depth_ratio"]), 2), row["flag"]
+    (3.08, 'depth')
+    """
+    pairs = null_contrasts(groups)
+    used = list(dict.fromkeys(s for members in groups.values() for s in members))
+    if used:
+        _check_samples(counts, used, field="groups")
+    per = sample_qc(counts, samples=used) if used else None
+    rows = []
+    for group, a, b in pairs:
+        ra, rb = per.loc[a], per.loc[b]
+        low = ra if ra["reads"] <= rb["reads"] else rb
+        ratio = max(ra["reads"], rb["reads"]) / max(min(ra["reads"], rb["reads"]), 1)
+        diff = abs(ra["gini"] - rb["gini"])
+        flags = [name for name, hit in (("depth", ratio >= DEPTH_RATIO_FLAG),
+                                        ("gini", diff >= GINI_DIFFERENCE_FLAG)) if hit]  # fmt: skip
+        rows.append((group, a, b, int(ra["reads"]), int(rb["reads"]), float(ratio),
+                     float(low["median_reads"]), float(ra["gini"]), float(rb["gini"]),
+                     float(diff), ", ".join(flags)))  # fmt: skip
+    columns = ["group", "sample_a", "sample_b", "reads_a", "reads_b", "depth_ratio",
+               "median_reads_low", "gini_a", "gini_b", "gini_difference", "flag"]  # fmt: skip
+    return pd.DataFrame(rows, columns=columns)
