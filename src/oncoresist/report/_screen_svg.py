@@ -150,13 +150,11 @@ def _figure(
     parts: Parts,
     keys: list[tuple[str, str]],
     top: float,
-    *,
     left: float = 24,
-    per_row: int = 2,
 ) -> SvgText:
-    """The figure: ``parts`` and, from ``top``, the legend of ``keys`` in rows of 34 px."""
-    key = legend(keys, x=left, y=top, width=WIDTH - left - 24, columns=per_row)
-    height = top + legend_height(len(keys), columns=per_row) + 10
+    """The figure: ``parts`` and, from ``top``, the legend of ``keys`` (two per row of 34 px)."""
+    key = legend(keys, x=left, y=top, width=WIDTH - left - 24)
+    height = top + legend_height(len(keys)) + 10
     fig = Svg(WIDTH, height, title=title, desc=desc, ident=ident, cls=cls)
     fig.extend([*parts, key])
     return svg_text(fig)
@@ -172,8 +170,7 @@ def neg_log10(p: np.ndarray, *, cap: float = P_CAP) -> tuple[np.ndarray, np.ndar
     with np.errstate(divide="ignore", invalid="ignore"):
         y = -np.log10(np.where(bad, np.nan, p))
     clipped = ~bad & (y > cap)
-    y = np.where(clipped, cap, y)
-    return y, clipped
+    return np.where(clipped, cap, y), clipped
 
 
 def _cells(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -367,7 +364,7 @@ class _GenePlot:
             + (f" Labels that did not fit (see tooltips): {missed}." if missed else "")
         )
         parts = [*self.parts, *_draw_labels(labels)]
-        return _figure(ident, title, desc, cls, parts, keys, bottom + 86, left=x0 - 10)
+        return _figure(ident, title, desc, cls, parts, keys, bottom + 86, x0 - 10)
 
 
 # ----------------------------------------------------------------------- inputs
@@ -851,7 +848,7 @@ def read_distribution_svg(
         "Distribution of reads per sgRNA, log10(reads + 1), in each of "
         f"{len(samples)} samples: " + "; ".join(described) + "."
     )
-    return _figure(ident, title, desc, "plot reads", parts, keys, bottom + 84, per_row=1)
+    return _figure(ident, title, desc, "plot reads", parts, keys, bottom + 84)
 
 
 def essential_svg(
