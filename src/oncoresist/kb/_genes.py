@@ -26,6 +26,19 @@ def _drug_words(kb: KnowledgeBase, items: list[str]) -> str:
     return ", ".join(words)
 
 
+def _partners(kb: KnowledgeBase, biomarker: str | list[str], symbol: str) -> str:
+    """`` (with BRCA1 loss)`` for a compound biomarker: what must come with ``symbol``'s change."""
+    if isinstance(biomarker, str):
+        return ""
+    others = [b for b in biomarker if not _names_gene(kb, b, symbol)]
+    return f" (with {' and '.join(others)})" if others else ""
+
+
+def _names_gene(kb: KnowledgeBase, biomarker: str, symbol: str) -> bool:
+    first = biomarker.split()[0] if biomarker.split() else ""
+    return kb.is_gene(first) and kb.resolve_gene(first) == symbol
+
+
 def gene_knowledge(
     kb: KnowledgeBase, genes: Iterable[str], *, drug: str | None = None
 ) -> pd.DataFrame:
@@ -75,10 +88,13 @@ def gene_knowledge(
             disease = a.disease if a.disease != "any" else None
             parts = (a.mechanism, disease, f"evidence {a.evidence}", a.references[0])
             detail = ", ".join(x for x in parts if x)
-            effect = a.effect.replace("_", " ")
-            texts.append((not covers, f"{effect}: {_drug_words(kb, a.drugs)} ({detail})"))
-        texts.sort(key=lambda t: t[0])
-        shown = [t for other, t in texts if not other] if covers_any else [t for _, t in texts]
+            partners = _partners(kb, a.biomarker, symbol)
+            effect = a.effect.replace("_", " ") + partners
+            # the gene's own assertions first, then those it shares with another change
+            texts.append((not covers, bool(partners),
+                          f"{effect}: {_drug_words(kb, a.drugs)} ({detail})"))  # fmt: skip
+        texts.sort(key=lambda t: t[:2])
+        shown = [t for other, _, t in texts if not other] if covers_any else [t[2] for t in texts]
         if len(shown) < len(texts):
             rest = len(texts) - len(shown)
             shown.append(f"{rest} more assertion{'s' if rest > 1 else ''} for other drugs")
