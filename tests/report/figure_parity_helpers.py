@@ -37,20 +37,15 @@ def has_browser() -> bool:
 
 
 def psa_measurements() -> bytes:
-    """A simulated patient's PSA series (24 dated readings) under the illustrative identifier."""
+    """24 simulated PSA readings of the illustrative patient, four weeks apart from 2024-01-01."""
     from oncoresist.forecast import simulate_cohort
 
-    table = simulate_cohort(3, rng=4).table
-    one = table[table["patient_id"] == table["patient_id"].iloc[0]]
-    start = pd.Timestamp("2024-01-01")
-    frame = pd.DataFrame({
-        "patient_id": PATIENT, "marker": "psa",
-        "date": [(start + pd.Timedelta(days=float(d))).date().isoformat() for d in one["day"]],
-        "value": one["value"].round(4).to_numpy(), "on_treatment": one["on_treatment"].to_numpy(),
-    })  # fmt: skip
-    buffer = io.StringIO()
-    frame.to_csv(buffer, index=False)
-    return buffer.getvalue().encode()
+    table = simulate_cohort(1, rng=4).table
+    dates = pd.Timestamp("2024-01-01") + pd.to_timedelta(table["day"], unit="D")
+    frame = table.assign(patient_id=PATIENT, marker="psa", date=dates.dt.strftime("%Y-%m-%d"),
+                         value=table["value"].round(4))  # fmt: skip
+    columns = ["patient_id", "marker", "date", "value", "on_treatment"]
+    return frame[columns].to_csv(index=False).encode()
 
 
 def uploaded_site(folder: Path) -> dict:
