@@ -60,10 +60,14 @@ def add_filters(env: jinja2.Environment) -> jinja2.Environment:
 
 
 @functools.cache
-def environment() -> jinja2.Environment:
-    """The report templates' environment (autoescape on, undefined names an error)."""
+def environment(*first: Path) -> jinja2.Environment:
+    """The report templates' environment (autoescape on, undefined names an error).
+
+    ``first``: folders searched before the report's own (the web pages' templates), so a
+    page there can include the sections it shares with the report.
+    """
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.FileSystemLoader([*first, TEMPLATES]),
         autoescape=True,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

@@ -52,8 +52,7 @@ from oncoresist.interpret import Option
 from oncoresist.report import _svg
 from oncoresist.report._forecast_html import forecast_section
 from oncoresist.report._html import alert_row, day_scale, lod_band, option_row, verdict_row
-from oncoresist.report._templates import TEMPLATES as REPORT_TEMPLATES
-from oncoresist.report._templates import number
+from oncoresist.report._templates import environment
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
 from oncoresist.server import _views as v
@@ -103,13 +102,6 @@ UPLOAD_KINDS: dict[str, tuple[str, str]] = {
         "lower_limit_of_quantification, on_treatment (1/0; else from the therapy lines)",
     ),
 }
-#: verdict -> (symbol, words): the symbol and the words carry it, the colour only repeats it
-VERDICTS: dict[str, tuple[str, str]] = {
-    "resistant": ("✕", "resistant"),
-    "reduced_response": ("◐", "reduced response"),
-    "sensitive": ("✓", "sensitive"),
-    "no_known_effect": ("–", "no known effect"),
-}
 _SIGN_IN = "/login"
 #: the pre-session cookie that the login form's CSRF token is bound to
 LOGIN_COOKIE = "oncoresist_login"
@@ -121,20 +113,9 @@ def _short(pseudonym: str) -> str:
     return pseudonym[:12]
 
 
-def _words(value: Any) -> str:
-    return "" if value is None else str(value).replace("_", " ")
-
-
 def _environment() -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader([TEMPLATES, REPORT_TEMPLATES]),  # shared sections
-        autoescape=True,
-        undefined=jinja2.StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
-    env.filters.update(short=_short, pct=_svg.pct, words=_words, num=number)
-    env.globals.update(verdicts=VERDICTS)
+    env = environment(TEMPLATES)  # the report's, searching these pages' templates first
+    env.filters.update(short=_short)
     return env
 
 
