@@ -34,8 +34,8 @@ GAP = 88  # two title lines above each panel and the strip's room
 BAND_OPACITY = {95: 0.16, 80: 0.28, 50: 0.45}
 THRESHOLD_INK = "#7a2e00"
 THRESHOLD_LINE = {"stroke": THRESHOLD_INK, "stroke_width": 2, "stroke_dasharray": "8 4"}
-READING = {"fill": INK, "stroke": INK, "width": 1}
-CENSORED = {"fill": "#ffffff", "stroke": INK, "width": 1.8}
+READING = {"shape": "circle", "r": 4, "fill": INK, "stroke": INK, "width": 1}
+CENSORED = {"shape": "triangle-down", "r": 5, "fill": "#ffffff", "stroke": INK, "width": 1.8}
 
 
 @dataclass(frozen=True)
@@ -199,19 +199,11 @@ def fan_chart_svg(
             line = [(scale(h.day), y_of(h.value)) for h in history]
             g.append(fg.polyline(line, stroke=INK, stroke_width=1.2, stroke_opacity=0.6))
         for h in history:
-            x, y = scale(h.day), y_of(h.value)
-            if h.censored:
-                words = (
-                    f"day {h.day:.0f}: below the limit of quantification (< {h.value:.3g} {unit})"
-                )
-                g.append(
-                    fg.marker(
-                        "triangle-down", x, y, 5, title=words, class_="reading censored", **CENSORED
-                    )
-                )
-            else:
-                words = f"day {h.day:.0f}: {h.value:.3g} {unit}"
-                g.append(fg.marker("circle", x, y, 4, title=words, class_="reading", **READING))
+            value = f"{h.value:.3g} {unit}"
+            words = f"below the limit of quantification (< {value})" if h.censored else value
+            look = {"title": f"day {h.day:.0f}: {words}", **(CENSORED if h.censored else READING)}
+            cls = "reading censored" if h.censored else "reading"
+            g.append(fg.marker(x=scale(h.day), y=y_of(h.value), class_=cls, **look))
         g += _strip(history, bands, origin_day, scale, top + PANEL_H + 6)
         parts.append(fg.el("g", "".join(g), class_="fan-panel", data_strategy=panel.strategy))
     parts.extend(_x_axis(scale, top0, axis_y))
@@ -230,8 +222,7 @@ def fan_chart_svg(
             "95%, 80% and 50% predictive bands (lightest widest); line: median",
         ),
         (
-            fg.marker("circle", 12, 0, 4, **READING)
-            + fg.marker("triangle-down", 32, 0, 5, **CENSORED),
+            fg.marker(x=12, y=0, **READING) + fg.marker(x=32, y=0, **CENSORED),
             "reading; open triangle: below the limit of quantification (drawn at the limit)",
         ),
         (
