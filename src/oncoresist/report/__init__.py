@@ -152,17 +152,9 @@ def build_report(
         other patients are ignored.
     disease
         The patient's disease (name, synonym or OncoTree code), for the interpretation.
-    patient_label
-        How the report names the patient, e.g. a pseudonym. Default: the first 12 digits of
-        the store pseudonym in ``calls``; any other identifier is withheld.
-    title
-        Page title.
-    illustrative
-        Mark the report as illustrative (simulated data, not a real patient).
-    report_date
-        Date printed on the report (default: today).
-    show_dates
-        Print calendar dates next to the day offsets (default: offsets only).
+    patient_label, title, illustrative, report_date, show_dates
+        The patient's label (a pseudonym), the page's title and date, the illustrative
+        banner and calendar dates: as :func:`render_report` takes them.
     kb
         Knowledge base (the shipped one by default).
     background

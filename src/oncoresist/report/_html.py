@@ -350,18 +350,12 @@ def _alerts_section(
     calls: pd.DataFrame,
     settings: dict | None,
     origin: pd.Timestamp,
-    show_dates: bool,
 ) -> dict:
     ordered = alerts.assign(category=_categories(alerts))
     ordered = ordered.sort_values("first_called_date", kind="stable")
     rows = [alert_row(r, _days(r.first_called_date, origin)) for r in ordered.itertuples()]
-    caption = (
-        "Alerts: alterations not detected at baseline and called on therapy, and "
-        "resistance alterations present at baseline, judged for the regimen then"
-    )
     return {
-        "count": _alert_count(alerts),
-        "table": {"ident": "alerts-table", "caption": caption, "dates": show_dates, "rows": rows},
+        "count": _alert_count(alerts), "rows": rows,
         "messages": [str(m) for m in alerts["message"]] if not alerts.empty else [],
         "lod": _lod_block(calls, alerts, origin), "methods": _methods_block(calls, settings),
     }  # fmt: skip
@@ -599,11 +593,7 @@ def render_report(
         ("Resistance alerts", _alert_count(alerts)),
     ]  # fmt: skip
     verdicts = _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs)
-    option_rows = {
-        "ident": "options-table", "rows": [option_row(o, refs) for o in options.options]
-        if options else [],
-        "caption": "Drugs and combinations expected to remain active, best evidence first",
-    }  # fmt: skip
+    option_rows = [option_row(o, refs) for o in options.options] if options else []
     return render(
         "monitoring_report.html", title=title, label=label, illustrative=illustrative,
         header_facts=facts, show_dates=show_dates,
@@ -611,7 +601,7 @@ def render_report(
         trajectory_svg=Markup(_svg.trajectory_svg(series, lod, evs, scale)),
         draws=_draw_table(calls, origin, show_dates),
         response=_response_section(response, origin, show_dates),
-        alerts=_alerts_section(alerts, calls, settings, origin, show_dates),
+        alerts=_alerts_section(alerts, calls, settings, origin),
         verdicts=verdicts, options=option_rows, forecast=Markup(forecast) if forecast else None,
         references=refs.order, version=__version__, report_date=f"{report_date:%Y-%m-%d}",
     ) + "\n"  # fmt: skip

@@ -48,7 +48,6 @@ from pydantic import ValidationError
 
 from oncoresist import figures as fg
 from oncoresist.errors import InputError
-from oncoresist.interpret import Option
 from oncoresist.report import _svg
 from oncoresist.report._forecast_html import forecast_section
 from oncoresist.report._html import alert_row, day_scale, lod_band, option_row, verdict_row
@@ -372,29 +371,6 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
     }
 
 
-def _alert_table(alerts: list[m.AlertOut]) -> dict[str, Any]:
-    """The report's alerts table (``_alert_table.html``), with the calendar dates."""
-    rows = [alert_row(a, a.day) for a in alerts]
-    caption = ("Alterations called by the series-level test during therapy, or resistant at "
-               "baseline, linked to the knowledge base")  # fmt: skip
-    return {"ident": "alert-table", "caption": caption, "dates": True, "rows": rows}  # fmt: skip
-
-
-def _verdict_table(interpretation: m.InterpretationOut) -> dict[str, Any]:
-    """The report's verdict table (``_verdict_table.html``), references unnumbered."""
-    empty = "; ".join(interpretation.notes) or "no regimen to judge"
-    caption = "Verdict per drug of this patient's regimens, with the knowledge-base evidence"
-    rows = [verdict_row(v) for v in interpretation.verdicts]
-    return {"ident": "verdict-table", "roles": False, "empty": f"No verdicts: {empty}.",
-            "caption": caption, "rows": rows}  # fmt: skip
-
-
-def _option_table(options: list[Option]) -> dict[str, Any]:
-    """The report's options table (``_option_table.html``)."""
-    return {"ident": "option-table", "rows": [option_row(o) for o in options],
-            "caption": "Drugs expected to remain active, with why and the evidence"}  # fmt: skip
-
-
 def _disease_choices(state: ServiceState) -> list[dict[str, str]]:
     """The knowledge base's diseases for the disease form, by name: id and label."""
     return sorted(
@@ -440,8 +416,10 @@ def _patient_page(
     return _page(
         request, "patient.html", session, status=status, section="patients", detail=detail,
         plots=_plots(detail, mon), interpretation=interpretation,
-        alert_table=_alert_table(detail.alerts), verdict_table=_verdict_table(interpretation),
-        option_table=_option_table(interpretation.options), consent_codes=consent_codes,
+        # rows of the tables the page shares with the report (report/templates/_*_table.html)
+        alert_rows=[alert_row(a, a.day) for a in detail.alerts],
+        verdict_rows=[verdict_row(v) for v in interpretation.verdicts],
+        option_rows=[option_row(o) for o in interpretation.options], consent_codes=consent_codes,
         consent_error=consent_error, notice=notice, forecast=Markup(forecast),
         today=dt.date.today().isoformat(), diseases=_disease_choices(state),
         disease_error=disease_error,
