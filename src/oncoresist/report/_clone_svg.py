@@ -85,7 +85,7 @@ def _clones(values, field: str, names: Sequence[str], highlight, shape=(None, No
             "expected one distinct name per clone",
             field="names",
         )
-    marked = {int(i) for i in highlight or ()}
+    marked = set() if highlight is None else {int(i) for i in highlight}
     if bad := sorted(i for i in marked if not 0 <= i < x.shape[0]):
         raise InputError(
             f"highlight holds clone index {bad[0]}; expected indices in 0..{x.shape[0] - 1}",
@@ -213,7 +213,8 @@ def fish_svg(
     )
     frame = {"width": WIDTH - LEFT - RIGHT, "height": BOTTOM - TOP, "stroke": fg.GRID}
     parts = [fg.el("rect", x=LEFT, y=TOP, fill="#f7f7f7", **frame), *bands]
-    emerged = [(n, j) for n, j in zip(labels, given, strict=False) if j and n_s > 1]  # later
+    # clones first detected after the first sample
+    emerged = [(n, j) for n, j in zip(labels, given, strict=False) if j and n_s > 1]
     tri = {"fill": fg.INK, "stroke": "#ffffff", "width": 1.2, "class_": "first-detected"}
     for n, j in emerged:
         at = {"title": f"{n}: first detected at {when[j]}", "data_clone": n, **tri}
@@ -243,8 +244,11 @@ def _tree_x(parents: Sequence[int | None], kids: list[list[int]]) -> tuple[np.nd
 
     def place(j: int) -> float:
         below = [place(i) for i in kids[j]]
-        slot[j] = (below[0] + below[-1]) / 2 if below else len(leaves)
-        leaves.extend([] if below else [j])
+        if below:
+            slot[j] = (below[0] + below[-1]) / 2
+        else:
+            slot[j] = len(leaves)
+            leaves.append(j)
         return slot[j]
 
     place(list(parents).index(None))
