@@ -89,3 +89,108 @@ def test_qc_reports_bottleneck_separation_and_clean_nulls(tmp_path):
     separation = pd.read_csv(out / "qc_separation.tsv", sep="\t", index_col=0)
     assert (separation.loc[["D14_R1", "D14_R2"], "roc_auc"] > 0.85).all()
     assert "bottleneck" in (out / "qc.html").read_text().lower()
+
+
+def small_screen(tmp_path, *, arms=False):
+    """A simulated screen as a MAGeCK count table and a sheet (two drug arms with arms)."""
+    import numpy as np
+
+    from oncoresist.screens._simulate import simulate_screen
+
+    counts, sheet, _ = simulate_screen(genes=300, hits=8, rng=5)
+    table = counts.rename(columns={"gene": "Gene"})
+    sheet = sheet.assign(arm=np.where(sheet["condition"] == "drug", "olaparib", ""))
+    if arms:
+        for r in (1, 2):
+            table[f"tala_{r}"] = counts[f"drug_{r}"].to_numpy()[::-1]
+        extra = pd.DataFrame({"sample": ["tala_1", "tala_2"], "condition": "drug",
+                              "replicate": ["1", "2"], "day": 14.0, "doublings": 7.0,
+                              "arm": "talazoparib"})  # fmt: skip
+        sheet = pd.concat([sheet, extra], ignore_index=True)
+    path = tmp_path / "counts.tsv"
+    table.to_csv(path, sep="\t")
+    sheet_path = tmp_path / "sheet.csv"
+    sheet.to_csv(sheet_path, index=False)
+    return path, sheet_path
+
+
+def test_unknown_drug_is_an_error_with_suggestions(tmp_path):
+    counts, sheet = small_screen(tmp_path)
+    out = tmp_path / "o"
+    res = cli("analyze", str(counts), "-s", str(sheet), "--drug", "vemurafenb", "-o", str(out))
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "field --drug" in res.stderr and "did you mean vemurafenib" in res.stderr
+    assert not out.exists()
+
+
+def test_each_arm_of_a_multi_drug_sheet_gets_its_folder(tmp_path):
+    counts, sheet = small_screen(tmp_path, arms=True)
+    out = tmp_path / "o"
+    res = cli("analyze", str(counts), "-s", str(sheet), "-o", str(out))
+    assert res.returncode == 2 and "2 drug arms (olaparib, talazoparib)" in res.stderr
+    res = cli("analyze", str(counts), "-s", str(sheet), "--arm", "olaparb", "-o", str(out))
+    assert res.returncode == 2 and "did you mean olaparib" in res.stderr and not out.exists()
+    res = cli("analyze", str(counts), "-s", str(sheet), "--arm", "all", "--norm", "none",
+              "-o", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    for arm in ("olaparib", "talazoparib"):
+        genes = pd.read_csv(out / arm / "gene_summary.tsv", sep="\t", index_col="id")
+        cols = genes.columns.tolist()
+        assert cols[cols.index("normZ") + 1] == "z_calibrated"
+        run = json.loads((out / arm / "run.json").read_text())
+        assert run["params"]["arm"] == arm and run["params"]["norm"] == "none"
+        assert "not a z-score under the null" in run["normZ"]
+    words = " ".join(res.stdout.split())
+    assert "z_cal" in words and "a rank score, not a z-score under the null" in words
+
+
+def test_control_guides_from_a_file_and_their_errors(tmp_path):
+    counts, sheet = small_screen(tmp_path)
+    table = pd.read_csv(counts, sep="\t", index_col=0)
+    controls = tmp_path / "controls.txt"
+    controls.write_text("sgRNA\n" + "\n".join(table.index[:400]) + "\n")
+    out = tmp_path / "o"
+    res = cli("analyze", str(counts), "-s", str(sheet), "--controls", str(controls),
+              "--norm", "control", "-o", str(out))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert json.loads((out / "run.json").read_text())["params"]["norm"] == "control"
+    controls.write_text("sgRNA\nsg000001\nsg_typo\n")
+    res = cli("analyze", str(counts), "-s", str(sheet), "--controls", str(controls),
+              "-o", str(tmp_path / "o2"))  # fmt: skip
+    assert res.returncode == 2 and f"{controls} line 3" in res.stderr
+    assert "Traceback" not in res.stderr and not (tmp_path / "o2").exists()
+    res = cli("analyze", str(counts), "-s", str(sheet), "--depth", "deep", "-o", str(out))
+    assert res.returncode == 2 and "field --depth" in res.stderr
+
+
+def test_h5ad_input_without_anndata_names_the_extra(tmp_path):
+    pytest.importorskip("oncoresist")
+    try:
+        import anndata  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("anndata is installed")
+    path = tmp_path / "screen.h5ad"
+    path.write_bytes(b"")
+    res = cli("analyze", str(path), "-o", str(tmp_path / "o"))
+    assert res.returncode == 2 and "oncoresist[sc]" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_qc_flags_a_replicate_at_a_third_of_the_depth(tmp_path):
+    import numpy as np
+
+    counts, sheet = small_screen(tmp_path)
+    table = pd.read_csv(counts, sep="\t", index_col=0)
+    table["vehicle_2"] = np.random.default_rng(1).binomial(table["vehicle_2"].to_numpy(), 0.3)
+    table.to_csv(counts, sep="\t")
+    out = tmp_path / "qc"
+    res = cli("qc", str(counts), "-s", str(sheet), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    balance = pd.read_csv(out / "qc_balance.tsv", sep="\t", keep_default_na=False)
+    flagged = balance[balance["flag"] != ""]
+    assert flagged[["sample_a", "sample_b", "flag"]].values.tolist() == [
+        ["vehicle_1", "vehicle_2", "depth"]
+    ]
+    assert "replicates differ enough to matter (depth): vehicle_1 vs vehicle_2" in res.stdout
