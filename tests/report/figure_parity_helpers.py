@@ -267,7 +267,8 @@ const legend = {};
 for (const item of svg.querySelectorAll('g.legend-item')) {
   legend[item.textContent.trim()] = Array.from(item.querySelectorAll(marks), look);
 }
-return {groups: groups, legend: legend};
+return {groups: groups, legend: legend, font: svg.getAttribute('font-family'),
+        labelledby: svg.getAttribute('aria-labelledby')};
 """
 
 

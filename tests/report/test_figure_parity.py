@@ -47,7 +47,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.support import expected_conditions as ec
 from selenium.webdriver.support.wait import WebDriverWait
 
-from oncoresist.figures import INK, assign
+from oncoresist.figures import FONT, INK, assign
 
 pytestmark = pytest.mark.skipif(
     not has_browser(),
@@ -71,16 +71,19 @@ def outputs(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return write_outputs(tmp_path_factory.mktemp("outputs"))
 
 
+# the figures drawn only in reports: each command's page, and its standalone files
 REPORT_ONLY = {
     "clones/report.html": ["fish-plot", "clone-tree", "clone-ccf"],
-    "screen/report.html": ["rank-pos-plot", "rank-neg-plot", "volcano-plot"],
+    "screen/report.html": ["rank-pos-plot", "rank-neg-plot", "volcano-plot", "sgrna-pos-plot",
+                           "sgrna-neg-plot"],
     "qc/qc.html": ["read-distribution-plot", "essential-plot"],
-    "clones/fish.svg": ["fish-plot"],
-    "tree.svg": ["clone-tree"],
-    "screen/volcano.svg": ["volcano-plot"],
-    "simulate/muller.svg": ["muller-plot"],
+    "clones/fish.svg": ["fish-plot"], "clones/tree.svg": ["clone-tree"],
+    "clones/ccf.svg": ["clone-ccf"], "fish.svg": ["fish-plot"], "tree.svg": ["clone-tree"],
+    "screen/rank_resistance.svg": ["rank-pos-plot"],
+    "screen/rank_sensitisation.svg": ["rank-neg-plot"], "screen/volcano.svg": ["volcano-plot"],
+    "screen/sgrna_lfc.svg": ["sgrna-plot"], "simulate/muller.svg": ["muller-plot"],
     "compare/km.svg": ["km-plot"],
-}
+}  # fmt: skip
 _FIGURES_JS = """
 const root = document.documentElement;
 const svgs = root.localName === 'svg' ? [root] : Array.from(document.querySelectorAll('svg'));
@@ -88,11 +91,18 @@ return {
   errors: document.getElementsByTagName('parsererror').length,
   root: [root.namespaceURI, root.localName],
   figures: svgs.filter((s) => s.getAttribute('role') === 'img').map((s) => ({
-    id: s.id, ns: s.namespaceURI,
+    id: s.id, ns: s.namespaceURI, font: s.getAttribute('font-family'),
+    labelledby: s.getAttribute('aria-labelledby'),
     title: (Array.from(s.children).find((c) => c.localName === 'title') || {}).textContent
   }))
 };
 """
+
+
+def _drawn_by_the_layer(figure: dict, ident: str) -> None:
+    """The marks of the layer's :class:`~oncoresist.figures.Svg`: its font, title and desc."""
+    assert figure["font"] == FONT, (ident, figure["font"])
+    assert figure["labelledby"] == f"{ident}-title {ident}-desc", (ident, figure["labelledby"])
 
 
 @pytest.fixture(scope="module")
@@ -115,6 +125,7 @@ def test_report_only_figures_render_as_titled_images(
     assert set(REPORT_ONLY[name]) <= set(by_id), f"{name}: figures {sorted(by_id)}"
     for ident in REPORT_ONLY[name]:
         assert by_id[ident]["ns"] == SVG_NS and (by_id[ident]["title"] or "").strip(), ident
+        _drawn_by_the_layer(by_id[ident], ident)
         png = screenshot(driver, driver.find_element(By.ID, ident))
         (tmp_path / f"{ident}.png").write_bytes(png)
         assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 5_000, (ident, len(png))
@@ -213,6 +224,13 @@ def test_each_variant_has_the_layers_one_style_in_reports_and_page(figures: dict
     page = figures["page"]["trajectories"]["groups"]
     for doc in ("downloaded", "cli"):
         assert figures[doc]["trajectories"]["groups"] == page, doc
+
+
+def test_every_shared_figure_is_drawn_by_the_layer(figures: dict) -> None:
+    for doc, found in figures.items():
+        for kind, looks in found.items():
+            if kind in SHARED:
+                _drawn_by_the_layer(looks, SHARED[kind][doc != "page"])
 
 
 def test_the_page_legend_keys_match_the_report_legend(figures: dict) -> None:
