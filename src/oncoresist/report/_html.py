@@ -26,8 +26,8 @@ from oncoresist.report._templates import Markup, render
 from oncoresist.report._templates import number as _num
 
 __all__ = [
-    "alert_row", "current_regimen", "day_origin", "day_scale", "lod_band", "option_row",
-    "patient_label_for", "render_report", "verdict_row",
+    "alert_row", "current_regimen", "day_origin", "day_scale", "draw_rows", "lod_band",
+    "option_row", "patient_label_for", "render_report", "verdict_row",
 ]  # fmt: skip
 
 _PSEUDONYM = re.compile(r"[0-9a-f]{64}")
@@ -122,24 +122,14 @@ def _counts(calls: pd.DataFrame) -> tuple[np.ndarray, np.ndarray, str]:
     return calls["alt_reads"].to_numpy(), calls["depth"].to_numpy(), "reads"
 
 
-def _draw_table(calls: pd.DataFrame, origin: pd.Timestamp, show_dates: bool) -> dict:
-    rows = []
-    alt, depth, unit = _counts(calls)
-    shown = calls.assign(shown_alt=alt, shown_depth=depth)
-    ordered = shown.sort_values(["collection_date", "alteration"])
-    for row in ordered.itertuples(index=False):
-        rows.append({
-            "day": _num(_days(row.collection_date, origin)),
-            "date": f"{row.collection_date:%Y-%m-%d}", "alteration": str(row.alteration),
-            "alt": int(row.shown_alt), "depth": int(row.shown_depth),
-            "vaf": row.shown_alt / row.shown_depth if row.shown_depth else float("nan"),
-            "lod": float(row.lod_vaf), "state": row.state,
-        })  # fmt: skip
-    head = ["Day", *(["Date"] if show_dates else []), "Variant", f"Alt {unit}/depth", "VAF"]
-    return {"head": [*head, "95% LoD", "Call"], "rows": rows}
+def draw_rows(series: list[_svg.Series]) -> list[dict[str, Any]]:
+    """Rows of the shared table of plotted values (``_draw_table.html``): by day, variant."""
+    rows = [{"alteration": s.label, **vars(p)} for s in series for p in s.points]
+    return sorted(rows, key=lambda r: (r["day"], r["alteration"]))
 
 
-def _trajectory_data(calls: pd.DataFrame, origin: pd.Timestamp) -> list[_svg.Series]:
+def _trajectory_data(calls: pd.DataFrame, origin: pd.Timestamp, dated: bool) -> list[_svg.Series]:
+    """One series per variant; calendar dates only when the page shows them (``dated``)."""
     first_seen = calls.sort_values(["collection_date", "alteration"])
     order = list(dict.fromkeys(first_seen["alteration"].astype(str)))
     detected = calls[calls["state"] == "detected"]
@@ -154,9 +144,10 @@ def _trajectory_data(calls: pd.DataFrame, origin: pd.Timestamp) -> list[_svg.Ser
         s = _svg.Series(alteration)
         for row in shown[shown["alteration"].astype(str) == alteration].itertuples(index=False):
             vaf = row.shown_alt / row.shown_depth if row.shown_depth else float("nan")
+            date = f"{row.collection_date:%Y-%m-%d}" if dated else None
             s.points.append(_svg.Point(float(_days(row.collection_date, origin)), str(row.state),
                                        float(vaf), float(row.lod_vaf), int(row.shown_alt),
-                                       int(row.shown_depth), unit))  # fmt: skip
+                                       int(row.shown_depth), unit, date))  # fmt: skip
         series.append(s)
     return series
 
@@ -575,7 +566,7 @@ def render_report(
             evs.append(_svg.Event(str(row.event), float(_days(row.date, origin))))
     scale = day_scale([float(d) for d in draw_days], lines, evs)
     lod = lod_band(zip(_days(calls["collection_date"], origin), calls["lod_vaf"], strict=True))
-    series = _trajectory_data(calls, origin)
+    series = _trajectory_data(calls, origin, show_dates)
 
     refs = _References()
     from oncoresist import __version__
@@ -599,7 +590,7 @@ def render_report(
         header_facts=facts, show_dates=show_dates,
         timeline_svg=Markup(_svg.timeline_svg(lines, evs, [float(d) for d in draw_days], scale)),
         trajectory_svg=Markup(_svg.trajectory_svg(series, lod, evs, scale)),
-        draws=_draw_table(calls, origin, show_dates),
+        draws=draw_rows(series), unit=_counts(calls)[2],
         response=_response_section(response, origin, show_dates),
         alerts=_alerts_section(alerts, calls, settings, origin),
         verdicts=verdicts, options=option_rows, forecast=Markup(forecast) if forecast else None,

@@ -50,7 +50,14 @@ from oncoresist import figures as fg
 from oncoresist.errors import InputError
 from oncoresist.report import _svg
 from oncoresist.report._forecast_html import forecast_section
-from oncoresist.report._html import alert_row, day_scale, lod_band, option_row, verdict_row
+from oncoresist.report._html import (
+    alert_row,
+    day_scale,
+    draw_rows,
+    lod_band,
+    option_row,
+    verdict_row,
+)
 from oncoresist.report._templates import environment
 from oncoresist.server import _api
 from oncoresist.server import _schemas as m
@@ -348,7 +355,7 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
         st = styles[t.alteration]
         points = [p for p in t.points if p.day is not None]
         # the legend key drawn by the figure layer (it escapes what it writes)
-        series.append({"label": t.alteration, "style": st, "points": points,
+        series.append({"label": t.alteration, "style": st,
                        "key": Markup(fg.series_key(st))})  # fmt: skip
         s = _svg.Series(t.alteration)
         for p in points:
@@ -367,6 +374,7 @@ def _plots(detail: m.PatientDetail, mon: v.Monitoring) -> dict[str, Any]:
         "trajectory": Markup(chart),
         "scale": scale,
         "series": series,
+        "rows": draw_rows(drawn),  # the report's table of the plotted values
         "events": events,
     }
 
