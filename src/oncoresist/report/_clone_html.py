@@ -6,7 +6,7 @@ from typing import Any
 
 import pandas as pd
 
-from oncoresist.report._templates import Markup, render
+from oncoresist.report._templates import Markup, page
 
 
 def frame_table(caption: str, frame: pd.DataFrame, *, ident: str) -> dict[str, Any]:
@@ -51,8 +51,6 @@ def clone_report_html(
     resistance : pandas.DataFrame, optional
         Mutations carrying a knowledge-base resistance alteration, with their clone.
     """
-    from oncoresist import __version__
-
     tables = [
         ("Clones", "Clones: CCF per sample (posterior mean and 95 % interval)", clones, "clones"),
         ("Known resistance alterations", "Mutations the knowledge base links to resistance",
@@ -67,8 +65,8 @@ def clone_report_html(
     for heading, caption, frame, ident in tables:
         if frame is not None:
             sections.setdefault(heading, []).append(frame_table(caption, frame, ident=ident))
-    return render(
+    return page(
         "clone_report.html", title=title, summary=list(summary.items()),
         figures=[(caption, Markup(svg)) for caption, svg in figures.items()],
-        sections=list(sections.items()), version=__version__,
-    ) + "\n"  # fmt: skip
+        sections=list(sections.items()),
+    )  # fmt: skip

@@ -22,7 +22,7 @@ from oncoresist.errors import InputError
 from oncoresist.interpret import DrugVerdict, Interpretation, Option, Reason
 from oncoresist.report import _svg
 from oncoresist.report._svg import pct
-from oncoresist.report._templates import Markup, render
+from oncoresist.report._templates import Markup, page
 from oncoresist.report._templates import number as _num
 
 __all__ = [
@@ -569,8 +569,6 @@ def render_report(
     series = _trajectory_data(calls, origin, show_dates)
 
     refs = _References()
-    from oncoresist import __version__
-
     day0 = f"day 0 is {origin_text}; every day in this report counts from it"
     if show_dates:
         day0 = f"day 0 is {origin_text}, {origin:%Y-%m-%d}"
@@ -585,7 +583,7 @@ def render_report(
     ]  # fmt: skip
     verdicts = _verdicts_section(interpretation, options, therapy, regimen, draw_days[-1], refs)
     option_rows = [option_row(o, refs) for o in options.options] if options else []
-    return render(
+    return page(
         "monitoring_report.html", title=title, label=label, illustrative=illustrative,
         header_facts=facts, show_dates=show_dates,
         timeline_svg=Markup(_svg.timeline_svg(lines, evs, [float(d) for d in draw_days], scale)),
@@ -594,8 +592,8 @@ def render_report(
         response=_response_section(response, origin, show_dates),
         alerts=_alerts_section(alerts, calls, settings, origin),
         verdicts=verdicts, options=option_rows, forecast=Markup(forecast) if forecast else None,
-        references=refs.order, version=__version__, report_date=f"{report_date:%Y-%m-%d}",
-    ) + "\n"  # fmt: skip
+        references=refs.order, report_date=f"{report_date:%Y-%m-%d}",
+    )  # fmt: skip
 
 
 def single_patient(calls: pd.DataFrame) -> str:

@@ -41,7 +41,7 @@ from oncoresist.report._screen_svg import (
     sgrna_lfc_svg,
     volcano_svg,
 )
-from oncoresist.report._templates import Markup, render
+from oncoresist.report._templates import Markup, number, page
 
 __all__ = ["QC_THRESHOLDS", "screen_qc_flags", "screen_qc_html", "screen_results_html"]
 
@@ -96,11 +96,6 @@ def _float(value: object) -> float:
 def _int(value: object) -> str:
     v = _float(value)
     return "n/a" if not math.isfinite(v) else f"{v:,.0f}"
-
-
-def _fixed(value: object, digits: int = 2) -> str:
-    v = _float(value)
-    return "n/a" if not math.isfinite(v) else f"{v:.{digits}f}".replace("-", "\u2212")
 
 
 def _pct(value: object) -> str:
@@ -262,7 +257,7 @@ def _sample_section(sample_qc: pd.DataFrame, flagged: set) -> dict:
             _cell(_int(r["zero_sgrnas"])),
             _cell(_pct(r["zero_fraction"]), flagged=("zero_fraction", s) in flagged),
             _cell(_int(r["low_sgrnas"])), _cell(_int(r["median_reads"])),
-            _cell(_fixed(r["gini"], 3), flagged=("gini", s) in flagged),
+            _cell(number(r["gini"], 3), flagged=("gini", s) in flagged),
             _cell(_pct(r["top10_share"])),
         ]  # fmt: skip
         rows.append(_row(cells, data_sample=s))
@@ -280,7 +275,7 @@ def _pairs(frame: pd.DataFrame, columns: list[tuple[str, int | None, str]], flag
                  _cell(str(r.sample_b), "td")]  # fmt: skip
         for column, digits, check in columns:
             value = getattr(r, column)
-            text = _int(value) if digits is None else _fixed(value, digits)
+            text = _int(value) if digits is None else number(value, digits)
             bad = (check, subject) in flagged and (digits is not None or _float(value) > 0)
             cells.append(_cell(text, flagged=bad))
         rows.append(_row(cells))
@@ -307,9 +302,9 @@ def _separation_section(separation: pd.DataFrame | None, flagged: set) -> dict |
     for sample, r in separation.iterrows():
         s = str(sample)
         cells = [
-            _cell(s, "th"), _cell(_fixed(r["roc_auc"], 3), flagged=("roc_auc", s) in flagged),
-            _cell(_fixed(r["pr_auc"], 3)), _cell(_fixed(r["median_lfc_essential"])),
-            _cell(_fixed(r["median_lfc_nonessential"])), _cell(_fixed(r["delta"])),
+            _cell(s, "th"), _cell(number(r["roc_auc"], 3), flagged=("roc_auc", s) in flagged),
+            _cell(number(r["pr_auc"], 3)), _cell(number(r["median_lfc_essential"], 2)),
+            _cell(number(r["median_lfc_nonessential"], 2)), _cell(number(r["delta"], 2)),
             _cell(_int(r["n_essential"])), _cell(_int(r["n_nonessential"])),
         ]  # fmt: skip
         rows.append(_row(cells, data_sample=s))
@@ -395,7 +390,7 @@ def screen_qc_html(
     essential_figure = None
     if guide_lfc is not None and essential is not None and nonessential is not None:
         essential_figure = Markup(essential_svg(guide_lfc, essential, nonessential))
-    return _page(
+    return page(
         "screen_qc.html", title=title, header_facts=facts, **_verdict_section(flags),
         samples=samples, reads_svg=Markup(read_distribution_svg(counts)),
         correlations=_correlation_section(correlations, flagged),
@@ -431,10 +426,10 @@ def _hit_table(
         q = _float(r[f"{direction}|fdr"])
         cells = [
             _cell(_int(r[f"{direction}|rank"])), _cell(str(gene), "th"), _cell(_int(r.get("num"))),
-            _cell(_fixed(lfc[gene] if lfc is not None else math.nan)),
+            _cell(number(lfc[gene] if lfc is not None else math.nan, 2)),
             _cell(fmt_p(_float(r[f"{direction}|p-value"]))),
             _cell(fmt_p(q), "sig" if q < fdr else "num"),
-            *([_cell(_fixed(r["normZ"]))] if has_z else []),
+            *([_cell(number(r["normZ"], 2))] if has_z else []),
             _cell(known, "known" if known else "new"),
         ]  # fmt: skip
         rows.append(_row(cells, **{"class": "known" if known else "new", "data_gene": str(gene)}))
@@ -533,16 +528,10 @@ def screen_results_html(
         svg = sgrna_lfc_svg(sgrnas, names, title=f"sgRNAs of the top {len(names)} {word} genes",
                             ident=f"sgrna-{d}-plot")  # fmt: skip
         strips.append({"svg": Markup(svg), "n": len(names), "word": word})
-    return _page(
+    return page(
         "screen_results.html", title=title, header_facts=facts, contrast=contrast, fdr=f,
         fdr_pct=f"{fdr:.0%}", p_cap=fmt(P_CAP), p_cap_int=int(P_CAP), top_fig=top_fig,
         qc_summary=[(str(k), str(v)) for k, v in (qc_summary or {}).items()],
         directions=directions, volcano=Markup(volcano_svg(genes, fdr=fdr, top=top_fig)),
         strips=strips,
     )  # fmt: skip
-
-
-def _page(name: str, **context: object) -> str:
-    from oncoresist import __version__
-
-    return render(name, version=__version__, **context) + "\n"

@@ -18,7 +18,7 @@ from typing import Any
 import jinja2
 from markupsafe import Markup
 
-__all__ = ["TEMPLATES", "Markup", "environment", "number", "render", "words"]
+__all__ = ["TEMPLATES", "Markup", "environment", "number", "page", "render", "words"]
 
 #: Directory of the report templates (shipped in the wheel with the package).
 TEMPLATES = Path(__file__).with_name("templates")
@@ -79,3 +79,10 @@ def environment(*first: Path) -> jinja2.Environment:
 def render(name: str, **context: Any) -> str:
     """Render the template ``name`` with ``context``: an HTML string."""
     return environment().get_template(name).render(**context)
+
+
+def page(name: str, **context: Any) -> str:
+    """A whole page: the template ``name`` with the package's version for its footer."""
+    from oncoresist import __version__
+
+    return render(name, version=__version__, **context) + "\n"
