@@ -12,8 +12,8 @@ depends on colour alone.
 The fish plot takes CCFs (or prevalences) and a tree: CCFs are first projected onto the
 tree's sum rule (:func:`oncoresist.clones._tree.project_to_tree`), so noisy inputs never
 fail (fishplot #18, #21), and every clone is drawn inside its parent (fishplot #19). Its
-bands are those of the evolve Muller plot (:func:`oncoresist.evolve.plots.muller_layout`
-and :func:`~oncoresist.evolve.plots.muller_bands`), fed each clone's own cells (its
+bands are those of the evolve Muller plot (:func:`oncoresist.figures._bands.muller_layout`
+and :func:`~oncoresist.figures._bands.muller_bands`), fed each clone's own cells (its
 prevalence: CCF minus its children's), centred vertically.
 
 References
@@ -36,7 +36,7 @@ import pandas as pd
 from oncoresist import figures as fg
 from oncoresist.clones._tree import clone_prevalence, descendant_matrix, project_to_tree
 from oncoresist.errors import InputError
-from oncoresist.evolve.plots import (
+from oncoresist.figures._bands import (
     HALO,
     LEFT,
     RIGHT,
