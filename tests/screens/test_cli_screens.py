@@ -144,21 +144,34 @@ def test_each_arm_of_a_multi_drug_sheet_gets_its_folder(tmp_path):
     assert "z_cal" in words and "a rank score, not a z-score under the null" in words
 
 
-def test_control_guides_from_a_file_and_their_errors(tmp_path):
+def test_control_guides_by_label_or_file_and_their_errors(tmp_path):
+    """Guides labelled Non-Targeting are recognised, never scored and set the size factors
+    with --norm control; a control file (MAGeCK's, one sgRNA id per line) names them too;
+    a file naming nothing in the table, or a missing list, is an error naming the file."""
     counts, sheet = small_screen(tmp_path)
     table = pd.read_csv(counts, sep="\t", index_col=0)
-    controls = tmp_path / "controls.txt"
-    controls.write_text("sgRNA\n" + "\n".join(table.index[:400]) + "\n")
+    table.loc[table.index[:400], "Gene"] = "Non-Targeting"
+    table.to_csv(counts, sep="\t")
     out = tmp_path / "o"
-    res = cli("analyze", str(counts), "-s", str(sheet), "--controls", str(controls),
-              "--norm", "control", "-o", str(out))  # fmt: skip
+    res = cli("analyze", str(counts), "-s", str(sheet), "--norm", "control", "-o", str(out))
     assert res.returncode == 0, res.stderr
-    assert json.loads((out / "run.json").read_text())["params"]["norm"] == "control"
-    controls.write_text("sgRNA\nsg000001\nsg_typo\n")
-    res = cli("analyze", str(counts), "-s", str(sheet), "--controls", str(controls),
-              "-o", str(tmp_path / "o2"))  # fmt: skip
-    assert res.returncode == 2 and f"{controls} line 3" in res.stderr
-    assert "Traceback" not in res.stderr and not (tmp_path / "o2").exists()
+    params = json.loads((out / "run.json").read_text())["params"]
+    assert params["norm"] == "control" and params["controls"]["guides"] == 400
+    genes = pd.read_csv(out / "gene_summary.tsv", sep="\t", index_col="id")
+    assert "Non-Targeting" not in genes.index
+    assert "400 control guides" in " ".join(res.stdout.split())
+    listed = tmp_path / "controls.txt"
+    listed.write_text("# MAGeCK control sgRNAs\n" + "\n".join(table.index[:400]) + "\n")
+    res = cli("analyze", str(counts), "-s", str(sheet), "--controls", str(listed),
+              "--null", "controls", "-o", str(tmp_path / "o1"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    bad = tmp_path / "bad.txt"
+    bad.write_text("sg_typo\nother\n")
+    for spec in (str(bad), str(tmp_path / "missing.txt")):
+        res = cli("analyze", str(counts), "-s", str(sheet), "--controls", spec,
+                  "-o", str(tmp_path / "o2"))  # fmt: skip
+        assert res.returncode == 2 and spec in res.stderr, res.stderr
+        assert "Traceback" not in res.stderr and not (tmp_path / "o2").exists()
     res = cli("analyze", str(counts), "-s", str(sheet), "--depth", "deep", "-o", str(out))
     assert res.returncode == 2 and "field --depth" in res.stderr
 

@@ -109,28 +109,3 @@ def test_sheet_from_frame_names_records_as_given():
     with pytest.raises(InputError) as err:
         sheet_from_frame(raw, file="x.h5ad", records=["obs 's1'", "obs 's2'"])
     assert str(err.value).startswith("x.h5ad obs 's2', field condition:")
-
-
-def test_control_lists_from_files_and_labels(tmp_path):
-    """MAGeCK-style control files (sgRNA ids or gene labels, one per line, header and
-    comments skipped) and comma-separated labels give the sgRNA ids; an unknown entry is an
-    error naming the file, line and the closest label."""
-    from oncoresist.screens._sheet import control_sgrnas
-
-    ids = pd.Index(["nt1", "nt2", "aavs1_1", "egfr_1"], name="sgRNA")
-    counts = pd.DataFrame({"gene": ["NonTargeting", "NonTargeting", "AAVS1", "EGFR"],
-                           "s": [1, 2, 3, 4]}, index=ids)  # fmt: skip
-    assert control_sgrnas("NonTargeting", counts) == ["nt1", "nt2"]
-    assert control_sgrnas("NonTargeting,aavs1_1", counts) == ["nt1", "nt2", "aavs1_1"]
-    f = write(tmp_path, "sgRNA\n# controls\nnt1\n\naavs1_1\tsafe\n", "controls.txt")
-    assert control_sgrnas(f, counts) == ["nt1", "aavs1_1"]
-    genes = write(tmp_path, "AAVS1\nNonTargeting\n", "genes.txt")
-    assert control_sgrnas(genes, counts) == ["nt1", "nt2", "aavs1_1"]
-    bad = write(tmp_path, "nt1\nNonTargetting\n", "bad.txt")
-    with pytest.raises(InputError, match="did you mean NonTargeting") as err:
-        control_sgrnas(bad, counts)
-    assert err.value.record == 2 and err.value.file == str(bad)
-    with pytest.raises(InputError, match="no file of that name"):
-        control_sgrnas("missing.txt", counts)
-    with pytest.raises(InputError, match="names no sgRNA"):
-        control_sgrnas(write(tmp_path, "# nothing\n", "empty.txt"), counts)

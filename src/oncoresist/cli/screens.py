@@ -165,7 +165,7 @@ def analyze_cmd(
     null: read significance from the p-values and FDRs, or from z_calibrated.
     """
     from oncoresist.kb import load_kb
-    from oncoresist.screens import control_sgrnas, sheet_arms
+    from oncoresist.screens import sheet_arms
 
     if ranking not in ("sumz", "rra"):
         raise InputError(f"{ranking!r}; expected sumz or rra", field="--ranking")
@@ -192,12 +192,11 @@ def analyze_cmd(
         table, given = _load(counts, samples)
         sheet = _sheet(table, samples, treatment, control, versus, given)
         ess, non = _gene_sets(essential, nonessential)
-        spec = controls if controls is not None else control_gene
-        control_ids = None
-        if norm == "control" or null == "controls" or spec is not None:
-            if spec is None:
-                raise InputError("name the control guides with --controls", field="--controls")
-            control_ids = control_sgrnas(spec, table)
+        found = _control_guides(controls if controls is not None else control_gene, table)
+        if not found.n and (norm == "control" or null == "controls"):
+            raise InputError("no control guides in the table (none recognised by label); name "
+                             "them with --controls", field="--controls")  # fmt: skip
+        control_ids = found.ids(table)
         arms = sheet_arms(sheet) if arm == "all" else [arm]
         runs = []
         for one in arms:
@@ -218,12 +217,30 @@ def analyze_cmd(
         _print_tops(shown, top)
         out.print(f"{res.contrast}; {_growth_words(res)}; tables, figures and report.html "
                   f"in {folder}")  # fmt: skip
+        if found.n or found.unmatched:
+            unmatched = f"; {len(found.unmatched):,} entries of the list name nothing in the " \
+                "table" if found.unmatched else ""  # fmt: skip
+            out.print(f"{found.summary()}{unmatched}")
         for note in res.params.get("balance", []):
             out.print(f"replicates differ enough to matter: {note} (depths matched: "
                       f"--depth {res.params.get('depth', 'match')})")  # fmt: skip
     if table.attrs.get("unmangled"):
         out.print(f"{len(table.attrs['unmangled'])} spreadsheet-mangled gene symbols mapped back")
     out.print(f"normZ: {NORMZ_SCALE}")
+
+
+def _control_guides(spec: str | None, table):
+    """Control guides: recognised by label, or named by a file or comma-separated labels."""
+    from oncoresist.screens import find_controls, read_control_list
+
+    if spec is None:
+        return find_controls(table)
+    path = Path(spec)
+    if path.is_file():
+        return find_controls(table, read_control_list(path), source=path)
+    if path.suffix.lower() in {".txt", ".tsv", ".csv", ".list"}:
+        raise InputError("control list not found", file=path, field="--controls")
+    return find_controls(table, [c.strip() for c in spec.split(",") if c.strip()])
 
 
 def _of(arm: str | None) -> str:
@@ -251,8 +268,8 @@ def _analyze_arm(table, sheet, arm, *, versus, day, essential, nonessential, gro
         null_sgrnas = table.index[table["gene"].isin(nonessential)].tolist()
     res = analyze(used, sheet, compare_with=versus, day=day, essential=essential,
                   nonessential=nonessential, growth=growth, method=method, alpha=alpha,
-                  norm=norm, control_sgrnas=controls, null_sgrnas=null_sgrnas, depth=depth,
-                  arm=arm)  # fmt: skip
+                  norm=norm, null_sgrnas=null_sgrnas, depth=depth, arm=arm,
+                  controls=controls)  # fmt: skip
     genes = res.genes
     known = gene_knowledge(kb, genes.index, drug=drug)
     genes["known"] = known["known"].reindex(genes.index).fillna("")

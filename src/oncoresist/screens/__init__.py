@@ -5,8 +5,8 @@ several days, the drug arm's slower growth), score sgRNAs and rank genes in both
 (enriched = resistance, depleted = sensitisation) with MAGeCK- and drugZ-compatible columns.
 
 * :func:`read_counts`, :func:`read_sample_sheet`, :func:`read_anndata`,
-  :func:`control_sgrnas`, :func:`select_arm` -- inputs, checked (count tables, sample
-  sheets with several arms and days, AnnData, control-guide lists);
+  :func:`select_arm` -- inputs, checked (count tables, sample sheets with several arms and
+  days, AnnData);
 * :func:`analyze` -- the whole comparison (:class:`ScreenResult`);
 * :func:`size_factors`, :func:`depth_matched_log2`, :func:`sgrna_test`, :func:`alpha_rra`,
   :func:`gene_summary` -- the steps, for other designs.
@@ -25,13 +25,13 @@ from oncoresist.screens._analysis import (
     sgrna_test,
 )
 from oncoresist.screens._anndata import read_anndata
+from oncoresist.screens._controls import ControlGuides, find_controls, read_control_list
 from oncoresist.screens._counts import read_counts, unmangle_gene
 from oncoresist.screens._model import build_contrast, growth_ratio, guide_statistics, sumz_test
 from oncoresist.screens._normalise import depth_matched_log2, size_factors
 from oncoresist.screens._screen import ScreenResult, analyze
 from oncoresist.screens._sheet import (
     check_sheet,
-    control_sgrnas,
     read_sample_sheet,
     select_arm,
     sheet_arms,
@@ -39,18 +39,20 @@ from oncoresist.screens._sheet import (
 )
 
 __all__ = [
+    "ControlGuides",
     "ScreenResult",
     "alpha_rra",
     "analyze",
     "build_contrast",
     "check_sheet",
-    "control_sgrnas",
     "depth_matched_log2",
+    "find_controls",
     "gene_summary",
     "growth_ratio",
     "guide_statistics",
     "ranked_view",
     "read_anndata",
+    "read_control_list",
     "read_counts",
     "read_sample_sheet",
     "rra_pvalue",

@@ -12,6 +12,7 @@ from scipy import stats as st
 
 from oncoresist.errors import InputError
 from oncoresist.screens._analysis import gene_summary, sgrna_test
+from oncoresist.screens._controls import find_controls
 from oncoresist.screens._model import (
     Contrast,
     build_contrast,
@@ -70,6 +71,7 @@ def analyze(
     alpha: float = 0.25,
     depth: Literal["match", "none"] = "match",
     arm: str | None = None,
+    controls: Sequence[str] | None = None,
 ) -> ScreenResult:
     """Find the genes whose loss is enriched (resistance) or depleted under the drug.
 
@@ -100,7 +102,8 @@ def analyze(
         ``control_sgrnas`` (non-targeting or safe-targeting guides), or none (counts already
         comparable).
     control_sgrnas : sequence of str, optional
-        sgRNA ids of the control guides, for ``norm="control"``.
+        sgRNA ids of the guides that set the size factors with ``norm="control"``; by
+        default the control guides (``controls``).
     null_sgrnas : sequence of str, optional
         sgRNA ids whose scores make the sumZ null (non-targeting controls, or the guides of
         non-essential genes); by default the library's own guides.
@@ -112,6 +115,10 @@ def analyze(
         does not move low-abundance guides; ``none``: plain log2 normalised counts.
     arm : str, optional
         The drug arm to analyse, for a sheet with several (its ``arm`` column).
+    controls : sequence of str, optional
+        Control guides (non-targeting, safe-harbour...), by sgRNA id or gene label: never
+        scored as a gene (:func:`~oncoresist.screens.gene_summary`). By default the guides
+        whose label reads as a control; an empty list for none.
 
     Returns
     -------
@@ -129,12 +136,20 @@ def analyze(
     check_sheet(sheet, counts)
     sheet = select_arm(sheet, arm)
     sheet = sheet[sheet["condition"] != "unused"].reset_index(drop=True)
+    found = find_controls(counts, controls)
+    if norm == "control" and control_sgrnas is None:
+        if not found.n:
+            raise InputError("control normalisation needs control sgRNAs; name them (controls=)",
+                             field="controls")  # fmt: skip
+        control_sgrnas = found.ids(counts)
     if method == "nb":
         t = sheet.loc[sheet["condition"] == "drug", "sample"].tolist()
         c = sheet.loc[sheet["condition"] == compare_with, "sample"].tolist()
         sg = sgrna_test(counts, t, c)
-        return ScreenResult(gene_summary(sg, alpha=alpha), sg, f"drug vs {compare_with} (NB)",
-                            params={"method": "nb", "alpha": alpha})  # fmt: skip
+        return ScreenResult(gene_summary(sg, alpha=alpha, controls=found), sg,
+                            f"drug vs {compare_with} (NB)",
+                            params={"method": "nb", "alpha": alpha, "arm": arm or "",
+                                    "controls": found.as_dict()})  # fmt: skip
     if method != "replicate":
         raise InputError(f"{method!r}; expected replicate or nb", field="method")
     ratios = _growth(counts, sheet, compare_with, day, essential, nonessential, growth)
@@ -146,12 +161,12 @@ def analyze(
         if null.sum() < 20:
             raise InputError(f"{int(null.sum())} of the null sgRNAs are in the table; need 20",
                              field="null_sgrnas")  # fmt: skip
-    genes = _with_calibrated_z(gene_summary(sg, alpha=alpha, null=null))
+    genes = _with_calibrated_z(gene_summary(sg, alpha=alpha, null=null, controls=found))
     params = {"method": "replicate", "norm": norm, "depth": depth, "alpha": alpha,
               "null": "library" if null is None else f"{int(null.sum())} sgRNAs",
               "replicates": len(contrast.weights), "arm": arm or "",
               "prior_df": sg.attrs["prior_df"], "prior_var": sg.attrs["prior_var"],
-              "balance": _balance(counts, sheet)}  # fmt: skip
+              "balance": _balance(counts, sheet), "controls": found.as_dict()}  # fmt: skip
     return ScreenResult(genes, sg, contrast.label, contrast.growth, params)
 
 

@@ -12,10 +12,6 @@ arm serves that arm only, one without serves every arm). :func:`select_arm` keep
 
 A time course is several days per arm; a multi-condition design is several arms; both
 together are several arms with several days.
-
-Control guides (:func:`control_sgrnas`): a file of sgRNA ids or gene labels, one per line, as
-MAGeCK's ``--control-sgrna`` and ``--control-gene`` files, or the labels themselves
-(``NonTargeting,SafeHarbor``).
 """
 
 from __future__ import annotations
@@ -260,69 +256,3 @@ def check_sheet(sheet: pd.DataFrame, counts: pd.DataFrame) -> None:
         raise InputError(f"count-table column(s) {', '.join(missing)} missing from the sample "
                          "sheet; list every sample (condition 'unused' leaves one out)",
                          file=file, field="sample")  # fmt: skip
-
-
-_CONTROL_HEADERS = frozenset({"sgrna", "sgrnas", "id", "guide", "guides", "gene", "genes"})
-
-
-def control_sgrnas(spec: str | Path, counts: pd.DataFrame) -> list[str]:
-    """The sgRNA ids named by a control list: a file, or comma-separated labels.
-
-    Parameters
-    ----------
-    spec : str or Path
-        A file with one sgRNA id or gene label per line (first column of a TSV/CSV; blank
-        lines, ``#`` comments and a header such as ``sgRNA`` or ``gene`` are skipped), or,
-        when no such file exists, sgRNA ids or gene labels separated by commas.
-    counts : pandas.DataFrame
-        The count table (index sgRNA, column ``gene``).
-
-    Returns
-    -------
-    list of str
-        sgRNA ids, in table order: each entry that is an sgRNA id, and every sgRNA of each
-        entry that is a gene label.
-
-    Raises
-    ------
-    InputError
-        An entry that is neither an sgRNA id nor a gene label of the table (naming the file
-        and line, with the closest labels), or a list that names nothing.
-    """
-    path = Path(spec)
-    genes = set(counts["gene"])
-    ids = set(counts.index)
-    if path.is_file():
-        try:
-            text = path.read_text(encoding="utf-8-sig")
-        except UnicodeDecodeError:
-            raise InputError("not a text file; expected one sgRNA id or gene label per line",
-                             file=path) from None  # fmt: skip
-        entries = []
-        for i, line in enumerate(text.splitlines()):
-            cell = line.split("#", 1)[0].replace(",", "\t").split("\t", 1)[0].strip()
-            cell = cell.strip("\"'")
-            if cell and not (not entries and cell.lower() in _CONTROL_HEADERS
-                             and cell not in ids and cell not in genes):  # fmt: skip
-                entries.append((i + 1, cell))
-        file: Path | None = path
-    else:
-        entries = [(None, c.strip()) for c in str(spec).split(",") if c.strip()]
-        file = None
-    if not entries:
-        raise InputError("the control list names no sgRNA or gene", file=file, field="controls")
-    wanted_ids, wanted_genes = set(), set()
-    for line, cell in entries:
-        if cell in ids:
-            wanted_ids.add(cell)
-        elif cell in genes:
-            wanted_genes.add(cell)
-        else:
-            close = difflib.get_close_matches(cell, sorted(genes), n=3, cutoff=0.6)
-            hint = f"; did you mean {' or '.join(close)}?" if close else ""
-            where = "" if file is not None else " (and no file of that name)"
-            raise InputError(f"{cell!r} is neither an sgRNA id nor a gene label of the count "
-                             f"table{where}{hint}", file=file, record=line,
-                             field="controls")  # fmt: skip
-    keep = counts.index.isin(list(wanted_ids)) | counts["gene"].isin(wanted_genes).to_numpy()
-    return counts.index[keep].tolist()
