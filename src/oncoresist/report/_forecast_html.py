@@ -107,16 +107,6 @@ def psa_table(measurements: pd.DataFrame, therapy: pd.DataFrame | None = None) -
         ``censored``; sorted by patient and day.
     """
     m = measurements[measurements["marker"].astype(str) == "psa"].copy()
-    columns = [
-        "patient_id",
-        "day",
-        "value",
-        "on_treatment",
-        "lower_limit_of_quantification",
-        "censored",
-    ]
-    if m.empty:
-        return pd.DataFrame(columns=columns)
     if therapy is not None and not therapy.empty and m["on_treatment"].isna().any():
         from oncoresist.forecast._inputs import treatment_days
 
