@@ -17,8 +17,8 @@ HAP1 = DATA / "hart_HAP1_TKOv3_counts.tsv.gz"
 A375 = DATA / "shalem2014_A375_GeCKOv1_vemurafenib_counts.csv.gz"
 
 CONTROLS = ["Non-Targeting Control", "NonTargetingControlGuideForHuman_0001", "non_targeting",
-            "NTC", "NTC_12", "NTC1", "no_target", "SAFE_HARBOR", "Safe-targeting", "safe_1", "AAVS1",
-            "ROSA26", "intergenic_chr1_5", "CONTROL", "Control_1", "NegativeControl",
+            "NTC", "NTC_12", "NTC1", "no_target", "SAFE_HARBOR", "Safe-targeting", "safe_1",
+            "AAVS1", "ROSA26", "intergenic_chr1_5", "CONTROL", "Control_1", "NegativeControl",
             "CTRL0001", "neg_ctrl", "EGFP", "LacZ", "luciferase"]  # fmt: skip
 GENES = ["CTRL", "NT5E", "NTRK1", "SAFB", "GFPT1", "LUC7L", "LACTB", "CCR5", "NF1",
          "INTS1", "TP53", "NA"]  # fmt: skip
@@ -112,3 +112,19 @@ def test_controls_as_the_null_of_both_rankings():
     assert (shifted["neg|p-value"] <= 0.1).mean() > 0.2
     library = gene_summary(sg)  # the default: the library's guides
     assert abs((library["neg|p-value"] <= 0.1).mean() - 0.1) < 0.03
+
+
+def test_controls_found_on_the_count_table_follow_their_ids():
+    """find_controls on the count table, gene_summary on an sgRNA table in another order with
+    fewer rows: the same guides are left out, matched by sgRNA id, not by position."""
+    rng = np.random.default_rng(2)
+    genes = np.r_[np.repeat([f"g{i}" for i in range(300)], 4), ["ctl"] * 200]
+    ids = [f"s{i}" for i in range(genes.size)]
+    counts = pd.DataFrame({"gene": genes}, index=pd.Index(ids, name="sgRNA"))
+    found = find_controls(counts, ["ctl"])
+    assert found.ids() == ids[1200:] and found.ids(counts.iloc[:1300]) == ids[1200:1300]
+    z = rng.normal(size=genes.size)
+    sg = pd.DataFrame({"gene": genes, "z": z, "lfc": z}, index=counts.index)
+    sg = sg.iloc[rng.permutation(genes.size)[:1350]]
+    out = gene_summary(sg, controls=found)
+    assert "ctl" not in out.index and out.attrs["controls"]["guides"] == 200

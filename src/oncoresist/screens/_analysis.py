@@ -415,7 +415,7 @@ def gene_summary(
     """
     gen = np.random.default_rng(rng)
     found = controls if isinstance(controls, ControlGuides) else find_controls(sg, controls)
-    mask = found.mask
+    mask = found.mask_for(sg)  # by sgRNA id: found may come from the count table
     if null is not None:
         null = np.asarray(null, dtype=bool)
     kw = {"alpha": alpha, "permutations": permutations, "rng": gen, "null": null,

@@ -58,21 +58,31 @@ class ControlGuides:
         ``"label pattern"``, ``"list"`` or ``"none"``.
     unmatched : list of str
         Entries of the list that name neither a guide nor a gene label of the table.
+    guides : tuple of str
+        The control guides' sgRNA ids, to find them in another table of the same library
+        (:meth:`mask_for`).
     """
 
     mask: np.ndarray
     labels: dict[str, int] = field(default_factory=dict)
     source: str = "none"
     unmatched: list[str] = field(default_factory=list)
+    guides: tuple[str, ...] = ()
 
     @property
     def n(self) -> int:
         """Number of control guides."""
         return int(self.mask.sum())
 
-    def ids(self, table: pd.DataFrame) -> list[str]:
-        """The sgRNA ids of the control guides of ``table`` (the table they were found in)."""
-        return table.index[self.mask].astype(str).tolist()
+    def ids(self, table: pd.DataFrame | None = None) -> list[str]:
+        """The sgRNA ids of the control guides (those in ``table``, when given)."""
+        if table is None:
+            return list(self.guides)
+        return table.index[self.mask_for(table)].astype(str).tolist()
+
+    def mask_for(self, table: pd.DataFrame) -> np.ndarray:
+        """Which rows of ``table`` (index: sgRNA ids) are control guides, matched by id."""
+        return np.asarray(table.index.astype(str).isin(self.guides))
 
     def summary(self) -> str:
         """One line for logs and reports, e.g. ``1,500 control guides (Non-Targeting ...)``."""
@@ -168,7 +178,7 @@ def find_controls(
         kinds = {g: control_kind(g) for g in pd.unique(genes)}
         mask = genes.map(kinds).notna().to_numpy()
         how = "label pattern" if mask.any() else "none"
-        return ControlGuides(mask, _counts(genes[mask]), how)
+        return ControlGuides(mask, _counts(genes[mask]), how, guides=_ids(table, mask))
     wanted = [str(c) for c in controls]
     if not wanted:
         return ControlGuides(np.zeros(len(table), dtype=bool))
@@ -179,8 +189,13 @@ def find_controls(
         raise InputError(f"none of the {len(wanted):,} control entries (e.g. {wanted[0]!r}) is "
                          "an sgRNA id or gene label of the count table", file=source,
                          field="controls")  # fmt: skip
-    return ControlGuides(np.asarray(mask), _counts(genes[mask]), "list", unmatched)
+    mask = np.asarray(mask)
+    return ControlGuides(mask, _counts(genes[mask]), "list", unmatched, _ids(table, mask))
 
 
 def _counts(genes: pd.Series) -> dict[str, int]:
     return {str(g): int(c) for g, c in genes.value_counts().items()}
+
+
+def _ids(table: pd.DataFrame, mask: np.ndarray) -> tuple[str, ...]:
+    return tuple(table.index[mask].astype(str))
