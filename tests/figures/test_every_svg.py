@@ -116,21 +116,7 @@ def test_every_inline_svg_parses_and_every_figure_is_accessible(page: tuple[str,
 
 
 @pytest.mark.parametrize("page", list(PAGES), indirect=True)
-def test_every_inline_figure_carries_xmlns(page: tuple[str, str]) -> None:
-    name, html = page
+def test_every_inline_svg_carries_xmlns(page: tuple[str, str]) -> None:
+    name, html = page  # figures and the web page's legend swatches alike
     for svg in inline_svgs(html):
-        root = ET.fromstring(svg)
-        if root.get("role") == "img":
-            assert root.tag == f"{SVG}svg", f"{name}: no xmlns: {svg[:200]}"
-
-
-@pytest.mark.xfail(
-    strict=True,
-    reason="the web page's legend swatches (server/_ui.py _swatch, templates/patient.html) "
-    "carry no xmlns; issue 19 asks for it on every SVG",
-)
-def test_every_legend_swatch_carries_xmlns(web: dict[str, str]) -> None:
-    swatches = [s for s in inline_svgs(web["web patient page"]) if 'class="swatch"' in s]
-    assert len(swatches) >= 4  # one per variant, and the static keys
-    for svg in swatches:
-        assert ET.fromstring(svg).tag == f"{SVG}svg", f"no xmlns: {svg[:200]}"
+        assert ET.fromstring(svg).tag == f"{SVG}svg", f"{name}: no xmlns: {svg[:200]}"
