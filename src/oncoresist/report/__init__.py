@@ -208,12 +208,11 @@ def build_report(
     from oncoresist import monitor
 
     kb = kb or load_kb()
+    if result is None and calls is None:
+        raise InputError("give the patient's draws (calls) or a monitor result", field="calls")
+    patient = single_patient(calls if result is None else result.calls)
+    therapy, events = _one_patient(therapy, patient), _one_patient(events, patient)
     if result is None:
-        if calls is None:
-            raise InputError("give the patient's draws (calls) or a monitor result", field="calls")
-        patient = single_patient(calls)
-        therapy = _one_patient(therapy, patient)
-        events = _one_patient(events, patient)
         level = fpr if fpr is not None else (_table_fpr(calls) or DEFAULT_FPR)
         unit = str(calls["count_unit"].iloc[0]) if "count_unit" in calls.columns else "auto"
         obs = calls.drop(columns=[c for c in _DERIVED if c in calls.columns])
@@ -222,10 +221,6 @@ def build_report(
             drivers=_drivers_of(drivers, patient), fpr=level, budget=budget, unit=unit,
             lod=True, kb=kb,
         )  # fmt: skip
-    else:
-        patient = single_patient(result.calls)
-        therapy = _one_patient(therapy, patient)
-        events = _one_patient(events, patient)
 
     interpretation, options = interpret_latest(
         result.calls, response=result.response, therapy=therapy, disease=disease, kb=kb
