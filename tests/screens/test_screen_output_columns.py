@@ -64,3 +64,38 @@ def test_replicate_balance_is_noted_in_the_parameters():
     counts["drug_2"] = np.random.default_rng(0).binomial(counts["drug_2"].to_numpy(), 0.3)
     (note,) = analyze(counts, sheet).params["balance"]
     assert note.startswith("drug_1 vs drug_2 (drug day 14): depth ratio 3.")
+
+
+def test_guide_table_has_fdrs_beside_its_p_values():
+    counts, sheet, truth = simulate_screen(genes=400, hits=10, rng=6)
+    sg = analyze(counts, sheet).sgrnas
+    cols = sg.columns.tolist()
+    assert cols[cols.index("p_low") + 1 :] == ["fdr_high", "fdr_low"]
+    assert (sg["fdr_high"] >= sg["p_high"]).all() and (sg["fdr_low"] <= 1).all()
+    hits = sg["gene"].isin(truth.index[truth["drug_effect"] > 0])
+    assert (sg.loc[sg["fdr_high"] < 0.05, "gene"].isin(truth.index[truth["drug_effect"] > 0])
+            .mean() > 0.9)  # fmt: skip
+    assert hits[sg["fdr_high"] < 0.05].sum() > 10
+
+
+def test_time_course_of_one_arm_in_a_two_arm_sheet():
+    """Two arms, each at two days, with a vehicle at both days: one arm's slope."""
+    a, sheet, truth = simulate_screen(genes=400, hits=10, rng=14)
+    rows, counts = [], a[["gene", "T0"]].copy()
+    for day, scale in ((7.0, 0.5), (14.0, 1.0)):
+        for arm, src in (("", "vehicle"), ("X", "drug"), ("Y", "vehicle")):
+            for r in (1, 2):
+                name = f"{src}{arm}_{r}_d{day:g}"
+                thin = np.random.default_rng(r).binomial(a[f"{src}_{r}"].to_numpy(), scale)
+                counts[name] = thin if scale < 1 else a[f"{src}_{r}"].to_numpy()
+                cond = "vehicle" if arm == "" else "drug"
+                rows.append((name, cond, str(r), day, np.nan, arm))
+    sheet2 = pd.concat([sheet[sheet["condition"] == "T0"].assign(arm=""),
+                        pd.DataFrame(rows, columns=sheet.columns.tolist() + ["arm"])],
+                       ignore_index=True)  # fmt: skip
+    res = analyze(counts, sheet2, arm="X")
+    assert "slope over days 7, 14" in res.contrast
+    called = set(res.genes.index[res.genes["fdr_supp"] < 0.05])
+    assert len(called & set(truth.index[truth["drug_effect"] > 0])) >= 7
+    null_arm = analyze(counts, sheet2, arm="Y").genes
+    assert (null_arm["fdr_supp"] < 0.05).sum() + (null_arm["fdr_synth"] < 0.05).sum() <= 1

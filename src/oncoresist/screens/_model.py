@@ -312,7 +312,8 @@ def guide_statistics(
         Index ``sgRNA``: ``gene``, ``abundance`` (log2 normalised reads: the lower of the
         control and T0 means), ``lfc`` (mean over replicates of the contrast, log2),
         ``lfc|<replicate>`` per replicate, ``z`` (calibrated guide z-score, positive =
-        enriched under drug), ``p_high``, ``p_low`` (one-sided guide p-values); ``attrs``
+        enriched under drug), ``p_high``, ``p_low`` (one-sided guide p-values),
+        ``fdr_high``, ``fdr_low`` (their Benjamini-Hochberg FDRs over guides); ``attrs``
         hold ``prior_df`` and ``prior_var`` of the replicate-variance prior.
     """
     samples = list(dict.fromkeys([*contrast.weights.columns, *contrast.control, *contrast.t0]))
@@ -365,6 +366,8 @@ def guide_statistics(
     out["z"] = z
     out["p_high"] = st.norm.sf(z)
     out["p_low"] = st.norm.cdf(z)
+    out["fdr_high"] = _bh(out["p_high"].to_numpy())
+    out["fdr_low"] = _bh(out["p_low"].to_numpy())
     out.attrs.update(prior_df=d0, prior_var=s0)
     return out
 
