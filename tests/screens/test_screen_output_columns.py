@@ -39,12 +39,13 @@ def test_one_arm_of_a_two_drug_sheet():
     """Two drug arms sharing vehicle and T0: each arm is analysed alone; the other arm's
     samples take no part (its planted hits are not called), and no arm is an error."""
     a, sheet, truth_a = simulate_screen(genes=600, hits=15, rng=12)
-    b, _, truth_b = simulate_screen(genes=600, hits=15, rng=13)
+    b, _, _ = simulate_screen(genes=600, hits=15, rng=13)
     counts = a.copy()
     for r in (1, 2):  # a second drug: screen b's drug arm on screen a's library
         counts[f"drugB_{r}"] = b[f"drug_{r}"].to_numpy()
     arm_b = sheet[sheet["condition"] == "drug"].assign(
-        sample=lambda d: d["sample"].str.replace("drug", "drugB"))
+        sample=lambda d: d["sample"].str.replace("drug", "drugB")
+    )
     full = pd.concat([sheet.assign(arm=np.where(sheet["condition"] == "drug", "A", "")),
                       arm_b.assign(arm="B")], ignore_index=True)  # fmt: skip
     res = analyze(counts, full, arm="A")
@@ -53,7 +54,8 @@ def test_one_arm_of_a_two_drug_sheet():
     assert len(called & hits_a) >= 12 and res.params["arm"] == "A"
     only_a = analyze(a, sheet).genes
     assert res.genes["normZ"].to_numpy() == pytest.approx(
-        only_a.reindex(res.genes.index)["normZ"].to_numpy())
+        only_a.reindex(res.genes.index)["normZ"].to_numpy()
+    )
     with pytest.raises(InputError, match="2 drug arms"):
         analyze(counts, full)
 
@@ -91,7 +93,7 @@ def test_time_course_of_one_arm_in_a_two_arm_sheet():
                 cond = "vehicle" if arm == "" else "drug"
                 rows.append((name, cond, str(r), day, np.nan, arm))
     sheet2 = pd.concat([sheet[sheet["condition"] == "T0"].assign(arm=""),
-                        pd.DataFrame(rows, columns=sheet.columns.tolist() + ["arm"])],
+                        pd.DataFrame(rows, columns=[*sheet.columns.tolist(), "arm"])],
                        ignore_index=True)  # fmt: skip
     res = analyze(counts, sheet2, arm="X")
     assert "slope over days 7, 14" in res.contrast
