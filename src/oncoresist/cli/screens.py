@@ -200,7 +200,7 @@ def analyze_cmd(
         arms = sheet_arms(sheet) if arm == "all" else [arm]
         runs = []
         for one in arms:
-            folder = out_dir / _safe(one) if arm == "all" else out_dir
+            folder = out_dir / _safe(one) if arm == "all" and one else out_dir
             bar.update(step, description=f"scoring guides and genes{_of(one)}")
             res, shown = _analyze_arm(table, sheet, one or None, versus=versus, day=day,
                                       essential=ess, nonessential=non, growth=growth,
