@@ -450,6 +450,23 @@ def patient(
     return _patient_page(request, state, session, pid, notice=_SAVED.get(saved or ""))
 
 
+def _form_refused(
+    request: Request, state: ServiceState, session: Session, pid: str, form: str, csrf_token: str
+) -> Response | None:
+    """The refusal of a patient's form, if any; ``None`` when the form may go on.
+
+    404 for a patient not the user's to change (another site's, or a researcher or admin:
+    the same 404 as every route, form or not), then 403 without the session's CSRF token.
+    """
+    try:
+        _api.own_patient(state, session.who, pid, f"/patients/{{pid}}/{form}")
+    except HTTPException:
+        return _error(request, session, 404, _NO_SUCH_PATIENT)
+    if _forged(session, csrf_token):
+        return _error(request, session, 403, _REFUSED)
+    return None
+
+
 @router.post("/patients/{pid}/disease")
 def disease(
     request: Request,
@@ -465,12 +482,9 @@ def disease(
     ``update_patient``); the disease is part of the patient's data version, so the next
     read rebuilds the page and judges the verdicts in this disease's context.
     """
-    try:  # another site's patient, a researcher, an admin: the same 404 as every route
-        _api.own_patient(state, session.who, pid, "/patients/{pid}/disease")
-    except HTTPException:
-        return _error(request, session, 404, _NO_SUCH_PATIENT)
-    if _forged(session, csrf_token):
-        return _error(request, session, 403, _REFUSED)
+    refused = _form_refused(request, state, session, pid, "disease", csrf_token)
+    if refused is not None:
+        return refused
     try:
         body = m.PatientUpdate(disease=disease.strip() or None)
         _api.update_patient(pid, body, state, session.who)
@@ -496,12 +510,9 @@ def consent(
     withdrawn: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     """Record a consent (DUO codes, form version and date) or its withdrawal."""
-    try:  # another site's patient is the same 404 on every route, form or not
-        _api.own_patient(state, session.who, pid, "/patients/{pid}/consent")
-    except HTTPException:
-        return _error(request, session, 404, _NO_SUCH_PATIENT)
-    if _forged(session, csrf_token):
-        return _error(request, session, 403, _REFUSED)
+    refused = _form_refused(request, state, session, pid, "consent", csrf_token)
+    if refused is not None:
+        return refused
     try:
         body = m.ConsentIn.model_validate({
             "duo_codes": duo_codes or [], "version": version, "consent_date": consent_date,
