@@ -115,3 +115,17 @@ def test_scores_that_are_not_probabilities_are_refused():
             rra_pvalue([0.2, bad], 4, 0.25)
     with pytest.raises(InputError):
         rra_pvalue([0.2], 0, 0.25)
+
+
+def test_any_boundary_with_flat_stretches_and_zeros_matches_fractions():
+    """The crossing probability alone, for 300 random non-decreasing boundaries."""
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        n = int(rng.integers(1, 9))
+        c = np.sort(rng.random(n) * rng.choice([1e-6, 0.01, 0.3, 1.0]))
+        if rng.random() < 0.3:
+            c[rng.integers(0, n) :] = c[-1]
+        if rng.random() < 0.2:
+            c[: rng.integers(0, n + 1)] = 0.0
+        exact = float(bolshev_exact(c))
+        assert _crossing_probability(c[None, :])[0] == pytest.approx(exact, rel=1e-13, abs=0)
