@@ -120,3 +120,29 @@ def test_tracerx_regions_run_end_to_end():
     assert model.labels_.shape == (2458,)
     assert 3 <= model.n_clusters_ <= 25
     assert model.ccf_[0].min() > 0.85  # the truncal cluster
+
+
+def test_empty_and_negligible_clusters_are_dropped():
+    """A cluster nobody belongs to (a merge leaves one behind) would still be reported with
+    its prior's CCF and placed in the tree; compaction removes it and converges again."""
+    from oncoresist.clones._model import log_likelihood_table
+
+    data, truth = simulate_clones(n_mutations=240, n_samples=3, depth=300.0, rng=7)
+    model = CloneModel(rng=0)
+    model.grid_ = np.linspace(0.0, 1.0, model.grid)
+    model._load(log_likelihood_table(data, model.grid_))
+    k = int(truth.labels.max()) + 1
+    resp = np.zeros((data.n_mutations, k + 2))
+    resp[np.arange(data.n_mutations), truth.labels] = 1.0
+    resp[:, k] = 1e-7  # negligible: 240 x 1e-7 of a mutation
+    resp[:3, k + 1] = 0.3  # 0.9 of a mutation, none assigned
+    resp /= resp.sum(axis=1, keepdims=True)
+    state = model._run(resp, max_iter=1)
+    assert state.resp.shape[1] == k + 2
+    compact = model._compact(state)
+    counts = np.bincount(compact.resp.argmax(axis=1), minlength=compact.resp.shape[1])
+    assert compact.resp.shape[1] <= k and (counts > 0).all()
+    assert (compact.resp.sum(axis=0) >= 0.5).all()
+    fitted = CloneModel(rng=0).fit(data)
+    assert (np.bincount(fitted.labels_, minlength=fitted.n_clusters_) > 0).all()
+    assert fitted.selection_["clusters"].max() <= fitted.n_clusters_ + 3

@@ -245,6 +245,7 @@ class CloneModel:
             merged = self._best_merge(best, visited)
             if merged is not None:
                 best = merged
+        best = self._compact(best)  # only populated clusters are reported or compared
         self.read_model_ = read_model
         chosen = read_model[read_model["chosen"]].iloc[0]
         self.likelihood_, self.precision_ = str(chosen["likelihood"]), float(chosen["precision"])
@@ -394,12 +395,21 @@ class CloneModel:
         return float(fit + ent_z - kl_phi - kl_pi)
 
     def _compact(self, state: _State) -> _State:
-        keep = state.resp.sum(axis=0) >= 0.5
-        if keep.all():
-            return state
-        joint = state.joint[:, :, keep]
-        joint /= joint.sum(axis=(0, 2), keepdims=True)
-        return self._run(joint)
+        """Drop empty and negligible clusters, and converge again, until none is left.
+
+        A cluster is kept when its expected membership is at least half a mutation and at
+        least one mutation is assigned to it; a cluster with no mutation would still be
+        reported with a CCF (its prior's), be placed in the tree and bend the fish plot.
+        """
+        while state.resp.shape[1] > 1:
+            assigned = np.bincount(state.resp.argmax(axis=1), minlength=state.resp.shape[1])
+            keep = (state.resp.sum(axis=0) >= 0.5) & (assigned > 0)
+            if keep.all():
+                break
+            joint = state.joint[:, :, keep]
+            joint /= joint.sum(axis=(0, 2), keepdims=True)
+            state = self._run(joint)
+        return state
 
     def _refine(self, state: _State, point: np.ndarray, visited: dict[int, float]) -> _State:
         """Greedy splits, then merges, each kept only when the ELBO rises."""
@@ -428,7 +438,7 @@ class CloneModel:
             merged = self._best_merge(state, visited)
             if merged is not None:
                 state, improved = merged, True
-        return state
+        return self._compact(state)
 
     def _split(self, state: _State, k: int, members: np.ndarray, point: np.ndarray):
         """Split cluster ``k`` by 2-means on its members' CCF estimates."""
@@ -467,7 +477,7 @@ class CloneModel:
             joint = np.delete(joint, b, axis=2)
             trial = self._run(joint, max_iter=TRIAL_ITER)
             if trial.elbo > state.elbo:
-                trial = self._run(trial.joint)
+                trial = self._compact(self._run(trial.joint))
             visited[trial.resp.shape[1]] = max(visited.get(trial.resp.shape[1], -np.inf),
                                                trial.elbo)  # fmt: skip
             if trial.elbo > state.elbo + 1e-6 * abs(state.elbo) and (
