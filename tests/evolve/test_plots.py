@@ -8,16 +8,9 @@ import pytest
 
 from oncoresist.errors import InputError
 from oncoresist.evolve.model import example_path, load_model
-from oncoresist.evolve.plots import (
-    clone_key,
-    hatch,
-    hatch_path,
-    muller_layout,
-    muller_plot,
-    muller_svg,
-    parents_from_mutations,
-)
+from oncoresist.evolve.plots import muller_plot, muller_svg, parents_from_mutations
 from oncoresist.figures import assign
+from oncoresist.figures._bands import clone_key, hatch, hatch_path, muller_layout
 
 
 def frame():

@@ -24,35 +24,10 @@ import pandas as pd
 
 from oncoresist import figures as fg
 from oncoresist.errors import InputError
-from oncoresist.figures._bands import (
-    BOTTOM,
-    HALO,
-    LEFT,
-    RIGHT,
-    TOP,
-    WIDTH,
-    clone_key,
-    hatch,
-    hatch_path,
-    muller_bands,
-    muller_layout,
-    shorten,
-)
+from oncoresist.figures import _bands
+from oncoresist.figures._bands import BOTTOM, LEFT, RIGHT, TOP, WIDTH
 
-__all__ = [
-    "HALO",
-    "clone_key",
-    "hatch",
-    "hatch_path",
-    "km_svg",
-    "muller_bands",
-    "muller_layout",
-    "muller_plot",
-    "muller_svg",
-    "parents_from_mutations",
-    "plot_km",
-    "shorten",
-]
+__all__ = ["km_svg", "muller_plot", "muller_svg", "parents_from_mutations", "plot_km"]
 
 
 def parents_from_mutations(model) -> dict[str, str | None]:
@@ -96,7 +71,7 @@ def muller_svg(
     ident: str = "muller-plot",
 ) -> str:
     """A Muller plot as standalone SVG text (see :func:`muller_plot`)."""
-    edges = muller_layout(cells, parents, normalise=normalise)
+    edges = _bands.muller_layout(cells, parents, normalise=normalise)
     t = cells.index.to_numpy(dtype=float)
     top = 1.0 if normalise else max(float(np.max(hi)) for _, hi in edges.values()) or 1.0
     x = fg.LinearScale((float(t.min()), float(t.max())), (LEFT, WIDTH - RIGHT))
@@ -104,13 +79,13 @@ def muller_svg(
     y_label = "fraction of tumour" if normalise else "cells"
     last = {c: f"{c} {float(hi[-1] - lo[-1]):.3g}" for c, (lo, hi) in edges.items()}
     tips = {c: f"{words} ({y_label}, day {t[-1]:g})" for c, words in last.items()}
-    parts, _ = muller_bands(edges, parents, x(t), y, tips=tips)
+    parts, _ = _bands.muller_bands(edges, parents, x(t), y, tips=tips)
     for label, day in (marks or {}).items():
         rule = fg.line(x(day), TOP, x(day), BOTTOM, stroke=fg.INK, stroke_dasharray="6 3")
         words = fg.text(x(day) + 4, TOP + 14, label, font_size=13)
         parts.append(fg.el("g", rule + words, class_="mark"))
     styles = fg.assign(edges)
-    keys = [(clone_key(styles[c]), c) for c in edges]
+    keys = [(_bands.clone_key(styles[c]), c) for c in edges]
     desc = (
         f"Muller plot of {len(edges)} clones over days {t.min():g} to {t.max():g}: each band "
         f"is a clone with its descendants, nested in its parent's band; y is the "
@@ -191,7 +166,7 @@ def muller_plot(
     Parameters
     ----------
     cells, parents, normalise
-        As for :func:`muller_layout`.
+        As for :func:`oncoresist.figures._bands.muller_layout`.
     path : str or Path
         ``.png`` or ``.svg`` output (written atomically).
     title : str
