@@ -72,6 +72,12 @@ def test_uploaded_measurements_give_the_page_a_forecast(service: Service) -> Non
     assert 'id="forecast"' in html and 'href="#forecast"' in html
     assert 'class="plot fan-chart"' in html and 'id="forecast-table"' in html
     assert 'id="forecast-accuracy"' in html and "ILLUS-P1" not in html
+    # the downloaded report carries the same forecast section as the page
+    report = service.client.get(f"/api/v1/patients/{service.patient}/report",
+                                headers=service.headers("alice"))  # fmt: skip
+    assert report.status_code == 200, report.text
+    assert 'class="plot fan-chart"' in report.text and 'id="forecast-table"' in report.text
+    assert "ILLUS-P1" not in report.text
     # the other site's clinician sees neither the page nor the forecast
     assert service.client.get(path, headers=service.headers("bob")).status_code == 404
     foreign = _page(service, "bob", service.patient)

@@ -381,6 +381,7 @@ def get_interpretation(pid: Patient, state: State, who: Who) -> m.Interpretation
 def get_report(pid: Patient, state: State, who: Who) -> HTMLResponse:
     """The patient's self-contained HTML report (download)."""
     from oncoresist.report import build_report
+    from oncoresist.server._forecasts import patient_forecast
 
     mon = monitoring(state, pid)
     if mon.calls.empty:
@@ -389,7 +390,8 @@ def get_report(pid: Patient, state: State, who: Who) -> HTMLResponse:
     html = build_report(mon.calls, therapy=mon.therapy, events=mon.events,
                         disease=mon.disease, patient_label=pid[:12], kb=state.kb,
                         background=config.background, budget=config.budget,
-                        fpr=config.fpr)  # fmt: skip
+                        fpr=config.fpr,
+                        forecast=patient_forecast(state, pid))  # as the page shows it  # fmt: skip
     state.audit(who.username, "export_report", pseudonym=pid)
     return HTMLResponse(html, headers={
         "Content-Disposition": f'attachment; filename="report-{pid[:12]}.html"'})  # fmt: skip
