@@ -90,6 +90,11 @@ def test_standalone_fan_chart_is_svg_with_three_bands_per_strategy(forecast: For
         levels = [p.get("data-level") for p in g.iter(f"{SVG}polygon") if p.get("data-level")]
         assert levels == ["95", "80", "50"]
         assert sum(1 for p in g.iter(f"{SVG}polyline") if p.get("class") == "median") == 1
+        # the strategy's figures and the end-of-forecast summary never share a line
+        texts = list(g.iter(f"{SVG}text"))
+        figures_y = {t.get("y") for t in texts if t.get("class") == "figures"}
+        summary_y = {t.get("y") for t in texts if (t.text or "").startswith("day ")}
+        assert summary_y and not figures_y & summary_y
     # the 95 % band encloses the 80 % band, which encloses the 50 % band, at every visit
     first = groups[0]
     polys = {p.get("data-level"): p.get("points").split() for p in first.iter(f"{SVG}polygon")

@@ -184,7 +184,8 @@ def fan_chart_svg(
                 f"day {end.day:.0f}: median {end.q50:.3g} {unit}, 95% "
                 f"{end.q025:.3g} to {end.q975:.3g}"
             )
-            g.append(fg.text(scale.right, top - 10, words, text_anchor="end", font_size=14))
+            # on the strategy's name line: the figures' line below runs long (overlapped)
+            g.append(fg.text(scale.right, top - 32, words, text_anchor="end", font_size=14))
         if threshold is not None and panel.threshold:
             y = y_of(threshold)
             words = (
