@@ -69,10 +69,12 @@ def test_day14_validated_genes_lead_and_mcl1_sensitises(counts):
 
 def test_within_arm_nulls_call_nothing_or_next_to_nothing(counts):
     """Replicate versus replicate of one arm (D14, PLX14, D7, PLX7), each in both directions,
-    with the plasmid as T0: 8 null comparisons x 17,419 genes x 2 directions. sumZ calls one
-    gene at FDR 5 % in all of them (SNRNP200, core-essential, whose guides reach 0 reads in
-    D14_R1 only), alpha-RRA two (PLX7); MAGeCK calls 9 sensitisers on PLX7 R2 vs R1 alone and
-    drugZ up to 51. In the R2-vs-R1 direction of the reference measurements both call none."""
+    with the plasmid as T0: 8 null comparisons x 17,419 genes x 2 directions. With the
+    depth matching of issue 20, sumZ calls one gene at FDR 5 %, PKMYT1 in D7 in both
+    directions (all five of its guides are 1.2-3.5 times lower in D7_R1 at equal depth: a
+    difference between the infections, see docs/screens.md), alpha-RRA none; before it, sumZ
+    called SNRNP200 once and alpha-RRA two genes. MAGeCK calls 9 sensitisers on PLX7 R2 vs
+    R1 alone and drugZ up to 51."""
     calls = {"sumZ": 0, "RRA": 0}
     for arm in ("D14", "PLX14", "D7", "PLX7"):
         for a, b in ((f"{arm}_R2", f"{arm}_R1"), (f"{arm}_R1", f"{arm}_R2")):
@@ -82,18 +84,18 @@ def test_within_arm_nulls_call_nothing_or_next_to_nothing(counts):
             g = analyze(subset(counts, sheet), sheet).genes
             z = int((g["fdr_supp"] < 0.05).sum() + (g["fdr_synth"] < 0.05).sum())
             rra = int((g["pos|fdr"] < 0.05).sum() + (g["neg|fdr"] < 0.05).sum())
-            if a.endswith("R2"):
-                assert z == 0 and rra == 0, (a, b)
+            assert z <= 1 and rra <= 1, (a, b)
             calls["sumZ"] += z
             calls["RRA"] += rra
-    assert calls["sumZ"] <= 1 and calls["RRA"] <= 2
+    assert calls["sumZ"] <= 2 and calls["RRA"] <= 2
 
 
 def test_growth_correction_keeps_essential_genes_out_of_resistance_calls(counts):
     """Day 7: vemurafenib slows A375, so core-essential genes deplete less under drug. With
     the CEGv2/NEGv1 reference sets the growth ratio is estimated (about 0.77) and the
     essential genes among the FDR-5 % resistance calls drop from >= 5 to <= 2, while the
-    six validated genes stay in the top 7."""
+    six validated genes stay in the top 8 (NF1 8th at day 7, behind CCDC101 and MED15, two
+    of the other expected hits of the data's README)."""
     essential = genes_of(DATA / "bagel_CEGv2_core_essentials.tsv")
     nonessential = genes_of(DATA / "bagel_NEGv1_nonessentials.tsv")
     sheet = a375_sheet(["D7_R1", "D7_R2", "PLX7_R1", "PLX7_R2"])
@@ -106,8 +108,9 @@ def test_growth_correction_keeps_essential_genes_out_of_resistance_calls(counts)
         return len(set(res.genes.index[res.genes["fdr_supp"] < 0.05]) & essential)
 
     assert essential_calls(plain) >= 5 and essential_calls(fixed) <= 2
-    top7 = set(fixed.genes.sort_values("normZ", ascending=False).index[:7])
-    assert set(VALIDATED) <= top7
+    top8 = list(fixed.genes.sort_values("normZ", ascending=False).index[:8])
+    assert set(VALIDATED) <= set(top8)
+    assert set(top8) - set(VALIDATED) <= {"CCDC101", "MED15", "TADA3"}  # the expected others
 
 
 def test_time_course_uses_both_days(counts):
