@@ -1,6 +1,7 @@
 """``oncoresist clones fit|tree|plot`` from the shell."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -90,3 +91,22 @@ def test_aml_tree_is_the_published_chain(tmp_path):
     trees = pd.read_csv(tmp_path / "trees.tsv", sep="\t")
     assert trees.loc[0, "parents"] == "root 1 2 3"
     assert trees.loc[0, "violation"] == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("text", "words"),
+    [
+        ("root 1 5", "clone 3 (C): parent '5'; expected 'root' or a clone number 1..3"),
+        ("root 2 1", "clone 2 (B) is its own parent"),
+        ("root root 1", "2 clones are 'root'; expected exactly one"),
+        ("root 3 2", "the parents loop through clone 2 (B)"),
+        ("root x 1", "clone 2 (B): parent 'x'"),
+    ],
+)
+def test_parents_are_counted_from_one_in_every_error(text, words):
+    from oncoresist.cli.clones import _parse_parents
+    from oncoresist.errors import InputError
+
+    with pytest.raises(InputError, match=re.escape(words)):
+        _parse_parents(text, ["A", "B", "C"])
+    assert _parse_parents("root 1 1", ["A", "B", "C"]) == [None, 0, 0]

@@ -279,6 +279,40 @@ def tree_cmd(
             fh.write(tree_svg(search.trees[0].parents, names=names, ccf=ccf))
 
 
+def _parse_parents(text: str, names: list[str]) -> list[int | None]:
+    """``--parents 'root 1 1 3'`` (clone numbers from 1, as the tables print them) -> indices.
+
+    Every error names the clone by its number and name, counted from 1 as the user wrote it.
+    """
+    words = text.split()
+    if len(words) != len(names):
+        raise InputError(f"{len(words)} parents for {len(names)} clones", field="--parents")
+    tree: list[int | None] = []
+    for i, word in enumerate(words):
+        clone = f"clone {i + 1} ({names[i]})"
+        if word == "root":
+            tree.append(None)
+        elif not word.isdigit() or not 1 <= int(word) <= len(names):
+            raise InputError(f"{clone}: parent {word!r}; expected 'root' or a clone number "
+                             f"1..{len(names)}", field="--parents")  # fmt: skip
+        elif int(word) == i + 1:
+            raise InputError(f"{clone} is its own parent", field="--parents")
+        else:
+            tree.append(int(word) - 1)
+    if tree.count(None) != 1:
+        raise InputError(f"{tree.count(None)} clones are 'root'; expected exactly one",
+                         field="--parents")  # fmt: skip
+    for i in range(len(tree)):
+        seen, p = {i}, tree[i]
+        while p is not None:
+            if p in seen:
+                raise InputError(f"the parents loop through clone {i + 1} ({names[i]})",
+                                 field="--parents")  # fmt: skip
+            seen.add(p)
+            p = tree[p]
+    return tree
+
+
 @clones_app.command("plot")
 def plot_cmd(
     clones_tsv: Annotated[Path, typer.Argument(help="clones.tsv from 'clones fit'.")],
@@ -295,15 +329,7 @@ def plot_cmd(
     if parents is None:
         tree = enumerate_trees(ccf, sd=sd).trees[0].parents
     else:
-        words = parents.split()
-        if len(words) != len(names):
-            raise InputError(f"{len(words)} parents for {len(names)} clones", field="--parents")
-        try:
-            tree = [None if w == "root" else int(w) - 1 for w in words]
-        except ValueError:
-            raise InputError(
-                "expected 'root' or a clone number per clone", field="--parents"
-            ) from None
+        tree = _parse_parents(parents, names)
     with atomic_write(out_file) as fh:
         fh.write(fish_svg(ccf, tree, names=names))
     out.print(f"fish plot in {out_file}")
