@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from oncoresist.clones import MutationData, simulate_clones, write_mutations
+from oncoresist.clones import MutationData, read_mutations, simulate_clones, write_mutations
 
 AML = (Path(__file__).resolve().parents[3] / "shared" / "data" / "clonal" / "clonevol_aml1"
        / "aml1_variants.tsv")  # fmt: skip
@@ -68,6 +68,10 @@ def test_tree_and_plot_read_the_clone_table(series, tmp_path):
     assert "consistent trees" in res.stdout and (tmp_path / "t.svg").exists()
     res = cli("plot", str(tmp_path / "clones.tsv"), "-o", str(tmp_path / "f.svg"))
     assert res.returncode == 0 and (tmp_path / "f.svg").read_text().startswith("<svg")
+    samples = list(read_mutations(path).samples)
+    for figure in ("f.svg", "fish.svg", "ccf.svg"):  # the samples' names, not "sample 1"
+        text = (tmp_path / figure).read_text()
+        assert all(f"{s}" in text for s in samples), figure
     res = cli("plot", str(tmp_path / "clones.tsv"), "-o", str(tmp_path / "g.svg"),
               "--parents", "root 1")  # fmt: skip
     assert res.returncode == 2 and "parents for" in res.stderr

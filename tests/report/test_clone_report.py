@@ -205,3 +205,24 @@ def test_bad_figure_input(call, field):
     with pytest.raises(InputError) as err:
         call()
     assert err.value.field == field
+
+
+def test_sample_names_label_the_axis_and_the_tooltips():
+    """The x axis shows the samples' own names, not "Sample 1..4" (issue 21); with days,
+    the names go beside the day."""
+    import xml.etree.ElementTree as ET
+
+    from oncoresist.errors import InputError
+    from oncoresist.report._clone_svg import clone_ccf_svg, fish_svg
+
+    ccf = np.array([[1.0, 1.0, 1.0], [0.4, 0.7, 0.9]])
+    names = ["PRE-treatment", "ON-day-56", "a-very-long-progression-sample"]
+    svg = fish_svg(ccf, [None, 0], names=["C1", "C2"], samples=names)
+    texts = [t.text for t in ET.fromstring(svg).iter("{http://www.w3.org/2000/svg}text")]
+    assert "PRE-treatment" in texts and "ON-day-56" in texts
+    assert "a-very-long-p\u2026" in texts  # cut to fit about 14 labels
+    assert not any((t or "").startswith("Sample ") for t in texts if t != "Sample")
+    dated = clone_ccf_svg(ccf, names=["C1", "C2"], samples=names, times=[0, 56, 180])
+    assert "ON-day-56 (day 56)" in dated
+    with pytest.raises(InputError, match="2 sample names for 3 samples"):
+        fish_svg(ccf, [None, 0], names=["C1", "C2"], samples=names[:2])

@@ -128,12 +128,13 @@ def fit_cmd(
         times = data.times.tolist() if data.times is not None else None
         figures = {
             "Fish plot": fish_svg(model.ccf_, best.parents, names=names, times=times,
-                                  highlight=set(marked_clone), detected=detected),
+                                  samples=list(data.samples), highlight=set(marked_clone),
+                                  detected=detected),
             "Clone tree": tree_svg(best.parents, names=names, ccf=model.ccf_,
                                    highlight=set(marked_clone)),
             "Cancer-cell fraction over samples": clone_ccf_svg(
                 model.ccf_, names=names, lo=model.ccf_lo_, hi=model.ccf_hi_, times=times,
-                highlight=set(marked_clone)),
+                samples=list(data.samples), highlight=set(marked_clone)),
         }  # fmt: skip
         trees = pd.DataFrame([
             {"rank": i + 1, "parents": " ".join("root" if p is None else str(p + 1)
@@ -233,7 +234,10 @@ def _mutation_table(model, data) -> pd.DataFrame:
 
 
 def _read_clone_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-    """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD from the intervals."""
+    """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD from the intervals.
+
+    The sample names are the ``ccf|<sample>`` columns' (:func:`_sample_names`).
+    """
     import numpy as np
     import pandas as pd
 
@@ -252,6 +256,14 @@ def _read_clone_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | N
         sd = np.maximum((frame[hi_cols].to_numpy(float) - frame[lo_cols].to_numpy(float)) / 3.92,
                         1e-3)  # fmt: skip
     return [f"C{c}" for c in frame["clone"]], ccf, sd
+
+
+def _sample_names(path: Path) -> list[str]:
+    """The samples of a ``clones.tsv``, in column order (``ccf|<sample>``)."""
+    import pandas as pd
+
+    header = pd.read_csv(path, sep="\t", nrows=0).columns
+    return [c[4:] for c in header if c.startswith("ccf|")]
 
 
 @clones_app.command("tree")
@@ -326,10 +338,11 @@ def plot_cmd(
     from oncoresist.report._clone_svg import fish_svg
 
     names, ccf, sd = _read_clone_table(clones_tsv)
+    samples = _sample_names(clones_tsv)
     if parents is None:
         tree = enumerate_trees(ccf, sd=sd).trees[0].parents
     else:
         tree = _parse_parents(parents, names)
     with atomic_write(out_file) as fh:
-        fh.write(fish_svg(ccf, tree, names=names))
+        fh.write(fish_svg(ccf, tree, names=names, samples=samples))
     out.print(f"fish plot in {out_file}")

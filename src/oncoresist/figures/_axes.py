@@ -8,6 +8,9 @@ from oncoresist.figures._svg import GRID, INK, fmt, line, text
 
 __all__ = ["x_axis", "y_axis"]
 
+#: How far (px) an x tick label may reach beyond the plot's left or right edge.
+SLACK = 16.0
+
 
 def _axis(
     across: bool,
@@ -25,9 +28,15 @@ def _axis(
     for v in ticks:
         p = scale(v)
         grid = (left, p, right, p) if across else (p, top, p, bottom)
+        words = tick_label(v)
         x, y, anchor = (left - 8, p + 5, "end") if across else (p, bottom + 22, "middle")
+        half = 0.3 * font_size * len(words)  # about half the label's width (px)
+        if not across and p + half > right + SLACK:  # a long label at an end stays inside
+            x, anchor = right + SLACK, "end"
+        elif not across and p - half < left - SLACK:
+            x, anchor = left - SLACK, "start"
         out.append(line(*grid, stroke=GRID, stroke_width=1))
-        out.append(text(x, y, tick_label(v), text_anchor=anchor, font_size=font_size))
+        out.append(text(x, y, words, text_anchor=anchor, font_size=font_size))
     axis = (left, top, left, bottom) if across else (left, bottom, right, bottom)
     out.append(line(*axis, stroke=INK, stroke_width=1.5))
     if label:

@@ -94,8 +94,13 @@ def _clones(values, field: str, names: Sequence[str], highlight, shape=(None, No
     return x, labels, fg.assign(labels), marked
 
 
-def _samples(times: Sequence[float] | None, n_s: int, x_label: str | None):
-    """Pixel x of each sample, its name ("day 60", "sample 2"), their noun and the x axis."""
+def _samples(times: Sequence[float] | None, n_s: int, x_label: str | None,
+             samples: Sequence[str] | None = None):  # fmt: skip
+    """Pixel x of each sample, its name, their noun and the x axis.
+
+    A sample's name is "day 60" or "sample 2", or its own name when ``samples`` gives it;
+    without ``times`` the axis is labelled with those names.
+    """
     t = np.arange(1.0, n_s + 1) if times is None else np.array(times, dtype=float).ravel()
     if t.size != n_s:
         raise InputError(
@@ -103,13 +108,26 @@ def _samples(times: Sequence[float] | None, n_s: int, x_label: str | None):
         )
     if not np.isfinite(t).all() or (np.diff(t) <= 0).any():
         raise InputError("times must be finite and strictly increasing", field="times")
+    if samples is not None and len(samples) != n_s:
+        raise InputError(f"{len(samples)} sample names for {n_s} samples", field="samples")
     word = "sample" if times is None else "day" if x_label is None else "time"
     label = x_label if x_label is not None else "Sample" if times is None else "Days"
     x = fg.LinearScale((t[0], t[-1]), (LEFT + 10.0, WIDTH - RIGHT - 10.0))
     every = max(1, math.ceil(n_s / 14))  # at most about 14 labelled
     shown = [v for j, v in enumerate(t) if j % every == 0 or j == n_s - 1]
     noun = "samples" if times is None else "time points"
-    return x(t), [f"{word} {v:g}" for v in t], noun, fg.x_axis(x, shown, label=label, **BOX)
+    when = [f"{word} {v:g}" for v in t]
+    tick = {}
+    if samples is not None:
+        pairs = zip(samples, when, strict=True)
+        when = [f"{n} ({w})" if times is not None else str(n) for n, w in pairs]
+        at = {float(v): str(n) for v, n in zip(t, samples, strict=True)}
+        if times is None:  # the names themselves on the axis, cut to fit ~14 of them
+            tick = {"tick_label": lambda v: shorten(at[float(v)], 14)}
+        else:  # each sample's name and time, on the axis too
+            tick = {"tick_label": lambda v: f"{shorten(at[float(v)], 10)} \u00b7 {v:g}"}
+            label = f"Sample \u00b7 {label}"
+    return x(t), when, noun, fg.x_axis(x, shown, label=label, **tick, **BOX)
 
 
 def _marked(labels: list[str], marked: set[int], how: str) -> str:
@@ -144,6 +162,7 @@ def fish_svg(
     kind: Literal["ccf", "prevalence"] = "ccf",
     times: Sequence[float] | None = None,
     x_label: str | None = None,
+    samples: Sequence[str] | None = None,
     highlight: Iterable[int] | None = None,
     detected: Sequence[int | None] | None = None,
     title: str = "Clonal evolution (fish plot)",
@@ -167,6 +186,9 @@ def fish_svg(
         Time of each sample (e.g. days), strictly increasing. Default: sample number.
     x_label : str, optional
         Axis title. Default: "Days" with ``times``, else "Sample".
+    samples : sequence of str, optional
+        The samples' names: on the x axis when there are no ``times`` (else beside the
+        day in tooltips and the description). Default: "sample 1", "sample 2", ...
     highlight : iterable of int, optional
         Clones to hatch and outline, e.g. those carrying a known resistance alteration.
     detected : sequence of int or None, optional
@@ -182,7 +204,7 @@ def fish_svg(
     """
     raw, labels, styles, marked = _clones(prevalence_or_ccf, "prevalence_or_ccf", names, highlight)
     k, n_s = raw.shape
-    xs, when, noun, axis = _samples(times, n_s, x_label)
+    xs, when, noun, axis = _samples(times, n_s, x_label, samples)
     if kind not in ("ccf", "prevalence"):
         raise InputError(f"kind is {kind!r}; expected 'ccf' or 'prevalence'", field="kind")
     if (raw < 0).any() or (kind == "prevalence" and (raw.sum(axis=0) > 1 + 1e-6).any()):
@@ -338,6 +360,7 @@ def clone_ccf_svg(
     hi=None,
     times: Sequence[float] | None = None,
     x_label: str | None = None,
+    samples: Sequence[str] | None = None,
     highlight: Iterable[int] | None = None,
     title: str = "Cancer-cell fraction of each clone",
     ident: str = "clone-ccf",
@@ -356,6 +379,9 @@ def clone_ccf_svg(
         Time of each sample (e.g. days), strictly increasing. Default: sample number.
     x_label : str, optional
         Axis title. Default: "Days" with ``times``, else "Sample".
+    samples : sequence of str, optional
+        The samples' names: on the x axis when there are no ``times`` (else beside the
+        day in tooltips and the description). Default: "sample 1", "sample 2", ...
     highlight : iterable of int, optional
         Clones drawn with thicker lines and named in the legend as carrying a known
         resistance alteration.
@@ -371,7 +397,7 @@ def clone_ccf_svg(
     k, n_s = c.shape
     bounds = [None if b is None else _matrix(b, n, c.shape) for b, n in ((lo, "lo"), (hi, "hi"))]
     bars = all(b is not None for b in bounds)
-    xs, when, noun, axis = _samples(times, n_s, x_label)
+    xs, when, noun, axis = _samples(times, n_s, x_label, samples)
     y = fg.LinearScale((0.0, 1.0), (BOTTOM, TOP))
     py, plo, phi = (y(np.clip(m, 0.0, 1.0)) for m in (c, *(bounds if bars else (c, c))))
     percent = {"label": "Cancer-cell fraction", "tick_label": lambda v: f"{v:.0%}"}
