@@ -58,6 +58,7 @@ def test_fit_writes_tables_tree_figures_and_marks_the_resistant_clone(series, tm
     assert "carries a known resistance alteration" in html and "http" not in bare
     assert json.loads((tmp_path / "run.json").read_text())["clones"] == str(len(clones))
     assert "EGFR C797S" in res.stdout
+    assert "\u2026" not in res.stdout  # 80 columns: headers and cells wrap, never cut
 
 
 def test_tree_and_plot_read_the_clone_table(series, tmp_path):

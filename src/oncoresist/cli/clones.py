@@ -179,7 +179,7 @@ def fit_cmd(
                        "prevalence": np.round(prevalence, 4).tolist()}, fh, indent=2)  # fmt: skip
     view = Table(title=f"{model.n_clusters_} clones")
     for col in ("clone", "mutations", *data.samples, "first detected", "parent", "resistance"):
-        view.add_column(col)
+        view.add_column(col, overflow="fold")  # a narrow terminal wraps, never cuts, headers
     for k in range(model.n_clusters_):
         parent = best.parents[k]
         det = detected[k]
