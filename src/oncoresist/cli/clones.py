@@ -233,10 +233,13 @@ def _mutation_table(model, data) -> pd.DataFrame:
     return frame
 
 
-def _read_clone_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | None]:
-    """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD from the intervals.
+def _read_clone_table(
+    path: Path,
+) -> tuple[list[str], np.ndarray, np.ndarray | None, list[str]]:
+    """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD, sample names.
 
-    The sample names are the ``ccf|<sample>`` columns' (:func:`_sample_names`).
+    The SD comes from the 95 % intervals; the sample names are those of the ``ccf|<sample>``
+    columns, in order.
     """
     import numpy as np
     import pandas as pd
@@ -255,15 +258,7 @@ def _read_clone_table(path: Path) -> tuple[list[str], np.ndarray, np.ndarray | N
     if set(lo_cols + hi_cols) <= set(frame.columns):
         sd = np.maximum((frame[hi_cols].to_numpy(float) - frame[lo_cols].to_numpy(float)) / 3.92,
                         1e-3)  # fmt: skip
-    return [f"C{c}" for c in frame["clone"]], ccf, sd
-
-
-def _sample_names(path: Path) -> list[str]:
-    """The samples of a ``clones.tsv``, in column order (``ccf|<sample>``)."""
-    import pandas as pd
-
-    header = pd.read_csv(path, sep="\t", nrows=0).columns
-    return [c[4:] for c in header if c.startswith("ccf|")]
+    return [f"C{c}" for c in frame["clone"]], ccf, sd, [c[4:] for c in cols]
 
 
 @clones_app.command("tree")
@@ -276,7 +271,7 @@ def tree_cmd(
     from oncoresist.clones import enumerate_trees
     from oncoresist.report._clone_svg import tree_svg
 
-    names, ccf, sd = _read_clone_table(clones_tsv)
+    names, ccf, sd, _ = _read_clone_table(clones_tsv)
     search = enumerate_trees(ccf, sd=sd, max_trees=max(top, 1))
     view = Table(title=f"{search.n_consistent} consistent trees "
                        f"({'exhaustive' if search.exhaustive else 'node budget reached'}); "
@@ -337,8 +332,7 @@ def plot_cmd(
     from oncoresist.clones import enumerate_trees
     from oncoresist.report._clone_svg import fish_svg
 
-    names, ccf, sd = _read_clone_table(clones_tsv)
-    samples = _sample_names(clones_tsv)
+    names, ccf, sd, samples = _read_clone_table(clones_tsv)
     if parents is None:
         tree = enumerate_trees(ccf, sd=sd).trees[0].parents
     else:
