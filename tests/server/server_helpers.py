@@ -4,6 +4,9 @@ patient uploaded by site A."""
 
 from __future__ import annotations
 
+import json
+import subprocess
+import sys
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -91,3 +94,23 @@ def site_service(tmp_path: Path, **overrides) -> Service:
     assert response.status_code == 200, response.text
     svc.settle()
     return svc
+
+
+_READ = (
+    "import json, sys; from pathlib import Path; "
+    "sys.stdout.write(json.dumps([Path(p).read_bytes().hex() for p in sys.argv[1:]]))"
+)
+
+
+def read_files(paths) -> list[bytes]:
+    """The bytes of ``paths``, read in another process.
+
+    Opening and closing a SQLite file (database, WAL or shared memory) in this process
+    drops every POSIX lock this process holds on it, the service's own connections'
+    included; a worker process could then reset the shared-memory index under this
+    process's live mapping, which ends the test run with a bus error.
+    """
+    paths = [str(p) for p in paths]
+    done = subprocess.run([sys.executable, "-c", _READ, *paths], capture_output=True,
+                          text=True, check=True)  # fmt: skip
+    return [bytes.fromhex(h) for h in json.loads(done.stdout)]

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-from server_helpers import PASSWORD, TEST_KEY, make_service
+from server_helpers import PASSWORD, TEST_KEY, make_service, read_files
 
 from oncoresist.errors import InputError
 from oncoresist.server import ServerSettings, create_app, issue_token
@@ -258,7 +258,6 @@ def test_store_holds_no_raw_address_or_account_in_the_throttle(tmp_path: Path):
     service = make_service(tmp_path)
     attacker = TestClient(service.app, client=ATTACKER)
     _login(attacker, "alice", "wrong password!")
-    for path in tmp_path.glob("store.sqlite*"):
-        data = path.read_bytes()
+    for data in read_files(tmp_path.glob("store.sqlite*")):
         assert ATTACKER[0].encode() not in data
         assert b"ip:" not in data

@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 import uvicorn
-from server_helpers import EXAMPLES, PASSWORD, TEST_KEY
+from server_helpers import EXAMPLES, PASSWORD, TEST_KEY, read_files
 
 from oncoresist.server import ServerSettings, create_app
 from oncoresist.server._users import add_user
@@ -118,7 +118,6 @@ def test_no_key_password_token_or_identifier_in_database_or_logs(live):
     secrets = [TEST_KEY, TEST_KEY.hex().encode(), TEST_KEY.hex().upper().encode(),
                base64.b64encode(TEST_KEY), PASSWORD.encode(), token.encode(),
                token.split(".")[2].encode(), *(r.encode() for r in RAW)]  # fmt: skip
-    for path in files:
-        data = path.read_bytes()
+    for path, data in zip(files, read_files(files), strict=True):
         for secret in secrets:
             assert secret not in data, (path.name, secret[:12])

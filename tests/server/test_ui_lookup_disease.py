@@ -24,7 +24,14 @@ pytest.importorskip("fastapi")
 pytest.importorskip("jinja2")
 
 from fastapi.testclient import TestClient
-from server_helpers import EXAMPLES, PASSWORD, Service, make_service, upload_example
+from server_helpers import (
+    EXAMPLES,
+    PASSWORD,
+    Service,
+    make_service,
+    read_files,
+    upload_example,
+)
 
 _CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 #: site B's identifier of its patient, and one no site has
@@ -171,7 +178,7 @@ def test_the_raw_identifier_is_stored_logged_and_audited_nowhere(
         assert all(secret_found not in v and secret_unknown not in v
                    for v in response.headers.values())  # fmt: skip
     db = Path(ui.svc.settings.db.removeprefix("sqlite:///"))
-    stored = b"".join(p.read_bytes() for p in db.parent.glob(db.name + "*"))
+    stored = b"".join(read_files(db.parent.glob(db.name + "*")))
     audit = Path(ui.svc.settings.audit_log).read_bytes()
     logged = "\n".join(f"{r.getMessage()} {r.args!r}" for r in caplog.records)
     for secret in (secret_found, secret_unknown):
