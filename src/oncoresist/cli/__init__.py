@@ -57,6 +57,16 @@ LAZY_GROUPS: dict[str, tuple[str, str, str]] = {
         "clones_app",
         "Clones over time: CCF clusters, trees, fish plots.",
     ),
+    "synergy": (
+        "oncoresist.cli.synergy",
+        "synergy_app",
+        "Drug combinations: dose-response fits and synergy scores (Bliss, HSA, Loewe, ZIP).",
+    ),
+    "sc": (
+        "oncoresist.cli.sc",
+        "sc_app",
+        "Single cells under drug: resistance programmes, abundance, expression, copy number.",
+    ),
     "audit": ("oncoresist.cli.audit", "audit_app", "The append-only, hash-chained audit log."),
     "users": ("oncoresist.cli.server", "users_app", "Accounts of the web service."),
     "exchange": (
