@@ -1,0 +1,1 @@
+"""Single cells under drug: reading, programme scores, sub-populations (issue 23)."""
