@@ -23,7 +23,7 @@ import zlib
 from pathlib import Path
 
 import pytest
-from server_helpers import EXAMPLES, PASSWORD, make_service
+from server_helpers import EXAMPLES, PASSWORD, make_service, read_files
 
 from oncoresist.server import ServerSettings, create_app
 
@@ -248,14 +248,10 @@ svc.upload("alice", "serial", "series.csv", Path(sys.argv[3]).read_bytes())
 
 
 def _files_holding(root: Path, needle: bytes) -> list[Path]:
-    found = []
-    for path in root.rglob("*"):
-        try:
-            if path.is_file() and needle in path.read_bytes():
-                found.append(path)
-        except OSError:
-            pass
-    return found
+    """The files under ``root`` that contain ``needle``, read in another process (see
+    :func:`server_helpers.read_files`: the store's SQLite files are among them)."""
+    paths = [path for path in root.rglob("*") if path.is_file()]
+    return [path for path, data in zip(paths, read_files(paths), strict=True) if needle in data]
 
 
 @pytest.mark.skipif(os.name != "posix", reason="kill -9 and file modes")
