@@ -44,6 +44,11 @@ def test_one_case_interpret_does_not_import_the_evolve_code():
     )
     imported = _imported_after(code)
     assert "scipy" not in imported and "oncoresist.evolve" not in imported
+    assert "pandas" not in imported  # the knowledge base imports it for its table exports only
+
+
+def test_importing_the_knowledge_base_imports_no_heavy_library():
+    assert _imported_after("import oncoresist.kb") == []
 
 
 def test_help_lists_every_group_with_its_own_help():

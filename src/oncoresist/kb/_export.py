@@ -8,8 +8,7 @@ drugs, OncoTree codes of the disease) when identifier tables describe the knowle
 from __future__ import annotations
 
 from collections import Counter
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from oncoresist.kb._identifiers import (
     Identifiers,
@@ -19,6 +18,9 @@ from oncoresist.kb._identifiers import (
     rows_without_entry,
 )
 from oncoresist.kb._load import KnowledgeBase
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 EXPORT_COLUMNS = [
     "id",
@@ -121,6 +123,8 @@ def to_frame(kb: KnowledgeBase) -> pd.DataFrame:
     for row in rows:
         for k in LIST_COLUMNS:
             row[k] = "; ".join(row[k])
+    import pandas as pd  # only the table export needs it; `oncoresist kb` starts without it
+
     return pd.DataFrame(rows, columns=EXPORT_COLUMNS)
 
 

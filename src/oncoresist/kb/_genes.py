@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from oncoresist.errors import UnknownDrugError
 from oncoresist.kb._load import KnowledgeBase
 from oncoresist.kb._schema import EVIDENCE_RANK
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def _drug_words(kb: KnowledgeBase, items: list[str]) -> str:
@@ -99,6 +101,8 @@ def gene_knowledge(
             rest = len(texts) - len(shown)
             shown.append(f"{rest} more assertion{'s' if rest > 1 else ''} for other drugs")
         rows.append((gene, symbol, len(found), best, covers_any, "; ".join(shown)))
+    import pandas as pd  # the gene table only; `import oncoresist.kb` starts without it
+
     return pd.DataFrame(
         rows, columns=["gene", "symbol", "assertions", "best_evidence", "for_drug", "known"]
     ).set_index("gene")
