@@ -4,7 +4,8 @@
   :class:`MutationData` -- inputs, checked; absent mutations kept at depth 0;
 * :class:`CloneModel` -- the CCF mixture over samples (variational inference; ELBO/BIC per
   cluster count; per-mutation assignment probabilities and CCF intervals);
-* :func:`enumerate_trees`, :func:`clone_prevalence`, :func:`project_to_tree`,
+* :func:`enumerate_trees` (the best trees, the trees tied with it, per-edge support and a
+  consensus), :func:`parse_parents`, :func:`clone_prevalence`, :func:`project_to_tree`,
   :func:`first_detected` -- trees under the sum rule and what a fish plot needs;
 * :func:`simulate_clones`, :func:`adjusted_rand_index`, :func:`v_measure` -- known-truth
   series and their scores.
@@ -29,6 +30,7 @@ from oncoresist.clones._tree import (
     clone_prevalence,
     enumerate_trees,
     first_detected,
+    parse_parents,
     project_to_tree,
     tree_fit,
 )
@@ -45,6 +47,7 @@ __all__ = [
     "first_detected",
     "from_serial",
     "log_likelihood_table",
+    "parse_parents",
     "project_to_tree",
     "read_clonevol_table",
     "read_mutations",

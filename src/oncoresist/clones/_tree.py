@@ -44,14 +44,17 @@ from oncoresist.errors import InputError
 
 __all__ = [
     "DEFAULT_TOLERANCE",
+    "MAX_TIES",
     "SIGMA_FLOOR",
     "TIE_EPS",
+    "TIE_NATS",
     "CloneTree",
     "TreeSearch",
     "clone_prevalence",
     "descendant_matrix",
     "enumerate_trees",
     "first_detected",
+    "parse_parents",
     "project_to_tree",
     "tree_fit",
 ]
@@ -62,8 +65,15 @@ DEFAULT_TOLERANCE = 0.02
 SD_MULTIPLE = 2.0
 #: Smallest noise scale (CCF units) in the score, so that ``sd = 0`` does not divide by 0.
 SIGMA_FLOOR = 1e-3
-#: Two violations or scores closer than this are equal (ties).
+#: Two violations or scores closer than this are equal.
 TIE_EPS = 1e-9
+#: Trees whose score is within this many nats of the best (and whose violation equals the
+#: best's) are tied: half the 95 % quantile of chi-squared with 1 degree of freedom
+#: (3.841 / 2), so a tied tree's likelihood is at least 1/6.8 of the best's, the likelihood
+#: ratio test's 5 % level.
+TIE_NATS = 1.92
+#: Tied trees kept for support and consensus (the best by score); more are counted.
+MAX_TIES = 2000
 
 
 # ----------------------------------------------------------------------- validation
@@ -104,40 +114,108 @@ def _same_shape(x, shape: tuple[int, int], name: str) -> np.ndarray:
     return y
 
 
-def _check_parents(parents: Sequence[int | None], k: int) -> tuple[int, list[list[int]]]:
-    """The root and the children of each clone, after checking ``parents`` is a tree."""
+def parse_parents(
+    parents: Sequence[int | str | None],
+    k: int,
+    *,
+    names: Sequence[str] | None = None,
+    base: int = 0,
+    field: str = "parents",
+) -> list[int | None]:
+    """``parents`` as clone indices (``None`` for the root), checked to be one rooted tree.
+
+    Parameters
+    ----------
+    parents : sequence of int, str or None
+        Each clone's parent: ``None`` or ``"root"`` for the root; a clone number counted from
+        ``base`` (an int or its digits, e.g. ``"3"``); or, when ``names`` is given, the
+        parent's name.
+    k : int
+        Number of clones.
+    names : sequence of str, optional
+        Clone names: accepted as parents, and quoted in every error beside the number.
+    base : int
+        What the first clone is numbered: 0 in the library, 1 as tables print clones.
+    field : str
+        The field the errors name (e.g. ``"--parents"``).
+
+    Returns
+    -------
+    list of int or None
+        0-based parent index of each clone.
+
+    Raises
+    ------
+    InputError
+        Wrong count, not exactly one root, an unknown parent, a self-parent or a cycle; the
+        error names the clone as the user counts it (``clone 3 (C)``).
+
+    Examples
+    --------
+    >>> parse_parents("root 1 1 C2".split(), 4, names=["C1", "C2", "C3", "C4"], base=1)
+    [None, 0, 0, 1]
+    """
     parents = list(parents)
     if len(parents) != k:
         raise InputError(
-            f"parents has {len(parents)} entries; expected one per clone ({k})", field="parents"
+            f"{len(parents)} entries ({len(parents)} parents for {k} clones); "
+            "expected one per clone",
+            field=field,
         )
-    roots = [i for i, p in enumerate(parents) if p is None]
-    if len(roots) != 1:
-        raise InputError(
-            f"parents has {len(roots)} roots (entries None); expected exactly one",
-            field="parents",
-        )
-    kids: list[list[int]] = [[] for _ in range(k)]
+    lookup = {} if names is None else {str(n): i for i, n in enumerate(names)}
+
+    def who(i: int) -> str:
+        return f"clone {i + base}" + ("" if names is None else f" ({names[i]})")
+
+    out: list[int | None] = []
     for i, p in enumerate(parents):
-        if p is None:
+        if p is None or (isinstance(p, str) and p.strip().lower() == "root"):
+            out.append(None)
             continue
-        if isinstance(p, bool) or not isinstance(p, int | np.integer) or not 0 <= p < k:
+        j: int | None = None
+        if isinstance(p, int | np.integer) and not isinstance(p, bool):
+            j = int(p) - base
+        elif isinstance(p, str) and p.strip().isdigit():
+            j = int(p.strip()) - base
+        elif isinstance(p, str) and p.strip() in lookup:
+            j = lookup[p.strip()]
+        if j is None or not 0 <= j < k:
+            also = " or a clone name" if names is not None else ""
             raise InputError(
-                f"parents[{i}] = {p!r}; expected a clone index in 0..{k - 1} or None",
-                field="parents",
+                f"{who(i)}: parent {p!r}; expected 'root' or a clone number "
+                f"{base}..{k - 1 + base}{also}",
+                field=field,
             )
-        if p == i:
-            raise InputError(f"clone {i} is its own parent", field="parents")
-        kids[int(p)].append(i)
+        if j == i:
+            raise InputError(f"{who(i)} is its own parent", field=field)
+        out.append(j)
+    if (n_roots := out.count(None)) != 1:
+        raise InputError(f"{n_roots} clones are 'root' (None); expected exactly one", field=field)
     for i in range(k):
-        seen = {i}
-        p = parents[i]
-        while p is not None:
-            if p in seen:
-                raise InputError(f"parents has a cycle through clone {i}", field="parents")
-            seen.add(p)
-            p = parents[p]
-    return roots[0], kids
+        seen, q = {i}, out[i]
+        while q is not None:
+            if q in seen:
+                raise InputError(f"the parents loop through {who(i)}", field=field)
+            seen.add(q)
+            q = out[q]
+    return out
+
+
+def _check_parents(
+    parents: Sequence[int | str | None],
+    k: int,
+    *,
+    names: Sequence[str] | None = None,
+    base: int = 0,
+    field: str = "parents",
+) -> tuple[int, list[list[int]]]:
+    """The root and the children of each clone, after :func:`parse_parents` checked them."""
+    tree = parse_parents(parents, k, names=names, base=base, field=field)
+    kids: list[list[int]] = [[] for _ in range(k)]
+    for i, p in enumerate(tree):
+        if p is not None:
+            kids[p].append(i)
+    return tree.index(None), kids
 
 
 def descendant_matrix(parents: Sequence[int | None]) -> np.ndarray:
@@ -146,7 +224,7 @@ def descendant_matrix(parents: Sequence[int | None]) -> np.ndarray:
     A CCF matrix that satisfies the sum rule is ``A @ prevalence`` with prevalences >= 0.
     """
     k = len(parents)
-    _check_parents(parents, k)
+    parents = parse_parents(parents, k)
     a = np.eye(k)
     for j in range(k):
         p = parents[j]
@@ -260,11 +338,13 @@ class TreeSearch:
         cut no branch that might hold one (branches are cut by score once ``max_trees``
         better trees are known).
     ties : list of CloneTree
-        The kept trees whose violation and score equal the best's within :data:`TIE_EPS`:
-        trees the data cannot tell apart.
+        The trees the data cannot tell apart from the best, best first: the same violation
+        (within :data:`TIE_EPS`) and a score at most ``tie_nats`` above the best's (a
+        likelihood ratio of at most ``exp(tie_nats)``). At most ``max_ties`` are kept (the
+        best by score).
     n_ties : int
-        How many trees tie with the best (all of them when ``exhaustive``; may exceed
-        ``len(ties)``).
+        How many trees tie with the best (may exceed ``len(ties)``; a lower bound when the
+        search was not exhaustive).
     exhaustive : bool
         ``False`` when the node budget ran out, so the trees are the best found, not
         necessarily the best.
@@ -272,6 +352,16 @@ class TreeSearch:
         The root clone.
     tolerance : str
         The tolerance used, in words.
+    tie_rule : str
+        The tie criterion, in words.
+    support : dict of (int, int) to float
+        ``(parent, child) -> support`` for every edge of a tied tree: the share of the tied
+        trees holding the edge, each tree weighted by its likelihood relative to the best
+        (``exp(best.score - score)``); 1 for edges every tied tree has.
+    consensus : CloneTree
+        Each clone under its best-supported parent (ties of support go to the best tree's
+        parent); when those choices close a cycle, the tied tree whose edges have the most
+        support. Equal to :attr:`best` when nothing ties.
     """
 
     trees: list[CloneTree]
@@ -283,6 +373,21 @@ class TreeSearch:
     exhaustive: bool
     root: int
     tolerance: str
+    tie_rule: str = ""
+    support: dict[tuple[int, int], float] = field(default_factory=dict)
+    consensus: CloneTree | None = None
+
+    @property
+    def ties_complete(self) -> bool:
+        """Whether :attr:`ties` holds every tied tree (exhaustive search, none left out)."""
+        return self.exhaustive and len(self.ties) == self.n_ties
+
+    def edge_support(self, parents: Sequence[int | None]) -> list[float]:
+        """Support of each clone's edge to its parent in ``parents`` (NaN for the root)."""
+        return [
+            float("nan") if p is None else self.support.get((int(p), i), 0.0)
+            for i, p in enumerate(parents)
+        ]
 
     @property
     def best(self) -> CloneTree:
@@ -358,7 +463,7 @@ def tree_fit(
     ``sd`` and ``tolerance`` are as in :func:`enumerate_trees`; see :class:`CloneTree`.
     """
     c = _ccf_matrix(ccf)
-    _check_parents(parents, c.shape[0])
+    parents = parse_parents(parents, c.shape[0])
     s = None if sd is None else _same_shape(sd, c.shape, "sd")
     noise = _Noise(s, _check_tolerance(tolerance))
     violation, score, where = _evaluate(c, parents, noise)
@@ -383,6 +488,8 @@ def enumerate_trees(
     root: int | None = None,
     order: Sequence[int] | None = None,
     max_nodes: int = 50_000,
+    tie_nats: float = TIE_NATS,
+    max_ties: int = MAX_TIES,
 ) -> TreeSearch:
     """The best clone trees under the sum rule, by exact branch and bound.
 
@@ -408,12 +515,20 @@ def enumerate_trees(
     max_nodes : int
         Node budget; when spent (and at least one tree is known), the search stops and
         reports ``exhaustive=False``. About 30 microseconds a node.
+    tie_nats : float
+        Trees with the best's violation and a score at most this many nats above the best
+        tie with it (default :data:`TIE_NATS`, the likelihood ratio test's 5 % level; 0 keeps
+        exact ties only).
+    max_ties : int
+        Tied trees kept for ``support`` and ``consensus`` (the best by score); beyond that
+        they are only counted (``n_ties``), and ``ties_complete`` is ``False``.
 
     Returns
     -------
     TreeSearch
         ``trees`` (best first), ``n_explored``, ``n_consistent``, ``consistent_complete``,
-        ``ties``, ``n_ties``, ``exhaustive``, ``root`` and ``tolerance``.
+        ``ties``, ``n_ties``, ``exhaustive``, ``root``, ``tolerance``, ``tie_rule``,
+        ``support`` (per edge) and ``consensus``.
 
     Notes
     -----
@@ -428,7 +543,9 @@ def enumerate_trees(
     (then least added score, then the tightest fit). A branch is cut when its violation
     bound exceeds the ``max_trees``-th best violation, or equals it while its score bound
     exceeds that tree's score; so every tree that ties with the best is visited and
-    counted. The worst case is the number of trees with a given root, ``K ** (K - 2)``; a
+    counted; the cut uses the tie threshold (the best's score plus ``tie_nats``) instead of
+    the ``max_trees``-th tree's when that is looser, so every tree within it is visited. The
+    worst case is the number of trees with a given root, ``K ** (K - 2)``; a
     node costs ``O(K**2 S)``. Multi-sample inputs, where the sum rule rules out most
     parents, take milliseconds for 8 clones and tens of milliseconds for 12 (see the
     tests); one sample rarely rules much out, thousands of trees may then tie exactly, and
@@ -450,6 +567,11 @@ def enumerate_trees(
     if int(max_nodes) < 1:
         raise InputError(f"max_nodes is {max_nodes!r}; expected >= 1", field="max_nodes")
     max_trees, max_nodes = int(max_trees), int(max_nodes)
+    if not np.isfinite(float(tie_nats)) or float(tie_nats) < 0:
+        raise InputError(f"tie_nats is {tie_nats!r}; expected a number >= 0", field="tie_nats")
+    if isinstance(max_ties, bool) or int(max_ties) < 1:
+        raise InputError(f"max_ties is {max_ties!r}; expected >= 1", field="max_ties")
+    tie_nats, max_ties = float(tie_nats), int(max_ties)
 
     allowed = ~np.eye(k, dtype=bool)  # allowed[d, q]: q may be the parent of d
     if order is not None:
@@ -481,7 +603,9 @@ def enumerate_trees(
     unplaced_var = np.zeros(n_s) if var is None else var[place].sum(axis=0)
     parent: list[int | None] = [None] * k
     kept: list[tuple[float, float, int, list[int | None]]] = []  # (violation, score, n, tree)
-    stats = {"nodes": 0, "consistent": 0, "ties": 0, "leaves": 0, "cut_consistent": 0}
+    near: list[tuple[float, float, int, list[int | None]]] = []  # within the tie threshold
+    counted: list[tuple[float, float]] = []  # tied trees beyond max_ties: (violation, score)
+    stats = {"nodes": 0, "consistent": 0, "leaves": 0, "cut_consistent": 0}
     best = [np.inf, np.inf]
 
     def leaf() -> None:
@@ -491,13 +615,18 @@ def enumerate_trees(
         stats["leaves"] += 1
         if violation <= TIE_EPS:
             stats["consistent"] += 1
-        if abs(violation - best[0]) <= TIE_EPS and abs(score - best[1]) <= TIE_EPS:
-            stats["ties"] += 1
-        elif violation < best[0] - TIE_EPS or (
+        if violation < best[0] - TIE_EPS or (
             violation <= best[0] + TIE_EPS and score < best[1] - TIE_EPS
         ):
             best[:] = [violation, score]
-            stats["ties"] = 1
+        if violation <= best[0] + TIE_EPS and score <= best[1] + tie_nats + TIE_EPS:
+            # the tree list is stored only for the best max_ties; the rest are counted
+            near.append((violation, score, stats["leaves"], list(parent)))
+            if len(near) > 4 * max_ties:  # forget what the best left behind; count the rest
+                near[:] = sorted((t for t in near if _tied(t, best, tie_nats)),
+                                 key=lambda t: (t[1], t[2]))  # fmt: skip
+                counted.extend(t[:2] for t in near[max_ties:])
+                del near[max_ties:]
         key = (round(violation / TIE_EPS) * TIE_EPS, round(score / TIE_EPS) * TIE_EPS)
         if len(kept) == max_trees and key >= kept[-1][:2]:
             return
@@ -505,7 +634,11 @@ def enumerate_trees(
         del kept[max_trees:]
 
     def kth() -> tuple[float, float]:
-        return kept[-1][:2] if len(kept) == max_trees else (np.inf, np.inf)
+        """The cut: the max_trees-th tree, or the tie threshold when that is looser."""
+        kv, ks = kept[-1][:2] if len(kept) == max_trees else (np.inf, np.inf)
+        if abs(kv - best[0]) <= TIE_EPS:
+            ks = max(ks, best[1] + tie_nats)
+        return kv, ks
 
     def search(depth: int, rest_var: np.ndarray) -> bool:
         """Place ``place[depth:]``; ``False`` when the node budget is spent."""
@@ -567,23 +700,71 @@ def enumerate_trees(
     for _, _, _, tree in kept:
         violation, score, where = _evaluate(c, tree, noise)
         trees.append(CloneTree(tree, violation, score, where))
-    ties = [
-        t
-        for t in trees
-        if abs(t.violation - trees[0].violation) <= TIE_EPS
-        and abs(t.score - trees[0].score) <= TIE_EPS
-    ]
+    tied = sorted((t for t in near if _tied(t, best, tie_nats)), key=lambda t: (t[1], t[2]))
+    ties = []
+    for _, _, _, tree in tied[:max_ties]:
+        violation, score, where = _evaluate(c, tree, noise)
+        ties.append(CloneTree(tree, violation, score, where))
+    if not ties or ties[0].parents != trees[0].parents:  # the same best first in both lists
+        ties = [trees[0], *(t for t in ties if t.parents != trees[0].parents)][:max_ties]
+    support = _support(ties)
     return TreeSearch(
         trees=trees,
         n_explored=stats["nodes"],
         n_consistent=stats["consistent"],
         consistent_complete=exhaustive and not stats["cut_consistent"],
         ties=ties,
-        n_ties=stats["ties"],
+        n_ties=max(len(tied) + sum(_tied(t, best, tie_nats) for t in counted), len(ties)),
         exhaustive=exhaustive,
         root=root_,
         tolerance=noise.text,
+        tie_rule=(
+            f"the best's violation and a score within {tie_nats:g} nats of the best's "
+            f"(likelihood ratio <= {np.exp(tie_nats):.3g})"
+        ),
+        support=support,
+        consensus=_consensus(ties, support, c, noise),
     )
+
+
+def _tied(t: tuple, best: Sequence[float], tie_nats: float) -> bool:
+    """Whether a ``(violation, score, ...)`` record ties with ``best``."""
+    return t[0] <= best[0] + TIE_EPS and t[1] <= best[1] + tie_nats + TIE_EPS
+
+
+def _support(ties: list[CloneTree]) -> dict[tuple[int, int], float]:
+    """Likelihood-weighted share of the tied trees holding each ``(parent, child)`` edge."""
+    scores = np.array([t.score for t in ties])
+    weights = np.exp(scores.min() - scores)
+    weights /= weights.sum()
+    out: dict[tuple[int, int], float] = {}
+    for t, w in zip(ties, weights, strict=True):
+        for edge in t.to_edges():
+            out[edge] = out.get(edge, 0.0) + float(w)
+    return {e: min(1.0, v) for e, v in sorted(out.items())}
+
+
+def _consensus(
+    ties: list[CloneTree], support: dict[tuple[int, int], float], c: np.ndarray, noise: _Noise
+) -> CloneTree:
+    """Each clone under its best-supported parent; the best-supported tied tree on a cycle."""
+    best = ties[0].parents
+    parents: list[int | None] = []
+    for i, p0 in enumerate(best):
+        if p0 is None:
+            parents.append(None)
+            continue
+        options = {p: v for (p, child), v in support.items() if child == i}
+        top = max(options.values())
+        # ties of support go to the best tree's parent, then to the lowest index
+        parents.append(p0 if options.get(p0, 0.0) >= top - TIE_EPS else min(
+            p for p, v in options.items() if v >= top - TIE_EPS))  # fmt: skip
+    try:
+        parse_parents(parents, len(parents))
+    except InputError:  # majority choices closed a cycle: the best-supported tied tree
+        parents = max(ties, key=lambda t: sum(support[e] for e in t.to_edges())).parents
+    violation, score, where = _evaluate(c, parents, noise)
+    return CloneTree(list(parents), violation, score, where)
 
 
 # ----------------------------------------------------------------------- prevalence
