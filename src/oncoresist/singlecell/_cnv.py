@@ -281,6 +281,7 @@ def infer_cnv(
     """
     if copy:
         adata = adata.copy()
+    source = source if source is not None else getattr(adata, "filename", None)
     if window < 1 or step < 1:
         raise InputError(f"window {window} and step {step} must be at least 1 gene")
     matrix = _matrix(adata, layer, source)
@@ -524,18 +525,25 @@ def cnv_clones(
 
 
 def _example() -> Any:
-    """A small simulated tumour with a chr1 gain among normal cells (for the docstring)."""
-    from types import SimpleNamespace
+    """A small simulated tumour with a chr2 gain among normal cells (for docs and tests)."""
+    from oncoresist.singlecell._celldata import CellData
 
     generator = np.random.default_rng(0)
-    n_genes, n_cells = 200, 60
+    n_genes, n_cells = 300, 60
+    start = np.tile(np.arange(100) * 1000, 3)
     var = pd.DataFrame(
-        {"chromosome": ["chr1"] * 100 + ["chr2"] * 100,
-         "start": np.r_[np.arange(100), np.arange(100)] * 1000, "end": 0},
+        {
+            "chromosome": np.repeat(["chr1", "chr2", "chr3"], 100),
+            "start": start,
+            "end": start + 500,
+        },
         index=[f"g{i}" for i in range(n_genes)],
-    )  # fmt: skip
+    )
     base = generator.uniform(0.5, 2.0, n_genes)
     x = generator.normal(base, 0.3, (n_cells, n_genes)).clip(0)
-    x[30:, :100] += 1.0
-    obs = pd.DataFrame({"cell_type": ["normal"] * 30 + ["tumour"] * 30})
-    return SimpleNamespace(X=x, obs=obs, var=var, obsm={}, uns={}, layers={}, n_obs=n_cells)
+    x[30:, 100:200] += 1.0
+    obs = pd.DataFrame(
+        {"cell_type": ["normal"] * 30 + ["tumour"] * 30},
+        index=[f"cell{i}" for i in range(n_cells)],
+    )
+    return CellData(x, obs, var)
