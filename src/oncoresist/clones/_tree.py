@@ -665,7 +665,7 @@ def enumerate_trees(
         lb_v = over.sum() + add_v[0] + add_v[1:].min(axis=1).sum()
         lb_s = 0.5 * sq.sum() + add_s[0] + add_s[1:].min(axis=1).sum()
         slack = (cap - grown[0]).sum(1)
-        next_var = rest_var if var is None else rest_var - var[d]
+        next_var = rest_var if var is None else np.maximum(rest_var - var[d], 0.0)
         for p in np.lexsort((slack, add_s[0], add_v[0])):
             p = int(p)
             kv, ks = kth()
