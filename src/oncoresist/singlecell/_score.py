@@ -157,28 +157,32 @@ def _ulm_block(block: Any, weights: np.ndarray, sums: np.ndarray, sums_sq: np.nd
     return r * np.sqrt(df / ((1.0 - r + 2.2e-16) * (1.0 + r + 2.2e-16)))
 
 
-def _tirosh_controls(means: np.ndarray, weights: np.ndarray, *, n_bins: int, ctrl_size: int,
-                     rng: np.random.Generator) -> np.ndarray:  # fmt: skip
-    """Control weights: for each programme, ``ctrl_size`` genes per expression bin its genes
-    fall in (drawn from genes outside the programme), signed like the genes they stand for.
-    """  # noqa: D205
+def _tirosh_weights(means: np.ndarray, weights: np.ndarray, *, n_bins: int, ctrl_size: int,
+                    rng: np.random.Generator) -> np.ndarray:  # fmt: skip
+    """Gene weights of the control-gene score, all genes × programmes.
+
+    For each programme and sign, ``ctrl_size`` control genes are drawn per expression bin
+    its genes fall in (from genes outside the programme). The score is
+    (n_up·(mean up − mean controls) − n_down·(mean down − mean controls)) / (n_up + n_down):
+    Tirosh's score for an unsigned set, with up and down parts weighted by their sizes.
+    """
     ranks = pd.Series(means).rank(method="min").to_numpy()
     bins = np.minimum((ranks - 1) * n_bins // len(means), n_bins - 1).astype(int)
-    controls = np.zeros_like(weights)
+    signs = np.sign(weights)
+    combined = signs / np.maximum(np.abs(signs).sum(axis=0), 1)
     for j in range(weights.shape[1]):
+        n_total = int(np.abs(signs[:, j]).sum())
         for sign in (1.0, -1.0):
-            members = np.flatnonzero(np.sign(weights[:, j]) == sign)
-            if members.size == 0:
-                continue
+            members = np.flatnonzero(signs[:, j] == sign)
             picked: list[int] = []
             for b in np.unique(bins[members]):
-                pool = np.flatnonzero((bins == b) & (weights[:, j] == 0))
+                pool = np.flatnonzero((bins == b) & (signs[:, j] == 0))
                 if pool.size:
-                    size = min(ctrl_size, pool.size)
-                    picked += list(rng.choice(pool, size=size, replace=False))
-            if picked:
-                controls[np.unique(picked), j] = sign / len(np.unique(picked))
-    return controls
+                    picked += list(rng.choice(pool, size=min(ctrl_size, pool.size), replace=False))
+            if picked:  # added, not set: up and down parts may share control genes
+                chosen = np.unique(picked)
+                combined[chosen, j] -= sign * members.size / (n_total * chosen.size)
+    return combined
 
 
 def score_matrix(
@@ -224,12 +228,7 @@ def score_matrix(
         means, _ = _gene_moments(matrix, all_columns, normalisation)
         full = np.zeros((matrix.shape[1], weights.shape[1]))
         full[columns] = weights
-        signed = np.sign(full)
-        n_up = np.maximum((signed > 0).sum(axis=0), 1)
-        n_down = np.maximum((signed < 0).sum(axis=0), 1)
-        own = np.where(signed > 0, 1.0 / n_up, np.where(signed < 0, -1.0 / n_down, 0.0))
-        controls = _tirosh_controls(means, full, n_bins=n_bins, ctrl_size=ctrl_size, rng=rng)
-        combined = own - controls
+        combined = _tirosh_weights(means, full, n_bins=n_bins, ctrl_size=ctrl_size, rng=rng)
         used = np.flatnonzero(np.any(combined != 0, axis=1))
         for rows, block, _, _ in iter_chunks(matrix, used, normalisation):
             out[rows] = np.asarray(block @ combined[used])
