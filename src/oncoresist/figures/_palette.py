@@ -1,9 +1,11 @@
 """Colour-blind-safe styles and the one variant -> (colour, marker, dash) assignment.
 
-Colours are the Okabe-Ito palette (Okabe & Ito 2008, *Color Universal Design*). Colour
-alone repeats after 8 series, so every series also gets a marker shape and a dash pattern:
-the 8 x 8 (colour, marker) pairs and then 8 dash patterns keep 512 series distinct, and the
-figures read in grey scale.
+Colours are the Okabe-Ito palette (Okabe & Ito 2008, *Color Universal Design*), then four
+darker colours of Paul Tol's colour-blind-safe "muted" scheme (indigo, wine, olive, teal),
+so 12 series get 12 colours. Colour alone is not enough past about 8 (some of the extra
+colours are near an Okabe-Ito one for a colour-blind reader), so every series also gets a
+marker shape and a dash pattern: the 12 x 8 (colour, marker) pairs and then 8 dash patterns
+keep 768 series distinct, and the figures read in grey scale.
 
 :func:`assign` is the single place where a series label (a variant such as
 ``"EGFR T790M"``, a clone, a strategy) gets its style. It depends only on the set of
@@ -20,7 +22,7 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-__all__ = ["DASHES", "OKABE_ITO", "SHAPES", "Style", "assign", "style"]
+__all__ = ["DASHES", "EXTRA_COLOURS", "OKABE_ITO", "PALETTE", "SHAPES", "Style", "assign", "style"]
 
 #: Okabe-Ito colours, ordered for contrast on white (yellow last).
 OKABE_ITO = (
@@ -33,6 +35,11 @@ OKABE_ITO = (
     "#000000",  # black
     "#F0E442",  # yellow
 )
+#: Colours 9-12: Paul Tol's "muted" indigo, wine, olive and teal (Tol 2021, SRON/EPS/TN/09-002),
+#: dark enough on white and apart from the Okabe-Ito hues in lightness or hue.
+EXTRA_COLOURS = ("#332288", "#882255", "#999933", "#44AA99")
+#: Every series colour, in the order they are given out.
+PALETTE = OKABE_ITO + EXTRA_COLOURS
 SHAPES = (
     "circle",
     "square",
@@ -44,7 +51,7 @@ SHAPES = (
     "plus",
 )
 DASHES = ("", "9 4", "2 4", "9 4 2 4", "14 5", "4 4", "14 4 2 4 2 4", "1 3")
-_N = len(OKABE_ITO) * len(SHAPES) * len(DASHES)
+_N = len(PALETTE) * len(SHAPES) * len(DASHES)
 
 
 @dataclass(frozen=True)
@@ -64,8 +71,8 @@ class Style:
 
 
 def _slot(i: int) -> Style:
-    n_c, n_s = len(OKABE_ITO), len(SHAPES)
-    colour = OKABE_ITO[i % n_c]
+    n_c, n_s = len(PALETTE), len(SHAPES)
+    colour = PALETTE[i % n_c]
     shape = SHAPES[(i // n_c + i % n_c) % n_s]  # diagonal: colour k starts with shape k
     dash = DASHES[(i // (n_c * n_s) + i % n_c) % len(DASHES)]
     return Style(colour, shape, dash)
@@ -74,7 +81,9 @@ def _slot(i: int) -> Style:
 def style(i: int) -> Style:
     """The style of the ``i``-th series when series have an order (strategies, lines).
 
-    Distinct (colour, marker) pairs for ``i`` < 64 and distinct styles for ``i`` < 512.
+    Distinct colours for ``i`` < 12, distinct (colour, marker) pairs for ``i`` < 96 and
+    distinct styles for ``i`` < 768. The first 8 are the Okabe-Ito colours with shapes and
+    dashes of their own.
     """
     return _slot(i % _N)
 
@@ -94,8 +103,8 @@ def assign(labels: Iterable[str]) -> dict[str, Style]:
     Returns
     -------
     dict of str to Style
-        ``label -> Style``. Up to 8 labels get 8 different colours; up to 64 get distinct
-        (colour, marker) pairs; up to 512 get distinct styles.
+        ``label -> Style``. Up to 12 labels get 12 different colours (the 8 Okabe-Ito ones
+        first); up to 96 get distinct (colour, marker) pairs; up to 768 get distinct styles.
 
     Examples
     --------
