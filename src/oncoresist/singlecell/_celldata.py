@@ -61,7 +61,7 @@ def _frame(frame: pd.DataFrame | None, n: int, what: str) -> pd.DataFrame:
         raise InputError(f"{len(frame)} rows but the matrix has {n}; expected one row each",
                          field=what)  # fmt: skip
     frame = frame.copy()
-    frame.index = pd.Index([str(i) for i in frame.index])
+    frame.index = pd.Index([str(i) for i in frame.index], name=frame.index.name)
     return frame
 
 
