@@ -141,7 +141,7 @@ def _block_section(
         heat.append({
             "svg": heatmap_svg(cells, m, drug_row=drug_r, drug_col=drug_c, unit_r=unit_r,
                                unit_c=unit_c, title=f"{MODEL_NAMES[m]} synergy, {name}",
-                               ident=f"{anchor}-{m}", limit=lim),
+                               ident=f"{anchor}-{m}", limit=lim, msa=_msa(row, m)),
             "caption": f"{MODEL_NAMES[m]} score per cell (observed minus expected % "
             "inhibition; vermillion synergy, blue antagonism); the dashed square is the most "
             "synergistic 3 x 3 area.",
@@ -163,6 +163,14 @@ def _block_section(
         facts.append((f"IC50 of {drug}", _ic50_words(fit)))
     return {"id": anchor, "name": name, "facts": facts, "figures": figures, "heat": heat,
             "iso": iso_fig}  # fmt: skip
+
+
+def _msa(row: Mapping[str, Any], model: str) -> tuple[float, ...] | None:
+    """The most synergistic area of ``model`` from the block's row, if it has one."""
+    keys = [f"{model}_msa_conc_{a}_{b}" for a in ("r", "c") for b in ("lo", "hi")]
+    if not all(k in row for k in keys):
+        return None
+    return (*(float(row[k]) for k in keys), float(row.get(f"{model}_msa", float("nan"))))
 
 
 def _ic50_words(fit: Mapping[str, Any] | None) -> str:

@@ -9,8 +9,8 @@ Drawn with the shared figure layer (:mod:`oncoresist.figures`); each function re
 * :func:`heatmap_svg`: the dose matrix coloured by % inhibition (sequential, white to
   dark blue) or by a synergy score (diverging and centred at 0: vermillion for synergy,
   blue for antagonism, so it reads without red-green), every cell labelled with its value,
-  and the most synergistic area (SynergyFinder's 3 x 3 window of the highest mean score)
-  outlined.
+  and the most synergistic area (SynergyFinder's 3 x 3 window of the highest mean score, as
+  ``score_blocks`` found it) outlined.
 * :func:`isobologram_svg`: the combinations that reach one effect level, in doses scaled
   by each drug's own dose for that effect (from its fitted curve): the Loewe-additive
   line is ``x + y = 1``; points below it are synergy, above it antagonism.
@@ -58,7 +58,6 @@ __all__ = [
     "dose_response_svg",
     "heatmap_svg",
     "isobologram_svg",
-    "most_synergistic_window",
     "ranking_svg",
 ]
 
@@ -136,33 +135,6 @@ def dose_matrix(cells: pd.DataFrame, value: str) -> tuple[np.ndarray, np.ndarray
     return rows, cols, grid
 
 
-def most_synergistic_window(grid: np.ndarray, size: int = 3) -> tuple[int, int, int, float]:
-    """The ``size`` x ``size`` window of combination cells with the highest mean score.
-
-    SynergyFinder's "most synergistic area". Only combination cells (row and column index
-    >= 1, both doses above 0) are considered; a smaller matrix uses a smaller window.
-
-    Returns
-    -------
-    tuple
-        ``(row, column, size, mean)``: the window's first cell (indices into ``grid``),
-        its side and its mean; ``(0, 0, 0, nan)`` when there is no combination cell.
-    """
-    inner = grid[1:, 1:]
-    k = min(size, *inner.shape) if inner.size else 0
-    best = (0, 0, 0, float("nan"))
-    if k == 0:
-        return best
-    for i in range(inner.shape[0] - k + 1):
-        for j in range(inner.shape[1] - k + 1):
-            window = inner[i : i + k, j : j + k]
-            if np.isfinite(window).any():
-                mean = float(np.nanmean(window))
-                if not mean <= best[3]:  # the first finite mean wins over NaN
-                    best = (i + 1, j + 1, k, mean)
-    return best
-
-
 # ----------------------------------------------------------------------- heat map
 def heatmap_svg(
     cells: pd.DataFrame,
@@ -175,7 +147,7 @@ def heatmap_svg(
     title: str,
     ident: str,
     limit: float | None = None,
-    outline: bool = True,
+    msa: Sequence[float] | None = None,
 ) -> SvgText:
     """One block's dose matrix coloured by ``value`` (``response`` or a model's score).
 
@@ -194,8 +166,10 @@ def heatmap_svg(
     limit
         Half-range of the diverging scale (default from the data, a multiple of 10, at
         least 10): give the same limit to every model of a block so their colours compare.
-    outline
-        Outline the most synergistic area (scores only).
+    msa
+        The most synergistic area to outline (scores only): ``(conc_r_lo, conc_r_hi,
+        conc_c_lo, conc_c_hi, mean)``, the dose ranges of its cells and its mean score
+        (``score_blocks``' ``<model>_msa*`` columns); ``None`` outlines nothing.
     """
     rows, cols, grid = dose_matrix(cells, value)
     score = value != "response"
@@ -236,15 +210,17 @@ def heatmap_svg(
     heading = "% inhibition" if not score else f"{MODEL_NAMES.get(value, value)} synergy"
     parts.append(text(x0, top - 2, heading, font_size=15, font_weight=700))
     desc = _heatmap_desc(grid, value, drug_row, drug_col, rows.size, cols.size)
-    if score and outline:
-        r0, c0, k, mean = most_synergistic_window(grid)
-        if k:
-            x, y = x0 + c0 * cell, y_bottom - (r0 + k) * cell
-            words = f"most synergistic area ({k} x {k} cells): mean {_num(mean)}"
-            parts.append(el("rect", tip(words), x=x, y=y, width=k * cell, height=k * cell,
-                            fill="none", stroke=INK, stroke_width=3.5, stroke_dasharray="8 4",
-                            class_="msa"))  # fmt: skip
-            desc += f" The most synergistic {k} x {k} area (outlined) has mean {_num(mean)}."
+    if score and msa is not None and all(math.isfinite(float(v)) for v in msa[:4]):
+        r_lo, r_hi, c_lo, c_hi, mean = (float(v) for v in msa)
+        i0, i1 = np.searchsorted(rows, [r_lo, r_hi])
+        j0, j1 = np.searchsorted(cols, [c_lo, c_hi])
+        h, w = int(i1 - i0 + 1), int(j1 - j0 + 1)
+        x, y = x0 + j0 * cell, y_bottom - (i0 + h) * cell
+        words = f"most synergistic area ({h} x {w} cells): mean {_num(mean)}"
+        parts.append(el("rect", tip(words), x=x, y=y, width=w * cell, height=h * cell,
+                        fill="none", stroke=INK, stroke_width=3.5, stroke_dasharray="8 4",
+                        class_="msa"))  # fmt: skip
+        desc += f" The most synergistic {h} x {w} area (outlined) has mean {_num(mean)}."
     parts += _colour_bar(x0 + cell * cols.size + 22, top, y_bottom, lim if score else None)
     fig = Svg(width, height, title=title, desc=desc, ident=ident, cls="synergy-heatmap")
     fig.extend(parts)
