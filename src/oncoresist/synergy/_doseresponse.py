@@ -13,10 +13,12 @@ All curves are fitted together: a coarse grid over ``(log ic50, log hill)`` with
 ``max`` solved by weighted linear least squares at each grid point (they enter linearly)
 gives the start, then a batched Levenberg-Marquardt refines all four parameters within
 bounds. A curve whose 4PL is no better than a constant (F-test, unless its fitted span
-exceeds two residual sds) is ``"flat"`` and predicts its weighted mean. A fit whose inflection
-point runs more than 1000-fold outside the tested doses is ``"failed: ..."`` and is replaced by
-the same constant rather than a wild curve (SynergyFinder's fits end the same way on such
-data); a Hill slope on its bound (20) is reported as a failure but the step curve is kept.
+exceeds two residual sds) is ``"flat"`` and predicts its weighted mean. A fit that ends as a
+step (Hill slope on its bound, 20) outside the tested doses is ``"failed: ..."`` and is
+replaced by the same constant rather than a guessed curve (the fits SynergyFinder relies on
+fail on such data too); a fit whose inflection point runs 1000-fold outside the tested doses,
+or whose slope hits a bound inside them, is marked failed (IC50 withheld) but its curve, which
+still describes the tested range, is kept.
 
 References
 ----------
@@ -163,6 +165,7 @@ def fit_curves(
     n_obs: np.ndarray | None = None,
     flat_test: bool = True,
     constant_on_failure: bool = True,
+    rising: bool = False,
 ) -> CurveFits:
     """Fit many 4PL curves at once by bounded, batched Levenberg-Marquardt.
 
@@ -186,8 +189,10 @@ def fit_curves(
         is small against the residual sd); ``False`` calls flat only a curve that barely
         moves (span below :data:`FLAT_SPAN`).
     constant_on_failure
-        Replace a fit whose IC50 left the 1000-fold window by the constant; ``False`` keeps
-        the bounded curve (still marked failed), as the ZIP row fits need.
+        Replace a step outside the tested doses by the constant; ``False`` keeps the
+        bounded curve (still marked failed).
+    rising
+        Only rising curves (``max >= min``), as the ZIP fits through the combination use.
 
     Returns
     -------
@@ -212,6 +217,7 @@ def fit_curves(
     ok_range = np.isfinite(lo_dose) & np.isfinite(hi_dose)
     lo_dose = np.where(ok_range, lo_dose, 0.0)
     hi_dose = np.where(ok_range, hi_dose, 0.0)
+    dose_range = (lo_dose, hi_dose)
     loge_bounds = (lo_dose - np.log(IC50_RANGE), hi_dose + np.log(IC50_RANGE))
     logh_bounds = np.log(HILL_BOUNDS)
 
@@ -224,6 +230,8 @@ def fit_curves(
         s = np.where(pos[:, None, :], _sigmoid(np.exp(lh) * (logx[:, None, :] - le[:, :, None])),
                      0.0)  # fmt: skip
         c, d = _linear_part(s, y[:, None, :], w[:, None, :], fmin[:, None], is_fixed[:, None])
+        if rising:
+            d = np.maximum(d, c)
         fit = c[..., None] + (d - c)[..., None] * s
         sse = (w[:, None, :] * (y[:, None, :] - fit) ** 2).sum(axis=2)
         k = np.argmin(sse, axis=1)
@@ -233,10 +241,10 @@ def fit_curves(
         start[better] = np.column_stack([c[rows, k], d[rows, k], le[rows, k],
                                          np.full(n_curves, lh)])[better]  # fmt: skip
 
-    theta, sse, jtj = _levenberg_marquardt(start, logx, pos, y, w, is_fixed, loge_bounds,
+    theta, sse, jtj = _levenberg_marquardt(start, logx, pos, y, w, is_fixed, rising, loge_bounds,
                                            logh_bounds)  # fmt: skip
     return _summarise(theta, sse, jtj, x, y, w, pos, is_fixed, loge_bounds, logh_bounds,
-                      within_ss, n_obs, flat_test, constant_on_failure)  # fmt: skip
+                      within_ss, n_obs, flat_test, constant_on_failure, dose_range)  # fmt: skip
 
 
 def _linear_part(
@@ -280,38 +288,47 @@ def _levenberg_marquardt(
     y: np.ndarray,
     w: np.ndarray,
     is_fixed: np.ndarray,
+    rising: bool,
     loge_bounds: tuple[np.ndarray, np.ndarray],
     logh_bounds: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Bounded Levenberg-Marquardt on every curve; converged curves leave the active set."""
+    theta = theta.copy()
     free = np.ones_like(theta, dtype=bool)
     free[:, 0] = ~is_fixed
     lam = np.full(theta.shape[0], 1e-3)
-    f, jac = _model(theta, logx, pos)
+    f, _ = _model(theta, logx, pos)
     sse = (w * (y - f) ** 2).sum(1)
     eye = np.eye(4)
+    act = np.arange(theta.shape[0])
     for _ in range(_ITERATIONS):
-        jac = jac * free[:, None, :]
-        jw = jac * w[..., None]
-        jtj = np.einsum("npi,npj->nij", jw, jac)
-        grad = np.einsum("npi,np->ni", jw, y - f)
-        diag = np.diagonal(jtj, axis1=1, axis2=2)
-        damp = lam[:, None] * np.maximum(diag, 1e-12) + (~free) * 1.0
-        lhs = jtj + damp[:, :, None] * eye
-        step = np.linalg.solve(lhs, grad[..., None])[..., 0] * free
-        trial = theta + step
-        trial[:, 2] = np.clip(trial[:, 2], *loge_bounds)
-        trial[:, 3] = np.clip(trial[:, 3], *logh_bounds)
-        f_new, jac_new = _model(trial, logx, pos)
-        sse_new = (w * (y - f_new) ** 2).sum(1)
-        accept = sse_new < sse
-        theta = np.where(accept[:, None], trial, theta)
-        f = np.where(accept[:, None], f_new, f)
-        jac = np.where(accept[:, None, None], jac_new, jac)
-        converged = ~accept & (lam > 1e8)
-        sse = np.where(accept, sse_new, sse)
-        lam = np.where(accept, lam / 3.0, lam * 4.0)
-        if converged.all():
+        if act.size == 0:
             break
+        th, fr, lx, ps, ya, wa = theta[act], free[act], logx[act], pos[act], y[act], w[act]
+        f, jac = _model(th, lx, ps)
+        jac = jac * fr[:, None, :]
+        jw = jac * wa[..., None]
+        jtj = np.einsum("npi,npj->nij", jw, jac)
+        grad = np.einsum("npi,np->ni", jw, ya - f)
+        diag = np.diagonal(jtj, axis1=1, axis2=2)
+        damp = lam[act, None] * np.maximum(diag, 1e-12) + (~fr) * 1.0
+        step = np.linalg.solve(jtj + damp[:, :, None] * eye, grad[..., None])[..., 0] * fr
+        trial = th + step
+        trial[:, 2] = np.clip(trial[:, 2], loge_bounds[0][act], loge_bounds[1][act])
+        trial[:, 3] = np.clip(trial[:, 3], *logh_bounds)
+        if rising:
+            trial[:, 1] = np.maximum(trial[:, 1], trial[:, 0])
+        f_new, _ = _model(trial, lx, ps)
+        sse_new = (wa * (ya - f_new) ** 2).sum(1)
+        old = sse[act]
+        accept = sse_new < old
+        theta[act] = np.where(accept[:, None], trial, th)
+        sse[act] = np.where(accept, sse_new, old)
+        lam[act] = np.where(accept, lam[act] / 3.0, lam[act] * 4.0)
+        tiny = (old - sse_new) <= 1e-10 * (old + 1e-9)
+        done = (accept & tiny) | (~accept & (lam[act] > 1e7))
+        act = act[~done]
+    _, jac = _model(theta, logx, pos)
     jac = jac * free[:, None, :]
     jtj = np.einsum("npi,npj->nij", jac * w[..., None], jac)
     return theta, sse, jtj
@@ -332,7 +349,9 @@ def _summarise(
     n_obs: np.ndarray | None,
     flat_test: bool,
     constant_on_failure: bool,
+    dose_range: tuple[np.ndarray, np.ndarray],
 ) -> CurveFits:
+    lo_dose, hi_dose = dose_range
     n_curves = theta.shape[0]
     n_par = np.where(is_fixed, 3, 4)
     nobs = w.sum(1) if n_obs is None else np.asarray(n_obs, float)
@@ -345,11 +364,10 @@ def _summarise(
     free[:, 0] = ~is_fixed
     # covariance of the free parameters; a fixed one gets variance 0
     reg = jtj + np.where(free, 0.0, 1.0)[:, :, None] * np.eye(4)
-    with np.errstate(invalid="ignore"):
-        try:
-            inv = np.linalg.inv(reg)
-        except np.linalg.LinAlgError:
-            inv = np.stack([np.linalg.pinv(m) for m in reg])
+    try:
+        inv = np.linalg.inv(reg)
+    except np.linalg.LinAlgError:
+        inv = np.linalg.pinv(reg)
     var = np.diagonal(inv, axis1=1, axis2=2) * free * sigma2[:, None]
     se = np.sqrt(np.where(var >= 0, var, np.nan))
 
@@ -390,15 +408,20 @@ def _summarise(
     status = np.full(n_curves, "ok", dtype=object)
     tol = 1e-6
     at_e = (le <= loge_bounds[0] + tol) | (le >= loge_bounds[1] - tol)
-    at_h = (lh <= logh_bounds[0] + tol) | (lh >= logh_bounds[1] - tol)
+    steep = lh >= logh_bounds[1] - tol
+    at_h = (lh <= logh_bounds[0] + tol) | steep
+    outside = (le < lo_dose - tol) | (le > hi_dose + tol)
+    step = steep & outside & (pos.sum(1) >= 2)
     status[at_h] = "failed: Hill slope at its bound"
     status[at_e] = "failed: IC50 outside 1000x the tested doses"
+    status[step] = "failed: a step outside the tested doses (IC50 not identified)"
     status[pos.sum(1) < 2] = "failed: fewer than two nonzero doses"
     status[flat] = "flat"
-    # an inflection point far outside the tested doses is not identified: the curve would
-    # be a guess, so the constant (the weighted mean) stands in and the status says why
-    const = flat | (at_e & constant_on_failure)
-    bad_ic50 = const
+    # a step before the lowest (or after the highest) dose says only that the response
+    # jumped: any curve through it is a guess, so the constant (the mean) stands in, as the
+    # fits SynergyFinder relies on end on such data
+    const = flat | (step & constant_on_failure)
+    bad_ic50 = const | at_e
     flat = const
     # the constant is the mean of every point, the dose-0 one included (also when ``min``
     # was fixed: SynergyFinder's ZIP row fits end the same way)

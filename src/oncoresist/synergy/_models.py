@@ -172,8 +172,12 @@ def zip_scores(
     cols_x = np.repeat(conc_r[:, None, :], n_c - 1, axis=1).reshape(-1, n_r)
     cols_y = np.swapaxes(y[:, :, 1:], 1, 2).reshape(-1, n_r)
     cols_w = np.swapaxes(weight[:, :, 1:], 1, 2).reshape(-1, n_r)
-    fit_rows = fit_curves(rows_x, rows_y, rows_w, fixed_min=rows_y[:, 0], flat_test=False)
-    fit_cols = fit_curves(cols_x, cols_y, cols_w, fixed_min=cols_y[:, 0], flat_test=False)
+    fit_rows = fit_curves(
+        rows_x, rows_y, rows_w, fixed_min=rows_y[:, 0], flat_test=False, rising=True
+    )
+    fit_cols = fit_curves(
+        cols_x, cols_y, cols_w, fixed_min=cols_y[:, 0], flat_test=False, rising=True
+    )
     along_rows = fit_rows.predict(rows_x).reshape(n_b, n_r - 1, n_c)
     along_cols = np.swapaxes(fit_cols.predict(cols_x).reshape(n_b, n_c - 1, n_r), 1, 2)
     fitted = y.copy()
