@@ -254,7 +254,7 @@ def infer_cnv(
         ``obs[f"{key_added}_score"]``, ``obs[f"{key_added}_clone"]``,
         ``obs[f"{key_added}_malignant"]``, ``uns[key_added]`` (``chr_pos``: first window of
         each chromosome; ``window_chromosome``; ``reference``; ``scale``; ``threshold``;
-        ``clones``: the k tried and their silhouettes; the parameters).
+        ``clones``: a table of the k tried and their silhouettes; the parameters).
     source
         The file the data came from, for error messages.
     progress
@@ -337,12 +337,12 @@ def infer_cnv(
         "scale": "log (as given)" if logged else "linear: scaled to 1e4 per cell, log1p",
         "threshold": threshold,
         "call": call,
-        "clones": tried,
+        "clones": pd.DataFrame(tried, columns=["k", "silhouette"]),
         "params": {
             "window": window,
             "step": step,
             "lfc_clip": lfc_clip,
-            "noise_sd": noise_sd,
+            "noise_sd": float("nan") if noise_sd is None else noise_sd,
             "exclude_chromosomes": list(exclude_chromosomes),
             "n_genes": len(genes),
             "n_pcs": n_pcs,

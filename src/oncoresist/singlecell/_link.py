@@ -24,6 +24,7 @@ import pandas as pd
 from scipy import stats
 
 from oncoresist.errors import InputError, UnknownDrugError
+from oncoresist.singlecell._de import bh_adjust
 
 __all__ = ["link_programmes", "programme_shifts"]
 
@@ -32,18 +33,6 @@ SHIFT_COLUMNS = ["sample", "programme", "n_treated", "n_control", "mean_treated"
 LINK_COLUMNS = ["sample", "programme", "drug", "shift", "effect_size", "padj", "biomarker",
                 "mechanism", "effect", "disease", "evidence", "applies_to_drug",
                 "drugs_affected", "references", "assertion", "summary"]  # fmt: skip
-
-
-def _bh(pvalues: np.ndarray) -> np.ndarray:
-    """Benjamini–Hochberg adjusted p-values (NaN kept)."""
-    p = np.asarray(pvalues, dtype=float)
-    out = np.full(p.shape, np.nan)
-    ok = np.flatnonzero(~np.isnan(p))
-    if len(ok):
-        order = ok[np.argsort(p[ok])]
-        ranked = p[order] * len(ok) / np.arange(1, len(ok) + 1)
-        out[order] = np.minimum(1.0, np.minimum.accumulate(ranked[::-1])[::-1])
-    return out
 
 
 def _scores(adata: Any, scores: str | pd.DataFrame) -> pd.DataFrame:
@@ -155,7 +144,7 @@ def programme_shifts(
             field=f"obs/{sample}",
         )
     frame = pd.DataFrame(rows)
-    frame["padj"] = _bh(frame["pvalue"].to_numpy())
+    frame["padj"] = bh_adjust(frame["pvalue"].to_numpy())
     frame["rises"] = (frame["padj"] < fdr) & (frame["effect_size"] >= min_effect)
     paired: list[dict[str, Any]] = []
     for programme, group in frame.groupby("programme", sort=False):
@@ -168,7 +157,7 @@ def programme_shifts(
                        "effect_size": shifts.mean() / sd if sd and sd > 0 else np.nan,
                        "pvalue": p})  # fmt: skip
     across = pd.DataFrame(paired)
-    across["padj"] = _bh(across["pvalue"].to_numpy())
+    across["padj"] = bh_adjust(across["pvalue"].to_numpy())
     across["rises"] = (across["padj"] < fdr) & (across["shift"] > 0)
     result = pd.concat([frame, across], ignore_index=True)[SHIFT_COLUMNS]
     adata.uns[key_added] = {
@@ -279,5 +268,5 @@ def link_programmes(
             kind="stable",
         ).reset_index(drop=True)
     if adata is not None:
-        adata.uns[key_added] = {"table": table, "drug": drug_key, "disease": disease}
+        adata.uns[key_added] = {"table": table, "drug": drug_key or "", "disease": disease or ""}
     return table
