@@ -122,25 +122,30 @@ def compare_fractions(
             raise InputError(f"{len(merged)} pair(s) with both {control!r} and {treated!r}; "
                              "expected at least 2 for a paired test", field="pair")  # fmt: skip
         out["n_pairs"] = len(merged)
-        out["effect"] = float((merged["lb"] - merged["la"]).mean())
-        if test == "t":
-            res = stats.ttest_rel(merged["lb"], merged["la"])
-            name = "paired t-test on empirical logits"
-        else:
-            res = stats.wilcoxon(merged["fb"], merged["fa"], zero_method="zsplit")
-            name = "Wilcoxon signed-rank on fractions"
+        differences = (merged["lb"] - merged["la"]).to_numpy()
+        out["effect"] = float(differences.mean())
+        flat = np.ptp(differences) == 0
+        name = "paired t-test on empirical logits" if test == "t" else (
+            "Wilcoxon signed-rank on fractions")  # fmt: skip
     else:
         out["n_pairs"] = 0
         out["effect"] = float(lb.mean() - la.mean())
-        if test == "t":
+        flat = np.ptp(la) == 0 and np.ptp(lb) == 0
+        name = "Welch t-test on empirical logits" if test == "t" else "Mann-Whitney U on fractions"
+    if flat:  # no variation between replicates: a test would divide by zero
+        statistic, pvalue = (0.0, 1.0) if out["effect"] == 0 else (np.nan, np.nan)
+        if out["effect"] != 0:
+            name += " (not computed: no variation between samples)"
+    else:
+        if paired and test == "t":
+            res = stats.ttest_rel(merged["lb"], merged["la"])
+        elif paired:
+            res = stats.wilcoxon(merged["fb"], merged["fa"], zero_method="zsplit")
+        elif test == "t":
             res = stats.ttest_ind(lb, la, equal_var=False)
-            name = "Welch t-test on empirical logits"
         else:
             res = stats.mannwhitneyu(b["fraction"], a["fraction"], alternative="two-sided")
-            name = "Mann-Whitney U on fractions"
-    statistic, pvalue = float(res.statistic), float(res.pvalue)
-    if not np.isfinite(pvalue):  # identical fractions everywhere: no evidence of a change
-        statistic, pvalue = 0.0, 1.0
+        statistic, pvalue = float(res.statistic), float(res.pvalue)
     out.update(statistic=statistic, pvalue=pvalue, test=name)
     return out
 
