@@ -240,7 +240,7 @@ def _probability(p: float) -> str:
         return "1 (to double precision)"
     if p < 1e-3:
         return f"{p:.1e}"
-    return f"{p:.3f}"
+    return f"{p:.3g}"
 
 
 def synergy_report_html(

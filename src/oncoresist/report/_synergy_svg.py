@@ -29,6 +29,7 @@ area). PMID 31943110.
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -51,7 +52,7 @@ from oncoresist.figures import (
     y_axis,
 )
 from oncoresist.figures._embed import SvgText, svg_text
-from oncoresist.report._screen_svg import fmt
+from oncoresist.report._screen_svg import fmt, text_width
 
 __all__ = [
     "MODEL_NAMES",
@@ -366,14 +367,20 @@ def _dose_panel(p, x_off, panel_w, height, y_range, colour) -> tuple[list[str], 
         rising = float(fit["max"]) >= float(fit["min"])
         right_side = xi < (left + right) / 2
         dy = (24 if right_side else -14) if rising else (-14 if right_side else 24)
-        parts.append(text(xi + (12 if right_side else -12), yi + dy, words,
-                          text_anchor="start" if right_side else "end", font_size=14))  # fmt: skip
+        tx, anchor = (xi + 12, "start") if right_side else (xi - 12, "end")
+        wide = text_width(words, 14)
+        if anchor == "start" and tx + wide > right + 20:  # keep the label inside the panel
+            tx, anchor = right + 20, "end"
+        elif anchor == "end" and tx - wide < x_off + 60:
+            tx, anchor = x_off + 60, "start"
+        parts.append(text(tx, yi + dy, words, text_anchor=anchor, font_size=14))
         desc += (f" Fitted 4PL: {_num(float(fit['min']))} to {_num(float(fit['max']))} % "
                  f"inhibition, Hill slope {fmt(float(fit['hill']))}, {words}.")  # fmt: skip
     else:
         why = "no fit" if fit is None else (status or "no fit")
-        parts.append(text(x_off + panel_w / 2, top + 24, f"no curve drawn: {why}",
-                          text_anchor="middle", font_size=14, fill="#7a2e00"))  # fmt: skip
+        for k, words in enumerate(["no curve drawn:", *textwrap.wrap(why, 40)]):
+            parts.append(text(left + 8, top + 22 + 18 * k, words, font_size=13,
+                              fill="#7a2e00"))  # fmt: skip
         desc += f" No curve drawn ({why})."
     return parts, desc
 
@@ -532,7 +539,7 @@ def ranking_svg(
             ends.append(shown[c].to_numpy(dtype=float))
     every = np.concatenate(ends)
     every = every[np.isfinite(every)]
-    lim = symmetric_limit(every, floor=5.0)
+    lim = symmetric_limit(every * 1.05, floor=5.0)  # no mark on the frame
     xs = LinearScale((-lim, lim), (left, right))
     bottom = top_px + row_h * max(n, 1)
     parts = x_axis(xs, xs.ticks(8), left=left, right=right, top=top_px, bottom=bottom,
