@@ -44,6 +44,17 @@ def _h5py() -> Any:
 # --------------------------------------------------------------------------- h5ad reading
 
 
+def _open_hdf5(file: Path, expected: str) -> Any:
+    """Open an HDF5 file for reading; a missing or non-HDF5 file is an ``InputError``."""
+    h5py = _h5py()
+    try:
+        return h5py.File(file, "r")
+    except FileNotFoundError:
+        raise InputError(f"file not found; expected {expected}", file=file) from None
+    except OSError as exc:
+        raise InputError(f"not an HDF5 file ({exc}); expected {expected}", file=file) from None
+
+
 def _attr(node: Any, name: str, default: Any = None) -> Any:
     value = node.attrs.get(name, default)
     return value.decode() if isinstance(value, bytes) else value
@@ -123,16 +134,8 @@ def _read_frame(node: Any, file: Path, where: str) -> pd.DataFrame:
 
 def read_h5ad(path: str | os.PathLike[str]) -> CellData:
     """Read an h5ad file (AnnData's HDF5 format) into a :class:`CellData`."""
-    h5py = _h5py()
     file = Path(path)
-    try:
-        handle = h5py.File(file, "r")
-    except FileNotFoundError:
-        raise InputError("file not found; expected an h5ad file", file=file) from None
-    except OSError as exc:
-        raise InputError(f"not an HDF5 file ({exc}); expected an h5ad file",
-                         file=file) from None  # fmt: skip
-    with handle as f:
+    with _open_hdf5(file, "an h5ad file") as f:
         for required in ("X", "obs", "var"):
             if required not in f:
                 raise InputError(f"'{required}' is missing; expected an h5ad file with X, obs "
@@ -335,16 +338,8 @@ def read_10x_h5(path: str | os.PathLike[str]) -> CellData:
     Gene symbols become ``var_names`` (made unique), Ensembl IDs go to ``var["gene_ids"]``
     and, for v3, the feature type to ``var["feature_types"]``; barcodes are ``obs_names``.
     """
-    h5py = _h5py()
     file = Path(path)
-    try:
-        handle = h5py.File(file, "r")
-    except FileNotFoundError:
-        raise InputError("file not found; expected a 10x .h5 file", file=file) from None
-    except OSError as exc:
-        raise InputError(f"not an HDF5 file ({exc}); expected a 10x .h5 file",
-                         file=file) from None  # fmt: skip
-    with handle as f:
+    with _open_hdf5(file, "a 10x .h5 file") as f:
         if "matrix" in f:
             g, where = f["matrix"], "matrix"
             need = ("data", "indices", "indptr", "shape", "barcodes", "features")
