@@ -432,13 +432,24 @@ def _detect_scale(long: pd.DataFrame, source: Path | None) -> tuple[Scale, float
                          "untreated wells (both doses 0) tell; pass response='inhibition' or "
                          "'viability' (--response)", file=source, field="response")  # fmt: skip
     level = float(ctrl.median())
+    small = bool(long["response"].abs().max() <= 1.5)
+    if small and abs(level - 1) <= 0.3:
+        return (
+            "viability",
+            100.0,
+            (
+                f"untreated wells at {level:.3g} and every value within "
+                "[-1.5, 1.5]: read as viability (fraction of control)"
+            ),
+        )
+    if small:
+        raise InputError("every response lies within [-1.5, 1.5]: a fraction? give inhibition "
+                         "or viability in percent, or viability as a fraction with untreated "
+                         "wells near 1", file=source, field="response")  # fmt: skip
     if abs(level) <= 20:
         return "inhibition", 1.0, f"untreated wells at {level:.3g}: read as % inhibition"
     if abs(level - 100) <= 30:
         return "viability", 1.0, f"untreated wells at {level:.3g}: read as % viability"
-    if abs(level - 1) <= 0.3 and long["response"].abs().max() <= 3:
-        return "viability", 100.0, (f"untreated wells at {level:.3g}: read as viability "
-                                    "(fraction of control)")  # fmt: skip
     raise InputError(f"untreated wells (both doses 0) at {level:.3g} say neither inhibition "
                      "(near 0) nor viability (near 100 or 1); pass response='inhibition' or "
                      "'viability' (--response)", file=source, field="response")  # fmt: skip
