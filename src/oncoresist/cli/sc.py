@@ -62,7 +62,7 @@ def _check_format(fmt: str) -> None:
 
 
 def _read(path: Path, layer: str | None = None) -> Any:
-    from oncoresist.singlecell._io import read
+    from oncoresist.singlecell import read
 
     cells = _step(f"reading {path.name}", lambda: read(path))
     if layer is not None and layer not in cells.layers:
@@ -95,7 +95,7 @@ def _finish(cells: Any, table: pd.DataFrame, fmt: str, output: Path | None, out:
     """Write the h5ad (if asked) and then the table: the table's file last, both atomic."""
     text = table_text(table, fmt)
     if out is not None:
-        from oncoresist.singlecell._io import write_h5ad
+        from oncoresist.singlecell import write_h5ad
 
         _step(f"writing {out.name}", lambda: write_h5ad(cells, out))
         err.print(f"wrote {out}", markup=False)
@@ -123,7 +123,7 @@ def score_cmd(
     """
     import pandas as pd
 
-    from oncoresist.singlecell._score import score
+    from oncoresist.singlecell import score
 
     _check_format(fmt)
     cells = _read(data, layer)
@@ -171,7 +171,7 @@ def da_cmd(
     One row per neighbourhood: ``nhood``, ``index_cell``, ``n_cells``, ``logFC``, ``SE``,
     ``F``, ``pvalue``, ``spatial_fdr``, ``kth_distance`` (and the annotation).
     """
-    from oncoresist.singlecell._da import da
+    from oncoresist.singlecell import da
 
     _check_format(fmt)
     cells = _read(data)
@@ -208,7 +208,7 @@ def de_cmd(
     ``lfc_se``, ``stat``, ``pvalue``, ``padj``, ``base_mean``, ``n_pairs_up``,
     ``n_pairs_down``.
     """
-    from oncoresist.singlecell._de import pseudobulk_de
+    from oncoresist.singlecell import pseudobulk_de
 
     _check_format(fmt)
     cells = _read(data, layer)
@@ -245,7 +245,7 @@ def cnv_cmd(
     Needs ``chromosome``, ``start`` and ``end`` in ``var``. One row per cell: ``cell``,
     ``cnv_score``, ``cnv_clone``, ``cnv_malignant`` (empty without a reference).
     """
-    from oncoresist.singlecell._cnv import infer_cnv
+    from oncoresist.singlecell import infer_cnv
 
     _check_format(fmt)
     if call not in ("cell", "clone"):

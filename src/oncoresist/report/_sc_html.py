@@ -35,7 +35,7 @@ def embedding(adata: Any, *, seed: int = 0) -> tuple[np.ndarray, str]:
     if "X_umap" in adata.obsm:
         return np.asarray(adata.obsm["X_umap"])[:, :2], "UMAP"
     if "X_pca" not in adata.obsm:
-        from oncoresist.singlecell._neighbours import pca
+        from oncoresist.singlecell import pca
 
         pca(adata, n_comps=min(30, adata.n_vars - 1, adata.n_obs - 1), seed=seed)
     return np.asarray(adata.obsm["X_pca"])[:, :2], "PC"
@@ -146,8 +146,8 @@ def singlecell_report(
         ``uns["oncoresist_shifts"]``, ``uns["oncoresist_link"]``, ``uns["oncoresist_da"]``,
         ``obsm["X_pca"]`` (when no UMAP) and the ``cnv`` keys when copy number ran.
     """
+    from oncoresist.singlecell import score
     from oncoresist.singlecell._link import link_programmes, programme_shifts
-    from oncoresist.singlecell._score import score
 
     run = progress or (lambda _description, work: work())
     treated, control = _levels(adata, condition, treated, control)
@@ -216,7 +216,7 @@ def singlecell_report(
                 "any sample, so no knowledge-base mechanism is reported."]))  # fmt: skip
 
     try:
-        from oncoresist.singlecell._da import da
+        from oncoresist.singlecell import da
 
         table = run("testing differential abundance", lambda: da(
             adata, condition=condition, sample=sample, design=design, treated=treated,
@@ -230,7 +230,7 @@ def singlecell_report(
         notes.append(f"Differential abundance not tested: {exc.message}")
 
     if reference_key is not None:
-        from oncoresist.singlecell._cnv import infer_cnv
+        from oncoresist.singlecell import infer_cnv
 
         run("inferring copy number", lambda: infer_cnv(
             adata, reference_key=reference_key, reference_categories=reference, rng=seed,
