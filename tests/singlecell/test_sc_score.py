@@ -187,3 +187,21 @@ def test_planted_state_ranks_first(method: str, programme: str, seed: int):
     ranked = effect.sort_values(ascending=False)
     assert ranked.index[0] == programme
     assert ranked.iloc[0] - ranked.iloc[1] > 0.3
+
+
+ZHAO = Path(__file__).parents[3] / "shared/data/singlecell/zhao2021_gbm_panobinostat_5000x300.h5ad"
+
+
+@pytest.mark.skipif(not ZHAO.exists(), reason="shared single-cell data absent")
+def test_real_panel_overlap_is_reported():
+    """300 genes only: most sets are partly covered; the table says which were scored."""
+    cd = read(ZHAO)
+    for source in ("progeny", "hallmark", "resistance"):
+        score(cd, source)
+    table = cd.uns["oncoresist"]["programmes"]
+    scored = table.groupby("source")["scored"].sum().to_dict()
+    assert scored == {"hallmark": 29, "progeny": 3, "resistance": 2}
+    assert (table["gene_key"] == "var['symbol']").all()
+    assert (table["normalisation"] == "log1p_cp10k").all()
+    assert list(cd.obsm["oncoresist_resistance"].columns) == ["emt_axl", "stress_dissociation"]
+    assert np.isfinite(cd.obsm["oncoresist_hallmark"].to_numpy()).all()

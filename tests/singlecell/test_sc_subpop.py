@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from oncoresist.errors import InputError
-from oncoresist.singlecell import CellData, resistant_subpopulations, score
+from oncoresist.singlecell import CellData, read, resistant_subpopulations, score
 from oncoresist.singlecell._genesets import resistance_programmes
 from oncoresist.singlecell._simulate import simulate_cells
 from oncoresist.singlecell._subpop import compare_fractions
@@ -135,3 +137,18 @@ def test_copy_returns_object_and_table():
                                                threshold=10.0, copy=True)  # fmt: skip
     assert "oncoresist_subpop" not in cd.obs and "oncoresist_subpop" in scored.obs
     assert results["threshold_rule"].item() == "fixed threshold"
+
+
+ZHAO = Path(__file__).parents[3] / "shared/data/singlecell/zhao2021_gbm_panobinostat_5000x300.h5ad"
+
+
+@pytest.mark.skipif(not ZHAO.exists(), reason="shared single-cell data absent")
+def test_real_paired_design_runs_with_five_pairs():
+    cd = read(ZHAO)
+    score(cd, "resistance")
+    results = resistant_subpopulations(cd, "emt_axl", sample="sample_id", condition="condition",
+                                       control="ctrl", pair="patient_id")  # fmt: skip
+    row = results.iloc[0]
+    assert row["treated"] == "panobinostat" and row["n_pairs"] == 5
+    assert row["mean_fraction_control"] == pytest.approx(0.05, abs=0.002)
+    assert 0 <= row["pvalue"] <= 1
