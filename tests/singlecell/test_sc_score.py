@@ -205,3 +205,16 @@ def test_real_panel_overlap_is_reported():
     assert (table["normalisation"] == "log1p_cp10k").all()
     assert list(cd.obsm["oncoresist_resistance"].columns) == ["emt_axl", "stress_dissociation"]
     assert np.isfinite(cd.obsm["oncoresist_hallmark"].to_numpy()).all()
+
+
+@pytest.mark.skipif(not ZHAO.exists(), reason="shared single-cell data absent")
+def test_ulm_parity_with_decoupler_on_real_counts():
+    """Counts normalised here (log1p CP10k) vs scanpy normalize_total + log1p then decoupler
+    ULM on the vendored Hallmarks (first 100 cells stored; README in data/)."""
+    expected = pd.read_csv(DATA / "ulm_zhao_hallmark_expected.csv", index_col=0)
+    cd = read(ZHAO)
+    score(cd, "hallmark", method="ulm")
+    got = cd.obsm["oncoresist_hallmark"]
+    assert sorted(got.columns) == sorted(expected.columns)
+    diff = got.loc[expected.index, expected.columns].to_numpy() - expected.to_numpy()
+    assert np.abs(diff).max() <= 1e-6

@@ -35,3 +35,29 @@ frame.to_csv(here / "ulm_input.csv", float_format="%.17g")
 net.to_csv(here / "ulm_net.csv", index=False, float_format="%.17g")
 adata.obsm["score_ulm"].to_csv(here / "ulm_expected.csv", float_format="%.17g")
 print(adata.obsm["score_ulm"].head(), dc.__version__)
+
+# Second fixture: the real panobinostat file (shared data), counts normalised by scanpy
+# (normalize_total 1e4, log1p), Hallmark v7.0 sets as vendored by oncoresist, decoupler ULM;
+# the first 100 cells are kept (ulm_zhao_hallmark_expected.csv).
+zhao = Path("/work/shared/data/singlecell/zhao2021_gbm_panobinostat_5000x300.h5ad")
+if zhao.exists():
+    import gzip
+
+    import scanpy as sc
+
+    cells = anndata.read_h5ad(zhao)
+    cells.var_names = cells.var["symbol"].astype(str).to_numpy()
+    cells.var_names_make_unique()
+    cells.X = cells.layers["counts"].astype(float)
+    sc.pp.normalize_total(cells, target_sum=1e4)
+    sc.pp.log1p(cells)
+    gmt = here.parents[2] / "src/oncoresist/singlecell/data/hallmark/h.all.v7.0.symbols.gmt.gz"
+    rows = []
+    for line in gzip.decompress(gmt.read_bytes()).decode().splitlines():
+        name, _, *genes = line.split("\t")
+        rows += [(name.removeprefix("HALLMARK_"), g, 1.0) for g in dict.fromkeys(genes) if g]
+    hallmark = pd.DataFrame(rows, columns=["source", "target", "weight"])
+    dc.mt.ulm(cells, hallmark, tmin=5)
+    cells.obsm["score_ulm"].iloc[:100].to_csv(
+        here / "ulm_zhao_hallmark_expected.csv", float_format="%.17g"
+    )
