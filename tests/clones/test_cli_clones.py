@@ -4,6 +4,7 @@ import json
 import re
 import subprocess
 import sys
+import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from oncoresist.clones import MutationData, read_mutations, simulate_clones, write_mutations
 
+SVG = "{http://www.w3.org/2000/svg}"
 AML = (Path(__file__).resolve().parents[3] / "shared" / "data" / "clonal" / "clonevol_aml1"
        / "aml1_variants.tsv")  # fmt: skip
 
@@ -35,6 +37,15 @@ def series(tmp_path_factory):
     path = tmp_path_factory.mktemp("clones") / "series.tsv"
     write_mutations(marked, path)
     return path, truth
+
+
+@pytest.fixture(scope="module")
+def fitted(series, tmp_path_factory):
+    """The folder ``clones fit`` wrote for the series."""
+    out = tmp_path_factory.mktemp("fitted")
+    res = cli("fit", str(series[0]), "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    return out
 
 
 def test_fit_writes_tables_tree_figures_and_marks_the_resistant_clone(series, tmp_path):
@@ -61,21 +72,114 @@ def test_fit_writes_tables_tree_figures_and_marks_the_resistant_clone(series, tm
     assert "\u2026" not in res.stdout  # 80 columns: headers and cells wrap, never cut
 
 
-def test_tree_and_plot_read_the_clone_table(series, tmp_path):
+def test_tree_and_plot_read_the_clone_table(series, fitted, tmp_path):
     path, _ = series
-    assert cli("fit", str(path), "-o", str(tmp_path)).returncode == 0
-    res = cli("tree", str(tmp_path / "clones.tsv"), "--top", "3", "-o", str(tmp_path / "t.svg"))
+    res = cli("tree", str(fitted / "clones.tsv"), "--top", "3", "-o", str(tmp_path / "t.svg"))
     assert res.returncode == 0, res.stderr
     assert "consistent trees" in res.stdout and (tmp_path / "t.svg").exists()
-    res = cli("plot", str(tmp_path / "clones.tsv"), "-o", str(tmp_path / "f.svg"))
+    res = cli("plot", str(fitted / "clones.tsv"), "-o", str(tmp_path / "f.svg"))
     assert res.returncode == 0 and (tmp_path / "f.svg").read_text().startswith("<svg")
     samples = list(read_mutations(path).samples)
-    for figure in ("f.svg", "fish.svg", "ccf.svg"):  # the samples' names, not "sample 1"
-        text = (tmp_path / figure).read_text()
+    for figure in (tmp_path / "f.svg", fitted / "fish.svg", fitted / "ccf.svg"):
+        text = figure.read_text()  # the samples' names, not "sample 1"
         assert all(f"{s}" in text for s in samples), figure
-    res = cli("plot", str(tmp_path / "clones.tsv"), "-o", str(tmp_path / "g.svg"),
+    res = cli("plot", str(fitted / "clones.tsv"), "-o", str(tmp_path / "g.svg"),
               "--parents", "root 1")  # fmt: skip
     assert res.returncode == 2 and "parents for" in res.stderr
+
+
+def _svg(path) -> ET.Element:
+    return ET.fromstring(path.read_text(encoding="utf-8"))
+
+
+def test_fit_reports_the_tied_trees_their_consensus_and_each_edge_s_support(fitted):
+    clones = pd.read_csv(fitted / "clones.tsv", sep="\t")
+    k = len(clones)
+    edges = pd.read_csv(fitted / "edges.tsv", sep="\t")
+    assert list(edges.columns) == ["parent", "child", "support", "in_best", "in_consensus"]
+    assert edges["support"].between(0, 1).all()
+    # each clone's parents' supports add up to 1; the consensus holds one edge per clone
+    assert np.allclose(edges.groupby("child")["support"].sum(), 1.0, atol=1e-3)
+    assert edges["in_consensus"].sum() == edges["in_best"].sum() == k - 1
+    run = json.loads((fitted / "run.json").read_text())
+    assert run["tied trees"] >= 1 and "nats" in run["tie rule"]
+    assert len(run["tree"].split()) == k and run["times"] == [0.0, 100.0, 200.0, 300.0]
+    assert len(run["edges"]) == len(edges)
+    trees = pd.read_csv(fitted / "trees.tsv", sep="\t")
+    assert trees.loc[0, "tied"] and trees["tied"].sum() == min(run["tied trees"], len(trees))
+    # the tree figure draws the consensus, each edge with its support
+    drawn = [e for e in _svg(fitted / "tree.svg").iter(f"{SVG}line")
+             if "edge" in (e.get("class") or "").split()]  # fmt: skip
+    assert len(drawn) == k - 1
+    for e in drawn:
+        dashed = "uncertain" in e.get("class").split()
+        assert dashed == (float(e.get("data-support")) < 1 - 1e-6)
+        assert (e.get("stroke-dasharray") is not None) == dashed
+    html = (fitted / "report.html").read_text()
+    assert 'id="edges"' in html and "trees tie with the best" in html
+
+
+def test_tree_command_writes_edges_and_json(fitted, tmp_path):
+    res = cli("tree", str(fitted / "clones.tsv"), "--edges", str(tmp_path / "e.tsv"),
+              "--json", str(tmp_path / "t.json"))  # fmt: skip
+    assert res.returncode == 0, res.stderr
+    assert "tie with the best" in res.stdout and "consensus" in res.stdout
+    edges = pd.read_csv(tmp_path / "e.tsv", sep="\t")
+    record = json.loads((tmp_path / "t.json").read_text())
+    assert record["edges"] == json.loads(edges.to_json(orient="records"))
+    assert record["tied trees"] >= 1 and record["trees"][0]["tied"]
+    assert record["consensus"].split()[0] == "root"
+
+
+def test_plot_draws_what_the_fit_figure_draws(fitted, tmp_path):
+    """Same tree, time axis and first-detection marks as the fit's fish.svg."""
+    res = cli("plot", str(fitted / "clones.tsv"), "-o", str(tmp_path / "f.svg"))
+    assert res.returncode == 0, res.stderr
+    ours, fits = _svg(tmp_path / "f.svg"), _svg(fitted / "fish.svg")
+
+    def looks(root: ET.Element):
+        marks = sorted(e.get("data-clone") for e in root.iter()
+                       if "first-detected" in (e.get("class") or ""))  # fmt: skip
+        groups = [g for g in root.iter(f"{SVG}g") if "clone" in (g.get("class") or "").split()]
+        bands = {g.get("data-clone"): g.find(f"{SVG}polygon").get("points") for g in groups}
+        words = [t.text for t in root.iter(f"{SVG}text")]
+        return marks, bands, words
+
+    assert looks(ours) == looks(fits)
+    assert looks(ours)[0], "the series' later clones are marked where first detected"
+    assert "Sample \u00b7 Days" in looks(ours)[2]
+    # --parents by name, as the tables print them, draws another tree
+    k = len(pd.read_csv(fitted / "clones.tsv", sep="\t"))
+    star = "root" + " C1" * (k - 1)
+    res = cli("plot", str(fitted / "clones.tsv"), "-o", str(tmp_path / "s.svg"), "--parents", star)
+    assert res.returncode == 0, res.stderr
+
+
+def test_export_writes_timescape_and_fishplot_tables(fitted, tmp_path):
+    from oncoresist.clones._export import check_fishplot, check_timescape
+
+    res = cli("export", str(fitted), "--format", "timescape", "-o", str(tmp_path / "ts"))
+    assert res.returncode == 0, res.stderr
+    prev = pd.read_csv(tmp_path / "ts" / "clonal_prev.csv")
+    edges = pd.read_csv(tmp_path / "ts" / "tree_edges.csv")
+    assert list(prev.columns) == ["timepoint", "clone_id", "clonal_prev"]
+    assert list(edges.columns) == ["source", "target"]
+    check_timescape(prev, edges)
+    assert "no mutations.csv" in " ".join(res.stdout.split())  # IDs such as "m0001"
+    res = cli("export", str(fitted), "--format", "fishplot", "-o", str(tmp_path / "fp"))
+    assert res.returncode == 0, res.stderr
+    frac = pd.read_csv(tmp_path / "fp" / "frac_table.csv", index_col=0)
+    parents = pd.read_csv(tmp_path / "fp" / "parents.csv")
+    check_fishplot(frac, parents["parent"].tolist())
+    times = pd.read_csv(tmp_path / "fp" / "timepoints.csv")
+    assert times["timepoint"].tolist() == [0, 100, 200, 300]
+    # the drawn (consensus) tree of the fit, in both
+    run = json.loads((fitted / "run.json").read_text())
+    assert parents["parent"].tolist() == [0 if w == "root" else int(w)
+                                          for w in run["tree"].split()]  # fmt: skip
+    res = cli("export", str(fitted), "--format", "pyclone", "-o", str(tmp_path / "x"))
+    assert res.returncode == 2 and "expected timescape or fishplot" in res.stderr
+    assert not (tmp_path / "x").exists()
 
 
 def test_bad_input_is_one_line_error(tmp_path):
@@ -109,9 +213,21 @@ def test_aml_tree_is_the_published_chain(tmp_path):
     ],
 )
 def test_parents_are_counted_from_one_in_every_error(text, words):
-    from oncoresist.cli.clones import _parse_parents
+    from oncoresist.clones import parse_parents
     from oncoresist.errors import InputError
 
-    with pytest.raises(InputError, match=re.escape(words)):
-        _parse_parents(text, ["A", "B", "C"])
-    assert _parse_parents("root 1 1", ["A", "B", "C"]) == [None, 0, 0]
+    def parse(words: str) -> list[int | None]:  # as --parents reads its words
+        return parse_parents(words.split(), 3, names=["A", "B", "C"], base=1, field="--parents")
+
+    with pytest.raises(InputError, match=re.escape(words)) as err:
+        parse(text)
+    assert err.value.field == "--parents"
+    assert parse("root 1 1") == parse("root A A") == [None, 0, 0]
+
+
+def test_parents_error_from_the_shell_counts_from_one(fitted, tmp_path):
+    res = cli("plot", str(fitted / "clones.tsv"), "-o", str(tmp_path / "f.svg"),
+              "--parents", "root 1 99" + " 1" * 10)  # fmt: skip
+    assert res.returncode == 2 and "Traceback" not in res.stderr
+    assert "parents for" in res.stderr or "clone 3 (C3): parent '99'" in res.stderr
+    assert not (tmp_path / "f.svg").exists()

@@ -1,4 +1,4 @@
-"""``oncoresist clones``: clones over time (fit, tree, plot)."""
+"""``oncoresist clones``: clones over time (fit, tree, plot, export)."""
 
 from __future__ import annotations
 
@@ -90,14 +90,21 @@ def fit_cmd(
     """Cluster mutations into clones, build their tree, and draw their rise.
 
     Writes ``clones.tsv`` (CCF per clone and sample, intervals, first detection, known
-    resistance), ``mutations.tsv`` (cluster, assignment probability, own CCF interval),
-    ``selection.tsv``, ``read_model.tsv``, ``trees.tsv``, ``fish.svg``, ``tree.svg``,
-    ``ccf.svg``, ``report.html`` and ``run.json``.
+    resistance), ``mutations.tsv`` (cluster, assignment probability, own CCF interval,
+    VAF), ``selection.tsv``, ``read_model.tsv``, ``trees.tsv`` (best trees, which tie),
+    ``edges.tsv`` (every edge of a tied tree with its support), ``fish.svg``,
+    ``tree.svg``, ``ccf.svg``, ``report.html`` and ``run.json``. The figures draw the
+    consensus of the tied trees.
     """
     import numpy as np
-    import pandas as pd
 
-    from oncoresist.clones import CloneModel, clone_prevalence, enumerate_trees, first_detected
+    from oncoresist.clones import (
+        CloneModel,
+        clone_prevalence,
+        enumerate_trees,
+        first_detected,
+        project_to_tree,
+    )
     from oncoresist.report._clone_html import clone_report_html
     from oncoresist.report._clone_svg import clone_ccf_svg, fish_svg, tree_svg
 
@@ -114,6 +121,7 @@ def fit_cmd(
         bar.update(step, description="searching clone trees")
         search = enumerate_trees(model.ccf_, sd=model.ccf_sd_)
         best = search.trees[0]
+        drawn = search.consensus.parents
         detected = first_detected(model.ccf_, model.ccf_sd_)
         marks = known_resistance(data, drugs=drug)
         index = {m: i for i, m in enumerate(data.mutations)}
@@ -126,28 +134,24 @@ def fit_cmd(
         clones = _clone_table(model, data, detected, marked_clone)
         names = [f"C{k + 1}" for k in range(model.n_clusters_)]
         times = data.times.tolist() if data.times is not None else None
+        samples = list(data.samples)
         figures = {
-            "Fish plot": fish_svg(model.ccf_, best.parents, names=names, times=times,
-                                  samples=list(data.samples), highlight=set(marked_clone),
-                                  detected=detected),
-            "Clone tree": tree_svg(best.parents, names=names, ccf=model.ccf_,
-                                   highlight=set(marked_clone)),
+            "Fish plot": fish_svg(model.ccf_, drawn, names=names, times=times, samples=samples,
+                                  highlight=set(marked_clone), detected=detected),
+            "Clone tree": tree_svg(drawn, names=names, ccf=model.ccf_, highlight=set(marked_clone),
+                                   support=search.edge_support(drawn), n_ties=search.n_ties),
             "Cancer-cell fraction over samples": clone_ccf_svg(
                 model.ccf_, names=names, lo=model.ccf_lo_, hi=model.ccf_hi_, times=times,
-                samples=list(data.samples), highlight=set(marked_clone)),
+                samples=samples, highlight=set(marked_clone),
+                projected=project_to_tree(model.ccf_, drawn)),
         }  # fmt: skip
-        trees = pd.DataFrame([
-            {"rank": i + 1, "parents": " ".join("root" if p is None else str(p + 1)
-                                                for p in t.parents),
-             "violation": t.violation, "score": t.score, "newick": t.to_newick(names),
-             "violations": "; ".join(f"C{k + 1} at {data.samples[s]}: children exceed by "
-                                     f"{x:.3f}" for k, s, x in t.violations)}
-            for i, t in enumerate(search.trees[:10])])  # fmt: skip
-        prevalence = clone_prevalence(model.ccf_, best.parents)
+        trees = _tree_table(search, names, samples)
+        edges = _edge_table(search, names)
+        prevalence = clone_prevalence(project_to_tree(model.ccf_, drawn), drawn)
         out_dir.mkdir(parents=True, exist_ok=True)
         tables = {"clones.tsv": clones, "mutations.tsv": _mutation_table(model, data),
                   "selection.tsv": model.selection_, "read_model.tsv": model.read_model_,
-                  "trees.tsv": trees, "resistance.tsv": marks}  # fmt: skip
+                  "trees.tsv": trees, "edges.tsv": edges, "resistance.tsv": marks}  # fmt: skip
         for name, frame in tables.items():
             with atomic_write(out_dir / name) as fh:
                 formula_safe(frame).to_csv(fh, sep="\t", index=False)
@@ -164,24 +168,30 @@ def fit_cmd(
                           + ("" if math.isinf(model.precision_) else
                              f", precision {model.precision_:g}"),
             "best tree": trees.loc[0, "newick"],
-            "trees tied with the best": str(search.n_ties),
+            "consensus tree (drawn)": search.consensus.to_newick(names),
+            "trees tied with the best": _ties_words(search),
             "tree search": "exhaustive" if search.exhaustive else "node budget reached",
             "clones with a known resistance alteration": ", ".join(
                 f"C{k + 1}" for k in sorted(marked_clone)) or "none",
         }  # fmt: skip
         html = clone_report_html(summary=summary, clones=clones, selection=model.selection_,
                                  read_model=model.read_model_, trees=trees, figures=figures,
-                                 resistance=marks)  # fmt: skip
+                                 resistance=marks, edges=edges)  # fmt: skip
         with atomic_write(out_dir / "report.html") as fh:
             fh.write(html)
         with atomic_write(out_dir / "run.json") as fh:
             json.dump({**summary, "elbo": model.elbo_, "seed": seed,
-                       "prevalence": np.round(prevalence, 4).tolist()}, fh, indent=2)  # fmt: skip
+                       "prevalence": np.round(prevalence, 4).tolist(),
+                       "samples": samples, "times": times,
+                       "tree": " ".join("root" if p is None else str(p + 1) for p in drawn),
+                       "tied trees": search.n_ties, "ties complete": search.ties_complete,
+                       "tie rule": search.tie_rule,
+                       "edges": edges.to_dict(orient="records")}, fh, indent=2)  # fmt: skip
     view = Table(title=f"{model.n_clusters_} clones")
     for col in ("clone", "mutations", *data.samples, "first detected", "parent", "resistance"):
         view.add_column(col, overflow="fold")  # a narrow terminal wraps, never cuts, headers
     for k in range(model.n_clusters_):
-        parent = best.parents[k]
+        parent = drawn[k]
         det = detected[k]
         view.add_row(f"C{k + 1}", str(int((model.labels_ == k).sum())),
                      *(number(model.ccf_[k, s], ".2f") for s in range(data.n_samples)),
@@ -195,7 +205,52 @@ def fit_cmd(
         out.print(f"C{r['clone']} carries {r['alteration']} (resistance to {r['drugs']}); "
                   f"clone first detected at {when}")  # fmt: skip
     out.print(f"best tree {trees.loc[0, 'newick']} (violation {best.violation:.3f}); "
+              f"{_ties_words(search)}; consensus {search.consensus.to_newick(names)} drawn; "
               f"report.html in {out_dir}")  # fmt: skip
+
+
+def _ties_words(search) -> str:
+    """How many trees tie with the best, under which rule, and whether all were kept."""
+    words = f"{search.n_ties} trees tie with the best ({search.tie_rule})"
+    if not search.exhaustive:
+        words += "; the node budget stopped the search, so more may tie"
+    elif not search.ties_complete:
+        words += f"; support and consensus from the best {len(search.ties)}"
+    return words
+
+
+def _words(parents) -> str:
+    """A parent vector as ``--parents`` takes it: ``root 1 1 3`` (clones counted from 1)."""
+    return " ".join("root" if p is None else str(p + 1) for p in parents)
+
+
+def _tree_table(search, names: list[str], samples: list[str]) -> pd.DataFrame:
+    """``trees.tsv``: the best trees, whether each ties with the best, their violations."""
+    import pandas as pd
+
+    tied = {tuple(t.parents) for t in search.ties}
+    return pd.DataFrame([
+        {"rank": i + 1, "parents": _words(t.parents), "tied": tuple(t.parents) in tied,
+         "violation": t.violation, "score": t.score, "newick": t.to_newick(names),
+         "violations": "; ".join(f"{names[k]} at {samples[s]}: children exceed by {x:.3f}"
+                                 for k, s, x in t.violations)}
+        for i, t in enumerate(search.trees[:10])])  # fmt: skip
+
+
+def _edge_table(search, names: list[str]) -> pd.DataFrame:
+    """``edges.tsv``: every edge of a tied tree, its support, in the best and the consensus.
+
+    Columns: ``parent``, ``child`` (clone names), ``support`` (likelihood-weighted share of
+    the tied trees holding the edge), ``in_best``, ``in_consensus``.
+    """
+    import pandas as pd
+
+    best, cons = set(search.best.to_edges()), set(search.consensus.to_edges())
+    return pd.DataFrame(
+        [{"parent": names[p], "child": names[c], "support": round(v, 4),
+          "in_best": (p, c) in best, "in_consensus": (p, c) in cons}
+         for (p, c), v in sorted(search.support.items(), key=lambda e: (e[0][1], -e[1]))],
+        columns=["parent", "child", "support", "in_best", "in_consensus"])  # fmt: skip
 
 
 def _clone_table(model, data, detected, marked) -> pd.DataFrame:
@@ -216,6 +271,7 @@ def _clone_table(model, data, detected, marked) -> pd.DataFrame:
 
 
 def _mutation_table(model, data) -> pd.DataFrame:
+    import numpy as np
     import pandas as pd
 
     frame = pd.DataFrame({
@@ -230,16 +286,20 @@ def _mutation_table(model, data) -> pd.DataFrame:
         frame[f"ccf|{name}"] = model.mutation_ccf_[:, s]
         frame[f"lo|{name}"] = model.mutation_lo_[:, s]
         frame[f"hi|{name}"] = model.mutation_hi_[:, s]
+    with np.errstate(invalid="ignore", divide="ignore"):  # depth 0: no VAF (NaN)
+        vaf = np.where(data.depth > 0, data.alt / data.depth, np.nan)
+    for s, name in enumerate(data.samples):
+        frame[f"vaf|{name}"] = vaf[:, s]
     return frame
 
 
 def _read_clone_table(
     path: Path,
-) -> tuple[list[str], np.ndarray, np.ndarray | None, list[str]]:
-    """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD, sample names.
+) -> tuple[list[str], np.ndarray, np.ndarray | None, list[str], set[int]]:
+    """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD, sample names, marked.
 
     The SD comes from the 95 % intervals; the sample names are those of the ``ccf|<sample>``
-    columns, in order.
+    columns, in order; the marked clones are those with a ``known_resistance``.
     """
     import numpy as np
     import pandas as pd
@@ -258,7 +318,43 @@ def _read_clone_table(
     if set(lo_cols + hi_cols) <= set(frame.columns):
         sd = np.maximum((frame[hi_cols].to_numpy(float) - frame[lo_cols].to_numpy(float)) / 3.92,
                         1e-3)  # fmt: skip
-    return [f"C{c}" for c in frame["clone"]], ccf, sd, [c[4:] for c in cols]
+    marked = set()
+    if "known_resistance" in frame.columns:
+        marked = {i for i, v in enumerate(frame["known_resistance"].fillna("")) if str(v)}
+    return [f"C{c}" for c in frame["clone"]], ccf, sd, [c[4:] for c in cols], marked
+
+
+def _result(path: Path):
+    """What ``clones tree|plot|export`` read from a ``clones fit`` result.
+
+    ``path`` is ``clones.tsv`` or its folder. Returns the clone names, CCF, SD, sample
+    names, and the fit's ``run.json`` beside it (empty when absent: its ``times`` and its
+    drawn ``tree``) with ``marked``, the clones carrying a known resistance alteration.
+    """
+    table = path / "clones.tsv" if path.is_dir() else path
+    names, ccf, sd, samples, marked = _read_clone_table(table)
+    run = {}
+    if (table.parent / "run.json").is_file():
+        try:
+            run = json.loads((table.parent / "run.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise InputError("not readable as JSON", file=table.parent / "run.json") from None
+        if run.get("samples") not in (None, samples):
+            run = {}  # the run.json of another table: trust only the table
+    return names, ccf, sd, samples, {**run, "marked": marked}
+
+
+def _tree_of(parents: str | None, names, ccf, sd, run) -> tuple[list[int | None], str]:
+    """The tree to draw: ``--parents``, else the fit's drawn tree, else the consensus."""
+    from oncoresist.clones import enumerate_trees, parse_parents
+
+    if parents is not None:
+        return parse_parents(parents.split(), len(names), names=names, base=1,
+                             field="--parents"), "as given"  # fmt: skip
+    if run.get("tree"):
+        return parse_parents(str(run["tree"]).split(), len(names), names=names, base=1,
+                             field="run.json tree"), "the fit's consensus"  # fmt: skip
+    return enumerate_trees(ccf, sd=sd).consensus.parents, "consensus of the tied trees"
 
 
 @clones_app.command("tree")
@@ -266,58 +362,60 @@ def tree_cmd(
     clones_tsv: Annotated[Path, typer.Argument(help="clones.tsv from 'clones fit'.")],
     top: Annotated[int, typer.Option("--top", help="Trees to list.")] = 5,
     out_file: Annotated[Path | None, typer.Option("--out", "-o", help="tree.svg")] = None,
+    edges_file: Annotated[
+        Path | None, typer.Option("--edges", help="Write the edges with their support (TSV).")
+    ] = None,
+    json_file: Annotated[
+        Path | None, typer.Option("--json", help="Write trees, ties and edges as JSON.")
+    ] = None,
 ) -> None:
-    """Rank the clone trees that satisfy the sum rule in every sample."""
+    """Rank the clone trees under the sum rule: ties with the best, consensus, edge support.
+
+    Lists the best trees (and which tie with the best), every edge of the tied trees with
+    its support, and draws the consensus tree (-o) with its uncertain edges dashed.
+    """
     from oncoresist.clones import enumerate_trees
     from oncoresist.report._clone_svg import tree_svg
 
-    names, ccf, sd, _ = _read_clone_table(clones_tsv)
+    names, ccf, sd, samples, _ = _result(clones_tsv)
     search = enumerate_trees(ccf, sd=sd, max_trees=max(top, 1))
     view = Table(title=f"{search.n_consistent} consistent trees "
                        f"({'exhaustive' if search.exhaustive else 'node budget reached'}); "
                        f"{search.n_ties} tied with the best")  # fmt: skip
-    for col in ("rank", "tree", "violation", "score"):
-        view.add_column(col)
+    for col in ("rank", "tree", "tied", "violation", "score"):
+        view.add_column(col, overflow="fold")
+    tied = {tuple(t.parents) for t in search.ties}
     for i, t in enumerate(search.trees[:top]):
-        view.add_row(str(i + 1), t.to_newick(names), f"{t.violation:.3f}", f"{t.score:.2f}")
+        view.add_row(str(i + 1), t.to_newick(names), "yes" if tuple(t.parents) in tied else "",
+                     f"{t.violation:.3f}", f"{t.score:.2f}")  # fmt: skip
     out.print(view)
+    edges = _edge_table(search, names)
+    shown = Table(title="Edges of the tied trees (support: likelihood-weighted share)")
+    for col in edges.columns:
+        shown.add_column(col, overflow="fold")
+    for r in edges.itertuples(index=False):
+        shown.add_row(r.parent, r.child, f"{r.support:.2f}", "yes" if r.in_best else "",
+                      "yes" if r.in_consensus else "")  # fmt: skip
+    out.print(shown)
+    out.print(f"{_ties_words(search)}; consensus {search.consensus.to_newick(names)}")
+    if edges_file is not None:
+        with atomic_write(edges_file) as fh:
+            formula_safe(edges).to_csv(fh, sep="\t", index=False)
+    if json_file is not None:
+        record = {"samples": samples, "tied trees": search.n_ties,
+                  "ties complete": search.ties_complete, "tie rule": search.tie_rule,
+                  "exhaustive": search.exhaustive,
+                  "best": _words(search.best.parents),
+                  "consensus": _words(search.consensus.parents),
+                  "trees": _tree_table(search, names, samples).to_dict(orient="records"),
+                  "edges": edges.to_dict(orient="records")}  # fmt: skip
+        with atomic_write(json_file) as fh:
+            json.dump(record, fh, indent=2)
     if out_file is not None:
+        drawn = search.consensus.parents
         with atomic_write(out_file) as fh:
-            fh.write(tree_svg(search.trees[0].parents, names=names, ccf=ccf))
-
-
-def _parse_parents(text: str, names: list[str]) -> list[int | None]:
-    """``--parents 'root 1 1 3'`` (clone numbers from 1, as the tables print them) -> indices.
-
-    Every error names the clone by its number and name, counted from 1 as the user wrote it.
-    """
-    words = text.split()
-    if len(words) != len(names):
-        raise InputError(f"{len(words)} parents for {len(names)} clones", field="--parents")
-    tree: list[int | None] = []
-    for i, word in enumerate(words):
-        clone = f"clone {i + 1} ({names[i]})"
-        if word == "root":
-            tree.append(None)
-        elif not word.isdigit() or not 1 <= int(word) <= len(names):
-            raise InputError(f"{clone}: parent {word!r}; expected 'root' or a clone number "
-                             f"1..{len(names)}", field="--parents")  # fmt: skip
-        elif int(word) == i + 1:
-            raise InputError(f"{clone} is its own parent", field="--parents")
-        else:
-            tree.append(int(word) - 1)
-    if tree.count(None) != 1:
-        raise InputError(f"{tree.count(None)} clones are 'root'; expected exactly one",
-                         field="--parents")  # fmt: skip
-    for i in range(len(tree)):
-        seen, p = {i}, tree[i]
-        while p is not None:
-            if p in seen:
-                raise InputError(f"the parents loop through clone {i + 1} ({names[i]})",
-                                 field="--parents")  # fmt: skip
-            seen.add(p)
-            p = tree[p]
-    return tree
+            fh.write(tree_svg(drawn, names=names, ccf=ccf, support=search.edge_support(drawn),
+                              n_ties=search.n_ties))  # fmt: skip
 
 
 @clones_app.command("plot")
@@ -325,18 +423,68 @@ def plot_cmd(
     clones_tsv: Annotated[Path, typer.Argument(help="clones.tsv from 'clones fit'.")],
     out_file: Annotated[Path, typer.Option("--out", "-o", help="fish.svg")],
     parents: Annotated[
+        str | None,
+        typer.Option("--parents", help="Parent per clone, e.g. 'root 1 1 3' (or names)."),
+    ] = None,
+) -> None:
+    """Fish plot of the clones (the fit's drawn tree unless --parents gives one).
+
+    Like the fit's figure: the samples' names and days (from the fit's run.json) on the x
+    axis, and each clone's first detection marked.
+    """
+    from oncoresist.clones import first_detected
+    from oncoresist.report._clone_svg import fish_svg
+
+    names, ccf, sd, samples, run = _result(clones_tsv)
+    tree, how = _tree_of(parents, names, ccf, sd, run)
+    times = run.get("times")
+    with atomic_write(out_file) as fh:
+        fh.write(fish_svg(ccf, tree, names=names, samples=samples, times=times,
+                          detected=first_detected(ccf, sd), highlight=run["marked"]))  # fmt: skip
+    out.print(f"fish plot ({how} tree {_words(tree)}) in {out_file}")
+
+
+@clones_app.command("export")
+def export_cmd(
+    result_dir: Annotated[Path, typer.Argument(help="Folder written by 'clones fit'.")],
+    fmt: Annotated[str, typer.Option("--format", help="timescape or fishplot.")],
+    out_dir: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")],
+    parents: Annotated[
         str | None, typer.Option("--parents", help="Parent per clone, e.g. 'root 1 1 3'.")
     ] = None,
 ) -> None:
-    """Fish plot of the clones (the best tree unless --parents gives one)."""
-    from oncoresist.clones import enumerate_trees
-    from oncoresist.report._clone_svg import fish_svg
+    """Tables for timescape or fishplot, checked against the tools' own constraints.
 
-    names, ccf, sd, samples = _read_clone_table(clones_tsv)
-    if parents is None:
-        tree = enumerate_trees(ccf, sd=sd).trees[0].parents
+    timescape: ``clonal_prev.csv``, ``tree_edges.csv`` and (when the mutation IDs hold
+    positions) ``mutations.csv``. fishplot: ``frac_table.csv`` (CCF %), ``parents.csv``,
+    ``timepoints.csv``. The tree is the fit's drawn (consensus) tree unless --parents.
+    """
+    import pandas as pd
+
+    from oncoresist.clones._export import fishplot_tables, timescape_tables
+
+    if fmt not in ("timescape", "fishplot"):
+        raise InputError(f"{fmt!r}; expected timescape or fishplot", field="--format")
+    if not result_dir.is_dir():
+        raise InputError("expected the folder 'clones fit' wrote", file=result_dir)
+    names, ccf, sd, samples, run = _result(result_dir)
+    tree, how = _tree_of(parents, names, ccf, sd, run)
+    if fmt == "timescape":
+        muts = None
+        if (result_dir / "mutations.tsv").is_file():
+            muts = pd.read_csv(result_dir / "mutations.tsv", sep="\t")
+            if {"mutation_id", "clone"} <= set(muts.columns):
+                muts = muts.assign(clone=muts["clone"] - 1)
+            else:
+                muts = None
+        tables = timescape_tables(ccf, tree, names=names, samples=samples, mutations=muts)
     else:
-        tree = _parse_parents(parents, names)
-    with atomic_write(out_file) as fh:
-        fh.write(fish_svg(ccf, tree, names=names, samples=samples))
-    out.print(f"fish plot in {out_file}")
+        tables = fishplot_tables(ccf, tree, names=names, samples=samples, times=run.get("times"))
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for name, frame in tables.items():
+        with atomic_write(out_dir / f"{name}.csv") as fh:
+            formula_safe(frame).to_csv(fh, index=name == "frac_table")
+    skipped = "" if fmt == "fishplot" or "mutations" in tables else (
+        "; no mutations.csv: the mutation IDs hold no chromosome and position")  # fmt: skip
+    out.print(f"{fmt} tables ({how} tree {_words(tree)}): "
+              f"{', '.join(f'{n}.csv' for n in tables)} in {out_dir}{skipped}")  # fmt: skip

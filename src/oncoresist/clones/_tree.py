@@ -190,7 +190,7 @@ def parse_parents(
             raise InputError(f"{who(i)} is its own parent", field=field)
         out.append(j)
     if (n_roots := out.count(None)) != 1:
-        raise InputError(f"{n_roots} clones are 'root' (None); expected exactly one", field=field)
+        raise InputError(f"{n_roots} clones are 'root'; expected exactly one", field=field)
     for i in range(k):
         seen, q = {i}, out[i]
         while q is not None:
