@@ -240,3 +240,26 @@ def test_read_real_panobinostat_file(tmp_path: Path):
     pd.testing.assert_frame_equal(back.obs, cd.obs)
     pd.testing.assert_frame_equal(back.var, cd.var)
     assert back.uns["source"]["repo"] == "const-ae/lemur"
+
+
+def test_csc_matrix_and_duck_typed_writer(tmp_path: Path):
+    from types import SimpleNamespace
+
+    from oncoresist.singlecell import write_h5ad
+
+    counts = sparse.csc_matrix(np.array([[0, 1], [2, 0], [0, 3]]))
+    obs, var = pd.DataFrame(index=["a", "b", "c"]), pd.DataFrame(index=["G1", "G2"])
+    obj = SimpleNamespace(X=counts, obs=obs, var=var, obsm={}, layers={}, uns={})
+    path = tmp_path / "csc.h5ad"
+    write_h5ad(obj, path)
+    with h5py.File(path) as f:
+        assert f["X"].attrs["encoding-type"] == "csc_matrix"
+    cd = read(path)
+    assert cd.X.format == "csr"
+    np.testing.assert_array_equal(cd.X.toarray(), counts.toarray())
+
+
+def test_negative_counts_are_not_counts():
+    cd = CellData(np.array([[1, -2], [0, 3]]), layers={"counts": np.array([[1, -2], [0, 3]])})
+    with pytest.raises(InputError, match="value -2 at cell '0', gene '1'"):
+        counts_matrix(cd)
