@@ -38,6 +38,12 @@ def mathews():
     return res, _merge(res.cells, pd.read_csv(EXPECTED / "mathews_nonoise_synergy_scores.csv"))
 
 
+@pytest.fixture(scope="module")
+def mathews_sham():
+    res = score_blocks(read_combinations(MATHEWS), models=("loewe",), loewe_flat="sham")
+    return res, _merge(res.cells, pd.read_csv(EXPECTED / "mathews_nonoise_synergy_scores.csv"))
+
+
 def test_mathews_bliss_and_hsa_per_cell_within_1e_6(mathews):
     _, m = mathews
     np.testing.assert_allclose(m["bliss"], m["Bliss_synergy"], atol=1e-6)
@@ -76,8 +82,10 @@ def test_mathews_block_2_zip_differs_because_our_fits_are_closer_to_the_data(mat
     assert abs(got - pairs.loc[2, "ZIP_synergy"]) < 5  # 4.2 points, documented
 
 
-def test_mathews_loewe_within_a_point_or_closer_to_the_exact_root(mathews):
-    res, m = mathews
+def test_mathews_loewe_within_a_point_or_closer_to_the_exact_root(mathews_sham):
+    # ispinesib (block 1) ends as a step below its lowest dose: SynergyFinder's summed-dose
+    # rule applies there (loewe_flat="sham"); block 2 has two rising curves
+    res, m = mathews_sham
     fits = res.fits.set_index(["block_id", "role"])
     combo = m[(m.conc_r > 0) & (m.conc_c > 0)]
     for bid, g in combo.groupby("block_id"):
@@ -105,6 +113,19 @@ def test_mathews_loewe_within_a_point_or_closer_to_the_exact_root(mathews):
     b = res.blocks.set_index("block_id")
     pairs = pd.read_csv(EXPECTED / "mathews_nonoise_drug_pairs.csv").set_index("block_id")
     assert b.loc["2", "loewe"] == pytest.approx(pairs.loc[2, "Loewe_synergy"], abs=1.1)
+
+
+def test_mathews_block_1_default_loewe_takes_the_constant_step_drug_at_its_own_dose(mathews):
+    # by default a drug without a rising curve keeps its own (constant) effect: the
+    # reference is the larger fitted single-drug effect at each drug's own dose
+    res, m = mathews
+    combo = m[(m.conc_r > 0) & (m.conc_c > 0) & (m.block_id == "1")]
+    fits = res.fits.set_index(["block_id", "role"])
+    flat_level = fits.loc[("1", "row"), "min"]
+    col = fits.loc[("1", "col")]
+    own = np.maximum(flat_level, col["min"] + (col["max"] - col["min"]) / (
+        1 + (col["ic50"] / combo["conc_c"]) ** col["hill"]))  # fmt: skip
+    np.testing.assert_allclose(combo["loewe_ref"], own, atol=1e-9)
 
 
 def test_mathews_vignette_noised_responses_give_its_bliss_and_hsa():

@@ -422,14 +422,14 @@ def _summarise(
     # fits SynergyFinder relies on end on such data
     const = flat | (step & constant_on_failure)
     bad_ic50 = const | at_e
-    flat = const
+    flat = const  # a curve kept despite an IC50 on its bound keeps its ic50 to be drawn
     # the constant is the mean of every point, the dose-0 one included (also when ``min``
     # was fixed: SynergyFinder's ZIP row fits end the same way)
     flat_level = (w * y).sum(1) / wsum
     out = CurveFits(
         min=np.where(flat, flat_level, c),
         max=np.where(flat, flat_level, d),
-        ic50=np.where(flat, np.nan, ic50),
+        ic50=np.where(flat, np.nan, ic50),  # withheld from users where bad_ic50 (status)
         hill=np.where(flat, np.nan, hill),
         min_se=np.where(flat, np.nan, se[:, 0]),
         max_se=np.where(flat, np.nan, se[:, 1]),

@@ -28,6 +28,8 @@ doi:10.1016/j.csbj.2015.09.001. Ianevski A. et al. (2017) Bioinformatics 33:2413
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from oncoresist.synergy._doseresponse import CurveFits, fit_curves, inverse_ll4, ll4
@@ -61,11 +63,17 @@ def hsa_reference(y: np.ndarray) -> np.ndarray:
 
 
 def _rising(fit: CurveFits) -> np.ndarray:
-    return (fit.status != "flat") & (fit.max > fit.min) & ~np.isnan(fit.ic50)
+    return (fit.max > fit.min) & ~np.isnan(fit.ic50)
 
 
 def loewe_reference(
-    y: np.ndarray, conc_r: np.ndarray, conc_c: np.ndarray, fit_r: CurveFits, fit_c: CurveFits
+    y: np.ndarray,
+    conc_r: np.ndarray,
+    conc_c: np.ndarray,
+    fit_r: CurveFits,
+    fit_c: CurveFits,
+    *,
+    flat: Literal["constant", "sham"] = "constant",
 ) -> np.ndarray:
     """Loewe-additive reference: the exact root of the isobole equation in every cell.
 
@@ -77,6 +85,9 @@ def loewe_reference(
         ``(n_blocks, n_r)`` and ``(n_blocks, n_c)`` concentrations (first = 0).
     fit_r, fit_c
         The single-drug 4PL fits of the row and column drug (one per block).
+    flat
+        What a drug without a rising curve contributes (see Notes): ``"constant"`` its
+        fitted effect at its own dose, ``"sham"`` SynergyFinder's summed-dose rule.
 
     Returns
     -------
@@ -90,10 +101,14 @@ def loewe_reference(
     contributes nothing to the isobole sum; below its baseline ``Xi = 0``. The sum then falls
     continuously from infinity to 0 between the larger baseline and the larger maximum, and
     the root is unique. SynergyFinder instead searches 100 effect levels where both inverses
-    exist, so its reference stops at the weaker drug's maximum. When a drug's curve does not
-    rise (flat, failed or falling) no dose of it gives any effect level; as in SynergyFinder
-    the reference is then the larger single-drug prediction at the summed dose
-    ``x1 + x2`` (the sham combination: it assumes the two doses are in the same unit).
+    exist, so its reference stops at the weaker drug's maximum.
+
+    A drug whose curve does not rise (flat, a failed step, or falling) has the same effect
+    ``E`` at every positive dose: ``X(y) = 0`` up to ``E`` and infinite above, so the root is
+    ``max(E, f_other(x_other))``, the larger fitted single-drug effect at its own dose (an
+    inactive partner scores 0). ``flat="sham"`` takes SynergyFinder's rule instead, the larger
+    single-drug prediction at the summed dose ``x1 + x2`` (a sham combination that treats the
+    two drugs as one; it scores an inactive partner as antagonism).
     """
     x1 = np.broadcast_to(conc_r[:, :, None], y.shape)
     x2 = np.broadcast_to(conc_c[:, None, :], y.shape)
@@ -125,11 +140,12 @@ def loewe_reference(
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
     root = 0.5 * (lo + hi)
-    # a drug without a rising curve has no dose for an effect: SynergyFinder's sham
-    # combination, the larger single-drug prediction at the summed dose
-    total = x1 + x2
-    sham = np.maximum(ll4(total, *(p[..., 0] for p in p_r)), ll4(total, *(p[..., 0] for p in p_c)))
-    ref = np.where(both, root, sham)
+    q_r, q_c = (tuple(p[..., 0] for p in q) for q in (p_r, p_c))
+    if flat == "sham":
+        other = np.maximum(ll4(x1 + x2, *q_r), ll4(x1 + x2, *q_c))
+    else:
+        other = np.maximum(ll4(x1, *q_r), ll4(x2, *q_c))
+    ref = np.where(both, root, other)
     return _keep_mono(ref, y)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -102,6 +103,7 @@ def score_blocks(
     seed: int | np.random.Generator | None = 0,
     progress: Callable[[int, int], None] | None = None,
     chunk_blocks: int = CHUNK_BLOCKS,
+    loewe_flat: Literal["constant", "sham"] = "constant",
 ) -> SynergyResult:
     """Fit the single drugs and score every block under the chosen models.
 
@@ -124,6 +126,11 @@ def score_blocks(
         Called as ``progress(done, total)`` (blocks) after each chunk.
     chunk_blocks
         Blocks scored in one vectorised pass (bounds memory).
+    loewe_flat
+        Loewe reference beside a drug whose curve does not rise: ``"constant"`` (its fitted
+        effect at its own dose; an inactive partner scores 0) or ``"sham"`` (SynergyFinder's
+        larger single-drug prediction at the summed dose). See
+        :func:`oncoresist.synergy.loewe_reference`.
 
     Returns
     -------
@@ -172,7 +179,7 @@ def score_blocks(
     for grid in grids:
         for start in range(0, len(grid.blocks), chunk_blocks):
             sub = _slice(grid, slice(start, start + chunk_blocks))
-            parts.append(_score_grid(sub, wanted, n_boot, rng))
+            parts.append(_score_grid(sub, wanted, n_boot, rng, loewe_flat))
             done += len(sub.blocks)
             if progress is not None:
                 progress(done, total)
@@ -316,6 +323,7 @@ def score_surfaces(
     conc_c: np.ndarray,
     models: Sequence[str],
     within: np.ndarray | None = None,
+    loewe_flat: Literal["constant", "sham"] = "constant",
 ) -> tuple[dict[str, np.ndarray], tuple[CurveFits, CurveFits], np.ndarray | None]:
     """References of each model on stacked surfaces, with the monotherapy fits.
 
@@ -330,18 +338,26 @@ def score_surfaces(
     if "hsa" in models:
         refs["hsa"] = hsa_reference(y)
     if "loewe" in models:
-        refs["loewe"] = loewe_reference(y, conc_r, conc_c, fit_r, fit_c)
+        refs["loewe"] = loewe_reference(y, conc_r, conc_c, fit_r, fit_c, flat=loewe_flat)
     if "zip" in models:
         refs["zip"], fitted = zip_scores(y, weight, conc_r, conc_c, fit_r, fit_c)
     return refs, (fit_r, fit_c), fitted
 
 
-def _model_scores(y, weight, conc_r, conc_c, models) -> dict[str, np.ndarray]:
+def _model_scores(
+    y: np.ndarray,
+    weight: np.ndarray,
+    conc_r: np.ndarray,
+    conc_c: np.ndarray,
+    models: Sequence[str],
+    loewe_flat: Literal["constant", "sham"],
+) -> dict[str, np.ndarray]:
     """Per-cell scores of each model (the ZIP delta for ``zip``), in passes of bounded size."""
     out: dict[str, list[np.ndarray]] = {m: [] for m in models if m != "ci"}
     for s in range(0, y.shape[0], _SURFACES_PER_PASS):
         sl = slice(s, s + _SURFACES_PER_PASS)
-        refs, _, fitted = score_surfaces(y[sl], weight[sl], conc_r[sl], conc_c[sl], models)
+        refs, _, fitted = score_surfaces(y[sl], weight[sl], conc_r[sl], conc_c[sl], models,
+                                         loewe_flat=loewe_flat)  # fmt: skip
         for m, ref in refs.items():
             obs = fitted if m == "zip" else y[sl]
             out[m].append(obs - ref)
@@ -349,11 +365,15 @@ def _model_scores(y, weight, conc_r, conc_c, models) -> dict[str, np.ndarray]:
 
 
 def _score_grid(
-    g: _Grid, models: list[str], n_boot: int, rng: np.random.Generator
+    g: _Grid,
+    models: list[str],
+    n_boot: int,
+    rng: np.random.Generator,
+    loewe_flat: Literal["constant", "sham"],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n_b, n_r, n_c = g.mean.shape
     refs, (fit_r, fit_c), fitted = score_surfaces(g.mean, g.count, g.conc_r, g.conc_c, models,
-                                                  g.within)  # fmt: skip
+                                                  g.within, loewe_flat)  # fmt: skip
     scores = {m: (fitted if m == "zip" else g.mean) - r for m, r in refs.items()}
     cells: dict[str, np.ndarray] = {
         "_code": np.repeat(g.blocks, n_r * n_c),
@@ -380,7 +400,7 @@ def _score_grid(
     blocks["uncertainty"] = method
     score_models = [m for m in models if m != "ci"]
     if has_reps.any() or n_boot > 0:
-        draws = _draws(g, score_models, has_reps, n_boot, fit_r, fit_c, rng)
+        draws = _draws(g, score_models, has_reps, n_boot, fit_r, fit_c, rng, loewe_flat)
         for m in score_models:
             rep_cells, rep_blocks = draws[m]
             cell_sum = replicate_summary(scores[m], rep_cells) if has_reps.any() else None
@@ -435,6 +455,7 @@ def _draws(
     fit_r: CurveFits,
     fit_c: CurveFits,
     rng: np.random.Generator,
+    loewe_flat: Literal["constant", "sham"],
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per-cell and per-block scores of each replicate (or bootstrap draw).
 
@@ -461,7 +482,7 @@ def _draws(
     usable &= weight[:, 0, 1:].sum(1) >= 2
     cr = np.repeat(g.conc_r, k, axis=0)
     cc = np.repeat(g.conc_c, k, axis=0)
-    sc = _model_scores(np.where(np.isnan(flat), 0.0, flat), weight, cr, cc, models)
+    sc = _model_scores(np.where(np.isnan(flat), 0.0, flat), weight, cr, cc, models, loewe_flat)
     out = {}
     for m, v in sc.items():
         v = np.where(weight > 0, v, np.nan)
@@ -500,7 +521,8 @@ def relative_inhibition(fit: CurveFits, dose: np.ndarray) -> np.ndarray:
 
 def _sensitivity_columns(blocks: dict, g: _Grid, fit_r: CurveFits, fit_c: CurveFits) -> None:
     for role, fit, conc in (("row", fit_r, g.conc_r), ("col", fit_c, g.conc_c)):
-        blocks[f"ic50_{role}"] = fit.ic50
+        blocks[f"ic50_{role}"] = np.where(np.isnan(fit.ic50_lo) & (fit.status != "ok"), np.nan,
+                                          fit.ic50)  # fmt: skip
         blocks[f"ic50_{role}_lo"] = fit.ic50_lo
         blocks[f"ic50_{role}_hi"] = fit.ic50_hi
         blocks[f"ri_{role}"] = relative_inhibition(fit, conc)
