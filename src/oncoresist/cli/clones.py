@@ -320,7 +320,7 @@ def _read_clone_table(
                         1e-3)  # fmt: skip
     marked = set()
     if "known_resistance" in frame.columns:
-        marked = {i for i, v in enumerate(frame["known_resistance"].fillna("")) if str(v)}
+        marked = {i for i, v in enumerate(frame["known_resistance"]) if isinstance(v, str) and v}
     return [f"C{c}" for c in frame["clone"]], ccf, sd, [c[4:] for c in cols], marked
 
 
@@ -350,11 +350,11 @@ def _tree_of(parents: str | None, names, ccf, sd, run) -> tuple[list[int | None]
 
     if parents is not None:
         return parse_parents(parents.split(), len(names), names=names, base=1,
-                             field="--parents"), "as given"  # fmt: skip
+                             field="--parents"), "the tree given"  # fmt: skip
     if run.get("tree"):
         return parse_parents(str(run["tree"]).split(), len(names), names=names, base=1,
-                             field="run.json tree"), "the fit's consensus"  # fmt: skip
-    return enumerate_trees(ccf, sd=sd).consensus.parents, "consensus of the tied trees"
+                             field="run.json tree"), "the fit's consensus tree"  # fmt: skip
+    return enumerate_trees(ccf, sd=sd).consensus.parents, "the consensus of the tied trees"
 
 
 @clones_app.command("tree")
@@ -441,7 +441,7 @@ def plot_cmd(
     with atomic_write(out_file) as fh:
         fh.write(fish_svg(ccf, tree, names=names, samples=samples, times=times,
                           detected=first_detected(ccf, sd), highlight=run["marked"]))  # fmt: skip
-    out.print(f"fish plot ({how} tree {_words(tree)}) in {out_file}")
+    out.print(f"fish plot of {how} ({_words(tree)}) in {out_file}")
 
 
 @clones_app.command("export")
@@ -486,5 +486,5 @@ def export_cmd(
             formula_safe(frame).to_csv(fh, index=name == "frac_table")
     skipped = "" if fmt == "fishplot" or "mutations" in tables else (
         "; no mutations.csv: the mutation IDs hold no chromosome and position")  # fmt: skip
-    out.print(f"{fmt} tables ({how} tree {_words(tree)}): "
+    out.print(f"{fmt} tables of {how} ({_words(tree)}): "
               f"{', '.join(f'{n}.csv' for n in tables)} in {out_dir}{skipped}")  # fmt: skip

@@ -462,11 +462,11 @@ def tree_svg(
         parts.append(fg.el("g", tip + node, class_=group, data_clone=name, data_shape=s.marker))
     keys = [(clone_key(None, hatched=True), HIGHLIGHT_TEXT)] if marked else []
     weak_edges = [(labels[p], labels[i], sup[i]) for i, p in links if sup[i] < 1 - 1e-6]
-    tied = "" if n_ties is None else f" of {n_ties} tied trees"
     if weak_edges:
         solid = fg.line(0, 0, 44, 0, stroke=fg.INK, stroke_width=2)
         dashed = fg.line(0, 0, 44, 0, stroke=fg.INK, stroke_width=2, stroke_dasharray="7 5")
-        keys += [(solid, CERTAIN_TEXT + tied), (dashed, UNCERTAIN_TEXT)]
+        every = CERTAIN_TEXT if n_ties is None else f"solid edge: in all {n_ties} tied trees"
+        keys += [(solid, every), (dashed, UNCERTAIN_TEXT)]
     edges = "; ".join(f"{labels[p]} to {labels[i]}" for i, p in links)
     desc = f"Clone tree of {k} clones rooted at {labels[parents.index(None)]}"
     desc += (f"; parent to child: {edges}." if edges else ".") + _marked(labels, marked, "Ringed")
