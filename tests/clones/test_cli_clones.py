@@ -231,3 +231,56 @@ def test_parents_error_from_the_shell_counts_from_one(fitted, tmp_path):
     assert res.returncode == 2 and "Traceback" not in res.stderr
     assert "parents for" in res.stderr or "clone 3 (C3): parent '99'" in res.stderr
     assert not (tmp_path / "f.svg").exists()
+
+
+def _wide_clone_table(n_samples: int, k: int = 8) -> pd.DataFrame:
+    """A clone table of ``k`` clones over ``n_samples`` samples with long names."""
+    rng = np.random.default_rng(5)
+    rows = []
+    for c in range(k):
+        row = {"clone": c + 1, "mutations": 100 + c, "weight": 0.1}
+        for s in range(n_samples):
+            name = f"progression-biopsy-region-{s + 1}-liver"
+            v = float(rng.uniform(0, 1))
+            row |= {f"ccf|{name}": v, f"lo|{name}": v * 0.9, f"hi|{name}": min(v * 1.1, 1)}
+        rows.append(row | {"first_detected": name, "known_resistance": "EGFR C797S; MET amp"})
+    return pd.DataFrame(rows)
+
+
+def test_report_clone_table_is_one_narrow_column_per_sample():
+    from oncoresist.report._clone_html import clone_summary
+
+    four = clone_summary(_wide_clone_table(4))
+    assert len(four["head"]) == 2 + 4 + 2
+    assert four["rows"][0][2]["sub"].count("\u2013") == 1  # the interval under the value
+    many = clone_summary(_wide_clone_table(10))
+    assert many["head"][2] == "CCF: first, last, peak" and len(many["head"]) == 5
+    assert "\u2192" in many["rows"][0][2]["text"] and "peak" in many["rows"][0][2]["sub"]
+
+
+@pytest.mark.skipif(not Path("/usr/bin/chromium").exists(), reason="needs chromium")
+def test_report_clone_table_fits_a_1000_px_window(fitted, tmp_path):
+    """The clone table (4 and 10 samples with long names) fits 1,000 px: no sideways
+    scrolling; the full table is in a details view that scrolls inside its own box."""
+    pytest.importorskip("selenium")
+    sys.path.append(str(Path(__file__).resolve().parents[1] / "report"))
+    from figure_parity_helpers import browser
+
+    from oncoresist.report._clone_html import clone_report_html
+
+    wide = tmp_path / "wide.html"
+    frame = _wide_clone_table(10)
+    empty = pd.DataFrame({"k": [1]})
+    wide.write_text(clone_report_html(summary={"input": "x"}, clones=frame, selection=empty,
+                                      read_model=empty, trees=empty, figures={}),
+                    encoding="utf-8")  # fmt: skip
+    measure = """const t = document.getElementById('clones');
+    const page = document.documentElement;
+    return [t.scrollWidth, t.parentElement.clientWidth, page.scrollWidth, page.clientWidth,
+            document.getElementById('clones-full') !== null];"""
+    with browser(tmp_path / "profile", width=1000, height=900) as driver:
+        for page in (fitted / "report.html", wide):
+            driver.get(page.as_uri())
+            table, box, scroll, window = driver.execute_script(measure)[:4]
+            assert table <= box and scroll <= window, (page.name, table, box, scroll, window)
+            assert driver.execute_script(measure)[4], "the full table in a details view"
