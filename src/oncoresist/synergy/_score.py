@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 from oncoresist.errors import InputError
-from oncoresist.synergy._doseresponse import CurveFits, fit_curves, ll4
+from oncoresist.synergy._doseresponse import CurveFits, fit_curves
 from oncoresist.synergy._io import CombinationData
 from oncoresist.synergy._models import (
     bliss_reference,
@@ -527,7 +527,8 @@ def _sensitivity_columns(blocks: dict, g: _Grid, fit_r: CurveFits, fit_c: CurveF
         blocks[f"ic50_{role}_hi"] = fit.ic50_hi
         blocks[f"ri_{role}"] = relative_inhibition(fit, conc)
         blocks[f"fit_status_{role}"] = fit.status
-    css_r, css_c = css_scores(g.mean, g.count, g.conc_r, g.conc_c, fit_r, fit_c)
+    css_r, css_c = css_scores(g.mean, g.count, g.conc_r, g.conc_c, ic50_r=fit_r.ic50,
+                              ic50_c=fit_c.ic50)  # fmt: skip
     blocks["css_row"] = css_r
     blocks["css_col"] = css_c
     blocks["css"] = 0.5 * (css_r + css_c)
@@ -538,8 +539,9 @@ def css_scores(
     weight: np.ndarray,
     conc_r: np.ndarray,
     conc_c: np.ndarray,
-    fit_r: CurveFits,
-    fit_c: CurveFits,
+    *,
+    ic50_r: np.ndarray,
+    ic50_c: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Combination sensitivity scores (Malyutina et al. 2019), per block.
 
@@ -547,6 +549,20 @@ def css_scores(
     the column drug is the tested dose closest to that drug's IC50 (log scale);
     ``css_col`` the same with the roles swapped. The drug's own IC50 falls back to the
     highest tested dose when its fit gave none.
+
+    Parameters
+    ----------
+    y, weight
+        ``(n_blocks, n_r, n_c)`` mean % inhibition and replicate counts.
+    conc_r, conc_c
+        Concentrations of the row and column drug (first = 0).
+    ic50_r, ic50_c
+        Each drug's fitted IC50 (NaN where none).
+
+    Returns
+    -------
+    (css_row, css_col)
+        Percent, one per block.
     """
     n_b = y.shape[0]
     rows = np.arange(n_b)
@@ -557,13 +573,8 @@ def css_scores(
             dist = np.abs(np.log(np.where(conc > 0, conc, np.nan)) - np.log(target)[:, None])
         return np.nanargmin(np.where(np.isnan(dist), np.inf, dist), axis=1)
 
-    j = closest(conc_c, fit_c.ic50)
-    i = closest(conc_r, fit_r.ic50)
+    j = closest(conc_c, ic50_c)
+    i = closest(conc_r, ic50_r)
     along_r = fit_curves(conc_r, y[rows, :, j], weight[rows, :, j])
     along_c = fit_curves(conc_c, y[rows, i, :], weight[rows, i, :])
     return relative_inhibition(along_r, conc_r), relative_inhibition(along_c, conc_c)
-
-
-def predict_monotherapy(fit: CurveFits, dose: np.ndarray) -> np.ndarray:
-    """The fitted single-drug response at ``dose`` (one row of doses per curve)."""
-    return ll4(dose, fit.min, fit.max, fit.ic50, fit.hill)
