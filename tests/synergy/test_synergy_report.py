@@ -266,3 +266,22 @@ def test_tables_fit_1000_px(page_file, tmp_path):
     for ident, table, box in widths:
         assert table <= box, f"table {ident}: {table} px in {box} px"
     assert page[0] <= page[1], f"the page scrolls sideways: {page}"
+
+
+def test_flat_and_failed_fits_draw_no_curve():
+    from oncoresist.report._synergy_svg import dose_response_svg
+    from oncoresist.synergy import fit_dose_response
+
+    dose = np.array([0, 0.1, 0.3, 1, 3, 10.0])
+    flat = np.array([1, -2, 0.5, 1.5, -1, 0.3])
+    fit = fit_dose_response(dose, flat)
+    assert fit["status"] == "flat"
+    failed = {**fit_dose_response(dose, 100 * dose / (dose + 1)).to_dict(), "status": "failed: x"}
+    svg = dose_response_svg([{"drug": "A", "unit": "uM", "dose": dose, "response": flat,
+                              "fit": fit.to_dict()},
+                             {"drug": "B", "unit": "uM", "dose": dose, "response": flat,
+                              "fit": failed}], title="t", ident="d")  # fmt: skip
+    root = ET.fromstring(svg)
+    assert root.find(f".//{SVG}polyline[@class='fit']") is None  # no wild curve
+    assert root.find(f".//{SVG}line[@class='flat']") is not None  # the mean it predicts
+    assert "No curve drawn (failed: x)" in root.find(f"{SVG}desc").text

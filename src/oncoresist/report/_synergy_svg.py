@@ -376,6 +376,15 @@ def _dose_panel(p, x_off, panel_w, height, y_range, colour) -> tuple[list[str], 
         parts.append(text(tx, yi + dy, words, text_anchor=anchor, font_size=14))
         desc += (f" Fitted 4PL: {_num(float(fit['min']))} to {_num(float(fit['max']))} % "
                  f"inhibition, Hill slope {fmt(float(fit['hill']))}, {words}.")  # fmt: skip
+    elif status == "flat" and math.isfinite(float(fit["min"])):  # type: ignore[index]
+        level = float(fit["min"])  # type: ignore[index]
+        words = f"{drug}: flat, no dose response (mean {_num(level)} % inhibition)"
+        parts.append(line(left, float(ys(level)), right, float(ys(level)), stroke=colour,
+                          stroke_width=3, stroke_dasharray="10 6", class_="flat",
+                          body=tip(words)))  # fmt: skip
+        parts.append(text(left + 8, top + 22, "flat: no dose response", font_size=13,
+                          fill="#7a2e00"))  # fmt: skip
+        desc += f" {words}."
     else:
         why = "no fit" if fit is None else (status or "no fit")
         for k, words in enumerate(["no curve drawn:", *textwrap.wrap(why, 40)]):
