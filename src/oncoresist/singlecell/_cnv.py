@@ -160,7 +160,7 @@ def _smoothing_matrix(
 
 def _bounded_difference(x: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
     """``x - high`` above ``high``, ``x - low`` below ``low``, 0 between."""
-    return np.where(x > high, x - high, np.where(x < low, x - low, 0.0))
+    return x - np.clip(x, low, high)
 
 
 def _matrix(adata: Any, layer: str | None, source: str | None) -> Any:
@@ -176,11 +176,25 @@ def _matrix(adata: Any, layer: str | None, source: str | None) -> Any:
     return layers[layer]
 
 
-def _dense_rows(matrix: Any, rows: slice | np.ndarray) -> np.ndarray:
+def _log_block(
+    matrix: Any, rows: slice | np.ndarray, genes: np.ndarray, totals: np.ndarray | None
+) -> np.ndarray:
+    """Rows of ``matrix`` on a log scale, genes in genomic order, as a dense float64 block.
+
+    Sparse input is scaled and ``log1p``-transformed on its stored values only (log1p(0) = 0),
+    and only the positioned genes are densified.
+    """
     block = matrix[rows]
     if sp.issparse(block):
-        block = block.toarray()
-    return np.asarray(block, dtype=np.float64)
+        block = sp.csr_matrix(block, dtype=np.float64, copy=True)
+        if totals is not None:
+            scale = np.repeat(1e4 / totals[rows], np.diff(block.indptr))
+            block.data = np.log1p(block.data * scale)
+        return block[:, genes].toarray()
+    block = np.asarray(block, dtype=np.float64)[:, genes]
+    if totals is not None:
+        block = np.log1p(block * (1e4 / totals[rows])[:, None])
+    return block
 
 
 def _looks_logged(matrix: Any) -> bool:
@@ -200,7 +214,7 @@ def infer_cnv(
     exclude_chromosomes: Sequence[str] = ("chrX", "chrY"),
     scale: Literal["auto", "log", "linear"] = "auto",
     layer: str | None = None,
-    chunk_size: int = 5000,
+    chunk_size: int = 2000,
     n_clones: int | None = None,
     max_clones: int = 8,
     n_pcs: int = 20,
@@ -301,17 +315,15 @@ def infer_cnv(
     )
 
     def log_rows(rows: slice | np.ndarray) -> np.ndarray:
-        block = _dense_rows(matrix, rows)
-        if totals is not None:
-            block = np.log1p(block * (1e4 / totals[rows])[:, None])
-        return block[:, genes]
+        return _log_block(matrix, rows, genes, totals)
 
     n = adata.n_obs
     chunks = [slice(lo, min(lo + chunk_size, n)) for lo in range(0, n, chunk_size)]
 
     profiles = _profiles(log_rows, chunks, groups, smoother, lfc_clip=lfc_clip,
                          noise_sd=noise_sd, progress=progress)  # fmt: skip
-    score = np.mean(profiles.astype(np.float64) ** 2, axis=1)
+    score = np.concatenate([np.mean(profiles[rows].astype(np.float64) ** 2, axis=1)
+                            for rows in chunks])  # fmt: skip
     clones, tried = cnv_clones(profiles, n_clones=n_clones, max_clones=max_clones,
                                n_pcs=n_pcs, rng=rng)  # fmt: skip
     threshold = float(np.quantile(score[reference_mask], 0.99))
@@ -373,11 +385,18 @@ def _profiles(
         if progress is not None:
             progress(rows.stop - rows.start)
     smoothed_means = np.vstack([profiles[members].mean(axis=0) for members in groups])
-    profiles = _bounded_difference(
-        profiles, smoothed_means.min(axis=0), smoothed_means.max(axis=0)
-    ).astype(np.float32)
+    low, high = smoothed_means.min(axis=0), smoothed_means.max(axis=0)
+    total = total_sq = 0.0
+    for rows in chunks:  # chunk by chunk: no full-size float64 temporaries
+        profiles[rows] = _bounded_difference(profiles[rows], low, high)
+        part = profiles[rows].astype(np.float64)
+        total, total_sq = total + part.sum(), total_sq + np.square(part).sum()
     if noise_sd is not None:
-        profiles[np.abs(profiles) < noise_sd * profiles.std()] = 0.0
+        size = profiles.size
+        sd = np.sqrt(max(total_sq / size - (total / size) ** 2, 0.0))
+        for rows in chunks:
+            part = profiles[rows]
+            part[np.abs(part) < noise_sd * sd] = 0.0
     return profiles
 
 
@@ -433,15 +452,10 @@ def _reference(
 
 
 def _group_means(log_rows: Any, chunks: list[slice], groups: list[np.ndarray]) -> np.ndarray:
-    """Mean log expression of each reference group, read chunk by chunk."""
-    sums: list[np.ndarray | float] = [0.0] * len(groups)
-    for rows in chunks:
-        block = None
-        for i, members in enumerate(groups):
-            inside = members[(members >= rows.start) & (members < rows.stop)]
-            if len(inside):
-                block = log_rows(rows) if block is None else block
-                sums[i] = sums[i] + block[inside - rows.start].sum(axis=0)
+    """Mean log expression of each reference group, reading only its cells, a chunk at a time."""
+    size = max(chunk.stop - chunk.start for chunk in chunks)
+    sums = [sum(log_rows(members[lo : lo + size]).sum(axis=0)
+                for lo in range(0, len(members), size)) for members in groups]  # fmt: skip
     return np.vstack([s / len(m) for s, m in zip(sums, groups, strict=True)])
 
 
@@ -489,16 +503,29 @@ def cnv_clones(
     from scipy.cluster.vq import kmeans2
 
     generator = np.random.default_rng(rng)
-    dense = profiles.toarray() if sp.issparse(profiles) else np.asarray(profiles)
-    dense = dense.astype(np.float64)
-    n = dense.shape[0]
-    centred = dense - dense.mean(axis=0)
-    if n < 3 or not np.any(centred):
+    n = profiles.shape[0]
+    blocks = [slice(lo, min(lo + 20_000, n)) for lo in range(0, n, 20_000)]
+
+    def block(rows: slice) -> np.ndarray:
+        part = profiles[rows]
+        return np.asarray(part.toarray() if sp.issparse(part) else part, dtype=np.float64)
+
+    # Principal components from the windows × windows covariance, accumulated over blocks of
+    # cells (few windows, many cells: memory stays at one block plus the covariance).
+    width = profiles.shape[1]
+    total, cross = np.zeros(width), np.zeros((width, width))
+    for rows in blocks:
+        part = block(rows)
+        total += part.sum(axis=0)
+        cross += part.T @ part
+    mean = total / max(n, 1)
+    cross -= n * np.outer(mean, mean)
+    if n < 3 or not np.any(np.abs(cross) > 0):
         return np.zeros(n, dtype=int), []
-    # Principal components from the windows × windows covariance (few windows, many cells).
-    values, vectors = np.linalg.eigh(centred.T @ centred)
-    keep = min(n_pcs, int(np.sum(values > values.max() * 1e-10)))
-    pcs = centred @ vectors[:, ::-1][:, :keep]
+    values, vectors = np.linalg.eigh(cross)
+    keep = max(1, min(n_pcs, int(np.sum(values > values.max() * 1e-10))))
+    axes = vectors[:, ::-1][:, :keep]
+    pcs = np.vstack([(block(rows) - mean) @ axes for rows in blocks])
     sample = np.sort(generator.choice(n, size=min(n, sample_size), replace=False))
 
     def cluster(k: int) -> np.ndarray:
