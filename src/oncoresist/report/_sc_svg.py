@@ -89,6 +89,17 @@ def _embedding_frame(basis: str, n_cells: int, n_squares: int, cell: float) -> s
 EMBED_BOX = (70.0, 690.0, 30.0, 650.0)  # left, right, top, bottom (px)
 
 
+def _embedding_frame_marks(basis: str) -> list[str]:
+    """The embedding's frame and its two axis names (embeddings have no meaningful ticks)."""
+    left, right, top, bottom = EMBED_BOX
+    middle = (top + bottom) / 2
+    return [fg.el("rect", x=left, y=top, width=right - left, height=bottom - top,
+                  fill="none", stroke=fg.GRID),
+            fg.text((left + right) / 2, bottom + 40, f"{basis} 1", text_anchor="middle"),
+            fg.text(24, middle, f"{basis} 2", text_anchor="middle",
+                    transform=f"rotate(-90 24 {middle:g})")]  # fmt: skip
+
+
 def embedding_score_svg(
     xy: np.ndarray,
     score: np.ndarray,
@@ -111,7 +122,7 @@ def embedding_score_svg(
     cell
         Square size (px): cells in one square are drawn as one square of their mean score.
     """
-    left, right, top, bottom = EMBED_BOX
+    left, top = EMBED_BOX[0], EMBED_BOX[2]
     xy = np.asarray(xy, dtype=float)[:, :2]
     score = np.asarray(score, dtype=float)
     ids, ncol = _bins(xy, EMBED_BOX, cell)
@@ -127,17 +138,13 @@ def embedding_score_svg(
               f"mean {programme} score of the square's cells from {lo:.3g} (dark purple) to "
               f"{hi:.3g} (yellow; 2nd and 98th percentiles)."),
     )  # fmt: skip
-    fig.add(fg.el("rect", x=left, y=top, width=right - left, height=bottom - top,
-                  fill="none", stroke=fg.GRID))  # fmt: skip
     squares = []
     for (square, mean), colour, n in zip(means.items(), colours, counts, strict=True):
         x, y = _square(int(square), ncol, cell, left, top)
         squares.append(fg.el("rect", fg.tip(f"{n} cells, mean score {mean:.3g}"), x=x, y=y,
                              width=cell, height=cell, fill=colour))  # fmt: skip
     fig.add(fg.el("g", "".join(squares), class_="cells"))
-    fig.add(fg.text((left + right) / 2, bottom + 40, f"{basis} 1", text_anchor="middle"))
-    fig.add(fg.text(24, (top + bottom) / 2, f"{basis} 2", text_anchor="middle",
-                    transform=f"rotate(-90 24 {(top + bottom) / 2:g})"))  # fmt: skip
+    fig.extend(_embedding_frame_marks(basis))
     fig.extend(colour_bar(lo, hi, SEQUENTIAL, x=720, y=80, label=f"{programme} score"))
     return fig.standalone()
 
@@ -152,7 +159,7 @@ def embedding_condition_svg(
     ident: str = "embedding-condition",
 ) -> str:
     """Cells on a 2-D embedding coloured by a category (the most frequent one per square)."""
-    left, right, top, bottom = EMBED_BOX
+    left, top = EMBED_BOX[0], EMBED_BOX[2]
     xy = np.asarray(xy, dtype=float)[:, :2]
     labels = pd.Series(np.asarray(labels, dtype=object)).astype(str)
     ids, ncol = _bins(xy, EMBED_BOX, cell)
@@ -166,8 +173,6 @@ def embedding_condition_svg(
               f"the most frequent {what} of the square's cells: "
               + ", ".join(f"{k} ({int((labels == k).sum()):,} cells)" for k in styles) + "."),
     )  # fmt: skip
-    fig.add(fg.el("rect", x=left, y=top, width=right - left, height=bottom - top,
-                  fill="none", stroke=fg.GRID))  # fmt: skip
     squares = []
     for square, row in table.iterrows():
         top_label = str(row.idxmax())
@@ -177,9 +182,7 @@ def embedding_condition_svg(
                              x=x, y=y, width=cell, height=cell, fill=styles[top_label].colour,
                              data_label=top_label))  # fmt: skip
     fig.add(fg.el("g", "".join(squares), class_="cells"))
-    fig.add(fg.text((left + right) / 2, bottom + 40, f"{basis} 1", text_anchor="middle"))
-    fig.add(fg.text(24, (top + bottom) / 2, f"{basis} 2", text_anchor="middle",
-                    transform=f"rotate(-90 24 {(top + bottom) / 2:g})"))  # fmt: skip
+    fig.extend(_embedding_frame_marks(basis))
     keys = [(fg.el("rect", x=14, y=-8, width=16, height=16, fill=s.colour), k)
             for k, s in styles.items()]  # fmt: skip
     fig.add(fg.legend(keys, x=720, y=60, width=270, columns=1))
