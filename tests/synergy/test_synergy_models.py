@@ -190,3 +190,19 @@ def test_progress_reports_every_chunk():
                  progress=lambda done, total: seen.append((done, total)),
                  chunk_blocks=2)  # fmt: skip
     assert seen == [(2, 5), (4, 5), (5, 5)]
+
+
+def test_result_serialises_to_json_with_nulls():
+    import json
+
+    res = score_blocks(CombinationData(table=_table(_loewe_surface(0.5))))
+    doc = json.loads(res.to_json())
+    assert set(doc) == {"blocks", "cells", "fits", "notes"}
+    assert doc["blocks"][0]["loewe"] == pytest.approx(res.blocks["loewe"].item())
+    assert doc["cells"][0]["zip_fit"] is not None and len(doc["cells"]) == 36
+    assert doc["blocks"][0]["ic50_row_lo"] == pytest.approx(res.blocks["ic50_row_lo"].item())
+    a, _ = np.meshgrid(CONC1, CONC2, indexing="ij")
+    inactive_b = score_blocks(CombinationData(table=_table(100 * a / (a + 0.5))))
+    fits = json.loads(inactive_b.to_json())["fits"]
+    assert fits[1]["status"] == "flat" and fits[1]["ic50"] is None
+    assert inactive_b.blocks["loewe"].item() == pytest.approx(0.0, abs=1e-9)

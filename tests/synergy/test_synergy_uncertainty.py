@@ -113,3 +113,25 @@ def test_summaries_by_hand():
     boot = bootstrap_summary(point, draws)
     assert boot["p"][0, 0] == pytest.approx(2 * stats.norm.sf(2.0))
     assert np.isnan(replicate_summary(point, draws[:, :1])["p"][0, 0])
+
+
+def test_a_screen_mixing_replicated_and_single_blocks_gets_both_kinds_of_interval():
+    rep = _null_screen(1, 3, 3.0, 5, "bliss").table
+    single = _null_screen(1, 1, 3.0, 6, "bliss").table.assign(block_id="s0")
+    data = CombinationData(table=pd.concat([rep, single], ignore_index=True))
+    b = score_blocks(data, models=("bliss",), n_boot=50, seed=2).blocks.set_index("block_id")
+    assert b.loc["b0", "uncertainty"] == "replicates"
+    assert b.loc["s0", "uncertainty"] == "parametric bootstrap"
+    assert np.isfinite(b["bliss_p"]).all() and np.isfinite(b["bliss_lo"]).all()
+
+
+def test_a_replicate_missing_a_monotherapy_well_is_not_scored_against_zero():
+    t = _null_screen(1, 3, 0.0, 4, "bliss").table
+    combo = (t.conc_r > 0) & (t.conc_c > 0)
+    t.loc[combo, "inhibition"] += t.loc[combo, "replicate"] * 0.5  # scores 0.5, 1.0, 1.5
+    gone = (t.replicate == 3) & (t.conc_r == CONC1[2]) & (t.conc_c == 0)
+    res = score_blocks(CombinationData(table=t[~gone].reset_index(drop=True)),
+                       models=("bliss",))  # fmt: skip
+    row = res.cells[(res.cells.conc_r == CONC1[2]) & (res.cells.conc_c > 0)]
+    # replicates 1 and 2 only (0.5 and 1.0): the interval is t(1) wide, not thrown by a 0
+    assert (row["bliss_hi"] - row["bliss_lo"]).max() < 10

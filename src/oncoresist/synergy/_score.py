@@ -296,7 +296,7 @@ def _check_monotherapies(
         raise InputError(why, file=data.source, record=data.line_of(row), field=other)
 
 
-def _slice(grid: _Grid, sl: slice) -> _Grid:
+def _slice(grid: _Grid, sl: slice | np.ndarray) -> _Grid:
     return _Grid(*(getattr(grid, f)[sl] for f in grid.__dataclass_fields__))
 
 
@@ -399,36 +399,24 @@ def _score_grid(
     method = np.where(has_reps, "replicates", "parametric bootstrap" if n_boot > 0 else "none")
     blocks["uncertainty"] = method
     score_models = [m for m in models if m != "ci"]
-    if has_reps.any() or n_boot > 0:
-        draws = _draws(g, score_models, has_reps, n_boot, fit_r, fit_c, rng, loewe_flat)
+    for key, summary in (("replicates", replicate_summary),
+                         ("parametric bootstrap", bootstrap_summary)):  # fmt: skip
+        idx = np.flatnonzero(method == key)
+        if idx.size == 0:
+            continue
+        sub = _slice(g, idx)
+        sigma = _pooled_sigma(fit_r, fit_c)[idx]
+        draws = _draws(sub, score_models, key == "replicates", n_boot, sigma, rng, loewe_flat)
         for m in score_models:
-            rep_cells, rep_blocks = draws[m]
-            cell_sum = replicate_summary(scores[m], rep_cells) if has_reps.any() else None
-            boot_sum = bootstrap_summary(scores[m], rep_cells) if n_boot > 0 else None
-            for part, key in ((cell_sum, "replicates"), (boot_sum, "parametric bootstrap")):
-                if part is None:
-                    continue
-                sel = method == key
-                for stat in ("lo", "hi", "p"):
-                    col = cells.setdefault(f"{m}_{stat}", np.full(n_b * n_r * n_c, np.nan))
-                    col.reshape(n_b, -1)[sel] = part[stat].reshape(n_b, -1)[sel]
-            blk_r = (
-                replicate_summary(blocks[m][:, None, None], rep_blocks[:, :, None, None])
-                if has_reps.any()
-                else None
-            )
-            blk_b = (
-                bootstrap_summary(blocks[m][:, None, None], rep_blocks[:, :, None, None])
-                if n_boot > 0
-                else None
-            )
-            for part, key in ((blk_r, "replicates"), (blk_b, "parametric bootstrap")):
-                if part is None:
-                    continue
-                sel = method == key
-                for stat in ("lo", "hi", "p"):
-                    col = blocks.setdefault(f"{m}_{stat}", np.full(n_b, np.nan))
-                    col[sel] = part[stat][:, 0, 0][sel]
+            cell_draws, block_draws = draws[m]
+            per_cell = summary(scores[m][idx], cell_draws)
+            per_block = summary(blocks[m][idx, None, None], block_draws[:, :, None, None])
+            for stat in ("lo", "hi", "p"):
+                col = cells.setdefault(f"{m}_{stat}", np.full(n_b * n_r * n_c, np.nan))
+                col.reshape(n_b, -1)[idx] = per_cell[stat].reshape(idx.size, -1)
+                blocks.setdefault(f"{m}_{stat}", np.full(n_b, np.nan))[idx] = per_block[stat][
+                    :, 0, 0
+                ]
 
     for m in score_models:
         _msa_columns(blocks, m, scores[m], g)
@@ -447,48 +435,51 @@ def _score_grid(
     return pd.DataFrame(blocks), pd.DataFrame(cells), fits
 
 
+def _pooled_sigma(fit_r: CurveFits, fit_c: CurveFits) -> np.ndarray:
+    """Residual sd pooled over a block's two monotherapy fits (NaN when neither has one)."""
+    var = np.stack([fit_r.sigma**2, fit_c.sigma**2])
+    ok = np.isfinite(var)
+    n = ok.sum(0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(n > 0, np.sqrt(np.where(ok, var, 0.0).sum(0) / np.maximum(n, 1)), np.nan)
+
+
 def _draws(
     g: _Grid,
     models: list[str],
-    has_reps: np.ndarray,
+    replicates: bool,
     n_boot: int,
-    fit_r: CurveFits,
-    fit_c: CurveFits,
+    sigma: np.ndarray,
     rng: np.random.Generator,
     loewe_flat: Literal["constant", "sham"],
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """Per-cell and per-block scores of each replicate (or bootstrap draw).
+    """Per-cell and per-block scores of each replicate, or of each bootstrap draw.
 
     Returns ``{model: (cells (B, K, n_r, n_c), block means (B, K))}``; NaN where a block has
-    no such replicate or draw.
+    no such replicate, where a cell or one of its monotherapies is missing from it, or where
+    a replicate has fewer than two doses of a drug alone.
     """
     n_b, n_r, n_c = g.mean.shape
-    if has_reps.any():
+    if replicates:
         k = g.reps.shape[3]
         surf = np.moveaxis(g.reps, 3, 1)  # (B, R, n_r, n_c)
     else:
         k = n_boot
-        with np.errstate(invalid="ignore"):
-            sigma = (
-                np.sqrt(np.nanmean(np.stack([fit_r.sigma**2, fit_c.sigma**2]), axis=0))
-                if np.isfinite(np.stack([fit_r.sigma, fit_c.sigma])).any()
-                else np.full(n_b, np.nan)
-            )
         noise = rng.standard_normal((n_b, k, n_r, n_c)) * sigma[:, None, None, None]
-        surf = g.mean[:, None] + noise
+        surf = np.where(g.count[:, None] > 0, g.mean[:, None] + noise, np.nan)
     flat = surf.reshape(n_b * k, n_r, n_c)
     weight = (~np.isnan(flat)).astype(float)
-    usable = weight[:, 1:, 0].sum(1) >= 2
-    usable &= weight[:, 0, 1:].sum(1) >= 2
+    usable = (weight[:, 1:, 0].sum(1) >= 2) & (weight[:, 0, 1:].sum(1) >= 2)
+    # a cell counts only where it and both of its monotherapies were measured
+    present = (weight > 0) & (weight[:, :, :1] > 0) & (weight[:, :1, :] > 0)
     cr = np.repeat(g.conc_r, k, axis=0)
     cc = np.repeat(g.conc_c, k, axis=0)
     sc = _model_scores(np.where(np.isnan(flat), 0.0, flat), weight, cr, cc, models, loewe_flat)
     out = {}
     for m, v in sc.items():
-        v = np.where(weight > 0, v, np.nan)
+        v = np.where(present, v, np.nan)
         v[~usable] = np.nan
-        cells = v.reshape(n_b, k, n_r, n_c)
-        out[m] = (cells, block_mean(v).reshape(n_b, k))
+        out[m] = (v.reshape(n_b, k, n_r, n_c), block_mean(v).reshape(n_b, k))
     return out
 
 
