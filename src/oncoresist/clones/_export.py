@@ -164,10 +164,8 @@ def fishplot_tables(
 
     Parameters
     ----------
-    ccf : array-like, K x S
-        CCF per clone and sample (projected onto the tree's sum rule here).
-    parents : sequence of int or None
-        Parent of each clone (``None`` for the root).
+    ccf, parents
+        As for :func:`timescape_tables`.
     names, samples : sequence of str
         Clone names (rows) and sample names (columns).
     times : sequence of float, optional

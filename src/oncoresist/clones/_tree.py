@@ -36,6 +36,7 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 from scipy.optimize import nnls
@@ -202,15 +203,13 @@ def parse_parents(
 
 
 def _check_parents(
-    parents: Sequence[int | str | None],
-    k: int,
-    *,
-    names: Sequence[str] | None = None,
-    base: int = 0,
-    field: str = "parents",
+    parents: Sequence[int | str | None], k: int, **options: Any
 ) -> tuple[int, list[list[int]]]:
-    """The root and the children of each clone, after :func:`parse_parents` checked them."""
-    tree = parse_parents(parents, k, names=names, base=base, field=field)
+    """The root and the children of each clone, after :func:`parse_parents` checked them.
+
+    ``options`` are those of :func:`parse_parents` (``names``, ``base``, ``field``).
+    """
+    tree = parse_parents(parents, k, **options)
     kids: list[list[int]] = [[] for _ in range(k)]
     for i, p in enumerate(tree):
         if p is not None:
