@@ -219,3 +219,35 @@ def test_duplicated_replicate_number_is_located(tmp_path):
     with pytest.raises(InputError, match="appears twice") as err:
         read_combinations(_write(tmp_path, text))
     assert err.value.record == 6 and err.value.field == "replicate"
+
+
+def test_empty_and_na_responses_leave_their_wells_out(tmp_path):
+    rows = _grid_rows()
+    rows[4] = rows[4].rsplit(",", 3)[0] + ",NA,uM,uM\n"
+    rows[8] = rows[8].rsplit(",", 3)[0] + ",,uM,uM\n"
+    data = read_combinations(_write(tmp_path, LONG_HEADER + "".join(rows)))
+    assert len(data.table) == 7
+    assert any("2 wells without a response" in n for n in data.notes)
+    assert data.line_of(4) == 7  # the lines still point into the file
+
+
+def test_repeated_untreated_controls_and_uneven_replicates_are_replicates(tmp_path):
+    rows = _grid_rows()
+    controls = [rows[0]] * 3
+    data = read_combinations(_write(tmp_path, LONG_HEADER + "".join(rows + controls)))
+    t = data.table
+    assert t[(t.conc_r == 0) & (t.conc_c == 0)]["replicate"].tolist() == [1, 2, 3, 4]
+    uneven = rows + rows + rows[1:4]
+    data = read_combinations(_write(tmp_path, LONG_HEADER + "".join(uneven), "u.csv"))
+    assert data.table.groupby(["conc_r", "conc_c"]).size().max() == 3
+    assert any("2 to 3 times" in n for n in data.notes)
+
+
+def test_replicate_labels_may_be_words(tmp_path):
+    text = "drug1,drug2,conc1,conc2,conc_unit,replicate,inhibition\n"
+    for rep in ("plateB", "plateA"):
+        for x in (0, 1):
+            for y in (0, 1):
+                text += f"A,B,{x},{y},uM,{rep},{10 * x + 5 * y}\n"
+    data = read_combinations(_write(tmp_path, text))
+    assert data.table["replicate"].tolist() == [2] * 4 + [1] * 4

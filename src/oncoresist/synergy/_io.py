@@ -107,10 +107,11 @@ def read_combinations(
     ------
     InputError
         Naming the file, line and field: a missing or unreadable file, missing columns,
-        a non-numeric or negative concentration, a non-numeric response, a drug given in two
-        units, a block with one drug only or with two drug pairs, duplicated wells without a
-        replicate column (unless every well of the block is repeated equally often: those
-        are replicates), an undetectable response scale.
+        a non-numeric or negative concentration, a non-numeric response (an empty or NA one
+        leaves its well out, noted), a drug given in two units, a block with one drug only or
+        with two drug pairs, duplicated wells without a replicate column (unless every well
+        of the block repeats, or only the untreated control: those are replicates), an
+        undetectable response scale.
 
     Examples
     --------
@@ -275,13 +276,22 @@ def _from_long(
         "conc_r_unit": raw[u_r].astype(str).str.strip() if u_r else "",
         "conc_c_unit": raw[u_c].astype(str).str.strip() if u_c else "",
         "response": _numbers(raw[resp_col], source=source, lines=lines, field=resp_col,
-                             what="a response value (percent)"),
+                             what="a response value (percent)", allow_missing=True),
         "_line": lines,
     })  # fmt: skip
     if rep is not None:
-        reps = _numbers(raw[rep], source=source, lines=lines, field=rep,
-                        what="a replicate number")  # fmt: skip
-        out["replicate"] = reps.astype(int)
+        labels = raw[rep].astype(str).str.strip()
+        if (labels == "").any():
+            i = int(np.flatnonzero((labels == "").to_numpy())[0])
+            raise InputError("empty replicate; expected a replicate number or label",
+                             file=source, record=int(lines[i]), field=rep)  # fmt: skip
+        # numbers or labels ("A", "plate2"): replicate k is the k-th label of its block
+        num = pd.to_numeric(labels, errors="coerce")
+        key = num.to_numpy(float) if num.notna().all() else labels.to_numpy()
+        frame = pd.DataFrame({"b": out["block_id"].to_numpy(), "k": key})
+        first = frame.drop_duplicates().sort_values(["b", "k"], kind="stable")
+        first["r"] = first.groupby("b").cumcount() + 1
+        out["replicate"] = frame.merge(first, on=["b", "k"], how="left")["r"].to_numpy()
     for col, label in ((c_r, "conc_r"), (c_c, "conc_c")):
         _no_negative(out[label].to_numpy(), source, lines, col)
     _check_drugs(out, source, (d_r, d_c))
@@ -408,7 +418,7 @@ def _from_matrix(
     blocks = []
     for j, col in enumerate(raw.columns[1:]):
         vals = _numbers(raw[col], source=source, lines=lines, field=str(col),
-                        what="a response value")  # fmt: skip
+                        what="a response value", allow_missing=True)  # fmt: skip
         blocks.append(pd.DataFrame({"conc_r": conc_r, "conc_c": conc_c[j], "response": vals,
                                     "_line": lines}))  # fmt: skip
     out = pd.concat(blocks, ignore_index=True)
@@ -462,6 +472,12 @@ def _finish(
     source: Path | None,
     lines: np.ndarray,
 ) -> CombinationData:
+    keep = ~np.isnan(long["response"].to_numpy(float))
+    if not keep.all():
+        notes.append(f"{int((~keep).sum())} wells without a response (empty or NA) left out")
+        long, lines = long[keep], np.asarray(lines)[keep]
+        if long.empty:
+            raise InputError("no well has a response", file=source, field="response")
     long = long.reset_index(drop=True)
     factor = 1.0
     if scale is None:
@@ -538,22 +554,29 @@ def _check_blocks(long: pd.DataFrame, source: Path | None, lines: np.ndarray) ->
 def _replicates_from_repeats(
     long: pd.DataFrame, source: Path | None, lines: np.ndarray, notes: list[str]
 ) -> np.ndarray:
-    """Number repeated wells 1..k when every well of a block is repeated k times."""
+    """Number repeated wells 1..k in file order, where repeats can only be replicates.
+
+    Without a replicate column a repeated well is read as a replicate when every well of its
+    block repeats (not necessarily equally often), or when only the untreated well (both
+    doses 0: the plate's control wells) repeats. Anything else looks like a pasted duplicate.
+    """
     key = [long["block_id"], long["conc_r"], long["conc_c"]]
     rep = long.groupby(key, sort=False).cumcount().to_numpy() + 1
     size = long.groupby(key, sort=False)["conc_r"].transform("size").to_numpy()
+    control = ((long["conc_r"] == 0) & (long["conc_c"] == 0)).to_numpy()
     for b, idx in long.groupby("block_id", sort=False).indices.items():
-        sizes = np.unique(size[idx])
-        if len(sizes) > 1:
-            dup = idx[rep[idx] > 1]
-            i = int(dup[0])
+        treated = idx[~control[idx]]
+        repeated = size[treated] > 1
+        if repeated.any() and not repeated.all():
+            i = int(treated[(rep[treated] > 1)][0])
             raise InputError(f"well (conc {long['conc_r'].iloc[i]:g}, "
                              f"{long['conc_c'].iloc[i]:g}) of block {b!r} appears more than "
                              "once but other wells do not; without a replicate column, "
-                             "repeated wells are replicates only when every well is repeated "
-                             "equally often", file=source, record=int(lines[i]),
-                             field="conc_c")  # fmt: skip
-        if sizes[0] > 1:
-            notes.append(f"block {b!r}: every well appears {sizes[0]} times: read as "
-                         "replicates")  # fmt: skip
+                             "repeated wells are replicates only when every well repeats "
+                             "(or only the untreated control)", file=source,
+                             record=int(lines[i]), field="conc_c")  # fmt: skip
+        if repeated.any():
+            lo, hi = int(size[treated].min()), int(size[treated].max())
+            times = f"{lo}" if lo == hi else f"{lo} to {hi}"
+            notes.append(f"block {b!r}: every well appears {times} times: read as replicates")
     return rep
