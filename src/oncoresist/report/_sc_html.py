@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oncoresist.errors import InputError
+from oncoresist.errors import InputError, UnknownDrugError
 from oncoresist.report import _sc_svg as svg
 from oncoresist.report._clone_html import frame_table
 from oncoresist.report._templates import Markup, page
@@ -146,7 +146,7 @@ def singlecell_report(
         ``uns["oncoresist_shifts"]``, ``uns["oncoresist_link"]``, ``uns["oncoresist_da"]``,
         ``obsm["X_pca"]`` (when no UMAP) and the ``cnv`` keys when copy number ran.
     """
-    from oncoresist.singlecell import score
+    from oncoresist.singlecell import resistance_programmes, score
     from oncoresist.singlecell._link import link_programmes, programme_shifts
 
     run = progress or (lambda _description, work: work())
@@ -183,7 +183,12 @@ def singlecell_report(
                      "holding both conditions, e.g. the patient).")  # fmt: skip
     if shifts is not None:
         per_sample = shifts[shifts["sample"] != "(paired)"]
-        best = per_sample.sort_values("effect_size", ascending=False).iloc[0]["programme"]
+        # technical programmes (dissociation stress) are not shown as the headline
+        technical = {n for n, p in resistance_programmes().items() if p.get("caveat")}
+        biological = per_sample[~per_sample["programme"].isin(technical)]
+        ranked = (biological if len(biological) else per_sample).sort_values(
+            "effect_size", ascending=False, kind="stable")  # fmt: skip
+        best = ranked.iloc[0]["programme"]
         figures.insert(1, (f"Cells by {best} score", Markup(svg.embedding_score_svg(
             xy, first[best].to_numpy(), programme=best, basis=basis)),
             f"{best}: the programme with the largest rise in one {unit}."))  # fmt: skip
@@ -192,7 +197,12 @@ def singlecell_report(
             "cells, BH) and paired over samples", _shift_rows(shifts), ident="shifts")],
             [f"Row '(paired)': the mean of the per-{unit} shifts, paired t-test over "
              f"{unit}s; its cell counts are the numbers of {unit}s."]))  # fmt: skip
-        link = link_programmes(shifts, drug=drug, disease=disease, adata=adata)
+        try:
+            link = link_programmes(shifts, drug=drug, disease=disease, adata=adata)
+        except UnknownDrugError:
+            notes.append(f"The drug {drug!r} is not in the knowledge base: the mechanisms "
+                         "below are listed for every drug they cover.")  # fmt: skip
+            link = link_programmes(shifts, disease=disease, adata=adata)
         if len(link):
             sections.append(
                 (
