@@ -164,3 +164,15 @@ def test_headless_chromium_screenshot_is_not_blank(page: Path, tmp_path: Path):
                             env={**os.environ, "HOME": str(tmp_path)})  # fmt: skip
     assert result.returncode == 0, result.stderr[-2000:]
     assert shot.stat().st_size > 30_000  # a blank page compresses to a few KB
+
+
+def test_drug_outside_the_knowledge_base_is_a_note_and_links_still_shown(tmp_path: Path):
+    out = tmp_path / "page.html"
+    result = runner.invoke(app, [
+        "sc", "report", str(_experiment(tmp_path, positions=False)), "--condition",
+        "condition", "--sample", "sample", "--pair", "patient", "--drug", "panobinostat",
+        "--out", str(out)])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    html = out.read_text()
+    assert "is not in the knowledge base" in html and "panobinostat" in html
+    assert 'id="kb-link"' in html  # the EMT rise is still linked, for the drugs it covers
