@@ -206,3 +206,24 @@ def test_result_serialises_to_json_with_nulls():
     fits = json.loads(inactive_b.to_json())["fits"]
     assert fits[1]["status"] == "flat" and fits[1]["ic50"] is None
     assert inactive_b.blocks["loewe"].item() == pytest.approx(0.0, abs=1e-9)
+
+
+@pytest.mark.parametrize("n", [2, 3, 4, 8])
+def test_grids_of_other_sizes_in_one_screen(n):
+    c1 = np.r_[0, np.geomspace(0.05, 5, n - 1)]
+    c2 = np.r_[0, np.geomspace(0.2, 20, n - 1)]
+    a, b = np.meshgrid(c1, c2, indexing="ij")
+    r = a / 1.0 + b / 4.0
+    small = _table(100 * r / (1 + r), c1, c2, block="small")
+    big = _table(_loewe_surface(0.5), block="big")
+    res = score_blocks(CombinationData(table=pd.concat([small, big], ignore_index=True)),
+                       n_boot=20)  # fmt: skip
+    blocks = res.blocks.set_index("block_id")
+    assert list(blocks.index) == ["small", "big"]
+    assert blocks.loc["small", "n_cells"] == (n - 1) ** 2
+    assert blocks.loc["small", "bliss"] == pytest.approx(
+        res.cells[(res.cells.block_id == "small") & (res.cells.conc_r > 0)
+                  & (res.cells.conc_c > 0)]["bliss"].mean())  # fmt: skip
+    if n >= 4:
+        assert blocks.loc["small", "loewe"] == pytest.approx(0.0, abs=1e-5)
+    assert blocks.loc["big", "loewe"] > 5
