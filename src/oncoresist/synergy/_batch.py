@@ -144,10 +144,12 @@ def score_blocks_dask(
         chunks = chunk_blocks(data, chunk_size)
         seeds = np.random.SeedSequence(seed).spawn(len(chunks))
         sizes = [int(c.table["block_id"].astype(str).nunique()) for c in chunks]
+        # the wells are the bulk: scattered (under random keys), not embedded in the graph
+        parts = cl.scatter(chunks, hash=False)
         futures = [
-            cl.submit(score_blocks, chunk, models=tuple(models), n_boot=n_boot,
+            cl.submit(score_blocks, part, models=tuple(models), n_boot=n_boot,
                       seed=np.random.default_rng(s), pure=False)
-            for chunk, s in zip(chunks, seeds, strict=True)
+            for part, s in zip(parts, seeds, strict=True)
         ]  # fmt: skip
         results: list[SynergyResult | None] = [None] * len(futures)
         order = {f.key: k for k, f in enumerate(futures)}
