@@ -92,9 +92,10 @@ def test_parametric_bootstrap_without_replicates_is_labelled_and_near_calibrated
     assert set(b["uncertainty"]) == {"parametric bootstrap"}
     assert any("parametric bootstrap" in n for n in res.notes)
     covered = (b["bliss_lo"] <= 0) & (b["bliss_hi"] >= 0)
-    # the residual sd of a 6-point fit is itself noisy: the interval is approximate
-    assert 0.85 <= covered.mean() <= 0.995
-    assert 0.0 <= (b["bliss_p"] < 0.05).mean() <= 0.12
+    # Student t on the fits' residual degrees of freedom (the noise sd is estimated from
+    # 6-point fits); with the normal instead, 11-13 % of p fell below 0.05 over four seeds
+    assert 0.88 <= covered.mean() <= 0.99
+    assert 0.01 <= (b["bliss_p"] < 0.05).mean() <= 0.10
 
 
 def test_no_replicates_and_no_bootstrap_gives_no_interval():
@@ -112,6 +113,9 @@ def test_summaries_by_hand():
     assert rep["hi"][0, 0] == pytest.approx(2 + stats.t.ppf(0.975, 2) * se)
     boot = bootstrap_summary(point, draws)
     assert boot["p"][0, 0] == pytest.approx(2 * stats.norm.sf(2.0))
+    boot_t = bootstrap_summary(point, draws, dof=np.array([4.0]))
+    assert boot_t["p"][0, 0] == pytest.approx(2 * stats.t.sf(2.0, 4))
+    assert boot_t["lo"][0, 0] == pytest.approx(2 - stats.t.ppf(0.975, 4))
     assert np.isnan(replicate_summary(point, draws[:, :1])["p"][0, 0])
 
 

@@ -407,10 +407,12 @@ def _score_grid(
         sub = _slice(g, idx)
         sigma = _pooled_sigma(fit_r, fit_c)[idx]
         draws = _draws(sub, score_models, key == "replicates", n_boot, sigma, rng, loewe_flat)
+        extra = {} if key == "replicates" else {"dof": (fit_r.dof + fit_c.dof)[idx]}
         for m in score_models:
             cell_draws, block_draws = draws[m]
-            per_cell = summary(scores[m][idx], cell_draws)
-            per_block = summary(blocks[m][idx, None, None], block_draws[:, :, None, None])
+            per_cell = summary(scores[m][idx], cell_draws, **extra)
+            per_block = summary(blocks[m][idx, None, None], block_draws[:, :, None, None],
+                                **extra)  # fmt: skip
             for stat in ("lo", "hi", "p"):
                 col = cells.setdefault(f"{m}_{stat}", np.full(n_b * n_r * n_c, np.nan))
                 col.reshape(n_b, -1)[idx] = per_cell[stat].reshape(idx.size, -1)

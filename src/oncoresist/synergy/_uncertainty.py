@@ -6,8 +6,10 @@ replicate scores (``n - 1`` degrees of freedom). This is calibrated when replica
 independent: on Bliss-null surfaces with Gaussian noise the block p-values are uniform
 (tests/synergy/test_synergy_uncertainty.py). Without replicates a *parametric bootstrap*
 adds Gaussian noise at the monotherapy fits' residual sd to the observed surface and scores
-every draw: percentile intervals, and a normal p-value from the draws' sd. It measures how
-much measurement noise alone moves the score, nothing more, and is labelled as such.
+every draw; the draws' sd is the standard error, used with Student's t on the degrees of
+freedom of that residual sd (the two fits' together), because the sd is itself estimated
+from a few points. It measures how much measurement noise alone moves the score, nothing
+more, and is labelled as such.
 """
 
 from __future__ import annotations
@@ -55,8 +57,14 @@ def replicate_summary(point: np.ndarray, draws: np.ndarray) -> dict[str, np.ndar
             "p": np.where(bad, np.nan, p)}  # fmt: skip
 
 
-def bootstrap_summary(point: np.ndarray, draws: np.ndarray) -> dict[str, np.ndarray]:
-    """Percentile interval and normal p-value of ``point`` from bootstrap draws.
+def bootstrap_summary(
+    point: np.ndarray, draws: np.ndarray, dof: np.ndarray | None = None
+) -> dict[str, np.ndarray]:
+    """Interval and p-value of ``point`` from the spread of parametric-bootstrap draws.
+
+    The draws' sd stands for the score's standard error. The noise sd behind the draws is
+    itself estimated (from the monotherapy fits' residuals, few degrees of freedom), so the
+    interval and test use Student's t with those degrees of freedom rather than the normal.
 
     Parameters
     ----------
@@ -64,21 +72,25 @@ def bootstrap_summary(point: np.ndarray, draws: np.ndarray) -> dict[str, np.ndar
         ``(B, ...)`` the observed score.
     draws
         ``(B, K, ...)`` the scores of the bootstrap draws.
+    dof
+        ``(B,)`` degrees of freedom of the noise estimate (``None``: normal quantiles).
 
     Returns
     -------
     dict
-        ``lo``, ``hi`` (2.5 and 97.5 percentiles of the draws) and ``p``
-        (``2 Phi(-|point| / sd(draws))``).
+        ``lo``, ``hi`` (``point -+ t_{0.975, dof} sd(draws)``) and ``p``
+        (``2 T_dof(-|point| / sd(draws))``).
     """
-    n, sd = _spread(draws)
-    ok = n >= 2
-    filled = np.where(np.isfinite(draws), draws, np.nan)
-    safe = np.where(np.expand_dims(ok, 1), filled, 0.0)
+    _, sd = _spread(draws)
+    if dof is None:
+        q, p = stats.norm.ppf(0.975), None
+    else:
+        d = np.maximum(np.asarray(dof, float), 1.0).reshape((-1,) + (1,) * (point.ndim - 1))
+        q = stats.t.ppf(0.975, d)
     with np.errstate(invalid="ignore", divide="ignore"):
-        lo = np.nanpercentile(safe, 2.5, axis=1)
-        hi = np.nanpercentile(safe, 97.5, axis=1)
-        p = 2.0 * stats.norm.sf(np.abs(point) / sd)
-    bad = ~ok | ~(sd > 0)
-    return {"lo": np.where(bad, np.nan, lo), "hi": np.where(bad, np.nan, hi),
+        z = np.abs(point) / sd
+        p = 2.0 * (stats.norm.sf(z) if dof is None else stats.t.sf(z, d))
+        half = q * sd
+    bad = ~(sd > 0)
+    return {"lo": np.where(bad, np.nan, point - half), "hi": np.where(bad, np.nan, point + half),
             "p": np.where(bad, np.nan, p)}  # fmt: skip
