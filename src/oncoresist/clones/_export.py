@@ -72,13 +72,46 @@ def _prevalence_units(ccf, parents: list[int | None]) -> tuple[np.ndarray, np.nd
     """Each clone's own cells and its CCF, in whole :data:`UNIT` s (integers), K x S.
 
     The CCF is projected onto the tree's sum rule first; rounding the prevalences down
-    keeps every sum exact, so children never exceed their parent after rounding.
+    keeps every sum exact, so children never exceed their parent after rounding. Then every
+    clone with cells below it keeps at least one unit of its own, and the prevalences sum
+    to at most ``1 - UNIT``: the tables are read back as binary floats, whose sums of
+    decimals can exceed an equal decimal by a rounding error, and the tools' checks are
+    strict.
     """
     projected = project_to_tree(ccf, parents)
     a = descendant_matrix(parents)
     own = np.linalg.solve(a, projected)  # prevalences: A @ own = CCF
     units = np.floor(np.clip(own, 0.0, 1.0) / UNIT + 1e-6).astype(np.int64)
+    below = a.astype(bool) & ~np.eye(len(parents), dtype=bool)  # below[p, d]: d under p
+    leaves = ~below.any(axis=1)
+    depth = below.sum(axis=0)
+    for p in sorted(range(len(parents)), key=lambda i: -depth[i]):  # deepest parents first
+        if not leaves[p]:
+            _keep_one(units, p, np.flatnonzero(below[p]), leaves)
+    full = units.sum(axis=0) >= round(1 / UNIT)
+    for s in np.flatnonzero(full):  # the root's CCF just under 1
+        _take_one(units[:, s], np.arange(len(parents)), leaves)
     return units, a.astype(np.int64) @ units
+
+
+def _take_one(units: np.ndarray, among: np.ndarray, leaves: np.ndarray) -> bool:
+    """Take one unit from the largest clone ``among`` that can spare it; ``False`` if none.
+
+    A leaf can spare its last unit; a clone with clones below it keeps one of its own.
+    """
+    spare = [d for d in among if units[d] >= (1 if leaves[d] else 2)]
+    if not spare:
+        return False
+    units[max(spare, key=lambda d: units[d])] -= 1
+    return True
+
+
+def _keep_one(units: np.ndarray, p: int, under: np.ndarray, leaves: np.ndarray) -> None:
+    """Give clone ``p`` a unit of its own, taken from below it, where it has cells below."""
+    for s in range(units.shape[1]):
+        empty = units[p, s] == 0 and units[under, s].sum() > 0
+        if empty and _take_one(units[:, s], under, leaves):
+            units[p, s] += 1
 
 
 def _check_names(names: Sequence[str], samples: Sequence[str], shape) -> None:
@@ -127,7 +160,7 @@ def timescape_tables(
     units, _ = _prevalence_units(ccf, tree)
     _check_names(names, samples, units.shape)
     prev = pd.DataFrame(
-        [(str(samples[s]), str(names[k]), units[k, s] * UNIT)
+        [(str(samples[s]), str(names[k]), round(units[k, s] * UNIT, 6))
          for s in range(units.shape[1]) for k in range(units.shape[0])],
         columns=["timepoint", "clone_id", "clonal_prev"],
     )  # fmt: skip
@@ -144,7 +177,8 @@ def timescape_tables(
                 for s in samples:
                     vaf = r.get(f"vaf|{s}", np.nan)
                     if vaf == vaf:  # read in that sample
-                        rows.append((chrom, coord, str(names[int(r["clone"])]), str(s), vaf))
+                        clone = str(names[int(r["clone"])])
+                        rows.append((chrom, coord, clone, str(s), round(float(vaf), 6)))
             out["mutations"] = pd.DataFrame(
                 rows, columns=["chrom", "coord", "clone_id", "timepoint", "VAF"]
             )
@@ -185,7 +219,8 @@ def fishplot_tables(
     if t.shape != (len(samples),) or not np.isfinite(t).all() or (np.diff(t) <= 0).any():
         raise InputError(f"times {list(t)}; expected one strictly increasing number per sample",
                          field="times")  # fmt: skip
-    frac = pd.DataFrame(ccf_units * (UNIT * 100), columns=[str(s) for s in samples])
+    # whole units of 1e-4 %, written as the short decimals they are (99.9997, not 99.99969...)
+    frac = pd.DataFrame(np.round(ccf_units * (UNIT * 100), 4), columns=[str(s) for s in samples])
     frac.insert(0, "clone", [str(n) for n in names])
     frac = frac.set_index("clone")
     par = pd.DataFrame({"clone": [str(n) for n in names],
