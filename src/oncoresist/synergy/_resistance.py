@@ -208,14 +208,19 @@ class _Index:
 
     def __init__(self, kb: KnowledgeBase, disease: str | None) -> None:
         lineage = None if disease is None else set(kb.disease_lineage(disease))
-        self.kb = kb
         self.items: list[tuple[SourcedAssertion, frozenset[str], tuple[str, str]]] = []
+        self._drugs: dict[int, frozenset[str]] = {}
         for sourced in kb.assertions:
             a = sourced.assertion
             if lineage is not None and a.disease != "any" and a.disease not in lineage:
                 continue
             drugs = kb.expand_drugs(a.drugs, a.except_)
+            self._drugs[id(sourced)] = drugs
             self.items.append((sourced, drugs, _mechanism_key(kb, sourced)))
+
+    def names(self, sourced: SourcedAssertion, key: str) -> bool:
+        """Whether an assertion names ``key`` (a drug or a pair), classes expanded."""
+        return key in self._drugs[id(sourced)]
 
     def against(self, key: str) -> list[tuple[SourcedAssertion, tuple[str, str]]]:
         """Assertions that make ``key`` work less (resistant or reduced response)."""
@@ -244,25 +249,34 @@ def _status(index: _Index, mech, partner: str, pair: str) -> tuple[str, SourcedA
     return "not known", None
 
 
+def _row(sourced: SourcedAssertion, gene: str, *, drug: str, partner: str, status: str,
+         by: SourcedAssertion | None, who: str) -> dict[str, Any]:  # fmt: skip
+    """One row of the mechanisms table."""
+    a = sourced.assertion
+    return {
+        "drug": drug, "partner": partner, "gene": gene, "biomarker": _biomarker(sourced),
+        "mechanism": a.mechanism or "", "effect": a.effect, "disease": a.disease,
+        "evidence": a.evidence, "references": "; ".join(a.references), "status": status,
+        "by": "" if by is None else _words(by, who),
+        "by_references": "" if by is None else "; ".join(by.assertion.references),
+        "summary": a.summary, "assertion": sourced.id,
+    }  # fmt: skip
+
+
 def _mechanism_rows(index: _Index, key: str, partner: str, pair: str) -> list[dict[str, Any]]:
+    """The resistance mechanisms of drug ``key`` and what ``partner`` or ``pair`` does."""
     rows, seen = [], set()
     for sourced, mech in index.against(key):
-        a = sourced.assertion
-        status, by = ("shared", sourced) if partner in index.kb.expand_drugs(
-            a.drugs, a.except_) else _status(index, mech, partner, pair)  # fmt: skip
-        if (mech, a.mechanism, status) in seen:
+        if partner and index.names(sourced, partner):  # one entry names both drugs
+            status, by = "shared", sourced
+        else:
+            status, by = _status(index, mech, partner, pair)
+        if (mech, sourced.assertion.mechanism, status) in seen:
             continue
-        seen.add((mech, a.mechanism, status))
-        who = None if by is None else ("the pair" if pair in index.kb.expand_drugs(
-            by.assertion.drugs, by.assertion.except_) else partner)  # fmt: skip
-        rows.append({
-            "drug": key, "partner": partner, "gene": mech[0], "biomarker": _biomarker(sourced),
-            "mechanism": a.mechanism or "", "effect": a.effect, "disease": a.disease,
-            "evidence": a.evidence, "references": "; ".join(a.references), "status": status,
-            "by": "" if by is None else _words(by, who),
-            "by_references": "" if by is None else "; ".join(by.assertion.references),
-            "summary": a.summary, "assertion": sourced.id,
-        })  # fmt: skip
+        seen.add((mech, sourced.assertion.mechanism, status))
+        who = "the pair" if by is not None and index.names(by, pair) else partner
+        rows.append(_row(sourced, mech[0], drug=key, partner=partner, status=status, by=by,
+                         who=who))  # fmt: skip
     return rows
 
 
@@ -270,17 +284,10 @@ def _pair_rows(index: _Index, pair: str, listed: set[tuple[str, str]]) -> list[d
     """Assertions that the pair itself is affected by, not already listed for a drug."""
     rows = []
     for sourced, mech in index.against(pair):
-        if mech in listed:
-            continue
-        listed.add(mech)
-        a = sourced.assertion
-        rows.append({
-            "drug": pair, "partner": "", "gene": mech[0], "biomarker": _biomarker(sourced),
-            "mechanism": a.mechanism or "", "effect": a.effect, "disease": a.disease,
-            "evidence": a.evidence, "references": "; ".join(a.references), "status": "shared",
-            "by": _words(sourced, "the pair"), "by_references": "; ".join(a.references),
-            "summary": a.summary, "assertion": sourced.id,
-        })  # fmt: skip
+        if mech not in listed:
+            listed.add(mech)
+            rows.append(_row(sourced, mech[0], drug=pair, partner="", status="shared",
+                             by=sourced, who="the pair"))  # fmt: skip
     return rows
 
 
