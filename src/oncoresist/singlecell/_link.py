@@ -108,6 +108,20 @@ def programme_shifts(
         ``padj`` (BH over all rows), ``rises`` (bool); and the rows ``sample == "(paired)"``:
         the mean shift over samples with both conditions, tested by a paired t-test on the
         per-sample means (NaN p-value with fewer than 2 samples).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from oncoresist.singlecell import CellData
+    >>> obs = pd.DataFrame({"patient": ["P1"] * 40, "arm": ["pre"] * 20 + ["drug"] * 20})
+    >>> cells = CellData(np.zeros((40, 1)), obs)
+    >>> emt = np.r_[np.zeros(20), np.ones(20)] + np.tile([-0.1, 0.1], 20)
+    >>> cells.obsm["oncoresist_resistance"] = pd.DataFrame({"emt_axl": emt}, index=obs.index)
+    >>> table = programme_shifts(cells, condition="arm", treated="drug", control="pre",
+    ...                          sample="patient")
+    >>> row = table.iloc[0]
+    >>> row["sample"], round(float(row["shift"]), 3), bool(row["rises"])
+    ('P1', 1.0, True)
     """
     table = _scores(adata, scores)
     cond = _column(adata, condition)
@@ -221,6 +235,15 @@ def link_programmes(
         ``drugs_affected`` (the assertion's drugs, classes expanded, ``; ``-joined),
         ``references`` (``; ``-joined PMIDs/DOIs), ``assertion`` (its id), ``summary``.
         Empty (with these columns) when nothing rose.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> shifts = pd.DataFrame({"sample": ["P1"], "programme": ["emt_axl"], "shift": [0.8],
+    ...                        "rises": [True]})
+    >>> link = link_programmes(shifts, drug="osimertinib", disease="NSCLC")
+    >>> link.loc[link["applies_to_drug"], "biomarker"].tolist()
+    ['EMT', 'AXL overexpression']
     """
     from oncoresist.kb import load_kb
 
