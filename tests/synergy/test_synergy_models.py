@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from oncoresist.synergy import (
     CombinationData,
@@ -227,3 +229,21 @@ def test_grids_of_other_sizes_in_one_screen(n):
     if n >= 4:
         assert blocks.loc["small", "loewe"] == pytest.approx(0.0, abs=1e-5)
     assert blocks.loc["big", "loewe"] > 5
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    ic1=st.floats(0.08, 3.0), h1=st.floats(0.5, 3.0), e1=st.floats(40.0, 100.0),
+    ic2=st.floats(0.3, 12.0), h2=st.floats(0.5, 3.0), e2=st.floats(40.0, 100.0),
+)  # fmt: skip
+def test_any_bliss_independent_pair_scores_zero_under_bliss_and_zip(ic1, h1, e1, ic2, h2, e2):
+    a, b = np.meshgrid(CONC1, CONC2, indexing="ij")
+    with np.errstate(divide="ignore"):
+        ya = e1 * a**h1 / (a**h1 + ic1**h1)
+        yb = e2 * b**h2 / (b**h2 + ic2**h2)
+    surf = ya + yb - ya * yb / 100
+    res = score_blocks(CombinationData(table=_table(surf)), models=("bliss", "zip", "hsa"))
+    cells = _combo(res.cells)
+    assert cells["bliss"].abs().max() < 1e-9
+    assert cells["zip"].abs().max() < 0.05
+    assert (cells["hsa"] >= -1e-9).all()
