@@ -23,10 +23,16 @@ import os
 import sys
 import zipfile
 
+import hashlib
+
 wheel, target = sys.argv[1], sys.argv[2]
 member = "infercnvpy/datasets/data/oligodendroglioma.h5ad"
+expected = "f1c5bf67613cabc6931b90f4a623bdd5ed7e32f574a98901f3f55b9d80523f5e"  # infercnvpy 0.6.1
 with zipfile.ZipFile(wheel) as archive:
     data = archive.read(member)
+digest = hashlib.sha256(data).hexdigest()
+if digest != expected:
+    sys.exit(f"{wheel}: {member} has SHA-256 {digest}; expected {expected}")
 partial = target + ".part"
 with open(partial, "wb") as handle:
     handle.write(data)
