@@ -185,6 +185,13 @@ def _ic50_words(fit: Mapping[str, Any] | None) -> str:
     return f"{_dose_words(ic50)}{ci}"
 
 
+def _by_block(frame: pd.DataFrame, wanted: set[str]) -> dict[str, pd.DataFrame]:
+    """The rows of each wanted block (a screen's other blocks are never grouped)."""
+    ids = frame["block_id"].astype(str)
+    keep = frame[ids.isin(wanted)]
+    return {str(k): g for k, g in keep.groupby(ids[ids.isin(wanted)])}
+
+
 def _summary_rows(blocks: pd.DataFrame, detailed: set[str], models: Sequence[str]) -> list[dict]:
     rows = []
     for rank, (_, r) in enumerate(blocks.iterrows(), start=1):
@@ -296,9 +303,8 @@ def synergy_report_html(
         blocks = blocks.sort_values(rank_by, ascending=False, na_position="last", kind="stable")
     shown = blocks.head(max(detail, 0))
     detailed = {str(b) for b in shown["block_id"]}
-    cells_by = {str(k): g for k, g in result.cells.groupby(result.cells["block_id"].astype(str))}
-    wells_by = {} if wells is None else {
-        str(k): g for k, g in wells.groupby(wells["block_id"].astype(str))}  # fmt: skip
+    cells_by = _by_block(result.cells, detailed)
+    wells_by = {} if wells is None else _by_block(wells, detailed)
     sections = [
         _block_section(r, cells_by.get(str(r["block_id"]), result.cells.iloc[:0]),
                        wells_by.get(str(r["block_id"])), getattr(result, "fits", None), models)
