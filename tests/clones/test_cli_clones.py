@@ -129,6 +129,10 @@ def test_tree_command_writes_edges_and_json(fitted, tmp_path):
     assert record["edges"] == json.loads(edges.to_json(orient="records"))
     assert record["tied trees"] >= 1 and record["trees"][0]["tied"]
     assert record["consensus"].split()[0] == "root"
+    # the same search as the fit's (clones.tsv carries the SD it used): the same consensus
+    # and the same support of every edge
+    run = json.loads((fitted / "run.json").read_text())
+    assert record["consensus"] == run["tree"] and record["edges"] == run["edges"]
 
 
 def test_plot_draws_what_the_fit_figure_draws(fitted, tmp_path):

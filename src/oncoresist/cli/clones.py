@@ -264,6 +264,8 @@ def _clone_table(model, data, detected, marked) -> pd.DataFrame:
             row[f"ccf|{name}"] = float(model.ccf_[k, s])
             row[f"lo|{name}"] = float(model.ccf_lo_[k, s])
             row[f"hi|{name}"] = float(model.ccf_hi_[k, s])
+        for s, name in enumerate(data.samples):  # the SD the tree search used
+            row[f"sd|{name}"] = float(model.ccf_sd_[k, s])
         row["first_detected"] = "" if detected[k] is None else data.samples[detected[k]]
         row["known_resistance"] = "; ".join(marked.get(k, []))
         rows.append(row)
@@ -298,7 +300,8 @@ def _read_clone_table(
 ) -> tuple[list[str], np.ndarray, np.ndarray | None, list[str], set[int]]:
     """A ``clones.tsv`` of ``clones fit``: names, CCF (K x S), SD, sample names, marked.
 
-    The SD comes from the 95 % intervals; the sample names are those of the ``ccf|<sample>``
+    The SD is the fit's (``sd|<sample>``, the one its tree search used), else from the
+    95 % intervals; the sample names are those of the ``ccf|<sample>``
     columns, in order; the marked clones are those with a ``known_resistance``.
     """
     import numpy as np
@@ -315,7 +318,10 @@ def _read_clone_table(
     sd = None
     lo_cols = [c.replace("ccf|", "lo|") for c in cols]
     hi_cols = [c.replace("ccf|", "hi|") for c in cols]
-    if set(lo_cols + hi_cols) <= set(frame.columns):
+    sd_cols = [c.replace("ccf|", "sd|") for c in cols]
+    if set(sd_cols) <= set(frame.columns):
+        sd = frame[sd_cols].to_numpy(float)
+    elif set(lo_cols + hi_cols) <= set(frame.columns):
         sd = np.maximum((frame[hi_cols].to_numpy(float) - frame[lo_cols].to_numpy(float)) / 3.92,
                         1e-3)  # fmt: skip
     marked = set()
