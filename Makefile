@@ -26,6 +26,7 @@ lint: $(VENV)/.test-installed
 	$(BIN)/ruff format --check src tests benchmarks scripts
 
 test: lint
+	scripts/fetch_sc_test_data.sh $(BIN)/python || echo "make: single-cell test data not fetched; the oligodendroglioma tests will skip" >&2
 	$(BIN)/python -m pytest
 
 bench: $(VENV)/.test-installed

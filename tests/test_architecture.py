@@ -52,6 +52,11 @@ ALLOWED: dict[str, frozenset[str]] = {
     "evolve": FOUNDATION | {"kb", "figures"},
     "forecast": FOUNDATION | {"kb", "variants", "monitor", "evolve"},
     "screens": FOUNDATION,
+    # drug combinations: the knowledge base for the mechanisms a pair covers, evolve for
+    # the probability that resistance pre-exists (Bozic 2013)
+    "synergy": FOUNDATION | {"kb", "evolve"},
+    # single cells: the knowledge base for the mechanisms a programme stands for
+    "singlecell": FOUNDATION | {"kb"},
     # exchange formats (annotated MAF/VCF, Phenopackets, cBioPortal) over the analyses
     "exchange": FOUNDATION | {"kb", "variants", "interpret", "monitor"},
     # persistence: tables in, tables out; no analysis package
@@ -60,14 +65,14 @@ ALLOWED: dict[str, frozenset[str]] = {
     "figures": FOUNDATION,
     "report": FOUNDATION
     | {"kb", "variants", "interpret", "monitor", "clones", "evolve", "forecast", "screens"}
-    | {"exchange", "figures"},
+    | {"synergy", "singlecell", "exchange", "figures"},
     # the two faces that talk to people
     "server": FOUNDATION
     | {"kb", "variants", "interpret", "monitor", "clones", "evolve", "forecast", "screens"}
     | {"exchange", "figures", "report", "store"},
     "cli": FOUNDATION
     | {"kb", "variants", "interpret", "monitor", "clones", "evolve", "forecast", "screens"}
-    | {"exchange", "figures", "report", "store", "server"},
+    | {"synergy", "singlecell", "exchange", "figures", "report", "store", "server"},
 }
 
 #: what a cli module may import at module level: the rest waits inside the commands
