@@ -34,7 +34,7 @@ from scipy.stats import norm
 
 from oncoresist.errors import InputError
 
-from ._neighbours import counts_of
+from ._io import counts_matrix
 
 __all__ = ["bh_adjust", "nb_glm", "nb_loglik", "pseudobulk_de", "size_factors"]
 
@@ -118,8 +118,7 @@ def nb_glm(
     p = design.shape[1]
     off = np.broadcast_to(np.asarray(offset, dtype=np.float64), (g, n))
     phi = np.asarray(dispersion, dtype=np.float64)[:, None]
-    q, r = np.linalg.qr(design)
-    beta = np.linalg.solve(r, q.T @ (np.log(y / np.exp(off) + 0.1)).T).T
+    beta = np.linalg.lstsq(design, np.log(y / np.exp(off) + 0.1).T, rcond=None)[0].T
     ridge_m = ridge * np.eye(p)
     dev = np.full(g, np.inf)
     for _ in range(max_iter):
@@ -518,7 +517,8 @@ def pseudobulk_de(
         Optional ``obs`` column (e.g. cell type): test each group separately; the table gets a
         ``cell_group`` column.
     layer
-        Counts layer; default ``layers["counts"]`` when present, else ``X``.
+        Counts layer; default as :func:`~oncoresist.singlecell.counts_matrix` chooses
+        (``layers["counts"]``, ``.raw``, or ``X`` when it holds whole numbers).
     key_added
         ``uns`` key for the table and the fit's summary (``None``: do not write).
 
@@ -560,12 +560,8 @@ def pseudobulk_de(
             )
     if treated == control:
         raise InputError("treated and control are the same level", field=f"obs/{groupby}")
-    counts, source = counts_of(adata, layer)
+    counts, source = counts_matrix(adata, layer)
     counts = sparse.csr_matrix(counts) if sparse.issparse(counts) else np.asarray(counts)
-    data = counts.data if sparse.issparse(counts) else counts
-    if data.size and (np.any(data < 0) or not np.all(np.mod(data, 1) == 0)):
-        raise InputError("values are not non-negative integers; pseudobulk DE needs raw counts",
-                         field=source)  # fmt: skip
     obs = obs.copy()
     if sample is None:
         if pair is None:

@@ -25,35 +25,9 @@ from scipy.spatial import cKDTree
 
 from oncoresist.errors import InputError
 
-__all__ = ["counts_of", "knn", "normalise_log1p", "pca"]
+from ._io import counts_matrix
 
-
-def counts_of(adata: Any, layer: str | None = None) -> tuple[Any, str]:
-    """Return the raw counts of an AnnData-like object and where they came from.
-
-    Parameters
-    ----------
-    adata
-        AnnData or :class:`~oncoresist.singlecell.CellData`.
-    layer
-        A layer to use; default ``layers["counts"]`` when present, else ``X``.
-
-    Returns
-    -------
-    (matrix, description)
-        Cells × genes matrix and ``"layers/<name>"`` or ``"X"``.
-    """
-    layers = getattr(adata, "layers", {}) or {}
-    if layer is not None:
-        if layer not in layers:
-            raise InputError(
-                f"no layer {layer!r}; the data has {sorted(layers) or 'no layers'}",
-                field=f"layers/{layer}",
-            )
-        return layers[layer], f"layers/{layer}"
-    if "counts" in layers:
-        return layers["counts"], "layers/counts"
-    return adata.X, "X"
+__all__ = ["knn", "normalise_log1p", "pca"]
 
 
 def normalise_log1p(counts: Any, *, target_sum: float = 1e4) -> sparse.csr_matrix | np.ndarray:
@@ -102,6 +76,23 @@ def _column_moments(x: Any) -> tuple[np.ndarray, np.ndarray]:
     return mean, np.maximum(sq - mean**2, 0.0)
 
 
+def _orthonormalise(y: np.ndarray) -> np.ndarray:
+    """Orthonormal basis of the columns of a tall matrix (Cholesky-QR, applied twice).
+
+    Two rounds of ``Y R^{-1}`` with ``R = chol(Y^T Y)`` are as accurate as Householder QR for
+    the well-conditioned blocks of a randomized SVD and cost only matrix products, which stay
+    fast when BLAS threads compete; Householder QR is the fallback.
+    """
+    q = np.asarray(y, dtype=np.float64)
+    try:
+        for _ in range(2):
+            r = np.linalg.cholesky(q.T @ q).T
+            q = np.linalg.solve(r.T, q.T).T
+    except np.linalg.LinAlgError:
+        q, _ = np.linalg.qr(np.asarray(y, dtype=np.float64))
+    return q
+
+
 def _randomized_pca(
     x: Any, n_comps: int, rng: np.random.Generator, n_iter: int, oversample: int = 10
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -117,10 +108,9 @@ def _randomized_pca(
     def left(m: np.ndarray) -> np.ndarray:  # (X - 1 mean^T)^T @ m
         return np.asarray(x.T @ m) - mean[:, None] @ m.sum(axis=0, keepdims=True)
 
-    q, _ = np.linalg.qr(right(rng.standard_normal((g, size)).astype(x.dtype)))
+    q = _orthonormalise(right(rng.standard_normal((g, size)).astype(x.dtype)))
     for _ in range(n_iter):
-        z, _ = np.linalg.qr(left(q))
-        q, _ = np.linalg.qr(right(z))
+        q = _orthonormalise(right(_orthonormalise(left(q))))
     u, s, vt = np.linalg.svd(left(q).T, full_matrices=False)
     u, s, vt = u[:, :n_comps], s[:n_comps], vt[:n_comps]
     # Deterministic signs: the largest loading of each component is positive.
@@ -146,7 +136,8 @@ def pca(
     Parameters
     ----------
     data
-        An AnnData-like object (its raw counts, see :func:`counts_of`, are log-normalised with
+        An AnnData-like object (its raw counts, chosen by
+        :func:`~oncoresist.singlecell.counts_matrix`, are log-normalised with
         :func:`normalise_log1p`) or a cells × genes matrix that is already normalised.
     n_comps
         Components to keep.
@@ -182,7 +173,7 @@ def pca(
     rng = np.random.default_rng(seed)
     is_object = hasattr(data, "obs") and hasattr(data, "X")
     if is_object:
-        counts, source = counts_of(data, layer)
+        counts, source = counts_matrix(data, layer)
         x = normalise_log1p(counts)
     else:
         x = data if sparse.issparse(data) else np.asarray(data, dtype=np.float32)
