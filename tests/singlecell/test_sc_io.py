@@ -263,3 +263,25 @@ def test_negative_counts_are_not_counts():
     cd = CellData(np.array([[1, -2], [0, 3]]), layers={"counts": np.array([[1, -2], [0, 3]])})
     with pytest.raises(InputError, match="value -2 at cell '0', gene '1'"):
         counts_matrix(cd)
+
+
+def test_categoricals_of_anndata_0_7_files_are_decoded(tmp_path: Path):
+    """anndata 0.7 data frames (infercnvpy's bundled data are one) keep a column's codes in
+    the column and its categories under ``__categories``, linked by an object reference."""
+    path = tmp_path / "legacy.h5ad"
+    with h5py.File(path, "w") as f:
+        x = f.create_dataset("X", data=np.array([[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]]))
+        x.attrs.update({"encoding-type": "array", "encoding-version": "0.2.0"})
+        obs = f.create_group("obs")
+        order = np.array(["cell_type"], dtype="S")
+        obs.attrs.update({"encoding-type": "dataframe", "encoding-version": "0.1.0",
+                          "_index": "cell_id", "column-order": order})  # fmt: skip
+        obs.create_dataset("cell_id", data=np.array([b"a", b"b", b"c"]))
+        cats = obs.create_group("__categories")
+        cats.create_dataset("cell_type", data=np.array([b"malignant", b"normal"]))
+        codes = obs.create_dataset("cell_type", data=np.array([1, 0, 1], dtype="i1"))
+        codes.attrs["categories"] = cats["cell_type"].ref
+        _frame(f, "var", ["G0", "G1"])
+    cd = read(path)
+    assert list(cd.obs["cell_type"]) == ["normal", "malignant", "normal"]
+    assert list(cd.obs_names) == ["a", "b", "c"]

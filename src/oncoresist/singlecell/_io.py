@@ -69,6 +69,12 @@ def _read_elem(node: Any, file: Path, where: str) -> Any:
     h5py = _h5py()
     kind = _attr(node, "encoding-type")
     if kind is None:
+        if isinstance(node, h5py.Dataset) and "categories" in node.attrs:
+            # data frames of anndata 0.7 (encoding-version 0.1.0): a column's codes point to
+            # its categories under ``__categories`` through an HDF5 object reference
+            categories = _read_elem(node.file[node.attrs["categories"]], file,
+                                    f"{where} (categories)")  # fmt: skip
+            return pd.Categorical.from_codes(node[()], categories=categories)
         if isinstance(node, h5py.Dataset) and node.dtype.names is None:
             if node.dtype.kind in "SO":
                 return _strings(node)
