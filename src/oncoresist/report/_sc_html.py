@@ -146,8 +146,12 @@ def singlecell_report(
         ``uns["oncoresist_shifts"]``, ``uns["oncoresist_link"]``, ``uns["oncoresist_da"]``,
         ``obsm["X_pca"]`` (when no UMAP) and the ``cnv`` keys when copy number ran.
     """
-    from oncoresist.singlecell import resistance_programmes, score
-    from oncoresist.singlecell._link import link_programmes, programme_shifts
+    from oncoresist.singlecell import (
+        link_programmes,
+        programme_shifts,
+        resistance_programmes,
+        score,
+    )
 
     run = progress or (lambda _description, work: work())
     treated, control = _levels(adata, condition, treated, control)

@@ -41,6 +41,7 @@ _EXPORTS = {
     "cnv_clones": "_cnv",
     "genomic_order": "_cnv",
     "link_programmes": "_link",
+    "programme_shifts": "_link",
 }
 
 __all__ = sorted(_EXPORTS)
