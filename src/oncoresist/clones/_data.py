@@ -203,13 +203,28 @@ class MutationData:
 
 
 def expected_vaf(
-    data: MutationData, ccf: np.ndarray, multiplicity: np.ndarray | int = 1
+    data: MutationData,
+    ccf: np.ndarray,
+    multiplicity: np.ndarray | int = 1,
+    *,
+    reference_cn: np.ndarray | None = None,
 ) -> np.ndarray:
     """Expected VAF of each mutation in each sample given its cancer-cell fraction.
 
-    ``VAF = purity * CCF * m / (purity * total_cn + (1 - purity) * normal_cn)``, the
-    fraction of reads that carry the mutation when a fraction CCF of the tumour cells carry
-    ``m`` mutated copies (the multiplicity) at a locus with ``total_cn`` tumour copies.
+    The cells of a sample are normal (a fraction ``1 - purity``, ``normal_cn`` copies),
+    cancer cells without the mutation (``purity * (1 - CCF)``, ``reference_cn`` copies) and
+    cancer cells with it (``purity * CCF``, ``total_cn`` copies of which ``m``, the
+    multiplicity, carry the mutation)::
+
+        VAF = purity * CCF * m / ((1 - purity) * normal_cn
+                                  + purity * (1 - CCF) * reference_cn
+                                  + purity * CCF * total_cn)
+
+    PyClone's genotype model (Roth et al. 2014): a mutation that came *after* a copy-number
+    change shares the change with the cells that lack it (``reference_cn = total_cn``, the
+    default, which gives ``purity * CCF * m / (purity * total_cn + (1 - purity) *
+    normal_cn)``); one that came *before* it lies in the lineage that changed, so the cells
+    without it kept the normal copy number (``reference_cn = normal_cn``).
 
     Parameters
     ----------
@@ -219,6 +234,9 @@ def expected_vaf(
         Cancer-cell fraction of each mutation (N x S, or N, fractions in [0, 1]).
     multiplicity
         Mutated copies per cell that carries the mutation (N x S, N or scalar ints).
+    reference_cn
+        Copy number of the cancer cells without the mutation (N x S ints); ``None`` for
+        ``total_cn``.
 
     Returns
     -------
@@ -232,7 +250,9 @@ def expected_vaf(
     if mult.ndim == 1:
         mult = mult[:, None]
     purity = data.purity[None, :]
-    denom = purity * data.total_cn + (1.0 - purity) * data.normal_cn
+    total = data.total_cn
+    ref = total if reference_cn is None else np.asarray(reference_cn, dtype=float)
+    denom = (1.0 - purity) * data.normal_cn + purity * (1.0 - ccf) * ref + purity * ccf * total
     num = np.broadcast_to(purity * ccf * mult, denom.shape)
     out = np.zeros(denom.shape)
     np.divide(num, denom, out=out, where=denom > 0)

@@ -35,6 +35,11 @@ from oncoresist.errors import InputError
 #: Sampling times (days) of the six knots of the default trajectories.
 KNOT_DAYS = np.array([0.0, 60.0, 120.0, 180.0, 240.0, 300.0])
 
+#: Copy-number states (major, minor) a changing segment draws in each sample, and their
+#: probabilities: diploid, gain, copy-neutral LOH, loss (LOH), tetraploid, high gain.
+CN_STATES: tuple[tuple[int, int], ...] = ((1, 1), (2, 1), (2, 0), (1, 0), (2, 2), (3, 1))
+CN_STATE_PROB = (0.3, 0.2, 0.15, 0.15, 0.1, 0.1)
+
 # The default tree: name, parent, share of the mutations, CCF at the six knots.
 _DEFAULT_TREE: tuple[tuple[str, int | None, float, tuple[float, ...]], ...] = (
     ("trunk", None, 0.30, (1.00, 1.00, 1.00, 1.00, 1.00, 1.00)),
@@ -69,6 +74,9 @@ class CloneTruth:
         Index of the resistant clone.
     multiplicity
         Mutated copies per cell carrying each mutation (N x S ints >= 1).
+    reference_cn
+        Copy number of the cancer cells without the mutation (N x S ints); ``None``: the
+        tumour's total copy number (the mutation came after any copy-number change).
     """
 
     labels: np.ndarray
@@ -77,6 +85,7 @@ class CloneTruth:
     names: list[str]
     resistant: int
     multiplicity: np.ndarray
+    reference_cn: np.ndarray | None = None
 
     @property
     def n_clones(self) -> int:
@@ -162,6 +171,7 @@ def simulate_clones(
     overdispersion: float | None = None,
     purity: float | Sequence[float] = 0.8,
     cn_fraction: float = 0.2,
+    cn_change_fraction: float = 0.0,
     missing_fraction: float = 0.0,
     rng: np.random.Generator | int | None = None,
 ) -> tuple[MutationData, CloneTruth]:
@@ -173,7 +183,7 @@ def simulate_clones(
         Number of mutations N.
     n_samples
         Number of samples S, 2 to 6, evenly spaced from day 0 to day 300.
-    depth, overdispersion, purity, cn_fraction, missing_fraction
+    depth, overdispersion, purity, cn_fraction, cn_change_fraction, missing_fraction
         See :func:`sample_reads`.
     rng
         Generator or seed; the same seed and arguments give the same data.
@@ -204,6 +214,7 @@ def simulate_clones(
         overdispersion=overdispersion,
         purity=purity,
         cn_fraction=cn_fraction,
+        cn_change_fraction=cn_change_fraction,
         missing_fraction=missing_fraction,
         times=np.linspace(KNOT_DAYS[0], KNOT_DAYS[-1], n_samples),
         rng=rng,
@@ -217,6 +228,7 @@ def sample_reads(
     overdispersion: float | None = None,
     purity: float | Sequence[float] = 0.8,
     cn_fraction: float = 0.2,
+    cn_change_fraction: float = 0.0,
     missing_fraction: float = 0.0,
     times: Sequence[float] | None = None,
     rng: np.random.Generator | int | None = None,
@@ -226,7 +238,8 @@ def sample_reads(
     Parameters
     ----------
     truth
-        Clones, their CCFs and each mutation's clone. Its ``multiplicity`` is replaced.
+        Clones, their CCFs and each mutation's clone. Its ``multiplicity`` and
+        ``reference_cn`` are replaced.
     depth
         Mean depth (reads); each cell's depth is Poisson around it, at least 1.
     overdispersion
@@ -236,23 +249,33 @@ def sample_reads(
     purity
         Tumour fraction of every sample, or one per sample, in (0, 1].
     cn_fraction
-        Fraction of mutations in copy-altered regions: each such mutation has, in every
-        sample, major/minor copy numbers 2/0 (copy-neutral LOH) or 2/1 (gain), equally
+        Fraction of mutations in copy-altered regions whose copy number is the same in every
+        sample: major/minor copy numbers 2/0 (copy-neutral LOH) or 2/1 (gain), equally
         likely; a trunk mutation there has multiplicity 2 (it preceded the copy change)
         or 1, equally likely; other mutations 1. The rest are 1/1. Normal copy number 2.
+    cn_change_fraction
+        Fraction of mutations whose segment's copy number **changes between samples**
+        (drawn after, and overriding, ``cn_fraction``). In each sample such a mutation
+        draws its own state from :data:`CN_STATES` (1/1, gains 2/1 and 3/1, copy-neutral
+        LOH 2/0, loss 1/0, tetraploid 2/2) and its own genotype, PyClone's: *before* the
+        change (probability 1/2; ``m`` mutated copies drawn from ``1..major``, the cancer
+        cells without the mutation at the normal copy number) or *after* it (``m = 1``,
+        all cancer cells at the sample's copy number). The VAF is then
+        :func:`~oncoresist.clones._data.expected_vaf` with ``reference_cn``.
     missing_fraction
         Fraction of mutation x sample cells not sequenced (depth 0, no information).
     times
         Sampling times to record in the data (S days); none by default.
     rng
-        Generator or seed.
+        Generator or seed. With ``cn_change_fraction`` 0 the draws are those of earlier
+        versions (the same data for the same seed).
 
     Returns
     -------
     data : MutationData
         Mutations ``m0001`` ..., samples ``t1`` ...; ``alt`` and ``depth`` in reads.
     truth : CloneTruth
-        The input with the drawn ``multiplicity``.
+        The input with the drawn ``multiplicity`` and ``reference_cn``.
     """
     rng = np.random.default_rng(rng)
     n, s = truth.labels.shape[0], truth.ccf.shape[1]
@@ -262,36 +285,49 @@ def sample_reads(
         raise InputError(
             f"{overdispersion}; expected a precision > 0 or None", field="overdispersion"
         )
-    for name, value in (("cn_fraction", cn_fraction), ("missing_fraction", missing_fraction)):
+    for name, value in (
+        ("cn_fraction", cn_fraction),
+        ("cn_change_fraction", cn_change_fraction),
+        ("missing_fraction", missing_fraction),
+    ):
         if not 0 <= value <= 1:
             raise InputError(f"{value}; expected a fraction in [0, 1]", field=name)
 
     altered = rng.random(n) < cn_fraction
     gain = rng.random(n) < 0.5
-    major = np.where(altered, 2, 1)
-    minor = np.where(altered, np.where(gain, 1, 0), 1)
+    major = np.repeat(np.where(altered, 2, 1)[:, None], s, axis=1)
+    minor = np.repeat(np.where(altered, np.where(gain, 1, 0), 1)[:, None], s, axis=1)
     early = rng.random(n) < 0.5
     root = next(k for k, p in enumerate(truth.parents) if p is None)
-    mult = np.where(altered & early & (truth.labels == root), 2, 1)
+    multiplicity = np.repeat(np.where(altered & early & (truth.labels == root), 2, 1)[:, None],
+                             s, axis=1)  # fmt: skip
+    reference = major + minor
+    if cn_change_fraction > 0:  # drawn only here, so other series keep their draws
+        changing = rng.random(n) < cn_change_fraction
+        states = np.array(CN_STATES)[rng.choice(len(CN_STATES), (n, s), p=CN_STATE_PROB)]
+        before = rng.random((n, s)) < 0.5
+        copies = 1 + np.floor(rng.random((n, s)) * states[..., 0]).astype(np.int64)
+        major[changing], minor[changing] = states[changing, :, 0], states[changing, :, 1]
+        multiplicity[changing] = np.where(before, copies, 1)[changing]
+        reference[changing] = np.where(before, 2, major + minor)[changing]
     width = max(4, len(str(n)))
     template = MutationData(
         mutations=[f"m{i + 1:0{width}d}" for i in range(n)],
         samples=[f"t{j + 1}" for j in range(s)],
         alt=np.zeros((n, s), dtype=np.int64),
         depth=np.zeros((n, s), dtype=np.int64),
-        major_cn=np.repeat(major[:, None], s, axis=1),
-        minor_cn=np.repeat(minor[:, None], s, axis=1),
+        major_cn=major,
+        minor_cn=minor,
         normal_cn=np.full((n, s), 2),
         purity=purity,
         times=times,
     )
-    multiplicity = np.repeat(mult[:, None], s, axis=1)
-    vaf = expected_vaf(template, truth.ccf[truth.labels], multiplicity)
+    vaf = expected_vaf(template, truth.ccf[truth.labels], multiplicity, reference_cn=reference)
     reads = np.maximum(rng.poisson(depth, (n, s)), 1)
     reads[rng.random((n, s)) < missing_fraction] = 0
     alt = _draw_alt(reads, vaf, overdispersion, rng)
     data = dataclasses.replace(template, alt=alt, depth=reads)
-    return data, dataclasses.replace(truth, multiplicity=multiplicity)
+    return data, dataclasses.replace(truth, multiplicity=multiplicity, reference_cn=reference)
 
 
 def random_tree_truth(
