@@ -36,7 +36,7 @@ from scipy.special import digamma, polygamma
 
 from oncoresist.errors import InputError
 
-from ._de import bh_adjust, nb_glm, nb_loglik
+from ._de import bh_adjust, nb_glm, nb_loglik, sample_table
 from ._neighbours import knn, pca
 
 __all__ = ["da", "nhood_counts", "refined_index_cells", "spatial_fdr"]
@@ -233,18 +233,6 @@ def _check_design(x: np.ndarray, names: list[str], terms: list[str], n_samples: 
                          "design leaves no residual degree of freedom", field="design")  # fmt: skip
 
 
-def _sample_table(obs: pd.DataFrame, sample: str, columns: list[str]) -> pd.DataFrame:
-    grouped = obs.groupby(sample, observed=True, sort=True)
-    counts = grouped[columns].nunique(dropna=False)
-    for col in columns:
-        if (counts[col] > 1).any():
-            bad = counts.index[counts[col] > 1][0]
-            raise InputError(f"sample {bad!r} has {int(counts.loc[bad, col])} values of {col!r}; "
-                             "a design term must be constant within each sample",
-                             field=f"obs/{col}")  # fmt: skip
-    return grouped[columns].first()
-
-
 def _ql_test(y: np.ndarray, x: np.ndarray, lib: np.ndarray) -> dict[str, Any]:
     """edgeR-style QL F-test of the last design column for every neighbourhood."""
     g, n = y.shape
@@ -413,8 +401,7 @@ def da(
     keep = obs[condition].astype(str).isin([treated, control]).to_numpy()
     cells = np.flatnonzero(keep)
     emb_kept = emb[cells]
-    table = _sample_table(obs.loc[keep].assign(_s=obs.loc[keep, sample].astype(str)), "_s",
-                          terms)  # fmt: skip
+    table = sample_table(obs.loc[keep], sample, terms)
     per_cond = table[condition].astype(str).value_counts()
     n_t, n_c = int(per_cond.get(treated, 0)), int(per_cond.get(control, 0))
     if n_t < 2 or n_c < 2:

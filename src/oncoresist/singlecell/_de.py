@@ -228,32 +228,45 @@ def size_factors(counts: np.ndarray) -> np.ndarray:
     return np.exp(np.median(logc - logc.mean(axis=0), axis=1))
 
 
+def _gamma_identity_fit(x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Gamma GLM with identity link by IRLS (weights 1 / fit^2); coefficients."""
+    fit = (y + y.mean()) / 2.0
+    coef = np.zeros(x.shape[1])
+    for _ in range(100):
+        wts = 1.0 / fit**2
+        coef = np.linalg.solve((x.T * wts) @ x, (x.T * wts) @ y)
+        new_fit = np.maximum(x @ coef, 1e-12)
+        if np.max(np.abs(new_fit - fit) / fit) < 1e-10:
+            break
+        fit = new_fit
+    return coef
+
+
 def _trend(normed_means: np.ndarray, genewise: np.ndarray) -> np.ndarray:
-    """Parametric dispersion trend ``a0 + a1 / mean`` by an iterated gamma GLM (identity link)."""
+    """Parametric dispersion trend ``a0 + a1 / mean`` by an iterated gamma GLM (identity link).
+
+    Genes far from the curve (ratio outside [1e-4, 15)) are dropped and the curve refitted
+    until the coefficients settle; as DESeq2, the mean dispersion replaces a curve that does
+    not fit (a coefficient ≤ 1e-10 or a singular fit).
+    """
     ok = np.isfinite(genewise) & (normed_means > 0)
     x = np.column_stack([np.ones(ok.sum()), 1.0 / normed_means[ok]])
     y = genewise[ok]
     use = np.ones(len(y), dtype=bool)
     coef, old = np.array([1.0, 1.0]), np.array([0.1, 0.1])
-    while (coef > 1e-10).all() and (np.log(np.abs(coef / old)) ** 2).sum() >= 1e-6:
-        old = coef
-        xs, ys = x[use], y[use]
-        fit = (ys + ys.mean()) / 2.0
-        for _ in range(100):
-            wts = 1.0 / fit**2
-            new = np.linalg.solve((xs.T * wts) @ xs, (xs.T * wts) @ ys)
-            new_fit = xs @ new
-            if np.all(new_fit > 0) and np.max(np.abs(new_fit - fit) / fit) < 1e-10:
-                fit = new_fit
+    try:
+        while (coef > 1e-10).all() and (np.log(np.abs(coef / old)) ** 2).sum() >= 1e-6:
+            if use.sum() < 3:
+                raise np.linalg.LinAlgError("too few genes for the dispersion trend")
+            old = coef
+            coef = _gamma_identity_fit(x[use], y[use])
+            if (coef <= 1e-10).any():
                 break
-            fit = np.maximum(new_fit, 1e-12)
-        coef = new
-        if (coef <= 1e-10).any():
-            break
-        ratio = y / (x @ coef)
-        use = (ratio >= 1e-4) & (ratio < 15)
+            ratio = y / (x @ coef)
+            use = (ratio >= 1e-4) & (ratio < 15)
+    except np.linalg.LinAlgError:
+        coef = np.zeros(2)
     if (coef <= 1e-10).any():
-        # As DESeq2: fall back to the mean dispersion when the curve does not fit.
         return np.full(len(normed_means), float(np.mean(genewise[ok])))
     return coef[0] + coef[1] / normed_means
 
@@ -376,19 +389,26 @@ def deseq(
     return table
 
 
-def _sample_table(obs: pd.DataFrame, sample: str, columns: list[str]) -> pd.DataFrame:
-    """One row per sample with the sample-level columns; each must be constant in a sample."""
-    grouped = obs.groupby(sample, observed=True, sort=True)[columns]
-    varying = grouped.nunique(dropna=False).max()
+def sample_table(obs: pd.DataFrame, sample: str, columns: list[str]) -> pd.DataFrame:
+    """One row per sample (sorted by name) with sample-level columns.
+
+    Each column must be constant within a sample; one that varies is an :class:`InputError`
+    naming it.
+    """
+    keys = obs[sample].astype(str).to_numpy()
+    grouped = obs[columns].groupby(keys, sort=True)
+    varying = grouped.nunique(dropna=False)
     for col in columns:
-        if varying[col] > 1:
-            bad = grouped[col].nunique(dropna=False)
+        if (varying[col] > 1).any():
+            bad = varying.index[varying[col] > 1][0]
             raise InputError(
-                f"sample {bad[bad > 1].index[0]!r} has {int(bad.max())} values of {col!r};"
-                f" expected one per sample (samples must be nested in {col!r})",
+                f"sample {bad!r} has {int(varying.loc[bad, col])} values of {col!r}; expected"
+                f" one per sample (samples must be nested in {col!r})",
                 field=f"obs/{col}",
             )
-    return grouped.first()
+    table = grouped.first()
+    table.index.name = sample
+    return table
 
 
 def _gene_labels(var: pd.DataFrame, var_names: pd.Index) -> np.ndarray:
@@ -431,8 +451,7 @@ def _pseudobulk_one(
     )
     summed = indicator @ counts
     summed = summed.toarray() if sparse.issparse(summed) else np.asarray(summed)
-    table = _sample_table(obs.assign(**{sample: obs[sample].astype(str)}), sample,
-                          [groupby] + ([pair] if pair else []))  # fmt: skip
+    table = sample_table(obs, sample, [groupby] + ([pair] if pair else []))
     table = table.loc[list(names)]
     is_treated = (table[groupby].astype(str) == treated).to_numpy()
     n_t, n_c = int(is_treated.sum()), int((~is_treated).sum())
@@ -482,6 +501,7 @@ def _pseudobulk_one(
         "n_pairs": n_pairs,
         "prior_disp_var": result.attrs["prior_disp_var"],
     }
+    result.attrs = {}
     return result, summary
 
 
