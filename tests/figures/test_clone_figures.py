@@ -95,5 +95,5 @@ def test_fish_legend_keys_show_each_clones_colour_and_marker():
     styles = assign(NAMES)
     assert pairs == [(styles[n].colour, styles[n].marker) for n in NAMES]
     assert len(set(pairs)) == 12
-    assert len({c for c, _ in pairs}) == 8  # all eight colours used before any repeats
+    assert len({c for c, _ in pairs}) == 12  # twelve colours before any repeats
     assert {m for _, m in pairs} <= set(SHAPES)
