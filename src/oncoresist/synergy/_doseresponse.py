@@ -14,7 +14,7 @@ All curves are fitted together: a coarse grid over ``(log ic50, log hill)`` with
 gives the start, then a batched Levenberg-Marquardt refines all four parameters within
 bounds. A curve whose 4PL is no better than a constant (F-test, unless its fitted span
 exceeds two residual sds) is ``"flat"`` and predicts its weighted mean. A fit that ends as a
-step (Hill slope on its bound, 20) outside the tested doses is ``"failed: ..."`` and is
+step (Hill slope on its bound, 20) below the lowest tested dose is ``"failed: ..."`` and is
 replaced by the same constant rather than a guessed curve (the fits SynergyFinder relies on
 fail on such data too); a fit whose inflection point runs 1000-fold outside the tested doses,
 or whose slope hits a bound inside them, is marked failed (IC50 withheld) but its curve, which
@@ -189,7 +189,7 @@ def fit_curves(
         is small against the residual sd); ``False`` calls flat only a curve that barely
         moves (span below :data:`FLAT_SPAN`).
     constant_on_failure
-        Replace a step outside the tested doses by the constant; ``False`` keeps the
+        Replace a step below the lowest dose by the constant; ``False`` keeps the
         bounded curve (still marked failed).
     rising
         Only rising curves (``max >= min``), as the ZIP fits through the combination use.
@@ -351,7 +351,7 @@ def _summarise(
     constant_on_failure: bool,
     dose_range: tuple[np.ndarray, np.ndarray],
 ) -> CurveFits:
-    lo_dose, hi_dose = dose_range
+    lo_dose = dose_range[0]
     n_curves = theta.shape[0]
     n_par = np.where(is_fixed, 3, 4)
     nobs = w.sum(1) if n_obs is None else np.asarray(n_obs, float)
@@ -410,21 +410,22 @@ def _summarise(
     at_e = (le <= loge_bounds[0] + tol) | (le >= loge_bounds[1] - tol)
     steep = lh >= logh_bounds[1] - tol
     at_h = (lh <= logh_bounds[0] + tol) | steep
-    outside = (le < lo_dose - tol) | (le > hi_dose + tol)
+    outside = le < lo_dose - tol  # below the lowest dose: nothing between it and dose 0
     step = steep & outside & (pos.sum(1) >= 2)
     status[at_h] = "failed: Hill slope at its bound"
     status[at_e] = "failed: IC50 outside 1000x the tested doses"
-    status[step] = "failed: a step outside the tested doses (IC50 not identified)"
+    status[step] = "failed: a step below the lowest dose (IC50 not identified)"
     status[pos.sum(1) < 2] = "failed: fewer than two nonzero doses"
     status[flat] = "flat"
-    # a step before the lowest (or after the highest) dose says only that the response
+    # a step below the lowest dose says only that the response
     # jumped: any curve through it is a guess, so the constant (the mean) stands in, as the
     # fits SynergyFinder relies on end on such data
     const = flat | (step & constant_on_failure)
     bad_ic50 = const | at_e
     flat = const  # a curve kept despite an IC50 on its bound keeps its ic50 to be drawn
     # the constant is the mean of every point, the dose-0 one included (also when ``min``
-    # was fixed: SynergyFinder's ZIP row fits end the same way)
+    # was fixed: a rising-only ZIP fit through a falling row ends flat at its baseline, and
+    # the mean is the closer summary of such a row; SynergyFinder's fits end near it too)
     flat_level = (w * y).sum(1) / wsum
     out = CurveFits(
         min=np.where(flat, flat_level, c),
