@@ -5,11 +5,14 @@ import pytest
 
 from oncoresist.clones._data import expected_vaf
 from oncoresist.clones._simulate import (
+    CN_STATE_PROB,
+    CN_STATES,
     CloneTruth,
     default_truth,
     random_tree_truth,
     sample_reads,
     simulate_clones,
+    simulate_cn_changing,
 )
 from oncoresist.errors import InputError
 
@@ -177,3 +180,57 @@ def test_reads_for_a_random_tree():
     assert data.alt.shape == (400, 3)
     np.testing.assert_array_equal(out.labels, truth.labels)
     assert random_tree_truth(3, 2, rng=1).labels.size == 0
+
+
+def test_copy_number_changing_between_samples():
+    """cn_change_fraction 0.7: about 70 % of mutations draw their copy-number state in each
+    sample (of those, all four the same in about 13 %: sum of p^4 over the states), LOH and
+    gains included; multiplicity in 1..major, the unmutated cancer cells at the normal copy
+    number exactly when the mutation came before the change; per clone and sample the alt
+    reads match PyClone's VAF with that reference copy number within 4 SD."""
+    purity = [0.9, 0.6, 0.45, 0.75]
+    data, truth = simulate_clones(n_mutations=3000, cn_fraction=0.3, cn_change_fraction=0.7,
+                                  purity=purity, rng=3)  # fmt: skip
+    differs = (data.major_cn != data.major_cn[:, :1]) | (data.minor_cn != data.minor_cn[:, :1])
+    expected = 0.7 * (1 - sum(p**4 for p in CN_STATE_PROB))
+    assert abs(differs.any(axis=1).mean() - expected) < 0.03  # binomial sd 0.009
+    pairs = set(zip(data.major_cn.ravel().tolist(), data.minor_cn.ravel().tolist(), strict=True))
+    assert set(CN_STATES) <= pairs
+    assert (truth.multiplicity >= 1).all() and (truth.multiplicity <= data.major_cn).all()
+    before = truth.reference_cn == 2
+    several = truth.multiplicity >= 2
+    assert (before[several] | (truth.labels[:, None] == 0).repeat(4, 1)[several]).all()
+    assert before.any() and (truth.reference_cn >= 1).all()
+    p = expected_vaf(data, truth.mutation_ccf, truth.multiplicity,
+                     reference_cn=truth.reference_cn)  # fmt: skip
+    for k in range(truth.n_clones):
+        rows = truth.labels == k
+        mean = (data.depth[rows] * p[rows]).sum(axis=0)
+        var = (data.depth[rows] * p[rows] * (1 - p[rows])).sum(axis=0)
+        observed = data.alt[rows].sum(axis=0)
+        zero = var == 0
+        assert np.all(observed[zero] == mean[zero])
+        z = (observed[~zero] - mean[~zero]) / np.sqrt(var[~zero])
+        assert np.all(np.abs(z) < 4), (truth.names[k], z)
+    # without changes the draws are those of earlier versions, the reference at total_cn
+    old, old_truth = simulate_clones(n_mutations=500, rng=11, cn_fraction=0.3, overdispersion=100)
+    assert (int(old.alt.sum()), int(old.depth.sum()), int(old_truth.multiplicity.sum())) == (
+        60377, 299506, 2116)  # fmt: skip
+    np.testing.assert_array_equal(old_truth.reference_cn, old.total_cn)
+    with pytest.raises(InputError) as err:
+        simulate_clones(n_mutations=50, cn_change_fraction=1.5)
+    assert err.value.field == "cn_change_fraction"
+
+
+def test_cn_changing_series_of_pyclone_vi_kind():
+    """Clusters with uniform CCFs and no tree; every mutation's state drawn in each sample."""
+    data, truth = simulate_cn_changing(n_mutations=400, rng=2)
+    assert data.alt.shape == (400, 4) and truth.ccf.shape == (8, 4)
+    assert set(truth.labels.tolist()) == set(range(8)) and truth.parents == [None] * 8
+    differs = (data.major_cn != data.major_cn[:, :1]) | (data.minor_cn != data.minor_cn[:, :1])
+    assert differs.any(axis=1).mean() > 0.8
+    np.testing.assert_array_equal(data.purity, 1.0)
+    again, _ = simulate_cn_changing(n_mutations=400, rng=2)
+    np.testing.assert_array_equal(data.alt, again.alt)
+    with pytest.raises(InputError):
+        simulate_cn_changing(n_mutations=5)

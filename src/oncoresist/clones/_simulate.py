@@ -7,7 +7,10 @@ cancer cells at the first sample and dominant at the last, with two resistant su
 that rise from 2 % and from 0 %. It is the design of the PyClone-VI baseline of the
 project's reference notes: PyClone-VI merges the parallel pair and the two resistant
 sub-clones. :func:`random_tree_truth` draws random trees and trajectories, and
-:func:`sample_reads` draws reads for any :class:`CloneTruth`.
+:func:`sample_reads` draws reads for any :class:`CloneTruth`, with copy number that may change
+between samples (``cn_change_fraction``); :func:`simulate_cn_changing` draws series of the
+kind of PyClone-VI's own synthetic example (clusters without a tree, copy number changing in
+every sample).
 
 The read model is PyClone's (Roth et al. 2014, Nat Methods 11:396,
 doi:10.1038/nmeth.2883): a mutation carried by a fraction CCF of the cancer cells, with
@@ -328,6 +331,59 @@ def sample_reads(
     alt = _draw_alt(reads, vaf, overdispersion, rng)
     data = dataclasses.replace(template, alt=alt, depth=reads)
     return data, dataclasses.replace(truth, multiplicity=multiplicity, reference_cn=reference)
+
+
+def simulate_cn_changing(
+    *,
+    n_mutations: int = 100,
+    n_clusters: int = 8,
+    n_samples: int = 4,
+    depth: float = 100.0,
+    purity: float | Sequence[float] = 1.0,
+    rng: np.random.Generator | int | None = None,
+) -> tuple[MutationData, CloneTruth]:
+    """A series of the kind of PyClone-VI's own synthetic example: copy number changes everywhere.
+
+    ``n_clusters`` clusters whose CCFs are drawn uniformly in [0, 1], independently in each
+    sample (no tree: ``parents`` are all ``None``); every cluster gets a mutation, the rest
+    at random. Every mutation's copy-number state and genotype are drawn anew in each
+    sample (``cn_change_fraction=1`` of :func:`sample_reads`), binomial reads.
+
+    Parameters
+    ----------
+    n_mutations
+        Number of mutations N (at least ``n_clusters``).
+    n_clusters, n_samples
+        Clusters K and samples S.
+    depth
+        Mean depth (reads).
+    purity
+        Tumour fraction of every sample, or one per sample.
+    rng
+        Generator or seed.
+
+    Returns
+    -------
+    data : MutationData
+    truth : CloneTruth
+        ``labels`` the cluster of each mutation; ``names`` ``"cluster0"`` ...
+    """
+    rng = np.random.default_rng(rng)
+    if n_mutations < n_clusters:
+        raise InputError(f"{n_mutations}; expected at least {n_clusters} (one per cluster)",
+                         field="n_mutations")  # fmt: skip
+    ccf = rng.uniform(0.0, 1.0, (n_clusters, n_samples))
+    extra = rng.integers(0, n_clusters, n_mutations - n_clusters)
+    labels = rng.permutation(np.concatenate([np.arange(n_clusters), extra]))
+    truth = CloneTruth(
+        labels=labels.astype(np.int64),
+        ccf=ccf,
+        parents=[None] * n_clusters,
+        names=[f"cluster{k}" for k in range(n_clusters)],
+        resistant=0,
+        multiplicity=np.ones((n_mutations, n_samples), dtype=np.int64),
+    )
+    return sample_reads(truth, depth=depth, purity=purity, cn_change_fraction=1.0, rng=rng)
 
 
 def random_tree_truth(
