@@ -186,8 +186,8 @@ def fit_curves(
         curve, so that the residual variance counts every replicate.
     flat_test
         Call a curve flat when the F-test finds it no better than a constant (and its span
-        is small against the residual sd); ``False`` calls flat only a curve that barely
-        moves (span below :data:`FLAT_SPAN`).
+        is small against the residual sd) or when it spans less than :data:`FLAT_SPAN`;
+        ``False`` calls flat only a fitted curve that does not move at all.
     constant_on_failure
         Replace a step below the lowest dose by the constant; ``False`` keeps the
         bounded curve (still marked failed).
@@ -403,7 +403,9 @@ def _summarise(
     span = np.where(np.isfinite(span), span, 0.0)
     sigma = np.sqrt(sigma2)
     flat = (p_flat > FLAT_ALPHA) & ~(span > FLAT_SIGMAS * sigma) & flat_test
-    flat |= span < FLAT_SPAN
+    # without the test only a curve that does not move at all is flat (a rising-only fit
+    # through a falling row collapses onto its baseline); small real changes are kept
+    flat |= span < (FLAT_SPAN if flat_test else 1e-6)
     flat |= sse0 <= 1e-12
     status = np.full(n_curves, "ok", dtype=object)
     tol = 1e-6
