@@ -231,7 +231,7 @@ def test_grids_of_other_sizes_in_one_screen(n):
     assert blocks.loc["big", "loewe"] > 5
 
 
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25, deadline=None, derandomize=True)
 @given(
     ic1=st.floats(0.08, 3.0), h1=st.floats(0.5, 3.0), e1=st.floats(40.0, 100.0),
     ic2=st.floats(0.3, 12.0), h2=st.floats(0.5, 3.0), e2=st.floats(40.0, 100.0),
