@@ -116,3 +116,22 @@ def test_replicates_give_the_same_estimate_as_their_means():
     means = fit_dose_response(DOSES, y.reshape(6, 4).mean(1))
     assert all_points["ic50"] == pytest.approx(means["ic50"], rel=1e-5)
     assert all_points["dof"] == 20 and means["dof"] == 2
+
+
+def test_relative_inhibition_and_css_in_closed_form():
+    # a Hill curve (0 -> 100 %) whose IC50 is the geometric middle of the tested range is
+    # symmetric on the log axis: RI = 50. Along the other drug's IC50 (Bliss independence)
+    # the curve is 50 + I/2, so its RI (the CSS) is 50 + 50/2 = 75.
+    from oncoresist.synergy import css_scores, relative_inhibition
+
+    c1 = np.array([0, 0.05, 0.158114, 0.5, 1.581139, 5.0])
+    c2 = np.array([0, 0.2, 0.632456, 2.0, 6.324555, 20.0])
+    ia = c1 / (c1 + 0.5)
+    ib = c2 / (c2 + 2.0)
+    surf = 100 * (1 - (1 - ia[:, None]) * (1 - ib[None, :]))
+    fit = fit_curves(c1[None, :], surf[None, :, 0])
+    assert relative_inhibition(fit, c1[None, :])[0] == pytest.approx(50.0, abs=1e-3)
+    css_r, css_c = css_scores(surf[None], np.ones((1, 6, 6)), c1[None, :], c2[None, :],
+                              ic50_r=np.array([0.5]), ic50_c=np.array([2.0]))  # fmt: skip
+    assert css_r[0] == pytest.approx(75.0, abs=1e-3)
+    assert css_c[0] == pytest.approx(75.0, abs=1e-3)

@@ -33,13 +33,8 @@ from oncoresist.synergy._models import (
     most_synergistic_area,
     zip_scores,
 )
-from oncoresist.synergy._score import (
-    MODELS,
-    SynergyResult,
-    css_scores,
-    relative_inhibition,
-    score_blocks,
-)
+from oncoresist.synergy._score import MODELS, SynergyResult, score_blocks
+from oncoresist.synergy._sensitivity import css_scores, relative_inhibition
 
 __all__ = [
     "MODELS",
