@@ -53,6 +53,24 @@ def test_pca_writes_object_and_is_seeded() -> None:
     assert "again" not in cd.obsm
 
 
+def test_batch_centring_and_gene_subset() -> None:
+    cd = simulate_cells(n_patients=2, cells_per_sample=150, n_genes=200, batch_sd=0.5, rng=4)
+    pca(cd, n_comps=5, batch_key="sample", genes=list(cd.var_names[:120]), max_fit_cells=300)
+    scores = cd.obsm["X_pca"]
+    means = [
+        scores[cd.obs["sample"].to_numpy() == s].mean(axis=0) for s in cd.obs["sample"].unique()
+    ]
+    np.testing.assert_allclose(means, 0.0, atol=1e-4)
+    assert set(cd.uns["pca"]["genes"]) <= set(cd.var_names[:120])
+    plain = pca(cd, n_comps=5, copy=True).obsm["X_pca"]
+    spread = [
+        plain[cd.obs["sample"].to_numpy() == s].mean(axis=0) for s in cd.obs["sample"].unique()
+    ]
+    assert np.abs(spread).max() > 0.5
+    with pytest.raises(InputError, match="not in var_names"):
+        pca(cd, genes=["nope"])
+
+
 def test_knn_matches_brute_force() -> None:
     rng = np.random.default_rng(0)
     emb = rng.normal(size=(500, 10))

@@ -144,25 +144,37 @@ def _trigamma_inverse(x: float) -> float:
     return y
 
 
-def squeeze_var(s2: np.ndarray, df: float) -> tuple[np.ndarray, float, float]:
+def squeeze_var(s2: np.ndarray, df: np.ndarray) -> tuple[np.ndarray, float, float]:
     """Empirical-Bayes moderation of variances (limma's squeezeVar, moments of log s2).
+
+    Parameters
+    ----------
+    s2
+        Variances (NaN where ``df`` is 0).
+    df
+        Their residual degrees of freedom (per variance).
 
     Returns
     -------
     (posterior, prior_df, prior_var)
-        Posterior variances, prior degrees of freedom (``inf`` when the variances agree with a
-        common value) and prior variance.
+        Posterior variances (the prior where ``df`` is 0), prior degrees of freedom (``inf``
+        when the variances agree with a common value) and prior variance.
     """
-    ok = np.isfinite(s2)
-    floor = 1e-5 * np.median(s2[ok]) if np.median(s2[ok]) > 0 else 1e-8
-    z = np.log(np.maximum(s2[ok], floor))
-    e = z - digamma(df / 2.0) + np.log(df / 2.0)
+    df = np.broadcast_to(np.asarray(df, dtype=np.float64), s2.shape)
+    ok = np.isfinite(s2) & (df > 0)
+    if not ok.any():
+        return np.ones_like(s2), np.inf, 1.0
+    med = float(np.median(s2[ok]))
+    z = np.log(np.maximum(s2[ok], 1e-5 * med if med > 0 else 1e-8))
+    d = df[ok]
+    e = z - digamma(d / 2.0) + np.log(d / 2.0)
     emean = float(e.mean())
-    evar = float(e.var(ddof=1)) - float(polygamma(1, df / 2.0)) if ok.sum() > 1 else 0.0
+    evar = float(e.var(ddof=1)) - float(np.mean(polygamma(1, d / 2.0))) if ok.sum() > 1 else 0.0
+    s2z = np.where(ok, s2, 0.0)
     if evar > 0:
         d0 = 2.0 * _trigamma_inverse(evar)
         prior = float(np.exp(emean + digamma(d0 / 2.0) - np.log(d0 / 2.0)))
-        post = (d0 * prior + df * s2) / (d0 + df)
+        post = (d0 * prior + df * s2z) / (d0 + df)
     else:
         d0, prior = np.inf, float(np.exp(emean))
         post = np.full(s2.shape, prior)
@@ -235,31 +247,45 @@ def _check_design(x: np.ndarray, names: list[str], terms: list[str], n_samples: 
 
 def _ql_test(y: np.ndarray, x: np.ndarray, lib: np.ndarray) -> dict[str, Any]:
     """edgeR-style QL F-test of the last design column for every neighbourhood."""
-    g, n = y.shape
+    g, _n = y.shape
     p = x.shape[1]
     offset = np.log(lib)
-    # Common NB dispersion: maximise the summed Cox-Reid profile likelihood over a grid.
-    grid = np.exp(np.linspace(np.log(1e-4), np.log(4.0), 41))
-    apl = []
-    for phi in grid:
-        disp = np.full(g, phi)
+    # Common NB dispersion: maximise the summed Cox-Reid profile likelihood (grid, then
+    # golden-section search in log dispersion).
+    def apl(log_phi: float) -> float:
+        disp = np.full(g, np.exp(log_phi))
         _, mu, info = nb_glm(y, x, offset, disp)
-        apl.append(float((nb_loglik(y, mu, disp) - 0.5 * np.linalg.slogdet(info)[1]).sum()))
-    best = int(np.argmax(apl))
-    lo, hi = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
-    common = float(np.exp(np.mean(np.log([lo, hi])))) if 0 < best < len(grid) - 1 else grid[best]
+        return float((nb_loglik(y, mu, disp) - 0.5 * np.linalg.slogdet(info)[1]).sum())
+
+    grid = np.linspace(np.log(1e-4), np.log(4.0), 21)
+    values = [apl(v) for v in grid]
+    best = int(np.argmax(values))
+    a, b = grid[max(best - 1, 0)], grid[min(best + 1, len(grid) - 1)]
+    ratio = (np.sqrt(5.0) - 1.0) / 2.0
+    c, d = b - ratio * (b - a), a + ratio * (b - a)
+    fc, fd = apl(c), apl(d)
+    for _ in range(16):
+        if fc > fd:
+            b, d, fd = d, c, fc
+            c = b - ratio * (b - a)
+            fc = apl(c)
+        else:
+            a, c, fc = c, d, fd
+            d = a + ratio * (b - a)
+            fd = apl(d)
+    common = float(np.exp((a + b) / 2.0))
     disp = np.full(g, common)
     beta, mu, info = nb_glm(y, x, offset, disp)
     _, mu0, _ = nb_glm(y, x[:, :-1], offset, disp)
     dev_full = _deviance(y, mu, common)
     dev_null = _deviance(y, mu0, common)
-    df_res = n - p
-    s2 = np.maximum(dev_full, 0.0) / df_res
+    df_res = _residual_df(y, mu, x)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        s2 = np.where(df_res > 0, np.maximum(dev_full, 0.0) / df_res, np.nan)
     s2_post, d0, s2_prior = squeeze_var(s2, df_res)
     s2_post = np.maximum(s2_post, 1e-8)
     f = np.maximum(dev_null - dev_full, 0.0) / s2_post
-    df2 = np.inf if not np.isfinite(d0) else df_res + d0
-    pvalue = stats.chi2.sf(f, 1) if not np.isfinite(df2) else stats.f.sf(f, 1, df2)
+    pvalue = stats.f.sf(f, 1, d0 + df_res) if np.isfinite(d0) else stats.chi2.sf(f, 1)
     cov = np.linalg.inv(info + 1e-8 * np.eye(p))
     se = np.sqrt(cov[:, -1, -1] * s2_post)
     return {
@@ -272,6 +298,23 @@ def _ql_test(y: np.ndarray, x: np.ndarray, lib: np.ndarray) -> dict[str, Any]:
         "prior_ql": s2_prior,
         "df_residual": df_res,
     }
+
+
+def _residual_df(y: np.ndarray, mu: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Residual df per neighbourhood, not counting samples fitted exactly at zero.
+
+    As edgeR's QL fit: a zero count whose fitted mean is zero (a group with no cells there)
+    carries no information about the variance, so it and the coefficient it fixes leave the
+    residual degrees of freedom; otherwise a neighbourhood with empty groups would get a QL
+    dispersion near 0 and a huge F.
+    """
+    zero = (y == 0) & (mu < 1e-4)
+    patterns, inverse = np.unique(zero, axis=0, return_inverse=True)
+    df = np.empty(len(patterns))
+    for i, pat in enumerate(patterns):
+        kept = x[~pat]
+        df[i] = kept.shape[0] - (np.linalg.matrix_rank(kept) if kept.shape[0] else 0)
+    return df[np.ravel(inverse)]
 
 
 def _deviance(y: np.ndarray, mu: np.ndarray, phi: float) -> np.ndarray:
@@ -295,6 +338,8 @@ def da(
     prop: float = 0.1,
     use_rep: str = "X_pca",
     n_comps: int = 30,
+    batch_key: str | None = None,
+    genes: Any = None,
     annotate: str | None = None,
     norm: Literal["TMM", "cells"] = "TMM",
     seed: np.random.Generator | int | None = 0,
@@ -326,6 +371,15 @@ def da(
     use_rep
         ``obsm`` embedding to use; computed with :func:`~oncoresist.singlecell._neighbours.pca`
         (``n_comps`` components) when absent.
+    batch_key
+        When the embedding is computed: centre each group of this ``obs`` column (e.g. the
+        sample) on its own mean first (see :func:`~oncoresist.singlecell.pca`). Use it when a
+        drug shifts every cell's expression: otherwise treated cells sit apart from control
+        cells and every neighbourhood looks differentially abundant.
+    genes
+        When the embedding is computed: use only these genes (e.g. those the drug does not
+        change, from :func:`~oncoresist.singlecell.pseudobulk_de`), so neighbourhoods are
+        drug-invariant cell states and DA measures composition, not the drug's response.
     annotate
         Optional ``obs`` column (e.g. cell type): each neighbourhood gets its most frequent
         value and that value's fraction.
@@ -370,7 +424,8 @@ def da(
     >>> list(res.columns[:4])
     ['nhood', 'index_cell', 'n_cells', 'logFC']
     """
-    rng = np.random.default_rng(seed)
+    # Separate streams, so the index cells do not depend on whether the PCA was computed.
+    rng_pca, rng = np.random.default_rng(seed).spawn(2)
     target = adata.copy() if copy else adata
     obs = target.obs
     terms = _parse_design(design, condition)
@@ -396,7 +451,8 @@ def da(
     if not 0 < prop <= 1:
         raise InputError(f"prop={prop}; expected a fraction in (0, 1]")
     if use_rep not in target.obsm:
-        pca(target, n_comps=n_comps, seed=rng, key_added=use_rep)
+        pca(target, n_comps=n_comps, batch_key=batch_key, genes=genes, seed=rng_pca,
+            key_added=use_rep)  # fmt: skip
     emb = np.asarray(target.obsm[use_rep], dtype=np.float64)
     keep = obs[condition].astype(str).isin([treated, control]).to_numpy()
     cells = np.flatnonzero(keep)

@@ -20,6 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from scipy import sparse
 from scipy.spatial import cKDTree
 
@@ -52,17 +53,8 @@ def normalise_log1p(counts: Any, *, target_sum: float = 1e4) -> sparse.csr_matri
     >>> normalise_log1p(np.array([[1, 3], [0, 0]]), target_sum=4).round(3).tolist()
     [[0.693, 1.386], [0.0, 0.0]]
     """
-    if sparse.issparse(counts):
-        x = sparse.csr_matrix(counts, dtype=np.float32, copy=True)
-        totals = np.asarray(x.sum(axis=1)).ravel()
-        scale = np.divide(target_sum, totals, out=np.zeros_like(totals), where=totals > 0)
-        x.data *= np.repeat(scale, np.diff(x.indptr)).astype(np.float32)
-        np.log1p(x.data, out=x.data)
-        return x
-    x = np.asarray(counts, dtype=np.float32)
-    totals = x.sum(axis=1, keepdims=True)
-    scale = np.divide(target_sum, totals, out=np.zeros_like(totals), where=totals > 0)
-    return np.log1p(x * scale)
+    totals = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    return _scale_rows(counts, totals, target_sum)
 
 
 def _column_moments(x: Any) -> tuple[np.ndarray, np.ndarray]:
@@ -93,31 +85,80 @@ def _orthonormalise(y: np.ndarray) -> np.ndarray:
     return q
 
 
+def _lognorm_moments(
+    counts: Any, totals: np.ndarray, target_sum: float, chunk: int = 20000
+) -> np.ndarray:
+    """Per-gene variance of log-normalised counts, computed in row chunks (no full copy)."""
+    n, g = counts.shape
+    s1, s2 = np.zeros(g), np.zeros(g)
+    for start in range(0, n, chunk):
+        part = _scale_rows(counts[start : start + chunk], totals[start : start + chunk],
+                           target_sum)  # fmt: skip
+        s1 += np.asarray(part.sum(axis=0), dtype=np.float64).ravel()
+        sq = part.multiply(part) if sparse.issparse(part) else part * part
+        s2 += np.asarray(sq.sum(axis=0), dtype=np.float64).ravel()
+    mean = s1 / n
+    return np.maximum(s2 / n - mean**2, 0.0)
+
+
+def _scale_rows(counts: Any, totals: np.ndarray, target_sum: float) -> Any:
+    """``log1p(counts / totals * target_sum)`` as float32 for the given rows."""
+    scale = np.divide(target_sum, totals, out=np.zeros(len(totals)), where=totals > 0)
+    if sparse.issparse(counts):
+        x = sparse.csr_matrix(counts, dtype=np.float32, copy=True)
+        x.data *= np.repeat(scale, np.diff(x.indptr)).astype(np.float32)
+        np.log1p(x.data, out=x.data)
+        return x
+    return np.log1p(np.asarray(counts, dtype=np.float32) * scale[:, None].astype(np.float32))
+
+
 def _randomized_pca(
-    x: Any, n_comps: int, rng: np.random.Generator, n_iter: int, oversample: int = 10
+    x: Any,
+    n_comps: int,
+    rng: np.random.Generator,
+    n_iter: int,
+    groups: np.ndarray | None = None,
+    max_fit_cells: int | None = None,
+    oversample: int = 10,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Top principal components of ``x`` centred implicitly (scores, loadings, variances)."""
+    """Top principal components of ``x`` centred implicitly (scores, loadings, variances).
+
+    With ``groups`` (integer codes per row), each group is centred on its own mean:
+    ``X - B M`` with ``B`` the one-hot group matrix and ``M`` the group means. With more rows
+    than ``max_fit_cells``, the components are fitted on that many random rows and every row
+    is projected on them.
+    """
     n, g = x.shape
-    mean = np.asarray(x.mean(axis=0), dtype=np.float64).ravel()
-    ones = np.ones((n, 1))
+    codes = np.zeros(n, dtype=np.int64) if groups is None else np.asarray(groups)
+    onehot = sparse.csr_matrix((np.ones(n), (np.arange(n), codes)), shape=(n, codes.max() + 1))
+    sizes = np.asarray(onehot.sum(axis=0)).ravel()
+    sums = onehot.T @ x
+    sums = sums.toarray() if sparse.issparse(sums) else np.asarray(sums)
+    means = sums.astype(np.float64) / sizes[:, None]  # groups × genes
     size = min(n_comps + max(oversample, n_comps), min(n, g))
+    fit_rows = None
+    if max_fit_cells is not None and n > max_fit_cells:
+        fit_rows = np.sort(rng.choice(n, max_fit_cells, replace=False))
+    xf = x if fit_rows is None else x[fit_rows]
+    bf = onehot if fit_rows is None else onehot[fit_rows]
 
-    def right(m: np.ndarray) -> np.ndarray:  # (X - 1 mean^T) @ m
-        return np.asarray(x @ m) - ones @ (mean[None, :] @ m)
+    def right(m: np.ndarray) -> np.ndarray:  # (X - B M) @ m
+        return np.asarray(xf @ m) - bf @ (means @ m)
 
-    def left(m: np.ndarray) -> np.ndarray:  # (X - 1 mean^T)^T @ m
-        return np.asarray(x.T @ m) - mean[:, None] @ m.sum(axis=0, keepdims=True)
+    def left(m: np.ndarray) -> np.ndarray:  # (X - B M)^T @ m
+        return np.asarray(xf.T @ m) - means.T @ np.asarray(bf.T @ m)
 
     q = _orthonormalise(right(rng.standard_normal((g, size)).astype(x.dtype)))
     for _ in range(n_iter):
         q = _orthonormalise(right(_orthonormalise(left(q))))
-    u, s, vt = np.linalg.svd(left(q).T, full_matrices=False)
-    u, s, vt = u[:, :n_comps], s[:n_comps], vt[:n_comps]
+    _, s, vt = np.linalg.svd(left(q).T, full_matrices=False)
+    s, vt = s[:n_comps], vt[:n_comps]
     # Deterministic signs: the largest loading of each component is positive.
     signs = np.sign(vt[np.arange(len(s)), np.abs(vt).argmax(axis=1)])
     signs[signs == 0] = 1.0
-    scores = (q @ u) * (s * signs)
-    return scores.astype(np.float32), (vt * signs[:, None]).T, s**2 / (n - 1)
+    loadings = (vt * signs[:, None]).T
+    scores = np.asarray(x @ loadings) - onehot @ (means @ loadings)
+    return scores.astype(np.float32), loadings, s**2 / (xf.shape[0] - 1)
 
 
 def pca(
@@ -127,6 +168,9 @@ def pca(
     n_top_genes: int | None = 2000,
     layer: str | None = None,
     n_iter: int = 7,
+    batch_key: str | None = None,
+    genes: Any = None,
+    max_fit_cells: int | None = 50000,
     seed: np.random.Generator | int | None = 0,
     key_added: str = "X_pca",
     copy: bool = False,
@@ -149,6 +193,17 @@ def pca(
         Power iterations of the randomized SVD (as scikit-learn's default). Components above
         the noise floor match an exact SVD to 1e-3; those inside a flat noise spectrum
         converge slowly (within a few per cent at 7 iterations) and carry no structure.
+    batch_key
+        ``obs`` column (e.g. the sample): centre each of its groups on its own mean before
+        the SVD, a location-only batch correction that also removes a shift shared by all
+        cells of a sample (a drug's transcriptional response), so that cells of different
+        samples mix in the embedding. Objects only.
+    genes
+        Restrict the embedding to these genes (``var_names`` or a boolean mask), e.g. genes a
+        drug does not change, for an embedding of drug-invariant cell states.
+    max_fit_cells
+        Fit the components on this many random cells and project every cell on them (the
+        cost of the SVD stops growing with the number of cells); ``None``: fit on all.
     seed
         Seed or generator of the random test matrix.
     key_added
@@ -173,26 +228,51 @@ def pca(
     """
     rng = np.random.default_rng(seed)
     is_object = hasattr(data, "obs") and hasattr(data, "X")
+    target_sum = 1e4
     if is_object:
         counts, source = counts_matrix(data, layer)
-        x = normalise_log1p(counts)
+        counts = sparse.csr_matrix(counts) if sparse.issparse(counts) else np.asarray(counts)
+        totals = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+        n, g = counts.shape
+        if n < 2 or g < 1:
+            raise InputError(f"{n} cells × {g} genes; PCA needs at least 2 cells and 1 gene")
+        # Only the chosen genes are ever normalised: memory stays ~ the counts' size.
+        var = _lognorm_moments(counts, totals, target_sum)
     else:
         x = data if sparse.issparse(data) else np.asarray(data, dtype=np.float32)
         source = "matrix"
-    n, g = x.shape
-    if n < 2 or g < 1:
-        raise InputError(f"{n} cells × {g} genes; PCA needs at least 2 cells and 1 gene")
-    _, var = _column_moments(x)
-    genes = np.flatnonzero(var > 0)
+        n, g = x.shape
+        if n < 2 or g < 1:
+            raise InputError(f"{n} cells × {g} genes; PCA needs at least 2 cells and 1 gene")
+        _, var = _column_moments(x)
+    allowed = var > 0
+    if genes is not None:
+        mask = np.asarray(genes)
+        if mask.dtype != bool:
+            names = pd.Index(np.asarray(data.var_names if is_object else [], dtype=str))
+            pos = names.get_indexer(np.asarray(genes, dtype=str))
+            if (pos < 0).any():
+                missing = np.asarray(genes, dtype=str)[pos < 0][:3]
+                raise InputError(f"genes {list(missing)} are not in var_names", field="genes")
+            mask = np.zeros(g, dtype=bool)
+            mask[pos] = True
+        allowed &= mask
+    genes = np.flatnonzero(allowed)
     if n_top_genes is not None and len(genes) > n_top_genes:
         genes = np.sort(genes[np.argsort(-var[genes], kind="stable")[:n_top_genes]])
     if len(genes) == 0:
         raise InputError("no gene varies across cells; nothing to embed")
     n_comps = int(min(n_comps, len(genes), n - 1))
-    x = x[:, genes]
+    x = _scale_rows(counts[:, genes], totals, target_sum) if is_object else x[:, genes]
     if sparse.issparse(x):
         x = sparse.csr_matrix(x)
-    scores, _, variance = _randomized_pca(x, n_comps, rng, n_iter)
+    groups = None
+    if batch_key is not None:
+        if not is_object or batch_key not in data.obs.columns:
+            raise InputError(f"batch_key {batch_key!r} needs an object with that obs column",
+                             field=f"obs/{batch_key}")  # fmt: skip
+        groups = pd.factorize(data.obs[batch_key].astype(str))[0]
+    scores, _, variance = _randomized_pca(x, n_comps, rng, n_iter, groups, max_fit_cells)
     if not is_object:
         return scores
     target = data.copy() if copy else data
@@ -205,6 +285,7 @@ def pca(
         "genes": names,
         "n_comps": n_comps,
         "counts": source,
+        "batch_key": batch_key,
     }
     return target if copy else None
 
