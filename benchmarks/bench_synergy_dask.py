@@ -4,9 +4,11 @@ The screen is ``bench_synergy.simulate`` (6x6 blocks, seeded; 40 % synergistic w
 combination index 0.5, 40 % antagonistic with CI 2, 20 % with an inactive second drug;
 noise sd 3 points), default 50,000 blocks. In the same run it is scored by
 ``score_blocks`` in this process (the baseline), then by ``score_blocks_dask`` on a
-``distributed.LocalCluster`` of single-threaded worker processes (default: one per core),
-whose start-up is timed apart. Printed: wall seconds, blocks per second, the ratio to the
-baseline, and the largest difference between the two block tables (expected: rounding).
+``distributed.LocalCluster`` of single-threaded worker processes (default: one per core;
+``_batch.local_cluster``, which leaves out Dask's ``MALLOC_TRIM_THRESHOLD_``; ``--dask-env``
+keeps Dask's worker environment as it is), whose start-up is timed apart. Printed: wall
+seconds, blocks per second, the ratio to the baseline, and the largest difference between
+the two block tables (expected: rounding).
 
 Usage::
 
@@ -26,7 +28,7 @@ import numpy as np
 
 from bench_synergy import simulate
 from oncoresist.synergy import score_blocks
-from oncoresist.synergy._batch import score_blocks_dask
+from oncoresist.synergy._batch import local_cluster, score_blocks_dask
 
 MODELS = ("bliss", "hsa", "loewe", "zip")
 
@@ -37,6 +39,11 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--chunk", type=int, default=None, help="blocks per task")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--dask-env",
+        action="store_true",
+        help="workers with Dask's own environment (MALLOC_TRIM_THRESHOLD_)",
+    )
     args = parser.parse_args()
 
     data, _ = simulate(args.blocks, 3.0, args.seed)
@@ -49,17 +56,20 @@ def main() -> None:
     print(f"in one process: {t_local:.1f} s ({args.blocks / t_local:,.0f} blocks/s)")
 
     t0 = time.perf_counter()
-    with (
-        distributed.LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                                 dashboard_address=None) as cluster,
-        distributed.Client(cluster) as client,
-    ):  # fmt: skip
+    if args.dask_env:
+        cluster = distributed.LocalCluster(
+            n_workers=args.workers, threads_per_worker=1, processes=True, dashboard_address=None
+        )
+    else:
+        cluster = local_cluster(args.workers)
+    with cluster, distributed.Client(cluster) as client:
         client.wait_for_workers(args.workers)
         t_start = time.perf_counter() - t0
         t0 = time.perf_counter()
         on_dask = score_blocks_dask(data, models=MODELS, client=client, chunk_size=args.chunk)
         t_dask = time.perf_counter() - t0
-    print(f"LocalCluster start ({args.workers} workers x 1 thread): {t_start:.1f} s")
+    env = "Dask's worker environment" if args.dask_env else "without MALLOC_TRIM_THRESHOLD_"
+    print(f"LocalCluster start ({args.workers} workers x 1 thread, {env}): {t_start:.1f} s")
     print(f"on Dask: {t_dask:.1f} s ({args.blocks / t_dask:,.0f} blocks/s); "
           f"{t_local / t_dask:.2f}x the one-process speed "
           f"({t_local / (t_dask + t_start):.2f}x counting the start)")  # fmt: skip

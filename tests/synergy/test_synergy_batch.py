@@ -16,7 +16,7 @@ import pytest
 
 from oncoresist.errors import InputError, MissingExtraError
 from oncoresist.synergy import CombinationData, score_blocks
-from oncoresist.synergy._batch import chunk_blocks, score_blocks_dask
+from oncoresist.synergy._batch import chunk_blocks, local_cluster, score_blocks_dask
 
 distributed = pytest.importorskip("distributed")  # in the test extra
 TOL = 1e-9
@@ -45,11 +45,7 @@ def screen(n: int, *, seed: int = 0, replicates: int = 1) -> CombinationData:
 
 @pytest.fixture(scope="module")
 def client():
-    with (
-        distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
-                                 dashboard_address=None) as cluster,
-        distributed.Client(cluster) as cl,
-    ):  # fmt: skip
+    with local_cluster(2) as cluster, distributed.Client(cluster) as cl:
         yield cl
 
 
@@ -112,3 +108,18 @@ def test_missing_extra_names_it(monkeypatch):
     monkeypatch.setitem(sys.modules, "distributed", None)
     with pytest.raises(MissingExtraError, match=r"oncoresist\[dask\]"):
         score_blocks_dask(screen(2))
+    with pytest.raises(MissingExtraError, match=r"oncoresist\[dask\]"):
+        local_cluster(1)
+
+
+def _malloc_trim() -> str | None:
+    import os
+
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_local_cluster_leaves_out_malloc_trim(client):
+    env = client.run(_malloc_trim)  # the fixture's cluster is a local_cluster
+    assert len(env) == 2 and set(env.values()) == {None}
+    with pytest.raises(InputError, match="field workers"):
+        local_cluster(0)

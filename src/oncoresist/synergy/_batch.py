@@ -31,7 +31,7 @@ from oncoresist.synergy._score import MODELS, SynergyResult, score_blocks
 if TYPE_CHECKING:
     from distributed import Client
 
-__all__ = ["chunk_blocks", "score_blocks_dask"]
+__all__ = ["chunk_blocks", "local_cluster", "score_blocks_dask"]
 
 #: Fewest blocks in a chunk: below this a task's fixed cost outweighs its work.
 MIN_CHUNK = 250
@@ -68,7 +68,7 @@ def chunk_blocks(data: CombinationData, chunk_size: int) -> list[CombinationData
 def _client(client: Client | str | None, workers: int | None):
     """A client (made here from an address, or on a new LocalCluster) and what to close."""
     try:
-        from distributed import Client, LocalCluster
+        from distributed import Client
     except ImportError:
         raise MissingExtraError("distributed", "dask") from None
     if client is not None and not isinstance(client, str):
@@ -76,12 +76,31 @@ def _client(client: Client | str | None, workers: int | None):
     if isinstance(client, str):
         made = Client(client)
         return made, [made]
-    if workers is not None and workers < 1:
-        raise InputError(f"{workers}: expected at least 1 worker", field="workers")
-    cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                           dashboard_address=None)  # fmt: skip
+    cluster = local_cluster(workers)
     made = Client(cluster)
     return made, [made, cluster]
+
+
+def local_cluster(workers: int | None = None):
+    """A ``LocalCluster`` of ``workers`` single-threaded processes, tuned for scoring.
+
+    Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's
+    adaptive mmap threshold: every array above 64 KiB is then mapped and unmapped afresh,
+    and scoring a chunk of 1,667 blocks took 7.2 s instead of 2.9-3.2 s in one process with
+    that setting. The cluster made here leaves it out.
+    """
+    try:
+        import dask
+        from distributed import LocalCluster
+    except ImportError:
+        raise MissingExtraError("distributed", "dask") from None
+    if workers is not None and workers < 1:
+        raise InputError(f"{workers}: expected at least 1 worker", field="workers")
+    environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
+    environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                            dashboard_address=None)  # fmt: skip
 
 
 def score_blocks_dask(
@@ -107,8 +126,8 @@ def score_blocks_dask(
         Seed of the bootstrap; each chunk gets its own stream spawned from it.
     client
         A ``distributed.Client``, a scheduler address (a client is made and closed here), or
-        ``None``: a ``LocalCluster`` of ``workers`` single-threaded worker processes is
-        started and closed here.
+        ``None``: a ``LocalCluster`` of ``workers`` single-threaded worker processes
+        (:func:`local_cluster`) is started and closed here.
     workers
         Worker processes of the local cluster (default: Dask's, one per core).
     chunk_size
