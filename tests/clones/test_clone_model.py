@@ -150,3 +150,83 @@ def test_empty_and_negligible_clusters_are_dropped():
     fitted = CloneModel(rng=0).fit(data)
     assert (np.bincount(fitted.labels_, minlength=fitted.n_clusters_) > 0).all()
     assert fitted.selection_["clusters"].max() <= fitted.n_clusters_ + 3
+
+
+def test_read_likelihood_sums_pyclone_states_by_hand():
+    """A 2/1 gain at purity 0.6, CCF 0.5, 40 of 100 reads: the states are (unmutated cancer
+    cells at 2 copies, m = 1), (2, m = 2) and (3, m = 1), each with prior 1/3; VAF =
+    (0.4 * 2 * e + 0.3 * r * e + 0.3 * 3 * mu) / (0.8 + 0.3 r + 0.9), mu = min(1 - e, m / 3)."""
+    from scipy import stats
+
+    from oncoresist.clones._data import MutationData
+    from oncoresist.clones._model import log_likelihood_table
+
+    data = MutationData(["m"], ["s"], alt=[[40]], depth=[[100]], major_cn=[[2]],
+                        minor_cn=[[1]], purity=0.6)  # fmt: skip
+    grid = np.linspace(0, 1, 101)
+    got = log_likelihood_table(data, grid, likelihood="binomial")[0, 0, 50]
+    e = 1e-3
+    terms = []
+    for r, m in ((2, 1), (2, 2), (3, 1)):
+        vaf = (0.4 * 2 * e + 0.3 * r * e + 0.3 * 3 * min(1 - e, m / 3)) / (0.8 + 0.3 * r + 0.9)
+        terms.append(stats.binom.pmf(40, 100, vaf) / 3)
+    assert got == pytest.approx(np.log(sum(terms)), rel=1e-9)
+    # beta-binomial through the four-gammaln form agrees with scipy's
+    bb = log_likelihood_table(data, grid, likelihood="beta-binomial", precision=50.0)[0, 0, 50]
+    terms = []
+    for r, m in ((2, 1), (2, 2), (3, 1)):
+        vaf = (0.4 * 2 * e + 0.3 * r * e + 0.3 * 3 * min(1 - e, m / 3)) / (0.8 + 0.3 * r + 0.9)
+        terms.append(stats.betabinom.pmf(40, 100, 50 * vaf, 50 * (1 - vaf)) / 3)
+    assert bb == pytest.approx(np.log(sum(terms)), rel=1e-9)
+
+
+def test_multiplicity_changing_between_samples_is_represented():
+    """Trunk mutations (CCF 1) on one copy of a 1/1 segment in sample 1 and on three copies
+    of a 3/1 gain in sample 2 (the mutation came before it) stay in the trunk cluster with
+    multiplicity 1 and 3, decided; a subclone at CCF 0.3 and 0.6 stays apart. One
+    multiplicity per mutation across samples could not hold both."""
+    rng = np.random.default_rng(5)
+    n_trunk, n_sub = 300, 200
+    major = np.array([[1, 3]] * n_trunk + [[1, 1]] * n_sub)
+    minor = np.ones_like(major)
+    purity = np.array([0.8, 0.7])
+    depth = rng.poisson(300, (n_trunk + n_sub, 2))
+    ccf = np.array([[1.0, 1.0]] * n_trunk + [[0.3, 0.6]] * n_sub)
+    copies = np.array([[1, 3]] * n_trunk + [[1, 1]] * n_sub)
+    ref = np.where(copies > 1, 2, major + minor)
+    from oncoresist.clones._data import MutationData, expected_vaf
+
+    template = MutationData([f"m{i}" for i in range(n_trunk + n_sub)], ["s1", "s2"],
+                            alt=np.zeros_like(depth), depth=depth, major_cn=major,
+                            minor_cn=minor, purity=purity)  # fmt: skip
+    vaf = expected_vaf(template, ccf, copies, reference_cn=ref)
+    data = MutationData(template.mutations, template.samples, alt=rng.binomial(depth, vaf),
+                        depth=depth, major_cn=major, minor_cn=minor, purity=purity)  # fmt: skip
+    model = CloneModel(rng=0).fit(data)
+    truth = np.r_[np.zeros(n_trunk, int), np.ones(n_sub, int)]
+    assert adjusted_rand_index(truth, model.labels_) >= 0.98
+    trunk = majority(model.labels_, truth, 0)
+    assert model.ccf_[trunk].min() > 0.95
+    np.testing.assert_array_equal(np.median(model.multiplicity_[:n_trunk], axis=0), [1, 3])
+    assert model.multiplicity_decided_[:n_trunk].mean() > 0.9
+    assert model.early_prob_[:n_trunk].mean() > 0.9 and model.early_prob_[n_trunk:].max() == 0
+
+
+def test_model_selection_sees_only_populated_solutions(monkeypatch):
+    """Every solution recorded for model selection (after splits, merges and the final fit)
+    has at least one mutation and half a mutation's weight in each cluster."""
+    seen = []
+    original = CloneModel._visit
+
+    def record(visited, state):
+        seen.append(state.resp.copy())
+        original(visited, state)
+
+    monkeypatch.setattr(CloneModel, "_visit", staticmethod(record))
+    data, _ = simulate_clones(n_mutations=400, n_samples=3, depth=300.0, rng=7)
+    model = CloneModel(rng=0).fit(data)
+    assert len(seen) >= 2
+    for resp in seen:
+        counts = np.bincount(resp.argmax(axis=1), minlength=resp.shape[1])
+        assert (counts > 0).all() and (resp.sum(axis=0) >= 0.5).all()
+    assert set(model.selection_["clusters"]) <= {r.shape[1] for r in seen}
