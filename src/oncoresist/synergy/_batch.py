@@ -37,6 +37,8 @@ __all__ = ["chunk_blocks", "local_cluster", "score_blocks_dask"]
 MIN_CHUNK = 250
 #: Chunks per worker thread, so a slow chunk does not leave the others idle at the end.
 CHUNKS_PER_THREAD = 3
+#: Where the local cluster's scheduler serves HTTP: any free port, this machine only.
+HTTP_ADDRESS = "127.0.0.1:0"
 
 
 def chunk_blocks(data: CombinationData, chunk_size: int) -> list[CombinationData]:
@@ -87,7 +89,9 @@ def local_cluster(workers: int | None = None):
     Dask starts its workers with ``MALLOC_TRIM_THRESHOLD_=65536``, which turns off glibc's
     adaptive mmap threshold: every array above 64 KiB is then mapped and unmapped afresh,
     and scoring a chunk of 1,667 blocks took 7.2 s instead of 2.9-3.2 s in one process with
-    that setting. The cluster made here leaves it out.
+    that setting. The cluster made here leaves it out. Its scheduler's HTTP server listens
+    on a free port of the loopback interface (:data:`HTTP_ADDRESS`): with no dashboard
+    address Dask still takes port 8787 and warns when another cluster holds it.
     """
     try:
         import dask
@@ -100,7 +104,7 @@ def local_cluster(workers: int | None = None):
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
     with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
         return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=None)  # fmt: skip
+                            dashboard_address=HTTP_ADDRESS)  # fmt: skip
 
 
 def score_blocks_dask(
