@@ -204,10 +204,15 @@ def test_result_serialises_to_json_with_nulls():
     assert doc["cells"][0]["zip_fit"] is not None and len(doc["cells"]) == 36
     assert doc["blocks"][0]["ic50_row_lo"] == pytest.approx(res.blocks["ic50_row_lo"].item())
     a, _ = np.meshgrid(CONC1, CONC2, indexing="ij")
-    inactive_b = score_blocks(CombinationData(table=_table(100 * a / (a + 0.5))))
+    inactive = CombinationData(table=_table(100 * a / (a + 0.5)))
+    inactive_b = score_blocks(inactive)
     fits = json.loads(inactive_b.to_json())["fits"]
     assert fits[1]["status"] == "flat" and fits[1]["ic50"] is None
-    assert inactive_b.blocks["loewe"].item() == pytest.approx(0.0, abs=1e-9)
+    # an inactive partner: SynergyFinder's summed-dose rule (the default) calls it
+    # antagonism; loewe_flat="constant" scores it 0
+    assert inactive_b.blocks["loewe"].item() < -20
+    constant = score_blocks(inactive, models=("loewe",), loewe_flat="constant")
+    assert constant.blocks["loewe"].item() == pytest.approx(0.0, abs=1e-9)
 
 
 @pytest.mark.parametrize("n", [2, 3, 4, 8])
@@ -247,3 +252,27 @@ def test_any_bliss_independent_pair_scores_zero_under_bliss_and_zip(ic1, h1, e1,
     assert cells["bliss"].abs().max() < 1e-9
     assert cells["zip"].abs().max() < 0.05
     assert (cells["hsa"] >= -1e-9).all()
+
+
+# --------------------------------------------------------------------------- ZIP line fits
+def test_zip_lines_fall_with_their_data_and_a_jump_after_a_fall_stays_at_baseline():
+    from oncoresist.synergy._models import _fit_lines
+
+    x = np.tile(CONC2, (3, 1))
+    lx = np.log(CONC2[1:])
+    falling = np.r_[60, 60 - 40 / (1 + np.exp(-2 * (lx - np.log(2))))]
+    jump = np.r_[40, 10, 5, 8, 6, 90]  # falls, then jumps at the highest dose
+    rising = np.r_[10, 10 + 80 / (1 + np.exp(-2 * (lx - np.log(2))))]
+    y = np.array([falling, jump, rising])
+    w = np.ones_like(y)
+    sf = _fit_lines(x, y, w, "synergyfinder")
+    up = _fit_lines(x, y, w, "rising")
+    # a falling line is fitted as it falls (rising-only fits collapse to its mean)
+    np.testing.assert_allclose(sf[0], falling, atol=1e-4)
+    assert np.ptp(up[0]) < 1e-9
+    # the jump after a fall stays at its baseline; rising-only fits the jump
+    np.testing.assert_allclose(sf[1], 40.0)
+    assert up[1, -1] == pytest.approx(90, abs=1e-3)
+    # a rising line is the same in both
+    np.testing.assert_allclose(sf[2], up[2], atol=1e-9)
+    np.testing.assert_allclose(sf[2], rising, atol=1e-4)

@@ -73,7 +73,7 @@ def loewe_reference(
     fit_r: CurveFits,
     fit_c: CurveFits,
     *,
-    flat: Literal["constant", "sham"] = "constant",
+    flat: Literal["constant", "sham"] = "sham",
 ) -> np.ndarray:
     """Loewe-additive reference: the exact root of the isobole equation in every cell.
 
@@ -86,8 +86,8 @@ def loewe_reference(
     fit_r, fit_c
         The single-drug 4PL fits of the row and column drug (one per block).
     flat
-        What a drug without a rising curve contributes (see Notes): ``"constant"`` its
-        fitted effect at its own dose, ``"sham"`` SynergyFinder's summed-dose rule.
+        What a drug without a rising curve contributes (see Notes): ``"sham"`` (default)
+        SynergyFinder's summed-dose rule, ``"constant"`` its fitted effect at its own dose.
 
     Returns
     -------
@@ -106,9 +106,10 @@ def loewe_reference(
     A drug whose curve does not rise (flat, a failed step, or falling) has the same effect
     ``E`` at every positive dose: ``X(y) = 0`` up to ``E`` and infinite above, so the root is
     ``max(E, f_other(x_other))``, the larger fitted single-drug effect at its own dose (an
-    inactive partner scores 0). ``flat="sham"`` takes SynergyFinder's rule instead, the larger
-    single-drug prediction at the summed dose ``x1 + x2`` (a sham combination that treats the
-    two drugs as one; it scores an inactive partner as antagonism).
+    inactive partner scores 0): ``flat="constant"``. The default, ``flat="sham"``, takes
+    SynergyFinder's rule instead for parity, the larger single-drug prediction at the summed
+    dose ``x1 + x2`` (a sham combination that treats the two drugs as one; it scores an
+    inactive partner as antagonism).
     """
     x1 = np.broadcast_to(conc_r[:, :, None], y.shape)
     x2 = np.broadcast_to(conc_c[:, None, :], y.shape)
@@ -149,6 +150,58 @@ def loewe_reference(
     return _keep_mono(ref, y)
 
 
+#: a ZIP line fit whose change at the second-highest dose is below this share of its change at
+#: the highest dose moves at the highest dose alone (a step above the tested range)
+_TOP_STEP_SHARE = 0.01
+#: ... and it is a jump back after a fall (not fitted) when the doses below the highest lie on
+#: the other side of the baseline by more than this share of that change, on average
+_TOP_STEP_FALL = 0.25
+
+
+def _line_direction(x: np.ndarray, y: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """+1 where a line's response rises with log dose over its nonzero doses, else -1.
+
+    The sign of the weighted least-squares slope of response on log dose (dose 0 left out):
+    the direction a fit started from the data's trend takes.
+    """
+    ok = (x > 0) & (w > 0) & ~np.isnan(y)
+    wk = np.where(ok, w, 0.0)
+    lx = np.log(np.where(ok, x, 1.0))
+    yk = np.where(ok, y, 0.0)
+    n = np.maximum(wk.sum(1, keepdims=True), 1e-300)
+    mx = (wk * lx).sum(1, keepdims=True) / n
+    my = (wk * yk).sum(1, keepdims=True) / n
+    slope = (wk * (lx - mx) * (yk - my)).sum(1)
+    return np.where(slope >= 0, 1.0, -1.0)
+
+
+def _fit_lines(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, how: Literal["synergyfinder", "rising"]
+) -> np.ndarray:
+    """Predictions of the ZIP 4PL fits along lines (column 0 = dose 0, the fixed baseline)."""
+    sign = np.ones(len(y)) if how == "rising" else _line_direction(x, y, w)
+    ys = y * sign[:, None]
+    fit = fit_curves(x, ys, w, fixed_min=ys[:, 0], flat_test=False, rising=True)
+    pred = fit.predict(x)
+    if how == "synergyfinder":
+        # the curve moves at the highest dose alone after the doses below it fell the other
+        # way: a fall, then a jump back (not a dose-response); it stays at its baseline
+        base = ys[:, :1]
+        order = np.argsort(np.where(w > 0, x, -np.inf), axis=1)
+        rows = np.arange(len(y))
+        top, second = order[:, -1], order[:, -2]
+        rise_top = pred[rows, top] - base[:, 0]
+        rise_second = pred[rows, second] - base[:, 0]
+        below = (x > 0) & (w > 0) & ~np.isnan(ys)
+        below[rows, top] = False
+        gap = np.where(below, w * (base - np.where(below, ys, 0.0)), 0.0)
+        fall = gap.sum(1) / np.maximum((w * below).sum(1), 1e-300)
+        jump = ((rise_top > 0) & (rise_second <= _TOP_STEP_SHARE * rise_top)
+                & (fall > _TOP_STEP_FALL * rise_top) & (below.sum(1) >= 2))  # fmt: skip
+        pred = np.where(jump[:, None], base, pred)
+    return pred * sign[:, None]
+
+
 def zip_scores(
     y: np.ndarray,
     weight: np.ndarray,
@@ -156,6 +209,8 @@ def zip_scores(
     conc_c: np.ndarray,
     fit_r: CurveFits,
     fit_c: CurveFits,
+    *,
+    fit: Literal["synergyfinder", "rising"] = "synergyfinder",
 ) -> tuple[np.ndarray, np.ndarray]:
     """ZIP reference and fitted surface (Yadav et al. 2015, as in SynergyFinder 3).
 
@@ -167,6 +222,9 @@ def zip_scores(
         Concentrations, first = 0.
     fit_r, fit_c
         Single-drug fits.
+    fit
+        How the 4PL fits through the combination are made (see Notes):
+        ``"synergyfinder"`` (default) or ``"rising"``.
 
     Returns
     -------
@@ -176,6 +234,16 @@ def zip_scores(
         surface averages, in each combination cell, the 4PL of the column drug along the
         cell's row (baseline fixed at the row drug's observed monotherapy response) and the
         4PL of the row drug along its column (baseline = the column drug's observed response).
+
+    Notes
+    -----
+    ``fit="synergyfinder"`` reproduces SynergyFinder 3.7.3's fits: a line rises or falls
+    from its baseline as its data trend (the sign of the least-squares slope of response on
+    log dose over the nonzero doses), its upper asymptote free; a line that moves at the
+    highest dose alone after the doses below it went the other way (a fall, then a jump back)
+    stays at its baseline; a fit that collapses onto its baseline, or ends as a step below
+    the lowest dose, is replaced by the line's mean. ``fit="rising"`` allows rising curves
+    only (ZIP models a drug adding effect on top of the other's) and fits the jump.
     """
     n_b, n_r, n_c = y.shape
     f1 = ll4(conc_r, fit_r.min, fit_r.max, fit_r.ic50, fit_r.hill)
@@ -188,14 +256,9 @@ def zip_scores(
     cols_x = np.repeat(conc_r[:, None, :], n_c - 1, axis=1).reshape(-1, n_r)
     cols_y = np.swapaxes(y[:, :, 1:], 1, 2).reshape(-1, n_r)
     cols_w = np.swapaxes(weight[:, :, 1:], 1, 2).reshape(-1, n_r)
-    fit_rows = fit_curves(
-        rows_x, rows_y, rows_w, fixed_min=rows_y[:, 0], flat_test=False, rising=True
-    )
-    fit_cols = fit_curves(
-        cols_x, cols_y, cols_w, fixed_min=cols_y[:, 0], flat_test=False, rising=True
-    )
-    along_rows = fit_rows.predict(rows_x).reshape(n_b, n_r - 1, n_c)
-    along_cols = np.swapaxes(fit_cols.predict(cols_x).reshape(n_b, n_c - 1, n_r), 1, 2)
+    along_rows = _fit_lines(rows_x, rows_y, rows_w, fit).reshape(n_b, n_r - 1, n_c)
+    along_cols = np.swapaxes(_fit_lines(cols_x, cols_y, cols_w, fit).reshape(n_b, n_c - 1, n_r),
+                             1, 2)  # fmt: skip
     fitted = y.copy()
     fitted[:, 1:, 1:] = 0.5 * (along_rows[:, :, 1:] + along_cols[:, 1:, :])
     return _keep_mono(ref, y), _keep_mono(fitted, y)

@@ -104,7 +104,8 @@ def score_blocks(
     seed: int | np.random.Generator | None = 0,
     progress: Callable[[int, int], None] | None = None,
     chunk_blocks: int = CHUNK_BLOCKS,
-    loewe_flat: Literal["constant", "sham"] = "constant",
+    loewe_flat: Literal["constant", "sham"] = "sham",
+    zip_fit: Literal["synergyfinder", "rising"] = "synergyfinder",
 ) -> SynergyResult:
     """Fit the single drugs and score every block under the chosen models.
 
@@ -128,10 +129,14 @@ def score_blocks(
     chunk_blocks
         Blocks scored in one vectorised pass (bounds memory).
     loewe_flat
-        Loewe reference beside a drug whose curve does not rise: ``"constant"`` (its fitted
-        effect at its own dose; an inactive partner scores 0) or ``"sham"`` (SynergyFinder's
-        larger single-drug prediction at the summed dose). See
-        :func:`oncoresist.synergy.loewe_reference`.
+        Loewe reference beside a drug whose curve does not rise: ``"sham"`` (default,
+        SynergyFinder's rule: the larger single-drug prediction at the summed dose) or
+        ``"constant"`` (its fitted effect at its own dose; an inactive partner scores 0).
+        See :func:`oncoresist.synergy.loewe_reference`.
+    zip_fit
+        The ZIP fits through the combination: ``"synergyfinder"`` (default, SynergyFinder
+        3.7.3's: a line rises or falls as its data trend) or ``"rising"`` (rising curves
+        only). See :func:`oncoresist.synergy.zip_scores`.
 
     Returns
     -------
@@ -180,7 +185,7 @@ def score_blocks(
     for grid in grids:
         for start in range(0, len(grid.blocks), chunk_blocks):
             sub = _slice(grid, slice(start, start + chunk_blocks))
-            parts.append(_score_grid(sub, wanted, n_boot, rng, loewe_flat))
+            parts.append(_score_grid(sub, wanted, n_boot, rng, loewe_flat, zip_fit))
             done += len(sub.blocks)
             if progress is not None:
                 progress(done, total)
@@ -324,7 +329,8 @@ def score_surfaces(
     conc_c: np.ndarray,
     models: Sequence[str],
     within: np.ndarray | None = None,
-    loewe_flat: Literal["constant", "sham"] = "constant",
+    loewe_flat: Literal["constant", "sham"] = "sham",
+    zip_fit: Literal["synergyfinder", "rising"] = "synergyfinder",
 ) -> tuple[dict[str, np.ndarray], tuple[CurveFits, CurveFits], np.ndarray | None]:
     """References of each model on stacked surfaces, with the monotherapy fits.
 
@@ -341,7 +347,7 @@ def score_surfaces(
     if "loewe" in models:
         refs["loewe"] = loewe_reference(y, conc_r, conc_c, fit_r, fit_c, flat=loewe_flat)
     if "zip" in models:
-        refs["zip"], fitted = zip_scores(y, weight, conc_r, conc_c, fit_r, fit_c)
+        refs["zip"], fitted = zip_scores(y, weight, conc_r, conc_c, fit_r, fit_c, fit=zip_fit)
     return refs, (fit_r, fit_c), fitted
 
 
@@ -352,13 +358,14 @@ def _model_scores(
     conc_c: np.ndarray,
     models: Sequence[str],
     loewe_flat: Literal["constant", "sham"],
+    zip_fit: Literal["synergyfinder", "rising"],
 ) -> dict[str, np.ndarray]:
     """Per-cell scores of each model (the ZIP delta for ``zip``), in passes of bounded size."""
     out: dict[str, list[np.ndarray]] = {m: [] for m in models if m != "ci"}
     for s in range(0, y.shape[0], _SURFACES_PER_PASS):
         sl = slice(s, s + _SURFACES_PER_PASS)
         refs, _, fitted = score_surfaces(y[sl], weight[sl], conc_r[sl], conc_c[sl], models,
-                                         loewe_flat=loewe_flat)  # fmt: skip
+                                         loewe_flat=loewe_flat, zip_fit=zip_fit)  # fmt: skip
         for m, ref in refs.items():
             obs = fitted if m == "zip" else y[sl]
             out[m].append(obs - ref)
@@ -371,10 +378,11 @@ def _score_grid(
     n_boot: int,
     rng: np.random.Generator,
     loewe_flat: Literal["constant", "sham"],
+    zip_fit: Literal["synergyfinder", "rising"],
 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     n_b, n_r, n_c = g.mean.shape
     refs, (fit_r, fit_c), fitted = score_surfaces(g.mean, g.count, g.conc_r, g.conc_c, models,
-                                                  g.within, loewe_flat)  # fmt: skip
+                                                  g.within, loewe_flat, zip_fit)  # fmt: skip
     scores = {m: (fitted if m == "zip" else g.mean) - r for m, r in refs.items()}
     cells: dict[str, np.ndarray] = {
         "_code": np.repeat(g.blocks, n_r * n_c),
@@ -407,7 +415,9 @@ def _score_grid(
             continue
         sub = _slice(g, idx)
         sigma = _pooled_sigma(fit_r, fit_c)[idx]
-        draws = _draws(sub, score_models, key == "replicates", n_boot, sigma, rng, loewe_flat)
+        draws = _draws(
+            sub, score_models, key == "replicates", n_boot, sigma, rng, loewe_flat, zip_fit
+        )
         extra = {} if key == "replicates" else {"dof": (fit_r.dof + fit_c.dof)[idx]}
         for m in score_models:
             cell_draws, block_draws = draws[m]
@@ -455,6 +465,7 @@ def _draws(
     sigma: np.ndarray,
     rng: np.random.Generator,
     loewe_flat: Literal["constant", "sham"],
+    zip_fit: Literal["synergyfinder", "rising"],
 ) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Per-cell and per-block scores of each replicate, or of each bootstrap draw.
 
@@ -477,7 +488,9 @@ def _draws(
     present = (weight > 0) & (weight[:, :, :1] > 0) & (weight[:, :1, :] > 0)
     cr = np.repeat(g.conc_r, k, axis=0)
     cc = np.repeat(g.conc_c, k, axis=0)
-    sc = _model_scores(np.where(np.isnan(flat), 0.0, flat), weight, cr, cc, models, loewe_flat)
+    sc = _model_scores(
+        np.where(np.isnan(flat), 0.0, flat), weight, cr, cc, models, loewe_flat, zip_fit
+    )
     out = {}
     for m, v in sc.items():
         v = np.where(present, v, np.nan)
