@@ -10,10 +10,12 @@ reference is the observed response, so the score there is 0, as in SynergyFinder
   monotherapies.
 * Highest single agent (HSA; Berenbaum 1989): ``max(y1, y2)``, observed monotherapies.
 * Loewe additivity (Loewe 1953): the effect ``y`` with ``x1 / X1(y) + x2 / X2(y) = 1`` on the
-  fitted single-drug curves, solved exactly per cell by bisection (not on a grid).
+  fitted single-drug curves, solved exactly per cell by bisection (not on a grid); beside a
+  drug whose curve does not rise, SynergyFinder's summed-dose rule by default.
 * Zero interaction potency (ZIP; Yadav et al. 2015): the Bliss combination of the fitted
   monotherapy curves against the average of the row and column 4PL fits through the
-  combination, each with its baseline fixed at the other drug's observed monotherapy response.
+  combination, each with its baseline fixed at the other drug's observed monotherapy response
+  and rising or falling as its data trend (SynergyFinder 3.7.3's fits).
 * Chou-Talalay combination index (Chou & Talalay 1984): ``CI = x1 / Dx1 + x2 / Dx2`` from
   median-effect fits; CI < 1 synergy, CI = 1 additivity, CI > 1 antagonism.
 
