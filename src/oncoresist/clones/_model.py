@@ -242,18 +242,14 @@ class _Table:
 
 
 def hypothesis_table(
-    data: MutationData,
-    grid: np.ndarray,
-    *,
-    likelihood: Likelihood = "beta-binomial",
+    data: MutationData, grid: np.ndarray, *, likelihood: Likelihood = "beta-binomial",
     precision: float = 200.0,
-    error_rate: float = ERROR_RATE,
-) -> _Table:
+) -> _Table:  # fmt: skip
     """The hypothesis rows the model is fitted on (see the module docstring)."""
     parts: list[tuple[np.ndarray, ...]] = []
     for block in _blocks(data, grid):
         ll, states = _state_table(data, block, grid, likelihood=likelihood,
-                                  precision=precision, error_rate=error_rate)  # fmt: skip
+                                  precision=precision, error_rate=ERROR_RATE)  # fmt: skip
         marginal = _marginal(ll, states.n_states)
         group = _shared_group(data, block, states.informative)
         tied = group.any(axis=1)
