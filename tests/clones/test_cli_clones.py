@@ -60,6 +60,11 @@ def test_fit_writes_tables_tree_figures_and_marks_the_resistant_clone(series, tm
     assert abs(row["ccf|t1"] - 0.05) < 0.03 and row["ccf|t4"] > 0.75
     muts = pd.read_csv(tmp_path / "mutations.tsv", sep="\t")
     assert len(muts) == 600 and muts["probability"].between(0, 1 + 1e-9).all()
+    # each sample's multiplicity (its own copy-number state), its probability, and the flag
+    for sample in ("t1", "t4"):
+        assert muts[f"multiplicity|{sample}"].ge(1).all()
+        assert muts[f"multiplicity_probability|{sample}"].between(0, 1 + 1e-9).all()
+    assert muts["multiplicity_decided"].dtype == bool
     trees = pd.read_csv(tmp_path / "trees.tsv", sep="\t")
     assert trees.loc[0, "violation"] == pytest.approx(0.0, abs=1e-9)
     for name in ("fish.svg", "tree.svg", "ccf.svg", "report.html", "selection.tsv"):

@@ -292,6 +292,12 @@ def _mutation_table(model, data) -> pd.DataFrame:
         vaf = np.where(data.depth > 0, data.alt / data.depth, np.nan)
     for s, name in enumerate(data.samples):
         frame[f"vaf|{name}"] = vaf[:, s]
+    # mutated copies per cancer cell in each sample (its copy-number state there), how sure
+    # the reads make it, and whether every sample's is decided (probability >= 0.9)
+    for s, name in enumerate(data.samples):
+        frame[f"multiplicity|{name}"] = model.multiplicity_[:, s]
+        frame[f"multiplicity_probability|{name}"] = model.multiplicity_prob_[:, s]
+    frame["multiplicity_decided"] = model.multiplicity_decided_
     return frame
 
 

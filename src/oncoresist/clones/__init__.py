@@ -23,7 +23,7 @@ from oncoresist.clones._data import (
 )
 from oncoresist.clones._metrics import adjusted_rand_index, v_measure
 from oncoresist.clones._model import CloneModel, log_likelihood_table
-from oncoresist.clones._simulate import CloneTruth, simulate_clones
+from oncoresist.clones._simulate import CloneTruth, simulate_clones, simulate_cn_changing
 from oncoresist.clones._tree import (
     CloneTree,
     TreeSearch,
@@ -52,6 +52,7 @@ __all__ = [
     "read_clonevol_table",
     "read_mutations",
     "simulate_clones",
+    "simulate_cn_changing",
     "to_frame",
     "tree_fit",
     "v_measure",
