@@ -113,7 +113,7 @@ def symmetric_limit(values: np.ndarray, floor: float = 10.0) -> float:
 def _num(value: float, digits: int = 1) -> str:
     if not math.isfinite(value):
         return "n/a"
-    return f"{value + 0.0:.{digits}f}".replace("-", MINUS)
+    return f"{round(value, digits) + 0.0:.{digits}f}".replace("-", MINUS)  # never "-0.0"
 
 
 def _dose(value: float, unit: str = "") -> str:
@@ -371,8 +371,8 @@ def _dose_panel(p, x_off, panel_w, height, y_range, colour) -> tuple[list[str], 
         wide = text_width(words, 14)
         if anchor == "start" and tx + wide > right + 20:  # keep the label inside the panel
             tx, anchor = right + 20, "end"
-        elif anchor == "end" and tx - wide < x_off + 60:
-            tx, anchor = x_off + 60, "start"
+        elif anchor == "end" and tx - wide < left + 4:
+            tx, anchor = left + 4, "start"
         parts.append(text(tx, yi + dy, words, text_anchor=anchor, font_size=14))
         desc += (f" Fitted 4PL: {_num(float(fit['min']))} to {_num(float(fit['max']))} % "
                  f"inhibition, Hill slope {fmt(float(fit['hill']))}, {words}.")  # fmt: skip
