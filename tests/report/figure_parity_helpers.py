@@ -115,7 +115,48 @@ def _inputs(folder: Path) -> dict[str, Path]:
     paths["essential"].write_text("\n".join(truth.index[truth["essential"]]) + "\n")
     paths["nonessential"].write_text("\n".join(truth.index[~truth["essential"]]) + "\n")
     paths["psa"].write_bytes(psa_measurements())
+    paths["synergy"] = _combination_table(folder / "combinations.csv")
+    paths["cells"] = _cell_file(folder / "cells.h5ad")
     return paths
+
+
+def _combination_table(path: Path) -> Path:
+    """Two 6 x 6 checkerboards in SynergyFinder's long format (% inhibition): Hill curves
+    combined Bliss-independently, one block with extra effect in its combination cells."""
+    import numpy as np
+    import pandas as pd
+
+    dose_a = np.array([0, 0.05, 0.158, 0.5, 1.58, 5.0])
+    dose_b = np.array([0, 0.2, 0.632, 2.0, 6.32, 20.0])
+    rows = []
+    for block, extra in ((1, 0.0), (2, 12.0)):
+        for a in dose_a:
+            for b in dose_b:
+                i_a, i_b = a**1.2 / (a**1.2 + 0.5**1.2), b**0.8 / (b**0.8 + 2.0**0.8)
+                effect = 100 * (1 - (1 - i_a) * (1 - i_b)) + (extra if a and b else 0.0)
+                rows.append((block, "drugA", "drugB", a, b, min(effect, 100.0), "uM", "uM"))
+    columns = ["block_id", "drug_row", "drug_col", "conc_r", "conc_c", "response",
+               "conc_r_unit", "conc_c_unit"]  # fmt: skip
+    pd.DataFrame(rows, columns=columns).to_csv(path, index=False)
+    return path
+
+
+def _cell_file(path: Path) -> Path:
+    """A small simulated single-cell experiment (h5ad) with an EMT programme planted and
+    genomic positions, as ``oncoresist sc report`` reads it."""
+    import numpy as np
+
+    from oncoresist.singlecell import resistance_programmes, simulate_cells, write_h5ad
+
+    emt = resistance_programmes()["emt_axl"]["genes_up"]
+    cells = simulate_cells(n_patients=3, cells_per_sample=60, n_genes=500, programme_genes=emt,
+                           rng=0)  # fmt: skip
+    rng = np.random.default_rng(0)
+    cells.var["chromosome"] = rng.choice(["chr1", "chr2", "chr3"], cells.n_vars)
+    cells.var["start"] = rng.integers(1, 10**8, cells.n_vars)
+    cells.var["end"] = cells.var["start"] + 1000
+    write_h5ad(cells, path)
+    return path
 
 
 def write_outputs(out: Path) -> Path:
@@ -124,7 +165,8 @@ def write_outputs(out: Path) -> Path:
     Writes ``clones/`` (fit: fish, tree, CCF and report.html), ``tree.svg`` and
     ``fish.svg`` (clones tree and plot), ``screen/`` (analyze: rank, volcano, sgRNA and
     report.html), ``qc/qc.html``, ``simulate/muller.svg``, ``compare/km.svg``, ``demo/``
-    (the monitoring demo's report) and ``report.html`` (the demo patient with a forecast).
+    (the monitoring demo's report), ``report.html`` (the demo patient with a forecast),
+    ``synergy/report.html`` (two checkerboards) and ``sc/report.html`` (simulated cells).
     """
     from typer.testing import CliRunner
 
@@ -149,6 +191,11 @@ def write_outputs(out: Path) -> Path:
         ["monitor", "demo", "--out", demo],
         ["report", PATIENT, "--db", db, "--measurements", i["psa"], "--disease", "LUAD",
          "--illustrative", "--out", out / "report.html"],
+        ["synergy", "report", i["synergy"], "--response", "inhibition", "--out",
+         out / "synergy" / "report.html"],
+        ["sc", "report", i["cells"], "--condition", "condition", "--sample", "sample",
+         "--pair", "patient", "--drug", "osimertinib", "--reference-key", "state",
+         "--reference", "state0", "--out", out / "sc" / "report.html"],
     ]  # fmt: skip
     env = {"ONCORESIST_KEY_FILE": str(demo / "demo.key"), "COLUMNS": "200"}
     for args in runs:
