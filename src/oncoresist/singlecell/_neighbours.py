@@ -112,6 +112,37 @@ def _scale_rows(counts: Any, totals: np.ndarray, target_sum: float) -> Any:
     return np.log1p(np.asarray(counts, dtype=np.float32) * scale[:, None].astype(np.float32))
 
 
+def _normalised_columns(
+    counts: Any, genes: np.ndarray, totals: np.ndarray, target_sum: float, chunk: int = 20000
+) -> Any:
+    """Log-normalised values of the chosen genes, built by row chunks into one CSR matrix.
+
+    Each chunk's column subset is small; the chunks are copied into arrays allocated once, so
+    the peak memory is the counts plus the result (a whole-matrix column subset in scipy
+    allocates several arrays the size of all non-zeros).
+    """
+    if not sparse.issparse(counts):
+        return _scale_rows(counts[:, genes], totals, target_sum)
+    n = counts.shape[0]
+    parts = []
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        part = _scale_rows(counts[start:stop][:, genes], totals[start:stop], target_sum)
+        parts.append((part.data, part.indices.astype(np.int32), np.diff(part.indptr)))
+    nnz = sum(len(d) for d, _, _ in parts)
+    data = np.empty(nnz, dtype=np.float32)
+    indices = np.empty(nnz, dtype=np.int32)
+    row_nnz = np.concatenate([r for _, _, r in parts])
+    pos = 0
+    while parts:
+        d, i, _ = parts.pop(0)
+        data[pos : pos + len(d)] = d
+        indices[pos : pos + len(d)] = i
+        pos += len(d)
+    indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64)
+    return sparse.csr_matrix((data, indices, indptr), shape=(n, len(genes)))
+
+
 def _randomized_pca(
     x: Any,
     n_comps: int,
@@ -263,7 +294,7 @@ def pca(
     if len(genes) == 0:
         raise InputError("no gene varies across cells; nothing to embed")
     n_comps = int(min(n_comps, len(genes), n - 1))
-    x = _scale_rows(counts[:, genes], totals, target_sum) if is_object else x[:, genes]
+    x = _normalised_columns(counts, genes, totals, target_sum) if is_object else x[:, genes]
     if sparse.issparse(x):
         x = sparse.csr_matrix(x)
     groups = None
