@@ -52,7 +52,7 @@ STANDALONE = [
 PAGES = {
     "clones/report.html": 3, "screen/report.html": 4, "qc/qc.html": 2,
     "demo/illustrative_patient_report.html": 2, "report.html": 3, "downloaded report": 2,
-    "web patient page": 3, "synergy/report.html": 4, "sc/report.html": 5,
+    "web patient page": 3, "synergy/report.html": 7, "sc/report.html": 5,
 }  # fmt: skip
 
 

@@ -29,6 +29,8 @@ SVG_MODULES = (
     "report/_clone_svg.py",
     "report/_forecast_svg.py",
     "report/_screen_svg.py",
+    "report/_synergy_svg.py",
+    "report/_sc_svg.py",
 )
 #: Functions outside those modules that draw a small SVG: (module, function).
 SVG_FUNCTIONS: set[tuple[str, str]] = set()
