@@ -133,3 +133,23 @@ def test_score_on_dask_matches_in_process():
     assert dask.returncode == 0, dask.stderr
     a, b = (pd.DataFrame(json.loads(r.stdout)["blocks"]) for r in (local, dask))
     pd.testing.assert_frame_equal(a, b, check_exact=False, rtol=0, atol=1e-9)
+
+
+def test_loewe_flat_and_zip_fit_reach_the_scores(tmp_path):
+    """An inactive partner: SynergyFinder's summed-dose rule (default) reads it as Loewe
+    antagonism; ``--loewe-flat constant`` scores it 0, as Loewe additivity says."""
+    rows = ["block_id,drug_row,drug_col,conc_r,conc_c,response,conc_r_unit,conc_c_unit"]
+    for a in (0, 0.05, 0.158, 0.5, 1.58, 5.0):
+        for b in (0, 0.2, 0.632, 2.0, 6.32, 20.0):
+            effect = 100 * a**1.2 / (a**1.2 + 0.5**1.2)  # drug B does nothing
+            rows.append(f"1,active,inactive,{a},{b},{effect},uM,uM")
+    plate = bad_file(tmp_path, "\n".join(rows) + "\n")
+    scores = {}
+    for rule in ("sham", "constant"):
+        res = cli("score", plate, "--response", "inhibition", "--loewe-flat", rule,
+                  "--zip-fit", "rising")  # fmt: skip
+        assert res.returncode == 0, res.stderr
+        scores[rule] = pd.read_csv(io.StringIO(res.stdout))["loewe"].iloc[0]
+    assert scores["sham"] < -5 and abs(scores["constant"]) < 0.5
+    res = cli("score", plate, "--loewe-flat", "grid")
+    assert res.returncode == 2 and "--loewe-flat" in res.stderr

@@ -74,6 +74,33 @@ SchedulerOpt = Annotated[
 ]
 
 
+class LoeweFlat(StrEnum):
+    """What a drug whose curve does not rise contributes to the Loewe reference."""
+
+    sham = "sham"
+    constant = "constant"
+
+
+class ZipFit(StrEnum):
+    """How ZIP fits each row and column of the combination."""
+
+    synergyfinder = "synergyfinder"
+    rising = "rising"
+
+
+LoeweFlatOpt = Annotated[
+    LoeweFlat,
+    typer.Option("--loewe-flat", help="A drug whose curve does not rise: 'sham' (default, "
+                 "SynergyFinder's summed-dose rule; an inactive partner reads as antagonism) "
+                 "or 'constant' (its own fitted effect; an inactive partner scores 0)."),
+]  # fmt: skip
+ZipFitOpt = Annotated[
+    ZipFit,
+    typer.Option("--zip-fit", help="ZIP line fits: 'synergyfinder' (default, as SynergyFinder "
+                 "3.7.3) or 'rising' (rising curves only)."),
+]  # fmt: skip
+
+
 def _models(text: str) -> tuple[str, ...]:
     names = tuple(dict.fromkeys(s.strip().lower() for s in text.split(",") if s.strip()))
     unknown = [n for n in names if n not in (*_MODELS, "ci")]
@@ -89,8 +116,10 @@ def _read(data: Path, response: Response | None):
     return read_combinations(data, response=None if response is None else response.value)
 
 
-def _score(data, *, models, boot, seed, dask, workers, scheduler):
+def _score(data, *, models, boot, seed, dask, workers, scheduler, loewe_flat=LoeweFlat.sham,
+           zip_fit=ZipFit.synergyfinder):  # fmt: skip
     """Score every block, in this process or on Dask, with a progress bar on a terminal."""
+    options = {"loewe_flat": LoeweFlat(loewe_flat).value, "zip_fit": ZipFit(zip_fit).value}
     if boot < 0:
         raise InputError(f"{boot}: expected a number of draws >= 0", field="--boot")
     n_blocks = int(data.table["block_id"].astype(str).nunique())
@@ -100,10 +129,11 @@ def _score(data, *, models, boot, seed, dask, workers, scheduler):
 
             return score_blocks_dask(data, models=models, n_boot=boot, seed=seed,
                                      client=scheduler, workers=workers,
-                                     progress=progress)  # fmt: skip
+                                     progress=progress, **options)  # fmt: skip
         from oncoresist.synergy import score_blocks
 
-        return score_blocks(data, models=models, n_boot=boot, seed=seed, progress=progress)
+        return score_blocks(data, models=models, n_boot=boot, seed=seed, progress=progress,
+                            **options)  # fmt: skip
 
 
 class _Bar:
@@ -164,6 +194,8 @@ def score_cmd(
     dask: DaskOpt = False,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    loewe_flat: LoeweFlatOpt = LoeweFlat.sham,
+    zip_fit: ZipFitOpt = ZipFit.synergyfinder,
 ) -> None:
     """Synergy scores of every block: Bliss, HSA, Loewe and ZIP, with intervals.
 
@@ -176,7 +208,7 @@ def score_cmd(
     chosen = _models(models)
     combos = _read(data, response)
     result = _score(combos, models=chosen, boot=boot, seed=seed, dask=dask, workers=workers,
-                    scheduler=scheduler)  # fmt: skip
+                    scheduler=scheduler, loewe_flat=loewe_flat, zip_fit=zip_fit)  # fmt: skip
     frame = _ordered(result.cells if cells else result.blocks, chosen)
     text = _table_text(frame, fmt, key="cells" if cells else "blocks", notes=result.notes)
     emit(text, output)
@@ -257,6 +289,8 @@ def report_cmd(
     dask: DaskOpt = False,
     workers: WorkersOpt = None,
     scheduler: SchedulerOpt = None,
+    loewe_flat: LoeweFlatOpt = LoeweFlat.sham,
+    zip_fit: ZipFitOpt = ZipFit.synergyfinder,
 ) -> None:
     """The HTML report: blocks ranked, curves, heat maps, isobologram, link to resistance."""
     from oncoresist._files import atomic_write
@@ -269,7 +303,7 @@ def report_cmd(
     params = _params(size, mutation_rate, sites, shared_sites)
     combos = _read(data, response)
     result = _score(combos, models=_MODELS, boot=boot, seed=seed, dask=dask, workers=workers,
-                    scheduler=scheduler)  # fmt: skip
+                    scheduler=scheduler, loewe_flat=loewe_flat, zip_fit=zip_fit)  # fmt: skip
     links = _links(result.blocks, disease, params) if resistance else None
     notes = list(result.notes)
     for link in (links or {}).values():

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -117,6 +117,7 @@ def score_blocks_dask(
     workers: int | None = None,
     chunk_size: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    **options: Any,
 ) -> SynergyResult:
     """:func:`~oncoresist.synergy.score_blocks` with the blocks scored in chunks on Dask.
 
@@ -138,6 +139,8 @@ def score_blocks_dask(
         Blocks per task (default about 3 chunks per worker thread, at least 250 blocks).
     progress
         Called as ``progress(done, total)`` (blocks) as chunks finish.
+    **options
+        Passed to :func:`~oncoresist.synergy.score_blocks` (``loewe_flat``, ``zip_fit``).
 
     Returns
     -------
@@ -171,7 +174,7 @@ def score_blocks_dask(
         parts = cl.scatter(chunks, hash=False)
         futures = [
             cl.submit(score_blocks, part, models=tuple(models), n_boot=n_boot,
-                      seed=np.random.default_rng(s), pure=False)
+                      seed=np.random.default_rng(s), pure=False, **options)
             for part, s in zip(parts, seeds, strict=True)
         ]  # fmt: skip
         results: list[SynergyResult | None] = [None] * len(futures)
