@@ -86,7 +86,7 @@ def _orthonormalise(y: np.ndarray) -> np.ndarray:
 
 
 def _lognorm_moments(
-    counts: Any, totals: np.ndarray, target_sum: float, chunk: int = 20000
+    counts: Any, totals: np.ndarray, target_sum: float, chunk: int = 5000
 ) -> np.ndarray:
     """Per-gene variance of log-normalised counts, computed in row chunks (no full copy)."""
     n, g = counts.shape
@@ -115,32 +115,39 @@ def _scale_rows(counts: Any, totals: np.ndarray, target_sum: float) -> Any:
 def _normalised_columns(
     counts: Any, genes: np.ndarray, totals: np.ndarray, target_sum: float, chunk: int = 20000
 ) -> Any:
-    """Log-normalised values of the chosen genes, built by row chunks into one CSR matrix.
+    """Log-normalised values of the chosen (sorted) genes as one CSR matrix, in two passes.
 
-    Each chunk's column subset is small; the chunks are copied into arrays allocated once, so
-    the peak memory is the counts plus the result (a whole-matrix column subset in scipy
-    allocates several arrays the size of all non-zeros).
+    The first pass counts the chosen entries of each row, the second fills arrays allocated
+    once, chunk by chunk: the peak memory is the counts plus the result (a whole-matrix column
+    subset in scipy allocates several arrays the size of all non-zeros).
     """
     if not sparse.issparse(counts):
         return _scale_rows(counts[:, genes], totals, target_sum)
-    n = counts.shape[0]
-    parts = []
+    n, g = counts.shape
+    keep = np.zeros(g, dtype=bool)
+    keep[genes] = True
+    remap = np.full(g, -1, dtype=np.int32)
+    remap[genes] = np.arange(len(genes), dtype=np.int32)
+    indptr, indices = counts.indptr, counts.indices
+    row_nnz = np.empty(n, dtype=np.int64)
     for start in range(0, n, chunk):
         stop = min(start + chunk, n)
-        part = _scale_rows(counts[start:stop][:, genes], totals[start:stop], target_sum)
-        parts.append((part.data, part.indices.astype(np.int32), np.diff(part.indptr)))
-    nnz = sum(len(d) for d, _, _ in parts)
-    data = np.empty(nnz, dtype=np.float32)
-    indices = np.empty(nnz, dtype=np.int32)
-    row_nnz = np.concatenate([r for _, _, r in parts])
-    pos = 0
-    while parts:
-        d, i, _ = parts.pop(0)
-        data[pos : pos + len(d)] = d
-        indices[pos : pos + len(d)] = i
-        pos += len(d)
-    indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64)
-    return sparse.csr_matrix((data, indices, indptr), shape=(n, len(genes)))
+        kept = np.concatenate([[0], np.cumsum(keep[indices[indptr[start] : indptr[stop]]])])
+        local = indptr[start : stop + 1] - indptr[start]
+        row_nnz[start:stop] = kept[local[1:]] - kept[local[:-1]]
+    out_ptr = np.concatenate([[0], np.cumsum(row_nnz)])
+    data = np.empty(out_ptr[-1], dtype=np.float32)
+    out_idx = np.empty(out_ptr[-1], dtype=np.int32)
+    scale = np.divide(target_sum, totals, out=np.zeros(n), where=totals > 0)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        sl = slice(indptr[start], indptr[stop])
+        mask = keep[indices[sl]]
+        rows = np.repeat(np.arange(start, stop), row_nnz[start:stop])
+        vals = counts.data[sl][mask].astype(np.float32) * scale[rows].astype(np.float32)
+        data[out_ptr[start] : out_ptr[stop]] = np.log1p(vals)
+        out_idx[out_ptr[start] : out_ptr[stop]] = remap[indices[sl][mask]]
+    return sparse.csr_matrix((data, out_idx, out_ptr), shape=(n, len(genes)))
 
 
 def _randomized_pca(
