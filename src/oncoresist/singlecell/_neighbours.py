@@ -85,6 +85,25 @@ def _orthonormalise(y: np.ndarray) -> np.ndarray:
     return q
 
 
+def _row_totals(counts: Any, chunk: int = 5000) -> np.ndarray:
+    """Counts per cell in float64, by row chunks.
+
+    scipy's ``sum(axis=1)`` of a small-integer matrix first copies all its values into a
+    wider type.
+    """
+    if not sparse.issparse(counts):
+        return np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+    n = counts.shape[0]
+    totals = np.empty(n)
+    for start in range(0, n, chunk):
+        stop = min(start + chunk, n)
+        a, b = counts.indptr[start], counts.indptr[stop]
+        cs = np.concatenate([[0.0], np.cumsum(counts.data[a:b], dtype=np.float64)])
+        local = counts.indptr[start : stop + 1] - a
+        totals[start:stop] = cs[local[1:]] - cs[local[:-1]]
+    return totals
+
+
 def _lognorm_moments(
     counts: Any, totals: np.ndarray, target_sum: float, chunk: int = 5000
 ) -> np.ndarray:
@@ -270,7 +289,7 @@ def pca(
     if is_object:
         counts, source = counts_matrix(data, layer)
         counts = sparse.csr_matrix(counts) if sparse.issparse(counts) else np.asarray(counts)
-        totals = np.asarray(counts.sum(axis=1), dtype=np.float64).ravel()
+        totals = _row_totals(counts)
         n, g = counts.shape
         if n < 2 or g < 1:
             raise InputError(f"{n} cells × {g} genes; PCA needs at least 2 cells and 1 gene")
