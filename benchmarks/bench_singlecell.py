@@ -98,7 +98,9 @@ def generate(n_cells: int, n_genes: int, seed: int, chunk: int = 2000) -> CellDa
         data[pos : pos + len(d)] = d
         indices[pos : pos + len(d)] = i
         pos += len(d)
-    indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(np.int64)
+    # int32 index arrays while they fit: scipy widens every index array to the widest one.
+    ptr_type = np.int32 if nnz < 2**31 else np.int64
+    indptr = np.concatenate([[0], np.cumsum(row_nnz)]).astype(ptr_type)
     x = sparse.csr_matrix((data, indices, indptr), shape=(len(row_nnz), n_genes))
     frame = pd.concat(obs, ignore_index=True)
     frame.index = pd.Index([f"cell{i}" for i in range(len(frame))])
