@@ -250,6 +250,7 @@ def _ql_test(y: np.ndarray, x: np.ndarray, lib: np.ndarray) -> dict[str, Any]:
     g, _n = y.shape
     p = x.shape[1]
     offset = np.log(lib)
+
     # Common NB dispersion: maximise the summed Cox-Reid profile likelihood (grid, then
     # golden-section search in log dispersion).
     def apl(log_phi: float) -> float:
