@@ -8,6 +8,7 @@ draws its own stream, so only the point scores are compared there.
 
 from __future__ import annotations
 
+import os
 import sys
 
 import numpy as np
@@ -113,13 +114,18 @@ def test_missing_extra_names_it(monkeypatch):
 
 
 def _malloc_trim() -> str | None:
-    import os
-
     return os.environ.get("MALLOC_TRIM_THRESHOLD_")
 
 
-def test_local_cluster_leaves_out_malloc_trim(client):
+def test_local_cluster_leaves_out_malloc_trim(client, monkeypatch):
     env = client.run(_malloc_trim)  # the fixture's cluster is a local_cluster
     assert len(env) == 2 and set(env.values()) == {None}
+    # ... also after a cluster with Dask's defaults left the setting in this process
+    monkeypatch.setenv("MALLOC_TRIM_THRESHOLD_", "65536")
+    from distributed import Client
+
+    with local_cluster(1) as cluster, Client(cluster) as other:
+        assert set(other.run(_malloc_trim).values()) == {None}
+    assert os.environ["MALLOC_TRIM_THRESHOLD_"] == "65536"  # put back for others
     with pytest.raises(InputError, match="field workers"):
         local_cluster(0)

@@ -18,6 +18,7 @@ Dask is an optional extra (``pip install 'oncoresist[dask]'``), imported only he
 from __future__ import annotations
 
 import math
+import os
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -102,9 +103,17 @@ def local_cluster(workers: int | None = None):
         raise InputError(f"{workers}: expected at least 1 worker", field="workers")
     environ = dict(dask.config.get("distributed.nanny.pre-spawn-environ", default={}) or {})
     environ.pop("MALLOC_TRIM_THRESHOLD_", None)
-    with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
-        return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                            dashboard_address=HTTP_ADDRESS)  # fmt: skip
+    # a nanny writes its pre-spawn variables into this process's own environment, so a
+    # cluster started earlier here with Dask's defaults left the setting behind for every
+    # later worker to inherit: leave it out while these workers start, then put it back
+    inherited = os.environ.pop("MALLOC_TRIM_THRESHOLD_", None)
+    try:
+        with dask.config.set({"distributed.nanny.pre-spawn-environ": environ}):
+            return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                dashboard_address=HTTP_ADDRESS)  # fmt: skip
+    finally:
+        if inherited is not None:
+            os.environ["MALLOC_TRIM_THRESHOLD_"] = inherited
 
 
 def score_blocks_dask(
