@@ -121,3 +121,20 @@ def test_genes_without_positions_name_the_missing_var_column(tmp_path: Path):
 def test_missing_h5py_names_the_extra_to_install(data: Path, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setitem(sys.modules, "h5py", None)  # import h5py now raises ImportError
     _fails(["cnv", str(data), *CNV], "pip install 'oncoresist[singlecell]'")
+
+
+ZHAO = Path(__file__).parents[3] / "shared/data/singlecell/zhao2021_gbm_panobinostat_5000x300.h5ad"
+
+
+@pytest.mark.skipif(not ZHAO.exists(), reason="shared single-cell data absent")
+def test_da_on_the_balanced_panobinostat_design_finds_nothing_by_default():
+    """A negative control (500 cells per sample, sub-sampled): each sample is centred before
+    the neighbour graph by default, so panobinostat's shift of every cell's expression is not
+    read as abundance; without centring many neighbourhoods are called."""
+    args = ["da", str(ZHAO), "--condition", "condition", "--sample", "sample_id",
+            "--design", "~patient_id+condition", "--treated", "panobinostat", "--control",
+            "ctrl"]  # fmt: skip
+    centred = pd.read_csv(io.StringIO(_ok(args)))
+    assert len(centred) > 100 and (centred["spatial_fdr"] >= 0.1).all()
+    raw = pd.read_csv(io.StringIO(_ok([*args, "--batch-key", "none"])))
+    assert (raw["spatial_fdr"] < 0.1).sum() > 10

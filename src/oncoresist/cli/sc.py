@@ -145,6 +145,20 @@ def score_cmd(
     _finish(cells, table.reset_index(drop=True), fmt, output, out)
 
 
+BatchKeyOpt = Annotated[
+    str | None,
+    typer.Option("--batch-key", help="obs column whose groups are centred on their own mean "
+                 "before the neighbour graph (default: the --sample column; 'none': off)."),
+]  # fmt: skip
+
+
+def _batch_key(batch_key: str | None, sample: str) -> str | None:
+    """The column to centre on: the sample unless named, none when the user says so."""
+    if batch_key is None:
+        return sample
+    return None if batch_key.lower() == "none" else batch_key
+
+
 @sc_app.command("da")
 @report_errors
 def da_cmd(
@@ -162,6 +176,7 @@ def da_cmd(
         str | None, typer.Option(help="obs column naming each neighbourhood (cell type).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed of the sampling and the PCA.")] = 0,
+    batch_key: BatchKeyOpt = None,
     fmt: FormatOpt = "csv",
     output: OutputOpt = None,
     out: OutH5ad = None,
@@ -169,15 +184,19 @@ def da_cmd(
     """Differential abundance of kNN neighbourhoods between conditions (Milo-style).
 
     One row per neighbourhood: ``nhood``, ``index_cell``, ``n_cells``, ``logFC``, ``SE``,
-    ``F``, ``pvalue``, ``spatial_fdr``, ``kth_distance`` (and the annotation).
+    ``F``, ``pvalue``, ``spatial_fdr``, ``kth_distance`` (and the annotation). Each sample is
+    centred on its own mean before the neighbour graph (``--batch-key``), so a drug that
+    shifts every cell's expression is not read as a change in abundance.
     """
     from oncoresist.singlecell import da
 
     _check_format(fmt)
     cells = _read(data)
+    centre = _batch_key(batch_key, sample)
     table = _step("testing neighbourhoods", lambda: _located(data, lambda: da(
         cells, condition=condition, sample=sample, design=design, treated=treated,
-        control=control, k=k, prop=prop, annotate=annotate, seed=seed)))  # fmt: skip
+        control=control, k=k, prop=prop, annotate=annotate, seed=seed,
+        batch_key=centre)))  # fmt: skip
     _finish(cells, table, fmt, output, out)
 
 
@@ -290,6 +309,7 @@ def report_cmd(
         str | None, typer.Option(help="Comma-separated normal categories (copy number).")
     ] = None,
     seed: Annotated[int, typer.Option(help="Seed.")] = 0,
+    batch_key: BatchKeyOpt = None,
 ) -> None:
     """One offline HTML page: programmes, their shifts, abundance, copy number, KB links.
 
@@ -304,7 +324,7 @@ def report_cmd(
         cells, condition=condition, sample=sample, treated=treated, control=control,
         pair=pair, drug=drug, disease=disease, design=design, reference_key=reference_key,
         reference=_split(reference) or None, seed=seed, progress=_step,
-        source=str(data)))  # fmt: skip
+        source=str(data), batch_key=_batch_key(batch_key, sample)))  # fmt: skip
     from oncoresist._files import atomic_write
 
     with atomic_write(out) as handle:

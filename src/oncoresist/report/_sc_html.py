@@ -111,6 +111,7 @@ def singlecell_report(
     progress: Callable[[str, Callable[[], Any]], Any] | None = None,
     source: str | None = None,
     title: str = "Single cells under drug",
+    batch_key: str | None = None,
 ) -> str:
     """Run the single-cell analyses and return the page (HTML text).
 
@@ -138,6 +139,10 @@ def singlecell_report(
         ``progress(description, work)`` runs a step (a spinner on the command line).
     source
         The file the data came from, named on the page.
+    batch_key
+        ``obs`` column whose groups are centred before the DA neighbour graph (the sample,
+        as the command line passes it, keeps a drug's expression response from reading as a
+        change in abundance; ``None``: no centring).
 
     Returns
     -------
@@ -234,7 +239,7 @@ def singlecell_report(
 
         table = run("testing differential abundance", lambda: da(
             adata, condition=condition, sample=sample, design=design, treated=treated,
-            control=control, seed=seed))  # fmt: skip
+            control=control, seed=seed, batch_key=batch_key))  # fmt: skip
         figures.append(("Differential abundance", Markup(svg.da_svg(table)),
                         "Neighbourhoods (Milo-style); spatial FDR < 0.1 coloured."))  # fmt: skip
         n_sig = int((table["spatial_fdr"] < 0.1).sum())

@@ -116,7 +116,13 @@ def expressed_genes(matrix: Any) -> np.ndarray:
     """Boolean mask of genes with a non-zero value in at least one cell."""
     if sparse.issparse(matrix):
         m = matrix.tocsr() if matrix.format != "csr" else matrix
-        return np.bincount(m.indices[m.data != 0], minlength=m.shape[1]) > 0
+        seen = np.zeros(m.shape[1], dtype=bool)
+        step = 1 << 24  # stored values per pass: bincount would widen all the indices at once
+        for start in range(0, m.nnz, step):
+            stop = min(start + step, m.nnz)
+            kept = m.indices[start:stop][m.data[start:stop] != 0]
+            seen |= np.bincount(kept, minlength=m.shape[1]) > 0
+        return seen
     return np.asarray(np.any(np.asarray(matrix) != 0, axis=0)).ravel()
 
 
