@@ -199,11 +199,13 @@ def _randomized_pca(
     xf = x if fit_rows is None else x[fit_rows]
     bf = onehot if fit_rows is None else onehot[fit_rows]
 
+    # the sparse products take the dense factor in x's own type: a float64 factor makes scipy
+    # widen all of x's values first (+3 GiB at 200,000 cells)
     def right(m: np.ndarray) -> np.ndarray:  # (X - B M) @ m
-        return np.asarray(xf @ m) - bf @ (means @ m)
+        return np.asarray(xf @ m.astype(x.dtype, copy=False)) - bf @ (means @ m)
 
     def left(m: np.ndarray) -> np.ndarray:  # (X - B M)^T @ m
-        return np.asarray(xf.T @ m) - means.T @ np.asarray(bf.T @ m)
+        return np.asarray(xf.T @ m.astype(x.dtype, copy=False)) - means.T @ np.asarray(bf.T @ m)
 
     q = _orthonormalise(right(rng.standard_normal((g, size)).astype(x.dtype)))
     for _ in range(n_iter):
@@ -214,7 +216,7 @@ def _randomized_pca(
     signs = np.sign(vt[np.arange(len(s)), np.abs(vt).argmax(axis=1)])
     signs[signs == 0] = 1.0
     loadings = (vt * signs[:, None]).T
-    scores = np.asarray(x @ loadings) - onehot @ (means @ loadings)
+    scores = np.asarray(x @ loadings.astype(x.dtype)) - onehot @ (means @ loadings)
     return scores.astype(np.float32), loadings, s**2 / (xf.shape[0] - 1)
 
 
