@@ -89,7 +89,8 @@ def test_a_group_s_help_imports_no_heavy_library(name):
 
 
 GROUP_MODULES = ("kb", "variants", "interpret", "monitor", "report", "demo", "evolve",
-                 "forecast", "screens", "clones", "audit", "server", "exchange", "synergy", "sc")  # fmt: skip
+                 "forecast", "screens", "clones", "audit", "server", "exchange", "synergy",
+                 "sc")  # fmt: skip
 
 
 def test_the_command_line_is_a_package_with_one_module_per_group():
